@@ -1,0 +1,1 @@
+//! Placeholder: this crate's contents arrive with its issue. See `ARCHITECTURE.md`.
