@@ -1,0 +1,350 @@
+//! MTProto message encryption: `msg_key` and the per-message AES key and IV,
+//! in the current 2.0 scheme (SHA-256) and the legacy 1.0 scheme (SHA-1) that
+//! survives only inside `auth.bindTempAuthKey`.
+//!
+//! An encrypted packet is `auth_key_id (8) ‖ msg_key (16) ‖ AES-IGE(plaintext)`.
+//! The plaintext (salt, session id, message, padding) is built and checked by
+//! `tgwire-mtproto`; this module only needs it to be block aligned.
+
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
+
+use crate::{aes_ige, AuthKey, Error, Side};
+
+/// Length of the unencrypted header: auth_key_id and msg_key.
+pub const HEADER_LEN: usize = 24;
+
+/// MTProto 2.0 `msg_key`: the middle 128 bits of
+/// `SHA256(auth_key[88+x .. 120+x] ‖ plaintext)`, where `plaintext` includes
+/// its padding and `side` is the sender.
+pub fn msg_key(auth_key: &AuthKey, side: Side, plaintext_padded: &[u8]) -> [u8; 16] {
+    let x = side.x();
+    let digest = Sha256::new()
+        .chain_update(&auth_key.as_bytes()[88 + x..120 + x])
+        .chain_update(plaintext_padded)
+        .finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[8..24]);
+    out
+}
+
+/// MTProto 2.0 AES-256-IGE key and IV for one message, from the sender's side.
+pub fn derive_aes_key_iv(
+    auth_key: &AuthKey,
+    msg_key: &[u8; 16],
+    side: Side,
+) -> ([u8; 32], [u8; 32]) {
+    let x = side.x();
+    let k = auth_key.as_bytes();
+    let a = Sha256::new()
+        .chain_update(msg_key)
+        .chain_update(&k[x..x + 36])
+        .finalize();
+    let b = Sha256::new()
+        .chain_update(&k[40 + x..76 + x])
+        .chain_update(msg_key)
+        .finalize();
+
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&a[..8]);
+    key[8..24].copy_from_slice(&b[8..24]);
+    key[24..].copy_from_slice(&a[24..32]);
+
+    let mut iv = [0u8; 32];
+    iv[..8].copy_from_slice(&b[..8]);
+    iv[8..24].copy_from_slice(&a[8..24]);
+    iv[24..].copy_from_slice(&b[24..32]);
+    (key, iv)
+}
+
+/// MTProto 1.0 `msg_key`: the lower 128 bits of SHA1 of the plaintext
+/// *without* padding. Only for the inner message of `auth.bindTempAuthKey`.
+pub fn msg_key_v1(plaintext_unpadded: &[u8]) -> [u8; 16] {
+    let digest = Sha1::digest(plaintext_unpadded);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[4..20]);
+    out
+}
+
+/// MTProto 1.0 AES-256-IGE key and IV (four SHA1s over slices of the key).
+/// Only for the inner message of `auth.bindTempAuthKey`.
+pub fn derive_aes_key_iv_v1(
+    auth_key: &AuthKey,
+    msg_key: &[u8; 16],
+    side: Side,
+) -> ([u8; 32], [u8; 32]) {
+    let x = side.x();
+    let k = auth_key.as_bytes();
+    let a = Sha1::new()
+        .chain_update(msg_key)
+        .chain_update(&k[x..x + 32])
+        .finalize();
+    let b = Sha1::new()
+        .chain_update(&k[32 + x..48 + x])
+        .chain_update(msg_key)
+        .chain_update(&k[48 + x..64 + x])
+        .finalize();
+    let c = Sha1::new()
+        .chain_update(&k[64 + x..96 + x])
+        .chain_update(msg_key)
+        .finalize();
+    let d = Sha1::new()
+        .chain_update(msg_key)
+        .chain_update(&k[96 + x..128 + x])
+        .finalize();
+
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&a[..8]);
+    key[8..20].copy_from_slice(&b[8..20]);
+    key[20..].copy_from_slice(&c[4..16]);
+
+    let mut iv = [0u8; 32];
+    iv[..12].copy_from_slice(&a[8..20]);
+    iv[12..20].copy_from_slice(&b[..8]);
+    iv[20..24].copy_from_slice(&c[16..20]);
+    iv[24..].copy_from_slice(&d[..8]);
+    (key, iv)
+}
+
+/// Encrypts one MTProto 2.0 message from `side` and appends
+/// `auth_key_id ‖ msg_key ‖ ciphertext` to `out`.
+///
+/// `plaintext_padded` must already carry its 12..1024 bytes of random padding
+/// and be a multiple of 16 bytes long (the caller, `tgwire-mtproto`, owns the
+/// padding policy and the randomness).
+///
+/// # Errors
+/// [`Error::BufferNotBlockAligned`] if the plaintext is not block aligned;
+/// nothing is appended then.
+pub fn encrypt_message(
+    auth_key: &AuthKey,
+    side: Side,
+    plaintext_padded: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if plaintext_padded.len() % 16 != 0 {
+        return Err(Error::BufferNotBlockAligned {
+            len: plaintext_padded.len(),
+        });
+    }
+    let msg_key = msg_key(auth_key, side, plaintext_padded);
+    let (mut key, mut iv) = derive_aes_key_iv(auth_key, &msg_key, side);
+
+    out.reserve(HEADER_LEN + plaintext_padded.len());
+    out.extend_from_slice(&auth_key.id().to_le_bytes());
+    out.extend_from_slice(&msg_key);
+    let start = out.len();
+    out.extend_from_slice(plaintext_padded);
+    let result = aes_ige::encrypt_in_place(&mut out[start..], &key, &iv);
+    key.zeroize();
+    iv.zeroize();
+    result
+}
+
+/// Decrypts one MTProto 2.0 packet sent by `sender` and appends the padded
+/// plaintext to `out`.
+///
+/// Checks, in this order: the packet is 24 header bytes plus a non-empty
+/// multiple of 16; its auth_key_id is ours; and, after decrypting, that the
+/// msg_key recomputed over the whole decrypted plaintext equals the packet's,
+/// compared in constant time. It does **not** check the plaintext's inner
+/// length field, the padding length (12..1024), salt, session id or msg_id:
+/// that is `tgwire-mtproto`'s job.
+///
+/// # Errors
+/// [`Error::MalformedPacket`], [`Error::AuthKeyIdMismatch`] or
+/// [`Error::MsgKeyMismatch`]; `out` is left as it was on every error.
+pub fn decrypt_message(
+    auth_key: &AuthKey,
+    sender: Side,
+    packet: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let body_len = packet.len().wrapping_sub(HEADER_LEN);
+    if packet.len() <= HEADER_LEN || body_len % 16 != 0 {
+        return Err(Error::MalformedPacket { len: packet.len() });
+    }
+    let (header, body) = packet.split_at(HEADER_LEN);
+    let (id_bytes, key_bytes) = header.split_at(8);
+    let mut id = [0u8; 8];
+    id.copy_from_slice(id_bytes);
+    let id = i64::from_le_bytes(id);
+    if id != auth_key.id() {
+        return Err(Error::AuthKeyIdMismatch {
+            expected: auth_key.id(),
+            got: id,
+        });
+    }
+    let mut msg_key_got = [0u8; 16];
+    msg_key_got.copy_from_slice(key_bytes);
+
+    let (mut key, mut iv) = derive_aes_key_iv(auth_key, &msg_key_got, sender);
+    let start = out.len();
+    out.extend_from_slice(body);
+    let decrypted = aes_ige::decrypt_in_place(&mut out[start..], &key, &iv);
+    key.zeroize();
+    iv.zeroize();
+    if let Err(e) = decrypted {
+        out.truncate(start);
+        return Err(e);
+    }
+
+    let expected = msg_key(auth_key, sender, &out[start..]);
+    if !crate::ct_eq(&expected, &msg_key_got) {
+        out[start..].zeroize();
+        out.truncate(start);
+        return Err(Error::MsgKeyMismatch);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key() -> AuthKey {
+        AuthKey::from_bytes(core::array::from_fn(|i| (i * 37 + 11) as u8))
+    }
+
+    /// Independent restatement of the 2.0 formulas with plain slicing, so a
+    /// mistake in one offset of `derive_aes_key_iv` shows up.
+    #[test]
+    fn derivation_matches_the_spec_formulas() {
+        let k = key();
+        let kb = k.as_bytes();
+        let plaintext: Vec<u8> = (0..64u8).collect();
+        for side in [Side::Client, Side::Server] {
+            let x = side.x();
+            let large = Sha256::digest([&kb[88 + x..120 + x], &plaintext[..]].concat());
+            let mk: [u8; 16] = large[8..24].try_into().unwrap();
+            assert_eq!(msg_key(&k, side, &plaintext), mk);
+
+            let a = Sha256::digest([&mk[..], &kb[x..x + 36]].concat());
+            let b = Sha256::digest([&kb[40 + x..40 + x + 36], &mk[..]].concat());
+            let key = [&a[0..8], &b[8..24], &a[24..32]].concat();
+            let iv = [&b[0..8], &a[8..24], &b[24..32]].concat();
+            let (dk, div) = derive_aes_key_iv(&k, &mk, side);
+            assert_eq!(dk.to_vec(), key);
+            assert_eq!(div.to_vec(), iv);
+        }
+    }
+
+    #[test]
+    fn v1_derivation_matches_the_spec_formulas() {
+        let k = key();
+        let kb = k.as_bytes();
+        let mk = msg_key_v1(b"bind me");
+        assert_eq!(mk[..], Sha1::digest(b"bind me")[4..20]);
+        for side in [Side::Client, Side::Server] {
+            let x = side.x();
+            let a = Sha1::digest([&mk[..], &kb[x..x + 32]].concat());
+            let b = Sha1::digest([&kb[32 + x..48 + x], &mk[..], &kb[48 + x..64 + x]].concat());
+            let c = Sha1::digest([&kb[64 + x..96 + x], &mk[..]].concat());
+            let d = Sha1::digest([&mk[..], &kb[96 + x..128 + x]].concat());
+            let key = [&a[0..8], &b[8..20], &c[4..16]].concat();
+            let iv = [&a[8..20], &b[0..8], &c[16..20], &d[0..8]].concat();
+            let (dk, div) = derive_aes_key_iv_v1(&k, &mk, side);
+            assert_eq!(dk.to_vec(), key);
+            assert_eq!(div.to_vec(), iv);
+        }
+    }
+
+    #[test]
+    fn sides_use_different_keys() {
+        let k = key();
+        let mk = [5u8; 16];
+        assert_ne!(
+            derive_aes_key_iv(&k, &mk, Side::Client),
+            derive_aes_key_iv(&k, &mk, Side::Server)
+        );
+        assert_ne!(
+            msg_key(&k, Side::Client, &[0; 32]),
+            msg_key(&k, Side::Server, &[0; 32])
+        );
+    }
+
+    #[test]
+    fn packet_layout_and_errors() {
+        let k = key();
+        let plain = [9u8; 48];
+        let mut packet = vec![0xEE]; // existing content must be kept
+        encrypt_message(&k, Side::Client, &plain, &mut packet).unwrap();
+        assert_eq!(packet[0], 0xEE);
+        let packet = &packet[1..];
+        assert_eq!(packet.len(), 24 + 48);
+        assert_eq!(packet[..8], k.id().to_le_bytes());
+        assert_eq!(packet[8..24], msg_key(&k, Side::Client, &plain));
+
+        let mut out = vec![1, 2];
+        decrypt_message(&k, Side::Client, packet, &mut out).unwrap();
+        assert_eq!(out[..2], [1, 2]);
+        assert_eq!(out[2..], plain);
+
+        // Wrong direction: the server-side keys do not decrypt a client packet.
+        let mut out = Vec::new();
+        assert_eq!(
+            decrypt_message(&k, Side::Server, packet, &mut out),
+            Err(Error::MsgKeyMismatch)
+        );
+        assert!(out.is_empty());
+
+        let other = AuthKey::from_bytes([3; 256]);
+        assert!(matches!(
+            decrypt_message(&other, Side::Client, packet, &mut out),
+            Err(Error::AuthKeyIdMismatch { .. })
+        ));
+        for bad_len in [0, 23, 24, 25, 24 + 15, 24 + 17] {
+            let bytes = vec![0u8; bad_len];
+            assert_eq!(
+                decrypt_message(&k, Side::Client, &bytes, &mut out),
+                Err(Error::MalformedPacket { len: bad_len })
+            );
+        }
+        assert!(encrypt_message(&k, Side::Client, &[0; 17], &mut out).is_err());
+        assert!(out.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(blocks in 1usize..40, seed in any::<u8>(), server in any::<bool>()) {
+            let k = key();
+            let side = if server { Side::Server } else { Side::Client };
+            let plain: Vec<u8> = (0..blocks * 16).map(|i| (i as u8).wrapping_mul(seed | 1)).collect();
+            let mut packet = Vec::new();
+            encrypt_message(&k, side, &plain, &mut packet).unwrap();
+            let mut out = Vec::new();
+            decrypt_message(&k, side, &packet, &mut out).unwrap();
+            prop_assert_eq!(out, plain);
+        }
+
+        #[test]
+        fn any_tampered_byte_fails(blocks in 1usize..8, pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
+            let k = key();
+            let plain = vec![0x42u8; blocks * 16];
+            let mut packet = Vec::new();
+            encrypt_message(&k, Side::Server, &plain, &mut packet).unwrap();
+            let i = pos.index(packet.len());
+            packet[i] ^= flip;
+            let mut out = Vec::new();
+            let err = decrypt_message(&k, Side::Server, &packet, &mut out).unwrap_err();
+            if i < 8 {
+                prop_assert!(matches!(err, Error::AuthKeyIdMismatch { .. }), "{:?}", err);
+            } else {
+                prop_assert_eq!(err, Error::MsgKeyMismatch);
+            }
+            prop_assert!(out.is_empty());
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let k = key();
+            let mut out = Vec::new();
+            let mut packet = k.id().to_le_bytes().to_vec();
+            packet.extend_from_slice(&bytes);
+            prop_assert!(decrypt_message(&k, Side::Client, &packet, &mut out).is_err());
+            prop_assert!(decrypt_message(&k, Side::Client, &bytes, &mut out).is_err());
+        }
+    }
+}
