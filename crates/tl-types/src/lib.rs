@@ -1,1 +1,70 @@
-//! Placeholder: this crate's contents arrive with its issue. See `ARCHITECTURE.md`.
+//! Telegram's API (layer [`LAYER`]) and MTProto schemas as Rust types, with their TL (de)serialisation.
+//!
+//! Everything under [`types`], [`enums`], [`functions`] and [`mtproto`] (except [`mtproto::service`]) is
+//! generated from `tl-schema/*.tl` by `cargo xtask codegen`:
+//!
+//! - a struct per constructor in `types` (`types::InputPeerUser`, `types::messages::Messages`), which
+//!   (de)serialises with its id, plus [`Bare`] for the id-less form;
+//! - an enum per boxed type in `enums` (`enums::InputPeer::User(Box<types::InputPeerUser>)`), with
+//!   `From<types::X>` and one `match` on the id to decode;
+//! - a struct per function in `functions` implementing [`RemoteCall`], whose `Return` is the type of the
+//!   answer; the generic wrappers (`InvokeWithLayer<X>`, `InitConnection<X>`, …) return `X::Return`.
+//!
+//! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` → `String`,
+//! `bytes` → `Vec<u8>`, `int128`/`int256` → `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` →
+//! `Vec<T>`, `flags.N?T` → `Option<T>`, `flags.N?true` → `bool`. The `flags` words themselves are not
+//! fields: serialising computes them from the optional fields.
+//!
+//! Decoding guarantees, for any input: no panic; no allocation from an unchecked length (a vector count
+//! larger than a quarter of the bytes left is an error before anything is allocated, a byte string
+//! longer than the input likewise); nesting limited to [`MAX_DEPTH`]; `gzip_packed` inflation bounded
+//! by [`mtproto::service::MAX_UNPACKED_SIZE`]. Invalid UTF-8 in `string` fields decodes lossily (U+FFFD);
+//! binary data is always `bytes` (`Vec<u8>`) and exact. Padding bytes are not checked.
+//!
+//! This crate deliberately does no I/O, no encryption and no message framing: it turns values into bytes
+//! and back. Sessions, message ids and containers' meaning belong to `tgwire-mtproto`.
+//!
+//! ```
+//! use tgwire_tl_types::{enums, functions, types, Deserializable, RemoteCall, Serializable, LAYER};
+//!
+//! // A request: the wrapper's answer is the wrapped function's answer.
+//! let request = functions::InvokeWithLayer { layer: LAYER, query: functions::help::GetNearestDc };
+//! let bytes = request.to_bytes();
+//! assert_eq!(bytes[..4], 0xda9b0d0d_u32.to_le_bytes());
+//!
+//! // An answer, as a server would encode it and a client decode it.
+//! let dc = types::NearestDc { country: "NL".into(), this_dc: 2, nearest_dc: 2 };
+//! let answer_bytes = enums::NearestDc::from(dc).to_bytes();
+//! type Answer = <functions::InvokeWithLayer<functions::help::GetNearestDc> as RemoteCall>::Return;
+//! let enums::NearestDc::NearestDc(answer) = Answer::from_bytes(&answer_bytes)?;
+//! assert_eq!(answer.country, "NL");
+//! assert_eq!(tgwire_tl_types::name_for_id(0xda9b0d0d), Some("invokeWithLayer"));
+//! # Ok::<(), tgwire_tl_types::DeserializeError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod blob;
+mod error;
+#[allow(missing_docs, clippy::all)]
+mod generated;
+pub mod mtproto;
+mod primitives;
+mod reader;
+mod runtime;
+mod traits;
+
+pub use blob::Blob;
+pub use error::DeserializeError;
+pub use generated::api::{enums, functions, types};
+pub use generated::{name_for_id, LAYER};
+pub use primitives::{BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID};
+pub use reader::{Reader, MAX_DEPTH};
+pub use traits::{Bare, Deserializable, Identifiable, RemoteCall, Serializable};
+
+/// Decode-and-re-encode entry points by constructor id, for tests and fuzzing.
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod dynamic {
+    pub use crate::generated::api::reencode as reencode_api;
+    pub use crate::generated::mtproto::reencode as reencode_mtproto;
+}

@@ -1,0 +1,518 @@
+//! Writing Rust source for a resolved schema.
+//!
+//! The output is plain text, indented like rustfmt would, and fully determined by the schema: items come
+//! in file order, namespaces sorted. Generated code names every runtime item by its full `crate::` path
+//! so it needs no `use` lines and cannot be confused by a constructor that shares a name with an import.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use tgwire_tl_parser::{Definition, ParamType, Parameter};
+
+use crate::model::{BoxedType, Coding, Model};
+use crate::names::{field_name, pascal_case};
+use crate::GenError;
+
+const DERIVES: &str = "#[derive(Debug, Clone, PartialEq)]\n#[cfg_attr(feature = \"serde\", derive(serde::Serialize))]\n";
+
+pub(crate) fn module(model: &Model<'_>) -> Result<String, GenError> {
+    let mut out = String::new();
+
+    out.push_str("/// Constructors: one struct per TL constructor.\npub mod types {\n");
+    let mut by_ns: BTreeMap<&[String], Vec<String>> = BTreeMap::new();
+    for def in &model.constructors {
+        by_ns
+            .entry(&def.namespace)
+            .or_default()
+            .push(constructor(model, def)?);
+    }
+    write_namespaces(&mut out, by_ns, "Constructors");
+    out.push_str("}\n\n");
+
+    out.push_str(
+        "/// Boxed types: one enum per TL type, over its constructors.\npub mod enums {\n",
+    );
+    let mut by_ns: BTreeMap<&[String], Vec<String>> = BTreeMap::new();
+    for boxed in &model.boxed {
+        by_ns
+            .entry(&boxed.namespace)
+            .or_default()
+            .push(enumeration(model, boxed));
+    }
+    write_namespaces(&mut out, by_ns, "Boxed types");
+    out.push_str("}\n\n");
+
+    out.push_str("/// Functions: one struct per TL function, with its return type as `RemoteCall::Return`.\n");
+    out.push_str("pub mod functions {\n");
+    let mut by_ns: BTreeMap<&[String], Vec<String>> = BTreeMap::new();
+    for def in &model.functions {
+        by_ns
+            .entry(&def.namespace)
+            .or_default()
+            .push(function(model, def)?);
+    }
+    write_namespaces(&mut out, by_ns, "Functions");
+    out.push_str("}\n\n");
+
+    out.push_str(&reencode(model));
+    Ok(out)
+}
+
+fn write_namespaces(out: &mut String, by_ns: BTreeMap<&[String], Vec<String>>, what: &str) {
+    let mut first = true;
+    for (namespace, items) in by_ns {
+        if !first {
+            out.push('\n');
+        }
+        first = false;
+        let nested = !namespace.is_empty();
+        if nested {
+            let _ = writeln!(
+                out,
+                "/// {what} of the `{}` namespace.\npub mod {} {{",
+                namespace.join("."),
+                namespace.join("::")
+            );
+        }
+        out.push_str(&items.join("\n"));
+        if nested {
+            out.push_str("}\n");
+        }
+    }
+}
+
+/// The definition as TL text, for doc comments.
+fn tl_text(def: &Definition) -> String {
+    let mut out = format!("{}#{:08x}", def.full_name(), def.id);
+    for g in &def.generics {
+        let _ = write!(out, " {{{g}:Type}}");
+    }
+    for p in &def.params {
+        match &p.ty {
+            ParamType::Flags => {
+                let _ = write!(out, " {}:#", p.name);
+            }
+            ParamType::Normal { ty, flag: Some(f) } => {
+                let _ = write!(out, " {}:{}.{}?{ty}", p.name, f.field, f.bit);
+            }
+            ParamType::Normal { ty, flag: None } => {
+                let _ = write!(out, " {}:{ty}", p.name);
+            }
+        }
+    }
+    let _ = write!(out, " = {}", def.ty);
+    out
+}
+
+fn generics_decl(def: &Definition, bound: &str) -> String {
+    if def.generics.is_empty() {
+        String::new()
+    } else if bound.is_empty() {
+        format!("<{}>", def.generics.join(", "))
+    } else {
+        let list: Vec<String> = def
+            .generics
+            .iter()
+            .map(|g| format!("{g}: {bound}"))
+            .collect();
+        format!("<{}>", list.join(", "))
+    }
+}
+
+fn generics_use(def: &Definition) -> String {
+    if def.generics.is_empty() {
+        String::new()
+    } else {
+        format!("<{}>", def.generics.join(", "))
+    }
+}
+
+/// The fields a struct holds: every parameter except the `#` flag words.
+fn fields(def: &Definition) -> impl Iterator<Item = &Parameter> {
+    def.params
+        .iter()
+        .filter(|p| !matches!(p.ty, ParamType::Flags))
+}
+
+fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String, GenError> {
+    let name = pascal_case(&def.name);
+    let mut out = format!("/// {doc}\n///\n/// `{}`\n{DERIVES}", tl_text(def));
+    let params: Vec<&Parameter> = fields(def).collect();
+    if params.is_empty() && def.generics.is_empty() {
+        let _ = writeln!(out, "pub struct {name};");
+        return Ok(out);
+    }
+    let _ = writeln!(out, "pub struct {name}{} {{", generics_use(def));
+    let mut seen = std::collections::HashSet::new();
+    for p in params {
+        if !seen.insert(field_name(&p.name)) {
+            return Err(GenError::DuplicateName(format!(
+                "{}.{}",
+                def.full_name(),
+                field_name(&p.name)
+            )));
+        }
+        let ParamType::Normal { ty, flag } = &p.ty else {
+            continue;
+        };
+        let field = field_name(&p.name);
+        if field == "r" || field.starts_with("fw_") {
+            return Err(GenError::ReservedName(format!(
+                "{}.{}",
+                def.full_name(),
+                p.name
+            )));
+        }
+        let rust = model.rust_type(ty, &def.generics)?;
+        let rust = match flag {
+            Some(_) if p.is_flag_bit() => "bool".to_owned(),
+            Some(_) => format!("Option<{rust}>"),
+            None => rust,
+        };
+        let _ = writeln!(out, "    pub {field}: {rust},");
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// Statements writing the parameters of `def` from `self` into `buf`.
+fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
+    let mut out = String::new();
+    for p in &def.params {
+        match &p.ty {
+            ParamType::Flags => {
+                let word = format!("fw_{}", p.name);
+                let users: Vec<&Parameter> = def
+                    .params
+                    .iter()
+                    .filter(|q| matches!(&q.ty, ParamType::Normal { flag: Some(f), .. } if f.field == p.name))
+                    .collect();
+                if users.is_empty() {
+                    let _ = writeln!(out, "        buf.extend_from_slice(&0u32.to_le_bytes());");
+                    continue;
+                }
+                let _ = writeln!(out, "        let mut {word}: u32 = 0;");
+                for q in users {
+                    let ParamType::Normal { flag: Some(f), .. } = &q.ty else {
+                        continue;
+                    };
+                    let test = if q.is_flag_bit() { "" } else { ".is_some()" };
+                    let _ = writeln!(
+                        out,
+                        "        if self.{}{test} {{\n            {word} |= 0x{:x};\n        }}",
+                        field_name(&q.name),
+                        1u64 << f.bit
+                    );
+                }
+                let _ = writeln!(out, "        buf.extend_from_slice(&{word}.to_le_bytes());");
+            }
+            ParamType::Normal { flag: Some(_), .. } if p.is_flag_bit() => {}
+            ParamType::Normal { ty, flag: Some(_) } => {
+                let coding = model.coding(ty, &def.generics)?;
+                let _ = writeln!(
+                    out,
+                    "        if let Some(x) = &self.{} {{\n            {}\n        }}",
+                    field_name(&p.name),
+                    serialize_stmt("x", &coding)
+                );
+            }
+            ParamType::Normal { ty, flag: None } => {
+                let coding = model.coding(ty, &def.generics)?;
+                let expr = format!("&self.{}", field_name(&p.name));
+                let _ = writeln!(out, "        {}", serialize_stmt(&expr, &coding));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn serialize_stmt(expr: &str, coding: &Coding) -> String {
+    match coding {
+        Coding::Trait => format!("crate::Serializable::serialize({expr}, buf);"),
+        Coding::Bare => format!("crate::Bare::serialize_bare({expr}, buf);"),
+        Coding::Vector { boxed, element } => format!(
+            "crate::runtime::serialize_vector({expr}, {boxed}, buf, |e, buf| {{ {} }});",
+            serialize_stmt("e", element)
+        ),
+    }
+}
+
+fn deserialize_expr(rust: &str, coding: &Coding, element_rust: Option<&str>) -> String {
+    match coding {
+        Coding::Trait => format!("<{rust} as crate::Deserializable>::deserialize(r)"),
+        Coding::Bare => format!("<{rust} as crate::Bare>::deserialize_bare(r)"),
+        Coding::Vector { boxed, element } => {
+            let element_rust = element_rust.unwrap_or("_");
+            format!(
+                "crate::runtime::deserialize_vector(r, {boxed}, |r| {})",
+                deserialize_expr(element_rust, element, None)
+            )
+        }
+    }
+}
+
+/// Statements reading the parameters of `def` from `r`, then building `Self`.
+fn deserialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
+    let mut out = String::new();
+    let mut names = Vec::new();
+    for p in &def.params {
+        match &p.ty {
+            ParamType::Flags => {
+                let used = def.params.iter().any(
+                    |q| matches!(&q.ty, ParamType::Normal { flag: Some(f), .. } if f.field == p.name),
+                );
+                if used {
+                    let _ = writeln!(out, "        let fw_{} = r.read_u32()?;", p.name);
+                } else {
+                    // No parameter depends on this word; its bits carry nothing we keep.
+                    let _ = writeln!(out, "        r.read_u32()?;");
+                }
+            }
+            ParamType::Normal { ty, flag } => {
+                let field = field_name(&p.name);
+                let rust = model.rust_type(ty, &def.generics)?;
+                let coding = model.coding(ty, &def.generics)?;
+                let element = match (&ty.generic_arg, &coding) {
+                    (Some(arg), Coding::Vector { .. }) => {
+                        Some(model.rust_type(arg, &def.generics)?)
+                    }
+                    _ => None,
+                };
+                let read = deserialize_expr(&rust, &coding, element.as_deref());
+                match flag {
+                    Some(f) if p.is_flag_bit() => {
+                        let _ = writeln!(
+                            out,
+                            "        let {field} = fw_{} & 0x{:x} != 0;",
+                            f.field,
+                            1u64 << f.bit
+                        );
+                    }
+                    Some(f) => {
+                        let _ = writeln!(
+                            out,
+                            "        let {field} = if fw_{} & 0x{:x} != 0 {{\n            Some({read}?)\n        }} else {{\n            None\n        }};",
+                            f.field,
+                            1u64 << f.bit
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "        let {field} = {read}?;");
+                    }
+                }
+                names.push(field);
+            }
+        }
+    }
+    if names.is_empty() && def.generics.is_empty() {
+        out.push_str("        Ok(Self)\n");
+    } else {
+        let _ = writeln!(out, "        Ok(Self {{ {} }})", names.join(", "));
+    }
+    Ok(out)
+}
+
+fn has_fields(def: &Definition) -> bool {
+    !def.params.is_empty()
+}
+
+fn constructor(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
+    let name = pascal_case(&def.name);
+    let mut out = struct_decl(
+        model,
+        def,
+        &format!("Constructor of the boxed type `{}`.", def.ty),
+    )?;
+    let (buf, r) = if has_fields(def) {
+        ("buf", "r")
+    } else {
+        ("_buf", "_r")
+    };
+    let _ = write!(
+        out,
+        "\nimpl crate::Identifiable for {name} {{\n    const CONSTRUCTOR_ID: u32 = 0x{id:08x};\n}}\n\n\
+         impl crate::Bare for {name} {{\n    fn serialize_bare(&self, {buf}: &mut Vec<u8>) {{\n{ser}    }}\n\n    \
+         fn deserialize_bare({r}: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n{de}    }}\n}}\n\n\
+         impl crate::Serializable for {name} {{\n    fn serialize(&self, buf: &mut Vec<u8>) {{\n        \
+         buf.extend_from_slice(&<Self as crate::Identifiable>::CONSTRUCTOR_ID.to_le_bytes());\n        \
+         crate::Bare::serialize_bare(self, buf);\n    }}\n}}\n\n\
+         impl crate::Deserializable for {name} {{\n    \
+         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
+         r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;\n        \
+         <Self as crate::Bare>::deserialize_bare(r)\n    }}\n}}\n",
+        id = def.id,
+        ser = serialize_body(model, def)?,
+        de = deserialize_body(model, def)?,
+    );
+    Ok(out)
+}
+
+fn function(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
+    let name = pascal_case(&def.name);
+    let mut out = struct_decl(model, def, &format!("Function returning `{}`.", def.ty))?;
+    let ret = if def.ty.generic_ref || def.generics.contains(&def.ty.name) {
+        format!("{}::Return", def.ty.name)
+    } else {
+        if model.coding(&def.ty, &def.generics)? != Coding::Trait {
+            return Err(GenError::UnsupportedReturn(def.full_name()));
+        }
+        model.rust_type(&def.ty, &def.generics)?
+    };
+    let plain = generics_decl(def, "");
+    let ser_bound = generics_decl(def, "crate::Serializable");
+    let de_bound = generics_decl(def, "crate::Deserializable");
+    let call_bound = generics_decl(def, "crate::RemoteCall");
+    let args = generics_use(def);
+    let _ = write!(
+        out,
+        "\nimpl{plain} crate::Identifiable for {name}{args} {{\n    const CONSTRUCTOR_ID: u32 = 0x{id:08x};\n}}\n\n\
+         impl{ser_bound} crate::Serializable for {name}{args} {{\n    fn serialize(&self, buf: &mut Vec<u8>) {{\n        \
+         buf.extend_from_slice(&<Self as crate::Identifiable>::CONSTRUCTOR_ID.to_le_bytes());\n{ser}    }}\n}}\n\n\
+         impl{de_bound} crate::Deserializable for {name}{args} {{\n    \
+         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
+         r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;\n{de}    }}\n}}\n\n\
+         impl{call_bound} crate::RemoteCall for {name}{args} {{\n    type Return = {ret};\n}}\n",
+        id = def.id,
+        ser = serialize_body(model, def)?,
+        de = deserialize_body(model, def)?,
+    );
+    Ok(out)
+}
+
+fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
+    let name = &boxed.rust_name;
+    let mut out = format!(
+        "/// The boxed type `{}`: a value of one of its {} constructor(s).\n{DERIVES}pub enum {name} {{\n",
+        boxed.tl_name,
+        boxed.variants.len()
+    );
+    for (variant, def) in &boxed.variants {
+        let path = model.struct_path(def);
+        if has_fields(def) {
+            let _ = writeln!(out, "    /// [`{path}`]\n    {variant}(Box<{path}>),");
+        } else {
+            let _ = writeln!(out, "    /// [`{path}`]\n    {variant},");
+        }
+    }
+    out.push_str("}\n\n");
+
+    let _ = writeln!(
+        out,
+        "impl {name} {{\n    /// The constructor id of the value held.\n    pub fn constructor_id(&self) -> u32 {{\n        match self {{"
+    );
+    for (variant, def) in &boxed.variants {
+        let bind = if has_fields(def) { "(_)" } else { "" };
+        let _ = writeln!(
+            out,
+            "            Self::{variant}{bind} => 0x{:08x},",
+            def.id
+        );
+    }
+    out.push_str("        }\n    }\n}\n\n");
+
+    let _ = writeln!(
+        out,
+        "impl crate::Serializable for {name} {{\n    fn serialize(&self, buf: &mut Vec<u8>) {{\n        match self {{"
+    );
+    for (variant, def) in &boxed.variants {
+        if has_fields(def) {
+            let _ = writeln!(
+                out,
+                "            Self::{variant}(x) => crate::Serializable::serialize(&**x, buf),"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "            Self::{variant} => buf.extend_from_slice(&0x{:08x}u32.to_le_bytes()),",
+                def.id
+            );
+        }
+    }
+    out.push_str("        }\n    }\n}\n\n");
+
+    let _ = writeln!(
+        out,
+        "impl crate::Deserializable for {name} {{\n    \
+         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
+         r.enter()?;\n        let value = match r.read_u32() {{"
+    );
+    for (variant, def) in &boxed.variants {
+        if has_fields(def) {
+            let _ = writeln!(
+                out,
+                "            Ok(0x{:08x}) => <{} as crate::Bare>::deserialize_bare(r).map(|x| Self::{variant}(Box::new(x))),",
+                def.id,
+                model.struct_path(def)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "            Ok(0x{:08x}) => Ok(Self::{variant}),",
+                def.id
+            );
+        }
+    }
+    out.push_str(
+        "            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),\n            \
+         Err(e) => Err(e),\n        };\n        r.leave();\n        value\n    }\n}\n",
+    );
+
+    for (variant, def) in &boxed.variants {
+        let path = model.struct_path(def);
+        if has_fields(def) {
+            let _ = write!(
+                out,
+                "\nimpl From<{path}> for {name} {{\n    fn from(x: {path}) -> Self {{\n        Self::{variant}(Box::new(x))\n    }}\n}}\n"
+            );
+        } else {
+            let _ = write!(
+                out,
+                "\nimpl From<{path}> for {name} {{\n    fn from(_: {path}) -> Self {{\n        Self::{variant}\n    }}\n}}\n"
+            );
+        }
+    }
+    out
+}
+
+/// A test and fuzzing entry point: decode any object of this schema by the id it starts with, and encode
+/// it again.
+fn reencode(model: &Model<'_>) -> String {
+    let mut out = String::from(
+        "/// Decodes the boxed object or function call at the start of `bytes` by its leading constructor id, \
+         requiring all bytes to be used, and encodes the result again.\n///\n\
+         /// `None` when the id belongs to no constructor or function of this schema. For tests and fuzzing.\n\
+         #[cfg(any(test, feature = \"fuzzing\"))]\n\
+         pub fn reencode(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>> {\n    \
+         let id = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);\n    Some(match id {\n",
+    );
+    let arm = |out: &mut String, ids: &[u32], ty: &str| {
+        let ids: Vec<String> = ids.iter().map(|id| format!("0x{id:08x}")).collect();
+        let _ = writeln!(
+            out,
+            "        {} => crate::runtime::reencode::<{ty}>(bytes),",
+            ids.join(" | ")
+        );
+    };
+    if !model.bool_ids.is_empty() {
+        arm(&mut out, &model.bool_ids, "bool");
+    }
+    for boxed in &model.boxed {
+        let ids: Vec<u32> = boxed.variants.iter().map(|(_, d)| d.id).collect();
+        arm(&mut out, &ids, &model.enum_path(boxed));
+    }
+    for def in &model.functions {
+        let args: Vec<&str> = def.generics.iter().map(|_| "crate::Blob").collect();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", args.join(", "))
+        };
+        arm(
+            &mut out,
+            &[def.id],
+            &format!("{}{args}", model.struct_path(def)),
+        );
+    }
+    out.push_str("        _ => return None,\n    })\n}\n");
+    out
+}

@@ -1,0 +1,218 @@
+//! TL's built-in types on Rust types: `int` = `i32`, `long` = `i64`, `double` = `f64`, `Bool` = `bool`,
+//! `string` = `String`, `bytes` = `Vec<u8>`, `int128` = `[u8; 16]`, `int256` = `[u8; 32]`,
+//! `Vector<T>` = `Vec<T>`.
+//!
+//! Strings: TL `string` is bytes on the wire; decoding turns invalid UTF-8 into U+FFFD (lossy) rather than
+//! failing, because one odd name must not make a whole update undecodable. Fields that carry binary
+//! data are `bytes` in the schema and `Vec<u8>` here, decoded exactly.
+
+use crate::{Deserializable, DeserializeError, Reader, Serializable};
+
+/// The id of the boxed `Vector t` type.
+pub const VECTOR_ID: u32 = 0x1cb5c415;
+/// The id of `boolTrue`.
+pub const BOOL_TRUE_ID: u32 = 0x997275b5;
+/// The id of `boolFalse`.
+pub const BOOL_FALSE_ID: u32 = 0xbc799737;
+
+impl Serializable for i32 {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Deserializable for i32 {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.read_i32()
+    }
+}
+
+impl Serializable for i64 {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Deserializable for i64 {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.read_i64()
+    }
+}
+
+impl Serializable for f64 {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Deserializable for f64 {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.read_f64()
+    }
+}
+
+impl<const N: usize> Serializable for [u8; N] {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(self);
+    }
+}
+
+impl<const N: usize> Deserializable for [u8; N] {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.read_array()
+    }
+}
+
+impl Serializable for bool {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        let id = if *self { BOOL_TRUE_ID } else { BOOL_FALSE_ID };
+        buf.extend_from_slice(&id.to_le_bytes());
+    }
+}
+
+impl Deserializable for bool {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        match r.read_u32()? {
+            BOOL_TRUE_ID => Ok(true),
+            BOOL_FALSE_ID => Ok(false),
+            id => Err(DeserializeError::InvalidBool { id }),
+        }
+    }
+}
+
+/// Writes a TL byte string: length prefix, data, zero padding to a multiple of 4.
+pub(crate) fn write_tl_bytes(data: &[u8], buf: &mut Vec<u8>) {
+    let len = data.len();
+    let header = if len <= 253 {
+        buf.push(len as u8);
+        1
+    } else {
+        assert!(
+            len < 1 << 24,
+            "TL cannot encode a byte string of {len} bytes (limit 16 MiB - 1)"
+        );
+        buf.push(254);
+        buf.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
+        4
+    };
+    buf.extend_from_slice(data);
+    let padding = (4 - (header + len) % 4) % 4;
+    buf.extend_from_slice(&[0, 0, 0][..padding]);
+}
+
+impl Serializable for Vec<u8> {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        write_tl_bytes(self, buf);
+    }
+}
+
+impl Deserializable for Vec<u8> {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.read_tl_bytes().map(<[u8]>::to_vec)
+    }
+}
+
+impl Serializable for String {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        write_tl_bytes(self.as_bytes(), buf);
+    }
+}
+
+impl Serializable for str {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        write_tl_bytes(self.as_bytes(), buf);
+    }
+}
+
+impl Deserializable for String {
+    /// Invalid UTF-8 is replaced by U+FFFD rather than rejected (see the module docs).
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        let bytes = r.read_tl_bytes()?;
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        })
+    }
+}
+
+impl<T: Serializable> Serializable for Vec<T> {
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&VECTOR_ID.to_le_bytes());
+        buf.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        for item in self {
+            item.serialize(buf);
+        }
+    }
+}
+
+impl<T: Deserializable> Deserializable for Vec<T> {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        r.expect_id(VECTOR_ID)?;
+        let count = r.read_vector_len()?;
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            out.push(T::deserialize(r)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_pad_to_four_bytes() {
+        assert_eq!("".to_owned().to_bytes(), [0, 0, 0, 0]);
+        assert_eq!("abc".to_owned().to_bytes(), [3, b'a', b'b', b'c']);
+        assert_eq!(
+            "abcd".to_owned().to_bytes(),
+            [4, b'a', b'b', b'c', b'd', 0, 0, 0]
+        );
+        let long = vec![1u8; 254];
+        let encoded = long.to_bytes();
+        assert_eq!(&encoded[..4], [254, 254, 0, 0]);
+        assert_eq!(encoded.len(), 4 + 256);
+        assert_eq!(Vec::<u8>::from_bytes(&encoded).unwrap(), long);
+    }
+
+    #[test]
+    fn invalid_utf8_decodes_lossily() {
+        let s = String::from_bytes(&[2, 0xff, b'a', 0]).unwrap();
+        assert_eq!(s, "\u{fffd}a");
+    }
+
+    #[test]
+    fn bool_rejects_other_ids() {
+        assert_eq!(true.to_bytes(), BOOL_TRUE_ID.to_le_bytes());
+        assert_eq!(
+            bool::from_bytes(&1u32.to_le_bytes()),
+            Err(DeserializeError::InvalidBool { id: 1 })
+        );
+    }
+
+    #[test]
+    fn vectors_carry_id_and_count() {
+        let v: Vec<i32> = vec![1, -1];
+        let bytes = v.to_bytes();
+        assert_eq!(
+            bytes,
+            [0x15, 0xc4, 0xb5, 0x1c, 2, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(Vec::<i32>::from_bytes(&bytes).unwrap(), v);
+        assert!(matches!(
+            Vec::<i32>::from_bytes(&bytes[..15]),
+            Err(DeserializeError::VectorTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn trailing_bytes_are_reported_by_from_bytes_only() {
+        let bytes = [1, 0, 0, 0, 9];
+        assert_eq!(
+            i32::from_bytes(&bytes),
+            Err(DeserializeError::TrailingBytes { count: 1 })
+        );
+        assert_eq!(i32::from_bytes_prefix(&bytes).unwrap(), (1, 4));
+    }
+}

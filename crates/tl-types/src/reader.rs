@@ -1,0 +1,204 @@
+//! A bounds-checked cursor over received bytes.
+
+use crate::DeserializeError;
+
+/// How deeply boxed values may nest inside one another while decoding.
+///
+/// Legitimate Telegram objects nest a few levels (an update holding a message holding media holding a
+/// web page with nested blocks); the limit stops crafted input from exhausting the stack.
+pub const MAX_DEPTH: u16 = 64;
+
+/// A cursor over `&[u8]` that every decoder reads from. All reads are checked and fail with
+/// [`DeserializeError::UnexpectedEof`] instead of panicking.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    depth: u16,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader {
+            buf,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not read yet, without consuming them.
+    pub fn rest(&self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Consumes and returns everything left.
+    pub fn read_rest(&mut self) -> &'a [u8] {
+        let rest = self.rest();
+        self.pos = self.buf.len();
+        rest
+    }
+
+    /// Consumes exactly `n` bytes.
+    pub fn read_raw(&mut self, n: usize) -> Result<&'a [u8], DeserializeError> {
+        let remaining = self.remaining();
+        if n > remaining {
+            return Err(DeserializeError::UnexpectedEof {
+                needed: n,
+                remaining,
+            });
+        }
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Consumes a fixed-size array (`int128`, `int256`, or the bytes of a number).
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DeserializeError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.read_raw(N)?);
+        Ok(out)
+    }
+
+    /// The next little-endian `u32` (usually a constructor id) without consuming it.
+    pub fn peek_u32(&self) -> Result<u32, DeserializeError> {
+        self.clone().read_u32()
+    }
+
+    /// Consumes a little-endian `u32`.
+    pub fn read_u32(&mut self) -> Result<u32, DeserializeError> {
+        self.read_array().map(u32::from_le_bytes)
+    }
+
+    /// Consumes a little-endian `i32` (TL `int`).
+    pub fn read_i32(&mut self) -> Result<i32, DeserializeError> {
+        self.read_array().map(i32::from_le_bytes)
+    }
+
+    /// Consumes a little-endian `i64` (TL `long`).
+    pub fn read_i64(&mut self) -> Result<i64, DeserializeError> {
+        self.read_array().map(i64::from_le_bytes)
+    }
+
+    /// Consumes a little-endian IEEE 754 `f64` (TL `double`).
+    pub fn read_f64(&mut self) -> Result<f64, DeserializeError> {
+        self.read_array().map(f64::from_le_bytes)
+    }
+
+    /// Consumes a constructor id and checks it is `id`.
+    pub fn expect_id(&mut self, id: u32) -> Result<(), DeserializeError> {
+        match self.read_u32()? {
+            found if found == id => Ok(()),
+            found => Err(DeserializeError::UnexpectedConstructor { id: found }),
+        }
+    }
+
+    /// Consumes a TL byte string (`bytes`/`string`): a 1-byte length (or 254 and a 3-byte length), the
+    /// data, and zero padding to a multiple of 4. The padding's contents are not checked.
+    pub fn read_tl_bytes(&mut self) -> Result<&'a [u8], DeserializeError> {
+        let first = self.read_array::<1>()?[0];
+        let (len, header) = match first {
+            0..=253 => (usize::from(first), 1),
+            254 => {
+                let [a, b, c] = self.read_array::<3>()?;
+                (u32::from_le_bytes([a, b, c, 0]) as usize, 4)
+            }
+            255 => return Err(DeserializeError::InvalidLengthPrefix),
+        };
+        let data = self.read_raw(len)?;
+        let padding = (4 - (header + len) % 4) % 4;
+        self.read_raw(padding)?;
+        Ok(data)
+    }
+
+    /// Reads a vector count and checks that many elements of at least 4 bytes each can fit in what is
+    /// left, so callers may allocate `count` slots.
+    pub fn read_vector_len(&mut self) -> Result<usize, DeserializeError> {
+        let count = self.read_u32()?;
+        let remaining = self.remaining();
+        if count as usize > remaining / 4 {
+            return Err(DeserializeError::VectorTooLong { count, remaining });
+        }
+        Ok(count as usize)
+    }
+
+    /// Enters one level of nesting; fails beyond [`MAX_DEPTH`]. Pair with [`Reader::leave`].
+    pub fn enter(&mut self) -> Result<(), DeserializeError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(DeserializeError::TooDeep { limit: MAX_DEPTH });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Leaves one level of nesting entered with [`Reader::enter`].
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_bounds_checked() {
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert_eq!(
+            r.read_u32(),
+            Err(DeserializeError::UnexpectedEof {
+                needed: 4,
+                remaining: 3
+            })
+        );
+        assert_eq!(r.position(), 0, "a failed read consumes nothing");
+        assert_eq!(r.read_raw(2).unwrap(), &[1, 2]);
+        assert_eq!(r.remaining(), 1);
+    }
+
+    #[test]
+    fn long_byte_string_header() {
+        // 254, then length 300 as 3 little-endian bytes, 300 bytes of data, no padding (4 + 300 = 304).
+        let mut input = vec![254, 0x2c, 0x01, 0x00];
+        input.extend(std::iter::repeat_n(7u8, 300));
+        let mut r = Reader::new(&input);
+        assert_eq!(r.read_tl_bytes().unwrap().len(), 300);
+        assert_eq!(r.remaining(), 0);
+    }
+
+    #[test]
+    fn vector_count_is_checked_before_allocation() {
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]);
+        assert_eq!(
+            r.read_vector_len(),
+            Err(DeserializeError::VectorTooLong {
+                count: 0x7fff_ffff,
+                remaining: 4
+            })
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let mut r = Reader::new(&[]);
+        for _ in 0..MAX_DEPTH {
+            r.enter().unwrap();
+        }
+        assert_eq!(
+            r.enter(),
+            Err(DeserializeError::TooDeep { limit: MAX_DEPTH })
+        );
+        r.leave();
+        assert!(r.enter().is_ok());
+    }
+}
