@@ -1,0 +1,282 @@
+//! Sans-IO MTProto transport codecs: how one MTProto packet becomes bytes on a stream and back.
+//!
+//! Every codec implements [`Transport`] and works in both roles. A client-role codec writes its
+//! protocol marker (`0xef`, `0xeeeeeeee`, `0xdddddddd` or the 64-byte obfuscated2 header) in
+//! front of the first packet it encodes; a server-role codec is made by [`detect`] after the
+//! marker has been read, and never writes one.
+//!
+//! The codecs never own a socket or a read buffer. `encode` appends to the caller's write buffer;
+//! `decode` looks at the caller's read buffer and answers with a range inside it, decrypting in
+//! place when obfuscation is on, so a received payload is never copied by this layer.
+
+pub(crate) mod abridged;
+pub(crate) mod detect;
+pub(crate) mod full;
+pub(crate) mod intermediate;
+pub(crate) mod obfuscated;
+pub(crate) mod padded;
+
+use std::ops::Range;
+
+use rand::{CryptoRng, RngCore};
+
+use crate::error::TransportError;
+
+pub use abridged::Abridged;
+pub use detect::{detect, Detection};
+pub use full::Full;
+pub use intermediate::Intermediate;
+pub use obfuscated::{Obfuscated, ObfuscatedHello, HEADER_LEN as OBFUSCATED_HEADER_LEN};
+pub use padded::PaddedIntermediate;
+
+/// The largest payload any codec encodes or accepts: 16 MiB.
+///
+/// MTProto packets are far smaller (file parts are at most 512 KiB); the bound exists so a hostile
+/// length prefix can never make the caller grow its read buffer without limit.
+pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// Which end of the connection a codec serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The side that opened the connection: it writes the protocol marker, and it reads
+    /// 4-byte negative payloads as [`TransportError::ServerStatus`].
+    Client,
+    /// The side that accepted it.
+    Server,
+}
+
+/// The outcome of one successful [`Transport::decode`] call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A whole packet is at the start of the input.
+    Frame {
+        /// Where the packet's payload sits inside the input (already decrypted, if obfuscated).
+        payload: Range<usize>,
+        /// How many bytes of input the frame occupied; drop them before the next call.
+        consumed: usize,
+    },
+    /// The input holds no whole frame yet: at least this many more bytes are needed.
+    NeedMore(usize),
+}
+
+/// A framing codec, usable in either role.
+///
+/// # Buffer contract for `decode`
+///
+/// Pass the bytes received and not yet consumed, oldest first. After a [`Decoded::Frame`], remove
+/// `consumed` bytes from the front before calling again; after [`Decoded::NeedMore`], call again
+/// with the same bytes plus whatever arrived since. The obfuscated codec decrypts the input in
+/// place and remembers how much of it it already decrypted, which is why the bytes passed must not
+/// be changed or dropped between calls except as described.
+pub trait Transport {
+    /// Appends one framed packet carrying `payload` to `out` (preceded by the protocol marker if
+    /// this is the first packet of a client-role codec).
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::EmptyFrame`] for an empty payload, [`TransportError::FrameTooLarge`]
+    /// above [`MAX_FRAME_LEN`], [`TransportError::PayloadNotAligned`] when the framing needs a
+    /// multiple of 4 bytes. Nothing is appended to `out` on error.
+    fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError>;
+
+    /// Looks for one frame at the start of `input`; see the trait docs for the buffer contract.
+    ///
+    /// # Errors
+    ///
+    /// A malformed or oversized frame, a checksum or sequence failure, or (client role) a
+    /// negative status from the server. Every error is terminal for the connection.
+    fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError>;
+}
+
+/// The inner framing an obfuscated2 stream carries, named by the protocol tag in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// Abridged framing, tag `0xefefefef`.
+    Abridged,
+    /// Intermediate framing, tag `0xeeeeeeee`.
+    Intermediate,
+    /// Padded intermediate framing, tag `0xdddddddd`; required by `dd` and `ee` MTProxy secrets.
+    PaddedIntermediate,
+}
+
+impl Framing {
+    /// The 4-byte protocol tag as it appears on the wire.
+    pub const fn tag(self) -> [u8; 4] {
+        match self {
+            Framing::Abridged => [0xef; 4],
+            Framing::Intermediate => [0xee; 4],
+            Framing::PaddedIntermediate => [0xdd; 4],
+        }
+    }
+
+    /// The framing named by a 4-byte protocol tag, if any.
+    pub const fn from_tag(tag: [u8; 4]) -> Option<Self> {
+        match tag {
+            [0xef, 0xef, 0xef, 0xef] => Some(Framing::Abridged),
+            [0xee, 0xee, 0xee, 0xee] => Some(Framing::Intermediate),
+            [0xdd, 0xdd, 0xdd, 0xdd] => Some(Framing::PaddedIntermediate),
+            _ => None,
+        }
+    }
+}
+
+/// Which transport a client connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// [`Abridged`].
+    Abridged,
+    /// [`Intermediate`].
+    Intermediate,
+    /// [`PaddedIntermediate`].
+    PaddedIntermediate,
+    /// [`Full`].
+    Full,
+    /// [`Obfuscated`] around the given framing.
+    Obfuscated(Framing),
+}
+
+/// Any of this crate's codecs behind one concrete type, so connections can choose a transport at
+/// run time without boxing.
+// The obfuscated variant holds two expanded AES-256 key schedules (about 1 KiB). One value lives
+// per connection and is touched on every packet, so keeping it inline beats a pointer chase.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AnyTransport {
+    /// See [`Abridged`].
+    Abridged(Abridged),
+    /// See [`Intermediate`].
+    Intermediate(Intermediate),
+    /// See [`PaddedIntermediate`].
+    PaddedIntermediate(PaddedIntermediate),
+    /// See [`Full`].
+    Full(Full),
+    /// See [`Obfuscated`].
+    Obfuscated(Obfuscated),
+}
+
+impl AnyTransport {
+    /// A client-role codec of the given kind. `dc_id` is only written by obfuscated2 (negative for
+    /// media DCs, `10000 + n` for test DCs); `rng` seeds obfuscation keys and padding.
+    pub fn client(kind: TransportKind, dc_id: i16, rng: &mut (impl RngCore + CryptoRng)) -> Self {
+        match kind {
+            TransportKind::Abridged => AnyTransport::Abridged(Abridged::new(Role::Client)),
+            TransportKind::Intermediate => {
+                AnyTransport::Intermediate(Intermediate::new(Role::Client))
+            }
+            TransportKind::PaddedIntermediate => {
+                AnyTransport::PaddedIntermediate(PaddedIntermediate::new(Role::Client, rng))
+            }
+            TransportKind::Full => AnyTransport::Full(Full::new(Role::Client)),
+            TransportKind::Obfuscated(framing) => {
+                AnyTransport::Obfuscated(Obfuscated::client(framing, dc_id, None, rng))
+            }
+        }
+    }
+}
+
+impl Transport for AnyTransport {
+    fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError> {
+        match self {
+            AnyTransport::Abridged(t) => t.encode(payload, out),
+            AnyTransport::Intermediate(t) => t.encode(payload, out),
+            AnyTransport::PaddedIntermediate(t) => t.encode(payload, out),
+            AnyTransport::Full(t) => t.encode(payload, out),
+            AnyTransport::Obfuscated(t) => t.encode(payload, out),
+        }
+    }
+
+    fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {
+        match self {
+            AnyTransport::Abridged(t) => t.decode(input),
+            AnyTransport::Intermediate(t) => t.decode(input),
+            AnyTransport::PaddedIntermediate(t) => t.decode(input),
+            AnyTransport::Full(t) => t.decode(input),
+            AnyTransport::Obfuscated(t) => t.decode(input),
+        }
+    }
+}
+
+/// Checks the bounds shared by every encoder.
+pub(crate) fn check_payload(payload: &[u8]) -> Result<(), TransportError> {
+    if payload.is_empty() {
+        return Err(TransportError::EmptyFrame);
+    }
+    check_len(payload.len())
+}
+
+/// Rejects a payload length above [`MAX_FRAME_LEN`].
+pub(crate) fn check_len(len: usize) -> Result<(), TransportError> {
+    if len > MAX_FRAME_LEN {
+        return Err(TransportError::FrameTooLarge {
+            len,
+            max: MAX_FRAME_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// The server reports transport-level failures as a bare negative int32 instead of a packet.
+/// `max_len` is the longest payload that may carry one: 4, or 19 when padding may follow.
+pub(crate) fn server_status(
+    role: Role,
+    payload: &[u8],
+    max_len: usize,
+) -> Result<(), TransportError> {
+    if role == Role::Client && payload.len() >= 4 && payload.len() <= max_len {
+        if let Some(&[a, b, c, d]) = payload.first_chunk::<4>() {
+            let code = i32::from_le_bytes([a, b, c, d]);
+            if code < 0 {
+                return Err(TransportError::ServerStatus { code });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a little-endian u32 at `at`, if the bytes are there.
+pub(crate) fn read_u32_le(input: &[u8], at: usize) -> Option<u32> {
+    let bytes = input.get(at..at.checked_add(4)?)?;
+    let arr: [u8; 4] = bytes.try_into().ok()?;
+    Some(u32::from_le_bytes(arr))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Helpers shared by the codec tests.
+
+    use super::{Decoded, Transport};
+    use crate::error::TransportError;
+
+    /// Decodes every frame in `wire`, feeding it in chunks of `chunk` bytes the way a socket
+    /// would, and returns the payloads.
+    pub(crate) fn decode_chunked(
+        codec: &mut impl Transport,
+        wire: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<Vec<u8>>, TransportError> {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut out = Vec::new();
+        for piece in wire.chunks(chunk.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                match codec.decode(&mut buf)? {
+                    Decoded::Frame { payload, consumed } => {
+                        out.push(buf[payload].to_vec());
+                        buf.drain(..consumed);
+                    }
+                    Decoded::NeedMore(n) => {
+                        assert!(n > 0, "NeedMore(0) would spin");
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(
+            buf.is_empty(),
+            "{} trailing bytes left undecoded",
+            buf.len()
+        );
+        Ok(out)
+    }
+}
