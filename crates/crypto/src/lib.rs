@@ -10,8 +10,11 @@
 //!   one-call [`encrypt_message`] / [`decrypt_message`] (MTProto 2.0), plus the
 //!   1.0 derivation ([`msg_key_v1`], [`derive_aes_key_iv_v1`]) that only the
 //!   inner message of `auth.bindTempAuthKey` still uses.
-//! - The auth-key exchange: [`tmp_aes_key_iv`], [`new_nonce_hash`],
-//!   [`initial_server_salt`].
+//! - The auth-key exchange: [`factorize`] (pq), [`rsa`] (server keys,
+//!   fingerprints, the old padding and RSA_PAD, both directions),
+//!   [`tmp_aes_key_iv`], [`dh`] (prime/generator/range checks, g^x mod p),
+//!   [`new_nonce_hash`], [`initial_server_salt`].
+//! - [`srp`]: the 2FA password check, client and server halves.
 //!
 //! # What this crate deliberately does not do
 //!
@@ -56,22 +59,31 @@
 #![warn(missing_docs)]
 
 pub mod aes_ige;
+pub mod dh;
+pub mod rsa;
+pub mod srp;
 
 mod aes_ctr;
 mod auth_key;
+mod der;
 mod error;
+mod factorize;
 mod handshake;
 mod message;
+mod primes;
 
 pub use aes_ctr::AesCtr;
 pub use aes_ige::{decrypt_in_place as ige_decrypt, encrypt_in_place as ige_encrypt};
 pub use auth_key::{AuthKey, Side};
 pub use error::Error;
+pub use factorize::factorize;
 pub use handshake::{initial_server_salt, new_nonce_hash, tmp_aes_key_iv};
 pub use message::{
     decrypt_message, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message, msg_key, msg_key_v1,
     HEADER_LEN,
 };
+pub use rsa::{RsaPrivateKey, RsaPublicKey};
+pub use srp::SrpCheck;
 
 /// Compares two byte strings in time that depends only on their lengths.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
