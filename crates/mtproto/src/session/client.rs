@@ -1,0 +1,1155 @@
+//! The client end of an encrypted session.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tgwire_crypto::{AuthKey, Side};
+
+use super::core::{Core, Limits, Outgoing, Sent, SentKind, Tag, MAX_IDS_PER_MESSAGE};
+use crate::error::{DecodeError, SessionError};
+use crate::msg_id::MsgId;
+use crate::rpc_error::RpcError;
+use crate::salts::Salts;
+use crate::service::{self, id, Service};
+use crate::time::Instant;
+use crate::window::{freshness, Freshness};
+
+/// Identifies a request for its whole life, across the msg_ids it is sent (and resent) under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// How a request is sent.
+#[derive(Clone, Debug)]
+pub struct RequestOptions {
+    /// Requests the server must finish first: the body is wrapped in `invokeAfterMsgs` with
+    /// their current msg_ids (those already answered are left out).
+    pub after: Vec<RequestId>,
+    /// Allow `gzip_packed` when the body is large and compresses.
+    pub gzip: bool,
+}
+
+impl Default for RequestOptions {
+    fn default() -> Self {
+        Self {
+            after: Vec::new(),
+            gzip: true,
+        }
+    }
+}
+
+/// Why a request ended without an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// Resent [`ClientConfig::max_resends`] times without an answer.
+    TooManyResends,
+    /// Cancelled by [`Session::cancel`].
+    Cancelled,
+    /// The server refused the message with a `bad_msg_notification` code that resending
+    /// cannot fix (18, 34, 35, 64 after a resend).
+    Rejected {
+        /// The notification's error code.
+        code: i32,
+    },
+}
+
+/// What happened on the session; drain with [`Session::poll_event`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The answer to a request (the `rpc_result` body, already un-gzipped).
+    Response {
+        /// The request.
+        request: RequestId,
+        /// The TL-serialized result.
+        body: Vec<u8>,
+    },
+    /// The server answered a request with `rpc_error`.
+    RpcError {
+        /// The request.
+        request: RequestId,
+        /// The parsed error.
+        error: RpcError,
+    },
+    /// A request ended without an answer.
+    Dropped {
+        /// The request.
+        request: RequestId,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A message from the server that is neither a service message nor a result: an update.
+    Update {
+        /// Its TL-serialized body (un-gzipped).
+        body: Vec<u8>,
+    },
+    /// The salt in use changed; persist it to skip a `bad_server_salt` round trip next time.
+    SaltChanged {
+        /// The new salt.
+        salt: i64,
+    },
+    /// The clock correction changed after a `bad_msg_notification` 16/17.
+    TimeOffsetChanged {
+        /// Server time minus local time, in seconds.
+        offset: i32,
+    },
+    /// The server started a new session for us: updates may have been missed, so the client
+    /// should fetch the difference.
+    NewSessionCreated {
+        /// The first message the server handled in the new session.
+        first_msg_id: MsgId,
+        /// The server's id for the new session.
+        unique_id: i64,
+    },
+    /// We moved to a new session id (after `bad_msg_notification` 32/33); unanswered requests
+    /// are resent in it.
+    SessionReset {
+        /// The new session id.
+        session_id: i64,
+    },
+    /// The answer to [`Session::ping`].
+    Pong {
+        /// The ping's id.
+        ping_id: i64,
+    },
+    /// The answer to [`Session::destroy_session`].
+    SessionDestroyed {
+        /// The session that was to be destroyed.
+        session_id: i64,
+        /// `false` if the server did not know it (`destroy_session_none`).
+        existed: bool,
+    },
+    /// A packet or message was refused; the session carries on.
+    Error(SessionError),
+}
+
+/// Client session tunables. `Default` suits Telegram.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Packing, padding, gzip and ack limits.
+    pub limits: Limits,
+    /// An unacknowledged request is resent after this long.
+    pub resend_after: Duration,
+    /// An acknowledged but unanswered request has its state queried (`msgs_state_req`) after
+    /// this long.
+    pub state_check_after: Duration,
+    /// Resends before a request is dropped with [`DropReason::TooManyResends`].
+    pub max_resends: u32,
+    /// Ask for more salts (`get_future_salts`) when the known ones run out within this.
+    pub salt_refresh_margin: Duration,
+    /// How many salts to ask for (the server gives at most 64).
+    pub future_salts: i32,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            resend_after: Duration::from_secs(10),
+            state_check_after: Duration::from_secs(30),
+            max_resends: 5,
+            salt_refresh_margin: Duration::from_secs(30 * 60),
+            future_salts: 32,
+        }
+    }
+}
+
+/// The age beyond which a request is resent under a new id rather than its old one: the
+/// server refuses ids older than 300 s, so leave a margin for the network.
+const REUSE_ID_MAX_AGE: Duration = Duration::from_secs(240);
+/// Wait at least this long between two `get_future_salts`.
+const SALT_REQUEST_INTERVAL: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug)]
+enum State {
+    /// Waiting in the queue for a msg_id.
+    Queued,
+    /// Sent under `msg_id` at `first_sent` (the id's birth; resends under the same id keep it).
+    Sent {
+        msg_id: i64,
+        first_sent: Instant,
+        acked: bool,
+        deadline: Instant,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Request {
+    body: Vec<u8>,
+    opts: RequestOptions,
+    state: State,
+    resends: u32,
+    /// Every msg_id this request was sent under, so a late answer to an old one still counts.
+    msg_ids: Vec<i64>,
+}
+
+/// The client end of an MTProto 2.0 encrypted session.
+///
+/// # Driving it
+///
+/// The session never performs I/O or reads a clock. Its owner calls, in a loop:
+///
+/// 1. **Commands** — [`enqueue`](Self::enqueue) a request, [`cancel`](Self::cancel) one,
+///    [`ping`](Self::ping), [`destroy_session`](Self::destroy_session). These only queue work.
+/// 2. **`handle_*`** — [`handle_incoming`](Self::handle_incoming) with each packet the
+///    transport delivers (auth_key_id ‖ msg_key ‖ encrypted data), and
+///    [`handle_timeout`](Self::handle_timeout) when the instant from `poll_timeout` has passed.
+/// 3. **`poll_*`**, until each returns nothing: [`poll_transmit`](Self::poll_transmit) to get
+///    packets to write, [`poll_event`](Self::poll_event) for answers and notices, and finally
+///    [`poll_timeout`](Self::poll_timeout) for when to wake the session next.
+///
+/// `now` is wall-clock time supplied by the caller; randomness comes from the seed given to
+/// [`Session::new`]. Every request ends in exactly one of [`Event::Response`],
+/// [`Event::RpcError`] or [`Event::Dropped`].
+pub struct Session {
+    core: Core,
+    salts: Salts,
+    cfg: ClientConfig,
+    requests: HashMap<RequestId, Request>,
+    by_msg_id: HashMap<i64, RequestId>,
+    queue: VecDeque<Outgoing>,
+    events: VecDeque<Event>,
+    next_request: u64,
+    salts_requested: Option<Instant>,
+}
+
+impl Session {
+    /// A session over `auth_key`, starting with `salt` (0 if unknown: the server then answers
+    /// `bad_server_salt` with a good one) and the clock correction `time_offset` (seconds).
+    /// `seed` feeds every random choice: session id, padding, ping ids.
+    pub fn new(
+        auth_key: AuthKey,
+        salt: i64,
+        time_offset: i32,
+        config: ClientConfig,
+        seed: [u8; 32],
+    ) -> Self {
+        let mut rng = StdRng::from_seed(seed);
+        let session_id = rng.gen();
+        Self {
+            core: Core::new(
+                Side::Client,
+                auth_key,
+                session_id,
+                time_offset,
+                rng,
+                config.limits.clone(),
+            ),
+            salts: Salts::new(salt),
+            cfg: config,
+            requests: HashMap::new(),
+            by_msg_id: HashMap::new(),
+            queue: VecDeque::new(),
+            events: VecDeque::new(),
+            next_request: 0,
+            salts_requested: None,
+        }
+    }
+
+    /// The current session id.
+    pub fn session_id(&self) -> i64 {
+        self.core.session_id
+    }
+
+    /// The salt outgoing messages carry.
+    pub fn salt(&self) -> i64 {
+        self.salts.current()
+    }
+
+    /// Server time minus local time, in seconds.
+    pub fn time_offset(&self) -> i32 {
+        self.core.ids.time_offset()
+    }
+
+    /// The authorization key.
+    pub fn auth_key(&self) -> &AuthKey {
+        &self.core.auth_key
+    }
+
+    /// Requests that have not ended yet.
+    pub fn pending_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// The msg_id `request` was last sent under, if it was sent and has not ended.
+    pub fn msg_id_of(&self, request: RequestId) -> Option<MsgId> {
+        match self.requests.get(&request)?.state {
+            State::Sent { msg_id, .. } => Some(MsgId(msg_id)),
+            State::Queued => None,
+        }
+    }
+
+    /// Queues a TL-serialized RPC query. The msg_id is chosen at transmit time (and changes if
+    /// the request has to be resent), so the request is identified by the returned id.
+    pub fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
+        self.enqueue_with(body, RequestOptions::default())
+    }
+
+    /// [`Self::enqueue`] with options (ordering after other requests, gzip).
+    pub fn enqueue_with(&mut self, body: Vec<u8>, opts: RequestOptions) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.requests.insert(
+            id,
+            Request {
+                body,
+                opts,
+                state: State::Queued,
+                resends: 0,
+                msg_ids: Vec::new(),
+            },
+        );
+        self.queue
+            .push_back(Outgoing::new(Vec::new(), Tag::Request(id.0), false));
+        id
+    }
+
+    /// Gives up on a request: it ends with [`DropReason::Cancelled`] now, and if it was
+    /// already sent the server is asked to drop the answer (`rpc_drop_answer`).
+    pub fn cancel(&mut self, request: RequestId) {
+        let Some(req) = self.requests.get(&request) else {
+            return;
+        };
+        if let State::Sent { msg_id, .. } = req.state {
+            self.queue.push_back(Outgoing::new(
+                service::encode_drop_answer(msg_id),
+                Tag::Service,
+                false,
+            ));
+        }
+        self.finish(request);
+        self.events.push_back(Event::Dropped {
+            request,
+            reason: DropReason::Cancelled,
+        });
+    }
+
+    /// Sends a `ping`; the answer is [`Event::Pong`].
+    pub fn ping(&mut self, ping_id: i64) {
+        self.queue.push_back(Outgoing::new(
+            service::encode_ping(ping_id, None),
+            Tag::Service,
+            false,
+        ));
+    }
+
+    /// Asks the server to destroy another session of this key; the answer is
+    /// [`Event::SessionDestroyed`].
+    pub fn destroy_session(&mut self, session_id: i64) {
+        self.queue.push_back(Outgoing::new(
+            service::encode_destroy_session(session_id),
+            Tag::Service,
+            false,
+        ));
+    }
+
+    /// Asks for future salts now rather than when they run low.
+    pub fn request_future_salts(&mut self, now: Instant) {
+        let body = service::encode_get_future_salts(self.cfg.future_salts.clamp(1, 64));
+        self.queue
+            .push_back(Outgoing::new(body, Tag::Service, false));
+        self.salts_requested = Some(now);
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Self::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next = self.core.ack_deadline();
+        let mut consider = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        for req in self.requests.values() {
+            if let State::Sent { deadline, .. } = req.state {
+                consider(deadline);
+            }
+        }
+        if let Some(t) = self.salt_deadline() {
+            consider(t);
+        }
+        next
+    }
+
+    /// Runs the timers due at `now`: resends, state queries, salt rotation, ack flushing
+    /// (acks are flushed by the next [`Self::poll_transmit`]).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
+    /// Appends the next packet to send to `out` (auth_key_id ‖ msg_key ‖ encrypted data, for
+    /// the transport to frame). Returns `false`, appending nothing, when there is nothing to
+    /// send. Call repeatedly until it returns `false`.
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> bool {
+        self.advance(now);
+        let flush_acks = self.core.acks_due(now);
+        let mut ready = VecDeque::new();
+        let mut waiting = VecDeque::new();
+        let mut size = 0;
+        while let Some(mut item) = self.queue.pop_front() {
+            if ready.len() >= self.cfg.limits.max_container_messages
+                || size >= self.cfg.limits.max_container_bytes
+            {
+                self.queue.push_front(item);
+                break;
+            }
+            if let (Tag::Request(n), None) = (item.tag, item.original) {
+                match self.materialize(RequestId(n)) {
+                    Materialized::Ready(body) => item.body = body,
+                    Materialized::Wait => {
+                        waiting.push_back(item);
+                        continue;
+                    }
+                    Materialized::Gone => continue,
+                }
+            }
+            size += item.body.len() + 16;
+            ready.push_back(item);
+        }
+        let salt = self.salts.current();
+        let placed = self.core.pack(now, salt, &mut ready, flush_acks, out);
+        // Unsent messages go back in their original order.
+        while let Some(item) = ready.pop_back() {
+            self.queue.push_front(item);
+        }
+        while let Some(item) = waiting.pop_back() {
+            self.queue.push_front(item);
+        }
+        let Some(placed) = placed else { return false };
+        for p in placed {
+            if let Tag::Request(n) = p.tag {
+                let request = RequestId(n);
+                if let Some(req) = self.requests.get_mut(&request) {
+                    let first_sent = match req.state {
+                        State::Sent {
+                            msg_id, first_sent, ..
+                        } if msg_id == p.msg_id.0 => first_sent,
+                        _ => now,
+                    };
+                    req.state = State::Sent {
+                        msg_id: p.msg_id.0,
+                        first_sent,
+                        acked: false,
+                        deadline: now + self.cfg.resend_after,
+                    };
+                    if !req.msg_ids.contains(&p.msg_id.0) {
+                        req.msg_ids.push(p.msg_id.0);
+                    }
+                    self.by_msg_id.insert(p.msg_id.0, request);
+                }
+            }
+        }
+        true
+    }
+
+    /// Feeds one packet from the transport. `Err` means the whole packet was refused (it does
+    /// not decrypt, is not for this session, or is a replay); the session is unchanged and
+    /// keeps working. Problems with single messages inside an accepted packet come out as
+    /// [`Event::Error`].
+    pub fn handle_incoming(&mut self, now: Instant, packet: &[u8]) -> Result<(), SessionError> {
+        let (h, rx) = self.core.open(packet)?;
+        let result = self.handle_opened(now, &h, &rx[h.body.clone()]);
+        self.core.recycle(rx);
+        result
+    }
+
+    fn handle_opened(
+        &mut self,
+        now: Instant,
+        h: &super::core::Opened,
+        body: &[u8],
+    ) -> Result<(), SessionError> {
+        if h.session_id != self.core.session_id {
+            return Err(SessionError::WrongSession {
+                expected: self.core.session_id,
+                got: h.session_id,
+            });
+        }
+        if !h.msg_id.is_from_server() {
+            return Err(SessionError::WrongParity(h.msg_id));
+        }
+        if service::constructor(body) != Some(id::MSG_CONTAINER) {
+            return self.handle_message(now, h.msg_id, h.seq_no, body, true);
+        }
+        self.check_id(now, h.msg_id, body)?;
+        self.core.window.insert(h.msg_id);
+        match service::parse_container(body) {
+            Ok(messages) => {
+                for m in messages {
+                    if let Err(e) =
+                        self.handle_message(now, MsgId(m.msg_id), m.seq_no, m.body, false)
+                    {
+                        self.events.push_back(Event::Error(e));
+                    }
+                }
+                Ok(())
+            }
+            Err(source) => Err(SessionError::Malformed {
+                msg_id: h.msg_id,
+                source,
+            }),
+        }
+    }
+
+    /// Freshness and duplicate checks for one received id.
+    fn check_id(&self, now: Instant, msg_id: MsgId, body: &[u8]) -> Result<(), SessionError> {
+        match freshness(msg_id, self.core.ids.corrected_secs(now)) {
+            Freshness::Fresh => {}
+            // A time-sync notice about a message we just sent is exactly what fixes a wrong
+            // clock, so it is let through; the reference to our own recent msg_id is what
+            // shows it is not a replay.
+            _ if self.is_time_notice_for_us(body) => {}
+            Freshness::TooOld => return Err(SessionError::TooOld(msg_id)),
+            Freshness::TooNew => return Err(SessionError::TooNew(msg_id)),
+        }
+        match self.core.window.check(msg_id) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(SessionError::Duplicate(msg_id)),
+        }
+    }
+
+    fn is_time_notice_for_us(&self, body: &[u8]) -> bool {
+        let notice = |b: &[u8]| {
+            matches!(
+                service::decode(b),
+                Ok(Service::BadMsg { bad_msg_id, code: 16 | 17, .. }) if self.core.sent.contains_key(&bad_msg_id)
+            )
+        };
+        if service::constructor(body) == Some(id::MSG_CONTAINER) {
+            service::parse_container(body).is_ok_and(|msgs| msgs.iter().any(|m| notice(m.body)))
+        } else {
+            notice(body)
+        }
+    }
+
+    fn handle_message(
+        &mut self,
+        now: Instant,
+        msg_id: MsgId,
+        seq_no: i32,
+        body: &[u8],
+        top: bool,
+    ) -> Result<(), SessionError> {
+        if !msg_id.is_from_server() {
+            return Err(SessionError::WrongParity(msg_id));
+        }
+        if let Err(e) = self.check_id(now, msg_id, body) {
+            if matches!(e, SessionError::Duplicate(_)) && seq_no & 1 == 1 {
+                // The server resends what it thinks we missed: our ack was probably lost.
+                self.core.ack(now, msg_id.0);
+            }
+            // Duplicates inside containers are routine after resends; only report them for
+            // whole packets, where they indicate a replay.
+            return if top || !matches!(e, SessionError::Duplicate(_)) {
+                Err(e)
+            } else {
+                Ok(())
+            };
+        }
+        self.core.window.insert(msg_id);
+        if seq_no & 1 == 1 {
+            self.core.ack(now, msg_id.0);
+        }
+        self.dispatch(now, msg_id, body)
+            .map_err(|source| SessionError::Malformed { msg_id, source })
+    }
+
+    fn dispatch(&mut self, now: Instant, msg_id: MsgId, body: &[u8]) -> Result<(), DecodeError> {
+        match service::decode(body)? {
+            Service::Gzip => {
+                let inflated = service::gunzip(body, self.cfg.limits.max_inflated)?;
+                if matches!(
+                    service::constructor(&inflated),
+                    Some(id::GZIP_PACKED | id::MSG_CONTAINER)
+                ) {
+                    return Err(DecodeError::UnexpectedConstructor(
+                        service::constructor(&inflated).unwrap_or(0),
+                    ));
+                }
+                return self.dispatch(now, msg_id, &inflated);
+            }
+            Service::RpcResult { req_msg_id, result } => self.on_result(now, req_msg_id, result)?,
+            Service::MsgsAck(ids) => {
+                for id in ids {
+                    self.on_ack(now, id);
+                }
+            }
+            Service::BadMsg {
+                bad_msg_id,
+                code,
+                new_salt,
+                ..
+            } => self.on_bad_msg(now, msg_id, bad_msg_id, code, new_salt),
+            Service::NewSessionCreated {
+                first_msg_id,
+                unique_id,
+                server_salt,
+            } => {
+                self.set_salt(server_salt);
+                self.events.push_back(Event::NewSessionCreated {
+                    first_msg_id: MsgId(first_msg_id),
+                    unique_id,
+                });
+                // Requests older than the session's first message were never seen by it.
+                let lost: Vec<i64> = self
+                    .requests
+                    .values()
+                    .filter_map(|r| match r.state {
+                        State::Sent {
+                            msg_id,
+                            acked: false,
+                            ..
+                        } if msg_id < first_msg_id => Some(msg_id),
+                        _ => None,
+                    })
+                    .collect();
+                for id in lost {
+                    self.resend_fresh(id);
+                }
+            }
+            Service::Pong {
+                msg_id: ping_msg_id,
+                ping_id,
+            } => {
+                self.core.sent.remove(&ping_msg_id);
+                self.events.push_back(Event::Pong { ping_id });
+            }
+            Service::FutureSalts {
+                req_msg_id, salts, ..
+            } => {
+                self.core.sent.remove(&req_msg_id);
+                self.salts_requested = None;
+                self.salts.add_future(&salts);
+                self.rotate_salt(now);
+            }
+            Service::MsgsStateReq(ids) => {
+                let info: Vec<u8> = ids
+                    .iter()
+                    .map(|&id| super::core::state_of_received(&self.core.window, id))
+                    .collect();
+                self.queue.push_back(Outgoing::new(
+                    service::encode_state_info(msg_id.0, &info),
+                    Tag::Service,
+                    false,
+                ));
+            }
+            Service::MsgsStateInfo { req_msg_id, info } => {
+                // The query's own body says which ids the statuses are for.
+                if let Some(Sent {
+                    kind: SentKind::Message { body, .. },
+                    ..
+                }) = self.core.sent.remove(&req_msg_id)
+                {
+                    if let Ok(Service::MsgsStateReq(ids)) = service::decode(&body) {
+                        self.on_states(&ids, info);
+                    }
+                }
+            }
+            Service::MsgsAllInfo { msg_ids, info } => self.on_states(&msg_ids, info),
+            Service::DetailedInfo {
+                msg_id: req,
+                answer_msg_id,
+                ..
+            } => {
+                if let Some(req) = req {
+                    self.on_ack(now, req);
+                }
+                if self.core.window.contains(MsgId(answer_msg_id)) {
+                    // We have it; the server only missed our ack.
+                    self.core.ack(now, answer_msg_id);
+                } else {
+                    let body = service::encode_ids(id::MSG_RESEND_REQ, &[answer_msg_id]);
+                    self.queue
+                        .push_back(Outgoing::new(body, Tag::Service, false));
+                }
+            }
+            Service::MsgResendReq(ids) => self.on_resend_req(msg_id, &ids),
+            Service::DestroySessionRes {
+                session_id,
+                existed,
+            } => {
+                self.events.push_back(Event::SessionDestroyed {
+                    session_id,
+                    existed,
+                });
+            }
+            Service::Ping { ping_id, .. } => {
+                self.queue.push_back(Outgoing::new(
+                    service::encode_pong(msg_id.0, ping_id),
+                    Tag::Service,
+                    false,
+                ));
+            }
+            // Server-bound requests or legacy notices: nothing for a client to do.
+            Service::MsgResendAnsReq(_)
+            | Service::GetFutureSalts { .. }
+            | Service::DestroySession { .. }
+            | Service::RpcDropAnswer { .. }
+            | Service::HttpWait
+            | Service::MsgCopy => log::debug!(
+                "ignoring server-bound message {:#x?}",
+                service::constructor(body)
+            ),
+            Service::Container => return Err(DecodeError::NestedContainer),
+            Service::Other(update) => self.events.push_back(Event::Update {
+                body: update.to_vec(),
+            }),
+        }
+        Ok(())
+    }
+
+    fn on_result(
+        &mut self,
+        now: Instant,
+        req_msg_id: i64,
+        result: &[u8],
+    ) -> Result<(), DecodeError> {
+        let inflated;
+        let result = if service::constructor(result) == Some(id::GZIP_PACKED) {
+            inflated = service::gunzip(result, self.cfg.limits.max_inflated)?;
+            &inflated[..]
+        } else {
+            result
+        };
+        let Some(&request) = self.by_msg_id.get(&req_msg_id) else {
+            // Not a request: one of our service queries answered inside rpc_result, or a late
+            // answer for a request that already ended.
+            if self.core.sent.contains_key(&req_msg_id) {
+                if matches!(
+                    service::decode(result),
+                    Ok(Service::Pong { .. }
+                        | Service::FutureSalts { .. }
+                        | Service::DestroySessionRes { .. })
+                ) {
+                    return self.dispatch(now, MsgId(req_msg_id), result);
+                }
+                self.core.sent.remove(&req_msg_id);
+            }
+            return Ok(());
+        };
+        let event = match service::decode_rpc_error(result)? {
+            Some((code, message)) => Event::RpcError {
+                request,
+                error: RpcError::new(code, &message),
+            },
+            None => Event::Response {
+                request,
+                body: result.to_vec(),
+            },
+        };
+        self.finish(request);
+        self.events.push_back(event);
+        Ok(())
+    }
+
+    /// Removes an ended request and everything pointing at it.
+    fn finish(&mut self, request: RequestId) {
+        if let Some(req) = self.requests.remove(&request) {
+            for id in req.msg_ids {
+                self.by_msg_id.remove(&id);
+                self.core.sent.remove(&id);
+            }
+        }
+    }
+
+    fn on_ack(&mut self, now: Instant, msg_id: i64) {
+        // Service messages stay recorded until answered or pruned: a `msgs_state_req` is
+        // acknowledged just before its `msgs_state_info` arrives, which needs its body.
+        let Some(Tag::Request(n)) = self.core.mark_acked(msg_id) else {
+            return;
+        };
+        let Some(req) = self.requests.get_mut(&RequestId(n)) else {
+            return;
+        };
+        if let State::Sent {
+            msg_id: current,
+            acked,
+            deadline,
+            ..
+        } = &mut req.state
+        {
+            if *current == msg_id {
+                *acked = true;
+                *deadline = now + self.cfg.state_check_after;
+            }
+        }
+    }
+
+    fn on_bad_msg(
+        &mut self,
+        now: Instant,
+        notice_id: MsgId,
+        bad_msg_id: i64,
+        code: i32,
+        new_salt: Option<i64>,
+    ) {
+        // The spec: act only on notices about messages we really sent recently.
+        if !self.core.sent.contains_key(&bad_msg_id) {
+            log::debug!("bad_msg_notification {code} for unknown msg_id {bad_msg_id:#x}");
+            return;
+        }
+        match code {
+            16 | 17 => {
+                if self.core.ids.correct_from(now, notice_id) {
+                    self.events.push_back(Event::TimeOffsetChanged {
+                        offset: self.core.ids.time_offset(),
+                    });
+                }
+            }
+            48 => {
+                if let Some(salt) = new_salt {
+                    self.set_salt(salt);
+                }
+            }
+            32 | 33 => {
+                // Our seq_no numbering and the server's disagree: start over in a fresh session
+                // rather than guess a correction.
+                self.reset_session();
+                return;
+            }
+            20 | 19 | 64 => {}
+            _ => {
+                for id in self.expand(bad_msg_id) {
+                    if let Some(Sent {
+                        kind:
+                            SentKind::Message {
+                                tag: Tag::Request(n),
+                                ..
+                            },
+                        ..
+                    }) = self.core.sent.get(&id)
+                    {
+                        let request = RequestId(*n);
+                        self.finish(request);
+                        self.events.push_back(Event::Dropped {
+                            request,
+                            reason: DropReason::Rejected { code },
+                        });
+                    }
+                }
+                return;
+            }
+        }
+        for id in self.expand(bad_msg_id) {
+            self.resend_fresh(id);
+        }
+    }
+
+    /// The message ids a sent id stands for (a container's contents, or itself).
+    fn expand(&self, msg_id: i64) -> Vec<i64> {
+        match self.core.sent.get(&msg_id) {
+            Some(Sent {
+                kind: SentKind::Container(ids),
+                ..
+            }) => ids.clone(),
+            Some(_) => vec![msg_id],
+            None => Vec::new(),
+        }
+    }
+
+    /// Queues the message sent as `msg_id` again under a new id.
+    fn resend_fresh(&mut self, msg_id: i64) {
+        let Some(sent) = self.core.sent.remove(&msg_id) else {
+            return;
+        };
+        let SentKind::Message { tag, body, .. } = sent.kind else {
+            return;
+        };
+        match tag {
+            Tag::Request(n) => {
+                let request = RequestId(n);
+                let Some(req) = self.requests.get_mut(&request) else {
+                    return;
+                };
+                if !matches!(req.state, State::Sent { msg_id: current, .. } if current == msg_id) {
+                    return;
+                }
+                req.resends += 1;
+                if req.resends > self.cfg.max_resends {
+                    self.finish(request);
+                    self.events.push_back(Event::Dropped {
+                        request,
+                        reason: DropReason::TooManyResends,
+                    });
+                    return;
+                }
+                req.state = State::Queued;
+                self.queue.push_back(Outgoing::new(Vec::new(), tag, false));
+            }
+            Tag::Ack => {
+                // Re-acknowledge: the ids are in the body.
+                if let Ok(Service::MsgsAck(ids)) = service::decode(&body) {
+                    for id in ids {
+                        if !self.core.acks.contains(&id) {
+                            self.core.acks.push(id);
+                        }
+                    }
+                }
+            }
+            Tag::Service => self
+                .queue
+                .push_back(Outgoing::new(body, Tag::Service, false)),
+            Tag::Answer(_) | Tag::Push => {}
+        }
+    }
+
+    fn on_states(&mut self, ids: &[i64], info: &[u8]) {
+        let mut resend_answers = Vec::new();
+        for (&id, &status) in ids.iter().zip(info) {
+            let Some(&request) = self.by_msg_id.get(&id) else {
+                continue;
+            };
+            match status & 7 {
+                1..=3 => self.resend_fresh(id),
+                4 => {
+                    if let Some(Request {
+                        state: State::Sent { msg_id, acked, .. },
+                        ..
+                    }) = self.requests.get_mut(&request)
+                    {
+                        if *msg_id == id {
+                            *acked = true;
+                            if status & 64 != 0 {
+                                // The answer exists but never reached us.
+                                resend_answers.push(id);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !resend_answers.is_empty() {
+            let body = service::encode_ids(id::MSG_RESEND_ANS_REQ, &resend_answers);
+            self.queue
+                .push_back(Outgoing::new(body, Tag::Service, false));
+        }
+    }
+
+    fn on_resend_req(&mut self, req_msg_id: MsgId, ids: &[i64]) {
+        let mut unknown = false;
+        for &id in ids {
+            match self.core.sent.get(&id) {
+                Some(Sent {
+                    seq_no,
+                    kind: SentKind::Message { tag, body, .. },
+                    ..
+                }) => {
+                    let mut msg = Outgoing::new(body.clone(), *tag, false);
+                    msg.original = Some((id, *seq_no));
+                    self.queue.push_back(msg);
+                }
+                _ => unknown = true,
+            }
+        }
+        if unknown {
+            // The spec: answer as if it had been a msgs_state_req.
+            let info: Vec<u8> = ids
+                .iter()
+                .map(|id| {
+                    if self.core.sent.contains_key(id) {
+                        4
+                    } else {
+                        1
+                    }
+                })
+                .collect();
+            self.queue.push_back(Outgoing::new(
+                service::encode_state_info(req_msg_id.0, &info),
+                Tag::Service,
+                false,
+            ));
+        }
+    }
+
+    fn set_salt(&mut self, salt: i64) {
+        if salt != self.salts.current() {
+            self.salts.set_current(salt);
+            self.events.push_back(Event::SaltChanged { salt });
+        }
+    }
+
+    fn rotate_salt(&mut self, now: Instant) {
+        if let Some(salt) = self.salts.advance(self.core.ids.corrected_secs(now)) {
+            self.events.push_back(Event::SaltChanged { salt });
+        }
+    }
+
+    fn reset_session(&mut self) {
+        let session_id = self.core.rng.gen();
+        let unanswered: Vec<RequestId> = self.requests.keys().copied().collect();
+        self.core.reset_session(session_id);
+        self.queue
+            .retain(|m| matches!(m.tag, Tag::Request(_)) && m.original.is_none());
+        for request in unanswered {
+            if let Some(req) = self.requests.get_mut(&request) {
+                if matches!(req.state, State::Sent { .. }) {
+                    req.state = State::Queued;
+                    self.queue
+                        .push_back(Outgoing::new(Vec::new(), Tag::Request(request.0), false));
+                }
+            }
+        }
+        self.events.push_back(Event::SessionReset { session_id });
+    }
+
+    /// The local instant at which salts next need attention.
+    fn salt_deadline(&self) -> Option<Instant> {
+        let offset = i64::from(self.core.ids.time_offset());
+        let to_local = |server_secs: i64| {
+            Instant::from_unix_secs(u64::try_from(server_secs - offset).unwrap_or(0))
+        };
+        let margin = self.cfg.salt_refresh_margin.as_secs() as i64;
+        let refresh = match (self.salts.covered_until(), self.salts_requested) {
+            (_, Some(at)) => at + SALT_REQUEST_INTERVAL,
+            (Some(until), None) => to_local(until - margin),
+            // Nothing known: ask at the next transmit, which needs no timer.
+            (None, None) => return None,
+        };
+        Some(refresh)
+    }
+
+    /// Everything time-driven, idempotent for a given `now`.
+    fn advance(&mut self, now: Instant) {
+        self.core.prune(now);
+        self.rotate_salt(now);
+        let server_now = self.core.ids.corrected_secs(now);
+        let margin = self.cfg.salt_refresh_margin.as_secs() as i64;
+        let low = self
+            .salts
+            .covered_until()
+            .is_none_or(|until| until - margin <= server_now);
+        let can_ask = self
+            .salts_requested
+            .is_none_or(|at| at + SALT_REQUEST_INTERVAL <= now);
+        if low && can_ask && self.salts.current() != 0 {
+            self.request_future_salts(now);
+        }
+
+        let mut fresh = Vec::new();
+        let mut same_id = Vec::new();
+        let mut query = Vec::new();
+        for req in self.requests.values_mut() {
+            let State::Sent {
+                msg_id,
+                first_sent,
+                acked,
+                deadline,
+            } = &mut req.state
+            else {
+                continue;
+            };
+            if *deadline > now {
+                continue;
+            }
+            if *acked {
+                query.push(*msg_id);
+                *deadline = now + self.cfg.state_check_after;
+            } else if now.saturating_duration_since(*first_sent) < REUSE_ID_MAX_AGE {
+                same_id.push(*msg_id);
+                *deadline = now + self.cfg.resend_after;
+            } else {
+                fresh.push(*msg_id);
+            }
+        }
+        for id in fresh {
+            self.resend_fresh(id);
+        }
+        for id in same_id {
+            self.resend_same_id(id);
+        }
+        for chunk in query.chunks(MAX_IDS_PER_MESSAGE) {
+            self.query_state(chunk);
+        }
+    }
+
+    /// Resends an unacknowledged request under its original id (inside a container), so a
+    /// server that did receive it recognises the duplicate instead of running it twice.
+    fn resend_same_id(&mut self, msg_id: i64) {
+        let Some(&request) = self.by_msg_id.get(&msg_id) else {
+            return;
+        };
+        let Some(Sent {
+            seq_no,
+            kind: SentKind::Message { body, tag, .. },
+            ..
+        }) = self.core.sent.get(&msg_id)
+        else {
+            // Forgotten: fall back to a new id.
+            return self.resend_fresh_request(request);
+        };
+        let mut msg = Outgoing::new(body.clone(), *tag, false);
+        msg.original = Some((msg_id, *seq_no));
+        let Some(req) = self.requests.get_mut(&request) else {
+            return;
+        };
+        req.resends += 1;
+        if req.resends > self.cfg.max_resends {
+            self.finish(request);
+            self.events.push_back(Event::Dropped {
+                request,
+                reason: DropReason::TooManyResends,
+            });
+            return;
+        }
+        self.queue.push_back(msg);
+    }
+
+    fn resend_fresh_request(&mut self, request: RequestId) {
+        if let Some(req) = self.requests.get_mut(&request) {
+            req.state = State::Queued;
+            self.queue
+                .push_back(Outgoing::new(Vec::new(), Tag::Request(request.0), false));
+        }
+    }
+
+    fn query_state(&mut self, ids: &[i64]) {
+        self.queue.push_back(Outgoing::new(
+            service::encode_ids(id::MSGS_STATE_REQ, ids),
+            Tag::Service,
+            false,
+        ));
+    }
+
+    fn materialize(&self, request: RequestId) -> Materialized {
+        let Some(req) = self.requests.get(&request) else {
+            return Materialized::Gone;
+        };
+        if !matches!(req.state, State::Queued) {
+            // Already re-queued by another path and sent; this queue entry is stale.
+            return Materialized::Gone;
+        }
+        let mut after = Vec::new();
+        for dep in &req.opts.after {
+            match self.requests.get(dep).map(|d| &d.state) {
+                Some(State::Queued) => return Materialized::Wait,
+                Some(State::Sent { msg_id, .. }) => after.push(*msg_id),
+                None => {}
+            }
+        }
+        let body = if after.is_empty() {
+            req.body.clone()
+        } else {
+            service::wrap_invoke_after(&after, &req.body)
+        };
+        if req.opts.gzip && body.len() >= self.cfg.limits.gzip_threshold {
+            if let Some(packed) = service::gzip_if_smaller(&body) {
+                return Materialized::Ready(packed);
+            }
+        }
+        Materialized::Ready(body)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+}
+
+enum Materialized {
+    Ready(Vec<u8>),
+    Wait,
+    Gone,
+}

@@ -1,0 +1,431 @@
+//! What both ends of an encrypted session share: sealing and opening packets, id and seq_no
+//! generation, the replay window, pending acknowledgments, the sent-message log and the
+//! container packing policy.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::mem;
+use std::ops::Range;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, RngCore};
+use tgwire_crypto::{decrypt_message, encrypt_message, AuthKey, Side};
+
+use crate::error::SessionError;
+use crate::msg_id::{IdKind, MsgId, MsgIdGen};
+use crate::seq_no::SeqNo;
+use crate::service::{self, id};
+use crate::time::Instant;
+use crate::window::ReplayWindow;
+use crate::wire::{put_i32, put_i64, put_u32, Cursor};
+
+/// Bytes before the body in the plaintext: salt, session_id, msg_id, seq_no, length.
+const HEADER: usize = 32;
+/// MTProto 2.0 padding bounds.
+pub(crate) const MIN_PADDING: usize = 12;
+pub(crate) const MAX_PADDING: usize = 1024;
+/// Header of a message inside a container: msg_id, seq_no, length.
+const INNER_HEADER: usize = 16;
+/// The spec allows at most 8192 ids per `msgs_ack` (and per state request).
+pub(crate) const MAX_IDS_PER_MESSAGE: usize = 8192;
+/// Sent messages are remembered this long: after 300 s the peer refuses their ids anyway.
+const SENT_RETENTION: Duration = Duration::from_secs(600);
+
+/// Tunables shared by both roles. `Default` follows the spec's recommendations.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most messages packed into one `msg_container`. The server answers `bad_msg` 64 beyond
+    /// its (unpublished) limit; 1020 is what Telegram is known to accept, lower is safe.
+    pub max_container_messages: usize,
+    /// Most bytes of messages (with their 16-byte headers) packed into one container; larger
+    /// messages travel on their own.
+    pub max_container_bytes: usize,
+    /// Bodies at least this long are sent as `gzip_packed` when that makes them smaller.
+    pub gzip_threshold: usize,
+    /// Largest body a `gzip_packed` from the peer may inflate to.
+    pub max_inflated: usize,
+    /// How long a received content-related message may wait for its acknowledgment to ride on
+    /// another packet before a stand-alone `msgs_ack` is sent.
+    pub ack_delay: Duration,
+    /// Pending acknowledgments that trigger a stand-alone `msgs_ack` immediately (spec: ~16).
+    pub ack_threshold: usize,
+    /// How many received msg_ids are remembered to refuse duplicates.
+    pub replay_window: usize,
+    /// Extra random 16-byte padding blocks (0..=this) added on top of the minimum, to blur
+    /// message lengths; the total always stays within 12..=1024.
+    pub extra_padding_blocks: u8,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_container_messages: 1020,
+            max_container_bytes: 1 << 20,
+            gzip_threshold: 512,
+            max_inflated: 16 << 20,
+            ack_delay: Duration::from_secs(5),
+            ack_threshold: 16,
+            replay_window: 1024,
+            extra_padding_blocks: 3,
+        }
+    }
+}
+
+/// What an outgoing message is, so the role can find it again on ack, error or resend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tag {
+    /// A client request (the id is the client's [`crate::RequestId`] number).
+    Request(u64),
+    /// A server `rpc_result` answering the client message with this id.
+    Answer(i64),
+    /// A server update.
+    Push,
+    /// A `msgs_ack`.
+    Ack,
+    /// Any other service message.
+    Service,
+}
+
+/// A message waiting in a role's queue.
+#[derive(Clone, Debug)]
+pub(crate) struct Outgoing {
+    pub(crate) body: Vec<u8>,
+    pub(crate) tag: Tag,
+    /// For a server: whether the id must mark a response (≡ 1 mod 4) rather than 3.
+    pub(crate) response: bool,
+    /// Resend under the original msg_id and seq_no. The spec forbids resending a message alone
+    /// under its old id, so such messages always travel inside a container.
+    pub(crate) original: Option<(i64, i32)>,
+}
+
+impl Outgoing {
+    pub(crate) fn new(body: Vec<u8>, tag: Tag, response: bool) -> Self {
+        Self {
+            body,
+            tag,
+            response,
+            original: None,
+        }
+    }
+}
+
+/// A message we sent, remembered for acks, errors and resends.
+#[derive(Clone, Debug)]
+pub(crate) struct Sent {
+    pub(crate) seq_no: i32,
+    pub(crate) sent_at: Instant,
+    pub(crate) kind: SentKind,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum SentKind {
+    Container(Vec<i64>),
+    Message {
+        tag: Tag,
+        /// The exact bytes sent, so the message can be resent under the same id.
+        body: Vec<u8>,
+        acked: bool,
+        /// When the peer was last told about this message (server voluntary status notes).
+        noted_at: Option<Instant>,
+    },
+}
+
+/// One message placed in a packet.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Placed {
+    pub(crate) msg_id: MsgId,
+    pub(crate) tag: Tag,
+}
+
+/// The decrypted header of a packet; the body is `rx[body]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Opened {
+    pub(crate) salt: i64,
+    pub(crate) session_id: i64,
+    pub(crate) msg_id: MsgId,
+    pub(crate) seq_no: i32,
+    pub(crate) body: Range<usize>,
+}
+
+pub(crate) struct Core {
+    pub(crate) side: Side,
+    pub(crate) auth_key: AuthKey,
+    pub(crate) session_id: i64,
+    pub(crate) ids: MsgIdGen,
+    pub(crate) seq: SeqNo,
+    pub(crate) window: ReplayWindow,
+    pub(crate) acks: Vec<i64>,
+    pub(crate) ack_since: Option<Instant>,
+    pub(crate) sent: BTreeMap<i64, Sent>,
+    pub(crate) rng: StdRng,
+    pub(crate) limits: Limits,
+    plain: Vec<u8>,
+    rx: Vec<u8>,
+}
+
+impl Core {
+    pub(crate) fn new(
+        side: Side,
+        auth_key: AuthKey,
+        session_id: i64,
+        time_offset: i32,
+        rng: StdRng,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            side,
+            auth_key,
+            session_id,
+            ids: MsgIdGen::new(time_offset),
+            seq: SeqNo::default(),
+            window: ReplayWindow::new(limits.replay_window),
+            acks: Vec::new(),
+            ack_since: None,
+            sent: BTreeMap::new(),
+            rng,
+            limits,
+            plain: Vec::new(),
+            rx: Vec::new(),
+        }
+    }
+
+    /// Forgets everything tied to the current session id (used when the session changes).
+    pub(crate) fn reset_session(&mut self, session_id: i64) {
+        self.session_id = session_id;
+        self.seq = SeqNo::default();
+        self.window.clear();
+        self.acks.clear();
+        self.ack_since = None;
+        self.sent.clear();
+    }
+
+    /// Decrypts `packet` and checks the plaintext layout. The decrypted bytes stay in the
+    /// returned buffer; hand it back with [`Self::recycle`].
+    pub(crate) fn open(&mut self, packet: &[u8]) -> Result<(Opened, Vec<u8>), SessionError> {
+        let mut rx = mem::take(&mut self.rx);
+        rx.clear();
+        if let Err(e) = decrypt_message(&self.auth_key, self.side.peer(), packet, &mut rx) {
+            self.rx = rx;
+            return Err(e.into());
+        }
+        match parse_header(&rx) {
+            Ok(h) => Ok((h, rx)),
+            Err(e) => {
+                self.rx = rx;
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn recycle(&mut self, rx: Vec<u8>) {
+        self.rx = rx;
+    }
+
+    /// Queues an acknowledgment for a received content-related message.
+    pub(crate) fn ack(&mut self, now: Instant, msg_id: i64) {
+        if !self.acks.contains(&msg_id) {
+            self.acks.push(msg_id);
+        }
+        self.ack_since.get_or_insert(now);
+    }
+
+    /// When pending acknowledgments must go out even with nothing else to send.
+    pub(crate) fn ack_deadline(&self) -> Option<Instant> {
+        if self.acks.len() >= self.limits.ack_threshold {
+            return self.ack_since;
+        }
+        self.ack_since.map(|t| t + self.limits.ack_delay)
+    }
+
+    pub(crate) fn acks_due(&self, now: Instant) -> bool {
+        self.ack_deadline().is_some_and(|d| d <= now)
+    }
+
+    /// Marks our message `msg_id` acknowledged; returns its tag if it was a known message.
+    pub(crate) fn mark_acked(&mut self, msg_id: i64) -> Option<Tag> {
+        match self.sent.get_mut(&msg_id) {
+            Some(Sent {
+                kind: SentKind::Message { tag, acked, .. },
+                ..
+            }) => {
+                *acked = true;
+                Some(*tag)
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops sent-message records too old to be resent under their own ids.
+    pub(crate) fn prune(&mut self, now: Instant) {
+        self.sent.retain(|_, s| s.sent_at + SENT_RETENTION > now);
+    }
+
+    /// Builds one packet from the front of `queue` (plus pending acks) and appends its
+    /// encrypted bytes to `out`. Returns the messages placed, or `None` if there was nothing
+    /// to send. Messages that did not fit stay in `queue`.
+    pub(crate) fn pack(
+        &mut self,
+        now: Instant,
+        salt: i64,
+        queue: &mut VecDeque<Outgoing>,
+        flush_acks: bool,
+        out: &mut Vec<u8>,
+    ) -> Option<Vec<Placed>> {
+        let limits = &self.limits;
+        let mut selected: Vec<Outgoing> = Vec::new();
+        let mut size = 0;
+        if !self.acks.is_empty() && (flush_acks || !queue.is_empty()) {
+            let n = self.acks.len().min(MAX_IDS_PER_MESSAGE);
+            let ids: Vec<i64> = self.acks.drain(..n).collect();
+            if self.acks.is_empty() {
+                self.ack_since = None;
+            }
+            let body = service::encode_ids(id::MSGS_ACK, &ids);
+            size += body.len() + INNER_HEADER;
+            selected.push(Outgoing::new(body, Tag::Ack, true));
+        }
+        while let Some(front) = queue.front() {
+            let len = front.body.len() + INNER_HEADER;
+            if selected.len() >= limits.max_container_messages.max(1)
+                || (!selected.is_empty() && size + len > limits.max_container_bytes)
+            {
+                break;
+            }
+            size += len;
+            selected.extend(queue.pop_front());
+        }
+        if selected.is_empty() {
+            return None;
+        }
+
+        let server = self.side == Side::Server;
+        let kind = |response: bool| match (server, response) {
+            (false, _) => IdKind::Client,
+            (true, true) => IdKind::ServerResponse,
+            (true, false) => IdKind::ServerOther,
+        };
+        let mut placed = Vec::with_capacity(selected.len());
+        let mut framed: Vec<(i64, i32, Outgoing)> = Vec::with_capacity(selected.len());
+        for msg in selected {
+            let content_related = service::is_content_related(&msg.body);
+            let (msg_id, seq_no) = match msg.original {
+                Some(orig) => orig,
+                None => (
+                    self.ids.next(now, kind(msg.response)).0,
+                    self.seq.next(content_related),
+                ),
+            };
+            placed.push(Placed {
+                msg_id: MsgId(msg_id),
+                tag: msg.tag,
+            });
+            framed.push((msg_id, seq_no, msg));
+        }
+
+        let needs_container =
+            framed.len() > 1 || framed.iter().any(|(_, _, m)| m.original.is_some());
+        if needs_container {
+            let mut body = Vec::with_capacity(8 + size);
+            put_u32(&mut body, id::MSG_CONTAINER);
+            put_u32(&mut body, framed.len() as u32);
+            for (msg_id, seq_no, msg) in &framed {
+                service::put_message(&mut body, *msg_id, *seq_no, &msg.body);
+            }
+            // The container's id comes after its contents', as the spec's ordering expects.
+            let container_id = self.ids.next(now, kind(true)).0;
+            let container_seq = self.seq.next(false);
+            self.seal(salt, container_id, container_seq, &body, out);
+            let inner = framed.iter().map(|(id, _, _)| *id).collect();
+            self.sent.insert(
+                container_id,
+                Sent {
+                    seq_no: container_seq,
+                    sent_at: now,
+                    kind: SentKind::Container(inner),
+                },
+            );
+        } else if let Some((msg_id, seq_no, msg)) = framed.first() {
+            self.seal(salt, *msg_id, *seq_no, &msg.body, out);
+        }
+        for (msg_id, seq_no, msg) in framed {
+            let kind = SentKind::Message {
+                tag: msg.tag,
+                body: msg.body,
+                acked: false,
+                noted_at: None,
+            };
+            self.sent.insert(
+                msg_id,
+                Sent {
+                    seq_no,
+                    sent_at: now,
+                    kind,
+                },
+            );
+        }
+        Some(placed)
+    }
+
+    /// Encrypts one message with fresh random padding and appends the packet to `out`.
+    fn seal(&mut self, salt: i64, msg_id: i64, seq_no: i32, body: &[u8], out: &mut Vec<u8>) {
+        let p = &mut self.plain;
+        p.clear();
+        put_i64(p, salt);
+        put_i64(p, self.session_id);
+        put_i64(p, msg_id);
+        put_i32(p, seq_no);
+        put_u32(p, body.len() as u32);
+        p.extend_from_slice(body);
+        let unpadded = p.len();
+        let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
+        let extra = self
+            .rng
+            .gen_range(0..=usize::from(self.limits.extra_padding_blocks));
+        padding = (padding + 16 * extra).min(MAX_PADDING);
+        p.resize(unpadded + padding, 0);
+        self.rng.fill_bytes(&mut p[unpadded..]);
+        if let Err(e) = encrypt_message(&self.auth_key, self.side, p, out) {
+            // Unreachable: the plaintext is block aligned by construction above.
+            log::error!("encrypting an aligned message failed: {e}");
+        }
+    }
+}
+
+fn parse_header(rx: &[u8]) -> Result<Opened, SessionError> {
+    let bad_len = |len| SessionError::BadLength {
+        len,
+        plaintext: rx.len(),
+    };
+    let mut c = Cursor::new(rx);
+    let (Ok(salt), Ok(session_id), Ok(msg_id), Ok(seq_no), Ok(len)) =
+        (c.i64(), c.i64(), c.i64(), c.i32(), c.u32())
+    else {
+        return Err(bad_len(0));
+    };
+    let len = len as usize;
+    if len % 4 != 0 || len > rx.len().saturating_sub(HEADER) {
+        return Err(bad_len(len));
+    }
+    let padding = rx.len() - HEADER - len;
+    if !(MIN_PADDING..=MAX_PADDING).contains(&padding) {
+        return Err(SessionError::BadPadding(padding));
+    }
+    Ok(Opened {
+        salt,
+        session_id,
+        msg_id: MsgId(msg_id),
+        seq_no,
+        body: HEADER..HEADER + len,
+    })
+}
+
+/// Lets the role answer `msgs_state_req` for ids the peer sent us.
+pub(crate) fn state_of_received(window: &ReplayWindow, msg_id: i64) -> u8 {
+    use crate::window::Known;
+    match window.known(MsgId(msg_id)) {
+        Known::Unknown => 1,
+        Known::NotReceived => 2,
+        Known::NotYetReceived => 3,
+        Known::Received => 4,
+    }
+}

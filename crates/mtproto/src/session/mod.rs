@@ -1,0 +1,5 @@
+//! Encrypted sessions: the shared core and its client and server roles.
+
+pub(crate) mod client;
+pub(crate) mod core;
+pub(crate) mod server;

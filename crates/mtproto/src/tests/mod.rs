@@ -1,0 +1,4 @@
+//! Crate-internal test suites that need both roles and a look at the wire.
+
+mod harness;
+mod session;

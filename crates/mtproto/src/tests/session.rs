@@ -1,0 +1,661 @@
+//! Two-peer tests of the encrypted session: every service message, clock and salt handling,
+//! containers, gzip, replays and losses.
+
+use std::time::Duration;
+
+use tgwire_crypto::{encrypt_message, Side};
+
+use super::harness::{answer, key, number_of, query, Pair, T0};
+use crate::service::{self, id};
+use crate::session::core::Tag;
+use crate::{
+    ClientConfig, DropReason, Event, Instant, RequestOptions, ServerConfig, ServerEvent,
+    SessionError,
+};
+
+fn done_after(n: usize) -> impl FnMut(&Pair) -> bool {
+    move |p| p.outcomes() >= n
+}
+
+#[test]
+fn request_gets_answer_and_session_is_announced() {
+    let mut p = Pair::default_pair();
+    let r = p.client.enqueue(query(1, 0));
+    let ok = p.run_until(Duration::from_secs(5), done_after(1));
+    assert!(ok);
+    assert_eq!(p.responses(), vec![(r, answer(1))]);
+    assert!(
+        matches!(p.client_events[0], Event::NewSessionCreated { .. }),
+        "{:?}",
+        p.client_events
+    );
+    assert!(
+        matches!(p.server_events[0], ServerEvent::NewSession { session_id } if session_id == p.client.session_id())
+    );
+    // The answer is acknowledged by the client in due time (ack timer), and the server stops
+    // tracking it: nothing is left to announce or resend.
+    p.run_for(Duration::from_secs(60));
+    assert!(p.tapped(Side::Client, id::MSGS_ACK) >= 1);
+    assert_eq!(p.tapped(Side::Server, id::MSG_DETAILED_INFO), 0);
+    assert_eq!(p.server.poll_timeout(), None);
+    assert_eq!(p.client.pending_requests(), 0);
+    assert!(p.client_errors.is_empty() && p.server_errors.is_empty());
+}
+
+#[test]
+fn server_message_ids_have_the_right_parity() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    p.run_until(Duration::from_secs(5), done_after(1));
+    p.server.push(query(99, 0));
+    p.run_for(Duration::from_secs(5));
+    for t in p.tap.iter().filter(|t| t.from == Side::Server) {
+        let expected = match t.ctor {
+            id::NEW_SESSION_CREATED => 3,
+            0x0b0b_0b0b => 3, // the pushed update
+            _ => 1,           // responses: rpc_result, future_salts, acks, containers
+        };
+        assert_eq!(t.msg_id & 3, expected, "{t:?}");
+    }
+    for t in p.tap.iter().filter(|t| t.from == Side::Client) {
+        assert_eq!(t.msg_id & 3, 0, "{t:?}");
+    }
+    assert!(p
+        .client_events
+        .contains(&Event::Update { body: query(99, 0) }));
+}
+
+#[test]
+fn salt_zero_is_corrected_by_bad_server_salt() {
+    let mut p = Pair::default_pair();
+    p.client = crate::Session::new(key(), 0, 0, ClientConfig::default(), [3; 32]);
+    let r = p.client.enqueue(query(7, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(7))]);
+    let good = p.schedule.current(T0 as i64);
+    assert!(p.client_events.contains(&Event::SaltChanged { salt: good }));
+    assert_eq!(p.tapped(Side::Server, id::BAD_SERVER_SALT), 1);
+    assert_eq!(p.requests_seen(), 1);
+}
+
+fn clock_skew_corrected(skew: i64) {
+    let mut p = Pair::default_pair();
+    p.client_skew = skew;
+    let r = p.client.enqueue(query(5, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(5))]);
+    let offset = p.client.time_offset();
+    assert!(
+        (i64::from(offset) + skew).abs() <= 1,
+        "offset {offset} for skew {skew}"
+    );
+    assert!(p
+        .client_events
+        .iter()
+        .any(|e| matches!(e, Event::TimeOffsetChanged { .. })));
+    // One bad_msg round trip: one refused packet, one accepted.
+    assert_eq!(p.tapped(Side::Server, id::BAD_MSG_NOTIFICATION), 1);
+    assert_eq!(p.packets_sent[Side::Client as usize], 2);
+    assert_eq!(p.requests_seen(), 1);
+}
+
+#[test]
+fn client_clock_an_hour_fast_is_corrected_in_one_round_trip() {
+    clock_skew_corrected(3600);
+}
+
+#[test]
+fn client_clock_an_hour_slow_is_corrected_in_one_round_trip() {
+    clock_skew_corrected(-3600);
+}
+
+#[test]
+fn many_requests_travel_in_one_container_each_way() {
+    let mut p = Pair::default_pair();
+    let ids: Vec<_> = (0..10).map(|n| p.client.enqueue(query(n, 0))).collect();
+    assert!(p.run_until(Duration::from_secs(5), done_after(10)));
+    let mut got = p.responses();
+    got.sort_by_key(|(r, _)| *r);
+    assert_eq!(
+        got,
+        ids.iter()
+            .enumerate()
+            .map(|(n, r)| (*r, answer(n as u32)))
+            .collect::<Vec<_>>()
+    );
+    // All ten requests (plus get_future_salts) left in the client's first packet.
+    let first_client_packet: Vec<_> = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && t.in_container)
+        .collect();
+    assert!(
+        first_client_packet
+            .iter()
+            .filter(|t| t.ctor == 0x0b0b_0b0b)
+            .count()
+            == 10
+    );
+    assert_eq!(p.packets_sent[Side::Client as usize], 1);
+    // And the server packed its ten answers together too.
+    let answers_in_containers = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Server && t.ctor == id::RPC_RESULT && t.in_container)
+        .count();
+    assert_eq!(answers_in_containers, 10);
+}
+
+#[test]
+fn container_limits_split_batches() {
+    let mut cfg = ClientConfig::default();
+    cfg.limits.max_container_messages = 4;
+    let mut p = Pair::new(cfg, ServerConfig::default(), 2);
+    for n in 0..10 {
+        p.client.enqueue(query(n, 0));
+    }
+    assert!(p.run_until(Duration::from_secs(5), done_after(10)));
+    // 10 requests + get_future_salts at most 4 per container: 3 packets.
+    assert_eq!(p.packets_sent[Side::Client as usize], 3);
+    let containers = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && t.ctor == id::MSG_CONTAINER)
+        .count();
+    assert_eq!(containers, 3);
+}
+
+#[test]
+fn large_bodies_are_gzipped_both_ways() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let big = query(3, 4000); // 16 KB of zeros: compresses well
+    let r = p.client.enqueue(big.clone());
+    p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 1);
+    let ServerEvent::Request { msg_id, body } = p
+        .server_events
+        .iter()
+        .find(|e| matches!(e, ServerEvent::Request { .. }))
+        .cloned()
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(body, big, "the server sees the inflated query");
+    let request_packet = p
+        .tap
+        .iter()
+        .find(|t| t.from == Side::Client && t.ctor == id::GZIP_PACKED)
+        .expect("gzip on the wire");
+    assert!(request_packet.packet_len < 1024);
+
+    let big_answer = answer(3)
+        .into_iter()
+        .chain(std::iter::repeat_n(7, 20_000))
+        .collect::<Vec<u8>>();
+    p.server.respond(msg_id, big_answer.clone());
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, big_answer)]);
+    let answer_packet = p
+        .tap
+        .iter()
+        .find(|t| t.from == Side::Server && t.ctor == id::RPC_RESULT)
+        .unwrap();
+    assert!(
+        answer_packet.packet_len < 1024,
+        "answer travelled gzipped: {}",
+        answer_packet.packet_len
+    );
+
+    // Small or incompressible bodies are left alone.
+    assert!(service::gzip_if_smaller(&query(1, 0)).is_none());
+}
+
+#[test]
+fn replayed_packets_are_rejected() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    // Capture the server's answer packet by hand.
+    let mut buf = Vec::new();
+    assert!(p.client.poll_transmit(p.now, &mut buf));
+    p.server.handle_incoming(p.now, &buf).unwrap();
+    // Replaying the client packet: the server sees no second request.
+    p.server.handle_incoming(p.now, &buf).unwrap();
+    let requests = std::iter::from_fn(|| p.server.poll_event())
+        .filter(|e| matches!(e, ServerEvent::Request { .. }))
+        .collect::<Vec<_>>();
+    assert_eq!(requests.len(), 1);
+    let ServerEvent::Request { msg_id, .. } = &requests[0] else {
+        unreachable!()
+    };
+    p.server.respond(*msg_id, answer(1));
+    let mut answer_packet = Vec::new();
+    assert!(p.server.poll_transmit(p.now, &mut answer_packet));
+    p.client.handle_incoming(p.now, &answer_packet).unwrap();
+    assert!(matches!(
+        p.client.handle_incoming(p.now, &answer_packet),
+        Err(SessionError::Duplicate(_))
+    ));
+    let responses = std::iter::from_fn(|| p.client.poll_event())
+        .filter(|e| matches!(e, Event::Response { .. }))
+        .count();
+    assert_eq!(responses, 1);
+
+    // A packet replayed much later is refused as too old even once it left the window.
+    let later = p.now + Duration::from_secs(301);
+    assert!(matches!(
+        p.client.handle_incoming(later, &answer_packet),
+        Err(SessionError::TooOld(_) | SessionError::Duplicate(_))
+    ));
+}
+
+#[test]
+fn ping_pong_and_destroy_session() {
+    let mut p = Pair::default_pair();
+    p.client.ping(42);
+    p.client.destroy_session(1234);
+    assert!(p.run_until(Duration::from_secs(5), |p| p
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, Event::Pong { .. } | Event::SessionDestroyed { .. }))
+        .count()
+        == 2));
+    assert!(p.client_events.contains(&Event::Pong { ping_id: 42 }));
+    assert!(p.client_events.contains(&Event::SessionDestroyed {
+        session_id: 1234,
+        existed: false
+    }));
+    assert!(p
+        .server_events
+        .contains(&ServerEvent::DestroySession { session_id: 1234 }));
+}
+
+#[test]
+fn rpc_errors_are_typed() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let r = p.client.enqueue(query(1, 0));
+    p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 1);
+    let Some(ServerEvent::Request { msg_id, .. }) = p
+        .server_events
+        .iter()
+        .find(|e| matches!(e, ServerEvent::Request { .. }))
+        .cloned()
+    else {
+        unreachable!()
+    };
+    assert!(p.server.respond_error(msg_id, 420, "FLOOD_WAIT_30"));
+    assert!(
+        !p.server.respond(msg_id, answer(1)),
+        "a query is answered once"
+    );
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    let err = p.client_events.iter().find_map(|e| match e {
+        Event::RpcError { request, error } if *request == r => Some(error.clone()),
+        _ => None,
+    });
+    let err = err.expect("rpc error event");
+    assert_eq!(
+        (err.code, err.name.as_str(), err.value),
+        (420, "FLOOD_WAIT", Some(30))
+    );
+}
+
+#[test]
+fn future_salts_rotate_over_hours_without_bad_salt() {
+    let mut p = Pair::default_pair();
+    let mut asked = 0;
+    for hour in 0..6 {
+        for _ in 0..6 {
+            p.client.enqueue(query(hour, 0));
+            asked += 1;
+            assert!(p.run_until(Duration::from_secs(10), done_after(asked)));
+            p.run_for(Duration::from_secs(590));
+            assert!(
+                p.schedule
+                    .accepts(p.client.salt(), p.now.unix_secs() as i64),
+                "salt expired at hour {hour}"
+            );
+        }
+    }
+    assert_eq!(p.outcomes(), asked);
+    assert_eq!(p.responses().len(), asked);
+    assert_eq!(p.tapped(Side::Server, id::BAD_SERVER_SALT), 0);
+    assert!(p.tapped(Side::Server, id::FUTURE_SALTS) >= 1);
+    let changes = p
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, Event::SaltChanged { .. }))
+        .count();
+    assert!(changes >= 5, "{changes} salt changes in 6 hours");
+}
+
+#[test]
+fn lost_request_is_resent_under_its_id_and_runs_once() {
+    let mut p = Pair::default_pair();
+    p.drop_next
+        .push((Side::Client, |t| t.iter().any(|t| t.ctor == 0x0b0b_0b0b)));
+    let r = p.client.enqueue(query(9, 0));
+    assert!(p.run_until(Duration::from_secs(60), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(9))]);
+    let ids: Vec<i64> = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && t.ctor == 0x0b0b_0b0b)
+        .map(|t| t.msg_id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "resent under the same msg_id");
+    assert_eq!(p.requests_seen(), 1);
+}
+
+#[test]
+fn duplicate_after_answer_gets_the_answer_again_not_a_rerun() {
+    let mut p = Pair::default_pair();
+    // The answer is lost; the client's same-id resend hits the server's duplicate path.
+    p.drop_next
+        .push((Side::Server, |t| t.iter().any(|t| t.ctor == id::RPC_RESULT)));
+    let r = p.client.enqueue(query(4, 0));
+    assert!(p.run_until(Duration::from_secs(60), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(4))]);
+    assert_eq!(p.requests_seen(), 1, "the query ran once");
+    assert_eq!(p.outcomes(), 1);
+}
+
+#[test]
+fn lost_large_answer_is_announced_with_detailed_info_and_fetched() {
+    let server = ServerConfig {
+        detailed_info_over: 8,
+        ..ServerConfig::default()
+    };
+    let client = ClientConfig {
+        resend_after: Duration::from_secs(1000),
+        ..ClientConfig::default()
+    };
+    let mut p = Pair::new(client, server, 5);
+    p.drop_next
+        .push((Side::Server, |t| t.iter().any(|t| t.ctor == id::RPC_RESULT)));
+    let r = p.client.enqueue(query(8, 0));
+    assert!(p.run_until(Duration::from_secs(60), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(8))]);
+    assert_eq!(p.tapped(Side::Server, id::MSG_DETAILED_INFO), 1);
+    assert_eq!(p.tapped(Side::Client, id::MSG_RESEND_REQ), 1);
+    assert_eq!(p.requests_seen(), 1);
+}
+
+#[test]
+fn lost_update_is_announced_with_new_detailed_info() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    p.run_until(Duration::from_secs(5), done_after(1));
+    p.drop_next
+        .push((Side::Server, |t| t.iter().any(|t| t.ctor == 0x0b0b_0b0b)));
+    p.server.push(query(77, 0));
+    p.run_until(Duration::from_secs(60), |p| {
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, Event::Update { .. }))
+    });
+    let updates: Vec<_> = p
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, Event::Update { .. }))
+        .collect();
+    assert_eq!(updates, vec![&Event::Update { body: query(77, 0) }]);
+    assert_eq!(p.tapped(Side::Server, id::MSG_NEW_DETAILED_INFO), 1);
+    assert_eq!(p.tapped(Side::Client, id::MSG_RESEND_REQ), 1);
+    // Once delivered, nothing more is announced.
+    p.run_for(Duration::from_secs(120));
+    assert_eq!(p.tapped(Side::Server, id::MSG_NEW_DETAILED_INFO), 1);
+}
+
+#[test]
+fn state_query_recovers_an_answer_lost_after_the_ack() {
+    // Server acks at once, answers 8 s later; that answer is lost and the server does not
+    // announce it (long resend_after), so the client's msgs_state_req finds out.
+    let server = ServerConfig {
+        resend_after: Duration::from_secs(100_000),
+        ..ServerConfig::default()
+    };
+    let mut server = server;
+    server.limits.ack_delay = Duration::from_millis(10);
+    let mut p = Pair::new(ClientConfig::default(), server, 6);
+    p.auto_answer = Some(Duration::from_secs(8));
+    p.drop_next
+        .push((Side::Server, |t| t.iter().any(|t| t.ctor == id::RPC_RESULT)));
+    let r = p.client.enqueue(query(6, 0));
+    assert!(p.run_until(Duration::from_secs(120), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(6))]);
+    assert!(p.tapped(Side::Client, id::MSGS_STATE_REQ) >= 1);
+    assert!(p.tapped(Side::Server, id::MSGS_STATE_INFO) >= 1);
+    assert_eq!(p.tapped(Side::Client, id::MSG_RESEND_ANS_REQ), 1);
+    assert_eq!(p.requests_seen(), 1);
+}
+
+#[test]
+fn slow_answer_is_waited_for_after_state_query() {
+    let mut server = ServerConfig::default();
+    server.limits.ack_delay = Duration::from_millis(10);
+    let mut p = Pair::new(ClientConfig::default(), server, 7);
+    p.auto_answer = Some(Duration::from_secs(50));
+    let r = p.client.enqueue(query(2, 0));
+    assert!(p.run_until(Duration::from_secs(120), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(2))]);
+    assert!(
+        p.tapped(Side::Client, id::MSGS_STATE_REQ) >= 1,
+        "asked about the acked query"
+    );
+    assert_eq!(
+        p.tapped(Side::Client, 0x0b0b_0b0b),
+        1,
+        "never resent: the server has it"
+    );
+}
+
+#[test]
+fn seq_no_conflict_resets_the_session() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    p.client.enqueue(query(2, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(2)));
+    let old = p.client.session_id();
+    // Rewind the client's seq_no counter: its next message contradicts earlier ones.
+    p.client.core_mut().seq = Default::default();
+    let r = p.client.enqueue(query(3, 0));
+    assert!(p.run_until(Duration::from_secs(30), done_after(3)));
+    assert!(p.tapped(Side::Server, id::BAD_MSG_NOTIFICATION) >= 1);
+    let new = p.client.session_id();
+    assert_ne!(old, new);
+    assert!(p
+        .client_events
+        .contains(&Event::SessionReset { session_id: new }));
+    assert!(p
+        .server_events
+        .contains(&ServerEvent::NewSession { session_id: new }));
+    assert!(p.responses().contains(&(r, answer(3))));
+}
+
+#[test]
+fn cancel_drops_the_answer_on_both_ends() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let r = p.client.enqueue(query(1, 0));
+    p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 1);
+    p.client.cancel(r);
+    p.run_for(Duration::from_secs(2));
+    let Some(ServerEvent::Request { msg_id, .. }) = p
+        .server_events
+        .iter()
+        .find(|e| matches!(e, ServerEvent::Request { .. }))
+        .cloned()
+    else {
+        unreachable!()
+    };
+    assert!(
+        !p.server.respond(msg_id, answer(1)),
+        "the server discards the dropped query's answer"
+    );
+    p.run_for(Duration::from_secs(5));
+    assert_eq!(
+        p.client_events
+            .iter()
+            .filter(|e| matches!(e, Event::Dropped { .. }))
+            .count(),
+        1
+    );
+    assert!(p.client_events.contains(&Event::Dropped {
+        request: r,
+        reason: DropReason::Cancelled
+    }));
+    assert!(p.responses().is_empty());
+    assert_eq!(p.tapped(Side::Client, id::RPC_DROP_ANSWER), 1);
+}
+
+#[test]
+fn invoke_after_msgs_orders_requests() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let a = p.client.enqueue(query(1, 0));
+    let b = p.client.enqueue_with(
+        query(2, 0),
+        RequestOptions {
+            after: vec![a],
+            ..RequestOptions::default()
+        },
+    );
+    p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 2);
+    let reqs: Vec<_> = p
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Request { msg_id, body } => Some((*msg_id, body.clone())),
+            _ => None,
+        })
+        .collect();
+    let a_id = p.client.msg_id_of(a).unwrap();
+    assert_eq!(reqs[0], (a_id, query(1, 0)));
+    assert_eq!(
+        reqs[1].1,
+        service::wrap_invoke_after(&[a_id.0], &query(2, 0))
+    );
+    assert!(reqs[1].0 > a_id);
+    assert_eq!(number_of(&reqs[1].1), Some(2));
+    let _ = b;
+}
+
+fn seal_raw(
+    plain_body: &[u8],
+    session_id: i64,
+    msg_id: i64,
+    padding: usize,
+    side: Side,
+) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend_from_slice(&0i64.to_le_bytes());
+    p.extend_from_slice(&session_id.to_le_bytes());
+    p.extend_from_slice(&msg_id.to_le_bytes());
+    p.extend_from_slice(&1i32.to_le_bytes());
+    p.extend_from_slice(&(plain_body.len() as u32).to_le_bytes());
+    p.extend_from_slice(plain_body);
+    p.resize(p.len() + padding, 0x5a);
+    let mut out = Vec::new();
+    encrypt_message(&key(), side, &p, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn incoming_checks_padding_session_and_key() {
+    let mut p = Pair::default_pair();
+    let sid = p.client.session_id();
+    let now = Instant::from_unix_secs(T0);
+    let id = (T0 as i64) << 32 | 3;
+    let body = query(1, 0); // 8 bytes; header 32: 40 + padding must be a multiple of 16
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id, 8, Side::Server)),
+        Err(SessionError::BadPadding(8))
+    );
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id, 1032, Side::Server)),
+        Err(SessionError::BadPadding(1032))
+    );
+    assert!(matches!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid ^ 1, id, 24, Side::Server)),
+        Err(SessionError::WrongSession { .. })
+    ));
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id + 1, 24, Side::Server)),
+        Err(SessionError::WrongParity(crate::MsgId(id + 1)))
+    );
+    // Encrypted by the wrong side: msg_key derivation differs, so it fails to verify.
+    assert!(matches!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id, 24, Side::Client)),
+        Err(SessionError::Crypto(_))
+    ));
+    let mut tampered = seal_raw(&body, sid, id, 24, Side::Server);
+    tampered[40] ^= 1;
+    assert!(matches!(
+        p.client.handle_incoming(now, &tampered),
+        Err(SessionError::Crypto(_))
+    ));
+    // The good one passes, once.
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id, 24, Side::Server)),
+        Ok(())
+    );
+    assert!(matches!(p.client.poll_event(), Some(Event::Update { .. })));
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, id, 24, Side::Server)),
+        Err(SessionError::Duplicate(crate::MsgId(id)))
+    );
+    // Too new / too old relative to the client's clock.
+    let future = (T0 as i64 + 31) << 32 | 3;
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, future, 24, Side::Server)),
+        Err(SessionError::TooNew(crate::MsgId(future)))
+    );
+    let past = (T0 as i64 - 301) << 32 | 3;
+    assert_eq!(
+        p.client
+            .handle_incoming(now, &seal_raw(&body, sid, past, 24, Side::Server)),
+        Err(SessionError::TooOld(crate::MsgId(past)))
+    );
+}
+
+#[test]
+fn malformed_inner_message_is_an_event_and_the_session_survives() {
+    let mut p = Pair::default_pair();
+    let sid = p.client.session_id();
+    let now = Instant::from_unix_secs(T0);
+    // A pong with its fields cut short.
+    let mut bad = service::encode_pong(1, 2);
+    bad.truncate(12);
+    let id = (T0 as i64) << 32 | 3;
+    assert!(matches!(
+        p.client
+            .handle_incoming(now, &seal_raw(&bad, sid, id, 20, Side::Server)),
+        Err(SessionError::Malformed { .. })
+    ));
+    // The session still works.
+    let r = p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    assert_eq!(p.responses(), vec![(r, answer(1))]);
+}
+
+#[test]
+fn requests_tag_and_tags_are_distinct() {
+    // Guard for the harness: request bodies are not mistaken for service messages.
+    assert!(service::is_content_related(&query(1, 0)));
+    assert!(!service::is_content_related(&service::encode_ids(
+        id::MSGS_ACK,
+        &[1]
+    )));
+    assert_ne!(Tag::Push, Tag::Service);
+}

@@ -1,0 +1,142 @@
+//! Which incoming msg_ids to accept: not too old, not too new, and never twice.
+
+use std::collections::BTreeSet;
+
+use crate::msg_id::MsgId;
+
+/// A message more than this many seconds older than the receiver's (corrected) clock is refused.
+pub(crate) const MAX_PAST_SECS: i64 = 300;
+/// A message more than this many seconds ahead of the receiver's (corrected) clock is refused.
+pub(crate) const MAX_FUTURE_SECS: i64 = 30;
+
+/// How an identifier relates to the receiver's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Freshness {
+    Fresh,
+    TooOld,
+    TooNew,
+}
+
+pub(crate) fn freshness(id: MsgId, corrected_now_secs: i64) -> Freshness {
+    let t = id.unix_secs();
+    if t < corrected_now_secs.saturating_sub(MAX_PAST_SECS) {
+        Freshness::TooOld
+    } else if t > corrected_now_secs.saturating_add(MAX_FUTURE_SECS) {
+        Freshness::TooNew
+    } else {
+        Freshness::Fresh
+    }
+}
+
+/// Why the window refused an identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// Already received.
+    Duplicate,
+    /// Lower than every remembered identifier while the window is full: it may have been seen.
+    Forgotten,
+}
+
+/// Answer to "did you receive this id?", in the terms of `msgs_state_info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Known {
+    /// Received.
+    Received,
+    /// Below the remembered range: nothing is known (status 1).
+    Unknown,
+    /// Within the remembered range but not received (status 2).
+    NotReceived,
+    /// Above everything received so far (status 3).
+    NotYetReceived,
+}
+
+/// The identifiers of the last `capacity` messages received, as the spec prescribes: an id equal
+/// to a stored one, or lower than all of them once the set is full, is ignored.
+#[derive(Clone, Debug)]
+pub(crate) struct ReplayWindow {
+    ids: BTreeSet<i64>,
+    capacity: usize,
+}
+
+impl ReplayWindow {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            ids: BTreeSet::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub(crate) fn check(&self, id: MsgId) -> Result<(), Seen> {
+        if self.ids.contains(&id.0) {
+            return Err(Seen::Duplicate);
+        }
+        match self.ids.first() {
+            Some(&lowest) if self.ids.len() >= self.capacity && id.0 < lowest => {
+                Err(Seen::Forgotten)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records `id` (after [`Self::check`] passed), evicting the lowest when full.
+    pub(crate) fn insert(&mut self, id: MsgId) {
+        self.ids.insert(id.0);
+        while self.ids.len() > self.capacity {
+            self.ids.pop_first();
+        }
+    }
+
+    pub(crate) fn contains(&self, id: MsgId) -> bool {
+        self.ids.contains(&id.0)
+    }
+
+    pub(crate) fn known(&self, id: MsgId) -> Known {
+        if self.ids.contains(&id.0) {
+            return Known::Received;
+        }
+        match (self.ids.first(), self.ids.last()) {
+            (Some(&lo), _) if id.0 < lo => Known::Unknown,
+            (_, Some(&hi)) if id.0 < hi => Known::NotReceived,
+            _ => Known::NotYetReceived,
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.ids.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_and_forgotten_ids_are_refused() {
+        let mut w = ReplayWindow::new(3);
+        for id in [10, 20, 30] {
+            assert_eq!(w.check(MsgId(id)), Ok(()));
+            w.insert(MsgId(id));
+        }
+        assert_eq!(w.check(MsgId(20)), Err(Seen::Duplicate));
+        assert_eq!(w.check(MsgId(5)), Err(Seen::Forgotten));
+        // Out of order but within the window is fine.
+        assert_eq!(w.check(MsgId(25)), Ok(()));
+        w.insert(MsgId(25));
+        // 10 was evicted; now 15 is below everything remembered.
+        assert_eq!(w.check(MsgId(15)), Err(Seen::Forgotten));
+        assert_eq!(w.known(MsgId(15)), Known::Unknown);
+        assert_eq!(w.known(MsgId(27)), Known::NotReceived);
+        assert_eq!(w.known(MsgId(31)), Known::NotYetReceived);
+        assert_eq!(w.known(MsgId(30)), Known::Received);
+    }
+
+    #[test]
+    fn freshness_bounds_follow_the_spec() {
+        let now = 1_700_000_000;
+        let id = |s: i64| MsgId(s << 32);
+        assert_eq!(freshness(id(now - 300), now), Freshness::Fresh);
+        assert_eq!(freshness(id(now - 301), now), Freshness::TooOld);
+        assert_eq!(freshness(id(now + 30), now), Freshness::Fresh);
+        assert_eq!(freshness(id(now + 31), now), Freshness::TooNew);
+    }
+}
