@@ -1,0 +1,439 @@
+//! The in-memory image of a session that every storage keeps, and the merge rules applied when
+//! [`Changes`] arrive.
+//!
+//! Applying changes is split in two so a disk-backed storage can stay consistent with its file:
+//! [`State::plan`] computes the final rows (peer merges, username hand-overs) without touching the
+//! state, the storage persists them, and only after the commit succeeds [`State::commit`] installs
+//! them. A failed write therefore leaves memory and disk agreeing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::peer::{normalize_phone, normalize_username};
+use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, UpdateState};
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) home_dc: Option<i32>,
+    pub(crate) dc_options: Vec<DcOption>,
+    pub(crate) auth_keys: BTreeMap<i32, AuthKeyData>,
+    pub(crate) temp_auth_keys: BTreeMap<i32, TempAuthKey>,
+    pub(crate) self_user: Option<SelfUser>,
+    pub(crate) update_state: Option<UpdateState>,
+    pub(crate) channel_pts: HashMap<i64, i32>,
+    peers: HashMap<i64, CachedPeer>,
+    by_username: HashMap<String, i64>,
+    by_phone: HashMap<String, i64>,
+}
+
+impl State {
+    pub(crate) fn peer(&self, bot_api_id: i64) -> Option<&CachedPeer> {
+        self.peers.get(&bot_api_id)
+    }
+
+    pub(crate) fn peer_by_username(&self, username: &str) -> Option<&CachedPeer> {
+        let trimmed = username.trim().trim_start_matches('@');
+        // Fast path without allocating: most look-ups are already lowercase.
+        let id = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
+            self.by_username.get(&normalize_username(trimmed)?)
+        } else {
+            self.by_username.get(trimmed)
+        };
+        id.and_then(|id| self.peers.get(id))
+    }
+
+    pub(crate) fn peer_by_phone(&self, phone: &str) -> Option<&CachedPeer> {
+        let id = self.by_phone.get(&normalize_phone(phone)?)?;
+        self.peers.get(id)
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Everything held, as changes that rebuild it from nothing.
+    pub(crate) fn to_changes(&self) -> Changes {
+        let mut changes = Changes::new();
+        changes.wipe_all();
+        if let Some(dc) = self.home_dc {
+            changes.set_home_dc(dc);
+        }
+        changes.set_dc_options(self.dc_options.clone());
+        for (dc, key) in &self.auth_keys {
+            changes.set_auth_key(*dc, Some(key.clone()));
+        }
+        for (dc, key) in &self.temp_auth_keys {
+            changes.set_temp_auth_key(*dc, Some(key.clone()));
+        }
+        changes.set_self_user(self.self_user);
+        if let Some(state) = self.update_state {
+            changes.set_update_state(state);
+        }
+        let mut channels: Vec<_> = self.channel_pts.iter().collect();
+        channels.sort_unstable();
+        // Pushed directly: the setter's de-duplication is quadratic and the ids are unique here.
+        changes.channel_pts = channels
+            .into_iter()
+            .map(|(channel, pts)| (*channel, Some(*pts)))
+            .collect();
+        let mut peers: Vec<_> = self.peers.values().cloned().collect();
+        peers.sort_unstable_by_key(CachedPeer::bot_api_id);
+        changes.upsert_peers(peers);
+        changes
+    }
+
+    /// Turns requested changes into the exact rows to persist: incoming peers normalised and merged
+    /// with what is cached (min rule), duplicates within the batch folded, and peers that lose a
+    /// username or phone to an incoming one included with it removed. Does not modify `self`.
+    pub(crate) fn plan(&self, mut changes: Changes) -> Changes {
+        let incoming = std::mem::take(&mut changes.peers);
+        if incoming.is_empty() {
+            return changes;
+        }
+        let mut planner = PeerPlanner {
+            state: self,
+            ignore_cached: changes.wipe,
+            touched: HashMap::new(),
+            order: Vec::new(),
+            usernames: HashMap::new(),
+            phones: HashMap::new(),
+        };
+        for peer in incoming {
+            planner.upsert(normalized(peer));
+        }
+        let PeerPlanner {
+            mut touched, order, ..
+        } = planner;
+        changes.peers = order
+            .into_iter()
+            .filter_map(|id| touched.remove(&id))
+            .collect();
+        changes
+    }
+
+    /// Installs a plan produced by [`State::plan`] (after the storage made it durable).
+    pub(crate) fn commit(&mut self, plan: Changes) {
+        if plan.wipe {
+            *self = State::default();
+        }
+        if let Some(dc) = plan.home_dc {
+            self.home_dc = Some(dc);
+        }
+        if let Some(options) = plan.dc_options {
+            self.dc_options = options;
+        }
+        for (dc, key) in plan.auth_keys {
+            match key {
+                Some(key) => self.auth_keys.insert(dc, key),
+                None => self.auth_keys.remove(&dc),
+            };
+        }
+        for (dc, key) in plan.temp_auth_keys {
+            match key {
+                Some(key) => self.temp_auth_keys.insert(dc, key),
+                None => self.temp_auth_keys.remove(&dc),
+            };
+        }
+        if let Some(user) = plan.self_user {
+            self.self_user = user;
+        }
+        if let Some(state) = plan.update_state {
+            self.update_state = state;
+        }
+        for (channel, pts) in plan.channel_pts {
+            match pts {
+                Some(pts) => self.channel_pts.insert(channel, pts),
+                None => self.channel_pts.remove(&channel),
+            };
+        }
+        for peer in plan.peers {
+            self.install_peer(peer);
+        }
+    }
+
+    /// Puts one already-merged peer in place and keeps the indexes in step. An index entry is only
+    /// removed if it still points at this peer: another peer in the same plan may have taken it.
+    pub(crate) fn install_peer(&mut self, peer: CachedPeer) {
+        let id = peer.bot_api_id();
+        if let Some(old) = self.peers.get(&id) {
+            for name in &old.usernames {
+                if self.by_username.get(name) == Some(&id) {
+                    self.by_username.remove(name);
+                }
+            }
+            if let Some(phone) = &old.phone {
+                if self.by_phone.get(phone) == Some(&id) {
+                    self.by_phone.remove(phone);
+                }
+            }
+        }
+        for name in &peer.usernames {
+            self.by_username.insert(name.clone(), id);
+        }
+        if let Some(phone) = &peer.phone {
+            self.by_phone.insert(phone.clone(), id);
+        }
+        self.peers.insert(id, peer);
+    }
+}
+
+/// Lowercases usernames (dropping empty and repeated ones), strips phones to digits, drops empty
+/// names.
+fn normalized(mut peer: CachedPeer) -> CachedPeer {
+    let mut usernames: Vec<String> = Vec::with_capacity(peer.usernames.len());
+    for name in peer.usernames.iter().filter_map(|n| normalize_username(n)) {
+        if !usernames.contains(&name) {
+            usernames.push(name);
+        }
+    }
+    peer.usernames = usernames;
+    peer.phone = peer.phone.as_deref().and_then(normalize_phone);
+    peer.name = peer.name.filter(|n| !n.trim().is_empty());
+    peer
+}
+
+/// The min rule: what the cache should hold after `incoming` arrives on top of `cached`.
+///
+/// - A full object replaces the entry (Telegram's rule: newer fields win, unset fields are removed),
+///   except that a missing access hash does not erase a known one of the same family.
+/// - A min object on top of a full entry only refreshes what min objects are allowed to carry (name
+///   and usernames, when present); the full access hash, kind and phone stay.
+/// - A min object on top of nothing or another min entry is stored, still marked min.
+pub(crate) fn merge(cached: Option<&CachedPeer>, incoming: CachedPeer) -> CachedPeer {
+    let Some(cached) = cached else {
+        return incoming;
+    };
+    if incoming.min && !cached.min {
+        let mut kept = cached.clone();
+        if incoming.name.is_some() {
+            kept.name = incoming.name;
+        }
+        if !incoming.usernames.is_empty() {
+            kept.usernames = incoming.usernames;
+        }
+        return kept;
+    }
+    let mut merged = incoming;
+    if merged.peer.access_hash().is_none() {
+        merged.peer = merged.peer.with_access_hash(cached.peer.access_hash());
+        // A kept hash keeps its min-ness: a full object without a hash does not vouch for it.
+        merged.min = merged.min || (cached.min && cached.peer.access_hash().is_some());
+    }
+    merged
+}
+
+struct PeerPlanner<'a> {
+    state: &'a State,
+    /// With `wipe`, the cached peers are about to be erased and must not be merged into.
+    ignore_cached: bool,
+    /// Final rows by Bot API id, and the order they were first touched in.
+    touched: HashMap<i64, CachedPeer>,
+    order: Vec<i64>,
+    /// Usernames and phones claimed so far in this batch (they override the state's indexes).
+    usernames: HashMap<String, i64>,
+    phones: HashMap<String, i64>,
+}
+
+impl PeerPlanner<'_> {
+    fn current(&self, id: i64) -> Option<&CachedPeer> {
+        self.touched.get(&id).or_else(|| {
+            if self.ignore_cached {
+                None
+            } else {
+                self.state.peers.get(&id)
+            }
+        })
+    }
+
+    fn put(&mut self, peer: CachedPeer) {
+        let id = peer.bot_api_id();
+        if self.touched.insert(id, peer).is_none() {
+            self.order.push(id);
+        }
+    }
+
+    fn owner_of_username(&self, name: &str) -> Option<i64> {
+        if let Some(id) = self.usernames.get(name) {
+            return Some(*id);
+        }
+        let id = *self.state.by_username.get(name)?;
+        // The cached owner may already have given the name up earlier in this batch.
+        let still_has = self
+            .current(id)
+            .is_some_and(|p| p.usernames.iter().any(|n| n == name));
+        still_has.then_some(id)
+    }
+
+    fn owner_of_phone(&self, phone: &str) -> Option<i64> {
+        if let Some(id) = self.phones.get(phone) {
+            return Some(*id);
+        }
+        let id = *self.state.by_phone.get(phone)?;
+        let still_has = self
+            .current(id)
+            .is_some_and(|p| p.phone.as_deref() == Some(phone));
+        still_has.then_some(id)
+    }
+
+    fn upsert(&mut self, incoming: CachedPeer) {
+        let id = incoming.bot_api_id();
+        let merged = merge(self.current(id), incoming);
+
+        // A username or phone belongs to one peer at a time: whoever brings it now takes it.
+        for name in &merged.usernames {
+            if let Some(owner) = self.owner_of_username(name).filter(|o| *o != id) {
+                if let Some(mut previous) = self.current(owner).cloned() {
+                    previous.usernames.retain(|n| n != name);
+                    self.put(previous);
+                }
+            }
+            self.usernames.insert(name.clone(), id);
+        }
+        if let Some(phone) = &merged.phone {
+            if let Some(owner) = self.owner_of_phone(phone).filter(|o| *o != id) {
+                if let Some(mut previous) = self.current(owner).cloned() {
+                    previous.phone = None;
+                    self.put(previous);
+                }
+            }
+            self.phones.insert(phone.clone(), id);
+        }
+        self.put(merged);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PeerKind, PeerRef};
+
+    fn user(id: i64, hash: i64) -> CachedPeer {
+        CachedPeer::new(PeerRef::new(PeerKind::User, id, Some(hash)).unwrap())
+    }
+
+    fn apply(state: &mut State, peers: Vec<CachedPeer>) {
+        let mut changes = Changes::new();
+        changes.upsert_peers(peers);
+        let plan = state.plan(changes);
+        state.commit(plan);
+    }
+
+    #[test]
+    fn min_hash_never_overwrites_full_hash() {
+        let mut state = State::default();
+        let mut full = user(1, 111);
+        full.phone = Some("123".into());
+        full.name = Some("Full".into());
+        apply(&mut state, vec![full]);
+
+        let mut min = user(1, 999);
+        min.min = true;
+        min.name = Some("Renamed".into());
+        min.usernames = vec!["NewName".into()];
+        apply(&mut state, vec![min]);
+
+        let cached = state.peer(1).unwrap();
+        assert_eq!(cached.peer.access_hash(), Some(111));
+        assert!(!cached.min);
+        assert_eq!(cached.phone.as_deref(), Some("123"));
+        assert_eq!(cached.name.as_deref(), Some("Renamed"));
+        assert_eq!(cached.usernames, vec!["newname".to_string()]);
+        assert_eq!(state.peer_by_username("@NEWNAME").unwrap().bot_api_id(), 1);
+    }
+
+    #[test]
+    fn min_entry_is_stored_then_replaced_by_full() {
+        let mut state = State::default();
+        let mut min = user(2, 5);
+        min.min = true;
+        apply(&mut state, vec![min]);
+        assert!(state.peer(2).unwrap().min);
+
+        apply(&mut state, vec![user(2, 6)]);
+        let cached = state.peer(2).unwrap();
+        assert!(!cached.min);
+        assert_eq!(cached.peer.access_hash(), Some(6));
+    }
+
+    #[test]
+    fn full_object_without_hash_keeps_known_hash() {
+        let mut state = State::default();
+        apply(&mut state, vec![user(3, 77)]);
+        let mut no_hash = user(3, 0);
+        no_hash.peer = no_hash.peer.with_access_hash(None);
+        no_hash.name = Some("x".into());
+        apply(&mut state, vec![no_hash]);
+        assert_eq!(state.peer(3).unwrap().peer.access_hash(), Some(77));
+        assert_eq!(state.peer(3).unwrap().name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn usernames_and_phones_move_to_their_new_owner() {
+        let mut state = State::default();
+        let mut a = user(1, 1);
+        a.usernames = vec!["shared".into(), "keep_a".into()];
+        a.phone = Some("+1 555".into());
+        apply(&mut state, vec![a]);
+
+        let mut b = user(2, 2);
+        b.usernames = vec!["Shared".into()];
+        b.phone = Some("1555".into());
+        let mut changes = Changes::new();
+        changes.upsert_peer(b);
+        let plan = state.plan(changes);
+        // The previous owner is rewritten in the same plan.
+        assert_eq!(plan.peers.len(), 2);
+        state.commit(plan);
+
+        assert_eq!(state.peer_by_username("shared").unwrap().bot_api_id(), 2);
+        assert_eq!(state.peer_by_phone("+1 555").unwrap().bot_api_id(), 2);
+        let a = state.peer(1).unwrap();
+        assert_eq!(a.usernames, vec!["keep_a".to_string()]);
+        assert_eq!(a.phone, None);
+        assert_eq!(state.peer_by_username("keep_a").unwrap().bot_api_id(), 1);
+    }
+
+    #[test]
+    fn a_batch_with_the_same_peer_twice_keeps_the_last() {
+        let mut state = State::default();
+        let mut first = user(1, 1);
+        first.usernames = vec!["old".into()];
+        let mut second = user(1, 2);
+        second.usernames = vec!["new".into()];
+        apply(&mut state, vec![first, second]);
+        assert_eq!(state.peer_count(), 1);
+        assert_eq!(state.peer(1).unwrap().peer.access_hash(), Some(2));
+        assert!(state.peer_by_username("old").is_none());
+        assert!(state.peer_by_username("new").is_some());
+    }
+
+    #[test]
+    fn username_swap_inside_one_batch() {
+        let mut state = State::default();
+        let mut a = user(1, 1);
+        a.usernames = vec!["alpha".into()];
+        let mut b = user(2, 2);
+        b.usernames = vec!["beta".into()];
+        apply(&mut state, vec![a.clone(), b.clone()]);
+
+        a.usernames = vec!["beta".into()];
+        b.usernames = vec!["alpha".into()];
+        apply(&mut state, vec![a, b]);
+        assert_eq!(state.peer_by_username("alpha").unwrap().bot_api_id(), 2);
+        assert_eq!(state.peer_by_username("beta").unwrap().bot_api_id(), 1);
+        assert_eq!(state.peer(1).unwrap().usernames, vec!["beta".to_string()]);
+        assert_eq!(state.peer(2).unwrap().usernames, vec!["alpha".to_string()]);
+    }
+
+    #[test]
+    fn wipe_forgets_everything_before_applying() {
+        let mut state = State::default();
+        apply(&mut state, vec![user(1, 1), user(2, 2)]);
+        let mut changes = Changes::new();
+        changes.wipe_all().upsert_peer(user(3, 3)).set_home_dc(4);
+        let plan = state.plan(changes);
+        state.commit(plan);
+        assert_eq!(state.peer_count(), 1);
+        assert!(state.peer(1).is_none());
+        assert_eq!(state.home_dc, Some(4));
+    }
+}

@@ -1,0 +1,107 @@
+//! The `Storage` trait every session backend implements.
+
+use crate::{
+    AuthKeyData, CachedPeer, Changes, DcOption, PeerRef, SelfUser, SessionError, TempAuthKey,
+    UpdateState,
+};
+
+/// Where a client keeps what it must remember between runs.
+///
+/// Reads are answered from memory and never block on disk; [`Storage::apply`] persists a batch
+/// of [`Changes`] atomically and may block (see the crate docs for why the trait is synchronous).
+/// Implementations are `Send + Sync` and use interior mutability, so one `Arc<dyn Storage>` can be
+/// shared by the client's tasks and by the blocking thread that writes.
+pub trait Storage: Send + Sync {
+    /// The DC the account lives on, if known.
+    fn home_dc(&self) -> Option<i32>;
+    /// All known DC addresses.
+    fn dc_options(&self) -> Vec<DcOption>;
+    /// The permanent auth key for a DC.
+    fn auth_key(&self, dc_id: i32) -> Option<AuthKeyData>;
+    /// The temporary auth key for a DC, with its expiry.
+    fn temp_auth_key(&self, dc_id: i32) -> Option<TempAuthKey>;
+    /// Who is signed in.
+    fn self_user(&self) -> Option<SelfUser>;
+    /// The account-wide update state.
+    fn update_state(&self) -> Option<UpdateState>;
+    /// The `pts` of one channel (bare channel id).
+    fn channel_pts(&self, channel_id: i64) -> Option<i32>;
+    /// Every channel with a stored `pts`, as `(bare channel id, pts)`, sorted by id.
+    fn channel_states(&self) -> Vec<(i64, i32)>;
+    /// A cached peer by Bot API id ([`PeerRef::bot_api_id`]).
+    fn peer(&self, bot_api_id: i64) -> Option<CachedPeer>;
+    /// A cached peer by any of its usernames (case-insensitive, leading `@` optional).
+    fn peer_by_username(&self, username: &str) -> Option<CachedPeer>;
+    /// A cached peer by phone number (any punctuation ignored).
+    fn peer_by_phone(&self, phone: &str) -> Option<CachedPeer>;
+    /// Number of peers in the cache.
+    fn peer_count(&self) -> usize;
+    /// Everything stored, as `Changes` (starting with [`Changes::wipe_all`]) that recreate it in
+    /// another storage: this is how sessions move between backends.
+    fn snapshot(&self) -> Changes;
+    /// Applies a batch of writes atomically: after an error nothing of it is visible, in memory or
+    /// on disk. May block on disk I/O.
+    fn apply(&self, changes: Changes) -> Result<(), SessionError>;
+
+    /// Only the reference of a cached peer (cheaper than [`Storage::peer`]: nothing is cloned).
+    fn peer_ref(&self, bot_api_id: i64) -> Option<PeerRef> {
+        self.peer(bot_api_id).map(|p| p.peer)
+    }
+}
+
+/// Implements the read half of [`Storage`] for a type with a `fn state(&self) -> impl Deref<Target =
+/// State>` method, so the backends cannot drift apart in how they answer.
+macro_rules! storage_reads_from_state {
+    () => {
+        fn home_dc(&self) -> Option<i32> {
+            self.state().home_dc
+        }
+        fn dc_options(&self) -> Vec<$crate::DcOption> {
+            self.state().dc_options.clone()
+        }
+        fn auth_key(&self, dc_id: i32) -> Option<$crate::AuthKeyData> {
+            self.state().auth_keys.get(&dc_id).cloned()
+        }
+        fn temp_auth_key(&self, dc_id: i32) -> Option<$crate::TempAuthKey> {
+            self.state().temp_auth_keys.get(&dc_id).cloned()
+        }
+        fn self_user(&self) -> Option<$crate::SelfUser> {
+            self.state().self_user
+        }
+        fn update_state(&self) -> Option<$crate::UpdateState> {
+            self.state().update_state
+        }
+        fn channel_pts(&self, channel_id: i64) -> Option<i32> {
+            self.state().channel_pts.get(&channel_id).copied()
+        }
+        fn channel_states(&self) -> Vec<(i64, i32)> {
+            let mut states: Vec<(i64, i32)> = self
+                .state()
+                .channel_pts
+                .iter()
+                .map(|(id, pts)| (*id, *pts))
+                .collect();
+            states.sort_unstable();
+            states
+        }
+        fn peer(&self, bot_api_id: i64) -> Option<$crate::CachedPeer> {
+            self.state().peer(bot_api_id).cloned()
+        }
+        fn peer_ref(&self, bot_api_id: i64) -> Option<$crate::PeerRef> {
+            self.state().peer(bot_api_id).map(|p| p.peer)
+        }
+        fn peer_by_username(&self, username: &str) -> Option<$crate::CachedPeer> {
+            self.state().peer_by_username(username).cloned()
+        }
+        fn peer_by_phone(&self, phone: &str) -> Option<$crate::CachedPeer> {
+            self.state().peer_by_phone(phone).cloned()
+        }
+        fn peer_count(&self) -> usize {
+            self.state().peer_count()
+        }
+        fn snapshot(&self) -> $crate::Changes {
+            self.state().to_changes()
+        }
+    };
+}
+pub(crate) use storage_reads_from_state;
