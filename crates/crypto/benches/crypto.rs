@@ -8,9 +8,11 @@
 
 use aes::cipher::{BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use tgwire_crypto::{
-    decrypt_message, derive_aes_key_iv, encrypt_message, ige_decrypt, ige_encrypt, msg_key, AesCtr,
-    AuthKey, Side,
+    decrypt_message, derive_aes_key_iv, dh, encrypt_message, factorize, ige_decrypt, ige_encrypt,
+    msg_key, srp, AesCtr, AuthKey, RsaPrivateKey, Side,
 };
 
 const MIB: usize = 1 << 20;
@@ -31,8 +33,6 @@ fn aes(c: &mut Criterion) {
     g.bench_function("cbc-encrypt (cbc crate)", |b| {
         b.iter(|| {
             let mut enc = cbc::Encryptor::<aes::Aes256>::new(&key.into(), iv[..16].into());
-            let blocks = aes::cipher::generic_array::GenericArray::from_mut_slice(&mut data[..16]);
-            enc.encrypt_block_mut(blocks);
             for chunk in data.chunks_exact_mut(16) {
                 enc.encrypt_block_mut(chunk.into());
             }
@@ -87,9 +87,63 @@ fn messages(c: &mut Criterion) {
     g.finish();
 }
 
+fn handshake(c: &mut Criterion) {
+    let key = RsaPrivateKey::from_pkcs1_pem(include_str!("../testdata/test_rsa_key.pem")).unwrap();
+    let public = key.public_key().clone();
+    let mut rng = StdRng::seed_from_u64(1);
+    let inner = [0x42u8; 96]; // about the size of p_q_inner_data_dc
+    let mut g = c.benchmark_group("handshake");
+    g.bench_function("rsa encrypt_old_padding (2048)", |b| {
+        b.iter(|| public.encrypt_old_padding(black_box(&inner), &mut rng))
+    });
+    g.bench_function("rsa encrypt_rsa_pad (2048)", |b| {
+        b.iter(|| public.encrypt_rsa_pad(black_box(&inner), &mut rng))
+    });
+    let sealed = public.encrypt_rsa_pad(&inner, &mut rng).unwrap();
+    g.bench_function("rsa decrypt_rsa_pad (2048, CRT)", |b| {
+        b.iter(|| key.decrypt_rsa_pad(black_box(&sealed)))
+    });
+    g.bench_function("factorize spec pq 0x17ED48941A08F981", |b| {
+        b.iter(|| factorize(black_box(0x17ED48941A08F981)))
+    });
+    g.bench_function("factorize (2^32-5)(2^32-17)", |b| {
+        b.iter(|| factorize(black_box(4_294_967_291 * 4_294_967_279)))
+    });
+    let params = dh::check_prime_and_g(&dh::TELEGRAM_DH_PRIME, 3).unwrap();
+    let secret = [0x5Au8; 256];
+    let g_a = params.public_value(&[0x33; 256]).unwrap();
+    g.bench_function("dh exchange (g_b + auth_key)", |b| {
+        b.iter(|| params.exchange(black_box(&g_a), &secret))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("srp");
+    g.sample_size(10);
+    let (s1, s2) = (b"salt1-salt1-salt1".as_slice(), b"salt2".as_slice());
+    let v = srp::make_verifier(b"password", s1, s2, 3, &dh::TELEGRAM_DH_PRIME).unwrap();
+    let server =
+        srp::ServerSession::new(&v, s1, s2, 3, &dh::TELEGRAM_DH_PRIME, &[0x77; 256]).unwrap();
+    let srp_b = *server.public_b();
+    g.bench_function("compute_check (PBKDF2 100k + 3 modpow)", |b| {
+        b.iter(|| {
+            srp::compute_check(
+                b"password",
+                s1,
+                s2,
+                3,
+                &dh::TELEGRAM_DH_PRIME,
+                &srp_b,
+                1,
+                &[0x11; 256],
+            )
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default();
-    targets = aes, messages
+    targets = aes, messages, handshake
 }
 criterion_main!(benches);
