@@ -1,4 +1,5 @@
 //! Crate-internal test suites that need both roles and a look at the wire.
 
+mod chaos;
 mod harness;
 mod session;
