@@ -60,3 +60,51 @@ pub fn initial_server_salt(new_nonce: &[u8; 32], server_nonce: &[u8; 16]) -> i64
     }
     i64::from_le_bytes(salt)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_nonce_hash_layout() {
+        let new_nonce: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let key = AuthKey::from_bytes([9; 256]);
+        for number in 1..=3u8 {
+            let mut input = new_nonce.to_vec();
+            input.push(number);
+            input.extend_from_slice(&Sha1::digest(key.as_bytes())[..8]);
+            let expected = &Sha1::digest(&input)[4..];
+            assert_eq!(new_nonce_hash(&new_nonce, number, &key)[..], expected[..]);
+        }
+        assert_ne!(
+            new_nonce_hash(&new_nonce, 1, &key),
+            new_nonce_hash(&new_nonce, 2, &key)
+        );
+    }
+
+    #[test]
+    fn server_salt_is_xor_of_nonce_prefixes() {
+        assert_eq!(
+            initial_server_salt(&[0x11; 32], &[0x22; 16]),
+            i64::from_le_bytes([0x33; 8])
+        );
+        let mut new_nonce = [0u8; 32];
+        new_nonce[0] = 1;
+        new_nonce[8] = 0xff; // beyond the first 8 bytes: ignored
+        assert_eq!(initial_server_salt(&new_nonce, &[0; 16]), 1);
+    }
+
+    /// tmp_aes_key/iv against the spec formula restated with plain slicing
+    /// (the published sample values are checked in tests/samples_auth_key.rs).
+    #[test]
+    fn tmp_key_layout() {
+        let new_nonce: [u8; 32] = core::array::from_fn(|i| (i * 5) as u8);
+        let server_nonce: [u8; 16] = core::array::from_fn(|i| (200 - i) as u8);
+        let ns = Sha1::digest([&new_nonce[..], &server_nonce[..]].concat());
+        let sn = Sha1::digest([&server_nonce[..], &new_nonce[..]].concat());
+        let nn = Sha1::digest([&new_nonce[..], &new_nonce[..]].concat());
+        let (key, iv) = tmp_aes_key_iv(&new_nonce, &server_nonce);
+        assert_eq!(key.to_vec(), [&ns[..], &sn[..12]].concat());
+        assert_eq!(iv.to_vec(), [&sn[12..], &nn[..], &new_nonce[..4]].concat());
+    }
+}

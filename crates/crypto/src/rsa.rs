@@ -759,4 +759,30 @@ t6N/byY9Nw9p21Og3AoXSL2q/2IJ1WRUhebgAdGVMlV1fkuOQoEzR7EdpqtQD9Cs
         der[mid] ^= 1;
         assert!(RsaPrivateKey::from_pkcs1_der(&der).is_err());
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes as DER keys, PEM bodies and ciphertexts: errors, never panics.
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = RsaPublicKey::from_pkcs1_der(&bytes);
+            let _ = RsaPrivateKey::from_pkcs1_der(&bytes);
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = RsaPublicKey::from_pkcs1_pem(&format!("-----BEGIN RSA PUBLIC KEY-----\n{text}\n-----END RSA PUBLIC KEY-----"));
+            let key = test_key();
+            proptest::prop_assert!(key.decrypt_rsa_pad(&bytes).is_err());
+            let _ = key.decrypt_old_padding(&bytes);
+        }
+
+        /// Every DER key with a damaged length or tag byte is rejected or
+        /// re-encodes to itself: there is exactly one encoding per key.
+        #[test]
+        fn der_is_canonical(pos in 0usize..270, delta in 1u8..=255) {
+            let mut der = RsaPublicKey::from_pkcs1_pem(TELEGRAM_OLD_KEY).unwrap().to_pkcs1_der();
+            let i = pos % der.len();
+            der[i] = der[i].wrapping_add(delta);
+            if let Ok(key) = RsaPublicKey::from_pkcs1_der(&der) {
+                proptest::prop_assert_eq!(key.to_pkcs1_der(), der);
+            }
+        }
+    }
 }
