@@ -51,7 +51,9 @@ mod generated;
 pub mod mtproto;
 mod primitives;
 mod reader;
-mod runtime;
+pub mod runtime;
+#[cfg(test)]
+mod schema_tests;
 mod traits;
 
 pub use blob::Blob;

@@ -1,10 +1,11 @@
-//! Helpers the generated code calls for the rare shapes the traits do not cover.
+//! Helpers the generated code calls for the rare shapes the traits do not cover: vectors whose
+//! elements are bare constructors, and bare `vector<T>`. Hand-written impls may use them too.
 
 use crate::{DeserializeError, Reader};
 
 /// Writes a vector whose elements need custom coding (bare constructors), boxed (with the vector id)
 /// or bare.
-pub(crate) fn serialize_vector<T>(
+pub fn serialize_vector<T>(
     items: &[T],
     boxed: bool,
     buf: &mut Vec<u8>,
@@ -19,8 +20,9 @@ pub(crate) fn serialize_vector<T>(
     }
 }
 
-/// Reads a vector written by [`serialize_vector`].
-pub(crate) fn deserialize_vector<T>(
+/// Reads a vector written by [`serialize_vector`]; the count is checked against the bytes left before
+/// allocating (see [`Reader::read_vector_len`]).
+pub fn deserialize_vector<T>(
     r: &mut Reader<'_>,
     boxed: bool,
     mut each: impl FnMut(&mut Reader<'_>) -> Result<T, DeserializeError>,
@@ -36,9 +38,9 @@ pub(crate) fn deserialize_vector<T>(
     Ok(out)
 }
 
-/// Decodes `bytes` as a `T` (all of them) and encodes the value again.
-#[cfg(any(test, feature = "fuzzing"))]
-pub(crate) fn reencode<T: crate::Serializable + crate::Deserializable>(
+/// Decodes `bytes` as a `T` (all of them) and encodes the value again (what round-trip tests and fuzz
+/// targets check).
+pub fn reencode<T: crate::Serializable + crate::Deserializable>(
     bytes: &[u8],
 ) -> Result<Vec<u8>, DeserializeError> {
     T::from_bytes(bytes).map(|value| value.to_bytes())
