@@ -78,6 +78,7 @@ async fn identify(mut stream: TcpStream, options: &AcceptOptions) -> Result<Acce
                 obfuscated,
             } => {
                 check_framing(secret, obfuscated)?;
+                log::debug!("client speaks {transport:?} ({obfuscated:?})");
                 buf.drain(..consumed);
                 return Ok(Accepted {
                     stream: NetStream::Tcp(stream),
@@ -98,6 +99,7 @@ async fn identify(mut stream: TcpStream, options: &AcceptOptions) -> Result<Acce
         match accept_client_hello(&buf, key, domain, unix_now(), skew, &mut rng)? {
             HelloProgress::NeedMore(_) => read_more(&mut stream, &mut buf).await?,
             HelloProgress::Done { consumed, value } => {
+                log::debug!("fake-TLS hello accepted, clock skew {} s", value.skew_secs);
                 stream.write_all(&value.response).await?;
                 break buf.split_off(consumed);
             }

@@ -13,6 +13,7 @@ use crate::proxy::FakeTlsStream;
 /// `dd`/plain MTProxy), or TCP wrapped in fake-TLS records (an `ee` MTProxy).
 ///
 /// It only moves bytes; framing and obfuscation are the [`Transport`](crate::Transport)'s job.
+/// Flush after writing a packet: the fake-TLS variant buffers what the socket cannot take yet.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum NetStream {

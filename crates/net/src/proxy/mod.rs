@@ -142,6 +142,7 @@ pub async fn connect(
     timeout: Duration,
 ) -> Result<Connection, NetError> {
     let addr = proxy.map_or(target, Proxy::addr);
+    log::debug!("connecting to DC {dc_id} at {target} via {addr} with {kind:?}");
     // One clock for the whole route: TCP connect plus any handshake.
     tokio::time::timeout(timeout, open(target, dc_id, kind, proxy, timeout))
         .await

@@ -411,6 +411,22 @@ mod tests {
     }
 
     #[test]
+    fn status_arrives_typed_through_the_cipher() {
+        let mut rng = StdRng::seed_from_u64(6);
+        let mut client = Obfuscated::client(Framing::PaddedIntermediate, 1, None, &mut rng);
+        let mut wire = Vec::new();
+        client.encode(&[0; 24], &mut wire).unwrap();
+        let header: [u8; 64] = wire[..64].try_into().unwrap();
+        let (mut server, _) = Obfuscated::server(&header, None, &mut rng).unwrap();
+        let mut back = Vec::new();
+        server.encode(&(-429i32).to_le_bytes(), &mut back).unwrap();
+        assert_eq!(
+            client.decode(&mut back),
+            Err(TransportError::ServerStatus { code: -429 })
+        );
+    }
+
+    #[test]
     fn shrinking_input_is_reported() {
         let mut rng = StdRng::seed_from_u64(5);
         let mut client = Obfuscated::client(Framing::Intermediate, 1, None, &mut rng);

@@ -6,7 +6,7 @@
 //!   [`accept_client_hello`]), so the connection looks like HTTPS to the secret's domain.
 //!
 //! The handshake logic is sans-IO ([`FakeTlsClient`], [`accept_client_hello`],
-//! [`Obfuscated`](crate::transport::Obfuscated)); [`connect`] here and
+//! [`Obfuscated`]); [`connect`] here and
 //! [`server::accept`](crate::server::accept) run it over tokio.
 
 pub(crate) mod fake_tls;

@@ -21,6 +21,9 @@ const MAX_WRITE_PER_CALL: usize = 4 * records::MAX_WRITE;
 ///
 /// The client side sends the TLS 1.3 compatibility change_cipher_spec record before its first
 /// data, as browsers do; both sides skip such a record before the first application data.
+///
+/// Like any buffered writer, flush after writing a packet: bytes the socket could not take at
+/// once wait in the adapter until the next write or `flush`.
 #[derive(Debug)]
 pub struct FakeTlsStream<S> {
     inner: S,
