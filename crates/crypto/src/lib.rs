@@ -18,12 +18,32 @@
 //!
 //! # What this crate deliberately does not do
 //!
-//! No I/O, no clock, no global randomness and no TL: functions that need
-//! random bytes take them (or an `&mut impl RngCore`) as an argument, so every
-//! result is reproducible in tests. Framing, padding policy, message ids and
-//! the handshake's state machine belong to `tgwire-mtproto`. Decryption here
-//! verifies what only cryptography can (key id, `msg_key` in constant time);
-//! everything about the plaintext's layout is checked by the caller.
+//! No I/O, no clock and no TL: functions that need random bytes take them (or
+//! an `&mut impl RngCore`) as an argument, so every result is reproducible in
+//! tests. The one use of the thread-local RNG is for Miller–Rabin bases in
+//! [`dh::check_prime_and_g`] (unknown primes only), where unpredictability is
+//! the point; [`dh::check_prime_and_g_with`] takes the RNG instead. Framing,
+//! padding policy, message ids and the handshake's state machine belong to
+//! `tgwire-mtproto`. Decryption here verifies what only cryptography can (key
+//! id, `msg_key` in constant time); everything about the plaintext's layout
+//! is checked by the caller.
+//!
+//! # Secrets
+//!
+//! [`AuthKey`], the RSA private key's numbers, SRP's `b` and the temporary
+//! keys of the paddings are wiped on drop (`zeroize`). Big-number
+//! temporaries inside `num-bigint` are not (it offers no way to), and its
+//! arithmetic is not constant-time; the private-key and server-side SRP code
+//! is meant for tgwire's test server.
+//!
+//! # How it is checked
+//!
+//! `tests/samples_auth_key.rs` replays every published intermediate value of
+//! the spec's worked auth-key exchange (`testdata/samples_auth_key.txt`);
+//! AES-IGE runs OpenSSL's IGE vectors; RSA_PAD matches another
+//! implementation's published ciphertext; SRP matches an independent Python
+//! derivation (`testdata/srp_vector.py`); property tests cover round trips,
+//! tampering and garbage input.
 //!
 //! # Speed
 //!

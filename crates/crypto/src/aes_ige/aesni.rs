@@ -27,6 +27,8 @@
 
 #![allow(unsafe_code)]
 
+use zeroize::Zeroize;
+
 use core::arch::x86_64::{
     __m128i, _mm_aesdec_si128, _mm_aesdeclast_si128, _mm_aesenc_si128, _mm_aesenclast_si128,
     _mm_aesimc_si128, _mm_aeskeygenassist_si128, _mm_loadu_si128, _mm_shuffle_epi32,
@@ -141,13 +143,14 @@ unsafe fn expand_encrypt_key(key: &[u8; 32]) -> RoundKeys {
 #[inline]
 #[target_feature(enable = "aes,sse2")]
 unsafe fn expand_decrypt_key(key: &[u8; 32]) -> RoundKeys {
-    let enc = expand_encrypt_key(key);
+    let mut enc = expand_encrypt_key(key);
     let mut dec = enc;
     dec[0] = enc[14];
     for i in 1..14 {
         dec[i] = _mm_aesimc_si128(enc[14 - i]);
     }
     dec[14] = enc[0];
+    enc.zeroize();
     dec
 }
 
@@ -174,7 +177,7 @@ unsafe fn decrypt_block(k: &RoundKeys, block: __m128i) -> __m128i {
 /// `y_i = E(x_i ⊕ y_{i-1}) ⊕ x_{i-1}`.
 #[target_feature(enable = "aes,sse2")]
 unsafe fn encrypt_aesni(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) {
-    let k = expand_encrypt_key(key);
+    let mut k = expand_encrypt_key(key);
     let (y0, x0) = halves(iv);
     let (mut prev_y, mut prev_x) = (load(y0), load(x0));
     for chunk in data.chunks_exact_mut(16) {
@@ -187,12 +190,13 @@ unsafe fn encrypt_aesni(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) {
         prev_y = y;
         prev_x = x;
     }
+    k.zeroize();
 }
 
 /// `x_i = D(y_i ⊕ x_{i-1}) ⊕ y_{i-1}`.
 #[target_feature(enable = "aes,sse2")]
 unsafe fn decrypt_aesni(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) {
-    let k = expand_decrypt_key(key);
+    let mut k = expand_decrypt_key(key);
     let (y0, x0) = halves(iv);
     let (mut prev_y, mut prev_x) = (load(y0), load(x0));
     for chunk in data.chunks_exact_mut(16) {
@@ -205,4 +209,5 @@ unsafe fn decrypt_aesni(data: &mut [u8], key: &[u8; 32], iv: &[u8; 32]) {
         prev_y = y;
         prev_x = x;
     }
+    k.zeroize();
 }
