@@ -342,6 +342,46 @@ mod tests {
         assert!(server.verify(&check.a, &check.m1));
     }
 
+    /// Cross-implementation vector from gotd/td (`internal/crypto/srp/srp_test.go`):
+    /// password "123123", a = 1 (so A = g = 3) and a server-chosen srp_B.
+    #[test]
+    fn gotd_vector() {
+        let h = |s: &str| hex::decode(s).unwrap();
+        let srp_b = h(concat!(
+            "9C52401A6A8084EC82F01C3725D3FB448BD2F0C909F9D97726EAC4B7A74172D9",
+            "52F02466BE6734FA274D2B7429E27397F10372D66B400B80A5C5AE3F28B17BF3",
+            "105D7A2D2A885998CDC2DEFC208AEC217AB58859A9ABC2374AD93DC285F4B3FB",
+            "CAFF4143D7888F2425BD2FB711B25609CEB21757D935B1EF2F042173AD0CE2FE",
+            "0E474DAC53914BD25A8A9AED4AEA8953D55CB88621DB37B871EA0D04393AC098",
+            "7F68094CCC9DE8239251375D8FFFD263316CD528C097B7BC9FB919FBEDB76C52",
+            "5DF3413C374EE076D97A1E6D352BB7CC80FD13651B04B32E2E48C5268150842C",
+            "FD07CF855958B1B5EA9C36FDAD697FE3AEC8DCC6B1EFEC36874AF226204676CF",
+        ));
+        let salt1 =
+            h("4D11FB6BEC38F9D2546BB0F61E4F1C99A1BC0DB8F0D5F35B1291B37B213123D7ED48F3C6794D495B");
+        let salt2 = h("A1B181AAFE88188680AE32860D60BB01");
+        let mut a = [0u8; 256];
+        a[255] = 1;
+        let check = compute_check(
+            b"123123",
+            &salt1,
+            &salt2,
+            3,
+            &TELEGRAM_DH_PRIME,
+            &srp_b,
+            7,
+            &a,
+        )
+        .unwrap();
+        let mut three = [0u8; 256];
+        three[255] = 3;
+        assert_eq!(check.a, three);
+        assert_eq!(
+            hex::encode_upper(check.m1),
+            "999DF906BDA2C6CBB52F503406EBA2D0D0503ACE0CC302C38F13EE5010AD4051"
+        );
+    }
+
     #[test]
     fn wrong_password_and_tampering_fail() {
         let (s1, s2) = (b"salt-one-salt-one".as_slice(), b"salt-two".as_slice());
