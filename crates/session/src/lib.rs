@@ -109,3 +109,9 @@ pub use storage::Storage;
 pub use string_session::StringSession;
 pub use telethon::{import_telethon_session, TELETHON_SCHEMA_VERSION};
 pub use update_state::UpdateState;
+
+/// The user guide, `docs/sessions.md`, included here only so that `cargo test` compiles and runs
+/// its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/sessions.md")]
+pub struct SessionsGuide;
