@@ -8,9 +8,15 @@ use libfuzzer_sys::fuzz_target;
 use tgwire_crypto::{decrypt_message, AuthKey, Side};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let key = AuthKey::from_bytes([0x5a; 256]);
-    let side = if mode & 1 == 0 { Side::Client } else { Side::Server };
+    let side = if mode & 1 == 0 {
+        Side::Client
+    } else {
+        Side::Server
+    };
     let mut packet = Vec::with_capacity(rest.len() + 8);
     if mode & 2 != 0 {
         packet.extend_from_slice(&key.id().to_le_bytes());
