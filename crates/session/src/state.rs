@@ -436,4 +436,87 @@ mod tests {
         assert!(state.peer(1).is_none());
         assert_eq!(state.home_dc, Some(4));
     }
+
+    mod random {
+        use super::*;
+        use proptest::prelude::*;
+
+        const NAMES: [&str; 5] = ["ann", "bob", "cat", "dan", "eve"];
+
+        fn any_peer() -> impl Strategy<Value = CachedPeer> {
+            (
+                1i64..8,
+                any::<bool>(),
+                prop::option::of(1i64..1000),
+                prop::collection::vec(prop::sample::select(NAMES.to_vec()), 0..3),
+                prop::option::of(prop::sample::select(vec!["111", "222", "333"])),
+            )
+                .prop_map(|(id, min, hash, names, phone)| {
+                    let kind = if id % 2 == 0 {
+                        PeerKind::User
+                    } else {
+                        PeerKind::Broadcast
+                    };
+                    let mut peer = CachedPeer::new(PeerRef::new(kind, id, hash).unwrap());
+                    peer.min = min;
+                    peer.usernames = names.into_iter().map(str::to_owned).collect();
+                    peer.phone = phone.map(str::to_owned);
+                    peer
+                })
+        }
+
+        /// The indexes agree with the peers, in both directions.
+        fn assert_indexes_consistent(state: &State) {
+            for (name, id) in &state.by_username {
+                let peer = state.peers.get(id).expect("index points at a missing peer");
+                assert!(
+                    peer.usernames.contains(name),
+                    "{name} indexed to {id} which lacks it"
+                );
+            }
+            for (phone, id) in &state.by_phone {
+                assert_eq!(state.peers[id].phone.as_ref(), Some(phone));
+            }
+            for (id, peer) in &state.peers {
+                for name in &peer.usernames {
+                    assert_eq!(
+                        state.by_username.get(name),
+                        Some(id),
+                        "{name} of {id} not indexed"
+                    );
+                }
+                if let Some(phone) = &peer.phone {
+                    assert_eq!(state.by_phone.get(phone), Some(id));
+                }
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn indexes_stay_consistent_and_full_hashes_win(
+                batches in prop::collection::vec(prop::collection::vec(any_peer(), 1..6), 1..12)
+            ) {
+                let mut state = State::default();
+                // Model of the min rule: the hash of the last full object with a hash.
+                let mut full_hash: HashMap<i64, i64> = HashMap::new();
+                for batch in batches {
+                    for peer in &batch {
+                        if let (false, Some(hash)) = (peer.min, peer.peer.access_hash()) {
+                            full_hash.insert(peer.bot_api_id(), hash);
+                        }
+                    }
+                    let mut changes = Changes::new();
+                    changes.upsert_peers(batch);
+                    let plan = state.plan(changes);
+                    state.commit(plan);
+                    assert_indexes_consistent(&state);
+                }
+                for (id, hash) in full_hash {
+                    let cached = state.peer(id).unwrap();
+                    prop_assert_eq!(cached.peer.access_hash(), Some(hash));
+                    prop_assert!(!cached.min);
+                }
+            }
+        }
+    }
 }
