@@ -1,5 +1,7 @@
 //! Crate-internal test suites that need both roles and a look at the wire.
 
 mod chaos;
+mod end_to_end;
+mod garbage;
 mod harness;
 mod session;
