@@ -220,6 +220,10 @@ fn every_field_survives_close_and_reopen() {
     }
     let storage = SqliteStorage::open(&path).unwrap();
     assert_full(&storage);
+    storage.close().unwrap();
+    // Closing folds the log into the file and releases the lock.
+    assert!(!dir.path().join("alice.session-wal").exists());
+    let storage = SqliteStorage::open(&path).unwrap();
 
     // And the snapshot moves it to another backend intact.
     let memory = MemoryStorage::with(storage.snapshot());

@@ -52,6 +52,16 @@ impl SqliteStorage {
         &self.path
     }
 
+    /// Closes the file, folding the write-ahead log back into it, and releases the lock. Dropping
+    /// the storage does the same but cannot report a failure.
+    pub fn close(self) -> Result<(), SessionError> {
+        let conn = self
+            .conn
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        conn.close().map_err(|(_, e)| open::classify(e, &self.path))
+    }
+
     fn state(&self) -> RwLockReadGuard<'_, State> {
         // No code panics while holding the lock, so a poisoned lock still guards consistent data.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
