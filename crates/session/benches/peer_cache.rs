@@ -96,6 +96,12 @@ fn lookups(c: &mut Criterion) {
             black_box(storage.peer(black_box(ids[i])))
         })
     });
+    group.bench_function("peer_ref_by_username", |b| {
+        b.iter(|| {
+            i = (i + 7919) % names.len();
+            black_box(storage.peer_ref_by_username(black_box(&names[i])))
+        })
+    });
     group.bench_function("peer_by_username", |b| {
         b.iter(|| {
             i = (i + 7919) % names.len();

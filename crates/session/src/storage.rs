@@ -47,6 +47,12 @@ pub trait Storage: Send + Sync {
     fn peer_ref(&self, bot_api_id: i64) -> Option<PeerRef> {
         self.peer(bot_api_id).map(|p| p.peer)
     }
+
+    /// Only the reference of the peer with this username (cheaper than
+    /// [`Storage::peer_by_username`]).
+    fn peer_ref_by_username(&self, username: &str) -> Option<PeerRef> {
+        self.peer_by_username(username).map(|p| p.peer)
+    }
 }
 
 /// Implements the read half of [`Storage`] for a type with a `fn state(&self) -> impl Deref<Target =
@@ -92,6 +98,9 @@ macro_rules! storage_reads_from_state {
         }
         fn peer_by_username(&self, username: &str) -> Option<$crate::CachedPeer> {
             self.state().peer_by_username(username).cloned()
+        }
+        fn peer_ref_by_username(&self, username: &str) -> Option<$crate::PeerRef> {
+            self.state().peer_by_username(username).map(|p| p.peer)
         }
         fn peer_by_phone(&self, phone: &str) -> Option<$crate::CachedPeer> {
             self.state().peer_by_phone(phone).cloned()
