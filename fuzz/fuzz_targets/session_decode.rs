@@ -11,12 +11,14 @@ use tgwire_session::{import_telethon_session, PeerRef, SqliteStorage, Storage, S
 static FILE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest);
     match mode % 4 {
         0 => {
             if let Ok(session) = StringSession::decode(&text) {
-                assert_eq!(StringSession::decode(&session.encode()).ok(), Some(session.clone()));
+                assert_eq!(StringSession::decode(&session.encode()).ok(), Some(session));
             }
         }
         1 => {
@@ -35,7 +37,10 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             let dir = std::env::temp_dir().join(format!("tgwire-fuzz-{}", std::process::id()));
             let _ = std::fs::create_dir_all(&dir);
-            let path = dir.join(format!("{}.session", FILE_COUNTER.fetch_add(1, Ordering::Relaxed)));
+            let path = dir.join(format!(
+                "{}.session",
+                FILE_COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
             if std::fs::write(&path, rest).is_ok() {
                 if let Ok(storage) = SqliteStorage::open(&path) {
                     let _ = storage.peer_count();
