@@ -1,0 +1,154 @@
+//! One [`ServerSession`] per (auth_key_id, session_id), shared by every connection.
+//!
+//! MTProto sessions are not connections: a client may reconnect and continue a session, and
+//! the server then answers on the new connection. A session is *attached* to the connection that
+//! last carried a packet of it; that connection transmits whatever the session has queued
+//! (answers, updates, service messages). While attached, the session is registered with the
+//! backend, whose updates a forwarding task pushes into it; a detached session stops receiving
+//! updates (the client recovers them with `updates.getDifference`, as on Telegram) and is
+//! forgotten after [`DETACHED_RETENTION`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use tgwire_mtproto::ServerSession;
+use tokio::sync::Notify;
+
+use crate::backend::{Backend, CallContext};
+
+/// How long a session nobody is connected to is kept for a client that reconnects to it.
+pub(crate) const DETACHED_RETENTION: Duration = Duration::from_secs(600);
+
+/// (auth_key_id, session_id).
+pub(crate) type SessionKey = (i64, i64);
+
+/// The connection a session currently talks through.
+#[derive(Clone, Debug)]
+pub(crate) struct Attachment {
+    pub(crate) conn_id: u64,
+    /// Wakes the connection's task to transmit what was queued from elsewhere.
+    pub(crate) wake: Arc<Notify>,
+}
+
+/// A session and where it is attached.
+pub(crate) struct Slot {
+    pub(crate) session: ServerSession,
+    pub(crate) attached: Option<Attachment>,
+    detached_since: Option<std::time::Instant>,
+}
+
+impl Slot {
+    /// Wakes the attached connection, if any, to transmit.
+    pub(crate) fn wake(&self) {
+        if let Some(a) = &self.attached {
+            a.wake.notify_one();
+        }
+    }
+}
+
+pub(crate) type SharedSlot = Arc<Mutex<Slot>>;
+
+/// Locks a slot. Sessions stay consistent across a panic (the mtproto core mutates only after
+/// its checks), so a poisoned lock is still usable.
+pub(crate) fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// All sessions of all keys.
+#[derive(Default)]
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<SessionKey, SharedSlot>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("count", &self.len())
+            .finish()
+    }
+}
+
+impl Sessions {
+    fn lock(&self) -> MutexGuard<'_, HashMap<SessionKey, SharedSlot>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The session for `key`, created with `make` if new.
+    pub(crate) fn get_or_create(
+        &self,
+        key: SessionKey,
+        make: impl FnOnce() -> ServerSession,
+    ) -> SharedSlot {
+        let mut map = self.lock();
+        if let Some(slot) = map.get(&key) {
+            return slot.clone();
+        }
+        // Creation is rare; sweep forgotten sessions then.
+        map.retain(|_, slot| {
+            lock(slot)
+                .detached_since
+                .is_none_or(|t| t.elapsed() < DETACHED_RETENTION)
+        });
+        let slot = Arc::new(Mutex::new(Slot {
+            session: make(),
+            attached: None,
+            detached_since: Some(std::time::Instant::now()),
+        }));
+        map.insert(key, slot.clone());
+        slot
+    }
+
+    /// Forgets a session (`destroy_session`); `true` if it existed.
+    pub(crate) fn remove(&self, key: SessionKey) -> Option<SharedSlot> {
+        self.lock().remove(&key)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Attaches `slot` to a connection and (re-)registers it with the backend, spawning the task
+/// that pushes the backend's updates into it. Must run inside a tokio runtime.
+pub(crate) fn attach(
+    slot: &SharedSlot,
+    attachment: Attachment,
+    backend: &Backend,
+    ctx: &CallContext,
+) {
+    {
+        let mut s = lock(slot);
+        if s.attached
+            .as_ref()
+            .is_some_and(|a| a.conn_id == attachment.conn_id)
+        {
+            return;
+        }
+        s.attached = Some(attachment);
+        s.detached_since = None;
+    }
+    // Registering again replaces the previous channel, which ends the previous forwarder.
+    let mut updates = backend.register_session(ctx);
+    let weak: Weak<Mutex<Slot>> = Arc::downgrade(slot);
+    tokio::spawn(async move {
+        while let Some(update) = updates.recv().await {
+            let Some(slot) = weak.upgrade() else { break };
+            let mut s = lock(&slot);
+            s.session.push(update);
+            s.wake();
+        }
+    });
+}
+
+/// Detaches `slot` from connection `conn_id` (if still attached there) and unregisters it from
+/// the backend.
+pub(crate) fn detach(slot: &SharedSlot, conn_id: u64, backend: &Backend, key: SessionKey) {
+    let mut s = lock(slot);
+    if s.attached.as_ref().is_some_and(|a| a.conn_id == conn_id) {
+        s.attached = None;
+        s.detached_since = Some(std::time::Instant::now());
+        drop(s);
+        backend.unregister_session(key.0, key.1);
+    }
+}
