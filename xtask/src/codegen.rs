@@ -16,6 +16,9 @@ const MTPROTO_BY_HAND: &[&str] = &[
     "gzip_packed",
 ];
 
+/// The `tgwire-tl-types` feature (on by default) under which functions implement `Deserializable`.
+const FUNCTION_DECODING_FEATURE: &str = "deserializable-functions";
+
 /// Whether to write files or only compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -42,10 +45,16 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let api = parse(root, "api.tl")?;
     let mtproto = parse(root, "mtproto.tl")?;
     let layer = api.layer.context("api.tl has no `// LAYER N` line")?;
-    let api_code = tgwire_tl_gen::generate(&api, &Config::default())?;
+    let feature = Some(FUNCTION_DECODING_FEATURE.to_owned());
+    let api_config = Config {
+        function_decoding_feature: feature.clone(),
+        ..Config::default()
+    };
+    let api_code = tgwire_tl_gen::generate(&api, &api_config)?;
     let mtproto_config = Config {
         root: "crate::mtproto".into(),
         skip: MTPROTO_BY_HAND.iter().map(|s| (*s).to_owned()).collect(),
+        function_decoding_feature: feature,
     };
     let mtproto_code = tgwire_tl_gen::generate(&mtproto, &mtproto_config)?;
     let index = tgwire_tl_gen::generate_index(&[("api", &api), ("mtproto", &mtproto)], layer);

@@ -363,12 +363,16 @@ fn function(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
     let de_bound = generics_decl(def, "crate::Deserializable");
     let call_bound = generics_decl(def, "crate::RemoteCall");
     let args = generics_use(def);
+    let de_cfg = match &model.config.function_decoding_feature {
+        Some(feature) => format!("#[cfg(feature = \"{feature}\")]\n"),
+        None => String::new(),
+    };
     let _ = write!(
         out,
         "\nimpl{plain} crate::Identifiable for {name}{args} {{\n    const CONSTRUCTOR_ID: u32 = 0x{id:08x};\n}}\n\n\
          impl{ser_bound} crate::Serializable for {name}{args} {{\n    fn serialize(&self, buf: &mut Vec<u8>) {{\n        \
          buf.extend_from_slice(&<Self as crate::Identifiable>::CONSTRUCTOR_ID.to_le_bytes());\n{ser}    }}\n}}\n\n\
-         impl{de_bound} crate::Deserializable for {name}{args} {{\n    \
+         {de_cfg}impl{de_bound} crate::Deserializable for {name}{args} {{\n    \
          fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
          r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;\n{de}    }}\n}}\n\n\
          impl{call_bound} crate::RemoteCall for {name}{args} {{\n    type Return = {ret};\n}}\n",
@@ -430,31 +434,27 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     }
     out.push_str("        }\n    }\n}\n\n");
 
+    // One `match` on the id; the guard from `nest()` limits how deeply boxed values may nest.
     let _ = writeln!(
         out,
         "impl crate::Deserializable for {name} {{\n    \
          fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
-         r.enter()?;\n        let value = match r.read_u32() {{"
+         let r = &mut r.nest()?;\n        Ok(match r.read_u32()? {{"
     );
     for (variant, def) in &boxed.variants {
         if has_fields(def) {
             let _ = writeln!(
                 out,
-                "            Ok(0x{:08x}) => <{} as crate::Bare>::deserialize_bare(r).map(|x| Self::{variant}(Box::new(x))),",
+                "            0x{:08x} => Self::{variant}(Box::new(<{} as crate::Bare>::deserialize_bare(r)?)),",
                 def.id,
                 model.struct_path(def)
             );
         } else {
-            let _ = writeln!(
-                out,
-                "            Ok(0x{:08x}) => Ok(Self::{variant}),",
-                def.id
-            );
+            let _ = writeln!(out, "            0x{:08x} => Self::{variant},", def.id);
         }
     }
     out.push_str(
-        "            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),\n            \
-         Err(e) => Err(e),\n        };\n        r.leave();\n        value\n    }\n}\n",
+        "            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),\n        })\n    }\n}\n",
     );
 
     for (variant, def) in &boxed.variants {
@@ -507,6 +507,9 @@ fn reencode(model: &Model<'_>) -> String {
         } else {
             format!("<{}>", args.join(", "))
         };
+        if let Some(feature) = &model.config.function_decoding_feature {
+            let _ = writeln!(out, "        #[cfg(feature = \"{feature}\")]");
+        }
         arm(
             &mut out,
             &[def.id],

@@ -51,6 +51,9 @@ pub struct Config {
     pub root: String,
     /// Full TL names of definitions written by hand instead (constructors with `Object` fields).
     pub skip: Vec<String>,
+    /// When set, functions implement `Deserializable` only with this cargo feature of the generated
+    /// crate (only servers decode requests; leaving it out saves compile time for clients).
+    pub function_decoding_feature: Option<String>,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
         Config {
             root: "crate".to_owned(),
             skip: Vec::new(),
+            function_decoding_feature: None,
         }
     }
 }

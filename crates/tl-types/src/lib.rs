@@ -52,7 +52,8 @@ pub mod mtproto;
 mod primitives;
 mod reader;
 pub mod runtime;
-#[cfg(test)]
+// The round trip covers functions too, so it needs them decodable.
+#[cfg(all(test, feature = "deserializable-functions"))]
 mod schema_tests;
 mod traits;
 
@@ -61,8 +62,13 @@ pub use error::DeserializeError;
 pub use generated::api::{enums, functions, types};
 pub use generated::{name_for_id, LAYER};
 pub use primitives::{BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID};
-pub use reader::{Reader, MAX_DEPTH};
+pub use reader::{Nested, Reader, MAX_DEPTH};
 pub use traits::{Bare, Deserializable, Identifiable, RemoteCall, Serializable};
+
+/// The examples of the user guide page `docs/tl.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/tl.md")]
+pub struct UserGuideExamples;
 
 /// Decode-and-re-encode entry points by constructor id, for tests and fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]

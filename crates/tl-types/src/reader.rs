@@ -132,7 +132,16 @@ impl<'a> Reader<'a> {
         Ok(count as usize)
     }
 
-    /// Enters one level of nesting; fails beyond [`MAX_DEPTH`]. Pair with [`Reader::leave`].
+    /// Enters one level of nesting for as long as the returned guard lives (it dereferences to this
+    /// reader); fails beyond [`MAX_DEPTH`]. Boxed types decode through it so that crafted input nesting
+    /// values inside values cannot exhaust the stack.
+    pub fn nest(&mut self) -> Result<Nested<'_, 'a>, DeserializeError> {
+        self.enter()?;
+        Ok(Nested { reader: self })
+    }
+
+    /// Enters one level of nesting; fails beyond [`MAX_DEPTH`]. Pair with [`Reader::leave`], or use
+    /// [`Reader::nest`], which leaves on drop.
     pub fn enter(&mut self) -> Result<(), DeserializeError> {
         if self.depth >= MAX_DEPTH {
             return Err(DeserializeError::TooDeep { limit: MAX_DEPTH });
@@ -144,6 +153,32 @@ impl<'a> Reader<'a> {
     /// Leaves one level of nesting entered with [`Reader::enter`].
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// One level of nesting entered with [`Reader::nest`]; leaves it when dropped.
+#[derive(Debug)]
+pub struct Nested<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+}
+
+impl<'a> std::ops::Deref for Nested<'_, 'a> {
+    type Target = Reader<'a>;
+
+    fn deref(&self) -> &Reader<'a> {
+        self.reader
+    }
+}
+
+impl std::ops::DerefMut for Nested<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.reader
+    }
+}
+
+impl Drop for Nested<'_, '_> {
+    fn drop(&mut self) {
+        self.reader.leave();
     }
 }
 
@@ -200,5 +235,23 @@ mod tests {
         );
         r.leave();
         assert!(r.enter().is_ok());
+    }
+
+    #[test]
+    fn nest_guard_leaves_on_drop() {
+        let mut r = Reader::new(&[]);
+        for _ in 0..MAX_DEPTH * 2 {
+            let guard = r.nest().unwrap();
+            drop(guard);
+        }
+        let mut r = Reader::new(&[]);
+        let mut outer = r.nest().unwrap();
+        for _ in 1..MAX_DEPTH {
+            outer.enter().unwrap();
+        }
+        assert_eq!(
+            outer.nest().err(),
+            Some(DeserializeError::TooDeep { limit: MAX_DEPTH })
+        );
     }
 }

@@ -429,15 +429,12 @@ impl crate::Serializable for IntTree {
 
 impl crate::Deserializable for IntTree {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0x86b7b6e0) => <crate::types::IntTree as crate::Bare>::deserialize_bare(r).map(|x| Self::IntTree(Box::new(x))),
-            Ok(0x591ff291) => Ok(Self::EmptyTree),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0x86b7b6e0 => Self::IntTree(Box::new(<crate::types::IntTree as crate::Bare>::deserialize_bare(r)?)),
+            0x591ff291 => Self::EmptyTree,
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 
@@ -480,14 +477,11 @@ impl crate::Serializable for IntCouple {
 
 impl crate::Deserializable for IntCouple {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0xb728d14e) => <crate::types::IntCouple as crate::Bare>::deserialize_bare(r).map(|x| Self::IntCouple(Box::new(x))),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0xb728d14e => Self::IntCouple(Box::new(<crate::types::IntCouple as crate::Bare>::deserialize_bare(r)?)),
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 
@@ -524,14 +518,11 @@ impl crate::Serializable for Couples {
 
 impl crate::Deserializable for Couples {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0x33e1ba9f) => <crate::types::Couples as crate::Bare>::deserialize_bare(r).map(|x| Self::Couples(Box::new(x))),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0x33e1ba9f => Self::Couples(Box::new(<crate::types::Couples as crate::Bare>::deserialize_bare(r)?)),
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 
@@ -568,14 +559,11 @@ impl crate::Serializable for Pong {
 
 impl crate::Deserializable for Pong {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0x347773c5) => <crate::types::Pong as crate::Bare>::deserialize_bare(r).map(|x| Self::Pong(Box::new(x))),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0x347773c5 => Self::Pong(Box::new(<crate::types::Pong as crate::Bare>::deserialize_bare(r)?)),
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 
@@ -616,15 +604,12 @@ impl crate::Serializable for User {
 
 impl crate::Deserializable for User {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0x7aa094db) => <crate::types::User as crate::Bare>::deserialize_bare(r).map(|x| Self::User(Box::new(x))),
-            Ok(0xd3bc4b7a) => <crate::types::UserEmpty as crate::Bare>::deserialize_bare(r).map(|x| Self::Empty(Box::new(x))),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0x7aa094db => Self::User(Box::new(<crate::types::User as crate::Bare>::deserialize_bare(r)?)),
+            0xd3bc4b7a => Self::Empty(Box::new(<crate::types::UserEmpty as crate::Bare>::deserialize_bare(r)?)),
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 
@@ -669,14 +654,11 @@ impl crate::Serializable for Authorization {
 
 impl crate::Deserializable for Authorization {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        r.enter()?;
-        let value = match r.read_u32() {
-            Ok(0x671275d3) => <crate::types::auth::Authorization as crate::Bare>::deserialize_bare(r).map(|x| Self::Authorization(Box::new(x))),
-            Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            Err(e) => Err(e),
-        };
-        r.leave();
-        value
+        let r = &mut r.nest()?;
+        Ok(match r.read_u32()? {
+            0x671275d3 => Self::Authorization(Box::new(<crate::types::auth::Authorization as crate::Bare>::deserialize_bare(r)?)),
+            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        })
     }
 }
 

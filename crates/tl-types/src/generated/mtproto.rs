@@ -1753,17 +1753,13 @@ pub mod enums {
 
     impl crate::Deserializable for ResPq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x05162463) => {
-                    <crate::mtproto::types::ResPq as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::ResPq(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x05162463 => Self::ResPq(Box::new(
+                    <crate::mtproto::types::ResPq as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -1812,29 +1808,22 @@ pub mod enums {
 
     impl crate::Deserializable for PQInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x83c95aec) => {
-                    <crate::mtproto::types::PQInnerData as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::PQInnerData(Box::new(x)))
-                }
-                Ok(0xa9f55f95) => {
-                    <crate::mtproto::types::PQInnerDataDc as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::Dc(Box::new(x)))
-                }
-                Ok(0x3c6a84d4) => {
-                    <crate::mtproto::types::PQInnerDataTemp as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::Temp(Box::new(x)))
-                }
-                Ok(0x56fddf88) => {
-                    <crate::mtproto::types::PQInnerDataTempDc as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::TempDc(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x83c95aec => Self::PQInnerData(Box::new(
+                    <crate::mtproto::types::PQInnerData as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0xa9f55f95 => Self::Dc(Box::new(
+                    <crate::mtproto::types::PQInnerDataDc as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x3c6a84d4 => Self::Temp(Box::new(
+                    <crate::mtproto::types::PQInnerDataTemp as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x56fddf88 => Self::TempDc(Box::new(
+                    <crate::mtproto::types::PQInnerDataTempDc as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -1893,21 +1882,18 @@ pub mod enums {
 
     impl crate::Deserializable for ServerDhParams {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x79cb045d) => {
-                    <crate::mtproto::types::ServerDhParamsFail as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::Fail(Box::new(x)))
-                }
-                Ok(0xd0e8075c) => {
-                    <crate::mtproto::types::ServerDhParamsOk as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::Ok(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x79cb045d => Self::Fail(Box::new(
+                    <crate::mtproto::types::ServerDhParamsFail as crate::Bare>::deserialize_bare(
+                        r,
+                    )?,
+                )),
+                0xd0e8075c => Self::Ok(Box::new(
+                    <crate::mtproto::types::ServerDhParamsOk as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -1950,17 +1936,13 @@ pub mod enums {
 
     impl crate::Deserializable for ServerDhInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xb5890dba) => {
-                    <crate::mtproto::types::ServerDhInnerData as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::ServerDhInnerData(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xb5890dba => Self::ServerDhInnerData(Box::new(
+                    <crate::mtproto::types::ServerDhInnerData as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -1997,17 +1979,13 @@ pub mod enums {
 
     impl crate::Deserializable for ClientDhInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x6643b654) => {
-                    <crate::mtproto::types::ClientDhInnerData as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::ClientDhInnerData(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x6643b654 => Self::ClientDhInnerData(Box::new(
+                    <crate::mtproto::types::ClientDhInnerData as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2052,25 +2030,19 @@ pub mod enums {
 
     impl crate::Deserializable for SetClientDhParamsAnswer {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x3bcbf734) => {
-                    <crate::mtproto::types::DhGenOk as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::DhGenOk(Box::new(x)))
-                }
-                Ok(0x46dc1fb9) => {
-                    <crate::mtproto::types::DhGenRetry as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::DhGenRetry(Box::new(x)))
-                }
-                Ok(0xa69dae02) => {
-                    <crate::mtproto::types::DhGenFail as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::DhGenFail(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x3bcbf734 => Self::DhGenOk(Box::new(
+                    <crate::mtproto::types::DhGenOk as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x46dc1fb9 => Self::DhGenRetry(Box::new(
+                    <crate::mtproto::types::DhGenRetry as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0xa69dae02 => Self::DhGenFail(Box::new(
+                    <crate::mtproto::types::DhGenFail as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2119,17 +2091,13 @@ pub mod enums {
 
     impl crate::Deserializable for BindAuthKeyInner {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x75a3f765) => {
-                    <crate::mtproto::types::BindAuthKeyInner as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::BindAuthKeyInner(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x75a3f765 => Self::BindAuthKeyInner(Box::new(
+                    <crate::mtproto::types::BindAuthKeyInner as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2166,17 +2134,13 @@ pub mod enums {
 
     impl crate::Deserializable for RpcError {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x2144ca19) => {
-                    <crate::mtproto::types::RpcError as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::RpcError(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x2144ca19 => Self::RpcError(Box::new(
+                    <crate::mtproto::types::RpcError as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2223,19 +2187,15 @@ pub mod enums {
 
     impl crate::Deserializable for RpcDropAnswer {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x5e2ad36e) => Ok(Self::RpcAnswerUnknown),
-                Ok(0xcd78e586) => Ok(Self::RpcAnswerDroppedRunning),
-                Ok(0xa43ad8b7) => {
-                    <crate::mtproto::types::RpcAnswerDropped as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::RpcAnswerDropped(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x5e2ad36e => Self::RpcAnswerUnknown,
+                0xcd78e586 => Self::RpcAnswerDroppedRunning,
+                0xa43ad8b7 => Self::RpcAnswerDropped(Box::new(
+                    <crate::mtproto::types::RpcAnswerDropped as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2284,17 +2244,13 @@ pub mod enums {
 
     impl crate::Deserializable for FutureSalt {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x0949d9dc) => {
-                    <crate::mtproto::types::FutureSalt as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::FutureSalt(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x0949d9dc => Self::FutureSalt(Box::new(
+                    <crate::mtproto::types::FutureSalt as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2331,17 +2287,13 @@ pub mod enums {
 
     impl crate::Deserializable for FutureSalts {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xae500895) => {
-                    <crate::mtproto::types::FutureSalts as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::FutureSalts(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xae500895 => Self::FutureSalts(Box::new(
+                    <crate::mtproto::types::FutureSalts as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2378,15 +2330,13 @@ pub mod enums {
 
     impl crate::Deserializable for Pong {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x347773c5) => <crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)
-                    .map(|x| Self::Pong(Box::new(x))),
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x347773c5 => Self::Pong(Box::new(
+                    <crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2427,21 +2377,18 @@ pub mod enums {
 
     impl crate::Deserializable for DestroySessionRes {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xe22045fc) => {
-                    <crate::mtproto::types::DestroySessionOk as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::DestroySessionOk(Box::new(x)))
-                }
-                Ok(0x62d350c9) => {
-                    <crate::mtproto::types::DestroySessionNone as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::DestroySessionNone(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xe22045fc => Self::DestroySessionOk(Box::new(
+                    <crate::mtproto::types::DestroySessionOk as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x62d350c9 => Self::DestroySessionNone(Box::new(
+                    <crate::mtproto::types::DestroySessionNone as crate::Bare>::deserialize_bare(
+                        r,
+                    )?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2484,17 +2431,13 @@ pub mod enums {
 
     impl crate::Deserializable for NewSession {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x9ec20908) => {
-                    <crate::mtproto::types::NewSessionCreated as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::Created(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x9ec20908 => Self::Created(Box::new(
+                    <crate::mtproto::types::NewSessionCreated as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2531,17 +2474,13 @@ pub mod enums {
 
     impl crate::Deserializable for MsgsAck {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x62d6b459) => {
-                    <crate::mtproto::types::MsgsAck as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgsAck(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x62d6b459 => Self::MsgsAck(Box::new(
+                    <crate::mtproto::types::MsgsAck as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2582,21 +2521,18 @@ pub mod enums {
 
     impl crate::Deserializable for BadMsgNotification {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xa7eff811) => {
-                    <crate::mtproto::types::BadMsgNotification as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::BadMsgNotification(Box::new(x)))
-                }
-                Ok(0xedab447b) => {
-                    <crate::mtproto::types::BadServerSalt as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::BadServerSalt(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xa7eff811 => Self::BadMsgNotification(Box::new(
+                    <crate::mtproto::types::BadMsgNotification as crate::Bare>::deserialize_bare(
+                        r,
+                    )?,
+                )),
+                0xedab447b => Self::BadServerSalt(Box::new(
+                    <crate::mtproto::types::BadServerSalt as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2643,21 +2579,16 @@ pub mod enums {
 
     impl crate::Deserializable for MsgResendReq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x7d861a08) => {
-                    <crate::mtproto::types::MsgResendReq as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgResendReq(Box::new(x)))
-                }
-                Ok(0x8610baeb) => {
-                    <crate::mtproto::types::MsgResendAnsReq as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgResendAnsReq(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x7d861a08 => Self::MsgResendReq(Box::new(
+                    <crate::mtproto::types::MsgResendReq as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x8610baeb => Self::MsgResendAnsReq(Box::new(
+                    <crate::mtproto::types::MsgResendAnsReq as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2700,17 +2631,13 @@ pub mod enums {
 
     impl crate::Deserializable for MsgsStateReq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xda69fb52) => {
-                    <crate::mtproto::types::MsgsStateReq as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgsStateReq(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xda69fb52 => Self::MsgsStateReq(Box::new(
+                    <crate::mtproto::types::MsgsStateReq as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2747,17 +2674,13 @@ pub mod enums {
 
     impl crate::Deserializable for MsgsStateInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x04deb57d) => {
-                    <crate::mtproto::types::MsgsStateInfo as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgsStateInfo(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x04deb57d => Self::MsgsStateInfo(Box::new(
+                    <crate::mtproto::types::MsgsStateInfo as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2794,17 +2717,13 @@ pub mod enums {
 
     impl crate::Deserializable for MsgsAllInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x8cc0d131) => {
-                    <crate::mtproto::types::MsgsAllInfo as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgsAllInfo(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x8cc0d131 => Self::MsgsAllInfo(Box::new(
+                    <crate::mtproto::types::MsgsAllInfo as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2845,21 +2764,18 @@ pub mod enums {
 
     impl crate::Deserializable for MsgDetailedInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x276d3ec6) => {
-                    <crate::mtproto::types::MsgDetailedInfo as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgDetailedInfo(Box::new(x)))
-                }
-                Ok(0x809db6df) => {
-                    <crate::mtproto::types::MsgNewDetailedInfo as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::MsgNewDetailedInfo(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x276d3ec6 => Self::MsgDetailedInfo(Box::new(
+                    <crate::mtproto::types::MsgDetailedInfo as crate::Bare>::deserialize_bare(r)?,
+                )),
+                0x809db6df => Self::MsgNewDetailedInfo(Box::new(
+                    <crate::mtproto::types::MsgNewDetailedInfo as crate::Bare>::deserialize_bare(
+                        r,
+                    )?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2902,17 +2818,13 @@ pub mod enums {
 
     impl crate::Deserializable for HttpWait {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0x9299359f) => {
-                    <crate::mtproto::types::HttpWait as crate::Bare>::deserialize_bare(r)
-                        .map(|x| Self::HttpWait(Box::new(x)))
-                }
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0x9299359f => Self::HttpWait(Box::new(
+                    <crate::mtproto::types::HttpWait as crate::Bare>::deserialize_bare(r)?,
+                )),
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -2957,16 +2869,13 @@ pub mod enums {
 
     impl crate::Deserializable for DestroyAuthKeyRes {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            r.enter()?;
-            let value = match r.read_u32() {
-                Ok(0xf660e1d4) => Ok(Self::DestroyAuthKeyOk),
-                Ok(0x0a9f2259) => Ok(Self::DestroyAuthKeyNone),
-                Ok(0xea109b13) => Ok(Self::DestroyAuthKeyFail),
-                Ok(id) => Err(crate::DeserializeError::UnexpectedConstructor { id }),
-                Err(e) => Err(e),
-            };
-            r.leave();
-            value
+            let r = &mut r.nest()?;
+            Ok(match r.read_u32()? {
+                0xf660e1d4 => Self::DestroyAuthKeyOk,
+                0x0a9f2259 => Self::DestroyAuthKeyNone,
+                0xea109b13 => Self::DestroyAuthKeyFail,
+                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            })
         }
     }
 
@@ -3011,6 +2920,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for ReqPq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3043,6 +2953,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for ReqPqMulti {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3085,6 +2996,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for ReqDhParams {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3133,6 +3045,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for SetClientDhParams {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3171,6 +3084,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for RpcDropAnswer {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3203,6 +3117,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for GetFutureSalts {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3235,6 +3150,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for Ping {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3269,6 +3185,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for PingDelayDisconnect {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3305,6 +3222,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for DestroySession {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3334,6 +3252,7 @@ pub mod functions {
         }
     }
 
+    #[cfg(feature = "deserializable-functions")]
     impl crate::Deserializable for DestroyAuthKey {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
@@ -3394,19 +3313,29 @@ pub fn reencode(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>
         0xf660e1d4 | 0x0a9f2259 | 0xea109b13 => {
             crate::runtime::reencode::<crate::mtproto::enums::DestroyAuthKeyRes>(bytes)
         }
+        #[cfg(feature = "deserializable-functions")]
         0x60469778 => crate::runtime::reencode::<crate::mtproto::functions::ReqPq>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xbe7e8ef1 => crate::runtime::reencode::<crate::mtproto::functions::ReqPqMulti>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xd712e4be => crate::runtime::reencode::<crate::mtproto::functions::ReqDhParams>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xf5045f1f => {
             crate::runtime::reencode::<crate::mtproto::functions::SetClientDhParams>(bytes)
         }
+        #[cfg(feature = "deserializable-functions")]
         0x58e4a740 => crate::runtime::reencode::<crate::mtproto::functions::RpcDropAnswer>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xb921bd04 => crate::runtime::reencode::<crate::mtproto::functions::GetFutureSalts>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0x7abe77ec => crate::runtime::reencode::<crate::mtproto::functions::Ping>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xf3427b8c => {
             crate::runtime::reencode::<crate::mtproto::functions::PingDelayDisconnect>(bytes)
         }
+        #[cfg(feature = "deserializable-functions")]
         0xe7512126 => crate::runtime::reencode::<crate::mtproto::functions::DestroySession>(bytes),
+        #[cfg(feature = "deserializable-functions")]
         0xd1435160 => crate::runtime::reencode::<crate::mtproto::functions::DestroyAuthKey>(bytes),
         _ => return None,
     })
