@@ -67,3 +67,9 @@ pub use server::{
     ClientInfo, Config, Error, ProxyAddr, TestServer, BUILTIN_PRIVATE_KEY_PEM,
     BUILTIN_PUBLIC_KEY_PEM, MAX_DCS,
 };
+
+/// The user guide, `docs/testserver.md`, included here only so that `cargo test` compiles and
+/// runs its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/testserver.md")]
+pub struct TestServerGuide;

@@ -405,3 +405,56 @@ async fn dc_ports_refuse_http_and_keep_serving() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn garbage_frames_never_take_the_server_down() -> Result<()> {
+    use rand::{Rng, RngCore};
+    let server = TestServer::start(Config::default()).await?;
+    let known = Client::connect_new(
+        addr(&server, 2),
+        TransportKind::Abridged,
+        server.rsa_public_key(),
+    )
+    .await?
+    .session
+    .auth_key()
+    .id();
+    let mut rng = rand::thread_rng();
+    for kind in all_transports() {
+        for round in 0..8 {
+            let mut raw = Raw::connect(addr(&server, 2), 2, kind).await?;
+            for _ in 0..4 {
+                let mut packet = vec![0u8; rng.gen_range(1..300) * 4];
+                rng.fill_bytes(&mut packet);
+                // Aim some packets at the handshake and at a real key, so they get past routing.
+                let head = packet.len().min(8);
+                match round % 3 {
+                    0 => packet[..head].fill(0),
+                    1 if packet.len() >= 8 => packet[..8].copy_from_slice(&known.to_le_bytes()),
+                    _ => {}
+                }
+                if raw.send(&packet).await.is_err() {
+                    break; // closed on us: fine
+                }
+            }
+        }
+    }
+    // Unframed noise too.
+    for _ in 0..8 {
+        use tokio::io::AsyncWriteExt;
+        let mut tcp = tokio::net::TcpStream::connect(addr(&server, 1)).await?;
+        let mut noise = vec![0u8; rng.gen_range(1..2000)];
+        rng.fill_bytes(&mut noise);
+        let _ = tcp.write_all(&noise).await;
+    }
+    Client::connect_new(
+        addr(&server, 2),
+        TransportKind::Full,
+        server.rsa_public_key(),
+    )
+    .await?
+    .call_ok(functions::help::GetNearestDc.to_bytes())
+    .await?;
+    server.shutdown().await;
+    Ok(())
+}

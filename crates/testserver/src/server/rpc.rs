@@ -338,4 +338,27 @@ mod tests {
             RpcOutcome::Err { message, .. } if message == "INPUT_FETCH_ERROR"
         ));
     }
+
+    proptest::proptest! {
+        /// Whatever follows a wrapper or bind constructor, `execute` answers (never panics).
+        #[test]
+        fn garbage_after_any_wrapper_gets_an_answer(
+            which in 0usize..6,
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        ) {
+            let ids = [
+                functions::InvokeWithLayer::<Blob>::CONSTRUCTOR_ID,
+                functions::InitConnection::<Blob>::CONSTRUCTOR_ID,
+                functions::InvokeWithoutUpdates::<Blob>::CONSTRUCTOR_ID,
+                functions::InvokeAfterMsg::<Blob>::CONSTRUCTOR_ID,
+                functions::InvokeAfterMsgs::<Blob>::CONSTRUCTOR_ID,
+                functions::auth::BindTempAuthKey::CONSTRUCTOR_ID,
+            ];
+            let (store, backend, _, temp) = setup();
+            let mut body = ids[which].to_le_bytes().to_vec();
+            body.extend_from_slice(&tail);
+            let _ = execute(&store, &backend, &mut ctx(&temp), 0, 4, &body);
+            let _ = open_binding_message(&temp, 4, &tail);
+        }
+    }
 }
