@@ -1,0 +1,103 @@
+//! From a request's constructor id to its handler.
+//!
+//! Each route decodes the request as its generated `functions::…` struct and calls a handler
+//! whose return type is that function's `RemoteCall::Return`, so a handler cannot answer with
+//! the wrong type. Bytes that do not decode answer `400 INPUT_REQUEST_INVALID`; ids of functions
+//! without a handler answer `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER`; ids that are no
+//! function at all answer `400 INPUT_METHOD_INVALID`.
+
+use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable, Serializable};
+
+use super::rpc::{RpcError, RpcResult};
+use super::{account, auth, channels, chats, files, messages, updates, users, Cx};
+
+macro_rules! routes {
+    ($cx:ident, $id:ident, $name:ident, $bytes:ident; $($func:ty => $handler:path,)*) => {
+        $(
+            if $id == <$func as Identifiable>::CONSTRUCTOR_ID {
+                let request = <$func as Deserializable>::from_bytes($bytes)
+                    .map_err(|error| malformed($name, error))?;
+                let result: <$func as tgwire_tl_types::RemoteCall>::Return =
+                    $handler($cx, request)?;
+                return Ok(result.to_bytes());
+            }
+        )*
+    };
+}
+
+/// Runs the request whose constructor id is `id` (TL name `name`).
+pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> RpcResult<Vec<u8>> {
+    routes! { cx, id, name, bytes;
+        functions::help::GetConfig => auth::get_config,
+        functions::help::GetNearestDc => auth::get_nearest_dc,
+        functions::auth::SendCode => auth::send_code,
+        functions::auth::SignIn => auth::sign_in,
+        functions::auth::SignUp => auth::sign_up,
+        functions::auth::LogOut => auth::log_out,
+        functions::auth::ImportBotAuthorization => auth::import_bot_authorization,
+        functions::auth::ExportAuthorization => auth::export_authorization,
+        functions::auth::ImportAuthorization => auth::import_authorization,
+        functions::auth::ExportLoginToken => auth::export_login_token,
+        functions::auth::ImportLoginToken => auth::import_login_token,
+        functions::auth::AcceptLoginToken => auth::accept_login_token,
+        functions::auth::CheckPassword => account::check_password,
+        functions::account::GetPassword => account::get_password,
+        functions::account::UpdatePasswordSettings => account::update_password_settings,
+        functions::account::UpdateProfile => account::update_profile,
+        functions::account::UpdateUsername => account::update_username,
+        functions::account::UpdateStatus => account::update_status,
+        functions::users::GetUsers => users::get_users,
+        functions::users::GetFullUser => users::get_full_user,
+        functions::contacts::ResolveUsername => users::resolve_username,
+        functions::contacts::ResolvePhone => users::resolve_phone,
+        functions::contacts::GetContacts => users::get_contacts,
+        functions::contacts::ImportContacts => users::import_contacts,
+        functions::messages::SendMessage => messages::send_message,
+        functions::messages::SendMedia => messages::send_media,
+        functions::messages::EditMessage => messages::edit_message,
+        functions::messages::DeleteMessages => messages::delete_messages,
+        functions::messages::ForwardMessages => messages::forward_messages,
+        functions::messages::GetHistory => messages::get_history,
+        functions::messages::GetMessages => messages::get_messages,
+        functions::messages::Search => messages::search,
+        functions::messages::GetDialogs => messages::get_dialogs,
+        functions::messages::GetPeerDialogs => messages::get_peer_dialogs,
+        functions::messages::ReadHistory => messages::read_history,
+        functions::messages::SetTyping => messages::set_typing,
+        functions::messages::CreateChat => chats::create_chat,
+        functions::messages::AddChatUser => chats::add_chat_user,
+        functions::messages::DeleteChatUser => chats::delete_chat_user,
+        functions::messages::GetChats => chats::get_chats,
+        functions::messages::GetFullChat => chats::get_full_chat,
+        functions::channels::CreateChannel => channels::create_channel,
+        functions::channels::GetParticipants => channels::get_participants,
+        functions::channels::GetParticipant => channels::get_participant,
+        functions::channels::GetMessages => channels::get_messages,
+        functions::channels::DeleteMessages => channels::delete_messages,
+        functions::channels::ReadHistory => channels::read_history,
+        functions::channels::JoinChannel => channels::join_channel,
+        functions::channels::LeaveChannel => channels::leave_channel,
+        functions::channels::InviteToChannel => channels::invite_to_channel,
+        functions::channels::EditAdmin => channels::edit_admin,
+        functions::channels::EditBanned => channels::edit_banned,
+        functions::channels::GetChannels => channels::get_channels,
+        functions::channels::GetFullChannel => channels::get_full_channel,
+        functions::updates::GetState => updates::get_state,
+        functions::updates::GetDifference => updates::get_difference,
+        functions::updates::GetChannelDifference => updates::get_channel_difference,
+        functions::upload::SaveFilePart => files::save_file_part,
+        functions::upload::SaveBigFilePart => files::save_big_file_part,
+        functions::upload::GetFile => files::get_file,
+    }
+    if tgwire_tl_types::name_for_id(id).is_none() {
+        log::warn!("request with unknown constructor id {id:#010x}");
+        return Err(RpcError::bad("INPUT_METHOD_INVALID"));
+    }
+    log::warn!("not implemented in the test server: {name}");
+    Err(RpcError::new(501, "METHOD_NOT_IMPLEMENTED_IN_TESTSERVER"))
+}
+
+fn malformed(name: &str, error: DeserializeError) -> RpcError {
+    log::warn!("malformed {name} request: {error}");
+    RpcError::bad("INPUT_REQUEST_INVALID")
+}

@@ -1,0 +1,287 @@
+//! `upload.*`: file parts in, documents and photos out, with the part and range rules of
+//! core.telegram.org/api/files enforced.
+//!
+//! Uploading: parts are at most 512 KiB, numbered from 0; when the file is used (`inputFile` /
+//! `inputFileBig` in `messages.sendMedia`) all `parts` parts must be there, all of one size that
+//! is a multiple of 1 KiB dividing 512 KiB, except the last, which may be shorter.
+//!
+//! Downloading: `limit` ≤ 1 MiB; without `precise`, `offset` and `limit` are multiples of 4 KiB
+//! and `limit` divides 1 MiB; with it, multiples of 1 KiB; either way the range must not cross
+//! a 1 MiB boundary. Files are served only by the DC they were uploaded to (`FILE_MIGRATE_X`
+//! elsewhere). Everything is kept in memory, at most [`super::MAX_STORED_BYTES`] in all.
+
+use std::sync::Arc;
+
+use tgwire_tl_types::{enums, functions, types};
+
+use super::model::{Bytes, DocumentRec, MediaRec, PhotoRec};
+use super::rpc::{RpcError, RpcResult};
+use super::{random_i64, Cx, MAX_STORED_BYTES};
+
+const MAX_PART_SIZE: usize = 512 * 1024;
+const MAX_PARTS: i32 = 4000;
+const MIB: i64 = 1024 * 1024;
+
+fn store_part(
+    cx: &mut Cx<'_>,
+    file_id: i64,
+    part: i32,
+    big_total: Option<i32>,
+    bytes: Vec<u8>,
+) -> RpcResult<bool> {
+    let me = cx.me()?;
+    if !(0..MAX_PARTS).contains(&part) {
+        return Err(RpcError::bad("FILE_PART_INVALID"));
+    }
+    if let Some(total) = big_total {
+        if !(1..=MAX_PARTS).contains(&total) || part >= total {
+            return Err(RpcError::bad("FILE_PARTS_INVALID"));
+        }
+    }
+    if bytes.is_empty() {
+        return Err(RpcError::bad("FILE_PART_EMPTY"));
+    }
+    if bytes.len() > MAX_PART_SIZE {
+        return Err(RpcError::bad("FILE_PART_TOO_BIG"));
+    }
+    let upload = cx.rt.uploads.entry((me, file_id)).or_default();
+    let replaced = upload.parts.get(&part).map_or(0, Vec::len);
+    let grown = cx.rt.stored_bytes - replaced as u64 + bytes.len() as u64;
+    if grown > MAX_STORED_BYTES {
+        return Err(RpcError::bad("FILE_STORAGE_FULL_IN_TESTSERVER"));
+    }
+    cx.rt.stored_bytes = grown;
+    upload.parts.insert(part, bytes);
+    if big_total.is_some() {
+        upload.big_total = big_total;
+    }
+    Ok(true)
+}
+
+pub(crate) fn save_file_part(
+    cx: &mut Cx<'_>,
+    req: functions::upload::SaveFilePart,
+) -> RpcResult<bool> {
+    store_part(cx, req.file_id, req.file_part, None, req.bytes)
+}
+
+pub(crate) fn save_big_file_part(
+    cx: &mut Cx<'_>,
+    req: functions::upload::SaveBigFilePart,
+) -> RpcResult<bool> {
+    store_part(
+        cx,
+        req.file_id,
+        req.file_part,
+        Some(req.file_total_parts),
+        req.bytes,
+    )
+}
+
+/// Assembles (and consumes) the upload an `InputFile` names; returns its bytes and name.
+fn take_upload(cx: &mut Cx<'_>, me: i64, file: &enums::InputFile) -> RpcResult<(Vec<u8>, String)> {
+    let (file_id, parts, name, big) = match file {
+        enums::InputFile::InputFile(f) => (f.id, f.parts, f.name.clone(), false),
+        enums::InputFile::Big(f) => (f.id, f.parts, f.name.clone(), true),
+        enums::InputFile::StoryDocument(_) => return Err(RpcError::bad("FILE_ID_INVALID")),
+    };
+    if !(1..=MAX_PARTS).contains(&parts) {
+        return Err(RpcError::bad("FILE_PARTS_INVALID"));
+    }
+    if name.is_empty() {
+        return Err(RpcError::bad("FILE_NAME_INVALID"));
+    }
+    let upload = cx
+        .rt
+        .uploads
+        .get(&(me, file_id))
+        .ok_or_else(|| RpcError::bad("FILE_PART_0_MISSING"))?;
+    if upload.parts.keys().any(|&part| part >= parts) || (big && upload.big_total != Some(parts)) {
+        return Err(RpcError::bad("FILE_PARTS_INVALID"));
+    }
+    if let Some(missing) = (0..parts).find(|part| !upload.parts.contains_key(part)) {
+        return Err(RpcError::bad(format!("FILE_PART_{missing}_MISSING")));
+    }
+    let sizes: Vec<usize> = upload.parts.values().map(Vec::len).collect();
+    let part_size = sizes.first().copied().unwrap_or(0);
+    if sizes.len() > 1 && (part_size % 1024 != 0 || MAX_PART_SIZE % part_size != 0) {
+        return Err(RpcError::bad("FILE_PART_SIZE_INVALID"));
+    }
+    let (last, whole) = sizes.split_last().unwrap_or((&0, &[]));
+    if whole.iter().any(|&size| size != part_size) || *last > part_size {
+        return Err(RpcError::bad("FILE_PART_SIZE_CHANGED"));
+    }
+    let upload = cx
+        .rt
+        .uploads
+        .remove(&(me, file_id))
+        .ok_or_else(|| RpcError::bad("FILE_PART_0_MISSING"))?;
+    Ok((upload.parts.into_values().flatten().collect(), name))
+}
+
+/// Turns an upload into a stored document.
+pub(crate) fn create_document(
+    cx: &mut Cx<'_>,
+    me: i64,
+    file: &enums::InputFile,
+    mime_type: String,
+    mut attributes: Vec<enums::DocumentAttribute>,
+) -> RpcResult<MediaRec> {
+    let (bytes, name) = take_upload(cx, me, file)?;
+    if !attributes
+        .iter()
+        .any(|a| matches!(a, enums::DocumentAttribute::Filename(_)))
+        && !name.is_empty()
+    {
+        attributes.push(types::DocumentAttributeFilename { file_name: name }.into());
+    }
+    let id = next_media_id(cx);
+    cx.state.documents.insert(
+        id,
+        DocumentRec {
+            id,
+            access_hash: random_i64(),
+            file_reference: Bytes(random_i64().to_le_bytes().to_vec()),
+            date: cx.now,
+            mime_type: if mime_type.is_empty() {
+                "application/octet-stream".into()
+            } else {
+                mime_type
+            },
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            dc_id: cx.ctx.dc_id,
+            attributes: Bytes::tl(&attributes),
+        },
+    );
+    cx.rt.contents.insert(id, Arc::new(bytes));
+    cx.dirty = true;
+    Ok(MediaRec::Document(id))
+}
+
+/// Turns an upload into a stored photo (one size, the bytes as uploaded).
+pub(crate) fn create_photo(
+    cx: &mut Cx<'_>,
+    me: i64,
+    file: &enums::InputFile,
+) -> RpcResult<MediaRec> {
+    let (bytes, _) = take_upload(cx, me, file)?;
+    let id = next_media_id(cx);
+    cx.state.photos.insert(
+        id,
+        PhotoRec {
+            id,
+            access_hash: random_i64(),
+            file_reference: Bytes(random_i64().to_le_bytes().to_vec()),
+            date: cx.now,
+            dc_id: cx.ctx.dc_id,
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        },
+    );
+    cx.rt.contents.insert(id, Arc::new(bytes));
+    cx.dirty = true;
+    Ok(MediaRec::Photo(id))
+}
+
+fn next_media_id(cx: &mut Cx<'_>) -> i64 {
+    let id = cx.state.next_media_id;
+    cx.state.next_media_id += 1;
+    id
+}
+
+/// Checks a download range against the rules of the module docs.
+fn check_range(offset: i64, limit: i32, precise: bool) -> RpcResult<()> {
+    let limit = i64::from(limit);
+    if limit <= 0 || limit > MIB {
+        return Err(RpcError::bad("LIMIT_INVALID"));
+    }
+    let unit = if precise { 1024 } else { 4096 };
+    if limit % unit != 0 || (!precise && MIB % limit != 0) {
+        return Err(RpcError::bad("LIMIT_INVALID"));
+    }
+    if offset < 0 || offset % unit != 0 || offset / MIB != (offset + limit - 1) / MIB {
+        return Err(RpcError::bad("OFFSET_INVALID"));
+    }
+    Ok(())
+}
+
+pub(crate) fn get_file(
+    cx: &mut Cx<'_>,
+    req: functions::upload::GetFile,
+) -> RpcResult<enums::upload::File> {
+    cx.me()?;
+    check_range(req.offset, req.limit, req.precise)?;
+    let (id, access_hash, file_reference) = match &req.location {
+        enums::InputFileLocation::InputDocumentFileLocation(loc) => {
+            (loc.id, loc.access_hash, &loc.file_reference)
+        }
+        enums::InputFileLocation::InputPhotoFileLocation(loc) => {
+            (loc.id, loc.access_hash, &loc.file_reference)
+        }
+        _ => return Err(RpcError::bad("LOCATION_INVALID")),
+    };
+    let (stored_hash, stored_reference, dc_id, date) = match &req.location {
+        enums::InputFileLocation::InputDocumentFileLocation(_) => cx
+            .state
+            .documents
+            .get(&id)
+            .map(|d| (d.access_hash, &d.file_reference, d.dc_id, d.date)),
+        _ => cx
+            .state
+            .photos
+            .get(&id)
+            .map(|p| (p.access_hash, &p.file_reference, p.dc_id, p.date)),
+    }
+    .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+    if stored_hash != access_hash {
+        return Err(RpcError::bad("FILE_ID_INVALID"));
+    }
+    if file_reference.is_empty() {
+        return Err(RpcError::bad("FILE_REFERENCE_EMPTY"));
+    }
+    if *file_reference != stored_reference.0 {
+        return Err(RpcError::bad("FILE_REFERENCE_EXPIRED"));
+    }
+    if dc_id != cx.ctx.dc_id {
+        return Err(RpcError::migrate("FILE_MIGRATE", dc_id));
+    }
+    let content = cx
+        .rt
+        .contents
+        .get(&id)
+        .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+    let len = content.len();
+    let start = usize::try_from(req.offset).unwrap_or(usize::MAX).min(len);
+    let end = start
+        .saturating_add(usize::try_from(req.limit).unwrap_or(0))
+        .min(len);
+    Ok(types::upload::File {
+        r#type: enums::storage::FileType::FileUnknown,
+        mtime: date,
+        bytes: content[start..end].to_vec(),
+    }
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_range;
+
+    #[test]
+    fn download_ranges_follow_the_spec() {
+        assert!(check_range(0, 131_072, false).is_ok());
+        assert!(check_range(1_048_576, 1_048_576, false).is_ok());
+        assert!(check_range(4096, 4096, false).is_ok());
+        // Not a multiple of 4 KiB, does not divide 1 MiB, too big, zero.
+        assert!(check_range(0, 1000, false).is_err());
+        assert!(check_range(0, 12_288, false).is_err());
+        assert!(check_range(0, 2_097_152, false).is_err());
+        assert!(check_range(0, 0, false).is_err());
+        // Misaligned or negative offsets; a range crossing a 1 MiB boundary.
+        assert!(check_range(1024, 4096, false).is_err());
+        assert!(check_range(-4096, 4096, false).is_err());
+        assert!(check_range(1_044_480, 8192, false).is_err());
+        // `precise` relaxes alignment to 1 KiB but keeps the boundary rule.
+        assert!(check_range(1024, 3072, true).is_ok());
+        assert!(check_range(1_047_552, 2048, true).is_err());
+    }
+}

@@ -1,0 +1,1379 @@
+//! `messages.*` for private chats, basic groups and channels: sending (and the pts bookkeeping
+//! and pushes that go with it), editing, deleting, forwarding, history, search, dialogs, read
+//! marks and typing.
+
+use std::collections::BTreeMap;
+
+use tgwire_tl_types::{enums, functions, types};
+
+use super::model::{EventKind, FwdRec, MediaRec, MessageBox, MessageRec, Peer, SentRef, State};
+use super::present::{self, Refs};
+use super::rpc::{RpcError, RpcResult};
+use super::{files, peers, updates_of, Cx};
+
+/// Longest message text and media caption, in characters.
+const MAX_TEXT: usize = 4096;
+const MAX_CAPTION: usize = 1024;
+/// Most messages one history/search/dialogs call returns.
+const MAX_PAGE: i32 = 100;
+
+/// What a new message carries.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Content {
+    pub(crate) text: String,
+    pub(crate) entities: Option<super::model::Bytes>,
+    pub(crate) media: Option<MediaRec>,
+    /// Replied-to message id, in the sender's numbering.
+    pub(crate) reply_to: Option<i32>,
+    pub(crate) fwd: Option<FwdRec>,
+    pub(crate) action: Option<super::model::ActionRec>,
+    pub(crate) silent: bool,
+}
+
+/// The sender's side of a posted message.
+pub(crate) struct Posted {
+    pub(crate) peer: Peer,
+    pub(crate) id: i32,
+    pub(crate) pts: i32,
+    pub(crate) date: i32,
+    /// `updateNewMessage` / `updateNewChannelMessage` as the sender sees it.
+    pub(crate) update: enums::Update,
+}
+
+pub(crate) fn box_mut(state: &mut State, user: i64) -> &mut MessageBox {
+    state.boxes.entry(user).or_default()
+}
+
+/// The message with `global_id` in `user`'s box.
+fn copy_in(state: &State, user: i64, global_id: i64) -> Option<i32> {
+    state
+        .boxes
+        .get(&user)?
+        .messages
+        .values()
+        .find(|m| m.global_id == global_id)
+        .map(|m| m.id)
+}
+
+/// Who holds copies of messages of a private chat or basic group (`from`'s view of `peer`).
+fn box_owners(state: &State, from: i64, peer: Peer) -> Vec<i64> {
+    match peer {
+        Peer::User(user) if user == from => vec![from],
+        Peer::User(user) => vec![from, user],
+        Peer::Chat(chat) => state
+            .chats
+            .get(&chat)
+            .map(|c| c.members.keys().copied().collect())
+            .unwrap_or_default(),
+        Peer::Channel(_) => Vec::new(),
+    }
+}
+
+/// Checks `user` may post to channel `channel` (`CHANNEL_PRIVATE`, `CHAT_WRITE_FORBIDDEN`,
+/// `CHAT_ADMIN_REQUIRED`).
+fn check_can_post(state: &State, user: i64, channel: i64) -> RpcResult<()> {
+    let rec = state
+        .channels
+        .get(&channel)
+        .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
+    if rec.kicked.contains_key(&user) {
+        return Err(RpcError::bad("CHANNEL_PRIVATE"));
+    }
+    let member = rec
+        .members
+        .get(&user)
+        .ok_or_else(|| RpcError::forbidden("CHAT_WRITE_FORBIDDEN"))?;
+    if rec.broadcast && !rec.has_right(user, |r| r.post_messages) {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    }
+    let muted = member.restricted.as_ref().is_some_and(|ban| {
+        matches!(ban.rights.decode::<enums::ChatBannedRights>(),
+            Some(enums::ChatBannedRights::ChatBannedRights(r)) if r.send_messages)
+    });
+    if muted {
+        return Err(RpcError::forbidden("CHAT_WRITE_FORBIDDEN"));
+    }
+    Ok(())
+}
+
+/// Posts a message from `from` to `to`: stores every copy, advances every pts involved and
+/// queues the pushes (recipients, and the sender's other sessions). The caller builds the
+/// sender's answer from the returned [`Posted`].
+pub(crate) fn post(
+    cx: &mut Cx<'_>,
+    from: i64,
+    to: Peer,
+    content: Content,
+    random_id: Option<i64>,
+) -> RpcResult<Posted> {
+    if let Some(random_id) = random_id {
+        if box_mut(cx.state, from).random_ids.contains_key(&random_id) {
+            return Err(RpcError::bad("RANDOM_ID_DUPLICATE"));
+        }
+    }
+    let posted = match to {
+        Peer::User(user) => {
+            let target = cx
+                .state
+                .users
+                .get(&user)
+                .ok_or_else(|| RpcError::bad("PEER_ID_INVALID"))?;
+            let sender_is_bot = cx.state.users.get(&from).is_some_and(|u| u.bot);
+            if target.bot && sender_is_bot && user != from {
+                return Err(RpcError::bad("USER_IS_BOT"));
+            }
+            post_to_boxes(cx, from, to, content)?
+        }
+        Peer::Chat(chat) => {
+            let member = cx
+                .state
+                .chats
+                .get(&chat)
+                .is_some_and(|c| c.members.contains_key(&from));
+            if !member {
+                return Err(RpcError::forbidden("CHAT_WRITE_FORBIDDEN"));
+            }
+            post_to_boxes(cx, from, to, content)?
+        }
+        Peer::Channel(channel) => {
+            check_can_post(cx.state, from, channel)?;
+            post_to_channel(cx, from, channel, content)?
+        }
+    };
+    if let Some(random_id) = random_id {
+        box_mut(cx.state, from).random_ids.insert(
+            random_id,
+            SentRef {
+                peer: posted.peer,
+                id: posted.id,
+            },
+        );
+    }
+    cx.dirty = true;
+    Ok(posted)
+}
+
+fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcResult<Posted> {
+    let now = cx.now;
+    let global_id = cx.state.next_global_id;
+    cx.state.next_global_id += 1;
+    let reply_global = content
+        .reply_to
+        .and_then(|id| cx.state.boxes.get(&from)?.messages.get(&id))
+        .map(|m| m.global_id);
+    let mut sender_side = None;
+    for owner in box_owners(cx.state, from, to) {
+        // Each box sees the chat from its owner's side: a private chat is "the other user".
+        let peer = match to {
+            Peer::User(_) if owner != from => Peer::User(from),
+            other => other,
+        };
+        let reply_to = reply_global.and_then(|global| copy_in(cx.state, owner, global));
+        let mbox = box_mut(cx.state, owner);
+        let id = mbox.next_id();
+        let rec = MessageRec {
+            id,
+            global_id,
+            peer,
+            from: Some(Peer::User(from)),
+            out: owner == from,
+            date: now,
+            text: content.text.clone(),
+            entities: content.entities.clone(),
+            media: content.media.clone(),
+            reply_to,
+            fwd: content.fwd.clone(),
+            edit_date: None,
+            action: content.action.clone(),
+            post: false,
+            silent: content.silent,
+        };
+        mbox.messages.insert(id, rec.clone());
+        let pts = mbox.record(1, EventKind::NewMessage { id });
+        let update: enums::Update = types::UpdateNewMessage {
+            message: present::message(cx.state, owner, &rec),
+            pts,
+            pts_count: 1,
+        }
+        .into();
+        let mut refs = Refs::default();
+        refs.message(&rec).user(owner);
+        let push = updates_of(
+            vec![update.clone()],
+            refs.users(cx.state, owner),
+            refs.chats(cx.state, owner),
+            now,
+        );
+        cx.push(owner, push);
+        if owner == from {
+            sender_side = Some(Posted {
+                peer: to,
+                id,
+                pts,
+                date: now,
+                update,
+            });
+        }
+    }
+    // The sender is always among the owners (checked by the callers).
+    sender_side.ok_or_else(|| RpcError::forbidden("CHAT_WRITE_FORBIDDEN"))
+}
+
+fn post_to_channel(
+    cx: &mut Cx<'_>,
+    from: i64,
+    channel: i64,
+    content: Content,
+) -> RpcResult<Posted> {
+    let now = cx.now;
+    let global_id = cx.state.next_global_id;
+    cx.state.next_global_id += 1;
+    let rec_channel = cx
+        .state
+        .channels
+        .get_mut(&channel)
+        .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
+    let post = rec_channel.broadcast;
+    let id = rec_channel.next_id();
+    let rec = MessageRec {
+        id,
+        global_id,
+        peer: Peer::Channel(channel),
+        from: (!post).then_some(Peer::User(from)),
+        out: true,
+        date: now,
+        text: content.text,
+        entities: content.entities,
+        media: content.media,
+        reply_to: content
+            .reply_to
+            .filter(|reply| rec_channel.messages.contains_key(reply)),
+        fwd: content.fwd,
+        edit_date: None,
+        action: content.action,
+        post,
+        silent: content.silent,
+    };
+    rec_channel.messages.insert(id, rec.clone());
+    let pts = rec_channel.record(1, EventKind::NewMessage { id });
+    let members: Vec<i64> = rec_channel.members.keys().copied().collect();
+    let mut sender_update = None;
+    for member in members
+        .iter()
+        .copied()
+        .chain((!members.contains(&from)).then_some(from))
+    {
+        let update: enums::Update = types::UpdateNewChannelMessage {
+            message: present::message(cx.state, member, &rec),
+            pts,
+            pts_count: 1,
+        }
+        .into();
+        let mut refs = Refs::default();
+        refs.message(&rec);
+        let push = updates_of(
+            vec![update.clone()],
+            refs.users(cx.state, member),
+            refs.chats(cx.state, member),
+            now,
+        );
+        cx.push(member, push);
+        if member == from {
+            sender_update = Some(update);
+        }
+    }
+    let update = sender_update.ok_or_else(|| RpcError::forbidden("CHAT_WRITE_FORBIDDEN"))?;
+    Ok(Posted {
+        peer: Peer::Channel(channel),
+        id,
+        pts,
+        date: now,
+        update,
+    })
+}
+
+/// The `updates` answering a send: `updateMessageID` for each random id, then the new
+/// messages, then `extra` (e.g. `updateChannel`), with everything they mention.
+pub(crate) fn sent_updates(
+    cx: &Cx<'_>,
+    me: i64,
+    sent: Vec<(Option<i64>, Posted)>,
+    extra: Vec<enums::Update>,
+) -> enums::Updates {
+    let mut refs = Refs::default();
+    refs.user(me);
+    let mut list = Vec::new();
+    let mut date = cx.now;
+    for (random_id, posted) in &sent {
+        refs.peer(posted.peer);
+        if let Some(random_id) = random_id {
+            list.push(
+                types::UpdateMessageId {
+                    id: posted.id,
+                    random_id: *random_id,
+                }
+                .into(),
+            );
+        }
+        date = posted.date;
+    }
+    for update in &extra {
+        if let enums::Update::Channel(channel) = update {
+            refs.peer(Peer::Channel(channel.channel_id));
+        }
+    }
+    list.extend(extra);
+    for (_, posted) in sent {
+        if let Some(msg) = stored(cx.state, me, posted.peer, posted.id) {
+            refs.message(msg);
+        }
+        list.push(posted.update);
+    }
+    updates_of(
+        list,
+        refs.users(cx.state, me),
+        refs.chats(cx.state, me),
+        date,
+    )
+}
+
+/// The stored message `id` of dialog `peer` as `me` holds it.
+pub(crate) fn stored(state: &State, me: i64, peer: Peer, id: i32) -> Option<&MessageRec> {
+    match peer {
+        Peer::Channel(channel) => state.channels.get(&channel)?.messages.get(&id),
+        _ => state
+            .boxes
+            .get(&me)?
+            .messages
+            .get(&id)
+            .filter(|m| m.peer == peer),
+    }
+}
+
+fn reply_id(reply_to: &Option<enums::InputReplyTo>) -> Option<i32> {
+    match reply_to {
+        Some(enums::InputReplyTo::Message(reply)) => Some(reply.reply_to_msg_id),
+        _ => None,
+    }
+}
+
+fn check_text(text: &str, limit: usize, too_long: &str) -> RpcResult<()> {
+    if text.chars().count() > limit {
+        return Err(RpcError::bad(too_long));
+    }
+    Ok(())
+}
+
+pub(crate) fn send_message(
+    cx: &mut Cx<'_>,
+    req: functions::messages::SendMessage,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    if req.message.trim().is_empty() {
+        return Err(RpcError::bad("MESSAGE_EMPTY"));
+    }
+    check_text(&req.message, MAX_TEXT, "MESSAGE_TOO_LONG")?;
+    let content = Content {
+        text: req.message,
+        entities: req.entities.as_ref().map(super::model::Bytes::tl),
+        reply_to: reply_id(&req.reply_to),
+        silent: req.silent,
+        ..Content::default()
+    };
+    let entities = req.entities;
+    let posted = post(cx, me, peer, content, Some(req.random_id))?;
+    if let Peer::User(_) = peer {
+        // Private chats answer with the short form, as Telegram does.
+        return Ok(types::UpdateShortSentMessage {
+            out: true,
+            id: posted.id,
+            pts: posted.pts,
+            pts_count: 1,
+            date: posted.date,
+            media: None,
+            entities,
+            ttl_period: None,
+        }
+        .into());
+    }
+    Ok(sent_updates(
+        cx,
+        me,
+        vec![(Some(req.random_id), posted)],
+        Vec::new(),
+    ))
+}
+
+/// The stored attachment for an `InputMedia`.
+pub(crate) fn media_of(cx: &mut Cx<'_>, me: i64, media: enums::InputMedia) -> RpcResult<MediaRec> {
+    let inline = |media: enums::MessageMedia| Ok(MediaRec::Inline(super::model::Bytes::tl(&media)));
+    match media {
+        enums::InputMedia::UploadedDocument(doc) => {
+            files::create_document(cx, me, &doc.file, doc.mime_type, doc.attributes)
+        }
+        enums::InputMedia::UploadedPhoto(photo) => files::create_photo(cx, me, &photo.file),
+        enums::InputMedia::Document(doc) => match doc.id {
+            enums::InputDocument::InputDocument(input) => cx
+                .state
+                .documents
+                .get(&input.id)
+                .filter(|rec| rec.access_hash == input.access_hash)
+                .map(|rec| MediaRec::Document(rec.id))
+                .ok_or_else(|| RpcError::bad("MEDIA_INVALID")),
+            enums::InputDocument::Empty => Err(RpcError::bad("MEDIA_EMPTY")),
+        },
+        enums::InputMedia::Photo(photo) => match photo.id {
+            enums::InputPhoto::InputPhoto(input) => cx
+                .state
+                .photos
+                .get(&input.id)
+                .filter(|rec| rec.access_hash == input.access_hash)
+                .map(|rec| MediaRec::Photo(rec.id))
+                .ok_or_else(|| RpcError::bad("MEDIA_INVALID")),
+            enums::InputPhoto::Empty => Err(RpcError::bad("MEDIA_EMPTY")),
+        },
+        enums::InputMedia::GeoPoint(geo) => match geo.geo_point {
+            enums::InputGeoPoint::InputGeoPoint(point) => inline(
+                types::MessageMediaGeo {
+                    geo: types::GeoPoint {
+                        long: point.long,
+                        lat: point.lat,
+                        access_hash: super::random_i64(),
+                        accuracy_radius: point.accuracy_radius,
+                    }
+                    .into(),
+                }
+                .into(),
+            ),
+            enums::InputGeoPoint::Empty => Err(RpcError::bad("MEDIA_INVALID")),
+        },
+        enums::InputMedia::Contact(contact) => {
+            let user_id = super::auth::normalize_phone(&contact.phone_number)
+                .ok()
+                .and_then(|phone| super::users::by_phone(cx.state, &phone))
+                .unwrap_or(0);
+            inline(
+                types::MessageMediaContact {
+                    phone_number: contact.phone_number,
+                    first_name: contact.first_name,
+                    last_name: contact.last_name,
+                    vcard: contact.vcard,
+                    user_id,
+                }
+                .into(),
+            )
+        }
+        enums::InputMedia::Dice(dice) => inline(
+            types::MessageMediaDice {
+                value: i32::from(rand::random::<u8>() % 6) + 1,
+                emoticon: dice.emoticon,
+                game_outcome: None,
+            }
+            .into(),
+        ),
+        enums::InputMedia::Empty => Err(RpcError::bad("MEDIA_EMPTY")),
+        other => {
+            log::warn!("media {other:?} is not implemented in the test server");
+            Err(RpcError::new(501, "MEDIA_NOT_IMPLEMENTED_IN_TESTSERVER"))
+        }
+    }
+}
+
+pub(crate) fn send_media(
+    cx: &mut Cx<'_>,
+    req: functions::messages::SendMedia,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    check_text(&req.message, MAX_CAPTION, "MEDIA_CAPTION_TOO_LONG")?;
+    if let Peer::Channel(channel) = peer {
+        // Check before consuming the upload, so a refused post can be retried elsewhere.
+        check_can_post(cx.state, me, channel)?;
+    }
+    let media = media_of(cx, me, req.media)?;
+    let content = Content {
+        text: req.message,
+        entities: req.entities.as_ref().map(super::model::Bytes::tl),
+        media: Some(media),
+        reply_to: reply_id(&req.reply_to),
+        silent: req.silent,
+        ..Content::default()
+    };
+    let posted = post(cx, me, peer, content, Some(req.random_id))?;
+    Ok(sent_updates(
+        cx,
+        me,
+        vec![(Some(req.random_id), posted)],
+        Vec::new(),
+    ))
+}
+
+pub(crate) fn forward_messages(
+    cx: &mut Cx<'_>,
+    req: functions::messages::ForwardMessages,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let from_peer = peers::input_peer(cx.state, me, &req.from_peer)?;
+    let to_peer = peers::input_peer(cx.state, me, &req.to_peer)?;
+    if req.id.is_empty() || req.id.len() != req.random_id.len() {
+        return Err(RpcError::bad("RANDOM_ID_INVALID"));
+    }
+    check_visible(cx.state, me, from_peer)?;
+    let mut contents = Vec::new();
+    for &id in &req.id {
+        let original = stored(cx.state, me, from_peer, id)
+            .filter(|m| m.action.is_none())
+            .ok_or_else(|| RpcError::bad("MESSAGE_ID_INVALID"))?;
+        let fwd = (!req.drop_author).then(|| match &original.fwd {
+            Some(earlier) => earlier.clone(),
+            None => FwdRec {
+                from: original.from.or(Some(from_peer)),
+                date: original.date,
+                channel_post: original.post.then_some(original.id),
+            },
+        });
+        contents.push(Content {
+            text: original.text.clone(),
+            entities: original.entities.clone(),
+            media: original.media.clone(),
+            fwd,
+            silent: req.silent,
+            ..Content::default()
+        });
+    }
+    let mut sent = Vec::new();
+    for (content, random_id) in contents.into_iter().zip(req.random_id) {
+        sent.push((
+            Some(random_id),
+            post(cx, me, to_peer, content, Some(random_id))?,
+        ));
+    }
+    Ok(sent_updates(cx, me, sent, Vec::new()))
+}
+
+/// Checks `me` may read `peer`'s history (`CHANNEL_PRIVATE` for private channels one is not in,
+/// `CHAT_ID_INVALID`-like errors for groups one never joined).
+pub(crate) fn check_visible(state: &State, me: i64, peer: Peer) -> RpcResult<()> {
+    match peer {
+        Peer::User(_) => Ok(()),
+        Peer::Chat(chat) => {
+            let known = state
+                .chats
+                .get(&chat)
+                .is_some_and(|c| c.members.contains_key(&me) || c.former.contains(&me));
+            known
+                .then_some(())
+                .ok_or_else(|| RpcError::bad("CHAT_ID_INVALID"))
+        }
+        Peer::Channel(channel) => {
+            let rec = state
+                .channels
+                .get(&channel)
+                .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
+            let visible = !rec.kicked.contains_key(&me)
+                && (rec.members.contains_key(&me) || rec.username.is_some());
+            visible
+                .then_some(())
+                .ok_or_else(|| RpcError::bad("CHANNEL_PRIVATE"))
+        }
+    }
+}
+
+/// `peer`'s messages as `me` sees them, newest first.
+pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec> {
+    let mut list: Vec<&MessageRec> = match peer {
+        Peer::Channel(channel) => state
+            .channels
+            .get(&channel)
+            .map(|c| c.messages.values().collect())
+            .unwrap_or_default(),
+        _ => state
+            .boxes
+            .get(&me)
+            .map(|b| b.messages.values().filter(|m| m.peer == peer).collect())
+            .unwrap_or_default(),
+    };
+    list.reverse();
+    list
+}
+
+/// The usual paging of `messages.getHistory` and friends over `list` (newest first).
+#[allow(clippy::too_many_arguments)] // the request's own fields
+fn page<'a>(
+    list: &[&'a MessageRec],
+    offset_id: i32,
+    offset_date: i32,
+    add_offset: i32,
+    limit: i32,
+    max_id: i32,
+    min_id: i32,
+) -> Vec<&'a MessageRec> {
+    let filtered: Vec<&MessageRec> = list
+        .iter()
+        .copied()
+        .filter(|m| (max_id <= 0 || m.id < max_id) && (min_id <= 0 || m.id > min_id))
+        .collect();
+    let start = if offset_id > 0 {
+        filtered.iter().position(|m| m.id < offset_id)
+    } else if offset_date > 0 {
+        filtered.iter().position(|m| m.date < offset_date)
+    } else {
+        Some(0)
+    }
+    .unwrap_or(filtered.len());
+    let limit = i64::from(limit.clamp(1, MAX_PAGE));
+    // The window [start + add_offset, + limit) clipped to the list; negative offsets look at
+    // newer messages.
+    let len = i64::try_from(filtered.len()).unwrap_or(i64::MAX);
+    let from = i64::try_from(start).unwrap_or(i64::MAX) + i64::from(add_offset);
+    let to = (from + limit).clamp(0, len);
+    let from = from.clamp(0, len);
+    let (from, to) = (
+        usize::try_from(from).unwrap_or(0),
+        usize::try_from(to).unwrap_or(0),
+    );
+    filtered[from..to].to_vec()
+}
+
+/// `messages.Messages` for a page of `peer`'s messages out of `count`.
+fn messages_result(
+    cx: &Cx<'_>,
+    me: i64,
+    peer: Option<Peer>,
+    page: &[&MessageRec],
+    count: usize,
+) -> enums::messages::Messages {
+    let mut refs = Refs::default();
+    for msg in page {
+        refs.message(msg);
+    }
+    let messages = page
+        .iter()
+        .map(|m| present::message(cx.state, me, m))
+        .collect();
+    let chats = refs.chats(cx.state, me);
+    let users = refs.users(cx.state, me);
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
+    if let Some(Peer::Channel(channel)) = peer {
+        let pts = cx.state.channels.get(&channel).map_or(0, |c| c.pts);
+        return types::messages::ChannelMessages {
+            inexact: false,
+            pts,
+            count,
+            offset_id_offset: None,
+            messages,
+            topics: Vec::new(),
+            chats,
+            users,
+        }
+        .into();
+    }
+    if usize::try_from(count).unwrap_or(usize::MAX) <= page.len() {
+        return types::messages::Messages {
+            messages,
+            topics: Vec::new(),
+            chats,
+            users,
+        }
+        .into();
+    }
+    types::messages::MessagesSlice {
+        inexact: false,
+        count,
+        next_rate: None,
+        offset_id_offset: None,
+        search_flood: None,
+        messages,
+        topics: Vec::new(),
+        chats,
+        users,
+    }
+    .into()
+}
+
+pub(crate) fn get_history(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetHistory,
+) -> RpcResult<enums::messages::Messages> {
+    let me = cx.me_user()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    check_visible(cx.state, me, peer)?;
+    let list = history_of(cx.state, me, peer);
+    let page = page(
+        &list,
+        req.offset_id,
+        req.offset_date,
+        req.add_offset,
+        req.limit,
+        req.max_id,
+        req.min_id,
+    );
+    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+}
+
+pub(crate) fn get_messages(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetMessages,
+) -> RpcResult<enums::messages::Messages> {
+    let me = cx.me()?;
+    let mut refs = Refs::default();
+    let mut messages = Vec::new();
+    let mbox = cx.state.boxes.get(&me);
+    for input in &req.id {
+        let id = match input {
+            enums::InputMessage::Id(m) => Some(m.id),
+            enums::InputMessage::ReplyTo(m) => mbox
+                .and_then(|b| b.messages.get(&m.id))
+                .and_then(|msg| msg.reply_to),
+            _ => None,
+        };
+        match id.and_then(|id| mbox.and_then(|b| b.messages.get(&id))) {
+            Some(msg) => {
+                refs.message(msg);
+                messages.push(present::message(cx.state, me, msg));
+            }
+            None => messages.push(
+                types::MessageEmpty {
+                    id: id.unwrap_or(0),
+                    peer_id: None,
+                }
+                .into(),
+            ),
+        }
+    }
+    Ok(types::messages::Messages {
+        messages,
+        topics: Vec::new(),
+        chats: refs.chats(cx.state, me),
+        users: refs.users(cx.state, me),
+    }
+    .into())
+}
+
+/// Whether `msg` passes a `messages.search` filter (unsupported filters match nothing).
+fn filter_matches(filter: &enums::MessagesFilter, msg: &MessageRec) -> bool {
+    use enums::MessagesFilter as F;
+    match filter {
+        F::InputMessagesFilterEmpty => true,
+        F::InputMessagesFilterPhotos | F::InputMessagesFilterPhotoVideo => {
+            matches!(msg.media, Some(MediaRec::Photo(_)))
+        }
+        F::InputMessagesFilterDocument => matches!(msg.media, Some(MediaRec::Document(_))),
+        F::InputMessagesFilterUrl => msg.text.contains("http://") || msg.text.contains("https://"),
+        _ => false,
+    }
+}
+
+pub(crate) fn search(
+    cx: &mut Cx<'_>,
+    req: functions::messages::Search,
+) -> RpcResult<enums::messages::Messages> {
+    let me = cx.me_user()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    check_visible(cx.state, me, peer)?;
+    let from = match &req.from_id {
+        Some(from) => Some(peers::input_peer(cx.state, me, from)?),
+        None => None,
+    };
+    let query = req.q.to_lowercase();
+    let list: Vec<&MessageRec> = history_of(cx.state, me, peer)
+        .into_iter()
+        .filter(|m| m.action.is_none())
+        .filter(|m| query.is_empty() || m.text.to_lowercase().contains(&query))
+        .filter(|m| from.is_none() || m.from == from)
+        .filter(|m| filter_matches(&req.filter, m))
+        .filter(|m| req.min_date <= 0 || m.date >= req.min_date)
+        .filter(|m| req.max_date <= 0 || m.date <= req.max_date)
+        .collect();
+    let page = page(
+        &list,
+        req.offset_id,
+        0,
+        req.add_offset,
+        req.limit,
+        req.max_id,
+        req.min_id,
+    );
+    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+}
+
+/// One dialog of `me`, as `messages.getDialogs` lists it.
+struct DialogInfo<'a> {
+    peer: Peer,
+    top: Option<&'a MessageRec>,
+    read_inbox: i32,
+    read_outbox: i32,
+    unread: usize,
+    pts: Option<i32>,
+}
+
+fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInfo<'a> {
+    match peer {
+        Peer::Channel(channel) => {
+            let rec = state.channels.get(&channel);
+            let read_inbox = rec
+                .and_then(|c| c.read_inbox.get(&me).copied())
+                .unwrap_or(0);
+            let unread = rec.map_or(0, |c| {
+                c.messages
+                    .values()
+                    .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
+                    .count()
+            });
+            DialogInfo {
+                peer,
+                top: rec.and_then(|c| c.messages.values().next_back()),
+                read_inbox,
+                read_outbox: rec.map_or(0, |c| c.last_id),
+                unread,
+                pts: rec.map(|c| c.pts),
+            }
+        }
+        _ => {
+            let mbox = state.boxes.get(&me);
+            let marks = mbox
+                .and_then(|b| b.reads.get(&peer.marked()).copied())
+                .unwrap_or_default();
+            let messages = || {
+                mbox.into_iter()
+                    .flat_map(|b| b.messages.values())
+                    .filter(move |m| m.peer == peer)
+            };
+            DialogInfo {
+                peer,
+                top: messages().next_back(),
+                read_inbox: marks.inbox,
+                read_outbox: marks.outbox,
+                unread: messages().filter(|m| !m.out && m.id > marks.inbox).count(),
+                pts: None,
+            }
+        }
+    }
+}
+
+/// Every dialog of `me`, most recent first.
+fn dialogs_of(state: &State, me: i64) -> Vec<DialogInfo<'_>> {
+    let mut peers: Vec<Peer> = Vec::new();
+    if let Some(mbox) = state.boxes.get(&me) {
+        let mut seen = BTreeMap::new();
+        for msg in mbox.messages.values() {
+            seen.insert(msg.peer, ());
+        }
+        peers.extend(seen.into_keys());
+    }
+    peers.extend(
+        state
+            .channels
+            .values()
+            .filter(|c| c.members.contains_key(&me))
+            .map(|c| Peer::Channel(c.id)),
+    );
+    let mut dialogs: Vec<DialogInfo<'_>> = peers
+        .into_iter()
+        .map(|peer| dialog_for(state, me, peer))
+        .collect();
+    dialogs.sort_by_key(|d| std::cmp::Reverse(d.top.map_or((0, 0), |m| (m.date, m.global_id))));
+    dialogs
+}
+
+fn dialog_tl(info: &DialogInfo<'_>) -> enums::Dialog {
+    types::Dialog {
+        pinned: false,
+        unread_mark: false,
+        view_forum_as_messages: false,
+        peer: info.peer.to_tl(),
+        top_message: info.top.map_or(0, |m| m.id),
+        read_inbox_max_id: info.read_inbox,
+        read_outbox_max_id: info.read_outbox,
+        unread_count: i32::try_from(info.unread).unwrap_or(i32::MAX),
+        unread_mentions_count: 0,
+        unread_reactions_count: 0,
+        unread_poll_votes_count: 0,
+        notify_settings: present::notify_settings(),
+        pts: info.pts,
+        draft: None,
+        folder_id: None,
+        ttl_period: None,
+    }
+    .into()
+}
+
+/// Dialogs, their top messages and everything mentioned.
+fn dialogs_parts(
+    cx: &Cx<'_>,
+    me: i64,
+    list: &[DialogInfo<'_>],
+) -> (
+    Vec<enums::Dialog>,
+    Vec<enums::Message>,
+    Vec<enums::Chat>,
+    Vec<enums::User>,
+) {
+    let mut refs = Refs::default();
+    let mut messages = Vec::new();
+    for info in list {
+        refs.peer(info.peer);
+        if let Some(top) = info.top {
+            refs.message(top);
+            messages.push(present::message(cx.state, me, top));
+        }
+    }
+    (
+        list.iter().map(dialog_tl).collect(),
+        messages,
+        refs.chats(cx.state, me),
+        refs.users(cx.state, me),
+    )
+}
+
+pub(crate) fn get_dialogs(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetDialogs,
+) -> RpcResult<enums::messages::Dialogs> {
+    let me = cx.me_user()?;
+    // Folders (archive) are not modelled: everything is in folder 0.
+    if req.folder_id.is_some_and(|folder| folder != 0) {
+        return Ok(types::messages::Dialogs {
+            dialogs: Vec::new(),
+            messages: Vec::new(),
+            chats: Vec::new(),
+            users: Vec::new(),
+        }
+        .into());
+    }
+    let all = dialogs_of(cx.state, me);
+    let offset_peer = match &req.offset_peer {
+        enums::InputPeer::Empty => None,
+        other => Some(peers::input_peer(cx.state, me, other)?),
+    };
+    let start = match offset_peer {
+        Some(peer) => all
+            .iter()
+            .position(|d| d.peer == peer)
+            .map_or(all.len(), |i| i + 1),
+        None if req.offset_date > 0 => all
+            .iter()
+            .position(|d| d.top.is_some_and(|m| m.date < req.offset_date))
+            .unwrap_or(all.len()),
+        None => 0,
+    };
+    let limit = usize::try_from(req.limit.clamp(1, MAX_PAGE)).unwrap_or(1);
+    let end = (start + limit).min(all.len());
+    let (dialogs, messages, chats, users) = dialogs_parts(cx, me, &all[start..end]);
+    if start == 0 && end == all.len() {
+        return Ok(types::messages::Dialogs {
+            dialogs,
+            messages,
+            chats,
+            users,
+        }
+        .into());
+    }
+    Ok(types::messages::DialogsSlice {
+        count: i32::try_from(all.len()).unwrap_or(i32::MAX),
+        dialogs,
+        messages,
+        chats,
+        users,
+    }
+    .into())
+}
+
+pub(crate) fn get_peer_dialogs(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetPeerDialogs,
+) -> RpcResult<enums::messages::PeerDialogs> {
+    let me = cx.me_user()?;
+    let mut list = Vec::new();
+    for input in &req.peers {
+        let enums::InputDialogPeer::InputDialogPeer(dialog) = input else {
+            return Err(RpcError::bad("PEER_ID_INVALID"));
+        };
+        let peer = peers::input_peer(cx.state, me, &dialog.peer)?;
+        check_visible(cx.state, me, peer)?;
+        list.push(peer);
+    }
+    let infos: Vec<DialogInfo<'_>> = list
+        .into_iter()
+        .map(|peer| dialog_for(cx.state, me, peer))
+        .collect();
+    let (dialogs, messages, chats, users) = dialogs_parts(cx, me, &infos);
+    Ok(types::messages::PeerDialogs {
+        dialogs,
+        messages,
+        chats,
+        users,
+        state: present::update_state(cx.state, me, cx.now),
+    }
+    .into())
+}
+
+pub(crate) fn read_history(
+    cx: &mut Cx<'_>,
+    req: functions::messages::ReadHistory,
+) -> RpcResult<enums::messages::AffectedMessages> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    if let Peer::Channel(_) = peer {
+        return Err(RpcError::bad("PEER_ID_INVALID"));
+    }
+    check_visible(cx.state, me, peer)?;
+    let now = cx.now;
+    let mbox = box_mut(cx.state, me);
+    let top = mbox
+        .messages
+        .values()
+        .filter(|m| m.peer == peer)
+        .map(|m| m.id)
+        .max()
+        .unwrap_or(0);
+    let max_id = if req.max_id <= 0 {
+        top
+    } else {
+        req.max_id.min(top)
+    };
+    let marks = mbox.reads.entry(peer.marked()).or_default();
+    if max_id <= marks.inbox {
+        return Ok(types::messages::AffectedMessages {
+            pts: mbox.pts,
+            pts_count: 0,
+        }
+        .into());
+    }
+    marks.inbox = max_id;
+    let still_unread = mbox
+        .messages
+        .values()
+        .filter(|m| m.peer == peer && !m.out && m.id > max_id)
+        .count();
+    let read_global = mbox
+        .messages
+        .range(..=max_id)
+        .rev()
+        .find(|(_, m)| m.peer == peer)
+        .map(|(_, m)| m.global_id)
+        .unwrap_or(0);
+    let pts = mbox.record(1, EventKind::ReadInbox { peer, max_id });
+    let update = types::UpdateReadHistoryInbox {
+        folder_id: None,
+        peer: peer.to_tl(),
+        top_msg_id: None,
+        max_id,
+        still_unread_count: i32::try_from(still_unread).unwrap_or(i32::MAX),
+        pts,
+        pts_count: 1,
+    };
+    cx.push(
+        me,
+        updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
+    );
+    // The authors' outboxes: their messages up to the same point are now read.
+    for owner in box_owners(cx.state, me, peer) {
+        if owner == me {
+            continue;
+        }
+        let their_peer = match peer {
+            Peer::User(_) => Peer::User(me),
+            other => other,
+        };
+        let obox = box_mut(cx.state, owner);
+        let Some(read_to) = obox
+            .messages
+            .values()
+            .filter(|m| m.peer == their_peer && m.out && m.global_id <= read_global)
+            .map(|m| m.id)
+            .max()
+        else {
+            continue;
+        };
+        let marks = obox.reads.entry(their_peer.marked()).or_default();
+        if read_to <= marks.outbox {
+            continue;
+        }
+        marks.outbox = read_to;
+        let pts = obox.record(
+            1,
+            EventKind::ReadOutbox {
+                peer: their_peer,
+                max_id: read_to,
+            },
+        );
+        let update = types::UpdateReadHistoryOutbox {
+            peer: their_peer.to_tl(),
+            max_id: read_to,
+            pts,
+            pts_count: 1,
+        };
+        cx.push(
+            owner,
+            updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
+        );
+    }
+    cx.dirty = true;
+    Ok(types::messages::AffectedMessages { pts, pts_count: 1 }.into())
+}
+
+pub(crate) fn set_typing(cx: &mut Cx<'_>, req: functions::messages::SetTyping) -> RpcResult<bool> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    check_visible(cx.state, me, peer)?;
+    let (update, targets): (enums::Update, Vec<i64>) = match peer {
+        Peer::User(user) => (
+            types::UpdateUserTyping {
+                user_id: me,
+                top_msg_id: None,
+                action: req.action,
+            }
+            .into(),
+            vec![user],
+        ),
+        Peer::Chat(chat) => (
+            types::UpdateChatUserTyping {
+                chat_id: chat,
+                from_id: Peer::User(me).to_tl(),
+                action: req.action,
+            }
+            .into(),
+            box_owners(cx.state, me, peer),
+        ),
+        Peer::Channel(channel) => (
+            types::UpdateChannelUserTyping {
+                channel_id: channel,
+                top_msg_id: req.top_msg_id,
+                from_id: Peer::User(me).to_tl(),
+                action: req.action,
+            }
+            .into(),
+            cx.state
+                .channels
+                .get(&channel)
+                .map(|c| c.members.keys().copied().collect())
+                .unwrap_or_default(),
+        ),
+    };
+    let now = cx.now;
+    for target in targets.into_iter().filter(|&t| t != me) {
+        cx.push(
+            target,
+            types::UpdateShort {
+                update: update.clone(),
+                date: now,
+            }
+            .into(),
+        );
+    }
+    Ok(true)
+}
+
+pub(crate) fn edit_message(
+    cx: &mut Cx<'_>,
+    req: functions::messages::EditMessage,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    let original = stored(cx.state, me, peer, req.id)
+        .filter(|m| m.action.is_none())
+        .cloned()
+        .ok_or_else(|| RpcError::bad("MESSAGE_ID_INVALID"))?;
+    let may_edit = match peer {
+        Peer::Channel(channel) => {
+            original.from == Some(Peer::User(me))
+                || (original.post
+                    && cx
+                        .state
+                        .channels
+                        .get(&channel)
+                        .is_some_and(|c| c.has_right(me, |r| r.edit_messages)))
+        }
+        _ => original.out,
+    };
+    if !may_edit {
+        return Err(RpcError::forbidden("MESSAGE_AUTHOR_REQUIRED"));
+    }
+    let media = match req.media {
+        Some(media) => Some(media_of(cx, me, media)?),
+        None => None,
+    };
+    let text = req.message.clone().unwrap_or_else(|| original.text.clone());
+    check_text(
+        &text,
+        if original.media.is_some() || media.is_some() {
+            MAX_CAPTION
+        } else {
+            MAX_TEXT
+        },
+        "MESSAGE_TOO_LONG",
+    )?;
+    let entities = match (&req.message, &req.entities) {
+        (_, Some(entities)) => Some(super::model::Bytes::tl(entities)),
+        (Some(_), None) => None,
+        (None, None) => original.entities.clone(),
+    };
+    if text == original.text && entities == original.entities && media.is_none() {
+        return Err(RpcError::bad("MESSAGE_NOT_MODIFIED"));
+    }
+    let now = cx.now;
+    let apply = |msg: &mut MessageRec| {
+        msg.text = text.clone();
+        msg.entities = entities.clone();
+        if let Some(media) = &media {
+            msg.media = Some(media.clone());
+        }
+        msg.edit_date = Some(now);
+    };
+    let mut own_update = None;
+    match peer {
+        Peer::Channel(channel) => {
+            let Some(rec) = cx.state.channels.get_mut(&channel) else {
+                return Err(RpcError::bad("CHANNEL_INVALID"));
+            };
+            if let Some(msg) = rec.messages.get_mut(&req.id) {
+                apply(msg);
+            }
+            let pts = rec.record(1, EventKind::EditMessage { id: req.id });
+            let members: Vec<i64> = rec.members.keys().copied().collect();
+            let edited = rec.messages.get(&req.id).cloned();
+            for member in members.into_iter().chain(std::iter::once(me)) {
+                let Some(msg) = &edited else { break };
+                let update: enums::Update = types::UpdateEditChannelMessage {
+                    message: present::message(cx.state, member, msg),
+                    pts,
+                    pts_count: 1,
+                }
+                .into();
+                let mut refs = Refs::default();
+                refs.message(msg);
+                if member == me {
+                    own_update = Some((update, refs));
+                } else {
+                    let push = updates_of(
+                        vec![update],
+                        refs.users(cx.state, member),
+                        refs.chats(cx.state, member),
+                        now,
+                    );
+                    cx.push(member, push);
+                }
+            }
+        }
+        _ => {
+            let owners: Vec<i64> = box_owners(cx.state, me, peer);
+            for owner in owners {
+                let obox = box_mut(cx.state, owner);
+                let Some(id) = obox
+                    .messages
+                    .values()
+                    .find(|m| m.global_id == original.global_id)
+                    .map(|m| m.id)
+                else {
+                    continue;
+                };
+                if let Some(msg) = obox.messages.get_mut(&id) {
+                    apply(msg);
+                }
+                let pts = obox.record(1, EventKind::EditMessage { id });
+                let Some(msg) = obox.messages.get(&id).cloned() else {
+                    continue;
+                };
+                let update: enums::Update = types::UpdateEditMessage {
+                    message: present::message(cx.state, owner, &msg),
+                    pts,
+                    pts_count: 1,
+                }
+                .into();
+                let mut refs = Refs::default();
+                refs.message(&msg);
+                let push = updates_of(
+                    vec![update.clone()],
+                    refs.users(cx.state, owner),
+                    refs.chats(cx.state, owner),
+                    now,
+                );
+                cx.push(owner, push);
+                if owner == me {
+                    own_update = Some((update, refs));
+                }
+            }
+        }
+    }
+    cx.dirty = true;
+    let (update, refs) = own_update.ok_or_else(|| RpcError::bad("MESSAGE_ID_INVALID"))?;
+    Ok(updates_of(
+        vec![update],
+        refs.users(cx.state, me),
+        refs.chats(cx.state, me),
+        now,
+    ))
+}
+
+/// Removes messages `ids` from `owner`'s box, recording and pushing the deletion; returns the
+/// box's pts and how many were removed.
+pub(crate) fn delete_from_box(cx: &mut Cx<'_>, owner: i64, ids: &[i32]) -> (i32, i32) {
+    let now = cx.now;
+    let mbox = box_mut(cx.state, owner);
+    let removed: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|id| mbox.messages.remove(id).is_some())
+        .collect();
+    if removed.is_empty() {
+        return (mbox.pts, 0);
+    }
+    let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
+    let pts = mbox.record(
+        count,
+        EventKind::DeleteMessages {
+            ids: removed.clone(),
+        },
+    );
+    let update = types::UpdateDeleteMessages {
+        messages: removed,
+        pts,
+        pts_count: count,
+    };
+    cx.push(
+        owner,
+        updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
+    );
+    cx.dirty = true;
+    (pts, count)
+}
+
+pub(crate) fn delete_messages(
+    cx: &mut Cx<'_>,
+    req: functions::messages::DeleteMessages,
+) -> RpcResult<enums::messages::AffectedMessages> {
+    let me = cx.me()?;
+    // The other copies to remove when revoking: (owner, global id).
+    let mut revoked = Vec::new();
+    if req.revoke {
+        if let Some(mbox) = cx.state.boxes.get(&me) {
+            for id in &req.id {
+                let Some(msg) = mbox.messages.get(id) else {
+                    continue;
+                };
+                // In groups only one's own messages can be revoked for everyone.
+                if matches!(msg.peer, Peer::Chat(_)) && !msg.out {
+                    continue;
+                }
+                for owner in box_owners(cx.state, me, msg.peer) {
+                    if owner != me {
+                        revoked.push((owner, msg.global_id));
+                    }
+                }
+            }
+        }
+    }
+    let (pts, pts_count) = delete_from_box(cx, me, &req.id);
+    let mut by_owner: BTreeMap<i64, Vec<i32>> = BTreeMap::new();
+    for (owner, global_id) in revoked {
+        if let Some(id) = copy_in(cx.state, owner, global_id) {
+            by_owner.entry(owner).or_default().push(id);
+        }
+    }
+    for (owner, ids) in by_owner {
+        delete_from_box(cx, owner, &ids);
+    }
+    Ok(types::messages::AffectedMessages { pts, pts_count }.into())
+}

@@ -1,0 +1,469 @@
+//! The in-memory Telegram behind the test server's DCs: accounts, chats, messages with pts,
+//! updates, files.
+//!
+//! The protocol side decrypts a request, strips the wrappers (`invokeWithLayer`,
+//! `initConnection`, `invokeWithoutUpdates`, `invokeAfterMsg(s)`) and hands the bare TL function
+//! to [`Backend::call`] with a [`CallContext`] naming the DC, auth key and session. The backend
+//! decodes it with `tgwire-tl-types`, runs it against its state and returns the serialized result
+//! or an `rpc_error` ([`RpcOutcome`]). Updates for other sessions (a message's recipient, the
+//! sender's other devices) go out through the channel each session got from
+//! [`Backend::register_session`].
+//!
+//! ```text
+//!  protocol side ── call(ctx, bytes) ──▶ dispatch ─▶ handler (auth, users, messages, …)
+//!        ▲                                               │ mutates State, queues pushes
+//!        │◀──────────── RpcOutcome ──────────────────────┤
+//!  session rx ◀── serialized Updates ◀── deliver ◀───────┘ (faults may drop / replace them)
+//!                                                         └▶ --data FILE (JSON, on change)
+//! ```
+//!
+//! Accounts behave as on Telegram's own test servers: phone numbers `99966XYYYY` live on DC `X`
+//! and sign in with the code `XXXXX`; `auth.sendCode` elsewhere answers `PHONE_MIGRATE_X`. Other
+//! numbers live on the DC where they first ask for a code and sign in with `12345`. Unknown
+//! numbers are registered on their first `auth.signIn` (named "Test" and the last four digits)
+//! unless [`BackendConfig::require_signup`] is set. Any token `<id>:<35 or more characters>`
+//! signs in as bot `<id>` through `auth.importBotAuthorization`.
+//!
+//! Deliberately missing: secret chats, calls, stickers, reactions, stories, payments, folders,
+//! scheduled messages, forum topics, CDN DCs, per-viewer access hashes (each user and channel has
+//! one), `min` constructors, MD5 checks of uploads and rate limits other than injected ones.
+//! Every method without a handler answers `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER` and is
+//! logged by name.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tgwire_tl_types::{enums, types, Serializable};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+use crate::faults::{Faults, PushFault};
+
+mod account;
+mod auth;
+mod channels;
+mod chats;
+mod dispatch;
+mod files;
+mod messages;
+mod model;
+mod peers;
+mod persist;
+mod present;
+mod rpc;
+mod runtime;
+mod setup;
+mod updates;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::Peer;
+pub use rpc::BackendError;
+pub use setup::StoredMessage;
+
+use model::State;
+use rpc::{RpcError, RpcResult};
+use runtime::{LiveSession, Runtime};
+
+/// One data centre's public address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DcAddr {
+    /// DC id (1-based).
+    pub id: i32,
+    /// Host the DC listens on.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// How the backend is set up.
+#[derive(Clone, Debug, Default)]
+pub struct BackendConfig {
+    /// The DCs `help.getConfig` advertises (and the only valid targets of migrations).
+    pub dcs: Vec<DcAddr>,
+    /// Unknown numbers must call `auth.signUp` (instead of being registered by `auth.signIn`).
+    pub require_signup: bool,
+    /// Where to persist users, chats, messages and authorizations (JSON); `None` keeps
+    /// everything in memory.
+    pub data_file: Option<PathBuf>,
+}
+
+/// Who is calling: filled in by the protocol side for every request.
+#[derive(Clone, Debug, Default)]
+pub struct CallContext {
+    /// DC the connection reached.
+    pub dc_id: i32,
+    /// Auth key that encrypted the request (temporary or permanent).
+    pub auth_key_id: i64,
+    /// Permanent key the request is authorized with (equal to `auth_key_id` unless a temporary
+    /// key is bound to it; 0 if unknown, in which case temp-key bindings are looked up).
+    pub perm_auth_key_id: i64,
+    /// MTProto session id.
+    pub session_id: i64,
+    /// Layer from `invokeWithLayer` (0 if the client never sent one).
+    pub layer: i32,
+}
+
+/// The result of one call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RpcOutcome {
+    /// The serialized result object, to wrap in `rpc_result`.
+    Ok(Vec<u8>),
+    /// An `rpc_error`.
+    Err {
+        /// Error code (303, 400, 401, 403, 420, 500, 501).
+        code: i32,
+        /// Error message, e.g. `PHONE_MIGRATE_2`.
+        message: String,
+    },
+}
+
+/// Bytes of uploads and file contents kept in memory at most.
+pub(crate) const MAX_STORED_BYTES: u64 = 2 << 30;
+
+/// The in-memory Telegram. Cheap to clone; all clones share one state.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    inner: Arc<Mutex<Inner>>,
+    faults: Faults,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cfg: BackendConfig,
+    state: State,
+    rt: Runtime,
+    /// Where to save; `None` when not persisting (or when loading failed in [`Backend::new`]).
+    data_file: Option<PathBuf>,
+}
+
+/// One call's view of the backend: the state, who is calling, and what to push afterwards.
+pub(crate) struct Cx<'a> {
+    pub(crate) state: &'a mut State,
+    pub(crate) rt: &'a mut Runtime,
+    pub(crate) cfg: &'a BackendConfig,
+    pub(crate) ctx: &'a CallContext,
+    pub(crate) now: i32,
+    /// The state changed (save it).
+    pub(crate) dirty: bool,
+    /// Updates to push once the call is done.
+    pub(crate) pushes: Vec<Push>,
+}
+
+/// An `Updates` for live sessions (never the caller's own session).
+pub(crate) struct Push {
+    pub(crate) target: Target,
+    pub(crate) updates: enums::Updates,
+}
+
+/// Whose sessions a [`Push`] goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Every session signed in as this user.
+    User(i64),
+    /// Every session of this permanent auth key, signed in or not.
+    Key(i64),
+}
+
+/// Seconds since the Unix epoch, as TL `int` dates.
+pub(crate) fn unix_now() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i32::try_from(secs).unwrap_or(i32::MAX)
+}
+
+impl Cx<'_> {
+    /// The permanent key the call is authorized with.
+    pub(crate) fn perm_key(&self) -> i64 {
+        let ctx = self.ctx;
+        if ctx.perm_auth_key_id != 0 {
+            return ctx.perm_auth_key_id;
+        }
+        match self.rt.temp_keys.get(&ctx.auth_key_id) {
+            Some(&(perm, _)) => perm,
+            None => ctx.auth_key_id,
+        }
+    }
+
+    /// The signed-in account, or `401 AUTH_KEY_UNREGISTERED`.
+    pub(crate) fn me(&self) -> RpcResult<i64> {
+        self.state
+            .authorizations
+            .get(&self.perm_key())
+            .map(|auth| auth.user_id)
+            .ok_or_else(|| RpcError::unauthorized("AUTH_KEY_UNREGISTERED"))
+    }
+
+    /// The signed-in account, which must not be a bot (`400 BOT_METHOD_INVALID`).
+    pub(crate) fn me_user(&self) -> RpcResult<i64> {
+        let me = self.me()?;
+        if self.state.users.get(&me).is_some_and(|u| u.bot) {
+            return Err(RpcError::bad("BOT_METHOD_INVALID"));
+        }
+        Ok(me)
+    }
+
+    /// Queues `updates` for `user`'s sessions (other than the caller's).
+    pub(crate) fn push(&mut self, user: i64, updates: enums::Updates) {
+        self.pushes.push(Push {
+            target: Target::User(user),
+            updates,
+        });
+    }
+
+    /// Queues `updates` for the sessions of permanent key `perm_key`.
+    pub(crate) fn push_to_key(&mut self, perm_key: i64, updates: enums::Updates) {
+        self.pushes.push(Push {
+            target: Target::Key(perm_key),
+            updates,
+        });
+    }
+
+    /// Signs the caller's permanent key in as `user`.
+    pub(crate) fn authorize(&mut self, user: i64) {
+        let key = self.perm_key();
+        self.rt.password_pending.remove(&key);
+        self.state.authorizations.insert(
+            key,
+            model::AuthRec {
+                user_id: user,
+                dc_id: self.ctx.dc_id,
+                date: self.now,
+            },
+        );
+        self.dirty = true;
+    }
+}
+
+/// A fresh random `i64` (access hashes, ids the client does not choose).
+pub(crate) fn random_i64() -> i64 {
+    rand::random()
+}
+
+impl Backend {
+    /// Creates the backend, loading `cfg.data_file` if it exists.
+    ///
+    /// A data file that cannot be loaded is logged and then ignored (and never overwritten);
+    /// use [`Backend::open`] to get the error instead.
+    pub fn new(cfg: BackendConfig, faults: Faults) -> Self {
+        match Self::open(cfg.clone(), faults.clone()) {
+            Ok(backend) => backend,
+            Err(error) => {
+                log::error!("{error}; starting with an empty, unpersisted state");
+                Self::with_state(
+                    BackendConfig {
+                        data_file: None,
+                        ..cfg
+                    },
+                    faults,
+                    State::default(),
+                )
+            }
+        }
+    }
+
+    /// Creates the backend, loading `cfg.data_file` if it exists.
+    ///
+    /// # Errors
+    /// [`BackendError::ReadData`], [`BackendError::CorruptData`] or
+    /// [`BackendError::DataVersion`] when the data file exists but cannot be used.
+    pub fn open(cfg: BackendConfig, faults: Faults) -> Result<Self, BackendError> {
+        let state = match &cfg.data_file {
+            Some(path) => persist::load(path)?,
+            None => State::default(),
+        };
+        Ok(Self::with_state(cfg, faults, state))
+    }
+
+    fn with_state(cfg: BackendConfig, faults: Faults, state: State) -> Self {
+        let data_file = cfg.data_file.clone();
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                cfg,
+                state,
+                rt: Runtime::default(),
+                data_file,
+            })),
+            faults,
+        }
+    }
+
+    /// The fault-injection handle this backend honours.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Handlers never leave the state half-updated across a panic point they could reach
+        // from input, so a poisoned lock (a bug) still holds a usable state.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Answers one request. `request` is the serialized TL function with the wrappers already
+    /// removed by the protocol side.
+    pub fn call(&self, ctx: &CallContext, request: &[u8]) -> RpcOutcome {
+        let Some(id) = request
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        else {
+            return RpcOutcome::Err {
+                code: 400,
+                message: "INPUT_REQUEST_INVALID".into(),
+            };
+        };
+        let name = tgwire_tl_types::name_for_id(id).unwrap_or("<unknown constructor>");
+        if let Some(fault) = self.faults.take_rpc_fault(name) {
+            log::info!(
+                "fault injected into {name}: {} {}",
+                fault.code,
+                fault.message
+            );
+            return RpcOutcome::Err {
+                code: fault.code,
+                message: fault.message,
+            };
+        }
+        let result = self.with_cx(ctx, |cx| dispatch::dispatch(cx, id, name, request));
+        match result {
+            Ok(bytes) => RpcOutcome::Ok(bytes),
+            Err(RpcError { code, message }) => {
+                log::debug!("{name} -> {code} {message}");
+                RpcOutcome::Err { code, message }
+            }
+        }
+    }
+
+    /// Runs `f` with a call context, then delivers its pushes and saves the state if it changed.
+    fn with_cx<T>(&self, ctx: &CallContext, f: impl FnOnce(&mut Cx<'_>) -> T) -> T {
+        let mut inner = self.lock();
+        let Inner {
+            cfg,
+            state,
+            rt,
+            data_file,
+        } = &mut *inner;
+        let mut cx = Cx {
+            state,
+            rt,
+            cfg,
+            ctx,
+            now: unix_now(),
+            dirty: false,
+            pushes: Vec::new(),
+        };
+        let result = f(&mut cx);
+        let Cx { dirty, pushes, .. } = cx;
+        for push in pushes {
+            deliver(state, rt, &self.faults, ctx, push);
+        }
+        if dirty {
+            if let Some(path) = data_file {
+                if let Err(error) = persist::save(path, state) {
+                    log::error!("{error}");
+                }
+            }
+        }
+        result
+    }
+
+    /// Registers a live session: serialized `Updates` for it arrive on the returned channel
+    /// (once its key is signed in). Registering the same session again replaces the channel.
+    pub fn register_session(&self, ctx: &CallContext) -> UnboundedReceiver<Vec<u8>> {
+        let (tx, rx) = unbounded_channel();
+        let mut inner = self.lock();
+        let perm_key = match ctx.perm_auth_key_id {
+            0 => inner
+                .rt
+                .temp_keys
+                .get(&ctx.auth_key_id)
+                .map_or(ctx.auth_key_id, |&(perm, _)| perm),
+            perm => perm,
+        };
+        inner.rt.sessions.insert(
+            (ctx.auth_key_id, ctx.session_id),
+            LiveSession { perm_key, tx },
+        );
+        rx
+    }
+
+    /// Forgets a live session (its connection closed or it was destroyed).
+    pub fn unregister_session(&self, auth_key_id: i64, session_id: i64) {
+        self.lock().rt.sessions.remove(&(auth_key_id, session_id));
+    }
+
+    /// Records `auth.bindTempAuthKey`: calls encrypted with `temp` act for `perm` until
+    /// `expires_at`.
+    pub fn bind_temp_key(&self, temp: i64, perm: i64, expires_at: i32) {
+        let mut inner = self.lock();
+        inner.rt.temp_keys.insert(temp, (perm, expires_at));
+        // Sessions already registered on the temporary key now act for the permanent one.
+        for ((key, _), session) in inner.rt.sessions.iter_mut() {
+            if *key == temp {
+                session.perm_key = perm;
+            }
+        }
+    }
+
+    /// Writes the state to the data file now (it is also written after every change).
+    ///
+    /// # Errors
+    /// [`BackendError::WriteData`] when writing fails; `Ok` without a data file.
+    pub fn save(&self) -> Result<(), BackendError> {
+        let inner = self.lock();
+        match &inner.data_file {
+            Some(path) => persist::save(path, &inner.state),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Sends one push to every live session of its user except the calling session.
+fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, push: Push) {
+    let caller = (ctx.auth_key_id, ctx.session_id);
+    let bytes = push.updates.to_bytes();
+    let too_long = enums::Updates::TooLong.to_bytes();
+    rt.sessions.retain(|&key, session| {
+        let wanted = match push.target {
+            Target::User(user) => state
+                .authorizations
+                .get(&session.perm_key)
+                .is_some_and(|auth| auth.user_id == user),
+            Target::Key(perm_key) => session.perm_key == perm_key,
+        };
+        if !wanted || key == caller {
+            return true;
+        }
+        let payload = match faults.take_push_fault() {
+            PushFault::Deliver => bytes.clone(),
+            PushFault::TooLong => too_long.clone(),
+            PushFault::Drop => {
+                log::info!("fault: dropped an update for {:?}", push.target);
+                return true;
+            }
+        };
+        // A closed receiver means the connection is gone: forget the session.
+        session.tx.send(payload).is_ok()
+    });
+}
+
+/// `updates` with one or more updates and the users and chats they mention.
+pub(crate) fn updates_of(
+    updates: Vec<enums::Update>,
+    users: Vec<enums::User>,
+    chats: Vec<enums::Chat>,
+    date: i32,
+) -> enums::Updates {
+    types::Updates {
+        updates,
+        users,
+        chats,
+        date,
+        seq: 0,
+    }
+    .into()
+}

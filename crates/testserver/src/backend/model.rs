@@ -1,0 +1,453 @@
+//! The backend's persistent state: accounts, groups, channels, message boxes and authorizations.
+//!
+//! The model follows Telegram's: every user owns one *message box* holding their copy of each
+//! private-chat and basic-group message (numbered per user), with one `pts` counting the box's
+//! events; every channel (supergroup or broadcast) owns its own box and `pts`, shared by all its
+//! members. A logical message sent to a private chat or basic group therefore exists once per
+//! recipient box, and the copies share a `global_id` so edits, deletions and read receipts can
+//! find each other.
+//!
+//! Everything here derives serde so `--data` can dump and reload it; TL values that are only
+//! stored and echoed back (entities, admin rights, document attributes) are kept as their TL
+//! bytes ([`Bytes`]) rather than mirrored field by field.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tgwire_tl_types::{enums, types, Deserializable, Serializable};
+
+/// Version of the `--data` JSON layout; bumped on incompatible changes.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// A chat as the backend's set-up API names it: a user (private chat), a basic group or a
+/// channel (supergroup or broadcast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Peer {
+    /// A private chat with this user (or, for the user themself, Saved Messages).
+    User(i64),
+    /// A basic group.
+    Chat(i64),
+    /// A supergroup or broadcast channel.
+    Channel(i64),
+}
+
+impl Peer {
+    /// One number per peer, the way Bot API "marked" ids do it (users positive, groups
+    /// negative, channels below -10¹²); used as a JSON map key.
+    pub(crate) fn marked(self) -> i64 {
+        match self {
+            Peer::User(id) => id,
+            Peer::Chat(id) => -id,
+            Peer::Channel(id) => -1_000_000_000_000 - id,
+        }
+    }
+
+    pub(crate) fn to_tl(self) -> enums::Peer {
+        match self {
+            Peer::User(user_id) => types::PeerUser { user_id }.into(),
+            Peer::Chat(chat_id) => types::PeerChat { chat_id }.into(),
+            Peer::Channel(channel_id) => types::PeerChannel { channel_id }.into(),
+        }
+    }
+}
+
+/// Owned bytes stored as a hex string in JSON: raw secrets (salts, verifiers) and serialized TL
+/// values kept opaque.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Bytes(pub(crate) Vec<u8>);
+
+impl Bytes {
+    /// The TL encoding of `value`.
+    pub(crate) fn tl<T: Serializable>(value: &T) -> Self {
+        Bytes(value.to_bytes())
+    }
+
+    /// Decodes the stored TL value; `None` if it does not decode (only possible for a data file
+    /// edited by hand, so the field is then treated as absent).
+    pub(crate) fn decode<T: Deserializable>(&self) -> Option<T> {
+        T::from_bytes(&self.0).ok()
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(self.0.len() * 2);
+        for byte in &self.0 {
+            text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            text.push(char::from(DIGITS[usize::from(byte & 15)]));
+        }
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as Deserialize>::deserialize(deserializer)?;
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Ok(c - b'0'),
+            b'a'..=b'f' => Ok(c - b'a' + 10),
+            b'A'..=b'F' => Ok(c - b'A' + 10),
+            _ => Err(serde::de::Error::custom("invalid hex digit")),
+        };
+        if text.len() % 2 != 0 {
+            return Err(serde::de::Error::custom("odd-length hex string"));
+        }
+        text.as_bytes()
+            .chunks_exact(2)
+            .map(|pair| Ok(digit(pair[0])? << 4 | digit(pair[1])?))
+            .collect::<Result<Vec<u8>, D::Error>>()
+            .map(Bytes)
+    }
+}
+
+/// Everything persisted.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub(crate) format: u32,
+    pub(crate) users: BTreeMap<i64, UserRec>,
+    pub(crate) chats: BTreeMap<i64, ChatRec>,
+    pub(crate) channels: BTreeMap<i64, ChannelRec>,
+    /// Each user's private/basic-group message box, by user id.
+    pub(crate) boxes: BTreeMap<i64, MessageBox>,
+    /// Permanent auth key id → the account it is signed in as.
+    pub(crate) authorizations: BTreeMap<i64, AuthRec>,
+    pub(crate) documents: BTreeMap<i64, DocumentRec>,
+    pub(crate) photos: BTreeMap<i64, PhotoRec>,
+    pub(crate) next_user_id: i64,
+    pub(crate) next_chat_id: i64,
+    pub(crate) next_channel_id: i64,
+    pub(crate) next_global_id: i64,
+    pub(crate) next_media_id: i64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            format: FORMAT_VERSION,
+            users: BTreeMap::new(),
+            chats: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            boxes: BTreeMap::new(),
+            authorizations: BTreeMap::new(),
+            documents: BTreeMap::new(),
+            photos: BTreeMap::new(),
+            // Ids in ranges that look like Telegram's, and that never collide across kinds.
+            next_user_id: 1_000_001,
+            next_chat_id: 100_001,
+            next_channel_id: 1_000_000_001,
+            next_global_id: 1,
+            next_media_id: 5_000_000_000_001,
+        }
+    }
+}
+
+/// A user or bot account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct UserRec {
+    pub(crate) id: i64,
+    pub(crate) access_hash: i64,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) username: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) bot: bool,
+    pub(crate) about: Option<String>,
+    /// The DC the account lives on (`PHONE_MIGRATE_X` points there).
+    pub(crate) home_dc: i32,
+    pub(crate) password: Option<PasswordRec>,
+    pub(crate) contacts: BTreeSet<i64>,
+    pub(crate) created: i32,
+}
+
+/// A 2FA password as the server stores it: the SRP verifier and what produced it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PasswordRec {
+    pub(crate) salt1: Bytes,
+    pub(crate) salt2: Bytes,
+    pub(crate) g: i32,
+    pub(crate) p: Bytes,
+    /// `v = g^x mod p`, 256 bytes.
+    pub(crate) verifier: Bytes,
+    pub(crate) hint: Option<String>,
+}
+
+/// Which account a permanent auth key is signed in as.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AuthRec {
+    pub(crate) user_id: i64,
+    pub(crate) dc_id: i32,
+    pub(crate) date: i32,
+}
+
+/// One user's box of private-chat and basic-group messages.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct MessageBox {
+    pub(crate) pts: i32,
+    /// The last message id used in this box.
+    pub(crate) last_id: i32,
+    pub(crate) messages: BTreeMap<i32, MessageRec>,
+    /// Every pts-carrying event, oldest first, for `updates.getDifference`.
+    pub(crate) events: Vec<PtsEvent>,
+    /// Read marks per dialog, keyed by [`Peer::marked`].
+    pub(crate) reads: BTreeMap<i64, ReadMarks>,
+    /// `random_id` of each message this user sent (also to channels), against duplicates.
+    pub(crate) random_ids: BTreeMap<i64, SentRef>,
+}
+
+impl MessageBox {
+    /// Records an event of `count` pts and returns the new pts.
+    pub(crate) fn record(&mut self, count: i32, kind: EventKind) -> i32 {
+        self.pts += count;
+        self.events.push(PtsEvent {
+            pts: self.pts,
+            count,
+            kind,
+        });
+        self.pts
+    }
+
+    pub(crate) fn next_id(&mut self) -> i32 {
+        self.last_id += 1;
+        self.last_id
+    }
+}
+
+/// Where a sent message ended up, for `random_id` deduplication.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(crate) struct SentRef {
+    pub(crate) peer: Peer,
+    pub(crate) id: i32,
+}
+
+/// How far a dialog has been read, in the box owner's message ids.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ReadMarks {
+    /// The owner read incoming messages up to here.
+    pub(crate) inbox: i32,
+    /// The other side read the owner's outgoing messages up to here.
+    pub(crate) outbox: i32,
+}
+
+/// One pts step (or several, for `count > 1`) of a box.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PtsEvent {
+    /// The box's pts after the event.
+    pub(crate) pts: i32,
+    pub(crate) count: i32,
+    pub(crate) kind: EventKind,
+}
+
+/// What a pts event did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum EventKind {
+    NewMessage { id: i32 },
+    EditMessage { id: i32 },
+    DeleteMessages { ids: Vec<i32> },
+    ReadInbox { peer: Peer, max_id: i32 },
+    ReadOutbox { peer: Peer, max_id: i32 },
+}
+
+/// One message as one box holds it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct MessageRec {
+    pub(crate) id: i32,
+    /// Shared by the copies of one logical message in different boxes.
+    pub(crate) global_id: i64,
+    /// The dialog it belongs to, seen from the box owner (for a channel box: the channel).
+    pub(crate) peer: Peer,
+    /// The author; `None` for broadcast-channel posts.
+    pub(crate) from: Option<Peer>,
+    pub(crate) out: bool,
+    pub(crate) date: i32,
+    pub(crate) text: String,
+    /// `Vector<MessageEntity>`.
+    pub(crate) entities: Option<Bytes>,
+    pub(crate) media: Option<MediaRec>,
+    pub(crate) reply_to: Option<i32>,
+    pub(crate) fwd: Option<FwdRec>,
+    pub(crate) edit_date: Option<i32>,
+    pub(crate) action: Option<ActionRec>,
+    pub(crate) post: bool,
+    pub(crate) silent: bool,
+}
+
+/// A message's attachment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum MediaRec {
+    Document(i64),
+    Photo(i64),
+    /// A self-contained `MessageMedia` (geo point, contact, dice) stored as TL.
+    Inline(Bytes),
+}
+
+/// Where a forwarded message came from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FwdRec {
+    pub(crate) from: Option<Peer>,
+    pub(crate) date: i32,
+    pub(crate) channel_post: Option<i32>,
+}
+
+/// The event a service message records.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum ActionRec {
+    ChatCreate { title: String, users: Vec<i64> },
+    ChannelCreate { title: String },
+    ChatAddUser { users: Vec<i64> },
+    ChatDeleteUser { user: i64 },
+}
+
+/// A basic group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ChatRec {
+    pub(crate) id: i64,
+    pub(crate) title: String,
+    pub(crate) creator: i64,
+    pub(crate) date: i32,
+    pub(crate) version: i32,
+    pub(crate) members: BTreeMap<i64, ChatMember>,
+    /// Users who were members once (they still see the group, as `left`).
+    pub(crate) former: BTreeSet<i64>,
+}
+
+/// A basic-group member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ChatMember {
+    pub(crate) inviter: i64,
+    pub(crate) date: i32,
+    pub(crate) admin: bool,
+}
+
+/// A supergroup or broadcast channel, with its own message box.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ChannelRec {
+    pub(crate) id: i64,
+    pub(crate) access_hash: i64,
+    pub(crate) title: String,
+    pub(crate) about: String,
+    pub(crate) username: Option<String>,
+    pub(crate) broadcast: bool,
+    pub(crate) megagroup: bool,
+    pub(crate) creator: i64,
+    pub(crate) date: i32,
+    pub(crate) members: BTreeMap<i64, ChannelMember>,
+    /// Kicked users (banned from viewing), by user id.
+    pub(crate) kicked: BTreeMap<i64, BanRec>,
+    pub(crate) pts: i32,
+    pub(crate) last_id: i32,
+    pub(crate) messages: BTreeMap<i32, MessageRec>,
+    pub(crate) events: Vec<PtsEvent>,
+    /// Per member: read up to this message id.
+    pub(crate) read_inbox: BTreeMap<i64, i32>,
+}
+
+impl ChannelRec {
+    /// Records an event of `count` pts and returns the new pts.
+    pub(crate) fn record(&mut self, count: i32, kind: EventKind) -> i32 {
+        self.pts += count;
+        self.events.push(PtsEvent {
+            pts: self.pts,
+            count,
+            kind,
+        });
+        self.pts
+    }
+
+    pub(crate) fn next_id(&mut self) -> i32 {
+        self.last_id += 1;
+        self.last_id
+    }
+
+    pub(crate) fn is_admin(&self, user: i64) -> bool {
+        user == self.creator || self.members.get(&user).is_some_and(|m| m.admin.is_some())
+    }
+
+    /// Whether `user` holds an admin right, checked with `pick` on the stored rights.
+    pub(crate) fn has_right(&self, user: i64, pick: fn(&types::ChatAdminRights) -> bool) -> bool {
+        if user == self.creator {
+            return true;
+        }
+        let Some(admin) = self.members.get(&user).and_then(|m| m.admin.as_ref()) else {
+            return false;
+        };
+        match admin.rights.decode::<enums::ChatAdminRights>() {
+            Some(enums::ChatAdminRights::ChatAdminRights(rights)) => pick(&rights),
+            None => false,
+        }
+    }
+}
+
+/// A channel member.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ChannelMember {
+    pub(crate) date: i32,
+    pub(crate) inviter: i64,
+    pub(crate) admin: Option<AdminRec>,
+    /// `ChatBannedRights` of a restricted (but not kicked) member.
+    pub(crate) restricted: Option<BanRec>,
+}
+
+/// An admin's rights.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AdminRec {
+    /// `ChatAdminRights`.
+    pub(crate) rights: Bytes,
+    pub(crate) rank: Option<String>,
+    pub(crate) promoted_by: i64,
+}
+
+/// A restriction or ban.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct BanRec {
+    /// `ChatBannedRights`.
+    pub(crate) rights: Bytes,
+    pub(crate) by: i64,
+    pub(crate) date: i32,
+}
+
+/// An uploaded file sent as a document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct DocumentRec {
+    pub(crate) id: i64,
+    pub(crate) access_hash: i64,
+    pub(crate) file_reference: Bytes,
+    pub(crate) date: i32,
+    pub(crate) mime_type: String,
+    pub(crate) size: i64,
+    pub(crate) dc_id: i32,
+    /// `Vector<DocumentAttribute>`.
+    pub(crate) attributes: Bytes,
+}
+
+/// An uploaded file sent as a photo (one size, stored as uploaded).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PhotoRec {
+    pub(crate) id: i64,
+    pub(crate) access_hash: i64,
+    pub(crate) file_reference: Bytes,
+    pub(crate) date: i32,
+    pub(crate) dc_id: i32,
+    pub(crate) size: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_through_json_as_hex() {
+        let bytes = Bytes(vec![0x00, 0x7f, 0xab, 0xff]);
+        let json = serde_json::to_string(&bytes).unwrap();
+        assert_eq!(json, "\"007fabff\"");
+        assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), bytes);
+        assert!(serde_json::from_str::<Bytes>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<Bytes>("\"zz\"").is_err());
+    }
+
+    #[test]
+    fn marked_ids_never_collide_across_kinds() {
+        let marks = [Peer::User(5), Peer::Chat(5), Peer::Channel(5)].map(Peer::marked);
+        assert_eq!(marks, [5, -5, -1_000_000_000_005]);
+    }
+}

@@ -1,0 +1,560 @@
+//! Turning stored records into the TL objects a given viewer sees.
+
+use std::collections::BTreeSet;
+
+use tgwire_tl_types::{enums, types};
+
+use super::model::{ActionRec, ChannelRec, MediaRec, MessageRec, Peer, State};
+
+/// The users and chats a result mentions, collected while building it and turned into the
+/// `users`/`chats` vectors at the end (so clients can cache access hashes).
+#[derive(Debug, Default)]
+pub(crate) struct Refs {
+    users: BTreeSet<i64>,
+    chats: BTreeSet<i64>,
+    channels: BTreeSet<i64>,
+}
+
+impl Refs {
+    pub(crate) fn peer(&mut self, peer: Peer) -> &mut Self {
+        match peer {
+            Peer::User(id) => self.users.insert(id),
+            Peer::Chat(id) => self.chats.insert(id),
+            Peer::Channel(id) => self.channels.insert(id),
+        };
+        self
+    }
+
+    pub(crate) fn user(&mut self, id: i64) -> &mut Self {
+        self.peer(Peer::User(id))
+    }
+
+    /// The message's chat, author, forward source and the users of its service action.
+    pub(crate) fn message(&mut self, msg: &MessageRec) -> &mut Self {
+        self.peer(msg.peer);
+        if let Some(from) = msg.from {
+            self.peer(from);
+        }
+        if let Some(from) = msg.fwd.as_ref().and_then(|fwd| fwd.from) {
+            self.peer(from);
+        }
+        match &msg.action {
+            Some(ActionRec::ChatCreate { users, .. } | ActionRec::ChatAddUser { users }) => {
+                self.users.extend(users);
+            }
+            Some(ActionRec::ChatDeleteUser { user }) => {
+                self.users.insert(*user);
+            }
+            Some(ActionRec::ChannelCreate { .. }) | None => {}
+        }
+        self
+    }
+
+    pub(crate) fn users(&self, state: &State, viewer: i64) -> Vec<enums::User> {
+        self.users
+            .iter()
+            .filter_map(|&id| user(state, viewer, id))
+            .collect()
+    }
+
+    pub(crate) fn chats(&self, state: &State, viewer: i64) -> Vec<enums::Chat> {
+        let chats = self.chats.iter().filter_map(|&id| chat(state, viewer, id));
+        let channels = self
+            .channels
+            .iter()
+            .filter_map(|&id| channel(state, viewer, id));
+        chats.chain(channels).collect()
+    }
+}
+
+/// `user` as `viewer` sees it; `None` for an unknown id.
+pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
+    let rec = state.users.get(&id)?;
+    let is_self = id == viewer;
+    let contact = state
+        .users
+        .get(&viewer)
+        .is_some_and(|me| me.contacts.contains(&id));
+    let mutual_contact = contact && rec.contacts.contains(&viewer);
+    let status = if rec.bot {
+        None
+    } else {
+        Some(types::UserStatusRecently { by_me: false }.into())
+    };
+    Some(
+        types::User {
+            is_self,
+            contact,
+            mutual_contact,
+            deleted: false,
+            bot: rec.bot,
+            bot_chat_history: false,
+            bot_nochats: false,
+            verified: false,
+            restricted: false,
+            min: false,
+            bot_inline_geo: false,
+            support: false,
+            scam: false,
+            apply_min_photo: false,
+            fake: false,
+            bot_attach_menu: false,
+            premium: false,
+            attach_menu_enabled: false,
+            bot_can_edit: false,
+            close_friend: false,
+            stories_hidden: false,
+            stories_unavailable: true,
+            contact_require_premium: false,
+            bot_business: false,
+            bot_has_main_app: false,
+            bot_forum_view: false,
+            bot_forum_can_manage_topics: false,
+            bot_can_manage_bots: false,
+            bot_guestchat: false,
+            bot_guard: false,
+            id,
+            access_hash: Some(rec.access_hash),
+            first_name: Some(rec.first_name.clone()),
+            last_name: (!rec.last_name.is_empty()).then(|| rec.last_name.clone()),
+            username: rec.username.clone(),
+            // Phone numbers are visible to the account itself and its contacts.
+            phone: rec.phone.clone().filter(|_| is_self || contact),
+            photo: None,
+            status,
+            bot_info_version: rec.bot.then_some(1),
+            restriction_reason: None,
+            bot_inline_placeholder: None,
+            lang_code: None,
+            emoji_status: None,
+            usernames: None,
+            stories_max_id: None,
+            color: None,
+            profile_color: None,
+            bot_active_users: None,
+            bot_verification_icon: None,
+            send_paid_messages_stars: None,
+            linked_community_id: None,
+        }
+        .into(),
+    )
+}
+
+/// Basic group `id` as `viewer` sees it: `chat` for current and former members (`left`),
+/// `chatForbidden` for anyone else; `None` for an unknown id.
+pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
+    let rec = state.chats.get(&id)?;
+    let member = rec.members.contains_key(&viewer);
+    if !member && !rec.former.contains(&viewer) {
+        return Some(
+            types::ChatForbidden {
+                id,
+                title: rec.title.clone(),
+            }
+            .into(),
+        );
+    }
+    Some(
+        types::Chat {
+            creator: rec.creator == viewer,
+            left: !member,
+            deactivated: false,
+            call_active: false,
+            call_not_empty: false,
+            noforwards: false,
+            id,
+            title: rec.title.clone(),
+            photo: enums::ChatPhoto::Empty,
+            participants_count: i32::try_from(rec.members.len()).unwrap_or(i32::MAX),
+            date: rec.date,
+            version: rec.version,
+            migrated_to: None,
+            admin_rights: None,
+            default_banned_rights: None,
+        }
+        .into(),
+    )
+}
+
+/// Channel `id` as `viewer` sees it: `channelForbidden` for kicked users, `channel` (with
+/// `left` for non-members) otherwise; `None` for an unknown id.
+pub(crate) fn channel(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
+    let rec = state.channels.get(&id)?;
+    Some(channel_of(rec, viewer))
+}
+
+pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
+    if let Some(ban) = rec.kicked.get(&viewer) {
+        let until = match ban.rights.decode::<enums::ChatBannedRights>() {
+            Some(enums::ChatBannedRights::ChatBannedRights(rights)) => rights.until_date,
+            None => 0,
+        };
+        return types::ChannelForbidden {
+            broadcast: rec.broadcast,
+            megagroup: rec.megagroup,
+            monoforum: false,
+            id: rec.id,
+            access_hash: rec.access_hash,
+            title: rec.title.clone(),
+            until_date: (until != 0).then_some(until),
+        }
+        .into();
+    }
+    let member = rec.members.get(&viewer);
+    let admin_rights = if viewer == rec.creator {
+        Some(full_admin_rights(rec.broadcast))
+    } else {
+        member
+            .and_then(|m| m.admin.as_ref())
+            .and_then(|admin| admin.rights.decode())
+    };
+    let banned_rights = member
+        .and_then(|m| m.restricted.as_ref())
+        .and_then(|ban| ban.rights.decode());
+    types::Channel {
+        creator: viewer == rec.creator,
+        left: member.is_none(),
+        broadcast: rec.broadcast,
+        verified: false,
+        megagroup: rec.megagroup,
+        restricted: false,
+        signatures: false,
+        min: false,
+        scam: false,
+        has_link: false,
+        has_geo: false,
+        slowmode_enabled: false,
+        call_active: false,
+        call_not_empty: false,
+        fake: false,
+        gigagroup: false,
+        noforwards: false,
+        join_to_send: false,
+        join_request: false,
+        forum: false,
+        stories_hidden: false,
+        stories_hidden_min: false,
+        stories_unavailable: true,
+        signature_profiles: false,
+        autotranslation: false,
+        broadcast_messages_allowed: false,
+        monoforum: false,
+        forum_tabs: false,
+        id: rec.id,
+        access_hash: Some(rec.access_hash),
+        title: rec.title.clone(),
+        username: rec.username.clone(),
+        photo: enums::ChatPhoto::Empty,
+        date: rec.date,
+        restriction_reason: None,
+        admin_rights,
+        banned_rights,
+        default_banned_rights: None,
+        participants_count: Some(i32::try_from(rec.members.len()).unwrap_or(i32::MAX)),
+        usernames: None,
+        stories_max_id: None,
+        color: None,
+        profile_color: None,
+        emoji_status: None,
+        level: None,
+        subscription_until_date: None,
+        bot_verification_icon: None,
+        send_paid_messages_stars: None,
+        linked_monoforum_id: None,
+        linked_community_id: None,
+    }
+    .into()
+}
+
+/// Every right (the creator's), minus the broadcast-only ones in groups and vice versa.
+pub(crate) fn full_admin_rights(broadcast: bool) -> enums::ChatAdminRights {
+    types::ChatAdminRights {
+        change_info: true,
+        post_messages: broadcast,
+        edit_messages: broadcast,
+        delete_messages: true,
+        ban_users: !broadcast,
+        invite_users: true,
+        pin_messages: !broadcast,
+        add_admins: true,
+        anonymous: false,
+        manage_call: true,
+        other: true,
+        manage_topics: false,
+        post_stories: broadcast,
+        edit_stories: broadcast,
+        delete_stories: broadcast,
+        manage_direct_messages: false,
+        manage_ranks: false,
+        manage_linked_peers: false,
+        manage_welcome_messages: false,
+    }
+    .into()
+}
+
+/// Default notification settings (nothing muted).
+pub(crate) fn notify_settings() -> enums::PeerNotifySettings {
+    types::PeerNotifySettings {
+        show_previews: None,
+        silent: None,
+        mute_until: None,
+        ios_sound: None,
+        android_sound: None,
+        other_sound: None,
+        stories_muted: None,
+        stories_hide_sender: None,
+        stories_ios_sound: None,
+        stories_android_sound: None,
+        stories_other_sound: None,
+    }
+    .into()
+}
+
+/// The attachment as TL.
+pub(crate) fn media(state: &State, media: &MediaRec) -> Option<enums::MessageMedia> {
+    match media {
+        MediaRec::Document(id) => {
+            let document = document(state, *id)?;
+            Some(
+                types::MessageMediaDocument {
+                    nopremium: false,
+                    spoiler: false,
+                    video: false,
+                    round: false,
+                    voice: false,
+                    document: Some(document),
+                    alt_documents: None,
+                    video_cover: None,
+                    video_timestamp: None,
+                    ttl_seconds: None,
+                }
+                .into(),
+            )
+        }
+        MediaRec::Photo(id) => {
+            let photo = photo(state, *id)?;
+            Some(
+                types::MessageMediaPhoto {
+                    spoiler: false,
+                    live_photo: false,
+                    photo: Some(photo),
+                    ttl_seconds: None,
+                    video: None,
+                }
+                .into(),
+            )
+        }
+        MediaRec::Inline(bytes) => bytes.decode(),
+    }
+}
+
+pub(crate) fn document(state: &State, id: i64) -> Option<enums::Document> {
+    let rec = state.documents.get(&id)?;
+    Some(
+        types::Document {
+            id,
+            access_hash: rec.access_hash,
+            file_reference: rec.file_reference.0.clone(),
+            date: rec.date,
+            mime_type: rec.mime_type.clone(),
+            size: rec.size,
+            thumbs: None,
+            video_thumbs: None,
+            dc_id: rec.dc_id,
+            attributes: rec.attributes.decode().unwrap_or_default(),
+        }
+        .into(),
+    )
+}
+
+/// The size letter of the one stored size of every photo.
+pub(crate) const PHOTO_SIZE_TYPE: &str = "y";
+
+pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
+    let rec = state.photos.get(&id)?;
+    Some(
+        types::Photo {
+            has_stickers: false,
+            id,
+            access_hash: rec.access_hash,
+            file_reference: rec.file_reference.0.clone(),
+            date: rec.date,
+            // The server does not decode images, so the size's dimensions are nominal.
+            sizes: vec![types::PhotoSize {
+                r#type: PHOTO_SIZE_TYPE.into(),
+                w: 800,
+                h: 800,
+                size: i32::try_from(rec.size).unwrap_or(i32::MAX),
+            }
+            .into()],
+            video_sizes: None,
+            dc_id: rec.dc_id,
+        }
+        .into(),
+    )
+}
+
+fn action(action: &ActionRec) -> enums::MessageAction {
+    match action {
+        ActionRec::ChatCreate { title, users } => types::MessageActionChatCreate {
+            title: title.clone(),
+            users: users.clone(),
+        }
+        .into(),
+        ActionRec::ChannelCreate { title } => types::MessageActionChannelCreate {
+            title: title.clone(),
+        }
+        .into(),
+        ActionRec::ChatAddUser { users } => types::MessageActionChatAddUser {
+            users: users.clone(),
+        }
+        .into(),
+        ActionRec::ChatDeleteUser { user } => {
+            types::MessageActionChatDeleteUser { user_id: *user }.into()
+        }
+    }
+}
+
+/// A stored message as TL. `out` is recomputed for channel messages (one copy for everyone).
+pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Message {
+    let out = match msg.peer {
+        Peer::Channel(_) => msg.from == Some(Peer::User(viewer)),
+        _ => msg.out,
+    };
+    let reply_to = msg.reply_to.map(|id| {
+        types::MessageReplyHeader {
+            reply_to_scheduled: false,
+            forum_topic: false,
+            quote: false,
+            reply_to_ephemeral: false,
+            reply_to_msg_id: Some(id),
+            reply_to_peer_id: None,
+            reply_from: None,
+            reply_media: None,
+            reply_to_top_id: None,
+            quote_text: None,
+            quote_entities: None,
+            quote_offset: None,
+            todo_item_id: None,
+            poll_option: None,
+        }
+        .into()
+    });
+    if let Some(act) = &msg.action {
+        return types::MessageService {
+            out,
+            mentioned: false,
+            media_unread: false,
+            reactions_are_possible: false,
+            silent: msg.silent,
+            post: msg.post,
+            legacy: false,
+            id: msg.id,
+            from_id: msg.from.map(Peer::to_tl),
+            peer_id: msg.peer.to_tl(),
+            saved_peer_id: None,
+            reply_to,
+            date: msg.date,
+            action: action(act),
+            reactions: None,
+            ttl_period: None,
+        }
+        .into();
+    }
+    let fwd_from = msg.fwd.as_ref().map(|fwd| {
+        types::MessageFwdHeader {
+            imported: false,
+            saved_out: false,
+            from_id: fwd.from.map(Peer::to_tl),
+            from_name: None,
+            date: fwd.date,
+            channel_post: fwd.channel_post,
+            post_author: None,
+            saved_from_peer: None,
+            saved_from_msg_id: None,
+            saved_from_id: None,
+            saved_from_name: None,
+            saved_date: None,
+            psa_type: None,
+        }
+        .into()
+    });
+    types::Message {
+        out,
+        mentioned: false,
+        media_unread: false,
+        silent: msg.silent,
+        post: msg.post,
+        from_scheduled: false,
+        legacy: false,
+        edit_hide: false,
+        pinned: false,
+        noforwards: false,
+        invert_media: false,
+        offline: false,
+        video_processing_pending: false,
+        paid_suggested_post_stars: false,
+        paid_suggested_post_ton: false,
+        id: msg.id,
+        from_id: msg.from.map(Peer::to_tl),
+        from_boosts_applied: None,
+        from_rank: None,
+        peer_id: msg.peer.to_tl(),
+        saved_peer_id: None,
+        fwd_from,
+        via_bot_id: None,
+        via_business_bot_id: None,
+        guestchat_via_from: None,
+        reply_to,
+        date: msg.date,
+        message: msg.text.clone(),
+        media: msg.media.as_ref().and_then(|m| media(state, m)),
+        reply_markup: None,
+        entities: msg.entities.as_ref().and_then(|e| e.decode()),
+        views: msg.post.then_some(1),
+        forwards: msg.post.then_some(0),
+        replies: None,
+        edit_date: msg.edit_date,
+        post_author: None,
+        grouped_id: None,
+        reactions: None,
+        restriction_reason: None,
+        ttl_period: None,
+        quick_reply_shortcut_id: None,
+        effect: None,
+        factcheck: None,
+        report_delivery_until_date: None,
+        paid_message_stars: None,
+        suggested_post: None,
+        schedule_repeat_period: None,
+        summary_from_language: None,
+        rich_message: None,
+    }
+    .into()
+}
+
+/// `updates.state` of `viewer`'s box.
+pub(crate) fn update_state(state: &State, viewer: i64, now: i32) -> enums::updates::State {
+    let (pts, unread_count) = match state.boxes.get(&viewer) {
+        Some(mbox) => {
+            let unread = mbox
+                .messages
+                .values()
+                .filter(|m| {
+                    let read = mbox.reads.get(&m.peer.marked()).map_or(0, |r| r.inbox);
+                    !m.out && m.id > read
+                })
+                .count();
+            (mbox.pts, i32::try_from(unread).unwrap_or(i32::MAX))
+        }
+        None => (0, 0),
+    };
+    types::updates::State {
+        pts,
+        qts: 0,
+        date: now,
+        seq: 0,
+        unread_count,
+    }
+    .into()
+}

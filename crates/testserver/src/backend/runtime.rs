@@ -1,0 +1,73 @@
+//! State that lives only as long as the process: connected sessions, pending sign-ins, SRP
+//! checks in flight, login tokens, partial uploads and file contents.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tgwire_crypto::srp::ServerSession;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Everything the backend keeps in memory only.
+#[derive(Debug, Default)]
+pub(crate) struct Runtime {
+    /// `(auth_key_id, session_id)` → the session's push channel.
+    pub(crate) sessions: HashMap<(i64, i64), LiveSession>,
+    /// Temporary auth key → (permanent key, expiry).
+    pub(crate) temp_keys: HashMap<i64, (i64, i32)>,
+    /// `phone_code_hash` → the code request it answers.
+    pub(crate) codes: HashMap<String, CodeRequest>,
+    /// Permanent key → the account waiting for its 2FA password on that key.
+    pub(crate) password_pending: HashMap<i64, i64>,
+    /// `srp_id` → the server half of a password check.
+    pub(crate) srp: HashMap<i64, SrpPending>,
+    /// `auth.exportAuthorization` tokens: bytes → (user, target DC).
+    pub(crate) exported: HashMap<Vec<u8>, (i64, i32)>,
+    /// QR-login tokens by their bytes.
+    pub(crate) login_tokens: HashMap<Vec<u8>, LoginTokenRec>,
+    /// Files being uploaded: (user, file_id) → parts.
+    pub(crate) uploads: HashMap<(i64, i64), Upload>,
+    /// Contents of documents and photos, by media id.
+    pub(crate) contents: HashMap<i64, Arc<Vec<u8>>>,
+    /// Bytes held by `uploads` and `contents`, against the memory cap.
+    pub(crate) stored_bytes: u64,
+}
+
+/// A connected MTProto session that wants updates.
+#[derive(Debug)]
+pub(crate) struct LiveSession {
+    pub(crate) perm_key: i64,
+    pub(crate) tx: UnboundedSender<Vec<u8>>,
+}
+
+/// An `auth.sendCode` awaiting `auth.signIn` / `auth.signUp`.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeRequest {
+    pub(crate) phone: String,
+    pub(crate) code: String,
+    pub(crate) expires: i32,
+}
+
+/// A password check started by `account.getPassword`.
+#[derive(Debug)]
+pub(crate) struct SrpPending {
+    pub(crate) user_id: i64,
+    pub(crate) session: ServerSession,
+}
+
+/// A QR-login token.
+#[derive(Debug, Clone)]
+pub(crate) struct LoginTokenRec {
+    /// The key (and its DC) that exported the token and will import it.
+    pub(crate) perm_key: i64,
+    pub(crate) dc_id: i32,
+    pub(crate) expires: i32,
+    pub(crate) accepted_by: Option<i64>,
+}
+
+/// The parts of one file upload so far.
+#[derive(Debug, Default)]
+pub(crate) struct Upload {
+    pub(crate) parts: BTreeMap<i32, Vec<u8>>,
+    /// `file_total_parts` of `upload.saveBigFilePart` (`None` for small uploads).
+    pub(crate) big_total: Option<i32>,
+}

@@ -1,0 +1,92 @@
+//! `--data`: the state survives a restart; unusable files fail with a clear error and are
+//! never overwritten.
+
+use tgwire_tl_types::functions;
+
+use super::*;
+use crate::backend::BackendError;
+
+fn persistent(path: &std::path::Path) -> Result<Backend, BackendError> {
+    Backend::open(
+        BackendConfig {
+            dcs: dcs(),
+            require_signup: false,
+            data_file: Some(path.to_owned()),
+        },
+        Faults::new(),
+    )
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let (key, session, user, group) = {
+        let b = persistent(&path).unwrap();
+        let client = Client::connect(&b, 2);
+        let user = client.sign_in("9996621234");
+        client.send_text(enums::InputPeer::InputPeerSelf, "remember me");
+        let group = b
+            .create_channel(user, "Kept", true, Some("kept_group"))
+            .unwrap();
+        b.send_message_as(user, Peer::Channel(group), "still here")
+            .unwrap();
+        (client.ctx.auth_key_id, client.ctx.session_id, user, group)
+    };
+    assert!(path.exists());
+
+    let b = persistent(&path).unwrap();
+    // The auth key is still signed in, with the same pts and messages.
+    let client = Client::with_key(&b, 2, key, session);
+    assert_eq!(client.me().id, user);
+    assert_eq!(client.state().pts, 1);
+    let history = client.ok(&get_history(enums::InputPeer::InputPeerSelf, 0, 0, 10));
+    assert_eq!(texts(&history), vec![(1, "remember me".into())]);
+    assert_eq!(b.channel_pts(group), Some(2));
+    assert_eq!(
+        b.history(user, Peer::Channel(group))
+            .last()
+            .map(|m| m.text.clone()),
+        Some("still here".into())
+    );
+    // New ids continue after the old ones.
+    let other = Client::connect(&b, 2).sign_in("9996625678");
+    assert!(other > user);
+    let resolved = client.ok(&functions::contacts::ResolveUsername {
+        username: "kept_group".into(),
+        referer: None,
+    });
+    assert!(matches!(
+        resolved,
+        enums::contacts::ResolvedPeer::ResolvedPeer(r) if r.chats.len() == 1
+    ));
+}
+
+#[test]
+fn corrupt_and_foreign_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, "{\"format\": 1, \"users\": {").unwrap();
+    let error = persistent(&path).unwrap_err();
+    assert!(matches!(error, BackendError::CorruptData { .. }), "{error}");
+    assert!(error.to_string().contains("state.json"));
+
+    std::fs::write(&path, "{\"format\": 99}").unwrap();
+    assert!(matches!(
+        persistent(&path).unwrap_err(),
+        BackendError::DataVersion { found: 99, .. }
+    ));
+
+    // `Backend::new` starts empty and leaves the file alone.
+    std::fs::write(&path, "not json").unwrap();
+    let b = Backend::new(
+        BackendConfig {
+            dcs: dcs(),
+            require_signup: false,
+            data_file: Some(path.clone()),
+        },
+        Faults::new(),
+    );
+    Client::connect(&b, 2).sign_in("9996621234");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "not json");
+}
