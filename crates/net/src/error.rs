@@ -200,3 +200,54 @@ pub enum NetError {
     #[error(transparent)]
     MtProxy(#[from] MtProxyError),
 }
+
+/// Why an [`invoke`](crate::SenderHandle::invoke) did not produce an answer.
+///
+/// Every request ends exactly once: with its answer, or with one of these.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvokeError {
+    /// The server answered with `rpc_error` (code, name, numeric value).
+    #[error(transparent)]
+    Rpc(#[from] tgwire_mtproto::RpcError),
+    /// The session gave up on the request (too many resends, refused by the server, cancelled).
+    #[error("request dropped: {0:?}")]
+    Dropped(tgwire_mtproto::DropReason),
+    /// No answer within the caller's timeout; the request was cancelled.
+    #[error("no answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// The connection was lost after the request was sent, and the caller asked for
+    /// [`OnDisconnect::Fail`](crate::OnDisconnect::Fail).
+    #[error("the connection was lost while the request was in flight")]
+    Disconnected,
+    /// The sender was shut down (or gave up reconnecting) before an answer came.
+    #[error("the sender is shut down: {0}")]
+    Shutdown(crate::DisconnectReason),
+    /// The request body is larger than any transport frame can carry.
+    #[error("request of {len} bytes exceeds the maximum of {max} bytes")]
+    RequestTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The answer arrived but does not decode as the function's return type.
+    #[error("the answer does not decode: {0}")]
+    Deserialize(#[from] tgwire_tl_types::DeserializeError),
+}
+
+/// Why a [`Pool`](crate::Pool) could not hand out a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolError {
+    /// No address is known for this DC; add one with
+    /// [`Pool::set_dc_addr`](crate::Pool::set_dc_addr).
+    #[error("no address known for DC {0}")]
+    UnknownDc(i16),
+    /// The DC's first connection shut down before it had an auth key to share.
+    #[error("DC {0} has no auth key and its first connection stopped")]
+    NoAuthKey(i16),
+    /// The pool was shut down.
+    #[error("the pool is shut down")]
+    Shutdown,
+}

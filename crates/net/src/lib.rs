@@ -1,5 +1,5 @@
-//! How tgwire's bytes reach a Telegram data centre: MTProto transports, proxies, and (later) the
-//! async driver of the sans-IO protocol core.
+//! How tgwire's bytes reach a Telegram data centre: MTProto transports, proxies, and the async
+//! sender that drives the sans-IO protocol core of `tgwire-mtproto` over tokio.
 //!
 //! # Design
 //!
@@ -14,6 +14,14 @@
 //! - [`proxy`] opens streams on tokio: direct TCP, SOCKS5, HTTP CONNECT and MTProxy (plain, `dd`,
 //!   and `ee` fake TLS, whose handshake is itself sans-IO in [`proxy::mtproxy`]).
 //!   [`server::accept`] is the accepting side the test server uses.
+//! - [`Sender`] runs one connection: a tokio task that owns the stream, the codec and an
+//!   [`tgwire_mtproto::Session`], and loops *read → `handle_incoming` → `poll_transmit` → write →
+//!   sleep until `poll_timeout`*. It creates the auth key on the first connection, wraps the first
+//!   requests in `invokeWithLayer(initConnection)`, pings, detects a dead link, reconnects with
+//!   backoff and jitter, and publishes its [`ConnectionState`]. Callers hold a cheap
+//!   [`SenderHandle`] and `invoke`; concurrent calls are batched into containers by the core.
+//! - [`Pool`] keeps senders per DC id: opened on demand, several per DC for file transfers
+//!   (sharing the DC's auth key), closed when idle.
 //!
 //! ```text
 //!  client                                                     server / MTProxy
@@ -24,9 +32,13 @@
 //!
 //! # Not here
 //!
-//! No MTProto semantics: message ids, encryption with the auth key, acks and salts belong to
-//! `tgwire-mtproto`; this crate moves opaque packets. Quick acks are never requested, and a quick
-//! ack received is an error. The HTTP transport is not implemented.
+//! No MTProto semantics: message ids, encryption with the auth key, acks, salts, resends and
+//! containers belong to `tgwire-mtproto`; the sender only moves packets, time and events between
+//! the socket, the core and the callers. Quick acks are never requested, and a quick ack received
+//! is an error. The HTTP transport is not implemented. Temporary keys (PFS) are not bound yet:
+//! `auth.bindTempAuthKey` needs a core hook (its inner message must carry the msg_id the core
+//! assigns at packing time). No session storage: new keys and salts are reported as
+//! [`SenderEvent`]s for the owner to persist.
 //!
 //! # Example
 //!
@@ -55,16 +67,47 @@
 //! }
 //! # Ok::<(), tgwire_net::TransportError>(())
 //! ```
+//!
+//! A sender: connect (creating an auth key), call, persist the key, shut down.
+//!
+//! ```no_run
+//! use tgwire_net::{InitParams, Sender, SenderConfig, SenderEvent};
+//! use tgwire_tl_types::{enums, functions};
+//!
+//! # async fn run(rsa_keys: Vec<tgwire_crypto::rsa::RsaPublicKey>) -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = SenderConfig::new(2, "149.154.167.51:443".parse()?, rsa_keys);
+//! config.init = Some(InitParams::new(12345));
+//! let Sender { handle, mut events } = Sender::spawn(config);
+//!
+//! let enums::NearestDc::NearestDc(dc) = handle.invoke(&functions::help::GetNearestDc).await?;
+//! println!("nearest DC: {}", dc.nearest_dc);
+//! while let Ok(event) = events.try_recv() {
+//!     if let SenderEvent::AuthKeyCreated { auth_key, .. } = event {
+//!         // Store auth_key.as_bytes() with the session.
+//!         # let _ = auth_key;
+//!     }
+//! }
+//! handle.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod pool;
 pub mod proxy;
+mod sender;
 pub mod server;
 mod stream;
 pub mod transport;
 
-pub use error::{MtProxyError, NetError, TransportError};
+pub use error::{InvokeError, MtProxyError, NetError, PoolError, TransportError};
+pub use pool::{Pool, PoolConfig, PoolEvent};
 pub use proxy::{connect, Connection, Credentials, MtProxySecret, Proxy, TargetAddr};
+pub use sender::{
+    ConnectionState, DisconnectReason, InitParams, InvokeOptions, KeepAlive, OnDisconnect,
+    ReconnectPolicy, Sender, SenderConfig, SenderEvent, SenderHandle,
+};
 pub use stream::NetStream;
 pub use transport::{
     detect, Abridged, AnyTransport, Decoded, Detection, Framing, Full, Intermediate, Obfuscated,

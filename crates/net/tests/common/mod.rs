@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod mtserver;
+pub mod proxies;
+
 use std::net::SocketAddr;
 
 use tgwire_net::server::{accept, AcceptOptions, Accepted};

@@ -1,0 +1,255 @@
+//! Connections to several data centres, keyed by DC id, opened on demand and closed when idle.
+//!
+//! Each DC has a primary connection (index 0) for ordinary API calls and may have more (index
+//! 1, 2, …) for parallel file transfers. All connections to a DC share its auth key, each with
+//! its own MTProto session; extra connections wait until the primary has a key rather than
+//! racing to create several.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tgwire_crypto::AuthKey;
+use tokio::sync::mpsc;
+
+use crate::error::PoolError;
+use crate::sender::{ConnectionState, Sender, SenderConfig, SenderEvent, SenderHandle};
+
+/// How a [`Pool`] builds and retires connections.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Every connection's configuration; `dc_id`, `addr` and `auth_key` are filled in per DC.
+    pub template: SenderConfig,
+    /// Where each DC is.
+    pub dc_addrs: HashMap<i16, SocketAddr>,
+    /// Auth keys from a previous run, per DC.
+    pub auth_keys: HashMap<i16, AuthKey>,
+    /// A connection with no call in flight for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+/// What a pooled sender reported, tagged with its DC.
+#[derive(Debug, Clone)]
+pub struct PoolEvent {
+    /// The DC.
+    pub dc_id: i16,
+    /// Which of its connections (0 is the primary).
+    pub index: usize,
+    /// The event.
+    pub event: SenderEvent,
+}
+
+struct Inner {
+    config: PoolConfig,
+    conns: HashMap<(i16, usize), SenderHandle>,
+    events: mpsc::UnboundedSender<PoolEvent>,
+    closed: bool,
+}
+
+/// Lazily opened connections per DC, cheap to clone.
+///
+/// Fetch a handle with [`get`](Self::get) for each operation rather than keeping it: a handle
+/// to a connection the pool closed for idleness answers every call with
+/// [`InvokeError::Shutdown`](crate::InvokeError::Shutdown).
+#[derive(Clone)]
+pub struct Pool {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("connections", &self.connections())
+            .finish()
+    }
+}
+
+impl Pool {
+    /// A pool with no connection open yet, and the receiver of every pooled sender's events.
+    /// Starts a background task that closes idle connections.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn new(config: PoolConfig) -> (Pool, mpsc::UnboundedReceiver<PoolEvent>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        let idle = config.idle_timeout;
+        let inner = Arc::new(Mutex::new(Inner {
+            config,
+            conns: HashMap::new(),
+            events,
+            closed: false,
+        }));
+        tokio::spawn(reap_idle(Arc::downgrade(&inner), idle));
+        (Pool { inner }, rx)
+    }
+
+    /// The primary connection to `dc_id`, opened if needed.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::UnknownDc`] if no address is known, [`PoolError::Shutdown`].
+    pub async fn get(&self, dc_id: i16) -> Result<SenderHandle, PoolError> {
+        self.get_nth(dc_id, 0).await
+    }
+
+    /// Connection number `index` to `dc_id` (0 is the primary), opened if needed. Connections
+    /// other than the primary wait for the DC's auth key, creating the primary to get one.
+    ///
+    /// # Errors
+    ///
+    /// [`PoolError::UnknownDc`], [`PoolError::NoAuthKey`] if the primary stopped before it had
+    /// a key, [`PoolError::Shutdown`].
+    pub async fn get_nth(&self, dc_id: i16, index: usize) -> Result<SenderHandle, PoolError> {
+        if index > 0 && !self.lock().config.auth_keys.contains_key(&dc_id) {
+            let primary = self.open(dc_id, 0)?;
+            let mut key = primary.auth_key();
+            let mut state = primary.state();
+            tokio::select! {
+                got = key.wait_for(Option::is_some) => {
+                    let key = got.map_err(|_| PoolError::NoAuthKey(dc_id))?.clone();
+                    if let Some(key) = key {
+                        self.lock().config.auth_keys.entry(dc_id).or_insert(key);
+                    }
+                }
+                _ = state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })) => {
+                    return Err(PoolError::NoAuthKey(dc_id));
+                }
+            }
+        }
+        self.open(dc_id, index)
+    }
+
+    /// The connection (`dc_id`, `index`), spawned if it is not open.
+    fn open(&self, dc_id: i16, index: usize) -> Result<SenderHandle, PoolError> {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(PoolError::Shutdown);
+        }
+        if let Some(handle) = inner.conns.get(&(dc_id, index)) {
+            return Ok(handle.clone());
+        }
+        let addr = *inner
+            .config
+            .dc_addrs
+            .get(&dc_id)
+            .ok_or(PoolError::UnknownDc(dc_id))?;
+        let mut config = inner.config.template.clone();
+        config.dc_id = dc_id;
+        config.addr = addr;
+        config.auth_key = inner.config.auth_keys.get(&dc_id).cloned();
+        if let Some(seed) = config.seed {
+            // Distinct seeds per connection, so session ids differ even in tests.
+            config.seed = Some(seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
+        }
+        let Sender { handle, events } = Sender::spawn(config);
+        tokio::spawn(forward_events(
+            Arc::downgrade(&self.inner),
+            dc_id,
+            index,
+            events,
+            inner.events.clone(),
+        ));
+        inner.conns.insert((dc_id, index), handle.clone());
+        log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
+        Ok(handle)
+    }
+
+    /// Sets (or changes) a DC's address. Open connections to it use the new address from
+    /// their next reconnection.
+    pub fn set_dc_addr(&self, dc_id: i16, addr: SocketAddr) {
+        let mut inner = self.lock();
+        inner.config.dc_addrs.insert(dc_id, addr);
+        for ((dc, _), handle) in &inner.conns {
+            if *dc == dc_id {
+                handle.set_addr(addr);
+            }
+        }
+    }
+
+    /// The auth key known for a DC (given at start or created by one of its connections).
+    pub fn auth_key(&self, dc_id: i16) -> Option<AuthKey> {
+        self.lock().config.auth_keys.get(&dc_id).cloned()
+    }
+
+    /// The open connections, as (DC id, index) pairs, sorted.
+    pub fn connections(&self) -> Vec<(i16, usize)> {
+        let mut v: Vec<_> = self.lock().conns.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Shuts every connection down (pending calls fail) and refuses new ones.
+    pub async fn shutdown(&self) {
+        let handles: Vec<SenderHandle> = {
+            let mut inner = self.lock();
+            inner.closed = true;
+            inner.conns.drain().map(|(_, h)| h).collect()
+        };
+        for handle in handles {
+            handle.shutdown().await;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock leaves plain maps behind, still consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Relays a sender's events, remembering new auth keys for the DC's other connections.
+async fn forward_events(
+    pool: Weak<Mutex<Inner>>,
+    dc_id: i16,
+    index: usize,
+    mut events: mpsc::UnboundedReceiver<SenderEvent>,
+    out: mpsc::UnboundedSender<PoolEvent>,
+) {
+    while let Some(event) = events.recv().await {
+        if let Some(pool) = pool.upgrade() {
+            let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
+            match &event {
+                SenderEvent::AuthKeyCreated { auth_key, .. } => {
+                    inner.config.auth_keys.insert(dc_id, (**auth_key).clone());
+                }
+                SenderEvent::AuthKeyUnknown => {
+                    inner.config.auth_keys.remove(&dc_id);
+                }
+                _ => {}
+            }
+        }
+        let _ = out.send(PoolEvent {
+            dc_id,
+            index,
+            event,
+        });
+    }
+}
+
+/// Closes connections that have had nothing in flight for `idle`; ends with the pool.
+async fn reap_idle(pool: Weak<Mutex<Inner>>, idle: Duration) {
+    let tick = (idle / 4).max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(pool) = pool.upgrade() else { return };
+        let idle_ones: Vec<SenderHandle> = {
+            let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
+            let keys: Vec<(i16, usize)> = inner
+                .conns
+                .iter()
+                .filter(|(_, h)| {
+                    h.in_flight() == 0 && h.idle_for() >= idle
+                        || matches!(*h.state().borrow(), ConnectionState::Closed { .. })
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            keys.iter().filter_map(|k| inner.conns.remove(k)).collect()
+        };
+        drop(pool);
+        for handle in idle_ones {
+            log::debug!("pool: closing idle connection to DC {}", handle.dc_id());
+            tokio::spawn(async move { handle.shutdown().await });
+        }
+    }
+}

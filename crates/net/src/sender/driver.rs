@@ -1,0 +1,597 @@
+//! The task that owns one connection and the MTProto session riding on it.
+//!
+//! It makes no protocol decisions: it moves bytes between the socket and the sans-IO core,
+//! feeds it the clock, and routes the core's events to the callers. One loop iteration is:
+//!
+//! ```text
+//!   poll_transmit → encode → write buffer      poll_event → answer callers / publish events
+//!   select! { command | socket readable → decode → handle_incoming
+//!             | socket writable | core timer → handle_timeout | keep-alive ping | dead link }
+//! ```
+//!
+//! Reads and writes are both branches of the same `select!` over the two halves of the stream,
+//! so a large upload never stops the driver from reading (no deadlock against a server that is
+//! itself blocked writing to us).
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tgwire_crypto::AuthKey;
+use tgwire_mtproto::auth::client;
+use tgwire_mtproto::{Event, RequestId, RequestOptions, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+use tokio::time::sleep_until;
+
+use super::config::{InvokeOptions, OnDisconnect, SenderConfig};
+use super::handle::{CallId, Command, Reply};
+use super::init::InitState;
+use super::link::{io, Clock, Link};
+use super::reconnect::Backoff;
+use super::state::{ConnectionState, DisconnectReason};
+use super::SenderEvent;
+use crate::error::InvokeError;
+use crate::transport::{Transport, MAX_FRAME_LEN};
+
+/// Room left in a frame for the MTProto envelope around a request body (header, padding, a
+/// possible `invokeWithLayer(initConnection)` wrapper).
+const ENVELOPE_ROOM: usize = 64 * 1024;
+
+/// Commands handled in one go before the session packs what they queued.
+const MAX_COMMANDS_PER_WAKE: usize = 4096;
+
+struct Call {
+    reply: Reply,
+    on_disconnect: OnDisconnect,
+    request: Option<RequestId>,
+    wrapped: bool,
+}
+
+struct Waiting {
+    call: CallId,
+    body: Vec<u8>,
+    opts: InvokeOptions,
+}
+
+pub(crate) struct Driver {
+    cfg: SenderConfig,
+    commands: mpsc::UnboundedReceiver<Command>,
+    state: watch::Sender<ConnectionState>,
+    auth_key: watch::Sender<Option<AuthKey>>,
+    events: mpsc::UnboundedSender<SenderEvent>,
+    session: Option<Session>,
+    /// Calls made before a session exists (no auth key yet).
+    waiting: VecDeque<Waiting>,
+    calls: HashMap<CallId, Call>,
+    by_request: HashMap<RequestId, CallId>,
+    init: InitState,
+    rng: StdRng,
+    clock: Clock,
+    backoff: Backoff,
+    /// Set once the driver must stop.
+    stop: Option<DisconnectReason>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        cfg: SenderConfig,
+        commands: mpsc::UnboundedReceiver<Command>,
+        state: watch::Sender<ConnectionState>,
+        auth_key: watch::Sender<Option<AuthKey>>,
+        events: mpsc::UnboundedSender<SenderEvent>,
+    ) -> Self {
+        let rng = match cfg.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_entropy(),
+        };
+        let backoff = Backoff::new(cfg.reconnect.clone());
+        Self {
+            cfg,
+            commands,
+            state,
+            auth_key,
+            events,
+            session: None,
+            waiting: VecDeque::new(),
+            calls: HashMap::new(),
+            by_request: HashMap::new(),
+            init: InitState::Needed,
+            rng,
+            clock: Clock::new(),
+            backoff,
+            stop: None,
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        let reason = self.connect_loop().await;
+        log::debug!("sender for DC {} stops: {reason}", self.cfg.dc_id);
+        self.fail_everything(&reason);
+        self.state.send_replace(ConnectionState::Closed { reason });
+    }
+
+    async fn connect_loop(&mut self) -> DisconnectReason {
+        self.state.send_replace(ConnectionState::Connecting);
+        loop {
+            let reason = match self.open().await {
+                Ok(link) => self.serve(link).await,
+                Err(reason) => reason,
+            };
+            if let Some(stop) = self.stop.take() {
+                return stop;
+            }
+            log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
+            self.on_link_lost(&reason);
+            self.state
+                .send_replace(ConnectionState::Disconnected { reason });
+            let Some(delay) = self.backoff.next_delay(&mut self.rng) else {
+                return DisconnectReason::GaveUp;
+            };
+            if self.until(tokio::time::sleep(delay)).await.is_none() {
+                return self.stop.take().unwrap_or(DisconnectReason::Shutdown);
+            }
+            self.state.send_replace(ConnectionState::Reconnecting {
+                attempt: self.backoff.attempt(),
+            });
+        }
+    }
+
+    /// Opens a connection and makes sure a session exists (creating the auth key if needed).
+    async fn open(&mut self) -> Result<Link, DisconnectReason> {
+        let proxy = self.cfg.proxy.clone();
+        let connect = crate::proxy::connect(
+            self.cfg.addr,
+            self.cfg.dc_id,
+            self.cfg.transport,
+            proxy.as_ref(),
+            self.cfg.connect_timeout,
+        );
+        let conn = self
+            .until(connect)
+            .await
+            .ok_or(DisconnectReason::Shutdown)?
+            .map_err(|e| DisconnectReason::Connect(Arc::new(e)))?;
+        let mut link = Link::new(conn);
+        if self.session.is_none() {
+            let key = match self.cfg.auth_key.clone() {
+                Some(key) => key,
+                None => self.create_key(&mut link).await?,
+            };
+            self.start_session(key);
+        }
+        Ok(link)
+    }
+
+    /// Runs the auth-key exchange over the plain transport.
+    async fn create_key(&mut self, link: &mut Link) -> Result<AuthKey, DisconnectReason> {
+        let config = client::Config::new(self.cfg.rsa_keys.clone(), i32::from(self.cfg.dc_id));
+        let mut rng = StdRng::from_rng(&mut self.rng).unwrap_or_else(|_| StdRng::from_entropy());
+        let clock = self.clock;
+        let step = self.cfg.connect_timeout;
+        let exchange = async move {
+            let mut out = Vec::new();
+            let state = client::start(config, clock.now(), &mut rng, &mut out);
+            let reply = round_trip(link, &out, step).await?;
+            out.clear();
+            let state = state
+                .handle(clock.now(), &reply, &mut rng, &mut out)
+                .map_err(DisconnectReason::Auth)?;
+            let reply = round_trip(link, &out, step).await?;
+            out.clear();
+            let mut state = state
+                .handle(clock.now(), &reply, &mut rng, &mut out)
+                .map_err(DisconnectReason::Auth)?;
+            loop {
+                let reply = round_trip(link, &out, step).await?;
+                out.clear();
+                match state
+                    .handle(clock.now(), &reply, &mut rng, &mut out)
+                    .map_err(DisconnectReason::Auth)?
+                {
+                    client::DhGenOutcome::Done(done) => return Ok(done),
+                    client::DhGenOutcome::Retry(next) => state = next,
+                }
+            }
+        };
+        let done = self
+            .until(exchange)
+            .await
+            .ok_or(DisconnectReason::Shutdown)??;
+        log::info!(
+            "DC {}: created auth key {:#x}",
+            self.cfg.dc_id,
+            done.auth_key.id()
+        );
+        self.cfg.salt = done.first_salt;
+        self.cfg.time_offset = done.time_offset;
+        let _ = self.events.send(SenderEvent::AuthKeyCreated {
+            auth_key: Box::new(done.auth_key.clone()),
+            first_salt: done.first_salt,
+            time_offset: done.time_offset,
+        });
+        Ok(done.auth_key)
+    }
+
+    fn start_session(&mut self, key: AuthKey) {
+        let seed: [u8; 32] = self.rng.gen();
+        let session = Session::new(
+            key.clone(),
+            self.cfg.salt,
+            self.cfg.time_offset,
+            self.cfg.session.clone(),
+            seed,
+        );
+        self.cfg.auth_key = Some(key.clone());
+        self.auth_key.send_replace(Some(key));
+        self.session = Some(session);
+        self.init = InitState::Needed;
+        while let Some(w) = self.waiting.pop_front() {
+            self.enqueue(w.call, w.body, &w.opts);
+        }
+    }
+
+    /// Serves an open connection until it ends; returns why.
+    async fn serve(&mut self, link: Link) -> DisconnectReason {
+        let Link {
+            mut reader,
+            mut writer,
+            mut codec,
+            mut rx,
+        } = link;
+        self.state.send_replace(ConnectionState::Connected);
+        self.backoff.reset();
+        let keep_alive = self.cfg.keep_alive;
+        let mut tx: Vec<u8> = Vec::new();
+        let mut tx_at = 0;
+        let mut flush_due = false;
+        let mut packet = Vec::new();
+        let mut last_rx = tokio::time::Instant::now();
+        let mut next_ping = last_rx + keep_alive.interval;
+        loop {
+            if let Err(reason) = self.pump(&mut codec, &mut tx, &mut packet) {
+                return reason;
+            }
+            let wake = self
+                .session
+                .as_ref()
+                .and_then(Session::poll_timeout)
+                .map(|t| self.clock.to_tokio(t));
+            rx.reserve();
+            tokio::select! {
+                command = self.commands.recv() => {
+                    // Take every call already waiting before packing, so concurrent callers
+                    // share containers instead of getting one packet each.
+                    let mut next = Some(command);
+                    let mut taken = 0;
+                    while let Some(command) = next.take() {
+                        if !self.on_command(command) {
+                            return self.stop.clone().unwrap_or(DisconnectReason::Shutdown);
+                        }
+                        taken += 1;
+                        if taken < MAX_COMMANDS_PER_WAKE {
+                            next = self.commands.try_recv().ok().map(Some);
+                        }
+                    }
+                }
+                read = reader.read_buf(&mut rx.buf) => {
+                    match read {
+                        Ok(0) => return DisconnectReason::ClosedByPeer,
+                        Err(e) => return io(e),
+                        Ok(_) => {}
+                    }
+                    last_rx = tokio::time::Instant::now();
+                    let now = self.clock.now();
+                    loop {
+                        match rx.next_packet(&mut codec) {
+                            Ok(Some(packet)) => {
+                                if let Some(session) = self.session.as_mut() {
+                                    if let Err(e) = session.handle_incoming(now, packet) {
+                                        log::debug!("DC {}: packet refused: {e}", self.cfg.dc_id);
+                                    }
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(reason) => return reason,
+                        }
+                    }
+                    rx.compact();
+                }
+                // One branch for both, since both need the writer: write while bytes are
+                // pending, then flush once (fake TLS buffers records until flushed).
+                progress = async {
+                    if tx_at < tx.len() {
+                        writer.write(&tx[tx_at..]).await.map(Some)
+                    } else {
+                        writer.flush().await.map(|()| None)
+                    }
+                }, if tx_at < tx.len() || flush_due => {
+                    match progress {
+                        Ok(Some(0)) => return DisconnectReason::ClosedByPeer,
+                        Ok(Some(n)) => {
+                            tx_at += n;
+                            if tx_at == tx.len() {
+                                tx.clear();
+                                tx_at = 0;
+                                flush_due = true;
+                            }
+                        }
+                        Ok(None) => flush_due = false,
+                        Err(e) => return io(e),
+                    }
+                }
+                () = sleep_until(wake.unwrap_or(next_ping)), if wake.is_some() => {
+                    if let Some(session) = self.session.as_mut() {
+                        session.handle_timeout(self.clock.now());
+                    }
+                }
+                () = sleep_until(next_ping) => {
+                    next_ping += keep_alive.interval;
+                    let ping_id = self.rng.gen();
+                    if let Some(session) = self.session.as_mut() {
+                        keep_alive_ping(session, ping_id, keep_alive.disconnect_delay);
+                    }
+                }
+                () = sleep_until(last_rx + keep_alive.dead_after) => {
+                    return DisconnectReason::Silent;
+                }
+            }
+        }
+    }
+
+    /// Drains the core: packets to the write buffer, events to their owners.
+    fn pump(
+        &mut self,
+        codec: &mut crate::AnyTransport,
+        tx: &mut Vec<u8>,
+        packet: &mut Vec<u8>,
+    ) -> Result<(), DisconnectReason> {
+        let now = self.clock.now();
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
+        loop {
+            packet.clear();
+            if !session.poll_transmit(now, packet) {
+                break;
+            }
+            codec
+                .encode(packet, tx)
+                .map_err(DisconnectReason::Transport)?;
+        }
+        self.drain_events();
+        Ok(())
+    }
+
+    fn drain_events(&mut self) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let mut events = Vec::new();
+        while let Some(event) = session.poll_event() {
+            events.push(event);
+        }
+        for event in events {
+            match event {
+                Event::Response { request, body } => self.answer(request, Ok(body)),
+                Event::RpcError { request, error } => {
+                    self.answer(request, Err(InvokeError::Rpc(error)));
+                }
+                Event::Dropped { request, reason } => {
+                    self.answer(request, Err(InvokeError::Dropped(reason)));
+                }
+                Event::Update { body } => self.publish(SenderEvent::Update(body)),
+                Event::NewSessionCreated {
+                    first_msg_id,
+                    unique_id,
+                } => {
+                    // The server keeps the connection's layer and app info per session.
+                    self.init = InitState::Needed;
+                    self.publish(SenderEvent::NewSession {
+                        first_msg_id: first_msg_id.0,
+                        unique_id,
+                    });
+                }
+                Event::SessionReset { .. } => self.init = InitState::Needed,
+                Event::SaltChanged { salt } => self.publish(SenderEvent::SaltChanged(salt)),
+                Event::TimeOffsetChanged { offset } => {
+                    self.publish(SenderEvent::TimeOffsetChanged(offset));
+                }
+                Event::Error(e) => log::debug!("DC {}: {e}", self.cfg.dc_id),
+                other => log::trace!("DC {}: {other:?}", self.cfg.dc_id),
+            }
+        }
+    }
+
+    fn publish(&self, event: SenderEvent) {
+        // Nobody listening is fine: events are a service, not a duty.
+        let _ = self.events.send(event);
+    }
+
+    /// Ends a call exactly once: the map entry is removed before the reply is sent.
+    fn answer(&mut self, request: RequestId, result: Result<Vec<u8>, InvokeError>) {
+        let Some(call_id) = self.by_request.remove(&request) else {
+            return;
+        };
+        let Some(call) = self.calls.remove(&call_id) else {
+            return;
+        };
+        if call.wrapped && result.is_ok() {
+            self.init = InitState::Done;
+        }
+        let _ = call.reply.send(result);
+    }
+
+    /// Returns `false` when the driver must stop.
+    fn on_command(&mut self, command: Option<Command>) -> bool {
+        match command {
+            Some(Command::Invoke {
+                call,
+                body,
+                opts,
+                reply,
+            }) => {
+                if body.len() > MAX_FRAME_LEN - ENVELOPE_ROOM {
+                    let _ = reply.send(Err(InvokeError::RequestTooLarge {
+                        len: body.len(),
+                        max: MAX_FRAME_LEN - ENVELOPE_ROOM,
+                    }));
+                    return true;
+                }
+                self.calls.insert(
+                    call,
+                    Call {
+                        reply,
+                        on_disconnect: opts.on_disconnect,
+                        request: None,
+                        wrapped: false,
+                    },
+                );
+                if self.session.is_some() {
+                    self.enqueue(call, body, &opts);
+                } else {
+                    self.waiting.push_back(Waiting { call, body, opts });
+                }
+                true
+            }
+            Some(Command::Cancel { call }) => {
+                if let Some(c) = self.calls.remove(&call) {
+                    match (c.request, self.session.as_mut()) {
+                        (Some(request), Some(session)) => {
+                            self.by_request.remove(&request);
+                            session.cancel(request);
+                        }
+                        _ => self.waiting.retain(|w| w.call != call),
+                    }
+                }
+                true
+            }
+            Some(Command::SetAddr(addr)) => {
+                self.cfg.addr = addr;
+                true
+            }
+            Some(Command::Shutdown) | None => {
+                self.stop = Some(DisconnectReason::Shutdown);
+                false
+            }
+        }
+    }
+
+    fn enqueue(&mut self, call: CallId, body: Vec<u8>, opts: &InvokeOptions) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        let Some(entry) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let init = self
+            .cfg
+            .init
+            .as_ref()
+            .filter(|_| self.init == InitState::Needed);
+        let (body, wrapped) = match init {
+            Some(params) if !opts.no_init => (params.wrap(&body), true),
+            _ => (body, false),
+        };
+        let request = session.enqueue_with(
+            body,
+            RequestOptions {
+                gzip: !opts.no_gzip,
+                ..RequestOptions::default()
+            },
+        );
+        entry.request = Some(request);
+        entry.wrapped = wrapped;
+        self.by_request.insert(request, call);
+    }
+
+    /// Applies the callers' choices for requests caught in flight by a lost connection.
+    fn on_link_lost(&mut self, reason: &DisconnectReason) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if matches!(reason, DisconnectReason::AuthKeyUnknown) {
+            // The key is gone on the server: nothing sent under it can be answered.
+            let lost: Vec<CallId> = self
+                .calls
+                .iter()
+                .filter(|(_, c)| c.request.is_some())
+                .map(|(id, _)| *id)
+                .collect();
+            for id in lost {
+                if let Some(call) = self.calls.remove(&id) {
+                    let _ = call.reply.send(Err(InvokeError::Disconnected));
+                }
+            }
+            self.by_request.clear();
+            self.session = None;
+            self.cfg.auth_key = None;
+            self.cfg.salt = 0;
+            self.auth_key.send_replace(None);
+            self.publish(SenderEvent::AuthKeyUnknown);
+            return;
+        }
+        let failing: Vec<(CallId, RequestId)> = self
+            .calls
+            .iter()
+            .filter_map(|(id, c)| match (c.on_disconnect, c.request) {
+                (OnDisconnect::Fail, Some(r)) if session.msg_id_of(r).is_some() => Some((*id, r)),
+                _ => None,
+            })
+            .collect();
+        for (id, request) in failing {
+            self.by_request.remove(&request);
+            session.cancel(request);
+            if let Some(call) = self.calls.remove(&id) {
+                let _ = call.reply.send(Err(InvokeError::Disconnected));
+            }
+        }
+        self.drain_events();
+    }
+
+    fn fail_everything(&mut self, reason: &DisconnectReason) {
+        self.waiting.clear();
+        self.by_request.clear();
+        for (_, call) in self.calls.drain() {
+            let _ = call.reply.send(Err(InvokeError::Shutdown(reason.clone())));
+        }
+    }
+
+    /// Runs `work` while still serving commands; `None` if the driver must stop meanwhile.
+    async fn until<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return Some(out),
+                command = self.commands.recv() => {
+                    if !self.on_command(command) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The keep-alive: a ping that also asks the server to close the connection if the next one
+/// does not come in time.
+fn keep_alive_ping(session: &mut Session, ping_id: i64, disconnect_delay: std::time::Duration) {
+    // The core sends plain `ping`; `ping_delay_disconnect` needs a core method (see the crate
+    // docs), until then the dead-link timer alone detects a vanished server.
+    let _ = disconnect_delay;
+    session.ping(ping_id);
+}
+
+/// Sends one plain handshake message and waits (bounded) for the answer.
+async fn round_trip(
+    link: &mut Link,
+    packet: &[u8],
+    limit: std::time::Duration,
+) -> Result<Vec<u8>, DisconnectReason> {
+    link.send(packet).await?;
+    tokio::time::timeout(limit, link.recv())
+        .await
+        .map_err(|_| DisconnectReason::AuthTimeout)?
+}

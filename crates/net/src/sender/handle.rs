@@ -1,0 +1,222 @@
+//! The cheap, cloneable front of a sender: what callers hold to invoke requests.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tgwire_crypto::AuthKey;
+use tgwire_tl_types::{Deserializable, RemoteCall};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::config::InvokeOptions;
+use super::state::{ConnectionState, DisconnectReason};
+use crate::error::InvokeError;
+
+/// Identifies one `invoke` call between the handle and the driver.
+pub(crate) type CallId = u64;
+
+/// The answer channel of one call.
+pub(crate) type Reply = oneshot::Sender<Result<Vec<u8>, InvokeError>>;
+
+/// What handles ask the driver to do.
+pub(crate) enum Command {
+    Invoke {
+        call: CallId,
+        body: Vec<u8>,
+        opts: InvokeOptions,
+        reply: Reply,
+    },
+    /// The caller stopped waiting (timeout or a dropped future).
+    Cancel { call: CallId },
+    /// Use another address from the next connection on.
+    SetAddr(std::net::SocketAddr),
+    /// Fail everything pending and stop.
+    Shutdown,
+}
+
+pub(crate) struct Shared {
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    pub(crate) state: watch::Receiver<ConnectionState>,
+    pub(crate) auth_key: watch::Receiver<Option<AuthKey>>,
+    pub(crate) next_call: AtomicU64,
+    /// Milliseconds since the driver's start at which the handle was last used, for the pool's
+    /// idle check.
+    pub(crate) last_used: AtomicU64,
+    pub(crate) epoch: tokio::time::Instant,
+    /// Calls started and not yet finished.
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) dc_id: i16,
+}
+
+/// A handle to a running sender: cheap to clone, `Send + Sync`, usable from any task.
+///
+/// Every clone talks to the same connection; concurrent calls are batched into containers by
+/// the MTProto session. When the last handle is dropped the sender shuts down.
+#[derive(Clone)]
+pub struct SenderHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SenderHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SenderHandle")
+            .field("dc_id", &self.shared.dc_id)
+            .field("state", &*self.shared.state.borrow())
+            .finish()
+    }
+}
+
+impl SenderHandle {
+    /// Sends `request` and waits for its typed answer.
+    ///
+    /// # Errors
+    ///
+    /// See [`InvokeError`].
+    pub async fn invoke<R: RemoteCall>(&self, request: &R) -> Result<R::Return, InvokeError> {
+        self.invoke_with(request, InvokeOptions::default()).await
+    }
+
+    /// [`invoke`](Self::invoke) with per-call options (timeout, behaviour on disconnect...).
+    ///
+    /// # Errors
+    ///
+    /// See [`InvokeError`].
+    pub async fn invoke_with<R: RemoteCall>(
+        &self,
+        request: &R,
+        opts: InvokeOptions,
+    ) -> Result<R::Return, InvokeError> {
+        let body = self.invoke_raw_with(request.to_bytes(), opts).await?;
+        Ok(R::Return::from_bytes(&body)?)
+    }
+
+    /// Sends an already serialized TL function and returns the serialized answer (the
+    /// `rpc_result` body, un-gzipped).
+    ///
+    /// # Errors
+    ///
+    /// See [`InvokeError`]; never [`InvokeError::Deserialize`].
+    pub async fn invoke_raw(&self, body: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        self.invoke_raw_with(body, InvokeOptions::default()).await
+    }
+
+    /// [`invoke_raw`](Self::invoke_raw) with per-call options.
+    ///
+    /// # Errors
+    ///
+    /// See [`InvokeError`]; never [`InvokeError::Deserialize`].
+    pub async fn invoke_raw_with(
+        &self,
+        body: Vec<u8>,
+        opts: InvokeOptions,
+    ) -> Result<Vec<u8>, InvokeError> {
+        let shared = &self.shared;
+        shared.touch();
+        let call = shared.next_call.fetch_add(1, Ordering::Relaxed);
+        shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        let timeout = opts.timeout;
+        let command = Command::Invoke {
+            call,
+            body,
+            opts,
+            reply,
+        };
+        // From here on, giving up (a dropped future or the timeout) cancels the request.
+        let mut guard = CancelOnDrop {
+            call,
+            shared,
+            armed: true,
+        };
+        if shared.commands.send(command).is_err() {
+            guard.armed = false;
+            return Err(InvokeError::Shutdown(self.closed_reason()));
+        }
+        let result = match timeout {
+            None => answer.await,
+            Some(limit) => match tokio::time::timeout(limit, answer).await {
+                Ok(r) => r,
+                Err(_) => return Err(InvokeError::Timeout(limit)),
+            },
+        };
+        guard.armed = false;
+        shared.touch();
+        // A dropped reply means the driver is gone without answering, which only happens when
+        // it stopped.
+        result.unwrap_or_else(|_| Err(InvokeError::Shutdown(self.closed_reason())))
+    }
+
+    /// The connection state; `changed().await` on the receiver to follow it.
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.shared.state.clone()
+    }
+
+    /// The auth key in use once known (given at start, or created on the first connection).
+    pub fn auth_key(&self) -> watch::Receiver<Option<AuthKey>> {
+        self.shared.auth_key.clone()
+    }
+
+    /// The DC this sender talks to.
+    pub fn dc_id(&self) -> i16 {
+        self.shared.dc_id
+    }
+
+    /// Connects to `addr` from the next (re)connection on.
+    pub fn set_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.shared.commands.send(Command::SetAddr(addr));
+    }
+
+    /// Stops the sender: every pending request fails with [`InvokeError::Shutdown`], the
+    /// connection closes, and this returns once the state is [`ConnectionState::Closed`].
+    pub async fn shutdown(&self) {
+        let _ = self.shared.commands.send(Command::Shutdown);
+        let mut state = self.shared.state.clone();
+        let _ = state
+            .wait_for(|s| matches!(s, ConnectionState::Closed { .. }))
+            .await;
+    }
+
+    /// Calls started through any clone of this handle and not finished yet.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// How long since a call last started or finished on this sender.
+    pub fn idle_for(&self) -> std::time::Duration {
+        let now = self.shared.epoch.elapsed().as_millis() as u64;
+        let last = self.shared.last_used.load(Ordering::Relaxed);
+        std::time::Duration::from_millis(now.saturating_sub(last))
+    }
+
+    fn closed_reason(&self) -> DisconnectReason {
+        match &*self.shared.state.borrow() {
+            ConnectionState::Closed { reason } => reason.clone(),
+            _ => DisconnectReason::Shutdown,
+        }
+    }
+}
+
+impl Shared {
+    fn touch(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        self.last_used.store(now, Ordering::Relaxed);
+    }
+}
+
+/// Counts the call in flight, and cancels it if the caller stops waiting.
+struct CancelOnDrop<'a> {
+    call: CallId,
+    shared: &'a Shared,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if self.armed {
+            let _ = self
+                .shared
+                .commands
+                .send(Command::Cancel { call: self.call });
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! One open connection as the driver sees it: the split stream, the codec, the read buffer,
+//! and the wall clock the MTProto core is fed with.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+
+use super::state::DisconnectReason;
+use crate::error::TransportError;
+use crate::proxy::Connection;
+use crate::stream::NetStream;
+use crate::transport::{AnyTransport, Decoded, Transport};
+
+/// Wall-clock time for the core, advanced by tokio's clock.
+///
+/// The core needs Unix time (msg_ids encode it). Reading `SystemTime` once and adding tokio's
+/// monotonic elapsed time keeps msg_ids monotonic across wall-clock jumps and lets tests pause
+/// or advance tokio's clock with the core following.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    wall_at_start: Duration,
+    start: tokio::time::Instant,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Self {
+        Self {
+            wall_at_start: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> tgwire_mtproto::Instant {
+        tgwire_mtproto::Instant::from_unix_duration(self.wall_at_start + self.start.elapsed())
+    }
+
+    /// The tokio instant at which the core's clock reads `at`.
+    pub(crate) fn to_tokio(self, at: tgwire_mtproto::Instant) -> tokio::time::Instant {
+        let wall_start = tgwire_mtproto::Instant::from_unix_duration(self.wall_at_start);
+        self.start + at.saturating_duration_since(wall_start)
+    }
+}
+
+/// Strips what the transport may have appended to an MTProto packet.
+///
+/// Padded intermediate framing adds 0..=15 random bytes after the packet, which the framing
+/// itself cannot tell apart from it. Packets are self-delimiting one level up: an encrypted one
+/// is 24 header bytes plus whole 16-byte blocks, a plain one (auth_key_id 0) states its body
+/// length. For unpadded framings this returns the input unchanged.
+pub(crate) fn mtproto_packet(payload: &[u8]) -> &[u8] {
+    let plain = payload.get(..8) == Some(&[0u8; 8][..]);
+    let len = if plain {
+        payload
+            .get(16..20)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(payload.len(), |b| {
+                20usize.saturating_add(u32::from_le_bytes(b) as usize)
+            })
+    } else if payload.len() > 24 {
+        24 + (payload.len() - 24) / 16 * 16
+    } else {
+        payload.len()
+    };
+    &payload[..len.min(payload.len())]
+}
+
+pub(crate) struct Link {
+    pub(crate) reader: ReadHalf<NetStream>,
+    pub(crate) writer: WriteHalf<NetStream>,
+    pub(crate) codec: AnyTransport,
+    pub(crate) rx: RxBuf,
+}
+
+impl Link {
+    pub(crate) fn new(conn: Connection) -> Self {
+        let (reader, writer) = tokio::io::split(conn.stream);
+        Self {
+            reader,
+            writer,
+            codec: conn.transport,
+            rx: RxBuf::default(),
+        }
+    }
+
+    /// Frames and writes one packet, and flushes (the handshake path; the serving loop
+    /// writes without blocking its reads).
+    pub(crate) async fn send(&mut self, packet: &[u8]) -> Result<(), DisconnectReason> {
+        let mut out = Vec::with_capacity(packet.len() + 80);
+        self.codec
+            .encode(packet, &mut out)
+            .map_err(DisconnectReason::Transport)?;
+        self.writer.write_all(&out).await.map_err(io)?;
+        self.writer.flush().await.map_err(io)
+    }
+
+    /// Reads until one whole packet is there and returns it.
+    pub(crate) async fn recv(&mut self) -> Result<Vec<u8>, DisconnectReason> {
+        loop {
+            if let Some(packet) = self.rx.next_packet(&mut self.codec)? {
+                let packet = packet.to_vec();
+                self.rx.compact();
+                return Ok(packet);
+            }
+            self.rx.reserve();
+            match self.reader.read_buf(&mut self.rx.buf).await {
+                Ok(0) => return Err(DisconnectReason::ClosedByPeer),
+                Ok(_) => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+    }
+}
+
+pub(crate) fn io(e: std::io::Error) -> DisconnectReason {
+    DisconnectReason::Io(std::sync::Arc::new(e))
+}
+
+/// Received bytes not yet consumed, with the read position kept as an offset so that taking
+/// many small frames off the front does not shift the buffer each time.
+#[derive(Default)]
+pub(crate) struct RxBuf {
+    pub(crate) buf: Vec<u8>,
+    start: usize,
+}
+
+/// Below this much spare room, grow the buffer before reading.
+const READ_CHUNK: usize = 64 * 1024;
+
+impl RxBuf {
+    pub(crate) fn reserve(&mut self) {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+            self.buf.reserve(READ_CHUNK);
+        }
+    }
+
+    /// The next whole packet, if one has arrived (its bytes stay valid until the next call).
+    pub(crate) fn next_packet(
+        &mut self,
+        codec: &mut AnyTransport,
+    ) -> Result<Option<&[u8]>, DisconnectReason> {
+        let input = &mut self.buf[self.start..];
+        match codec.decode(input) {
+            Ok(Decoded::Frame { payload, consumed }) => {
+                let at = self.start;
+                self.start += consumed;
+                let packet = &self.buf[at + payload.start..at + payload.end];
+                Ok(Some(mtproto_packet(packet)))
+            }
+            Ok(Decoded::NeedMore(_)) => Ok(None),
+            Err(TransportError::ServerStatus { code: -404 }) => {
+                Err(DisconnectReason::AuthKeyUnknown)
+            }
+            Err(e) => Err(DisconnectReason::Transport(e)),
+        }
+    }
+
+    /// Drops consumed bytes once they dominate the buffer.
+    pub(crate) fn compact(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > READ_CHUNK && self.start * 2 > self.buf.len() {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_after_packets_is_removed() {
+        // Encrypted: 24-byte header + 2 blocks, then 7 bytes of transport padding.
+        let mut enc = vec![1u8; 24 + 32];
+        assert_eq!(mtproto_packet(&enc).len(), 56);
+        enc.extend_from_slice(&[9; 7]);
+        assert_eq!(mtproto_packet(&enc).len(), 56);
+        // Plain: auth_key_id 0, msg_id, length 8, body, then 3 bytes of padding.
+        let mut plain = vec![0u8; 16];
+        plain.extend_from_slice(&8u32.to_le_bytes());
+        plain.extend_from_slice(&[5; 8]);
+        assert_eq!(mtproto_packet(&plain).len(), 28);
+        plain.extend_from_slice(&[7; 3]);
+        assert_eq!(mtproto_packet(&plain).len(), 28);
+        // A lying plain length never reads past the input.
+        let mut liar = vec![0u8; 16];
+        liar.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(mtproto_packet(&liar).len(), 20);
+        // Short garbage passes through for the core to refuse.
+        assert_eq!(mtproto_packet(&[1, 2, 3]), &[1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clock_follows_tokio_time() {
+        let clock = Clock::new();
+        let a = clock.now();
+        tokio::time::advance(Duration::from_secs(90)).await;
+        let b = clock.now();
+        assert_eq!(b.saturating_duration_since(a).as_secs(), 90);
+        let when = clock.to_tokio(b + Duration::from_secs(5));
+        assert_eq!(
+            when.duration_since(tokio::time::Instant::now()),
+            Duration::from_secs(5)
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The async sender: one tokio task per connection driving a sans-IO MTProto [`Session`].
+//!
+//! [`Sender::spawn`] starts the task and returns a [`SenderHandle`] (cloneable; `invoke`
+//! requests through it) and the receiver of [`SenderEvent`]s (updates, new auth keys, salts).
+//! The task connects (through the configured proxy), creates an auth key if it has none,
+//! serves the connection, and reconnects with backoff when it is lost; requests survive
+//! reconnections unless their caller chose [`OnDisconnect::Fail`].
+//!
+//! [`Session`]: tgwire_mtproto::Session
+
+mod config;
+mod driver;
+mod handle;
+mod init;
+mod link;
+mod reconnect;
+mod state;
+
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+
+use tgwire_crypto::AuthKey;
+use tokio::sync::{mpsc, watch};
+
+pub use config::{InvokeOptions, KeepAlive, OnDisconnect, SenderConfig};
+pub use handle::SenderHandle;
+pub use init::InitParams;
+pub use reconnect::ReconnectPolicy;
+pub use state::{ConnectionState, DisconnectReason};
+
+/// Something the owner of a sender should know about, besides answers to requests.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SenderEvent {
+    /// A new auth key was created on the first connection: persist it (with the salt and time
+    /// offset) so the next run reuses it.
+    AuthKeyCreated {
+        /// The key (boxed: it is 300 bytes, and events are mostly small updates).
+        auth_key: Box<AuthKey>,
+        /// The first server salt.
+        first_salt: i64,
+        /// Server time minus local time, in seconds.
+        time_offset: i32,
+    },
+    /// The server answered -404: it does not know our auth key. Forget the stored key; the
+    /// sender creates a new one on its next connection.
+    AuthKeyUnknown,
+    /// An update from the server (the TL-serialized `Updates` or other pushed object).
+    Update(Vec<u8>),
+    /// The server created a new session for us: updates may have been missed, so fetch the
+    /// difference.
+    NewSession {
+        /// The first message the new session handled.
+        first_msg_id: i64,
+        /// The server's id for the session.
+        unique_id: i64,
+    },
+    /// The server salt changed; persist it to skip a round trip next time.
+    SaltChanged(i64),
+    /// The clock correction changed; persist it.
+    TimeOffsetChanged(i32),
+}
+
+/// A running sender: the handle to invoke through, and the events it reports.
+#[derive(Debug)]
+pub struct Sender {
+    /// Invoke requests, watch the state, shut down.
+    pub handle: SenderHandle,
+    /// Updates, new auth keys, salts. Dropping the receiver is fine; events are then discarded.
+    pub events: mpsc::UnboundedReceiver<SenderEvent>,
+}
+
+impl Sender {
+    /// Starts the connection task on the current tokio runtime. It connects right away.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn spawn(config: SenderConfig) -> Sender {
+        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
+        let (key_tx, key_rx) = watch::channel(config.auth_key.clone());
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let dc_id = config.dc_id;
+        let driver = driver::Driver::new(config, commands_rx, state_tx, key_tx, events_tx);
+        tokio::spawn(driver.run());
+        let handle = SenderHandle {
+            shared: Arc::new(handle::Shared {
+                commands: commands_tx,
+                state: state_rx,
+                auth_key: key_rx,
+                next_call: AtomicU64::new(0),
+                last_used: AtomicU64::new(0),
+                epoch: tokio::time::Instant::now(),
+                in_flight: AtomicUsize::new(0),
+                dc_id,
+            }),
+        };
+        Sender {
+            handle,
+            events: events_rx,
+        }
+    }
+}

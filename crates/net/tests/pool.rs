@@ -1,0 +1,145 @@
+//! The connection pool over loopback: lazy connections per DC, one auth key shared by a DC's
+//! connections, idle connections closed, addresses changed at run time.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::mtserver::MtServer;
+use tgwire_net::{
+    ConnectionState, Pool, PoolConfig, PoolError, ReconnectPolicy, SenderConfig, SenderEvent,
+    SenderHandle,
+};
+use tgwire_tl_types::{enums, functions};
+
+fn pool_for(
+    servers: &[(i16, &MtServer)],
+    idle: Duration,
+) -> (
+    Pool,
+    tokio::sync::mpsc::UnboundedReceiver<tgwire_net::PoolEvent>,
+) {
+    let first = servers[0].1;
+    let mut template = SenderConfig::new(0, first.addr, vec![first.rsa_public.clone()]);
+    template.reconnect = ReconnectPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+        ..ReconnectPolicy::default()
+    };
+    Pool::new(PoolConfig {
+        template,
+        dc_addrs: servers.iter().map(|(dc, s)| (*dc, s.addr)).collect(),
+        auth_keys: HashMap::new(),
+        idle_timeout: idle,
+    })
+}
+
+async fn nearest(handle: &SenderHandle) -> i32 {
+    let enums::NearestDc::NearestDc(dc) =
+        handle.invoke(&functions::help::GetNearestDc).await.unwrap();
+    dc.this_dc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_open_lazily_and_share_the_dc_key() {
+    let dc2 = MtServer::start(None).await;
+    let dc4 = MtServer::start(None).await;
+    let (pool, mut events) = pool_for(&[(2, &dc2), (4, &dc4)], Duration::from_secs(60));
+    assert!(
+        pool.connections().is_empty(),
+        "nothing opens before it is asked for"
+    );
+
+    // A transfer connection asked for first: the primary comes up to create the key.
+    let transfer = pool.get_nth(2, 1).await.unwrap();
+    assert_eq!(nearest(&transfer).await, 2);
+    let main = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&main).await, 2);
+    assert_eq!(pool.connections(), [(2, 0), (2, 1)]);
+    assert_eq!(
+        dc2.knobs.keys_created.load(Ordering::SeqCst),
+        1,
+        "one key per DC"
+    );
+    assert_eq!(dc2.sessions(), 2, "each connection has its own session");
+    assert_eq!(dc2.knobs.connections.load(Ordering::SeqCst), 2);
+    let key = pool.auth_key(2).unwrap();
+    assert_eq!(
+        main.auth_key().borrow().as_ref().map(|k| k.id()),
+        Some(key.id())
+    );
+    assert_eq!(
+        transfer.auth_key().borrow().as_ref().map(|k| k.id()),
+        Some(key.id())
+    );
+
+    // The same handle comes back; another DC gets its own key.
+    let again = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&again).await, 2);
+    assert_eq!(dc2.knobs.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(nearest(&pool.get(4).await.unwrap()).await, 2);
+    assert_eq!(dc4.knobs.keys_created.load(Ordering::SeqCst), 1);
+    assert_ne!(pool.auth_key(4).unwrap().id(), key.id());
+
+    // Events name their DC.
+    let mut created = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let SenderEvent::AuthKeyCreated { .. } = e.event {
+            created.push((e.dc_id, e.index));
+        }
+    }
+    created.sort_unstable();
+    assert_eq!(created, [(2, 0), (4, 0)]);
+
+    assert_eq!(pool.get(7).await.unwrap_err(), PoolError::UnknownDc(7));
+    pool.shutdown().await;
+    assert_eq!(pool.get(2).await.unwrap_err(), PoolError::Shutdown);
+    assert!(matches!(
+        &*main.state().borrow(),
+        ConnectionState::Closed { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_close_and_reopen_on_demand() {
+    let dc2 = MtServer::start(None).await;
+    let (pool, _events) = pool_for(&[(2, &dc2)], Duration::from_millis(200));
+    let handle = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&handle).await, 2);
+    // A slow call keeps its connection open past the idle limit.
+    dc2.knobs.delay_ms.store(500, Ordering::SeqCst);
+    assert_eq!(nearest(&handle).await, 2);
+    assert_eq!(pool.connections(), [(2, 0)]);
+    dc2.knobs.delay_ms.store(0, Ordering::SeqCst);
+
+    let mut state = handle.state();
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })),
+    )
+    .await
+    .expect("idle connection closed")
+    .unwrap();
+    assert!(pool.connections().is_empty());
+
+    // Asked for again: a new connection with the remembered key.
+    let handle = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&handle).await, 2);
+    assert_eq!(dc2.knobs.keys_created.load(Ordering::SeqCst), 1);
+    assert_eq!(dc2.knobs.connections.load(Ordering::SeqCst), 2);
+    pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dc_address_can_change() {
+    let old = MtServer::start(None).await;
+    let new = MtServer::start(None).await;
+    let (pool, _events) = pool_for(&[(2, &old)], Duration::from_secs(60));
+    pool.set_dc_addr(2, new.addr);
+    assert_eq!(nearest(&pool.get(2).await.unwrap()).await, 2);
+    assert_eq!(old.knobs.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(new.knobs.connections.load(Ordering::SeqCst), 1);
+    pool.shutdown().await;
+}
