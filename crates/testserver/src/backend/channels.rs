@@ -896,7 +896,52 @@ pub(crate) fn get_full_channel(
     .into())
 }
 
-/// Sets a channel's public username (set-up API; `channels.updateUsername` is not routed).
+/// Whether the caller may manage the channel's username (the creator may).
+fn check_owner(cx: &Cx<'_>, me: i64, input: &enums::InputChannel) -> RpcResult<i64> {
+    let rec = channel(cx.state, me, input)?;
+    if rec.creator != me {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    }
+    Ok(rec.id)
+}
+
+pub(crate) fn check_username(
+    cx: &mut Cx<'_>,
+    req: functions::channels::CheckUsername,
+) -> RpcResult<bool> {
+    let me = cx.me()?;
+    let owner = match &req.channel {
+        enums::InputChannel::Empty => Peer::Channel(0),
+        input => Peer::Channel(check_owner(cx, me, input)?),
+    };
+    if !users::valid_username(&req.username) {
+        return Err(RpcError::bad("USERNAME_INVALID"));
+    }
+    Ok(users::check_username_free(cx.state, &req.username, owner).is_ok())
+}
+
+pub(crate) fn update_username(
+    cx: &mut Cx<'_>,
+    req: functions::channels::UpdateUsername,
+) -> RpcResult<bool> {
+    let me = cx.me()?;
+    let id = check_owner(cx, me, &req.channel)?;
+    if req.username.is_empty() {
+        if let Some(rec) = cx.state.channels.get_mut(&id) {
+            rec.username = None;
+            cx.dirty = true;
+        }
+        return Ok(true);
+    }
+    let current = cx.state.channels.get(&id).and_then(|c| c.username.clone());
+    if current.is_some_and(|name| name.eq_ignore_ascii_case(&req.username)) {
+        return Err(RpcError::bad("USERNAME_NOT_MODIFIED"));
+    }
+    set_username(cx, id, &req.username)?;
+    Ok(true)
+}
+
+/// Sets a channel's public username.
 pub(crate) fn set_username(cx: &mut Cx<'_>, channel_id: i64, username: &str) -> RpcResult<()> {
     users::check_username_free(cx.state, username, Peer::Channel(channel_id))?;
     let rec = cx

@@ -8,8 +8,11 @@
 //! Downloading: `limit` ≤ 1 MiB; without `precise`, `offset` and `limit` are multiples of 4 KiB
 //! and `limit` divides 1 MiB; with it, multiples of 1 KiB; either way the range must not cross
 //! a 1 MiB boundary. Files are served only by the DC they were uploaded to (`FILE_MIGRATE_X`
-//! elsewhere). Everything is kept in memory, at most [`super::MAX_STORED_BYTES`] in all.
+//! elsewhere). Everything is kept in memory, at most [`super::MAX_STORED_BYTES`] in all; with
+//! `--data FILE` the contents of sent documents and photos are also written to `FILE.files/<id>`
+//! and read back from there after a restart.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tgwire_tl_types::{enums, functions, types};
@@ -153,7 +156,7 @@ pub(crate) fn create_document(
             attributes: Bytes::tl(&attributes),
         },
     );
-    cx.rt.contents.insert(id, Arc::new(bytes));
+    keep_content(cx, id, bytes);
     cx.dirty = true;
     Ok(MediaRec::Document(id))
 }
@@ -177,9 +180,53 @@ pub(crate) fn create_photo(
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
         },
     );
-    cx.rt.contents.insert(id, Arc::new(bytes));
+    keep_content(cx, id, bytes);
     cx.dirty = true;
     Ok(MediaRec::Photo(id))
+}
+
+/// Where the contents of media `id` are kept on disk, when persisting.
+fn content_path(cx: &Cx<'_>, id: i64) -> Option<PathBuf> {
+    let mut dir = cx.data_file?.as_os_str().to_owned();
+    dir.push(".files");
+    Some(PathBuf::from(dir).join(id.to_string()))
+}
+
+/// Keeps the contents of media `id` (in memory, and on disk when persisting).
+fn keep_content(cx: &mut Cx<'_>, id: i64, bytes: Vec<u8>) {
+    if let Some(path) = content_path(cx, id) {
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, &bytes));
+        if let Err(error) = written {
+            log::error!("cannot write {}: {error}", path.display());
+        }
+    }
+    cx.rt.contents.insert(id, Arc::new(bytes));
+}
+
+/// The contents of media `id`: from memory, or from disk after a restart.
+fn content(cx: &mut Cx<'_>, id: i64) -> RpcResult<Arc<Vec<u8>>> {
+    if let Some(content) = cx.rt.contents.get(&id) {
+        return Ok(content.clone());
+    }
+    let path = content_path(cx, id).ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+    let bytes = std::fs::read(&path).map_err(|error| {
+        log::warn!(
+            "contents of file {id} are gone ({}: {error})",
+            path.display()
+        );
+        RpcError::bad("FILE_ID_INVALID")
+    })?;
+    let grown = cx.rt.stored_bytes + bytes.len() as u64;
+    if grown > MAX_STORED_BYTES {
+        return Err(RpcError::bad("FILE_STORAGE_FULL_IN_TESTSERVER"));
+    }
+    cx.rt.stored_bytes = grown;
+    let content = Arc::new(bytes);
+    cx.rt.contents.insert(id, content.clone());
+    Ok(content)
 }
 
 fn next_media_id(cx: &mut Cx<'_>) -> i64 {
@@ -244,11 +291,7 @@ pub(crate) fn get_file(
     if dc_id != cx.ctx.dc_id {
         return Err(RpcError::migrate("FILE_MIGRATE", dc_id));
     }
-    let content = cx
-        .rt
-        .contents
-        .get(&id)
-        .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+    let content = content(cx, id)?;
     let len = content.len();
     let start = usize::try_from(req.offset).unwrap_or(usize::MAX).min(len);
     let end = start

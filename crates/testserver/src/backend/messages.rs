@@ -28,6 +28,7 @@ pub(crate) struct Content {
     pub(crate) fwd: Option<FwdRec>,
     pub(crate) action: Option<super::model::ActionRec>,
     pub(crate) silent: bool,
+    pub(crate) grouped_id: Option<i64>,
 }
 
 /// The sender's side of a posted message.
@@ -187,6 +188,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             action: content.action.clone(),
             post: false,
             silent: content.silent,
+            grouped_id: content.grouped_id,
         };
         mbox.messages.insert(id, rec.clone());
         let pts = mbox.record(1, EventKind::NewMessage { id });
@@ -253,6 +255,7 @@ fn post_to_channel(
         action: content.action,
         post,
         silent: content.silent,
+        grouped_id: content.grouped_id,
     };
     rec_channel.messages.insert(id, rec.clone());
     let pts = rec_channel.record(1, EventKind::NewMessage { id });
@@ -507,6 +510,56 @@ pub(crate) fn send_media(
         vec![(Some(req.random_id), posted)],
         Vec::new(),
     ))
+}
+
+pub(crate) fn send_multi_media(
+    cx: &mut Cx<'_>,
+    req: functions::messages::SendMultiMedia,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    if req.multi_media.is_empty() || req.multi_media.len() > 10 {
+        return Err(RpcError::bad("MULTI_MEDIA_TOO_LONG"));
+    }
+    if let Peer::Channel(channel) = peer {
+        check_can_post(cx.state, me, channel)?;
+    }
+    let grouped_id = Some(super::random_i64());
+    let mut contents = Vec::new();
+    for single in req.multi_media {
+        let enums::InputSingleMedia::InputSingleMedia(single) = single;
+        check_text(&single.message, MAX_CAPTION, "MEDIA_CAPTION_TOO_LONG")?;
+        let media = media_of(cx, me, single.media)?;
+        let content = Content {
+            text: single.message,
+            entities: single.entities.as_ref().map(super::model::Bytes::tl),
+            media: Some(media),
+            reply_to: reply_id(&req.reply_to),
+            silent: req.silent,
+            grouped_id,
+            ..Content::default()
+        };
+        contents.push((single.random_id, content));
+    }
+    let mut sent = Vec::new();
+    for (random_id, content) in contents {
+        sent.push((
+            Some(random_id),
+            post(cx, me, peer, content, Some(random_id))?,
+        ));
+    }
+    Ok(sent_updates(cx, me, sent, Vec::new()))
+}
+
+/// Stores an attachment without sending it (for albums of already-uploaded media).
+pub(crate) fn upload_media(
+    cx: &mut Cx<'_>,
+    req: functions::messages::UploadMedia,
+) -> RpcResult<enums::MessageMedia> {
+    let me = cx.me()?;
+    peers::input_peer(cx.state, me, &req.peer)?;
+    let media = media_of(cx, me, req.media)?;
+    present::media(cx.state, &media).ok_or_else(|| RpcError::bad("MEDIA_INVALID"))
 }
 
 pub(crate) fn forward_messages(

@@ -144,6 +144,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) rt: &'a mut Runtime,
     pub(crate) cfg: &'a BackendConfig,
     pub(crate) ctx: &'a CallContext,
+    /// The `--data` file, if persisting (file contents go next to it).
+    pub(crate) data_file: Option<&'a std::path::Path>,
     pub(crate) now: i32,
     /// The state changed (save it).
     pub(crate) dirty: bool,
@@ -352,6 +354,7 @@ impl Backend {
             rt,
             cfg,
             ctx,
+            data_file: data_file.as_deref(),
             now: unix_now(),
             dirty: false,
             pushes: Vec::new(),

@@ -270,6 +270,9 @@ pub(crate) struct MessageRec {
     pub(crate) action: Option<ActionRec>,
     pub(crate) post: bool,
     pub(crate) silent: bool,
+    /// Album id shared by the messages of one `messages.sendMultiMedia`.
+    #[serde(default)]
+    pub(crate) grouped_id: Option<i64>,
 }
 
 /// A message's attachment.

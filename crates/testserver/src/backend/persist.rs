@@ -1,8 +1,8 @@
 //! `--data FILE`: the state as JSON, loaded at start and rewritten after every change.
 //!
 //! Writes go to `FILE.tmp` and are renamed over `FILE`, so a crash mid-write leaves the previous
-//! state intact. File contents (uploads) are kept in memory only: after a restart, documents
-//! still appear in messages but `upload.getFile` answers `FILE_ID_INVALID` for them.
+//! state intact. The contents of sent files live beside it in `FILE.files/` (see
+//! [`super::files`]); uploads not yet sent and live sessions are not persisted.
 
 use std::path::Path;
 

@@ -516,7 +516,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         replies: None,
         edit_date: msg.edit_date,
         post_author: None,
-        grouped_id: None,
+        grouped_id: msg.grouped_id,
         reactions: None,
         restriction_reason: None,
         ttl_period: None,

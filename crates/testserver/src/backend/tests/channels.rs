@@ -465,3 +465,46 @@ fn public_channels_resolve_by_username_and_are_readable_without_joining() {
         vec!["hello world", "<service>"]
     );
 }
+
+#[test]
+fn channel_usernames_are_checked_and_set_by_the_creator() {
+    let b = backend();
+    let owner = Client::connect(&b, 2);
+    let owner_id = owner.sign_in("9996620001");
+    let other = Client::connect(&b, 2);
+    other.sign_in("9996620002");
+    b.set_username(owner_id, Some("taken_name")).unwrap();
+    let group = create(&owner, "Named", true);
+    let check = |name: &str| functions::channels::CheckUsername {
+        channel: input_channel(&b, group),
+        username: name.into(),
+    };
+    assert!(owner.ok(&check("fresh_name")));
+    assert!(!owner.ok(&check("Taken_Name")));
+    assert_eq!(
+        owner.call(&check("no")).unwrap_err(),
+        err(400, "USERNAME_INVALID")
+    );
+    let update = |name: &str| functions::channels::UpdateUsername {
+        channel: input_channel(&b, group),
+        username: name.into(),
+    };
+    assert_eq!(
+        other.call(&update("fresh_name")).unwrap_err(),
+        err(403, "CHAT_ADMIN_REQUIRED")
+    );
+    assert_eq!(
+        owner.call(&update("taken_name")).unwrap_err(),
+        err(400, "USERNAME_OCCUPIED")
+    );
+    assert!(owner.ok(&update("fresh_name")));
+    let enums::contacts::ResolvedPeer::ResolvedPeer(resolved) =
+        other.ok(&functions::contacts::ResolveUsername {
+            username: "fresh_name".into(),
+            referer: None,
+        });
+    assert_eq!(
+        resolved.peer,
+        types::PeerChannel { channel_id: group }.into()
+    );
+}

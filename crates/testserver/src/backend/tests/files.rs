@@ -6,7 +6,7 @@ use super::*;
 
 const PART: usize = 128 * 1024;
 
-fn upload(client: &Client, file_id: i64, data: &[u8], part_size: usize) -> i32 {
+pub(super) fn upload(client: &Client, file_id: i64, data: &[u8], part_size: usize) -> i32 {
     let mut parts = 0;
     for (i, chunk) in data.chunks(part_size).enumerate() {
         assert!(client.ok(&functions::upload::SaveFilePart {
@@ -19,7 +19,34 @@ fn upload(client: &Client, file_id: i64, data: &[u8], part_size: usize) -> i32 {
     parts
 }
 
-fn send_document(client: &Client, file_id: i64, parts: i32) -> Result<enums::Updates, Failure> {
+fn uploaded_document(file_id: i64, parts: i32) -> enums::InputMedia {
+    types::InputMediaUploadedDocument {
+        nosound_video: false,
+        force_file: true,
+        spoiler: false,
+        file: types::InputFile {
+            id: file_id,
+            parts,
+            name: "blob.bin".into(),
+            md5_checksum: String::new(),
+        }
+        .into(),
+        thumb: None,
+        mime_type: "application/octet-stream".into(),
+        attributes: Vec::new(),
+        stickers: None,
+        video_cover: None,
+        video_timestamp: None,
+        ttl_seconds: None,
+    }
+    .into()
+}
+
+pub(super) fn send_document(
+    client: &Client,
+    file_id: i64,
+    parts: i32,
+) -> Result<enums::Updates, Failure> {
     client.call(&functions::messages::SendMedia {
         silent: false,
         background: false,
@@ -30,26 +57,7 @@ fn send_document(client: &Client, file_id: i64, parts: i32) -> Result<enums::Upd
         allow_paid_floodskip: false,
         peer: enums::InputPeer::InputPeerSelf,
         reply_to: None,
-        media: types::InputMediaUploadedDocument {
-            nosound_video: false,
-            force_file: true,
-            spoiler: false,
-            file: types::InputFile {
-                id: file_id,
-                parts,
-                name: "blob.bin".into(),
-                md5_checksum: String::new(),
-            }
-            .into(),
-            thumb: None,
-            mime_type: "application/octet-stream".into(),
-            attributes: Vec::new(),
-            stickers: None,
-            video_cover: None,
-            video_timestamp: None,
-            ttl_seconds: None,
-        }
-        .into(),
+        media: uploaded_document(file_id, parts),
         message: "the blob".into(),
         random_id: rand::random(),
         reply_markup: None,
@@ -64,7 +72,7 @@ fn send_document(client: &Client, file_id: i64, parts: i32) -> Result<enums::Upd
     })
 }
 
-fn document_of(updates: &enums::Updates) -> types::Document {
+pub(super) fn document_of(updates: &enums::Updates) -> types::Document {
     inner_updates(updates)
         .into_iter()
         .find_map(|u| match u {
@@ -83,7 +91,11 @@ fn document_of(updates: &enums::Updates) -> types::Document {
         .expect("a document message")
 }
 
-fn get_file(doc: &types::Document, offset: i64, limit: i32) -> functions::upload::GetFile {
+pub(super) fn get_file(
+    doc: &types::Document,
+    offset: i64,
+    limit: i32,
+) -> functions::upload::GetFile {
     functions::upload::GetFile {
         precise: false,
         cdn_supported: false,
@@ -276,4 +288,88 @@ fn bad_uploads_are_refused() {
             .unwrap_err(),
         err(400, "FILE_PARTS_INVALID")
     );
+}
+
+#[test]
+fn albums_share_a_group_and_photos_download_too() {
+    let b = backend();
+    let client = Client::connect(&b, 2);
+    client.sign_in("9996621234");
+    upload(&client, 1, &[1; 5000], 4096);
+    upload(&client, 2, &[2; 3000], 4096);
+    let photo = types::InputMediaUploadedPhoto {
+        spoiler: false,
+        live_photo: false,
+        file: types::InputFile {
+            id: 2,
+            parts: 1,
+            name: "p.jpg".into(),
+            md5_checksum: String::new(),
+        }
+        .into(),
+        stickers: None,
+        ttl_seconds: None,
+        video: None,
+    };
+    let single = |media: enums::InputMedia, random_id| -> enums::InputSingleMedia {
+        types::InputSingleMedia {
+            media,
+            random_id,
+            message: "album".into(),
+            entities: None,
+        }
+        .into()
+    };
+    let answer = client.ok(&functions::messages::SendMultiMedia {
+        silent: false,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer: enums::InputPeer::InputPeerSelf,
+        reply_to: None,
+        multi_media: vec![single(uploaded_document(1, 2), 1), single(photo.into(), 2)],
+        schedule_date: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+    });
+    let messages: Vec<types::Message> = inner_updates(&answer)
+        .into_iter()
+        .filter_map(|u| match u {
+            enums::Update::NewMessage(u) => match u.message {
+                enums::Message::Message(m) => Some(*m),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 2);
+    assert!(messages[0].grouped_id.is_some());
+    assert_eq!(messages[0].grouped_id, messages[1].grouped_id);
+    let Some(enums::MessageMedia::Photo(media)) = &messages[1].media else {
+        panic!()
+    };
+    let Some(enums::Photo::Photo(photo)) = &media.photo else {
+        panic!()
+    };
+    let enums::upload::File::File(file) = client.ok(&functions::upload::GetFile {
+        precise: false,
+        cdn_supported: false,
+        location: types::InputPhotoFileLocation {
+            id: photo.id,
+            access_hash: photo.access_hash,
+            file_reference: photo.file_reference.clone(),
+            thumb_size: "y".into(),
+        }
+        .into(),
+        offset: 0,
+        limit: 4096,
+    }) else {
+        panic!()
+    };
+    assert_eq!(file.bytes, vec![2; 3000]);
 }

@@ -21,17 +21,26 @@ fn persistent(path: &std::path::Path) -> Result<Backend, BackendError> {
 fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let (key, session, user, group) = {
+    let (key, session, user, group, doc) = {
         let b = persistent(&path).unwrap();
         let client = Client::connect(&b, 2);
         let user = client.sign_in("9996621234");
         client.send_text(enums::InputPeer::InputPeerSelf, "remember me");
+        let parts = super::files::upload(&client, 3, &[5; 6000], 4096);
+        let sent = super::files::send_document(&client, 3, parts).unwrap();
+        let doc = super::files::document_of(&sent);
         let group = b
             .create_channel(user, "Kept", true, Some("kept_group"))
             .unwrap();
         b.send_message_as(user, Peer::Channel(group), "still here")
             .unwrap();
-        (client.ctx.auth_key_id, client.ctx.session_id, user, group)
+        (
+            client.ctx.auth_key_id,
+            client.ctx.session_id,
+            user,
+            group,
+            doc,
+        )
     };
     assert!(path.exists());
 
@@ -39,9 +48,17 @@ fn state_survives_a_restart() {
     // The auth key is still signed in, with the same pts and messages.
     let client = Client::with_key(&b, 2, key, session);
     assert_eq!(client.me().id, user);
-    assert_eq!(client.state().pts, 1);
+    assert_eq!(client.state().pts, 2);
     let history = client.ok(&get_history(enums::InputPeer::InputPeerSelf, 0, 0, 10));
-    assert_eq!(texts(&history), vec![(1, "remember me".into())]);
+    assert_eq!(
+        texts(&history),
+        vec![(2, "the blob".into()), (1, "remember me".into())]
+    );
+    // The document's contents were kept next to the data file.
+    let enums::upload::File::File(file) = client.ok(&super::files::get_file(&doc, 0, 8192)) else {
+        panic!()
+    };
+    assert_eq!(file.bytes, vec![5; 6000]);
     assert_eq!(b.channel_pts(group), Some(2));
     assert_eq!(
         b.history(user, Peer::Channel(group))
