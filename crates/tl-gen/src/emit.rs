@@ -176,45 +176,130 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
 }
 
 /// Statements writing the parameters of `def` from `self` into `buf`.
+/// The parameters of `def` that share `flag`'s bit.
+fn bit_group<'d>(def: &'d Definition, field: &str, bit: u32) -> Vec<&'d Parameter> {
+    def.params
+        .iter()
+        .filter(|q| matches!(&q.ty, ParamType::Normal { flag: Some(f), .. } if f.field == field && f.bit == bit))
+        .collect()
+}
+
+/// The Rust expression of a "nothing" value written for an absent parameter whose flag bit is set by
+/// another parameter sharing it: zero, empty string, empty vector, `false`. `None` for types without one.
+fn zero_value(model: &Model<'_>, def: &Definition, ty: &tgwire_tl_parser::Type) -> Option<String> {
+    if model.coding(ty, &def.generics).ok()? != Coding::Trait || !ty.namespace.is_empty() {
+        return None;
+    }
+    Some(match ty.name.as_str() {
+        "int" => "0i32".to_owned(),
+        "long" => "0i64".to_owned(),
+        "double" => "0f64".to_owned(),
+        "int128" => "[0u8; 16]".to_owned(),
+        "int256" => "[0u8; 32]".to_owned(),
+        "string" => "String::new()".to_owned(),
+        "bytes" => "Vec::<u8>::new()".to_owned(),
+        "Bool" => "false".to_owned(),
+        "Vector" => format!(
+            "{}::new()",
+            model
+                .rust_type(ty, &def.generics)
+                .ok()?
+                .replacen("Vec<", "Vec::<", 1)
+        ),
+        _ => return None,
+    })
+}
+
+/// Statements writing the parameters of `def` from `self` into `buf`.
+///
+/// Parameters sharing one flag bit are present or absent together on the wire. The bit is set when any
+/// of them is set; a missing one is then written as its zero value. If a missing one has no zero value
+/// (a boxed type), the bit cannot be set truthfully and the whole group is left out.
 fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
     let mut out = String::new();
     for p in &def.params {
         match &p.ty {
             ParamType::Flags => {
                 let word = format!("fw_{}", p.name);
-                let users: Vec<&Parameter> = def
+                let mut bits: Vec<u32> = def
                     .params
                     .iter()
-                    .filter(|q| matches!(&q.ty, ParamType::Normal { flag: Some(f), .. } if f.field == p.name))
+                    .filter_map(|q| match &q.ty {
+                        ParamType::Normal { flag: Some(f), .. } if f.field == p.name => Some(f.bit),
+                        _ => None,
+                    })
                     .collect();
-                if users.is_empty() {
+                let mut seen = std::collections::HashSet::new();
+                bits.retain(|b| seen.insert(*b));
+                if bits.is_empty() {
                     let _ = writeln!(out, "        buf.extend_from_slice(&0u32.to_le_bytes());");
                     continue;
                 }
                 let _ = writeln!(out, "        let mut {word}: u32 = 0;");
-                for q in users {
-                    let ParamType::Normal { flag: Some(f), .. } = &q.ty else {
-                        continue;
-                    };
-                    let test = if q.is_flag_bit() { "" } else { ".is_some()" };
+                for bit in bits {
+                    let group = bit_group(def, &p.name, bit);
+                    let mut any = Vec::new();
+                    let mut required = Vec::new();
+                    for q in &group {
+                        let name = field_name(&q.name);
+                        if q.is_flag_bit() {
+                            any.push(format!("self.{name}"));
+                            continue;
+                        }
+                        any.push(format!("self.{name}.is_some()"));
+                        let ParamType::Normal { ty, .. } = &q.ty else {
+                            continue;
+                        };
+                        if group.len() > 1 && zero_value(model, def, ty).is_none() {
+                            required.push(format!("self.{name}.is_some()"));
+                        }
+                    }
+                    let mut condition = any.join(" || ");
+                    if !required.is_empty() {
+                        condition = format!("({condition}) && {}", required.join(" && "));
+                    }
                     let _ = writeln!(
                         out,
-                        "        if self.{}{test} {{\n            {word} |= 0x{:x};\n        }}",
-                        field_name(&q.name),
-                        1u64 << f.bit
+                        "        if {condition} {{\n            {word} |= 0x{:x};\n        }}",
+                        1u64 << bit
                     );
                 }
                 let _ = writeln!(out, "        buf.extend_from_slice(&{word}.to_le_bytes());");
             }
             ParamType::Normal { flag: Some(_), .. } if p.is_flag_bit() => {}
-            ParamType::Normal { ty, flag: Some(_) } => {
+            ParamType::Normal { ty, flag: Some(f) } => {
                 let coding = model.coding(ty, &def.generics)?;
-                let _ = writeln!(
-                    out,
-                    "        if let Some(x) = &self.{} {{\n            {}\n        }}",
-                    field_name(&p.name),
-                    serialize_stmt("x", &coding)
-                );
+                let name = field_name(&p.name);
+                let shared = bit_group(def, &f.field, f.bit).len() > 1;
+                let mask = 1u64 << f.bit;
+                match zero_value(model, def, ty).filter(|_| shared) {
+                    // Written whenever the shared bit is set, as zero when absent.
+                    Some(zero) => {
+                        let _ = writeln!(
+                            out,
+                            "        if fw_{} & 0x{mask:x} != 0 {{\n            match &self.{name} {{\n                \
+                             Some(x) => {{ {} }}\n                None => {{ {} }}\n            }}\n        }}",
+                            f.field,
+                            serialize_stmt("x", &coding),
+                            serialize_stmt(&format!("&{zero}"), &coding),
+                        );
+                    }
+                    None if shared => {
+                        let _ = writeln!(
+                            out,
+                            "        if fw_{} & 0x{mask:x} != 0 {{\n            if let Some(x) = &self.{name} {{\n                {}\n            }}\n        }}",
+                            f.field,
+                            serialize_stmt("x", &coding)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "        if let Some(x) = &self.{name} {{\n            {}\n        }}",
+                            serialize_stmt("x", &coding)
+                        );
+                    }
+                }
             }
             ParamType::Normal { ty, flag: None } => {
                 let coding = model.coding(ty, &def.generics)?;

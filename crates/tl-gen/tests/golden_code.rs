@@ -124,6 +124,14 @@ fn flags_are_computed_from_fields() {
     };
     let decoded = types::User::from_bytes(&with_photo.to_bytes()).unwrap();
     assert!(decoded.bot);
+    // `bot` without `photo` still sets the bit, so `photo` is written (empty) to keep the bytes decodable.
+    let bot_only = types::User {
+        bot: true,
+        ..user.clone()
+    };
+    let decoded = types::User::from_bytes(&bot_only.to_bytes()).unwrap();
+    assert!(decoded.bot);
+    assert_eq!(decoded.photo, Some(vec![]));
 }
 
 #[test]

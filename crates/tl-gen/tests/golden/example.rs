@@ -229,22 +229,22 @@ impl crate::Bare for User {
         if self.is_self {
             fw_flags |= 0x1;
         }
-        if self.bot {
+        if self.bot || self.photo.is_some() {
             fw_flags |= 0x2;
         }
         if self.name.is_some() {
             fw_flags |= 0x4;
-        }
-        if self.photo.is_some() {
-            fw_flags |= 0x2;
         }
         buf.extend_from_slice(&fw_flags.to_le_bytes());
         crate::Serializable::serialize(&self.id, buf);
         if let Some(x) = &self.name {
             crate::Serializable::serialize(x, buf);
         }
-        if let Some(x) = &self.photo {
-            crate::Serializable::serialize(x, buf);
+        if fw_flags & 0x2 != 0 {
+            match &self.photo {
+                Some(x) => { crate::Serializable::serialize(x, buf); }
+                None => { crate::Serializable::serialize(&Vec::<u8>::new(), buf); }
+            }
         }
         let mut fw_flags2: u32 = 0;
         if self.premium {
