@@ -1,1 +1,98 @@
-//! Placeholder: this crate's contents arrive with its issue. See `ARCHITECTURE.md`.
+//! tgwire: an async Telegram client.
+//!
+//! Connect with [`Client::builder`], sign in (bot token, phone code, two-step password, QR
+//! code), find peers by username, link, phone or id, and send, edit, delete, forward, pin and
+//! page through messages and dialogs. [`Client::invoke`] calls any function of the API layer
+//! [`tl::LAYER`] directly ("raw API") with the same conveniences: short flood waits are slept
+//! through, `*_MIGRATE_X` errors are followed, and every user and chat an answer mentions lands
+//! in the session's peer cache.
+//!
+//! # Design
+//!
+//! ```text
+//!  your tasks ──▶ Client (Arc, cheap Clone) ──invoke──▶ tgwire-net Pool ──▶ one Sender per DC
+//!                   │   flood sleep / migrate / cache                         (tokio task
+//!                   ▼                                                          driving the
+//!             tgwire-session Storage ◀── auth keys, home DC, peers             sans-IO core)
+//!             (reads in memory; writes via spawn_blocking)
+//! ```
+//!
+//! The friendly layer ([`User`], [`Group`], [`Channel`], [`Chat`], [`Message`], [`Dialog`])
+//! wraps the raw TL objects without hiding them (`raw()` on each). Formatted text is parsed into
+//! entities with UTF-16 offsets by [`text`].
+//!
+//! # Not here (yet)
+//!
+//! Updates and event handlers, file upload and download, and chat administration come with
+//! later versions; updates the server pushes are received but not yet dispatched. Perfect
+//! forward secrecy (temporary keys) waits on `tgwire-net`.
+//!
+//! # Example
+//!
+//! The quick start (`cargo run --example quickstart`) runs this against the bundled test
+//! server; with your own `api_id` it is the same against Telegram:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::TryStreamExt;
+//! use tgwire::{Client, InputMessage};
+//!
+//! # let server = tgwire_testserver::TestServer::start(Default::default()).await?;
+//! # let mut builder = Client::builder(1, "hash").rsa_key(server.rsa_public_key().clone());
+//! # for dc in server.dcs() {
+//! #     builder = builder.dc_addr(dc.id, format!("{}:{}", dc.host, dc.port).parse()?);
+//! # }
+//! let client = builder.in_memory().connect().await?;
+//! let token = client.request_login_code("+9996621234").await?;
+//! let me = client.sign_in(&token, "22222").await?;
+//! println!("signed in as {}", me.full_name());
+//!
+//! let sent = client
+//!     .send_message("me", InputMessage::markdown("**Hello** from _tgwire_ 👋"))
+//!     .await?;
+//! assert_eq!(sent.text(), "Hello from tgwire 👋");
+//!
+//! let history: Vec<_> = client.iter_messages("me").limit(10).try_collect().await?;
+//! assert_eq!(history[0].id(), sent.id());
+//! # client.disconnect().await;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+mod auth;
+mod client;
+mod error;
+mod iter;
+mod messages;
+mod peers;
+pub mod text;
+mod types;
+
+pub use auth::{LoginToken, PasswordToken, QrLogin};
+pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
+pub use error::{InvocationError, RpcError, SignInError};
+pub use iter::{DialogIter, MessageIter};
+pub use messages::InputMessage;
+pub use peers::PeerQuery;
+pub use types::chat::{
+    input_channel, input_peer, input_user, peer_bot_api_id, Channel, Chat, Group, GroupRaw, User,
+};
+pub use types::dialog::Dialog;
+pub use types::message::{MediaKind, Message};
+
+/// The session layer: storages and peer references.
+pub use tgwire_session as session;
+pub use tgwire_session::{MemoryStorage, PeerRef, SqliteStorage, Storage, StringSession};
+
+/// The raw API: every TL type and function of the current layer.
+pub use tgwire_tl_types as tl;
+
+/// Connection-level types: transports, proxies and the connection state.
+pub mod net {
+    pub use tgwire_net::{
+        ConnectionState, Credentials, DisconnectReason, Framing, MtProxySecret, Proxy,
+        TransportKind,
+    };
+}

@@ -1,0 +1,366 @@
+//! [`ClientBuilder`]: everything a [`Client`] is configured with, and `connect()`.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicI32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tgwire_crypto::rsa::RsaPublicKey;
+use tgwire_crypto::AuthKey;
+use tgwire_net::{
+    ConnectionState, InitParams, Pool, PoolConfig, PoolEvent, Proxy, SenderConfig, SenderEvent,
+    TransportKind,
+};
+use tgwire_session::{AuthKeyData, Changes, MemoryStorage, SqliteStorage, Storage};
+use tokio::sync::{mpsc, watch};
+
+use super::{Client, Inner};
+use crate::InvocationError;
+
+/// Telegram's production data centres (IPv4, port 443), used unless the session or the builder
+/// names others.
+pub const PRODUCTION_DCS: [(i32, Ipv4Addr); 5] = [
+    (1, Ipv4Addr::new(149, 154, 175, 53)),
+    (2, Ipv4Addr::new(149, 154, 167, 51)),
+    (3, Ipv4Addr::new(149, 154, 175, 100)),
+    (4, Ipv4Addr::new(149, 154, 167, 91)),
+    (5, Ipv4Addr::new(91, 108, 56, 130)),
+];
+
+/// Telegram's production server key (fingerprint `0xd09d1d85de64fd85`, checked by a test).
+const PRODUCTION_RSA_KEY: &str = "-----BEGIN RSA PUBLIC KEY-----
+MIIBCgKCAQEA6LszBcC1LGzyr992NzE0ieY+BSaOW622Aa9Bd4ZHLl+TuFQ4lo4g
+5nKaMBwK/BIb9xUfg0Q29/2mgIR6Zr9krM7HjuIcCzFvDtr+L0GQjae9H0pRB2OO
+62cECs5HKhT5DZ98K33vmWiLowc621dQuwKWSQKjWf50XYFw42h21P2KXUGyp2y/
++aEyZ+uVgLLQbRA1dEjSDZ2iGRy12Mk5gpYc397aYp438fsJoHIgJ2lgMv5h7WY9
+t6N/byY9Nw9p21Og3AoXSL2q/2IJ1WRUhebgAdGVMlV1fkuOQoEzR7EdpqtQD9Cs
+5+bfo3Nhmcyvk5ftB0WkJ9z6bNZ7yxrP8wIDAQAB
+-----END RSA PUBLIC KEY-----";
+
+enum SessionChoice {
+    File(PathBuf),
+    Storage(Arc<dyn Storage>),
+}
+
+/// Configures and connects a [`Client`]. Start with [`Client::builder`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tgwire::InvocationError> {
+/// use std::time::Duration;
+///
+/// let client = tgwire::Client::builder(12345, "0123456789abcdef0123456789abcdef")
+///     .session_file("bot") // bot.session, created if missing
+///     .flood_sleep_threshold(Duration::from_secs(30))
+///     .device_model("my server")
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct ClientBuilder {
+    api_id: i32,
+    api_hash: String,
+    session: SessionChoice,
+    transport: TransportKind,
+    proxy: Option<Proxy>,
+    init: InitParams,
+    flood_sleep_threshold: Duration,
+    request_timeout: Option<Duration>,
+    connect_timeout: Duration,
+    pfs: bool,
+    dcs: HashMap<i32, SocketAddr>,
+    rsa_keys: Vec<RsaPublicKey>,
+    default_dc: i32,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_id", &self.api_id)
+            .field("dcs", &self.dcs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(api_id: i32, api_hash: String) -> Self {
+        Self {
+            api_id,
+            api_hash,
+            session: SessionChoice::File(PathBuf::from("tgwire")),
+            transport: TransportKind::Obfuscated(tgwire_net::Framing::Intermediate),
+            proxy: None,
+            init: InitParams::new(api_id),
+            flood_sleep_threshold: Duration::from_secs(60),
+            request_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Duration::from_secs(10),
+            pfs: false,
+            dcs: HashMap::new(),
+            rsa_keys: Vec::new(),
+            default_dc: 2,
+        }
+    }
+
+    /// Keeps the session in the SQLite file `path` (`.session` is appended when missing). The
+    /// default is `tgwire.session` in the working directory.
+    pub fn session_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.session = SessionChoice::File(path.into());
+        self
+    }
+
+    /// Keeps the session in any [`Storage`] ([`MemoryStorage`], a [`StringSession`]
+    /// loaded into one, your own).
+    ///
+    /// [`StringSession`]: tgwire_session::StringSession
+    pub fn session(mut self, storage: impl Storage + 'static) -> Self {
+        self.session = SessionChoice::Storage(Arc::new(storage));
+        self
+    }
+
+    /// Like [`session`](Self::session), for a storage already behind an `Arc`.
+    pub fn session_shared(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.session = SessionChoice::Storage(storage);
+        self
+    }
+
+    /// Keeps the session in memory only (lost when the client is dropped).
+    pub fn in_memory(self) -> Self {
+        self.session(MemoryStorage::new())
+    }
+
+    /// The MTProto transport (default: obfuscated intermediate).
+    pub fn transport(mut self, transport: TransportKind) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Connects through a SOCKS5, HTTP or MTProxy proxy.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// `initConnection.device_model` (default "tgwire").
+    pub fn device_model(mut self, value: impl Into<String>) -> Self {
+        self.init.device_model = value.into();
+        self
+    }
+
+    /// `initConnection.system_version` (default: the OS name).
+    pub fn system_version(mut self, value: impl Into<String>) -> Self {
+        self.init.system_version = value.into();
+        self
+    }
+
+    /// `initConnection.app_version` (default: tgwire's version).
+    pub fn app_version(mut self, value: impl Into<String>) -> Self {
+        self.init.app_version = value.into();
+        self
+    }
+
+    /// `initConnection.lang_code` (default "en").
+    pub fn lang_code(mut self, value: impl Into<String>) -> Self {
+        self.init.lang_code = value.into();
+        self
+    }
+
+    /// `initConnection.system_lang_code` (default "en").
+    pub fn system_lang_code(mut self, value: impl Into<String>) -> Self {
+        self.init.system_lang_code = value.into();
+        self
+    }
+
+    /// Flood waits up to this long are slept through and the request retried; longer ones
+    /// are returned as errors (default 60 s; zero never sleeps).
+    pub fn flood_sleep_threshold(mut self, threshold: Duration) -> Self {
+        self.flood_sleep_threshold = threshold;
+        self
+    }
+
+    /// Gives up on a request after this long (default 60 s; `None` waits forever).
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Limit for opening a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Perfect forward secrecy (temporary keys bound to the permanent one). Off by default.
+    ///
+    /// Not available yet: `tgwire-net`'s sender does not create temporary keys, so
+    /// [`connect`](Self::connect) refuses `true` rather than silently not doing it.
+    pub fn pfs(mut self, enabled: bool) -> Self {
+        self.pfs = enabled;
+        self
+    }
+
+    /// Where data centre `dc_id` is; overrides the session's and Telegram's addresses (for
+    /// test servers).
+    pub fn dc_addr(mut self, dc_id: i32, addr: SocketAddr) -> Self {
+        self.dcs.insert(dc_id, addr);
+        self
+    }
+
+    /// Trusts `key` for creating auth keys, instead of Telegram's production key.
+    pub fn rsa_key(mut self, key: RsaPublicKey) -> Self {
+        self.rsa_keys.push(key);
+        self
+    }
+
+    /// The DC to start on when the session has none yet (default 2).
+    pub fn default_dc(mut self, dc_id: i32) -> Self {
+        self.default_dc = dc_id;
+        self
+    }
+
+    /// Opens the session and connects to the home DC (creating an auth key if the session has
+    /// none). It does not sign in.
+    ///
+    /// # Errors
+    ///
+    /// [`InvocationError::Session`] if the session cannot be opened,
+    /// [`InvocationError::InvalidArgument`] for an unusable configuration.
+    pub async fn connect(self) -> Result<Client, InvocationError> {
+        if self.pfs {
+            return Err(InvocationError::InvalidArgument(
+                "perfect forward secrecy is not supported yet (tgwire-net has no temporary keys)"
+                    .into(),
+            ));
+        }
+        let storage: Arc<dyn Storage> = match self.session {
+            SessionChoice::Storage(s) => s,
+            SessionChoice::File(path) => {
+                let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(path))
+                    .await
+                    .map_err(|e| {
+                        InvocationError::Closed(format!("session opener failed: {e}"))
+                    })??;
+                Arc::new(storage)
+            }
+        };
+        let rsa_keys = if self.rsa_keys.is_empty() {
+            vec![RsaPublicKey::from_pkcs1_pem(PRODUCTION_RSA_KEY)
+                .map_err(|e| InvocationError::InvalidArgument(format!("built-in RSA key: {e}")))?]
+        } else {
+            self.rsa_keys
+        };
+
+        // Addresses: Telegram's, then the session's, then the builder's, later ones winning.
+        let mut dc_addrs: HashMap<i16, SocketAddr> = PRODUCTION_DCS
+            .iter()
+            .map(|(id, ip)| (*id as i16, SocketAddr::V4(SocketAddrV4::new(*ip, 443))))
+            .collect();
+        for option in storage.dc_options() {
+            if option.flags.media_only || option.flags.cdn {
+                continue;
+            }
+            if let (Ok(id), Some(addr)) = (i16::try_from(option.id), option.socket_addr()) {
+                dc_addrs.insert(id, addr);
+            }
+        }
+        for (id, addr) in &self.dcs {
+            let id = i16::try_from(*id)
+                .map_err(|_| InvocationError::InvalidArgument(format!("DC id {id}")))?;
+            dc_addrs.insert(id, *addr);
+        }
+        let mut auth_keys = HashMap::new();
+        for id in dc_addrs.keys() {
+            if let Some(key) = storage.auth_key(i32::from(*id)) {
+                auth_keys.insert(*id, AuthKey::from_bytes(*key.as_bytes()));
+            }
+        }
+
+        let home = storage.home_dc().unwrap_or(self.default_dc);
+        let placeholder = dc_addrs
+            .values()
+            .next()
+            .copied()
+            .unwrap_or(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 443)));
+        let mut template = SenderConfig::new(home as i16, placeholder, rsa_keys);
+        template.transport = self.transport;
+        template.proxy = self.proxy;
+        template.connect_timeout = self.connect_timeout;
+        template.init = Some(self.init);
+        let (pool, events) = Pool::new(PoolConfig {
+            template,
+            dc_addrs,
+            auth_keys,
+            idle_timeout: Duration::from_secs(15 * 60),
+        });
+        let (state, _) = watch::channel(ConnectionState::Connecting);
+        let client = Client {
+            inner: Arc::new(Inner {
+                api_id: self.api_id,
+                api_hash: self.api_hash,
+                storage,
+                pool,
+                home_dc: AtomicI32::new(home),
+                flood_sleep_threshold: self.flood_sleep_threshold,
+                request_timeout: self.request_timeout,
+                authorized_dcs: Mutex::new(HashSet::new()),
+                state,
+                write_lock: tokio::sync::Mutex::new(()),
+            }),
+        };
+        tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));
+        if client.session().home_dc().is_none() {
+            client.set_home_dc(home).await?;
+        } else {
+            client.watch_home_state().await;
+        }
+        Ok(client)
+    }
+}
+
+/// Saves what the connections learn (new auth keys) into the session, and forgets keys the
+/// server no longer knows. Ends when the pool does.
+async fn persist_events(
+    inner: std::sync::Weak<Inner>,
+    mut events: mpsc::UnboundedReceiver<PoolEvent>,
+) {
+    while let Some(PoolEvent { dc_id, event, .. }) = events.recv().await {
+        let mut changes = Changes::new();
+        match event {
+            SenderEvent::AuthKeyCreated { auth_key, .. } => {
+                changes.set_auth_key(
+                    i32::from(dc_id),
+                    Some(AuthKeyData::new(*auth_key.as_bytes())),
+                );
+            }
+            SenderEvent::AuthKeyUnknown => {
+                changes.set_auth_key(i32::from(dc_id), None);
+            }
+            // Updates are handled by a later layer of the client; until then they are only
+            // logged.
+            SenderEvent::Update(bytes) => {
+                log::trace!(
+                    "update of {} bytes from DC {dc_id} (not handled yet)",
+                    bytes.len()
+                );
+                continue;
+            }
+            _ => continue,
+        }
+        let Some(inner) = inner.upgrade() else { return };
+        let client = Client { inner };
+        if let Err(e) = client.persist(changes).await {
+            log::warn!("could not save the auth key of DC {dc_id}: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_key_has_the_published_fingerprint() {
+        let key = RsaPublicKey::from_pkcs1_pem(PRODUCTION_RSA_KEY).unwrap();
+        assert_eq!(key.fingerprint() as u64, 0xd09d1d85de64fd85);
+    }
+}

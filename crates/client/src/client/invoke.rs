@@ -1,0 +1,275 @@
+//! The request path: flood waits, DC migrations, timeouts and peer caching around the sender.
+
+use std::time::Duration;
+
+use tgwire_net::{InvokeError, InvokeOptions};
+use tgwire_tl_types::{enums, functions, Deserializable, RemoteCall};
+
+use super::Client;
+use crate::InvocationError;
+
+/// How often one call may be redirected or put to sleep before the error is returned, so that
+/// a misbehaving server cannot keep a request looping.
+const MAX_MIGRATIONS: u32 = 5;
+const MAX_FLOOD_SLEEPS: u32 = 5;
+
+/// What to do after an RPC error.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Recovery {
+    /// Sleep this long, then resend.
+    Sleep(Duration),
+    /// The account lives elsewhere: make this DC home and resend there.
+    MoveHome(i32),
+    /// Only this request belongs elsewhere (files, stats): resend it there.
+    SendTo(i32),
+    /// Give the error to the caller.
+    Fail,
+}
+
+/// Decides how to recover from `error`, given the flood-sleep threshold.
+pub(crate) fn recovery(error: &crate::RpcError, threshold: Duration) -> Recovery {
+    if let Some(wait) = error.wait() {
+        return if wait <= threshold {
+            Recovery::Sleep(wait)
+        } else {
+            Recovery::Fail
+        };
+    }
+    match (error.migrate_to(), error.name.as_str()) {
+        (Some(dc), "PHONE_MIGRATE" | "USER_MIGRATE" | "NETWORK_MIGRATE") => {
+            Recovery::MoveHome(dc as i32)
+        }
+        (Some(dc), _) => Recovery::SendTo(dc as i32),
+        (None, _) => Recovery::Fail,
+    }
+}
+
+impl Client {
+    /// Sends any API function and returns its typed answer.
+    ///
+    /// - `FLOOD_WAIT_X`, `FLOOD_PREMIUM_WAIT_X` and `SLOWMODE_WAIT_X` up to the flood-sleep
+    ///   threshold are slept through and the request resent;
+    /// - `PHONE_MIGRATE_X`, `USER_MIGRATE_X` and `NETWORK_MIGRATE_X` make DC X the home DC (also
+    ///   in the session) and resend there; `FILE_MIGRATE_X` and `STATS_MIGRATE_X` resend only
+    ///   this request to DC X, after copying the authorization there;
+    /// - every user and chat in the answer is stored in the peer cache (for the answer types
+    ///   that carry them: `Updates`, `messages.*Messages`, dialogs, resolved peers, users,
+    ///   chats, authorizations, …).
+    ///
+    /// # Errors
+    ///
+    /// Everything else, typed: see [`InvocationError`].
+    pub async fn invoke<R>(&self, request: &R) -> Result<R::Return, InvocationError>
+    where
+        R: RemoteCall,
+        R::Return: 'static,
+    {
+        let body = request.to_bytes();
+        let answer = self.invoke_raw(body, None).await?;
+        let value = R::Return::from_bytes(&answer)?;
+        self.cache_peers_of(&value).await?;
+        Ok(value)
+    }
+
+    /// [`invoke`](Self::invoke) on DC `dc` instead of the home one (for files or statistics
+    /// that live elsewhere); the authorization is copied there first when signed in.
+    ///
+    /// # Errors
+    ///
+    /// As [`invoke`](Self::invoke).
+    pub async fn invoke_in_dc<R>(&self, dc: i32, request: &R) -> Result<R::Return, InvocationError>
+    where
+        R: RemoteCall,
+        R::Return: 'static,
+    {
+        let answer = self.invoke_raw(request.to_bytes(), Some(dc)).await?;
+        let value = R::Return::from_bytes(&answer)?;
+        self.cache_peers_of(&value).await?;
+        Ok(value)
+    }
+
+    /// Sends several requests of one kind at once and returns each one's result, in order.
+    ///
+    /// They are handed to the connection together, so the session packs them into one
+    /// container. With `ordered`, each request waits for the previous one's answer before it is
+    /// sent (the server then runs them in order); see the note below. One request failing does
+    /// not fail the others: this is how partial success is reported.
+    ///
+    /// Note: ordering within one container needs `invokeAfterMsgs`, which requires the message
+    /// ids only `tgwire-net`'s sender knows; until its handle exposes that, `ordered` sends the
+    /// requests one after another.
+    pub async fn invoke_many<R>(
+        &self,
+        requests: &[R],
+        ordered: bool,
+    ) -> Vec<Result<R::Return, InvocationError>>
+    where
+        R: RemoteCall,
+        R::Return: 'static,
+    {
+        if ordered {
+            let mut results = Vec::with_capacity(requests.len());
+            for request in requests {
+                results.push(self.invoke(request).await);
+            }
+            return results;
+        }
+        futures_util::future::join_all(requests.iter().map(|r| self.invoke(r))).await
+    }
+
+    /// The retry loop shared by every request: `dc` `None` means the home DC, following it
+    /// when it changes.
+    pub(crate) async fn invoke_raw(
+        &self,
+        body: Vec<u8>,
+        dc: Option<i32>,
+    ) -> Result<Vec<u8>, InvocationError> {
+        let mut target = dc;
+        let (mut migrations, mut sleeps, mut reopened) = (0, 0, false);
+        loop {
+            let dc = target.unwrap_or_else(|| self.home_dc());
+            if dc != self.home_dc() {
+                self.ensure_authorized_in(dc).await?;
+            }
+            let handle = self.inner.pool.get(dc as i16).await?;
+            let options = InvokeOptions {
+                timeout: self.inner.request_timeout,
+                ..InvokeOptions::default()
+            };
+            let error = match handle.invoke_raw_with(body.clone(), options).await {
+                Ok(answer) => return Ok(answer),
+                Err(InvokeError::Rpc(error)) => error,
+                // The pool closed this connection for idleness between `get` and the call:
+                // a fresh one is opened once.
+                Err(InvokeError::Shutdown(_)) if !reopened && !self.is_disconnected() => {
+                    reopened = true;
+                    if dc == self.home_dc() {
+                        self.watch_home_state().await;
+                    }
+                    continue;
+                }
+                Err(other) => return Err(other.into()),
+            };
+            match recovery(&error, self.inner.flood_sleep_threshold) {
+                Recovery::Sleep(wait) if sleeps < MAX_FLOOD_SLEEPS => {
+                    sleeps += 1;
+                    log::info!("{error}: sleeping {wait:?} before retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Recovery::MoveHome(new) if migrations < MAX_MIGRATIONS && target.is_none() => {
+                    migrations += 1;
+                    self.set_home_dc(new).await?;
+                }
+                Recovery::MoveHome(new) | Recovery::SendTo(new) if migrations < MAX_MIGRATIONS => {
+                    migrations += 1;
+                    target = Some(new);
+                }
+                _ => return Err(InvocationError::Rpc(error)),
+            }
+        }
+    }
+
+    fn is_disconnected(&self) -> bool {
+        matches!(
+            *self.inner.state.borrow(),
+            tgwire_net::ConnectionState::Closed {
+                reason: tgwire_net::DisconnectReason::Shutdown
+            }
+        )
+    }
+
+    /// Copies the signed-in authorization to `dc` (export at home, import there), once.
+    async fn ensure_authorized_in(&self, dc: i32) -> Result<(), InvocationError> {
+        if self.session().self_user().is_none() {
+            return Ok(());
+        }
+        let done = self
+            .inner
+            .authorized_dcs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&dc);
+        if done {
+            return Ok(());
+        }
+        let enums::auth::ExportedAuthorization::ExportedAuthorization(exported) = Box::pin(
+            self.invoke_raw_typed(&functions::auth::ExportAuthorization { dc_id: dc }, None),
+        )
+        .await?;
+        let import = functions::auth::ImportAuthorization {
+            id: exported.id,
+            bytes: exported.bytes,
+        };
+        let handle = self.inner.pool.get(dc as i16).await?;
+        handle
+            .invoke_with(
+                &import,
+                InvokeOptions {
+                    timeout: self.inner.request_timeout,
+                    ..InvokeOptions::default()
+                },
+            )
+            .await?;
+        self.inner
+            .authorized_dcs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dc);
+        Ok(())
+    }
+
+    /// A typed request through the retry loop without peer caching (for internal requests
+    /// whose answers carry no peers).
+    pub(crate) async fn invoke_raw_typed<R: RemoteCall>(
+        &self,
+        request: &R,
+        dc: Option<i32>,
+    ) -> Result<R::Return, InvocationError> {
+        let answer = self.invoke_raw(request.to_bytes(), dc).await?;
+        Ok(R::Return::from_bytes(&answer)?)
+    }
+
+    /// Which DCs the client has connections to now, as (DC, index) pairs.
+    pub fn connections(&self) -> Vec<(i16, usize)> {
+        self.inner.pool.connections()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RpcError;
+
+    #[test]
+    fn recovery_rules() {
+        let threshold = Duration::from_secs(60);
+        let r = |code, name: &str| recovery(&RpcError::new(code, name), threshold);
+        assert_eq!(
+            r(420, "FLOOD_WAIT_3"),
+            Recovery::Sleep(Duration::from_secs(3))
+        );
+        assert_eq!(
+            r(420, "FLOOD_WAIT_60"),
+            Recovery::Sleep(Duration::from_secs(60))
+        );
+        assert_eq!(r(420, "FLOOD_WAIT_61"), Recovery::Fail);
+        assert_eq!(
+            r(420, "FLOOD_PREMIUM_WAIT_5"),
+            Recovery::Sleep(Duration::from_secs(5))
+        );
+        assert_eq!(
+            r(420, "SLOWMODE_WAIT_9"),
+            Recovery::Sleep(Duration::from_secs(9))
+        );
+        assert_eq!(r(303, "PHONE_MIGRATE_4"), Recovery::MoveHome(4));
+        assert_eq!(r(303, "USER_MIGRATE_2"), Recovery::MoveHome(2));
+        assert_eq!(r(303, "NETWORK_MIGRATE_3"), Recovery::MoveHome(3));
+        assert_eq!(r(303, "FILE_MIGRATE_5"), Recovery::SendTo(5));
+        assert_eq!(r(303, "STATS_MIGRATE_1"), Recovery::SendTo(1));
+        assert_eq!(r(400, "PEER_ID_INVALID"), Recovery::Fail);
+        assert_eq!(
+            recovery(&RpcError::new(420, "FLOOD_WAIT_1"), Duration::ZERO),
+            Recovery::Fail
+        );
+    }
+}

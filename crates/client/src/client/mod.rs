@@ -1,0 +1,148 @@
+//! The [`Client`]: configuration, connections per DC, and the request path every method uses.
+
+mod builder;
+mod invoke;
+mod peers_collect;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tgwire_net::{ConnectionState, Pool};
+use tgwire_session::{Changes, Storage};
+use tokio::sync::watch;
+
+pub use builder::{ClientBuilder, PRODUCTION_DCS};
+
+use crate::InvocationError;
+
+/// A connected Telegram client: cheap to clone (all clones share the connections, session and
+/// peer cache), `Send + Sync`, usable from many tasks at once.
+///
+/// Build one with [`Client::builder`]. Every request goes through [`Client::invoke`], which
+/// sleeps through short flood waits, follows `*_MIGRATE_X` errors and stores every user and chat
+/// in the answer in the session's peer cache; the friendly methods (sign-in, peers, messages,
+/// dialogs) are built on it.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("home_dc", &self.home_dc())
+            .field("connections", &self.inner.pool.connections())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) api_id: i32,
+    pub(crate) api_hash: String,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) pool: Pool,
+    pub(crate) home_dc: AtomicI32,
+    pub(crate) flood_sleep_threshold: Duration,
+    pub(crate) request_timeout: Option<Duration>,
+    /// DCs (other than home) where the account's authorization was imported.
+    pub(crate) authorized_dcs: Mutex<HashSet<i32>>,
+    /// The home DC's connection state, republished across home-DC changes.
+    pub(crate) state: watch::Sender<ConnectionState>,
+    /// Serialises session writes so they land in call order.
+    pub(crate) write_lock: tokio::sync::Mutex<()>,
+}
+
+impl Client {
+    /// Starts configuring a client for the app `api_id`/`api_hash` (from my.telegram.org).
+    pub fn builder(api_id: i32, api_hash: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(api_id, api_hash.into())
+    }
+
+    /// The data centre the account lives in (where requests go by default).
+    pub fn home_dc(&self) -> i32 {
+        self.inner.home_dc.load(Ordering::Relaxed)
+    }
+
+    /// The session storage (peer cache, keys, update state).
+    pub fn session(&self) -> &Arc<dyn Storage> {
+        &self.inner.storage
+    }
+
+    /// The home connection's state now.
+    pub fn connection_state(&self) -> ConnectionState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Follows the home connection's state (`changed().await` on the receiver).
+    pub fn watch_connection_state(&self) -> watch::Receiver<ConnectionState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Closes every connection; pending requests fail with [`InvocationError::Closed`]. The
+    /// session stays on disk for the next run (it is closed when the last clone is dropped).
+    pub async fn disconnect(&self) {
+        self.inner.pool.shutdown().await;
+        self.inner.state.send_replace(ConnectionState::Closed {
+            reason: tgwire_net::DisconnectReason::Shutdown,
+        });
+    }
+
+    /// Applies `changes` to the session off the async threads (SQLite writes block).
+    pub(crate) async fn persist(&self, changes: Changes) -> Result<(), InvocationError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let _order = self.inner.write_lock.lock().await;
+        let storage = Arc::clone(&self.inner.storage);
+        tokio::task::spawn_blocking(move || storage.apply(changes))
+            .await
+            .map_err(|e| InvocationError::Closed(format!("session writer failed: {e}")))??;
+        Ok(())
+    }
+
+    /// Makes `dc` the home DC, now and in the session.
+    pub(crate) async fn set_home_dc(&self, dc: i32) -> Result<(), InvocationError> {
+        let previous = self.inner.home_dc.swap(dc, Ordering::Relaxed);
+        if previous != dc {
+            log::info!("home DC is now {dc} (was {previous})");
+            self.inner
+                .authorized_dcs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+            self.watch_home_state().await;
+        }
+        let mut changes = Changes::new();
+        changes.set_home_dc(dc);
+        self.persist(changes).await
+    }
+
+    /// Republishes the current home connection's state on [`Inner::state`].
+    pub(crate) async fn watch_home_state(&self) {
+        let dc = self.home_dc();
+        let Ok(handle) = self.inner.pool.get(dc as i16).await else {
+            return;
+        };
+        let mut state = handle.state();
+        let client = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                let now = state.borrow_and_update().clone();
+                let Some(inner) = client.upgrade() else {
+                    return;
+                };
+                if inner.home_dc.load(Ordering::Relaxed) != dc {
+                    return;
+                }
+                let closed = matches!(now, ConnectionState::Closed { .. });
+                inner.state.send_replace(now);
+                drop(inner);
+                if closed || state.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,47 @@
+//! Shared set-up: a test server and clients pointed at it.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tgwire::{Client, ClientBuilder, MemoryStorage, Storage};
+use tgwire_testserver::{Config, TestServer};
+
+pub const API_ID: i32 = 1;
+pub const API_HASH: &str = "0123456789abcdef0123456789abcdef";
+
+/// A builder aimed at every DC of `server`, trusting its key, starting on `dc`.
+pub fn builder(server: &TestServer, dc: i32) -> ClientBuilder {
+    let mut builder = Client::builder(API_ID, API_HASH)
+        .rsa_key(server.rsa_public_key().clone())
+        .default_dc(dc)
+        .request_timeout(Some(Duration::from_secs(20)));
+    for addr in server.dcs() {
+        let socket = format!("{}:{}", addr.host, addr.port)
+            .parse()
+            .expect("the test server listens on an IP address");
+        builder = builder.dc_addr(addr.id, socket);
+    }
+    builder
+}
+
+pub async fn start() -> TestServer {
+    TestServer::start(Config::default())
+        .await
+        .expect("test server starts")
+}
+
+/// A client signed in as the test account `99966XYYYY` of `dc` (code `XXXXX`), in memory.
+pub async fn signed_in(server: &TestServer, dc: i32, tail: &str) -> (Client, Arc<dyn Storage>) {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let client = builder(server, dc)
+        .session_shared(Arc::clone(&storage))
+        .connect()
+        .await
+        .expect("connects");
+    let phone = format!("99966{dc}{tail}");
+    let token = client.request_login_code(&phone).await.expect("code sent");
+    let code: String = std::iter::repeat_n(char::from(b'0' + dc as u8), 5).collect();
+    client.sign_in(&token, &code).await.expect("signs in");
+    (client, storage)
+}
