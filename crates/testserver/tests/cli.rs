@@ -18,6 +18,15 @@ use tgwire_tl_types::{functions, Serializable};
 fn prints_exactly_one_json_line_and_stops_on_sigterm() -> Result<()> {
     let server = ServerProcess::start(&["--port", "0", "--dcs", "2"])?;
     let json = &server.json;
+    let prefix = format!(
+        "{{\"dcs\":[{{\"id\":1,\"host\":\"127.0.0.1\",\"port\":{}}},",
+        server.dc_port(1)?
+    );
+    assert!(server.ready.starts_with(&prefix), "{}", server.ready);
+    let pem_at = server.ready.find("\"rsa_public_key_pem\":").unwrap();
+    let fp_at = server.ready.find("\"rsa_fingerprint\":").unwrap();
+    assert!(pem_at < fp_at, "keys in the documented order");
+    assert!(!server.ready.contains('\n'), "one line");
     let mut keys: Vec<&str> = json
         .as_object()
         .unwrap()

@@ -80,7 +80,7 @@ impl Default for Config {
 }
 
 /// Where the MTProxy listens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ProxyAddr {
     /// Host.
     pub host: String,
@@ -341,20 +341,37 @@ impl TestServer {
     /// `{"dcs":[{"id":1,"host":…,"port":…},…],"rsa_public_key_pem":…,"rsa_fingerprint":…}`, plus
     /// `"proxy":{"host":…,"port":…,"secret":…}` when an MTProxy runs.
     pub fn ready_line(&self) -> String {
-        let dcs: Vec<_> = self
-            .dcs
-            .iter()
-            .map(|d| serde_json::json!({"id": d.id, "host": d.host, "port": d.port}))
-            .collect();
-        let mut line = serde_json::json!({
-            "dcs": dcs,
-            "rsa_public_key_pem": self.public_pem,
-            "rsa_fingerprint": self.rsa_fingerprint(),
-        });
-        if let Some(p) = &self.proxy {
-            line["proxy"] = serde_json::json!({"host": p.host, "port": p.port, "secret": p.secret});
+        // Structs, not maps: fields serialise in declaration order, the documented one.
+        #[derive(serde::Serialize)]
+        struct Dc<'a> {
+            id: i32,
+            host: &'a str,
+            port: u16,
         }
-        line.to_string()
+        #[derive(serde::Serialize)]
+        struct Ready<'a> {
+            dcs: Vec<Dc<'a>>,
+            rsa_public_key_pem: &'a str,
+            rsa_fingerprint: i64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            proxy: Option<&'a ProxyAddr>,
+        }
+        let ready = Ready {
+            dcs: self
+                .dcs
+                .iter()
+                .map(|d| Dc {
+                    id: d.id,
+                    host: &d.host,
+                    port: d.port,
+                })
+                .collect(),
+            rsa_public_key_pem: &self.public_pem,
+            rsa_fingerprint: self.rsa_fingerprint(),
+            proxy: self.proxy.as_ref(),
+        };
+        // Serialising plain strings and integers cannot fail.
+        serde_json::to_string(&ready).unwrap_or_default()
     }
 
     /// Stops accepting, closes every connection and waits for the listeners to finish.
