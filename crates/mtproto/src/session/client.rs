@@ -335,6 +335,31 @@ impl Session {
         ));
     }
 
+    /// Sends `ping_delay_disconnect`: a ping that also asks the server to close the connection
+    /// if no further ping arrives within `disconnect_delay` seconds, so a vanished client does
+    /// not hold the connection open. The answer is [`Event::Pong`].
+    pub fn ping_delay_disconnect(&mut self, ping_id: i64, disconnect_delay: i32) {
+        self.queue.push_back(Outgoing::new(
+            service::encode_ping(ping_id, Some(disconnect_delay)),
+            Tag::Service,
+            false,
+        ));
+    }
+
+    /// Tells the session its transport connection was replaced, so whatever was in flight on
+    /// the old one may be lost: every sent, unanswered request has its timer run out now. The
+    /// next [`Self::poll_transmit`] resends the unacknowledged ones (under their msg_ids while
+    /// young, so the server recognises duplicates) and queries the state of the acknowledged
+    /// ones, instead of waiting for `resend_after` / `state_check_after`.
+    pub fn handle_reconnect(&mut self, now: Instant) {
+        for req in self.requests.values_mut() {
+            if let State::Sent { deadline, .. } = &mut req.state {
+                *deadline = now;
+            }
+        }
+        self.advance(now);
+    }
+
     /// Asks the server to destroy another session of this key; the answer is
     /// [`Event::SessionDestroyed`].
     pub fn destroy_session(&mut self, session_id: i64) {

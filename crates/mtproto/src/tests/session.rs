@@ -659,3 +659,42 @@ fn requests_tag_and_tags_are_distinct() {
     )));
     assert_ne!(Tag::Push, Tag::Service);
 }
+
+#[test]
+fn ping_delay_disconnect_is_answered_with_pong() {
+    let mut p = Pair::default_pair();
+    p.client.ping_delay_disconnect(77, 75);
+    assert!(p.run_until(Duration::from_secs(5), |p| p
+        .client_events
+        .contains(&Event::Pong { ping_id: 77 })));
+    assert_eq!(p.tapped(Side::Client, id::PING_DELAY_DISCONNECT), 1);
+    assert_eq!(p.tapped(Side::Client, id::PING), 0);
+}
+
+#[test]
+fn reconnect_resends_in_flight_requests_at_once() {
+    let mut p = Pair::default_pair();
+    // Settle the salt first, so the request below travels once and is lost once.
+    p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    p.drop_next
+        .push((Side::Client, |t| t.iter().any(|t| t.ctor == 0x0b0b_0b0b)));
+    let r = p.client.enqueue(query(2, 0));
+    p.run_for(Duration::from_secs(1));
+    assert_eq!(p.outcomes(), 1, "the packet was lost");
+    // Without the hook the resend would wait for resend_after (10 s).
+    let now = p.client_now();
+    p.client.handle_reconnect(now);
+    assert!(p.run_until(Duration::from_secs(1), done_after(2)));
+    assert_eq!(p.responses()[1], (r, answer(2)));
+    let ids: Vec<i64> = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && t.ctor == 0x0b0b_0b0b)
+        .map(|t| t.msg_id)
+        .collect();
+    // query(1) once, then query(2) lost and resent.
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[1], ids[2], "resent under the same msg_id");
+    assert_eq!(p.requests_seen(), 2);
+}
