@@ -36,7 +36,7 @@ const KINDS: [TransportKind; 7] = [
     TransportKind::Obfuscated(Framing::PaddedIntermediate),
 ];
 
-/// Quick timers so that faults resolve in a test's time.
+/// Quick reconnection, so that faults resolve in a test's time.
 fn config(server: &MtServer) -> SenderConfig {
     let mut c = SenderConfig::new(2, server.addr, vec![server.rsa_public.clone()]);
     c.connect_timeout = Duration::from_secs(5);
@@ -46,9 +46,9 @@ fn config(server: &MtServer) -> SenderConfig {
         jitter: 0.5,
         max_attempts: None,
     };
-    c.session.resend_after = Duration::from_millis(400);
-    c.session.state_check_after = Duration::from_millis(800);
-    c.session.max_resends = 50;
+    // The session's own timers stay at their defaults (resend after 10 s, state query after
+    // 30 s): after a reconnection the sender makes the session resend at once, so every fault
+    // test below finishes in well under those times.
     c
 }
 
@@ -326,6 +326,10 @@ async fn keep_alive_holds_an_idle_link_and_a_silent_one_is_replaced() {
         disconnect_delay: Duration::from_millis(300),
         dead_after: Duration::from_millis(400),
     };
+    // A call made while the server is silent may be swallowed on a connection that then
+    // recovers (no reconnection, so no immediate resend): the session's resend timer brings it
+    // back, shortened here from 10 s.
+    cfg.session.resend_after = Duration::from_millis(500);
     let Sender { handle, .. } = Sender::spawn(cfg);
     nearest(&handle).await.unwrap();
     let states = record_states(&handle);

@@ -155,12 +155,16 @@ impl Driver {
             .ok_or(DisconnectReason::Shutdown)?
             .map_err(|e| DisconnectReason::Connect(Arc::new(e)))?;
         let mut link = Link::new(conn);
-        if self.session.is_none() {
-            let key = match self.cfg.auth_key.clone() {
-                Some(key) => key,
-                None => self.create_key(&mut link).await?,
-            };
-            self.start_session(key);
+        match self.session.as_mut() {
+            // Whatever was in flight on the old connection may be lost: resend it now.
+            Some(session) => session.handle_reconnect(self.clock.now()),
+            None => {
+                let key = match self.cfg.auth_key.clone() {
+                    Some(key) => key,
+                    None => self.create_key(&mut link).await?,
+                };
+                self.start_session(key);
+            }
         }
         Ok(link)
     }
@@ -578,10 +582,8 @@ impl Driver {
 /// The keep-alive: a ping that also asks the server to close the connection if the next one
 /// does not come in time.
 fn keep_alive_ping(session: &mut Session, ping_id: i64, disconnect_delay: std::time::Duration) {
-    // The core sends plain `ping`; `ping_delay_disconnect` needs a core method (see the crate
-    // docs), until then the dead-link timer alone detects a vanished server.
-    let _ = disconnect_delay;
-    session.ping(ping_id);
+    let secs = i32::try_from(disconnect_delay.as_secs().max(1)).unwrap_or(i32::MAX);
+    session.ping_delay_disconnect(ping_id, secs);
 }
 
 /// Sends one plain handshake message and waits (bounded) for the answer.
