@@ -4,6 +4,10 @@
 //! A box's log holds every pts event since the box was created, so a client can fill any gap —
 //! including those made on purpose by [`crate::faults::Faults::drop_updates`]. Messages deleted
 //! since are left out of `new_messages`, and edits show the current text, as on Telegram.
+//!
+//! Channels keep their own pts; the common difference only points at them: every channel of the
+//! user with a message dated at or after the client's `date` gets an `updateChannelTooLong`, and
+//! the client fetches the rest with `updates.getChannelDifference`.
 
 use tgwire_tl_types::{enums, functions, types};
 
@@ -117,6 +121,22 @@ fn replay<'a>(
     (new_messages, other)
 }
 
+/// `updateChannelTooLong` for each of `me`'s channels with messages since `date`.
+fn channels_changed_since(state: &super::model::State, me: i64, date: i32) -> Vec<i64> {
+    state
+        .channels
+        .values()
+        .filter(|c| c.members.contains_key(&me))
+        .filter(|c| {
+            c.messages
+                .values()
+                .next_back()
+                .is_some_and(|m| m.date >= date)
+        })
+        .map(|c| c.id)
+        .collect()
+}
+
 pub(crate) fn get_difference(
     cx: &mut Cx<'_>,
     req: functions::updates::GetDifference,
@@ -128,19 +148,19 @@ pub(crate) fn get_difference(
         // The client is ahead of us (e.g. the server restarted without --data): start over.
         return Ok(types::updates::DifferenceTooLong { pts: current.pts }.into());
     }
-    if req.pts == current.pts {
+    if req.pts < 0 {
+        return Err(RpcError::bad("PERSISTENT_TIMESTAMP_INVALID"));
+    }
+    let channels = channels_changed_since(cx.state, me, req.date);
+    if req.pts == current.pts && channels.is_empty() {
         return Ok(types::updates::DifferenceEmpty {
             date: cx.now,
             seq: current.seq,
         }
         .into());
     }
-    if req.pts < 0 {
-        return Err(RpcError::bad("PERSISTENT_TIMESTAMP_INVALID"));
-    }
-    let Some(mbox) = cx.state.boxes.get(&me) else {
-        return Ok(types::updates::DifferenceTooLong { pts: current.pts }.into());
-    };
+    let empty = super::model::MessageBox::default();
+    let mbox = cx.state.boxes.get(&me).unwrap_or(&empty);
     let pending = events_after(&mbox.events, req.pts);
     let limit = req
         .pts_total_limit
@@ -150,7 +170,7 @@ pub(crate) fn get_difference(
     let sliced = pending.len() > limit;
     let taken = &pending[..pending.len().min(limit)];
     let mut refs = Refs::default();
-    let (new_messages, other_updates) = replay(
+    let (new_messages, mut other_updates) = replay(
         taken,
         |id| mbox.messages.get(&id),
         None,
@@ -158,6 +178,16 @@ pub(crate) fn get_difference(
         cx.state,
         &mut refs,
     );
+    for channel_id in channels {
+        refs.peer(Peer::Channel(channel_id));
+        other_updates.push(
+            types::UpdateChannelTooLong {
+                channel_id,
+                pts: None,
+            }
+            .into(),
+        );
+    }
     let users = refs.users(cx.state, me);
     let chats = refs.chats(cx.state, me);
     if sliced {

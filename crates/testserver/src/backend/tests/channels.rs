@@ -508,3 +508,47 @@ fn channel_usernames_are_checked_and_set_by_the_creator() {
         types::PeerChannel { channel_id: group }.into()
     );
 }
+
+#[test]
+fn common_difference_points_at_channels_with_news() {
+    let b = backend();
+    let owner = Client::connect(&b, 2);
+    owner.sign_in("9996620001");
+    let member = Client::connect(&b, 2);
+    let member_id = member.sign_in("9996620002");
+    let group = create(&owner, "Busy", true);
+    invite(&owner, &b, group, &[member_id]).unwrap();
+    let state = member.state();
+    owner.send_text(input_peer_channel(&b, group), "while you were away");
+    let difference = |date| {
+        member.ok(&functions::updates::GetDifference {
+            pts: state.pts,
+            pts_limit: None,
+            pts_total_limit: None,
+            date,
+            qts: 0,
+            qts_limit: None,
+        })
+    };
+    let enums::updates::Difference::Difference(diff) = difference(state.date) else {
+        panic!()
+    };
+    assert!(diff.new_messages.is_empty());
+    assert_eq!(
+        diff.other_updates,
+        vec![types::UpdateChannelTooLong {
+            channel_id: group,
+            pts: None
+        }
+        .into()]
+    );
+    assert!(diff
+        .chats
+        .iter()
+        .any(|c| matches!(c, enums::Chat::Channel(c) if c.id == group)));
+    // Nothing newer than a later date: nothing to report.
+    assert!(matches!(
+        difference(state.date + 3600),
+        enums::updates::Difference::Empty(_)
+    ));
+}
