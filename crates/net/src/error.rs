@@ -251,3 +251,24 @@ pub enum PoolError {
     #[error("the pool is shut down")]
     Shutdown,
 }
+
+/// Why a proxy link (`tg://proxy?…`, `tg://socks?…`) does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// Not a `tg://proxy`, `tg://socks` or `t.me/proxy|socks` link with parameters.
+    #[error("not a Telegram proxy link")]
+    NotAProxyLink,
+    /// A required parameter is absent or empty.
+    #[error("the link has no {0} parameter")]
+    Missing(&'static str),
+    /// The port is not a number in 0..=65535.
+    #[error("the link's port is not a valid port number")]
+    BadPort,
+    /// A `%` escape is broken or the decoded text is not UTF-8.
+    #[error("the link contains a broken %-escape")]
+    BadEscape,
+    /// The MTProxy secret does not parse.
+    #[error("the link's secret is invalid: {0}")]
+    Secret(MtProxyError),
+}

@@ -101,9 +101,9 @@ pub mod server;
 mod stream;
 pub mod transport;
 
-pub use error::{InvokeError, MtProxyError, NetError, PoolError, TransportError};
+pub use error::{InvokeError, LinkError, MtProxyError, NetError, PoolError, TransportError};
 pub use pool::{Pool, PoolConfig, PoolEvent};
-pub use proxy::{connect, Connection, Credentials, MtProxySecret, Proxy, TargetAddr};
+pub use proxy::{connect, Connection, Credentials, MtProxySecret, Proxy, ProxyLink, TargetAddr};
 pub use sender::{
     ConnectionState, DisconnectReason, InitParams, InvokeOptions, KeepAlive, OnDisconnect,
     ReconnectPolicy, Sender, SenderConfig, SenderEvent, SenderHandle,
@@ -113,3 +113,9 @@ pub use transport::{
     detect, Abridged, AnyTransport, Decoded, Detection, Framing, Full, Intermediate, Obfuscated,
     PaddedIntermediate, Role, Transport, TransportKind, MAX_FRAME_LEN,
 };
+
+/// The user guide, `docs/connections.md`, included here only so that `cargo test` compiles and
+/// runs its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/connections.md")]
+pub struct ConnectionsGuide;

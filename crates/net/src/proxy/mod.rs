@@ -7,6 +7,7 @@
 
 pub mod direct;
 pub mod http;
+mod link;
 pub mod mtproxy;
 pub mod socks5;
 
@@ -22,6 +23,7 @@ use crate::error::{MtProxyError, NetError};
 use crate::stream::NetStream;
 use crate::transport::{AnyTransport, Framing, TransportKind};
 
+pub use link::ProxyLink;
 pub use mtproxy::{FakeTlsStream, MtProxySecret};
 
 /// A username and password for SOCKS5 or HTTP proxies.

@@ -66,6 +66,7 @@ pub struct Knobs {
 }
 
 struct Slot {
+    key_id: i64,
     session: Mutex<ServerSession>,
     /// Something was queued on the session outside a connection's loop (a delayed answer).
     wake: Notify,
@@ -248,39 +249,47 @@ async fn serve(state: Arc<State>, accepted: tgwire_net::server::Accepted) {
                 send(&mut transport, &(-404i32).to_le_bytes());
                 continue;
             };
-            // Peek at the session id to find the session this packet belongs to.
-            let mut plain = Vec::new();
-            if decrypt_message(&key, Side::Client, &packet, &mut plain).is_err() {
-                continue;
-            }
-            let session_id = i64::from_le_bytes(plain[8..16].try_into().unwrap());
-            let s = state
-                .slots
-                .lock()
-                .unwrap()
-                .entry((key_id, session_id))
-                .or_insert_with(|| {
-                    Arc::new(Slot {
-                        session: Mutex::new(ServerSession::new(
-                            key,
-                            SaltSchedule::new([9; 32], 3600),
-                            ServerConfig {
-                                resend_after: Duration::from_millis(500),
-                                // Answers are test data; compressing them would only make
-                                // the benchmark measure deflate.
-                                limits: Limits {
-                                    gzip_threshold: usize::MAX,
-                                    ..Limits::default()
-                                },
-                                ..ServerConfig::default()
-                            },
-                            rng.gen(),
-                        )),
-                        wake: Notify::new(),
-                        conn: AtomicU64::new(0),
-                    })
-                })
-                .clone();
+            // A connection carries one client session: find it from the first packet (peeking
+            // at the decrypted session id), then keep it. The session role itself handles a
+            // client that switches session ids later.
+            let s = match &slot {
+                Some(s) if s.key_id == key_id => s.clone(),
+                _ => {
+                    let mut plain = Vec::new();
+                    if decrypt_message(&key, Side::Client, &packet, &mut plain).is_err() {
+                        continue;
+                    }
+                    let session_id = i64::from_le_bytes(plain[8..16].try_into().unwrap());
+                    state
+                        .slots
+                        .lock()
+                        .unwrap()
+                        .entry((key_id, session_id))
+                        .or_insert_with(|| {
+                            Arc::new(Slot {
+                                key_id,
+                                session: Mutex::new(ServerSession::new(
+                                    key,
+                                    SaltSchedule::new([9; 32], 3600),
+                                    ServerConfig {
+                                        resend_after: Duration::from_millis(500),
+                                        // Answers are test data; compressing them would only
+                                        // make the benchmark measure deflate.
+                                        limits: Limits {
+                                            gzip_threshold: usize::MAX,
+                                            ..Limits::default()
+                                        },
+                                        ..ServerConfig::default()
+                                    },
+                                    rng.gen(),
+                                )),
+                                wake: Notify::new(),
+                                conn: AtomicU64::new(0),
+                            })
+                        })
+                        .clone()
+                }
+            };
             s.conn.store(conn_id, Ordering::SeqCst);
             let mut drop_now = false;
             {
