@@ -556,3 +556,79 @@ fn handles_are_send_sync_and_cheap_to_clone() {
 fn events_are_a_tokio_receiver(s: Sender) -> mpsc::UnboundedReceiver<SenderEvent> {
     s.events
 }
+
+/// Random bytes, raw or framed, from a server: the sender must neither panic nor hang, and must
+/// report the connection's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_from_the_server_never_panics_the_sender() {
+    use rand::{Rng, RngCore, SeedableRng};
+    use tgwire_net::server::{accept, AcceptOptions};
+    use tgwire_net::Transport;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let rsa = MtServer::start(None).await.rsa_public;
+    for seed in 0..12u64 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let framed = seed % 2 == 1;
+        tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            while let Ok((tcp, _)) = listener.accept().await {
+                if framed {
+                    // Well-framed packets of random content, in the encrypted or plain phase.
+                    let Ok(mut acc) = accept(tcp, &AcceptOptions::default()).await else {
+                        continue;
+                    };
+                    let mut out = Vec::new();
+                    for _ in 0..20 {
+                        let mut p = vec![0u8; 4 * rng.gen_range(1..300)];
+                        rng.fill_bytes(&mut p);
+                        if rng.gen_bool(0.3) {
+                            p[..8].fill(0); // looks like a plain message
+                        }
+                        acc.transport.encode(&p, &mut out).unwrap();
+                    }
+                    let _ = acc.stream.write_all(&out).await;
+                    let _ = acc.stream.flush().await;
+                } else {
+                    let mut tcp = tcp;
+                    let mut first = [0u8; 64];
+                    let _ = tcp.read(&mut first).await;
+                    let mut junk = vec![0u8; 4096];
+                    rng.fill_bytes(&mut junk);
+                    let _ = tcp.write_all(&junk).await;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        let mut cfg = SenderConfig::new(2, addr, vec![rsa.clone()]);
+        cfg.transport = KINDS[seed as usize % KINDS.len()];
+        cfg.connect_timeout = Duration::from_millis(300);
+        cfg.reconnect = ReconnectPolicy {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(10),
+            jitter: 0.0,
+            max_attempts: Some(1),
+        };
+        if seed % 4 == 3 {
+            // An existing (random) key: the garbage hits the encrypted session.
+            cfg.auth_key = Some(tgwire_crypto::AuthKey::from_bytes([seed as u8; 256]));
+        }
+        let Sender { handle, .. } = Sender::spawn(cfg);
+        let states = record_states(&handle);
+        let r = tokio::time::timeout(Duration::from_secs(10), nearest(&handle))
+            .await
+            .expect("the sender ends instead of hanging");
+        assert!(
+            matches!(r, Err(InvokeError::Shutdown(DisconnectReason::GaveUp))),
+            "seed {seed}: {r:?}"
+        );
+        let states = states.lock().unwrap().clone();
+        assert!(
+            states
+                .iter()
+                .any(|s| matches!(s, ConnectionState::Disconnected { .. })),
+            "seed {seed}: {states:?}"
+        );
+    }
+}

@@ -246,7 +246,9 @@ impl Driver {
             mut rx,
         } = link;
         self.state.send_replace(ConnectionState::Connected);
-        self.backoff.reset();
+        // The backoff restarts only once the server proved itself with a packet that decrypts:
+        // a server that accepts connections and then fails them must not reset it each time.
+        let mut proven = false;
         let keep_alive = self.cfg.keep_alive;
         let mut tx: Vec<u8> = Vec::new();
         let mut tx_at = 0;
@@ -292,8 +294,16 @@ impl Driver {
                         match rx.next_packet(&mut codec) {
                             Ok(Some(packet)) => {
                                 if let Some(session) = self.session.as_mut() {
-                                    if let Err(e) = session.handle_incoming(now, packet) {
-                                        log::debug!("DC {}: packet refused: {e}", self.cfg.dc_id);
+                                    match session.handle_incoming(now, packet) {
+                                        Ok(()) if !proven => {
+                                            proven = true;
+                                            self.backoff.reset();
+                                        }
+                                        Ok(()) => {}
+                                        Err(e) => log::debug!(
+                                            "DC {}: packet refused: {e}",
+                                            self.cfg.dc_id
+                                        ),
                                     }
                                 }
                             }

@@ -10,8 +10,9 @@ use rand::Rng;
 ///
 /// The delay before attempt `n` (from 1) is `min(max, initial · 2^(n-1))`, of which a random
 /// fraction up to `jitter` is taken off so that many clients cut off at once do not come back
-/// in lockstep. The first attempt after a connection that was up waits `initial` at most; after
-/// a connection that never came up the delays keep growing.
+/// in lockstep. The count restarts once a connection has delivered a packet that decrypts; a
+/// connection that opens but fails before that (a broken proxy, a server answering garbage)
+/// counts as a failed attempt, so the delays keep growing and `max_attempts` applies.
 #[derive(Debug, Clone)]
 pub struct ReconnectPolicy {
     /// Delay before the first attempt.
