@@ -96,3 +96,8 @@ pub mod net {
         TransportKind,
     };
 }
+
+/// The user guide, `docs/client.md`, included so that `cargo test` compiles its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/client.md")]
+pub struct ClientGuide;
