@@ -123,11 +123,13 @@ async fn main() -> anyhow::Result<()> {
 
     println!("== Replying");
     let reply = hello.reply("Replying to my own message").await?;
-    println!(
-        "   #{} replies to #{:?}",
-        reply.id(),
-        reply.reply_to_message_id()
-    );
+    match reply.reply_to_message_id() {
+        Some(to) => println!("   #{} replies to #{to}", reply.id()),
+        None => println!(
+            "   #{} was sent, but the server dropped its reply header",
+            reply.id()
+        ),
+    }
     // The newest message someone else sent us, answered in its chat.
     let mut incoming = None;
     let mut dialogs = client.iter_dialogs().limit(10);
