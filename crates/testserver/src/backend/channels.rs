@@ -62,6 +62,7 @@ pub(crate) fn create(
             messages: BTreeMap::new(),
             events: Vec::new(),
             read_inbox: BTreeMap::new(),
+            available_min_id: BTreeMap::new(),
         },
     );
     cx.dirty = true;
@@ -467,6 +468,83 @@ pub(crate) fn delete_messages(
     let id = rec.id;
     let (pts, pts_count) = delete_in_channel(cx, id, &req.id);
     Ok(types::messages::AffectedMessages { pts, pts_count }.into())
+}
+
+/// Clears a supergroup's history: for everyone (admins with the delete right; the messages are
+/// deleted as by `channels.deleteMessages`) or only for the caller (messages up to `max_id` are
+/// hidden from them, `updateChannelAvailableMessages`).
+pub(crate) fn delete_history(
+    cx: &mut Cx<'_>,
+    req: functions::channels::DeleteHistory,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    let rec = channel(cx.state, me, &req.channel)?;
+    require_member(rec, me)?;
+    if rec.broadcast {
+        // Broadcast history cannot be cleared, only its posts deleted.
+        return Err(RpcError::bad("CHANNEL_INVALID"));
+    }
+    let id = rec.id;
+    let max_id = if req.max_id <= 0 {
+        rec.last_id
+    } else {
+        req.max_id.min(rec.last_id)
+    };
+    let now = cx.now;
+    if req.for_everyone {
+        if !rec.has_right(me, |r| r.delete_messages) {
+            return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+        }
+        let ids: Vec<i32> = rec.messages.range(..=max_id).map(|(&id, _)| id).collect();
+        let (pts, count) = delete_in_channel(cx, id, &ids);
+        let updates = if count == 0 {
+            Vec::new()
+        } else {
+            vec![types::UpdateDeleteChannelMessages {
+                channel_id: id,
+                messages: ids,
+                pts,
+                pts_count: count,
+            }
+            .into()]
+        };
+        let mut refs = Refs::default();
+        refs.peer(Peer::Channel(id));
+        return Ok(updates_of(
+            updates,
+            Vec::new(),
+            refs.chats(cx.state, me),
+            now,
+        ));
+    }
+    if let Some(rec) = cx.state.channels.get_mut(&id) {
+        rec.available_min_id.insert(me, max_id);
+        // What is hidden counts as read.
+        let read = rec.read_inbox.entry(me).or_default();
+        *read = (*read).max(max_id);
+    }
+    cx.dirty = true;
+    let update: enums::Update = types::UpdateChannelAvailableMessages {
+        channel_id: id,
+        available_min_id: max_id,
+    }
+    .into();
+    cx.push(
+        me,
+        types::UpdateShort {
+            update: update.clone(),
+            date: now,
+        }
+        .into(),
+    );
+    let mut refs = Refs::default();
+    refs.peer(Peer::Channel(id));
+    Ok(updates_of(
+        vec![update],
+        Vec::new(),
+        refs.chats(cx.state, me),
+        now,
+    ))
 }
 
 pub(crate) fn read_history(

@@ -9,7 +9,7 @@
 use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable, Serializable};
 
 use super::rpc::{RpcError, RpcResult};
-use super::{account, auth, channels, chats, files, messages, updates, users, Cx};
+use super::{account, auth, channels, chats, dialogs, files, messages, pins, updates, users, Cx};
 
 macro_rules! routes {
     ($cx:ident, $id:ident, $name:ident, $bytes:ident; $($func:ty => $handler:path,)*) => {
@@ -62,8 +62,17 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::messages::GetHistory => messages::get_history,
         functions::messages::GetMessages => messages::get_messages,
         functions::messages::Search => messages::search,
-        functions::messages::GetDialogs => messages::get_dialogs,
-        functions::messages::GetPeerDialogs => messages::get_peer_dialogs,
+        functions::messages::GetScheduledHistory => messages::get_scheduled_history,
+        functions::messages::GetDialogs => dialogs::get_dialogs,
+        functions::messages::GetPeerDialogs => dialogs::get_peer_dialogs,
+        functions::messages::GetPinnedDialogs => dialogs::get_pinned_dialogs,
+        functions::messages::ToggleDialogPin => dialogs::toggle_dialog_pin,
+        functions::messages::SaveDraft => dialogs::save_draft,
+        functions::messages::GetAllDrafts => dialogs::get_all_drafts,
+        functions::messages::DeleteHistory => dialogs::delete_history,
+        functions::folders::EditPeerFolders => dialogs::edit_peer_folders,
+        functions::messages::UpdatePinnedMessage => pins::update_pinned_message,
+        functions::messages::UnpinAllMessages => pins::unpin_all_messages,
         functions::messages::ReadHistory => messages::read_history,
         functions::messages::SetTyping => messages::set_typing,
         functions::messages::CreateChat => chats::create_chat,
@@ -77,6 +86,7 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::channels::GetMessages => channels::get_messages,
         functions::channels::DeleteMessages => channels::delete_messages,
         functions::channels::ReadHistory => channels::read_history,
+        functions::channels::DeleteHistory => channels::delete_history,
         functions::channels::JoinChannel => channels::join_channel,
         functions::channels::LeaveChannel => channels::leave_channel,
         functions::channels::InviteToChannel => channels::invite_to_channel,

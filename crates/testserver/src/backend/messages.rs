@@ -12,10 +12,10 @@ use super::rpc::{RpcError, RpcResult};
 use super::{files, peers, updates_of, Cx};
 
 /// Longest message text and media caption, in characters.
-const MAX_TEXT: usize = 4096;
+pub(crate) const MAX_TEXT: usize = 4096;
 const MAX_CAPTION: usize = 1024;
 /// Most messages one history/search/dialogs call returns.
-const MAX_PAGE: i32 = 100;
+pub(crate) const MAX_PAGE: i32 = 100;
 
 /// What a new message carries.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +29,8 @@ pub(crate) struct Content {
     pub(crate) action: Option<super::model::ActionRec>,
     pub(crate) silent: bool,
     pub(crate) grouped_id: Option<i64>,
+    /// `ReplyMarkup`, kept only when a bot sends it.
+    pub(crate) reply_markup: Option<super::model::Bytes>,
 }
 
 /// The sender's side of a posted message.
@@ -46,7 +48,7 @@ pub(crate) fn box_mut(state: &mut State, user: i64) -> &mut MessageBox {
 }
 
 /// The message with `global_id` in `user`'s box.
-fn copy_in(state: &State, user: i64, global_id: i64) -> Option<i32> {
+pub(crate) fn copy_in(state: &State, user: i64, global_id: i64) -> Option<i32> {
     state
         .boxes
         .get(&user)?
@@ -57,7 +59,7 @@ fn copy_in(state: &State, user: i64, global_id: i64) -> Option<i32> {
 }
 
 /// Who holds copies of messages of a private chat or basic group (`from`'s view of `peer`).
-fn box_owners(state: &State, from: i64, peer: Peer) -> Vec<i64> {
+pub(crate) fn box_owners(state: &State, from: i64, peer: Peer) -> Vec<i64> {
     match peer {
         Peer::User(user) if user == from => vec![from],
         Peer::User(user) => vec![from, user],
@@ -72,7 +74,7 @@ fn box_owners(state: &State, from: i64, peer: Peer) -> Vec<i64> {
 
 /// Checks `user` may post to channel `channel` (`CHANNEL_PRIVATE`, `CHAT_WRITE_FORBIDDEN`,
 /// `CHAT_ADMIN_REQUIRED`).
-fn check_can_post(state: &State, user: i64, channel: i64) -> RpcResult<()> {
+pub(crate) fn check_can_post(state: &State, user: i64, channel: i64) -> RpcResult<()> {
     let rec = state
         .channels
         .get(&channel)
@@ -189,6 +191,8 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             post: false,
             silent: content.silent,
             grouped_id: content.grouped_id,
+            pinned: false,
+            reply_markup: content.reply_markup.clone(),
         };
         mbox.messages.insert(id, rec.clone());
         let pts = mbox.record(1, EventKind::NewMessage { id });
@@ -256,6 +260,8 @@ fn post_to_channel(
         post,
         silent: content.silent,
         grouped_id: content.grouped_id,
+        pinned: false,
+        reply_markup: content.reply_markup,
     };
     rec_channel.messages.insert(id, rec.clone());
     let pts = rec_channel.record(1, EventKind::NewMessage { id });
@@ -360,6 +366,36 @@ fn reply_id(reply_to: &Option<enums::InputReplyTo>) -> Option<i32> {
     }
 }
 
+/// Entities as Telegram stores them: `inputMessageEntityMentionName` (the form clients send)
+/// becomes `messageEntityMentionName` with the user's id; an unknown user or a wrong access
+/// hash is `ENTITY_MENTION_USER_INVALID`.
+pub(crate) fn stored_entities(
+    state: &State,
+    me: i64,
+    entities: Option<&Vec<enums::MessageEntity>>,
+) -> RpcResult<Option<super::model::Bytes>> {
+    let Some(entities) = entities else {
+        return Ok(None);
+    };
+    let converted = entities
+        .iter()
+        .map(|entity| match entity {
+            enums::MessageEntity::InputMessageEntityMentionName(m) => {
+                let user_id = peers::input_user(state, me, &m.user_id)
+                    .map_err(|_| RpcError::bad("ENTITY_MENTION_USER_INVALID"))?;
+                Ok(types::MessageEntityMentionName {
+                    offset: m.offset,
+                    length: m.length,
+                    user_id,
+                }
+                .into())
+            }
+            other => Ok(other.clone()),
+        })
+        .collect::<RpcResult<Vec<enums::MessageEntity>>>()?;
+    Ok(Some(super::model::Bytes::tl(&converted)))
+}
+
 fn check_text(text: &str, limit: usize, too_long: &str) -> RpcResult<()> {
     if text.chars().count() > limit {
         return Err(RpcError::bad(too_long));
@@ -377,16 +413,53 @@ pub(crate) fn send_message(
         return Err(RpcError::bad("MESSAGE_EMPTY"));
     }
     check_text(&req.message, MAX_TEXT, "MESSAGE_TOO_LONG")?;
+    let sender_is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
+    // Telegram attaches a preview of the first link (pending until fetched; this server never
+    // fetches, so it stays pending) unless the sender turned previews off.
+    let media = match first_url(&req.message) {
+        Some(url) if !req.no_webpage => Some(MediaRec::Inline(super::model::Bytes::tl(
+            &enums::MessageMedia::from(types::MessageMediaWebPage {
+                force_large_media: false,
+                force_small_media: false,
+                manual: false,
+                safe: false,
+                webpage: types::WebPagePending {
+                    id: super::random_i64(),
+                    url: Some(url.to_owned()),
+                    date: cx.now,
+                }
+                .into(),
+            }),
+        ))),
+        _ => None,
+    };
+    let kept_entities = stored_entities(cx.state, me, req.entities.as_ref())?;
     let content = Content {
         text: req.message,
-        entities: req.entities.as_ref().map(super::model::Bytes::tl),
+        entities: kept_entities.clone(),
+        media,
         reply_to: reply_id(&req.reply_to),
         silent: req.silent,
+        // Reply markup is for bots; Telegram drops what users send.
+        reply_markup: req
+            .reply_markup
+            .as_ref()
+            .filter(|_| sender_is_bot)
+            .map(super::model::Bytes::tl),
         ..Content::default()
     };
-    let entities = req.entities;
+    if req.clear_draft {
+        super::dialogs::set_draft(cx, me, peer, None);
+    }
+    if let Some(date) = req.schedule_date.filter(|&date| date > cx.now) {
+        return schedule(cx, me, peer, content, date, req.random_id);
+    }
+    let entities = kept_entities.and_then(|bytes| bytes.decode());
     let posted = post(cx, me, peer, content, Some(req.random_id))?;
     if let Peer::User(_) = peer {
+        let media = stored(cx.state, me, posted.peer, posted.id)
+            .and_then(|m| m.media.as_ref())
+            .and_then(|m| present::media(cx.state, m));
         // Private chats answer with the short form, as Telegram does.
         return Ok(types::UpdateShortSentMessage {
             out: true,
@@ -394,7 +467,7 @@ pub(crate) fn send_message(
             pts: posted.pts,
             pts_count: 1,
             date: posted.date,
-            media: None,
+            media,
             entities,
             ttl_period: None,
         }
@@ -406,6 +479,117 @@ pub(crate) fn send_message(
         vec![(Some(req.random_id), posted)],
         Vec::new(),
     ))
+}
+
+/// The first `http://` or `https://` link in `text`.
+fn first_url(text: &str) -> Option<&str> {
+    let start = [text.find("https://"), text.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()?;
+    let rest = &text[start..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// Longest time ahead a message may be scheduled (Telegram: 365 days).
+const MAX_SCHEDULE_AHEAD: i32 = 365 * 24 * 60 * 60;
+
+/// Keeps a message for sending at `date`: it goes into `me`'s scheduled box (its own id
+/// sequence) and is answered with `updateNewScheduledMessage`. This server never sends
+/// scheduled messages out; they stay listed by `messages.getScheduledHistory`.
+fn schedule(
+    cx: &mut Cx<'_>,
+    me: i64,
+    peer: Peer,
+    content: Content,
+    date: i32,
+    random_id: i64,
+) -> RpcResult<enums::Updates> {
+    if date.saturating_sub(cx.now) > MAX_SCHEDULE_AHEAD {
+        return Err(RpcError::bad("SCHEDULE_DATE_TOO_LATE"));
+    }
+    match peer {
+        Peer::Channel(channel) => check_can_post(cx.state, me, channel)?,
+        Peer::Chat(_) => check_visible(cx.state, me, peer)?,
+        Peer::User(user) if !cx.state.users.contains_key(&user) => {
+            return Err(RpcError::bad("PEER_ID_INVALID"))
+        }
+        Peer::User(_) => {}
+    }
+    let global_id = cx.state.next_global_id;
+    cx.state.next_global_id += 1;
+    let mbox = box_mut(cx.state, me);
+    mbox.last_scheduled_id += 1;
+    let id = mbox.last_scheduled_id;
+    let rec = MessageRec {
+        id,
+        global_id,
+        peer,
+        from: Some(Peer::User(me)),
+        out: true,
+        date,
+        text: content.text,
+        entities: content.entities,
+        media: content.media,
+        reply_to: content.reply_to,
+        fwd: None,
+        edit_date: None,
+        action: None,
+        post: false,
+        silent: content.silent,
+        grouped_id: None,
+        pinned: false,
+        reply_markup: content.reply_markup,
+    };
+    mbox.scheduled.insert(id, rec.clone());
+    cx.dirty = true;
+    let mut refs = Refs::default();
+    refs.message(&rec);
+    let message = present::message(cx.state, me, &rec);
+    Ok(updates_of(
+        vec![
+            types::UpdateMessageId { id, random_id }.into(),
+            types::UpdateNewScheduledMessage { message }.into(),
+        ],
+        refs.users(cx.state, me),
+        refs.chats(cx.state, me),
+        cx.now,
+    ))
+}
+
+pub(crate) fn get_scheduled_history(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetScheduledHistory,
+) -> RpcResult<enums::messages::Messages> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    let list: Vec<&MessageRec> = cx
+        .state
+        .boxes
+        .get(&me)
+        .map(|b| {
+            b.scheduled
+                .values()
+                .rev()
+                .filter(|m| m.peer == peer)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut refs = Refs::default();
+    for msg in &list {
+        refs.message(msg);
+    }
+    Ok(types::messages::Messages {
+        messages: list
+            .iter()
+            .map(|m| present::message(cx.state, me, m))
+            .collect(),
+        topics: Vec::new(),
+        chats: refs.chats(cx.state, me),
+        users: refs.users(cx.state, me),
+    }
+    .into())
 }
 
 /// The stored attachment for an `InputMedia`.
@@ -494,10 +678,11 @@ pub(crate) fn send_media(
         // Check before consuming the upload, so a refused post can be retried elsewhere.
         check_can_post(cx.state, me, channel)?;
     }
+    let entities = stored_entities(cx.state, me, req.entities.as_ref())?;
     let media = media_of(cx, me, req.media)?;
     let content = Content {
         text: req.message,
-        entities: req.entities.as_ref().map(super::model::Bytes::tl),
+        entities,
         media: Some(media),
         reply_to: reply_id(&req.reply_to),
         silent: req.silent,
@@ -532,7 +717,7 @@ pub(crate) fn send_multi_media(
         let media = media_of(cx, me, single.media)?;
         let content = Content {
             text: single.message,
-            entities: single.entities.as_ref().map(super::model::Bytes::tl),
+            entities: stored_entities(cx.state, me, single.entities.as_ref())?,
             media: Some(media),
             reply_to: reply_id(&req.reply_to),
             silent: req.silent,
@@ -639,7 +824,11 @@ pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec>
         Peer::Channel(channel) => state
             .channels
             .get(&channel)
-            .map(|c| c.messages.values().collect())
+            .map(|c| {
+                // Messages up to the viewer's cleared point are hidden from them.
+                let hidden = c.available_min_id.get(&me).copied().unwrap_or(0);
+                c.messages.range(hidden + 1..).map(|(_, m)| m).collect()
+            })
             .unwrap_or_default(),
         _ => state
             .boxes
@@ -851,217 +1040,6 @@ pub(crate) fn search(
     Ok(messages_result(cx, me, Some(peer), &page, list.len()))
 }
 
-/// One dialog of `me`, as `messages.getDialogs` lists it.
-struct DialogInfo<'a> {
-    peer: Peer,
-    top: Option<&'a MessageRec>,
-    read_inbox: i32,
-    read_outbox: i32,
-    unread: usize,
-    pts: Option<i32>,
-}
-
-fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInfo<'a> {
-    match peer {
-        Peer::Channel(channel) => {
-            let rec = state.channels.get(&channel);
-            let read_inbox = rec
-                .and_then(|c| c.read_inbox.get(&me).copied())
-                .unwrap_or(0);
-            let unread = rec.map_or(0, |c| {
-                c.messages
-                    .values()
-                    .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
-                    .count()
-            });
-            DialogInfo {
-                peer,
-                top: rec.and_then(|c| c.messages.values().next_back()),
-                read_inbox,
-                read_outbox: rec.map_or(0, |c| c.last_id),
-                unread,
-                pts: rec.map(|c| c.pts),
-            }
-        }
-        _ => {
-            let mbox = state.boxes.get(&me);
-            let marks = mbox
-                .and_then(|b| b.reads.get(&peer.marked()).copied())
-                .unwrap_or_default();
-            let messages = || {
-                mbox.into_iter()
-                    .flat_map(|b| b.messages.values())
-                    .filter(move |m| m.peer == peer)
-            };
-            DialogInfo {
-                peer,
-                top: messages().next_back(),
-                read_inbox: marks.inbox,
-                read_outbox: marks.outbox,
-                unread: messages().filter(|m| !m.out && m.id > marks.inbox).count(),
-                pts: None,
-            }
-        }
-    }
-}
-
-/// Every dialog of `me`, most recent first.
-fn dialogs_of(state: &State, me: i64) -> Vec<DialogInfo<'_>> {
-    let mut peers: Vec<Peer> = Vec::new();
-    if let Some(mbox) = state.boxes.get(&me) {
-        let mut seen = BTreeMap::new();
-        for msg in mbox.messages.values() {
-            seen.insert(msg.peer, ());
-        }
-        peers.extend(seen.into_keys());
-    }
-    peers.extend(
-        state
-            .channels
-            .values()
-            .filter(|c| c.members.contains_key(&me))
-            .map(|c| Peer::Channel(c.id)),
-    );
-    let mut dialogs: Vec<DialogInfo<'_>> = peers
-        .into_iter()
-        .map(|peer| dialog_for(state, me, peer))
-        .collect();
-    dialogs.sort_by_key(|d| std::cmp::Reverse(d.top.map_or((0, 0), |m| (m.date, m.global_id))));
-    dialogs
-}
-
-fn dialog_tl(info: &DialogInfo<'_>) -> enums::Dialog {
-    types::Dialog {
-        pinned: false,
-        unread_mark: false,
-        view_forum_as_messages: false,
-        peer: info.peer.to_tl(),
-        top_message: info.top.map_or(0, |m| m.id),
-        read_inbox_max_id: info.read_inbox,
-        read_outbox_max_id: info.read_outbox,
-        unread_count: i32::try_from(info.unread).unwrap_or(i32::MAX),
-        unread_mentions_count: 0,
-        unread_reactions_count: 0,
-        unread_poll_votes_count: 0,
-        notify_settings: present::notify_settings(),
-        pts: info.pts,
-        draft: None,
-        folder_id: None,
-        ttl_period: None,
-    }
-    .into()
-}
-
-/// Dialogs, their top messages and everything mentioned.
-fn dialogs_parts(
-    cx: &Cx<'_>,
-    me: i64,
-    list: &[DialogInfo<'_>],
-) -> (
-    Vec<enums::Dialog>,
-    Vec<enums::Message>,
-    Vec<enums::Chat>,
-    Vec<enums::User>,
-) {
-    let mut refs = Refs::default();
-    let mut messages = Vec::new();
-    for info in list {
-        refs.peer(info.peer);
-        if let Some(top) = info.top {
-            refs.message(top);
-            messages.push(present::message(cx.state, me, top));
-        }
-    }
-    (
-        list.iter().map(dialog_tl).collect(),
-        messages,
-        refs.chats(cx.state, me),
-        refs.users(cx.state, me),
-    )
-}
-
-pub(crate) fn get_dialogs(
-    cx: &mut Cx<'_>,
-    req: functions::messages::GetDialogs,
-) -> RpcResult<enums::messages::Dialogs> {
-    let me = cx.me_user()?;
-    // Folders (archive) are not modelled: everything is in folder 0.
-    if req.folder_id.is_some_and(|folder| folder != 0) {
-        return Ok(types::messages::Dialogs {
-            dialogs: Vec::new(),
-            messages: Vec::new(),
-            chats: Vec::new(),
-            users: Vec::new(),
-        }
-        .into());
-    }
-    let all = dialogs_of(cx.state, me);
-    let offset_peer = match &req.offset_peer {
-        enums::InputPeer::Empty => None,
-        other => Some(peers::input_peer(cx.state, me, other)?),
-    };
-    let start = match offset_peer {
-        Some(peer) => all
-            .iter()
-            .position(|d| d.peer == peer)
-            .map_or(all.len(), |i| i + 1),
-        None if req.offset_date > 0 => all
-            .iter()
-            .position(|d| d.top.is_some_and(|m| m.date < req.offset_date))
-            .unwrap_or(all.len()),
-        None => 0,
-    };
-    let limit = usize::try_from(req.limit.clamp(1, MAX_PAGE)).unwrap_or(1);
-    let end = (start + limit).min(all.len());
-    let (dialogs, messages, chats, users) = dialogs_parts(cx, me, &all[start..end]);
-    if start == 0 && end == all.len() {
-        return Ok(types::messages::Dialogs {
-            dialogs,
-            messages,
-            chats,
-            users,
-        }
-        .into());
-    }
-    Ok(types::messages::DialogsSlice {
-        count: i32::try_from(all.len()).unwrap_or(i32::MAX),
-        dialogs,
-        messages,
-        chats,
-        users,
-    }
-    .into())
-}
-
-pub(crate) fn get_peer_dialogs(
-    cx: &mut Cx<'_>,
-    req: functions::messages::GetPeerDialogs,
-) -> RpcResult<enums::messages::PeerDialogs> {
-    let me = cx.me_user()?;
-    let mut list = Vec::new();
-    for input in &req.peers {
-        let enums::InputDialogPeer::InputDialogPeer(dialog) = input else {
-            return Err(RpcError::bad("PEER_ID_INVALID"));
-        };
-        let peer = peers::input_peer(cx.state, me, &dialog.peer)?;
-        check_visible(cx.state, me, peer)?;
-        list.push(peer);
-    }
-    let infos: Vec<DialogInfo<'_>> = list
-        .into_iter()
-        .map(|peer| dialog_for(cx.state, me, peer))
-        .collect();
-    let (dialogs, messages, chats, users) = dialogs_parts(cx, me, &infos);
-    Ok(types::messages::PeerDialogs {
-        dialogs,
-        messages,
-        chats,
-        users,
-        state: present::update_state(cx.state, me, cx.now),
-    }
-    .into())
-}
-
 pub(crate) fn read_history(
     cx: &mut Cx<'_>,
     req: functions::messages::ReadHistory,
@@ -1259,7 +1237,7 @@ pub(crate) fn edit_message(
         "MESSAGE_TOO_LONG",
     )?;
     let entities = match (&req.message, &req.entities) {
-        (_, Some(entities)) => Some(super::model::Bytes::tl(entities)),
+        (_, Some(entities)) => stored_entities(cx.state, me, Some(entities))?,
         (Some(_), None) => None,
         (None, None) => original.entities.clone(),
     };

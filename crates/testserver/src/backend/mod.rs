@@ -24,9 +24,11 @@
 //! unless [`BackendConfig::require_signup`] is set. Any token `<id>:<35 or more characters>`
 //! signs in as bot `<id>` through `auth.importBotAuthorization`.
 //!
-//! Deliberately missing: secret chats, calls, stickers, reactions, stories, payments, folders,
-//! scheduled messages, forum topics, CDN DCs, per-viewer access hashes (each user and channel has
-//! one), `min` constructors, MD5 checks of uploads and rate limits other than injected ones.
+//! Deliberately missing: secret chats, calls, stickers, reactions, stories, payments, chat
+//! folders other than the archive, sending scheduled messages when their time comes (they are
+//! stored and listed only), fetching link previews (they stay `webPagePending`), forum topics,
+//! CDN DCs, per-viewer access hashes (each user and channel has one), `min` constructors, MD5
+//! checks of uploads and rate limits other than injected ones.
 //! Every method without a handler answers `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER` and is
 //! logged by name.
 
@@ -42,12 +44,14 @@ mod account;
 mod auth;
 mod channels;
 mod chats;
+mod dialogs;
 mod dispatch;
 mod files;
 mod messages;
 mod model;
 mod peers;
 mod persist;
+mod pins;
 mod present;
 mod rpc;
 mod runtime;

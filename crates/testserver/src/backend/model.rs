@@ -193,6 +193,36 @@ pub(crate) struct MessageBox {
     pub(crate) reads: BTreeMap<i64, ReadMarks>,
     /// `random_id` of each message this user sent (also to channels), against duplicates.
     pub(crate) random_ids: BTreeMap<i64, SentRef>,
+    /// Per-dialog settings (folder, draft), keyed by [`Peer::marked`]; absent means defaults.
+    #[serde(default)]
+    pub(crate) dialogs: BTreeMap<i64, DialogRec>,
+    /// Pinned dialogs, the most recently pinned first (each folder shows its own).
+    #[serde(default)]
+    pub(crate) pinned_dialogs: Vec<Peer>,
+    /// Messages scheduled for later, by their own id sequence.
+    #[serde(default)]
+    pub(crate) scheduled: BTreeMap<i32, MessageRec>,
+    #[serde(default)]
+    pub(crate) last_scheduled_id: i32,
+}
+
+/// What the box owner set on one dialog.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct DialogRec {
+    /// 0 for the main list, 1 for the archive.
+    pub(crate) folder: i32,
+    pub(crate) draft: Option<DraftRec>,
+}
+
+/// An unsent message kept for a dialog (`messages.saveDraft`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct DraftRec {
+    pub(crate) text: String,
+    /// `Vector<MessageEntity>`.
+    pub(crate) entities: Option<Bytes>,
+    pub(crate) reply_to: Option<i32>,
+    pub(crate) no_webpage: bool,
+    pub(crate) date: i32,
 }
 
 impl MessageBox {
@@ -241,11 +271,33 @@ pub(crate) struct PtsEvent {
 /// What a pts event did.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum EventKind {
-    NewMessage { id: i32 },
-    EditMessage { id: i32 },
-    DeleteMessages { ids: Vec<i32> },
-    ReadInbox { peer: Peer, max_id: i32 },
-    ReadOutbox { peer: Peer, max_id: i32 },
+    NewMessage {
+        id: i32,
+    },
+    EditMessage {
+        id: i32,
+    },
+    DeleteMessages {
+        ids: Vec<i32>,
+    },
+    ReadInbox {
+        peer: Peer,
+        max_id: i32,
+    },
+    ReadOutbox {
+        peer: Peer,
+        max_id: i32,
+    },
+    /// Messages of `peer` were pinned or unpinned.
+    Pinned {
+        peer: Peer,
+        ids: Vec<i32>,
+        pinned: bool,
+    },
+    /// Dialogs moved between folders: (dialog, folder id).
+    FolderPeers {
+        peers: Vec<(Peer, i32)>,
+    },
 }
 
 /// One message as one box holds it.
@@ -273,6 +325,11 @@ pub(crate) struct MessageRec {
     /// Album id shared by the messages of one `messages.sendMultiMedia`.
     #[serde(default)]
     pub(crate) grouped_id: Option<i64>,
+    #[serde(default)]
+    pub(crate) pinned: bool,
+    /// A bot's `ReplyMarkup` (Telegram drops markup sent by users).
+    #[serde(default)]
+    pub(crate) reply_markup: Option<Bytes>,
 }
 
 /// A message's attachment.
@@ -295,10 +352,21 @@ pub(crate) struct FwdRec {
 /// The event a service message records.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) enum ActionRec {
-    ChatCreate { title: String, users: Vec<i64> },
-    ChannelCreate { title: String },
-    ChatAddUser { users: Vec<i64> },
-    ChatDeleteUser { user: i64 },
+    ChatCreate {
+        title: String,
+        users: Vec<i64>,
+    },
+    ChannelCreate {
+        title: String,
+    },
+    ChatAddUser {
+        users: Vec<i64>,
+    },
+    ChatDeleteUser {
+        user: i64,
+    },
+    /// The replied-to message was pinned.
+    PinMessage,
 }
 
 /// A basic group.
@@ -343,6 +411,10 @@ pub(crate) struct ChannelRec {
     pub(crate) events: Vec<PtsEvent>,
     /// Per member: read up to this message id.
     pub(crate) read_inbox: BTreeMap<i64, i32>,
+    /// Per member who cleared their history (`channels.deleteHistory` for themselves): messages
+    /// up to this id are hidden from them.
+    #[serde(default)]
+    pub(crate) available_min_id: BTreeMap<i64, i32>,
 }
 
 impl ChannelRec {

@@ -45,7 +45,7 @@ impl Refs {
             Some(ActionRec::ChatDeleteUser { user }) => {
                 self.users.insert(*user);
             }
-            Some(ActionRec::ChannelCreate { .. }) | None => {}
+            Some(ActionRec::ChannelCreate { .. } | ActionRec::PinMessage) | None => {}
         }
         self
     }
@@ -412,6 +412,7 @@ fn action(action: &ActionRec) -> enums::MessageAction {
         ActionRec::ChatDeleteUser { user } => {
             types::MessageActionChatDeleteUser { user_id: *user }.into()
         }
+        ActionRec::PinMessage => enums::MessageAction::PinMessage,
     }
 }
 
@@ -488,7 +489,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         from_scheduled: false,
         legacy: false,
         edit_hide: false,
-        pinned: false,
+        pinned: msg.pinned,
         noforwards: false,
         invert_media: false,
         offline: false,
@@ -509,7 +510,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         date: msg.date,
         message: msg.text.clone(),
         media: msg.media.as_ref().and_then(|m| media(state, m)),
-        reply_markup: None,
+        reply_markup: msg.reply_markup.as_ref().and_then(|m| m.decode()),
         entities: msg.entities.as_ref().and_then(|e| e.decode()),
         views: msg.post.then_some(1),
         forwards: msg.post.then_some(0),

@@ -116,6 +116,33 @@ fn replay<'a>(
                     .into(),
                 );
             }
+            EventKind::Pinned { peer, ids, pinned } => {
+                refs.peer(*peer);
+                other.push(match channel {
+                    Some(channel_id) => types::UpdatePinnedChannelMessages {
+                        pinned: *pinned,
+                        channel_id,
+                        messages: ids.clone(),
+                        pts: event.pts,
+                        pts_count: event.count,
+                    }
+                    .into(),
+                    None => types::UpdatePinnedMessages {
+                        pinned: *pinned,
+                        peer: peer.to_tl(),
+                        messages: ids.clone(),
+                        pts: event.pts,
+                        pts_count: event.count,
+                    }
+                    .into(),
+                });
+            }
+            EventKind::FolderPeers { peers } => {
+                for (peer, _) in peers {
+                    refs.peer(*peer);
+                }
+                other.push(super::dialogs::folder_update(peers, event.pts, event.count));
+            }
         }
     }
     (new_messages, other)

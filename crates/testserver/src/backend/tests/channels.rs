@@ -5,7 +5,7 @@ use tgwire_tl_types::{enums, functions, types};
 
 use super::*;
 
-fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
+pub(super) fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
     types::InputChannel {
         channel_id: channel,
         access_hash: b.channel_access_hash(channel).unwrap(),
@@ -13,7 +13,7 @@ fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
     .into()
 }
 
-fn input_peer_channel(b: &Backend, channel: i64) -> enums::InputPeer {
+pub(super) fn input_peer_channel(b: &Backend, channel: i64) -> enums::InputPeer {
     types::InputPeerChannel {
         channel_id: channel,
         access_hash: b.channel_access_hash(channel).unwrap(),
@@ -21,7 +21,7 @@ fn input_peer_channel(b: &Backend, channel: i64) -> enums::InputPeer {
     .into()
 }
 
-fn create(client: &Client, title: &str, megagroup: bool) -> i64 {
+pub(super) fn create(client: &Client, title: &str, megagroup: bool) -> i64 {
     let answer = client.ok(&functions::channels::CreateChannel {
         broadcast: !megagroup,
         megagroup,
@@ -56,7 +56,12 @@ fn create(client: &Client, title: &str, megagroup: bool) -> i64 {
     channel.id
 }
 
-fn invite(client: &Client, b: &Backend, channel: i64, users: &[i64]) -> Result<(), Failure> {
+pub(super) fn invite(
+    client: &Client,
+    b: &Backend,
+    channel: i64,
+    users: &[i64],
+) -> Result<(), Failure> {
     client
         .call(&functions::channels::InviteToChannel {
             channel: input_channel(b, channel),

@@ -10,6 +10,7 @@ use crate::faults::Faults;
 mod accounts;
 mod channels;
 mod chats;
+mod dialogs;
 mod dispatch;
 mod files;
 mod messages;
