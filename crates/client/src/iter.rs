@@ -254,7 +254,8 @@ impl DialogIter {
         self
     }
 
-    /// Only dialogs in this folder (1 is the archive; 0 the main list).
+    /// Only dialogs in this folder (1 is the archive; 0 the main list). Without it, every
+    /// dialog is listed, archived ones included ([`Dialog::is_archived`]).
     pub fn folder(mut self, folder_id: i32) -> Self {
         if let Some(params) = self.params.as_mut() {
             params.2 = Some(folder_id);
@@ -426,8 +427,9 @@ impl Client {
         }
     }
 
-    /// Removes a conversation: clears a private chat's history (for both sides when
-    /// `revoke`), leaves a basic group, or leaves a channel or megagroup.
+    /// Removes a conversation: deletes a private chat's history (for both sides when
+    /// `revoke`), leaves a basic group and deletes its history, or leaves a channel or
+    /// megagroup.
     ///
     /// # Errors
     ///
@@ -441,31 +443,97 @@ impl Client {
         if let Some(channel) = input_channel(peer) {
             self.invoke(&functions::channels::LeaveChannel { channel })
                 .await?;
-        } else if peer.kind().is_basic_group() {
-            self.invoke(&functions::messages::DeleteChatUser {
-                revoke_history: revoke,
-                chat_id: peer.id(),
-                user_id: enums::InputUser::InputUserSelf,
-            })
-            .await?;
-        } else {
-            // Telegram deletes history in chunks and reports an offset while more remain.
-            for _ in 0..1000 {
-                let enums::messages::AffectedHistory::AffectedHistory(affected) = self
-                    .invoke(&functions::messages::DeleteHistory {
-                        just_clear: false,
-                        revoke,
-                        peer: input_peer(peer),
-                        max_id: 0,
-                        min_date: None,
-                        max_date: None,
-                    })
-                    .await?;
-                if affected.offset <= 0 {
-                    break;
-                }
+            return Ok(());
+        }
+        if peer.kind().is_basic_group() {
+            let left = self
+                .invoke(&functions::messages::DeleteChatUser {
+                    revoke_history: revoke,
+                    chat_id: peer.id(),
+                    user_id: enums::InputUser::InputUserSelf,
+                })
+                .await;
+            // Leaving a group one already left is fine: the history still goes.
+            match left {
+                Err(e) if e.is("USER_NOT_PARTICIPANT") => {}
+                other => drop(other?),
             }
         }
+        self.delete_history(peer, false, revoke).await
+    }
+
+    /// Clears the history of `chat` but keeps the conversation: for both sides of a private
+    /// chat when `revoke`, for everyone in a supergroup when `revoke` (admins only), otherwise
+    /// only for us.
+    ///
+    /// # Errors
+    ///
+    /// Peer resolution and server errors (`CHAT_ADMIN_REQUIRED`).
+    pub async fn clear_history(
+        &self,
+        chat: impl Into<PeerQuery>,
+        revoke: bool,
+    ) -> Result<(), InvocationError> {
+        let peer = self.resolve(chat).await?;
+        match input_channel(peer) {
+            Some(channel) => {
+                self.invoke(&functions::channels::DeleteHistory {
+                    for_everyone: revoke,
+                    channel,
+                    max_id: 0,
+                })
+                .await?;
+                Ok(())
+            }
+            None => self.delete_history(peer, true, revoke).await,
+        }
+    }
+
+    /// `messages.deleteHistory` until the server reports nothing left (it deletes long
+    /// histories in chunks and answers with a positive `offset` while more remain).
+    async fn delete_history(
+        &self,
+        peer: PeerRef,
+        just_clear: bool,
+        revoke: bool,
+    ) -> Result<(), InvocationError> {
+        for _ in 0..10_000 {
+            let enums::messages::AffectedHistory::AffectedHistory(affected) = self
+                .invoke(&functions::messages::DeleteHistory {
+                    just_clear,
+                    revoke,
+                    peer: input_peer(peer),
+                    max_id: 0,
+                    min_date: None,
+                    max_date: None,
+                })
+                .await?;
+            if affected.offset <= 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pins `chat` to the top of its folder's list, or unpins it.
+    ///
+    /// # Errors
+    ///
+    /// `PINNED_DIALOGS_TOO_MUCH` and other server errors.
+    pub async fn pin_dialog(
+        &self,
+        chat: impl Into<PeerQuery>,
+        pinned: bool,
+    ) -> Result<(), InvocationError> {
+        let peer = self.resolve(chat).await?;
+        self.invoke(&functions::messages::ToggleDialogPin {
+            pinned,
+            peer: types::InputDialogPeer {
+                peer: input_peer(peer),
+            }
+            .into(),
+        })
+        .await?;
         Ok(())
     }
 

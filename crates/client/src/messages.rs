@@ -344,7 +344,8 @@ impl Client {
         Ok(self.messages_from_updates(updates, Some(&random_ids)))
     }
 
-    /// Pins message `id` (with a notification, as apps do by default).
+    /// Pins message `id` (with a notification, as apps do by default) and returns the service
+    /// message announcing the pin (`None` when the server posted none).
     ///
     /// # Errors
     ///
@@ -353,7 +354,7 @@ impl Client {
         &self,
         chat: impl Into<PeerQuery>,
         id: i32,
-    ) -> Result<(), InvocationError> {
+    ) -> Result<Option<Message>, InvocationError> {
         self.update_pin(chat.into(), id, false).await
     }
 
@@ -367,7 +368,33 @@ impl Client {
         chat: impl Into<PeerQuery>,
         id: i32,
     ) -> Result<(), InvocationError> {
-        self.update_pin(chat.into(), id, true).await
+        self.update_pin(chat.into(), id, true).await.map(drop)
+    }
+
+    /// Unpins every pinned message of `chat`.
+    ///
+    /// # Errors
+    ///
+    /// As [`pin_message`](Self::pin_message).
+    pub async fn unpin_all_messages(
+        &self,
+        chat: impl Into<PeerQuery>,
+    ) -> Result<(), InvocationError> {
+        let peer = self.resolve(chat).await?;
+        // Like deleteHistory, the answer's offset asks for another call while more remain.
+        for _ in 0..1000 {
+            let enums::messages::AffectedHistory::AffectedHistory(affected) = self
+                .invoke(&functions::messages::UnpinAllMessages {
+                    peer: input_peer(peer),
+                    top_msg_id: None,
+                    saved_peer_id: None,
+                })
+                .await?;
+            if affected.offset <= 0 {
+                break;
+            }
+        }
+        Ok(())
     }
 
     async fn update_pin(
@@ -375,17 +402,40 @@ impl Client {
         chat: PeerQuery,
         id: i32,
         unpin: bool,
-    ) -> Result<(), InvocationError> {
+    ) -> Result<Option<Message>, InvocationError> {
         let peer = self.resolve(chat).await?;
-        self.invoke(&functions::messages::UpdatePinnedMessage {
-            silent: false,
-            unpin,
-            pm_oneside: false,
-            peer: input_peer(peer),
-            id,
-        })
-        .await?;
-        Ok(())
+        let updates = self
+            .invoke(&functions::messages::UpdatePinnedMessage {
+                silent: false,
+                unpin,
+                pm_oneside: false,
+                peer: input_peer(peer),
+                id,
+            })
+            .await?;
+        Ok(self
+            .messages_from_updates(updates, None)
+            .into_iter()
+            .find(Message::is_service))
+    }
+
+    /// Messages scheduled for `chat` and not sent yet, the latest scheduled first.
+    ///
+    /// # Errors
+    ///
+    /// Peer resolution and server errors.
+    pub async fn get_scheduled_messages(
+        &self,
+        chat: impl Into<PeerQuery>,
+    ) -> Result<Vec<Message>, InvocationError> {
+        let peer = self.resolve(chat).await?;
+        let answer = self
+            .invoke(&functions::messages::GetScheduledHistory {
+                peer: input_peer(peer),
+                hash: 0,
+            })
+            .await?;
+        Ok(self.messages_from_answer(answer))
     }
 
     /// Marks everything in `chat` as read.

@@ -310,9 +310,9 @@ impl ClientBuilder {
         tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));
         if client.session().home_dc().is_none() {
             client.set_home_dc(home).await?;
-        } else {
-            client.watch_home_state().await;
         }
+        // `set_home_dc` only starts watching on a change, and `home` is already current.
+        client.watch_home_state().await;
         Ok(client)
     }
 }

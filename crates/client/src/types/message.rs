@@ -223,6 +223,14 @@ impl Message {
         }
     }
 
+    /// The keyboard or other markup a bot attached.
+    pub fn reply_markup(&self) -> Option<&enums::ReplyMarkup> {
+        match &self.raw {
+            enums::Message::Message(m) => m.reply_markup.as_ref(),
+            _ => None,
+        }
+    }
+
     /// What media the message carries, if any.
     pub fn media_kind(&self) -> Option<MediaKind> {
         let enums::Message::Message(m) = &self.raw else {
@@ -322,12 +330,12 @@ impl Message {
         ))
     }
 
-    /// Pins this message.
+    /// Pins this message; returns the service message announcing it, if any.
     ///
     /// # Errors
     ///
     /// As [`Client::pin_message`].
-    pub async fn pin(&self) -> Result<(), InvocationError> {
+    pub async fn pin(&self) -> Result<Option<Message>, InvocationError> {
         self.client.pin_message(self.chat_ref()?, self.id()).await
     }
 

@@ -45,3 +45,65 @@ pub async fn signed_in(server: &TestServer, dc: i32, tail: &str) -> (Client, Arc
     client.sign_in(&token, &code).await.expect("signs in");
     (client, storage)
 }
+
+/// The signed-in user's id.
+pub async fn me(client: &Client) -> i64 {
+    client.get_me().await.expect("get_me").id()
+}
+
+/// Uploads `bytes` as a one-part file and sends it to `chat` as a photo with `caption`
+/// (through the raw API: file helpers come with a later version of the client).
+pub async fn send_photo(client: &Client, chat: &str, caption: &str) -> tgwire::tl::enums::Updates {
+    use tgwire::tl::{functions, types};
+    let file_id: i64 = rand::random();
+    let saved = client
+        .invoke(&functions::upload::SaveFilePart {
+            file_id,
+            file_part: 0,
+            bytes: vec![0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4],
+        })
+        .await
+        .expect("part saved");
+    assert!(saved);
+    let peer = tgwire::input_peer(client.resolve(chat).await.expect("resolves"));
+    client
+        .invoke(&functions::messages::SendMedia {
+            silent: false,
+            background: false,
+            clear_draft: false,
+            noforwards: false,
+            update_stickersets_order: false,
+            invert_media: false,
+            allow_paid_floodskip: false,
+            peer,
+            reply_to: None,
+            media: types::InputMediaUploadedPhoto {
+                spoiler: false,
+                live_photo: false,
+                file: types::InputFile {
+                    id: file_id,
+                    parts: 1,
+                    name: "photo.jpg".into(),
+                    md5_checksum: String::new(),
+                }
+                .into(),
+                stickers: None,
+                ttl_seconds: None,
+                video: None,
+            }
+            .into(),
+            message: caption.into(),
+            random_id: rand::random(),
+            reply_markup: None,
+            entities: None,
+            schedule_date: None,
+            schedule_repeat_period: None,
+            send_as: None,
+            quick_reply_shortcut: None,
+            effect: None,
+            allow_paid_stars: None,
+            suggested_post: None,
+        })
+        .await
+        .expect("photo sent")
+}
