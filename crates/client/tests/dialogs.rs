@@ -209,5 +209,15 @@ async fn users_groups_and_channels_map_to_their_types() -> anyhow::Result<()> {
         Chat::Channel(_)
     ));
     assert!(matches!(client.get_chat(nia).await?, Chat::User(u) if !u.is_self()));
+    // And the objects themselves name their chats.
+    for dialog in &listed {
+        let chat = dialog.chat();
+        let again = match chat {
+            Chat::User(u) => client.resolve(u).await?,
+            Chat::Group(g) => client.resolve(g).await?,
+            Chat::Channel(c) => client.resolve(c).await?,
+        };
+        assert_eq!(Some(again), chat.peer_ref(), "{}", chat.name());
+    }
     Ok(())
 }

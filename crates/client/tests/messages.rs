@@ -354,3 +354,40 @@ async fn markdown_and_html_round_trip_nested_entities_and_non_bmp_text() -> anyh
     assert_ne!(me, friend);
     Ok(())
 }
+
+#[tokio::test]
+async fn delete_messages_revokes_only_when_asked() -> anyhow::Result<()> {
+    let server = common::start().await;
+    let (alice, alice_id, _, bob_id) = alice_and_bob(&server).await?;
+    let mine_only = alice.send_message("@bob_b", "delete for me").await?;
+    let everyone = alice.send_message("@bob_b", "delete for all").await?;
+    let bobs = |text: &str| {
+        server
+            .backend()
+            .history(bob_id, Peer::User(alice_id))
+            .iter()
+            .any(|m| m.text == text)
+    };
+    assert_eq!(
+        alice
+            .delete_messages("@bob_b", &[mine_only.id()], false)
+            .await?,
+        1
+    );
+    assert!(alice.get_messages("@bob_b", &[mine_only.id()]).await?[0].is_none());
+    assert!(bobs("delete for me"), "Bob keeps his copy");
+    assert_eq!(
+        alice
+            .delete_messages("@bob_b", &[everyone.id()], true)
+            .await?,
+        1
+    );
+    assert!(!bobs("delete for all"), "revoked for Bob too");
+    assert_eq!(
+        alice
+            .delete_messages("@bob_b", &[everyone.id()], true)
+            .await?,
+        0
+    );
+    Ok(())
+}
