@@ -574,3 +574,64 @@ fn input_mentions_are_stored_as_mentions_by_id() {
         Err(err(400, "ENTITY_MENTION_USER_INVALID"))
     );
 }
+
+#[test]
+fn pins_folders_drafts_and_scheduled_messages_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let open = || {
+        Backend::open(
+            BackendConfig {
+                dcs: dcs(),
+                require_signup: false,
+                data_file: Some(path.clone()),
+            },
+            Faults::new(),
+        )
+        .unwrap()
+    };
+    let (key, session, friend) = {
+        let b = open();
+        let client = Client::connect(&b, 2);
+        let me = client.sign_in("9996620001");
+        let friend = b.create_user("9996620002", "Friend", None).unwrap();
+        b.send_message_as(friend, Peer::User(me), "hello").unwrap();
+        client.ok(&pin(input_peer_user(&b, friend), 1, false));
+        client.ok(&functions::folders::EditPeerFolders {
+            folder_peers: vec![types::InputFolderPeer {
+                peer: input_peer_user(&b, friend),
+                folder_id: 1,
+            }
+            .into()],
+        });
+        client.ok(&functions::messages::SaveDraft {
+            no_webpage: false,
+            invert_media: false,
+            reply_to: None,
+            peer: enums::InputPeer::InputPeerSelf,
+            message: "note".into(),
+            entities: None,
+            media: None,
+            effect: None,
+            suggested_post: None,
+            rich_message: None,
+        });
+        let mut later = send_message(enums::InputPeer::InputPeerSelf, "later");
+        later.schedule_date = Some(super::super::unix_now() + 600);
+        client.ok(&later);
+        (client.ctx.auth_key_id, client.ctx.session_id, friend)
+    };
+    let b = open();
+    let client = Client::with_key(&b, 2, key, session);
+    assert!(is_pinned(&client, input_peer_user(&b, friend), 1));
+    let archived = dialogs(&client, Some(1));
+    assert_eq!(archived.len(), 1);
+    assert_eq!(dialog_user(&archived[0]), friend);
+    let drafts = client.ok(&functions::messages::GetAllDrafts);
+    assert_eq!(inner_updates(&drafts).len(), 1);
+    let scheduled = client.ok(&functions::messages::GetScheduledHistory {
+        peer: enums::InputPeer::InputPeerSelf,
+        hash: 0,
+    });
+    assert_eq!(texts(&scheduled), vec![(1, "later".into())]);
+}
