@@ -10,14 +10,14 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::mtserver::{file_bytes, MtServer, FLOOD};
+use common::mtserver::{file_bytes, MtServer, SeenRequest, FLOOD};
 use common::proxies::{http_proxy, socks5_proxy};
 use tgwire_net::{
     ConnectionState, Credentials, DisconnectReason, Framing, InitParams, InvokeError,
     InvokeOptions, KeepAlive, MtProxySecret, OnDisconnect, Proxy, ReconnectPolicy, Sender,
     SenderConfig, SenderEvent, SenderHandle, TransportKind,
 };
-use tgwire_tl_types::{enums, functions, types, Serializable};
+use tgwire_tl_types::{enums, functions, types, Deserializable, Serializable};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -631,4 +631,193 @@ async fn garbage_from_the_server_never_panics_the_sender() {
             "seed {seed}: {states:?}"
         );
     }
+}
+
+/// The serialized `upload.getFile` for `offset` (64 bytes), and its decoded answer.
+fn file_body(offset: i64) -> Vec<u8> {
+    get_file(offset, 64).to_bytes()
+}
+
+fn file_answer(result: &Result<Vec<u8>, InvokeError>) -> Vec<u8> {
+    let body = result.as_ref().expect("answered");
+    match enums::upload::File::from_bytes(body).unwrap() {
+        enums::upload::File::File(f) => f.bytes,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The offset a recorded `upload.getFile` asked for (-1 for other requests).
+fn offset_of(seen: &SeenRequest) -> i64 {
+    functions::upload::GetFile::from_bytes(&seen.query).map_or(-1, |f| f.offset)
+}
+
+/// Every recorded request with an offset in `offsets`, in arrival order.
+fn seen_for(server: &MtServer, offsets: &[i64]) -> Vec<SeenRequest> {
+    server
+        .knobs
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| offsets.contains(&offset_of(s)))
+        .cloned()
+        .collect()
+}
+
+/// Each request after the first names, in `invokeAfterMsgs`, a msg_id its predecessor really
+/// reached the server under.
+fn assert_chain_refers_to_predecessors(seen: &[SeenRequest], offsets: &[i64]) {
+    for (i, offset) in offsets.iter().enumerate() {
+        let mine: Vec<&SeenRequest> = seen.iter().filter(|s| offset_of(s) == *offset).collect();
+        assert!(!mine.is_empty(), "offset {offset} never arrived");
+        for s in mine {
+            if i == 0 {
+                assert!(s.after.is_empty(), "the head waits for nothing: {s:?}");
+                continue;
+            }
+            assert_eq!(s.after.len(), 1, "{s:?}");
+            let predecessor = seen
+                .iter()
+                .any(|p| offset_of(p) == offsets[i - 1] && p.msg_id == s.after[0]);
+            assert!(
+                predecessor,
+                "request {i} waits for an id its predecessor never had"
+            );
+        }
+    }
+}
+
+/// Whether one received container holds every id.
+fn one_container_holds(server: &MtServer, ids: &[i64]) -> bool {
+    server
+        .knobs
+        .containers
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| ids.iter().all(|id| c.contains(id)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_travels_in_one_container_and_an_ordered_one_is_chained() {
+    let server = MtServer::start(None).await;
+    server.knobs.record.store(true, Ordering::SeqCst);
+    let Sender { handle, .. } = Sender::spawn(config(&server));
+
+    // First call of the sender: the batch waits for the auth key, and its first container is
+    // refused for salt 0 and resent under new ids; the chain must follow them.
+    let ordered: Vec<i64> = (0..8).map(|i| 1000 + i * 64).collect();
+    let bodies = ordered.iter().map(|&o| file_body(o)).collect();
+    let results = handle
+        .invoke_batch_raw(bodies, true, InvokeOptions::default())
+        .await;
+    for (offset, result) in ordered.iter().zip(&results) {
+        assert_eq!(file_answer(result), file_bytes(*offset, 64));
+    }
+    let seen = seen_for(&server, &ordered);
+    assert_eq!(seen.len(), 8, "each ran once: {seen:?}");
+    assert_chain_refers_to_predecessors(&seen, &ordered);
+    let ids: Vec<i64> = seen.iter().map(|s| s.msg_id).collect();
+    assert!(one_container_holds(&server, &ids), "one container");
+
+    // Unordered: one container, no wrappers.
+    let plain: Vec<i64> = (0..8).map(|i| 9000 + i * 64).collect();
+    let results = handle
+        .invoke_batch_raw(
+            plain.iter().map(|&o| file_body(o)).collect(),
+            false,
+            InvokeOptions::default(),
+        )
+        .await;
+    for (offset, result) in plain.iter().zip(&results) {
+        assert_eq!(file_answer(result), file_bytes(*offset, 64));
+    }
+    let seen = seen_for(&server, &plain);
+    assert!(seen.iter().all(|s| s.after.is_empty()));
+    let ids: Vec<i64> = seen.iter().map(|s| s.msg_id).collect();
+    assert_eq!(ids.len(), 8);
+    assert!(one_container_holds(&server, &ids), "one container");
+
+    // Partial success: the middle one fails, its neighbours are answered.
+    let results = handle
+        .invoke_batch_raw(
+            vec![
+                file_body(64),
+                functions::help::GetConfig.to_bytes(),
+                file_body(128),
+            ],
+            true,
+            InvokeOptions::default(),
+        )
+        .await;
+    assert_eq!(file_answer(&results[0]), file_bytes(64, 64));
+    assert!(
+        matches!(&results[1], Err(InvokeError::Rpc(e)) if e.code == FLOOD.0),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(file_answer(&results[2]), file_bytes(128, 64));
+    assert!(handle
+        .invoke_batch_raw(Vec::new(), true, InvokeOptions::default())
+        .await
+        .is_empty());
+    assert_eq!(handle.in_flight(), 0);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordered_batch_cut_by_disconnects_is_answered_once_and_stays_chained() {
+    let server = MtServer::start(None).await;
+    server.knobs.record.store(true, Ordering::SeqCst);
+    let Sender { handle, .. } = Sender::spawn(config(&server));
+    nearest(&handle).await.unwrap();
+    // The packet with the batch is dropped unread, and the connection carrying its resend is
+    // cut after the server answered the third request.
+    let packets = server.knobs.packets.load(Ordering::SeqCst);
+    *server.knobs.drop_unread_packet.lock().unwrap() = vec![packets + 1];
+    let base = server.knobs.requests.load(Ordering::SeqCst);
+    *server.knobs.drop_after_answering.lock().unwrap() = vec![base + 3];
+    let offsets: Vec<i64> = (0..12).map(|i| 20_000 + i * 64).collect();
+    let results = handle
+        .invoke_batch_raw(
+            offsets.iter().map(|&o| file_body(o)).collect(),
+            true,
+            InvokeOptions::default(),
+        )
+        .await;
+    for (offset, result) in offsets.iter().zip(&results) {
+        assert_eq!(file_answer(result), file_bytes(*offset, 64));
+    }
+    assert!(server.knobs.drop_unread_packet.lock().unwrap().is_empty());
+    assert!(server.knobs.drop_after_answering.lock().unwrap().is_empty());
+    let seen = seen_for(&server, &offsets);
+    assert_chain_refers_to_predecessors(&seen, &offsets);
+    let distinct: HashSet<i64> = seen.iter().map(offset_of).collect();
+    assert_eq!(distinct.len(), 12);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_times_out_as_a_whole_and_cancels_what_is_left() {
+    let server = MtServer::start(None).await;
+    let Sender { handle, .. } = Sender::spawn(config(&server));
+    nearest(&handle).await.unwrap();
+    server.knobs.delay_ms.store(2_000, Ordering::SeqCst);
+    let results = handle
+        .invoke_batch_raw(
+            vec![file_body(0), file_body(64)],
+            true,
+            InvokeOptions {
+                timeout: Some(Duration::from_millis(200)),
+                ..InvokeOptions::default()
+            },
+        )
+        .await;
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Err(InvokeError::Timeout(_)))));
+    assert_eq!(handle.in_flight(), 0);
+    server.knobs.delay_ms.store(0, Ordering::SeqCst);
+    assert_eq!(fetch(&handle, 128).await.unwrap(), file_bytes(128, 64));
+    handle.shutdown().await;
 }

@@ -412,6 +412,9 @@ impl Session {
         let flush_acks = self.core.acks_due(now);
         let mut ready = VecDeque::new();
         let mut waiting = VecDeque::new();
+        // Requests given their msg_id in this packet, so that a request ordered after one of
+        // them can name it in `invokeAfterMsgs` and travel in the same container.
+        let mut assigned: HashMap<RequestId, i64> = HashMap::new();
         let mut size = 0;
         while let Some(mut item) = self.queue.pop_front() {
             if ready.len() >= self.cfg.limits.max_container_messages
@@ -420,14 +423,22 @@ impl Session {
                 self.queue.push_front(item);
                 break;
             }
-            if let (Tag::Request(n), None) = (item.tag, item.original) {
-                match self.materialize(RequestId(n)) {
-                    Materialized::Ready(body) => item.body = body,
-                    Materialized::Wait => {
-                        waiting.push_back(item);
-                        continue;
+            if item.original.is_none() {
+                if let Tag::Request(n) = item.tag {
+                    match self.materialize(RequestId(n), &assigned) {
+                        Materialized::Ready(body) => item.body = body,
+                        Materialized::Wait => {
+                            waiting.push_back(item);
+                            continue;
+                        }
+                        Materialized::Gone => continue,
                     }
-                    Materialized::Gone => continue,
+                }
+                // Ids in queue order keep msg_id and seq_no growing together in the packet.
+                let msg_id = self.core.ids.next(now, crate::msg_id::IdKind::Client).0;
+                item.fresh_id = Some(msg_id);
+                if let Tag::Request(n) = item.tag {
+                    assigned.insert(RequestId(n), msg_id);
                 }
             }
             size += item.body.len() + 16;
@@ -435,8 +446,10 @@ impl Session {
         }
         let salt = self.salts.current();
         let placed = self.core.pack(now, salt, &mut ready, flush_acks, out);
-        // Unsent messages go back in their original order.
-        while let Some(item) = ready.pop_back() {
+        // Unsent messages go back in their original order, to be given new ids (and, for
+        // requests, bodies) when they are packed.
+        while let Some(mut item) = ready.pop_back() {
+            item.fresh_id = None;
             self.queue.push_front(item);
         }
         while let Some(item) = waiting.pop_back() {
@@ -1079,6 +1092,9 @@ impl Session {
                 fresh.push(*msg_id);
             }
         }
+        // In the order they were first sent, so that requests chained with `invokeAfterMsgs`
+        // get their new ids in the same order and can share one container again.
+        fresh.sort_unstable();
         for id in fresh {
             self.resend_fresh(id);
         }
@@ -1138,7 +1154,7 @@ impl Session {
         ));
     }
 
-    fn materialize(&self, request: RequestId) -> Materialized {
+    fn materialize(&self, request: RequestId, assigned: &HashMap<RequestId, i64>) -> Materialized {
         let Some(req) = self.requests.get(&request) else {
             return Materialized::Gone;
         };
@@ -1149,7 +1165,11 @@ impl Session {
         let mut after = Vec::new();
         for dep in &req.opts.after {
             match self.requests.get(dep).map(|d| &d.state) {
-                Some(State::Queued) => return Materialized::Wait,
+                // Going out in this very packet, ahead of this one.
+                Some(State::Queued) => match assigned.get(dep) {
+                    Some(&msg_id) => after.push(msg_id),
+                    None => return Materialized::Wait,
+                },
                 Some(State::Sent { msg_id, .. }) => after.push(*msg_id),
                 None => {}
             }

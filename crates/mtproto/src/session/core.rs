@@ -96,6 +96,9 @@ pub(crate) struct Outgoing {
     /// Resend under the original msg_id and seq_no. The spec forbids resending a message alone
     /// under its old id, so such messages always travel inside a container.
     pub(crate) original: Option<(i64, i32)>,
+    /// A new msg_id chosen before packing (seq_no is still assigned by [`Core::pack`]), so a
+    /// later message of the same packet can refer to it (`invokeAfterMsgs` chains).
+    pub(crate) fresh_id: Option<i64>,
 }
 
 impl Outgoing {
@@ -105,6 +108,7 @@ impl Outgoing {
             tag,
             response,
             original: None,
+            fresh_id: None,
         }
     }
 }
@@ -274,6 +278,10 @@ impl Core {
         let limits = &self.limits;
         let mut selected: Vec<Outgoing> = Vec::new();
         let mut size = 0;
+        // The ack goes last: messages given their ids before packing (`fresh_id`) must keep
+        // msg_id and seq_no growing together through the container, and the ack's id is the
+        // newest.
+        let mut ack = None;
         if !self.acks.is_empty() && (flush_acks || !queue.is_empty()) {
             let n = self.acks.len().min(MAX_IDS_PER_MESSAGE);
             let ids: Vec<i64> = self.acks.drain(..n).collect();
@@ -282,18 +290,19 @@ impl Core {
             }
             let body = service::encode_ids(id::MSGS_ACK, &ids);
             size += body.len() + INNER_HEADER;
-            selected.push(Outgoing::new(body, Tag::Ack, true));
+            ack = Some(Outgoing::new(body, Tag::Ack, true));
         }
+        let room = limits.max_container_messages.max(1) - usize::from(ack.is_some());
         while let Some(front) = queue.front() {
             let len = front.body.len() + INNER_HEADER;
-            if selected.len() >= limits.max_container_messages.max(1)
-                || (!selected.is_empty() && size + len > limits.max_container_bytes)
-            {
+            let alone = selected.is_empty() && ack.is_none();
+            if !alone && (selected.len() >= room || size + len > limits.max_container_bytes) {
                 break;
             }
             size += len;
             selected.extend(queue.pop_front());
         }
+        selected.extend(ack);
         if selected.is_empty() {
             return None;
         }
@@ -308,9 +317,10 @@ impl Core {
         let mut framed: Vec<(i64, i32, Outgoing)> = Vec::with_capacity(selected.len());
         for msg in selected {
             let content_related = service::is_content_related(&msg.body);
-            let (msg_id, seq_no) = match msg.original {
-                Some(orig) => orig,
-                None => (
+            let (msg_id, seq_no) = match (msg.original, msg.fresh_id) {
+                (Some(orig), _) => orig,
+                (None, Some(id)) => (id, self.seq.next(content_related)),
+                (None, None) => (
                     self.ids.next(now, kind(msg.response)).0,
                     self.seq.next(content_related),
                 ),

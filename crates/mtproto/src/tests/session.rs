@@ -543,6 +543,121 @@ fn invoke_after_msgs_orders_requests() {
     let _ = b;
 }
 
+/// The requests the server received, in order: (msg_id, body).
+fn server_requests(p: &Pair) -> Vec<(crate::MsgId, Vec<u8>)> {
+    p.server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Request { msg_id, body } => Some((*msg_id, body.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Enqueues `n` requests, each ordered after the one before.
+fn enqueue_chain(p: &mut Pair, n: u32) -> Vec<crate::RequestId> {
+    let mut chain: Vec<crate::RequestId> = Vec::new();
+    for i in 0..n {
+        let opts = RequestOptions {
+            after: chain.last().copied().into_iter().collect(),
+            ..RequestOptions::default()
+        };
+        chain.push(p.client.enqueue_with(query(i, 0), opts));
+    }
+    chain
+}
+
+/// Each request after the first must be `invokeAfterMsgs([previous msg_id], query)`.
+fn assert_chained(reqs: &[(crate::MsgId, Vec<u8>)]) {
+    assert_eq!(reqs[0].1, query(0, 0));
+    for (i, pair) in reqs.windows(2).enumerate() {
+        let n = u32::try_from(i + 1).unwrap();
+        assert_eq!(
+            pair[1].1,
+            service::wrap_invoke_after(&[pair[0].0 .0], &query(n, 0)),
+            "request {n} must wait for the msg_id request {} travelled under",
+            n - 1
+        );
+    }
+}
+
+#[test]
+fn an_ordered_chain_travels_in_one_container() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let chain = enqueue_chain(&mut p, 5);
+    assert!(p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 5));
+    assert_eq!(p.packets_sent[Side::Client as usize], 1, "one packet");
+    let in_container: Vec<bool> = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && matches!(t.ctor, 0x0b0b_0b0b | id::INVOKE_AFTER_MSGS))
+        .map(|t| t.in_container)
+        .collect();
+    assert_eq!(in_container, vec![true; 5]);
+    assert_eq!(p.tapped(Side::Client, id::INVOKE_AFTER_MSGS), 4);
+    let reqs = server_requests(&p);
+    assert_chained(&reqs);
+    for (request, (msg_id, _)) in chain.iter().zip(&reqs) {
+        assert_eq!(p.client.msg_id_of(*request), Some(*msg_id));
+    }
+}
+
+#[test]
+fn a_chain_resent_under_new_ids_refers_to_the_new_ids() {
+    // The first packet is lost and nothing is resent until the ids are too old to reuse, so
+    // every request is resent under a new msg_id: the wrappers must follow.
+    let mut p = Pair::new(
+        ClientConfig {
+            resend_after: Duration::from_secs(250),
+            ..ClientConfig::default()
+        },
+        ServerConfig::default(),
+        3,
+    );
+    p.drop_next.push((Side::Client, |_| true));
+    let chain = enqueue_chain(&mut p, 4);
+    assert!(p.run_until(Duration::from_secs(600), done_after(4)));
+    let reqs = server_requests(&p);
+    assert_eq!(reqs.len(), 4, "the lost packet never reached the server");
+    assert_chained(&reqs);
+    let first_ids: Vec<i64> = p
+        .tap
+        .iter()
+        .filter(|t| t.from == Side::Client && t.ctor == id::INVOKE_AFTER_MSGS)
+        .map(|t| t.msg_id)
+        .take(3)
+        .collect();
+    assert!(reqs.iter().all(|(id, _)| !first_ids.contains(&id.0)));
+    let answered: Vec<_> = p.responses().into_iter().map(|(r, _)| r).collect();
+    assert_eq!(answered.len(), 4);
+    assert!(chain.iter().all(|r| answered.contains(r)));
+}
+
+#[test]
+fn a_chain_whose_head_fails_still_ends_every_request_once() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let chain = enqueue_chain(&mut p, 3);
+    assert!(p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 3));
+    let reqs = server_requests(&p);
+    p.server.respond_error(reqs[0].0, 400, "BAD_HEAD");
+    p.server.respond(reqs[1].0, answer(1));
+    p.server.respond_error(reqs[2].0, 400, "MSG_WAIT_FAILED");
+    assert!(p.run_until(Duration::from_secs(5), done_after(3)));
+    let outcome = |r| {
+        p.client_events
+            .iter()
+            .filter(|e| match e {
+                Event::Response { request, .. } | Event::RpcError { request, .. } => *request == r,
+                _ => false,
+            })
+            .count()
+    };
+    assert!(chain.iter().all(|&r| outcome(r) == 1));
+    assert_eq!(p.responses(), vec![(chain[1], answer(1))]);
+}
+
 fn seal_raw(
     plain_body: &[u8],
     session_id: i64,

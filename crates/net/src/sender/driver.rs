@@ -27,7 +27,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::sleep_until;
 
 use super::config::{InvokeOptions, OnDisconnect, SenderConfig};
-use super::handle::{CallId, Command, Reply};
+use super::handle::{BatchCall, CallId, Command, Reply};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
 use super::reconnect::Backoff;
@@ -54,6 +54,8 @@ struct Waiting {
     call: CallId,
     body: Vec<u8>,
     opts: InvokeOptions,
+    /// The call this one must run after (ordered batches).
+    after: Option<CallId>,
 }
 
 pub(crate) struct Driver {
@@ -233,7 +235,7 @@ impl Driver {
         self.session = Some(session);
         self.init = InitState::Needed;
         while let Some(w) = self.waiting.pop_front() {
-            self.enqueue(w.call, w.body, &w.opts);
+            self.enqueue(w.call, w.body, &w.opts, w.after);
         }
     }
 
@@ -447,26 +449,20 @@ impl Driver {
                 opts,
                 reply,
             }) => {
-                if body.len() > MAX_FRAME_LEN - ENVELOPE_ROOM {
-                    let _ = reply.send(Err(InvokeError::RequestTooLarge {
-                        len: body.len(),
-                        max: MAX_FRAME_LEN - ENVELOPE_ROOM,
-                    }));
-                    return true;
-                }
-                self.calls.insert(
-                    call,
-                    Call {
-                        reply,
-                        on_disconnect: opts.on_disconnect,
-                        request: None,
-                        wrapped: false,
-                    },
-                );
-                if self.session.is_some() {
-                    self.enqueue(call, body, &opts);
-                } else {
-                    self.waiting.push_back(Waiting { call, body, opts });
+                self.start_call(call, body, &opts, reply, None);
+                true
+            }
+            Some(Command::InvokeBatch {
+                calls,
+                ordered,
+                opts,
+            }) => {
+                let mut previous = None;
+                for BatchCall { call, body, reply } in calls {
+                    let after = previous.filter(|_| ordered);
+                    if self.start_call(call, body, &opts, reply, after) {
+                        previous = Some(call);
+                    }
                 }
                 true
             }
@@ -493,7 +489,59 @@ impl Driver {
         }
     }
 
-    fn enqueue(&mut self, call: CallId, body: Vec<u8>, opts: &InvokeOptions) {
+    /// Registers a call and hands it to the session (or parks it until one exists). Returns
+    /// `false` if it was refused at once.
+    fn start_call(
+        &mut self,
+        call: CallId,
+        body: Vec<u8>,
+        opts: &InvokeOptions,
+        reply: Reply,
+        after: Option<CallId>,
+    ) -> bool {
+        if body.len() > MAX_FRAME_LEN - ENVELOPE_ROOM {
+            let _ = reply.send(Err(InvokeError::RequestTooLarge {
+                len: body.len(),
+                max: MAX_FRAME_LEN - ENVELOPE_ROOM,
+            }));
+            return false;
+        }
+        self.calls.insert(
+            call,
+            Call {
+                reply,
+                on_disconnect: opts.on_disconnect,
+                request: None,
+                wrapped: false,
+            },
+        );
+        if self.session.is_some() {
+            self.enqueue(call, body, opts, after);
+        } else {
+            self.waiting.push_back(Waiting {
+                call,
+                body,
+                opts: opts.clone(),
+                after,
+            });
+        }
+        true
+    }
+
+    fn enqueue(
+        &mut self,
+        call: CallId,
+        body: Vec<u8>,
+        opts: &InvokeOptions,
+        after: Option<CallId>,
+    ) {
+        // The predecessor's request, if it is still running (a cancelled or finished one
+        // imposes no order).
+        let after: Vec<RequestId> = after
+            .and_then(|c| self.calls.get(&c))
+            .and_then(|c| c.request)
+            .into_iter()
+            .collect();
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -513,7 +561,7 @@ impl Driver {
             body,
             RequestOptions {
                 gzip: !opts.no_gzip,
-                ..RequestOptions::default()
+                after,
             },
         );
         entry.request = Some(request);

@@ -25,12 +25,26 @@ pub(crate) enum Command {
         opts: InvokeOptions,
         reply: Reply,
     },
+    /// Several calls handed over together, so the session packs them into one container;
+    /// with `ordered`, each waits on the server for the one before (`invokeAfterMsgs`).
+    InvokeBatch {
+        calls: Vec<BatchCall>,
+        ordered: bool,
+        opts: InvokeOptions,
+    },
     /// The caller stopped waiting (timeout or a dropped future).
     Cancel { call: CallId },
     /// Use another address from the next connection on.
     SetAddr(std::net::SocketAddr),
     /// Fail everything pending and stop.
     Shutdown,
+}
+
+/// One element of [`Command::InvokeBatch`].
+pub(crate) struct BatchCall {
+    pub(crate) call: CallId,
+    pub(crate) body: Vec<u8>,
+    pub(crate) reply: Reply,
 }
 
 pub(crate) struct Shared {
@@ -145,6 +159,84 @@ impl SenderHandle {
         result.unwrap_or_else(|_| Err(InvokeError::Shutdown(self.closed_reason())))
     }
 
+    /// Sends several serialized TL functions as one batch and returns one result per body, in
+    /// the same order. Each element ends on its own: some may succeed while others fail.
+    ///
+    /// The whole batch reaches the connection task in one step, so the session packs it into a
+    /// single `msg_container` (as far as the container limits allow). With `ordered`, request
+    /// *i* is wrapped in `invokeAfterMsgs` naming the msg_id that request *i − 1* currently
+    /// travels under (renewed whenever either is resent under a new id), so the server runs them
+    /// one after the other; a predecessor that already ended, or failed to be sent at all, is
+    /// left out of the wrapper. `options` apply to every element; its `timeout` bounds the
+    /// whole batch.
+    ///
+    /// Dropping the future cancels every element still pending.
+    pub async fn invoke_batch_raw(
+        &self,
+        bodies: Vec<Vec<u8>>,
+        ordered: bool,
+        options: InvokeOptions,
+    ) -> Vec<Result<Vec<u8>, InvokeError>> {
+        let shared = &self.shared;
+        shared.touch();
+        let n = bodies.len();
+        let mut calls = Vec::with_capacity(n);
+        let mut answers = Vec::with_capacity(n);
+        let mut guards = Vec::with_capacity(n);
+        for body in bodies {
+            let call = shared.next_call.fetch_add(1, Ordering::Relaxed);
+            shared.in_flight.fetch_add(1, Ordering::Relaxed);
+            let (reply, answer) = oneshot::channel();
+            calls.push(BatchCall { call, body, reply });
+            answers.push(answer);
+            guards.push(CancelOnDrop {
+                call,
+                shared,
+                armed: true,
+            });
+        }
+        if n == 0 {
+            return Vec::new();
+        }
+        let deadline = options
+            .timeout
+            .map(|t| (tokio::time::Instant::now() + t, t));
+        let command = Command::InvokeBatch {
+            calls,
+            ordered,
+            opts: options,
+        };
+        if shared.commands.send(command).is_err() {
+            for guard in &mut guards {
+                guard.armed = false;
+            }
+            let reason = self.closed_reason();
+            return (0..n)
+                .map(|_| Err(InvokeError::Shutdown(reason.clone())))
+                .collect();
+        }
+        let mut results = Vec::with_capacity(n);
+        // The elements run concurrently in the task; waiting for them in order costs nothing.
+        for (answer, mut guard) in answers.into_iter().zip(guards) {
+            let result = match deadline {
+                None => answer.await,
+                Some((at, limit)) => match tokio::time::timeout_at(at, answer).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        // The guard cancels the element as it drops.
+                        results.push(Err(InvokeError::Timeout(limit)));
+                        continue;
+                    }
+                },
+            };
+            guard.disarm();
+            results
+                .push(result.unwrap_or_else(|_| Err(InvokeError::Shutdown(self.closed_reason()))));
+        }
+        shared.touch();
+        results
+    }
+
     /// The connection state; `changed().await` on the receiver to follow it.
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.shared.state.clone()
@@ -207,6 +299,13 @@ struct CancelOnDrop<'a> {
     call: CallId,
     shared: &'a Shared,
     armed: bool,
+}
+
+impl CancelOnDrop<'_> {
+    /// The call ended normally: nothing to cancel.
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
 }
 
 impl Drop for CancelOnDrop<'_> {

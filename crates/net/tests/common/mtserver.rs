@@ -63,6 +63,58 @@ pub struct Knobs {
     pub keys_created: AtomicUsize,
     /// Bytes received through upload.saveFilePart.
     pub uploaded: AtomicUsize,
+    /// Record every request in `seen` and every container in `containers` (off by default:
+    /// the benchmark should not pay for it).
+    pub record: AtomicBool,
+    /// Requests received, in order (when `record` is on).
+    pub seen: Mutex<Vec<SeenRequest>>,
+    /// The msg_ids inside each container received, in order (when `record` is on).
+    pub containers: Mutex<Vec<Vec<i64>>>,
+}
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    pub msg_id: i64,
+    /// The msg_ids of its `invokeAfterMsgs` wrapper (empty without one).
+    pub after: Vec<i64>,
+    /// The query inside every wrapper.
+    pub query: Vec<u8>,
+}
+
+const INVOKE_AFTER_MSGS: u32 = 0x3dc4_b4f0;
+const MSG_CONTAINER: u32 = 0x73f1_f8dc;
+
+/// Splits `invokeAfterMsgs(ids, query)` into its ids and query; other bodies pass through.
+pub fn split_after(body: &[u8]) -> (Vec<i64>, &[u8]) {
+    if ctor(body) != INVOKE_AFTER_MSGS || body.len() < 12 {
+        return (Vec::new(), body);
+    }
+    let n = u32::from_le_bytes(body[8..12].try_into().unwrap()) as usize;
+    let ids = (0..n)
+        .map(|i| i64::from_le_bytes(body[12 + 8 * i..20 + 8 * i].try_into().unwrap()))
+        .collect();
+    (ids, &body[12 + 8 * n..])
+}
+
+/// The msg_ids inside a packet's container, if its body is one.
+fn container_ids(key: &AuthKey, packet: &[u8]) -> Option<Vec<i64>> {
+    let mut plain = Vec::new();
+    decrypt_message(key, Side::Client, packet, &mut plain).ok()?;
+    let len = u32::from_le_bytes(plain.get(28..32)?.try_into().ok()?) as usize;
+    let body = plain.get(32..32 + len)?;
+    if ctor(body) != MSG_CONTAINER {
+        return None;
+    }
+    let count = u32::from_le_bytes(body.get(4..8)?.try_into().ok()?);
+    let mut at = 8;
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        ids.push(i64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?));
+        let len = u32::from_le_bytes(body.get(at + 12..at + 16)?.try_into().ok()?) as usize;
+        at += 16 + len;
+    }
+    Some(ids)
 }
 
 struct Slot {
@@ -249,6 +301,12 @@ async fn serve(state: Arc<State>, accepted: tgwire_net::server::Accepted) {
                 send(&mut transport, &(-404i32).to_le_bytes());
                 continue;
             };
+            let record = knobs.record.load(Ordering::SeqCst);
+            if record {
+                if let Some(ids) = container_ids(&key, &packet) {
+                    knobs.containers.lock().unwrap().push(ids);
+                }
+            }
             // A connection carries one client session: find it from the first packet (peeking
             // at the decrypted session id), then keep it. The session role itself handles a
             // client that switches session ids later.
@@ -298,7 +356,17 @@ async fn serve(state: Arc<State>, accepted: tgwire_net::server::Accepted) {
                 while let Some(event) = session.poll_event() {
                     if let ServerEvent::Request { msg_id, body } = event {
                         let n = knobs.requests.fetch_add(1, Ordering::SeqCst) + 1;
-                        let reply = answer(&knobs, &body);
+                        // This server runs requests in arrival order, which satisfies any
+                        // invokeAfterMsgs a client can send.
+                        let (after, query) = split_after(&body);
+                        if record {
+                            knobs.seen.lock().unwrap().push(SeenRequest {
+                                msg_id: msg_id.0,
+                                after,
+                                query: unwrap_init(query),
+                            });
+                        }
+                        let reply = answer(&knobs, query);
                         let delay = knobs.delay_ms.load(Ordering::SeqCst);
                         if delay == 0 {
                             reply.apply(&mut session, msg_id);
@@ -413,6 +481,18 @@ impl Deserializable for Rest {
 fn ctor(body: &[u8]) -> u32 {
     body.get(..4)
         .map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap()))
+}
+
+/// The query inside `invokeWithLayer(initConnection(query))`, or `body` itself.
+fn unwrap_init(body: &[u8]) -> Vec<u8> {
+    if ctor(body) == functions::InvokeWithLayer::<Rest>::CONSTRUCTOR_ID {
+        if let Ok(w) =
+            functions::InvokeWithLayer::<functions::InitConnection<Rest>>::from_bytes(body)
+        {
+            return w.query.query.0;
+        }
+    }
+    body.to_vec()
 }
 
 /// The API methods this server knows.
