@@ -821,3 +821,25 @@ async fn a_batch_times_out_as_a_whole_and_cancels_what_is_left() {
     assert_eq!(fetch(&handle, 128).await.unwrap(), file_bytes(128, 64));
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_survives_more_connection_losses_than_its_resend_budget() {
+    let server = MtServer::start(None).await;
+    let Sender { handle, .. } = Sender::spawn(config(&server));
+    nearest(&handle).await.unwrap();
+    // Every connection closes on the first packet it carries: the request (or its resend),
+    // well past the session's budget of `max_resends` (5).
+    let packets = server.knobs.packets.load(Ordering::SeqCst);
+    let cuts = 12;
+    *server.knobs.drop_unread_packet.lock().unwrap() = (1..=cuts).map(|n| packets + n).collect();
+    let base = server.knobs.requests.load(Ordering::SeqCst);
+    assert_eq!(fetch(&handle, 640).await.unwrap(), file_bytes(640, 64));
+    assert!(server.knobs.drop_unread_packet.lock().unwrap().is_empty());
+    assert_eq!(
+        server.knobs.requests.load(Ordering::SeqCst),
+        base + 1,
+        "ran once"
+    );
+    assert!(server.knobs.connections.load(Ordering::SeqCst) > cuts);
+    handle.shutdown().await;
+}

@@ -43,7 +43,8 @@ impl Default for RequestOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DropReason {
-    /// Resent [`ClientConfig::max_resends`] times without an answer.
+    /// Resent [`ClientConfig::max_resends`] times without an answer (resends forced by
+    /// [`Session::handle_reconnect`] do not count).
     TooManyResends,
     /// Cancelled by [`Session::cancel`].
     Cancelled,
@@ -181,8 +182,22 @@ struct Request {
     opts: RequestOptions,
     state: State,
     resends: u32,
+    /// The next resend is owed to a replaced connection, not to a silent server, and does not
+    /// count toward [`ClientConfig::max_resends`].
+    free_resend: bool,
     /// Every msg_id this request was sent under, so a late answer to an old one still counts.
     msg_ids: Vec<i64>,
+}
+
+impl Request {
+    /// Counts one resend; `true` once the request has been resent more than `max` times.
+    fn count_resend(&mut self, max: u32) -> bool {
+        if std::mem::take(&mut self.free_resend) {
+            return false;
+        }
+        self.resends += 1;
+        self.resends > max
+    }
 }
 
 /// The client end of an MTProto 2.0 encrypted session.
@@ -298,6 +313,7 @@ impl Session {
                 opts,
                 state: State::Queued,
                 resends: 0,
+                free_resend: false,
                 msg_ids: Vec::new(),
             },
         );
@@ -351,10 +367,15 @@ impl Session {
     /// next [`Self::poll_transmit`] resends the unacknowledged ones (under their msg_ids while
     /// young, so the server recognises duplicates) and queries the state of the acknowledged
     /// ones, instead of waiting for `resend_after` / `state_check_after`.
+    ///
+    /// Those resends do not count toward [`ClientConfig::max_resends`]: a request may live
+    /// through any number of replaced connections, and only resends on a live link that stays
+    /// silent bring it closer to [`DropReason::TooManyResends`].
     pub fn handle_reconnect(&mut self, now: Instant) {
         for req in self.requests.values_mut() {
             if let State::Sent { deadline, .. } = &mut req.state {
                 *deadline = now;
+                req.free_resend = true;
             }
         }
         self.advance(now);
@@ -810,6 +831,7 @@ impl Session {
         {
             if *current == msg_id {
                 *acked = true;
+                req.free_resend = false;
                 *deadline = now + self.cfg.state_check_after;
             }
         }
@@ -904,8 +926,7 @@ impl Session {
                 if !matches!(req.state, State::Sent { msg_id: current, .. } if current == msg_id) {
                     return;
                 }
-                req.resends += 1;
-                if req.resends > self.cfg.max_resends {
+                if req.count_resend(self.cfg.max_resends) {
                     self.finish(request);
                     self.events.push_back(Event::Dropped {
                         request,
@@ -1126,8 +1147,7 @@ impl Session {
         let Some(req) = self.requests.get_mut(&request) else {
             return;
         };
-        req.resends += 1;
-        if req.resends > self.cfg.max_resends {
+        if req.count_resend(self.cfg.max_resends) {
             self.finish(request);
             self.events.push_back(Event::Dropped {
                 request,

@@ -813,3 +813,46 @@ fn reconnect_resends_in_flight_requests_at_once() {
     assert_eq!(ids[1], ids[2], "resent under the same msg_id");
     assert_eq!(p.requests_seen(), 2);
 }
+
+#[test]
+fn reconnects_do_not_use_up_the_resend_budget() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    let r = p.client.enqueue(query(2, 0));
+    // Twice the budget of connection losses, each swallowing the packet the request is in.
+    let losses = 2 * ClientConfig::default().max_resends as usize;
+    for _ in 0..losses {
+        p.drop_next
+            .push((Side::Client, |t| t.iter().any(|t| t.ctor == 0x0b0b_0b0b)));
+        let now = p.client_now();
+        p.client.handle_reconnect(now);
+        p.run_for(Duration::from_millis(500));
+        assert!(p.drop_next.is_empty(), "the resend went out and was lost");
+    }
+    assert_eq!(p.outcomes(), 1, "still pending, not dropped");
+    let now = p.client_now();
+    p.client.handle_reconnect(now);
+    assert!(p.run_until(Duration::from_secs(1), done_after(2)));
+    assert_eq!(p.responses()[1], (r, answer(2)));
+    assert_eq!(p.outcomes(), 2);
+    assert_eq!(p.tapped(Side::Client, 0x0b0b_0b0b), 1 + losses + 1);
+}
+
+#[test]
+fn resends_on_a_live_silent_link_still_run_out() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    // One reconnect credit, then a link that loses every copy: the budget still ends it.
+    p.net.loss = 1.0;
+    let r = p.client.enqueue(query(2, 0));
+    p.run_for(Duration::from_millis(100));
+    let now = p.client_now();
+    p.client.handle_reconnect(now);
+    assert!(p.run_until(Duration::from_secs(120), done_after(2)));
+    assert!(p.client_events.contains(&Event::Dropped {
+        request: r,
+        reason: DropReason::TooManyResends
+    }));
+}
