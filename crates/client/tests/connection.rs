@@ -165,7 +165,16 @@ async fn app_fields_reach_the_server_in_init_connection() -> anyhow::Result<()> 
         .connect()
         .await?;
     assert!(!client.is_authorized().await?);
-    let key = storage.auth_key(2).expect("a key for DC 2");
+    // The new key reaches the session from the connection's events, off the request path.
+    let mut key = storage.auth_key(2);
+    for _ in 0..100 {
+        if key.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        key = storage.auth_key(2);
+    }
+    let key = key.expect("a key for DC 2");
     let key_id = tgwire_crypto::AuthKey::from_bytes(*key.as_bytes()).id();
     let info = server
         .client_info(key_id)

@@ -53,6 +53,25 @@ async fn network_migrate_moves_home_then_phone_migrate_moves_back() -> anyhow::R
 }
 
 #[tokio::test]
+async fn user_migrate_during_sign_in_moves_home() -> anyhow::Result<()> {
+    let server = common::start().await;
+    server.faults().migrate("auth.signIn", MigrateKind::User, 1);
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let client = common::builder(&server, 2)
+        .session_shared(Arc::clone(&storage))
+        .connect()
+        .await?;
+    // A number of no test DC: it lives wherever it signs in, here DC 1 after USER_MIGRATE_1.
+    let token = client.request_login_code("+15550123456").await?;
+    assert_eq!(client.home_dc(), 2);
+    let me = client.sign_in(&token, "12345").await?;
+    assert_eq!(client.home_dc(), 1, "USER_MIGRATE_1 moved the home DC");
+    assert_eq!(storage.home_dc(), Some(1));
+    assert_eq!(client.get_me().await?.id(), me.id());
+    Ok(())
+}
+
+#[tokio::test]
 async fn wrong_code_is_typed_and_the_session_stays_usable() -> anyhow::Result<()> {
     let server = common::start().await;
     let client = common::builder(&server, 2).in_memory().connect().await?;
@@ -216,12 +235,13 @@ async fn invoke_many_reports_partial_success() -> anyhow::Result<()> {
         .backend()
         .create_user("9996620101", "Alice", Some("alice_tg"))?;
     let (client, _) = common::signed_in(&server, 2, "0005").await;
+    let resolve = |username: &str| functions::contacts::ResolveUsername {
+        username: username.into(),
+        referer: None,
+    };
     let requests: Vec<_> = ["alice_tg", "nobody_here_at_all", "alice_tg"]
         .into_iter()
-        .map(|username| functions::contacts::ResolveUsername {
-            username: username.into(),
-            referer: None,
-        })
+        .map(resolve)
         .collect();
     for ordered in [false, true] {
         let results = client.invoke_many(&requests, ordered).await;
@@ -241,6 +261,85 @@ async fn invoke_many_reports_partial_success() -> anyhow::Result<()> {
             .map(|p| p.peer.id()),
         Some(alice)
     );
+
+    // A short flood wait on one element is slept through and that element resent; a long
+    // one is its error alone.
+    server.faults().flood_wait("contacts.resolveUsername", 1);
+    let started = Instant::now();
+    let results = client.invoke_many(&requests[..1], true).await;
+    assert!(results[0].is_ok(), "{results:?}");
+    assert!(started.elapsed() >= Duration::from_secs(1), "slept first");
+    server.faults().flood_wait("contacts.resolveUsername", 3600);
+    let results = client
+        .invoke_many(&[resolve("alice_tg"), resolve("alice_tg")], true)
+        .await;
+    assert!(
+        matches!(&results[0], Err(e) if e.flood_wait() == Some(Duration::from_secs(3600))),
+        "{results:?}"
+    );
+    assert!(results[1].is_ok(), "{results:?}");
+    assert!(client
+        .invoke_many::<functions::help::GetNearestDc>(&[], true)
+        .await
+        .is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn invoke_many_ordered_sends_together_and_runs_in_order() -> anyhow::Result<()> {
+    let server = common::start().await;
+    let (client, _) = common::signed_in(&server, 2, "0012").await;
+    let send = |text: String| functions::messages::SendMessage {
+        no_webpage: false,
+        silent: false,
+        background: false,
+        clear_draft: false,
+        noforwards: false,
+        update_stickersets_order: false,
+        invert_media: false,
+        allow_paid_floodskip: false,
+        peer: enums::InputPeer::InputPeerSelf,
+        reply_to: None,
+        message: text,
+        random_id: rand::random(),
+        reply_markup: None,
+        entities: None,
+        schedule_date: None,
+        schedule_repeat_period: None,
+        send_as: None,
+        quick_reply_shortcut: None,
+        effect: None,
+        allow_paid_stars: None,
+        suggested_post: None,
+        rich_message: None,
+    };
+    let requests: Vec<_> = (0..8).map(|i| send(format!("batch {i}"))).collect();
+    // Every answer is held back a second: one after another, eight would take eight seconds;
+    // sent together, they come back together.
+    server.faults().delay_answers(Duration::from_secs(1));
+    let started = Instant::now();
+    let results = client.invoke_many(&requests, true).await;
+    let elapsed = started.elapsed();
+    server.faults().delay_answers(Duration::ZERO);
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "sent as one batch: {elapsed:?}"
+    );
+    let ids: Vec<i32> = results
+        .into_iter()
+        .map(|r| match r? {
+            enums::Updates::UpdateShortSentMessage(sent) => Ok(sent.id),
+            other => anyhow::bail!("unexpected {other:?}"),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "run in order: {ids:?}"
+    );
+    let history: Vec<_> = client.iter_messages("me").reverse().try_collect().await?;
+    let texts: Vec<&str> = history.iter().map(tgwire::Message::text).collect();
+    let expected: Vec<String> = (0..8).map(|i| format!("batch {i}")).collect();
+    assert_eq!(texts, expected);
     Ok(())
 }
 
@@ -278,6 +377,28 @@ async fn resolving_peers_in_every_form() -> anyhow::Result<()> {
     );
     let unknown_id = client.resolve(987_654_321i64).await;
     assert!(matches!(unknown_id, Err(InvocationError::PeerNotFound(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn phone_numbers_resolve_through_the_server_when_not_cached() -> anyhow::Result<()> {
+    let server = common::start().await;
+    let pia = server.backend().create_user("9996620222", "Pia", None)?;
+    let (client, _) = common::signed_in(&server, 2, "0013").await;
+    assert!(client.session().peer(pia).is_none(), "nothing cached yet");
+    let found = client.resolve("+999 662 0222").await?;
+    assert_eq!(found.id(), pia);
+    assert!(
+        client.session().peer(pia).is_some(),
+        "cached from the answer"
+    );
+    let sent = client.send_message(found, "found you").await?;
+    assert_eq!(sent.chat_id(), Some(pia));
+    let missing = client.resolve("+9996629999").await;
+    assert!(
+        matches!(missing, Err(InvocationError::PeerNotFound(_))),
+        "{missing:?}"
+    );
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tgwire_net::{InvokeError, InvokeOptions};
-use tgwire_tl_types::{enums, functions, Deserializable, RemoteCall};
+use tgwire_tl_types::{enums, functions, Deserializable, RemoteCall, Serializable};
 
 use super::Client;
 use crate::InvocationError;
@@ -90,14 +90,13 @@ impl Client {
 
     /// Sends several requests of one kind at once and returns each one's result, in order.
     ///
-    /// They are handed to the connection together, so the session packs them into one
-    /// container. With `ordered`, each request waits for the previous one's answer before it is
-    /// sent (the server then runs them in order); see the note below. One request failing does
-    /// not fail the others: this is how partial success is reported.
-    ///
-    /// Note: ordering within one container needs `invokeAfterMsgs`, which requires the message
-    /// ids only `tgwire-net`'s sender knows; until its handle exposes that, `ordered` sends the
-    /// requests one after another.
+    /// The requests travel together to the home DC, packed into one container; with `ordered`,
+    /// each is wrapped in `invokeAfterMsgs` naming the previous one, so the server runs them in
+    /// order. One request failing does not fail the others: this is how partial success is
+    /// reported (each element is its own `Result`). Elements that fail with something
+    /// [`invoke`](Self::invoke) would recover from (a short flood wait, a `*_MIGRATE_X`, a
+    /// connection the pool had just closed) are retried one by one through the usual path;
+    /// for `ordered` batches those retries run in request order.
     pub async fn invoke_many<R>(
         &self,
         requests: &[R],
@@ -107,14 +106,76 @@ impl Client {
         R: RemoteCall,
         R::Return: 'static,
     {
+        let bodies: Vec<Vec<u8>> = requests.iter().map(Serializable::to_bytes).collect();
+        let first = match self.inner.pool.get(self.home_dc() as i16).await {
+            Ok(handle) => {
+                let options = InvokeOptions {
+                    timeout: self.inner.request_timeout,
+                    ..InvokeOptions::default()
+                };
+                handle
+                    .invoke_batch_raw(bodies.clone(), ordered, options)
+                    .await
+            }
+            // No connection now: every element takes the usual path (which reports why).
+            Err(_) => bodies
+                .iter()
+                .map(|_| {
+                    Err(InvokeError::Shutdown(
+                        tgwire_net::DisconnectReason::Shutdown,
+                    ))
+                })
+                .collect(),
+        };
+        let finish = |body: Vec<u8>, outcome: Result<Vec<u8>, InvokeError>| async move {
+            let answer = match outcome {
+                Ok(answer) => answer,
+                Err(error) => self.retry_batch_element(body, error).await?,
+            };
+            let value = R::Return::from_bytes(&answer)?;
+            self.cache_peers_of(&value).await?;
+            Ok(value)
+        };
+        let pairs = bodies.into_iter().zip(first);
         if ordered {
             let mut results = Vec::with_capacity(requests.len());
-            for request in requests {
-                results.push(self.invoke(request).await);
+            for (body, outcome) in pairs {
+                results.push(finish(body, outcome).await);
             }
-            return results;
+            results
+        } else {
+            futures_util::future::join_all(pairs.map(|(body, outcome)| finish(body, outcome))).await
         }
-        futures_util::future::join_all(requests.iter().map(|r| self.invoke(r))).await
+    }
+
+    /// What [`invoke_raw`](Self::invoke_raw) would have done after `error`, for one element of
+    /// a batch: sleep through a short flood wait, follow a migration, reopen a connection the
+    /// pool closed, and then resend the element on its own.
+    async fn retry_batch_element(
+        &self,
+        body: Vec<u8>,
+        error: InvokeError,
+    ) -> Result<Vec<u8>, InvocationError> {
+        let error = match error {
+            InvokeError::Rpc(error) => error,
+            InvokeError::Shutdown(_) if !self.is_disconnected() => {
+                return self.invoke_raw(body, None).await;
+            }
+            other => return Err(other.into()),
+        };
+        match recovery(&error, self.inner.flood_sleep_threshold) {
+            Recovery::Sleep(wait) => {
+                log::info!("{error} in a batch: sleeping {wait:?} before resending");
+                tokio::time::sleep(wait).await;
+                self.invoke_raw(body, None).await
+            }
+            Recovery::MoveHome(dc) => {
+                self.set_home_dc(dc).await?;
+                self.invoke_raw(body, None).await
+            }
+            Recovery::SendTo(dc) => self.invoke_raw(body, Some(dc)).await,
+            Recovery::Fail => Err(InvocationError::Rpc(error)),
+        }
     }
 
     /// The retry loop shared by every request: `dc` `None` means the home DC, following it
