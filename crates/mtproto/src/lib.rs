@@ -20,7 +20,9 @@
 //!
 //! 1. *Getters* (`session_id`, `salt`, `time_offset`, ...): no side effects.
 //! 2. *Commands* queue work: [`Session::enqueue`] (returns a [`RequestId`] that stays valid
-//!    across resends), [`Session::cancel`], [`Session::ping`]; on the server
+//!    across resends), [`Session::cancel`], [`Session::ping`], and for perfect forward secrecy
+//!    [`Session::enqueue_bind_temp_key`] (whose body is built at packing time, from the msg_id
+//!    it gets) and [`Session::rekey`] (move to a fresh temporary key); on the server
 //!    [`ServerSession::respond`], [`ServerSession::respond_error`], [`ServerSession::push`].
 //! 3. *`handle_*`* feed input: `handle_incoming(now, packet)` with each packet the transport
 //!    delivered (`auth_key_id ‖ msg_key ‖ encrypted data`), `handle_timeout(now)` once the

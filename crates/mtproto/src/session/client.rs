@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tgwire_crypto::{AuthKey, Side};
 
+use super::bind::Binding;
 use super::core::{Core, Limits, Outgoing, Sent, SentKind, Tag, MAX_IDS_PER_MESSAGE};
 use crate::error::{DecodeError, SessionError};
 use crate::msg_id::MsgId;
@@ -185,6 +186,8 @@ struct Request {
     /// The next resend is owed to a replaced connection, not to a silent server, and does not
     /// count toward [`ClientConfig::max_resends`].
     free_resend: bool,
+    /// For `auth.bindTempAuthKey`: the body is built at packing time from the msg_id.
+    binding: Option<Box<Binding>>,
     /// Every msg_id this request was sent under, so a late answer to an old one still counts.
     msg_ids: Vec<i64>,
 }
@@ -228,6 +231,9 @@ pub struct Session {
     events: VecDeque<Event>,
     next_request: u64,
     salts_requested: Option<Instant>,
+    /// The `auth.bindTempAuthKey` request other requests wait for (it stays set, holding them
+    /// back, if the binding fails, until [`Session::rekey`] or a new binding).
+    binding: Option<RequestId>,
 }
 
 impl Session {
@@ -260,6 +266,7 @@ impl Session {
             events: VecDeque::new(),
             next_request: 0,
             salts_requested: None,
+            binding: None,
         }
     }
 
@@ -314,12 +321,81 @@ impl Session {
                 state: State::Queued,
                 resends: 0,
                 free_resend: false,
+                binding: None,
                 msg_ids: Vec::new(),
             },
         );
         self.queue
             .push_back(Outgoing::new(Vec::new(), Tag::Request(id.0), false));
         id
+    }
+
+    /// Queues `auth.bindTempAuthKey`, binding this session's (temporary) key to `perm_key`
+    /// until `expires_at` (server Unix time), for perfect forward secrecy.
+    ///
+    /// The request's body carries its own msg_id and session id inside a message encrypted with
+    /// `perm_key` (MTProto 1.0), so it is built when packed, and rebuilt whenever it is resent
+    /// under a new id. It goes out before everything already queued, and no other request is
+    /// sent until it is answered with success: the server refuses most calls under an unbound
+    /// temporary key. If it fails, requests stay held back until [`Self::rekey`] or another
+    /// binding. Its outcome is an ordinary [`Event::Response`] (`boolTrue`) or
+    /// [`Event::RpcError`] for the returned id.
+    pub fn enqueue_bind_temp_key(
+        &mut self,
+        perm_key: &AuthKey,
+        nonce: i64,
+        expires_at: i32,
+    ) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.requests.insert(
+            id,
+            Request {
+                body: Vec::new(),
+                opts: RequestOptions {
+                    after: Vec::new(),
+                    gzip: false,
+                },
+                state: State::Queued,
+                resends: 0,
+                free_resend: false,
+                binding: Some(Box::new(Binding {
+                    perm_key: perm_key.clone(),
+                    nonce,
+                    expires_at,
+                })),
+                msg_ids: Vec::new(),
+            },
+        );
+        self.queue
+            .push_front(Outgoing::new(Vec::new(), Tag::Request(id.0), false));
+        if let Some(old) = self.binding.replace(id) {
+            self.drop_request(old, DropReason::Cancelled);
+        }
+        id
+    }
+
+    /// Moves the session onto a new authorization key (a fresh temporary key, for PFS), starting
+    /// with `salt`. The session id changes; every request not yet answered is sent again under
+    /// the new key (without counting as a resend), so nothing queued or in flight is lost. A
+    /// pending binding is cancelled ([`DropReason::Cancelled`]) and requests are no longer held
+    /// back for it: queue the new key's binding right after this call.
+    pub fn rekey(&mut self, auth_key: AuthKey, salt: i64) {
+        if let Some(old) = self.binding.take() {
+            self.drop_request(old, DropReason::Cancelled);
+        }
+        self.core.auth_key = auth_key;
+        self.salts = Salts::new(salt);
+        self.salts_requested = None;
+        self.reset_session();
+    }
+
+    /// Ends `request` without an answer, if it is still running.
+    fn drop_request(&mut self, request: RequestId, reason: DropReason) {
+        if self.requests.contains_key(&request) {
+            self.finish(request);
+            self.events.push_back(Event::Dropped { request, reason });
+        }
     }
 
     /// Gives up on a request: it ends with [`DropReason::Cancelled`] now, and if it was
@@ -445,8 +521,11 @@ impl Session {
                 break;
             }
             if item.original.is_none() {
+                // Ids in queue order keep msg_id and seq_no growing together in the packet.
+                // (An id taken by a request that then waits is simply skipped.)
+                let msg_id = self.core.ids.next(now, crate::msg_id::IdKind::Client).0;
                 if let Tag::Request(n) = item.tag {
-                    match self.materialize(RequestId(n), &assigned) {
+                    match self.materialize(RequestId(n), &assigned, msg_id) {
                         Materialized::Ready(body) => item.body = body,
                         Materialized::Wait => {
                             waiting.push_back(item);
@@ -455,8 +534,6 @@ impl Session {
                         Materialized::Gone => continue,
                     }
                 }
-                // Ids in queue order keep msg_id and seq_no growing together in the packet.
-                let msg_id = self.core.ids.next(now, crate::msg_id::IdKind::Client).0;
                 item.fresh_id = Some(msg_id);
                 if let Tag::Request(n) = item.tag {
                     assigned.insert(RequestId(n), msg_id);
@@ -793,10 +870,16 @@ impl Session {
                 request,
                 error: RpcError::new(code, &message),
             },
-            None => Event::Response {
-                request,
-                body: result.to_vec(),
-            },
+            None => {
+                if self.binding == Some(request) {
+                    // Bound: the requests held back may go.
+                    self.binding = None;
+                }
+                Event::Response {
+                    request,
+                    body: result.to_vec(),
+                }
+            }
         };
         self.finish(request);
         self.events.push_back(event);
@@ -1174,13 +1257,32 @@ impl Session {
         ));
     }
 
-    fn materialize(&self, request: RequestId, assigned: &HashMap<RequestId, i64>) -> Materialized {
+    fn materialize(
+        &mut self,
+        request: RequestId,
+        assigned: &HashMap<RequestId, i64>,
+        msg_id: i64,
+    ) -> Materialized {
         let Some(req) = self.requests.get(&request) else {
             return Materialized::Gone;
         };
         if !matches!(req.state, State::Queued) {
             // Already re-queued by another path and sent; this queue entry is stale.
             return Materialized::Gone;
+        }
+        if let Some(binding) = &req.binding {
+            let temp_key_id = self.core.auth_key.id();
+            let session_id = self.core.session_id;
+            return Materialized::Ready(binding.request_body(
+                temp_key_id,
+                session_id,
+                msg_id,
+                &mut self.core.rng,
+            ));
+        }
+        if self.binding.is_some_and(|b| b != request) {
+            // Nothing else goes out under a temporary key before it is bound.
+            return Materialized::Wait;
         }
         let mut after = Vec::new();
         for dep in &req.opts.after {

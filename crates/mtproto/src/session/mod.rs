@@ -1,5 +1,6 @@
 //! Encrypted sessions: the shared core and its client and server roles.
 
+pub(crate) mod bind;
 pub(crate) mod client;
 pub(crate) mod core;
 pub(crate) mod server;

@@ -1,5 +1,6 @@
 //! Crate-internal test suites that need both roles and a look at the wire.
 
+mod bind;
 mod chaos;
 mod end_to_end;
 mod garbage;
