@@ -443,6 +443,46 @@ fn session_seeds(seeds: &Seeds) {
         v6.encode_telethon().unwrap().as_bytes(),
     );
     seeds.with_prefix("session_decode", "peer_user", &[1], b"user:12345:-987");
+
+    // Session files (mode 3): a Telethon v1 file (schema version 7, small pages) and a tgwire one.
+    let dir = std::env::temp_dir().join(format!("tgwire-seeds-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let telethon = dir.join("telethon.session");
+    {
+        let conn = rusqlite::Connection::open(&telethon).unwrap();
+        conn.execute_batch(
+            "PRAGMA page_size = 512; PRAGMA journal_mode = DELETE;
+             CREATE TABLE version (version integer primary key);
+             INSERT INTO version VALUES (7);
+             CREATE TABLE sessions (dc_id integer primary key, server_address text,
+                 port integer, auth_key blob, takeout_id integer);
+             CREATE TABLE entities (id integer primary key, hash integer not null,
+                 username text, phone integer, name text, date integer);
+             CREATE TABLE sent_files (md5_digest blob, file_size integer, type integer,
+                 id integer, hash integer, primary key(md5_digest, file_size, type));
+             CREATE TABLE update_state (id integer primary key, pts integer, qts integer,
+                 date integer, seq integer);
+             INSERT INTO entities VALUES (0, 777, NULL, NULL, NULL, NULL);
+             INSERT INTO entities VALUES (12345, -99, 'alice', 15550001, 'Alice', 1700000000);
+             INSERT INTO entities VALUES (-1001234567890, 42, 'chan', NULL, 'Chan', NULL);
+             INSERT INTO update_state VALUES (0, 10, 2, 1700000000, 5);
+             INSERT INTO update_state VALUES (1234567890, 77, 0, 0, 0);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO sessions VALUES (2, '149.154.167.51', 443, ?1, NULL)",
+            [&key[..]],
+        )
+        .unwrap();
+    }
+    seeds.with_prefix("session_decode", "file_telethon", &[3], &std::fs::read(&telethon).unwrap());
+    let tgwire = dir.join("tgwire.session");
+    {
+        let storage = tgwire_session::SqliteStorage::open(&tgwire).unwrap();
+        tgwire_session::Storage::apply(&storage, session.to_changes()).unwrap();
+    }
+    seeds.with_prefix("session_decode", "file_tgwire", &[3], &std::fs::read(&tgwire).unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
     seeds.with_prefix("session_decode", "bot_api_channel", &[2], &(-1_001_234_567_890i64).to_le_bytes());
 }
 
