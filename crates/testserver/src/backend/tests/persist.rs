@@ -107,3 +107,40 @@ fn corrupt_and_foreign_files_are_clear_errors() {
     Client::connect(&b, 2).sign_in("9996621234");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "not json");
 }
+
+/// `testdata/state-v1.json` was written by the backend before the message boxes of users and
+/// channels shared one storage type; files in that layout must keep loading, and saving must
+/// write the same layout back.
+#[test]
+fn a_data_file_in_the_first_layout_loads_and_saves_unchanged() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/state-v1.json");
+    let state = crate::backend::persist::load(std::path::Path::new(fixture)).unwrap();
+    let alice = &state.boxes[&1_000_001];
+    assert_eq!((alice.pts, alice.last_id, alice.events.len()), (6, 5, 6));
+    let alice_texts: Vec<&str> = alice.messages.values().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        alice_texts,
+        ["hello bob", "hi alice", "note to self", "", "in the group"]
+    );
+    let channel = &state.channels[&1_000_000_001];
+    assert_eq!(
+        (channel.pts, channel.last_id, channel.events.len()),
+        (3, 3, 3)
+    );
+    assert_eq!(channel.messages[&3].text, "second");
+
+    let written: serde_json::Value = serde_json::to_value(&state).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    assert_eq!(written, original);
+
+    // And a backend started on (a copy of) it serves the old history.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::copy(fixture, &path).unwrap();
+    let b = persistent(&path).unwrap();
+    assert_eq!(b.pts(1_000_001), Some(6));
+    assert_eq!(b.channel_pts(1_000_000_001), Some(3));
+    let history = b.history(1_000_002, Peer::Channel(1_000_000_001));
+    assert_eq!(history.last().map(|m| m.text.as_str()), Some("second"));
+}
