@@ -43,6 +43,13 @@ pub struct SenderConfig {
     pub keep_alive: KeepAlive,
     /// Backoff between reconnection attempts.
     pub reconnect: ReconnectPolicy,
+    /// Perfect forward secrecy: `Some(lifetime)` runs the session on temporary keys of this
+    /// lifetime, bound to the permanent key ([`Self::auth_key`], created first if missing) with
+    /// `auth.bindTempAuthKey` before any request, and replaced by a freshly bound one before they
+    /// expire (or as soon as the server forgets one). The permanent key then never encrypts
+    /// anything but the binding messages. `None` (the default): the permanent key is used
+    /// directly. Telegram's clients use a day; the server may drop temporary keys earlier.
+    pub pfs: Option<Duration>,
     /// Seed for every random choice the sender makes (session ids, jitter, nonces). `None` (the
     /// default) seeds from the OS; set it only in tests, since session ids must not repeat.
     pub seed: Option<u64>,
@@ -66,6 +73,7 @@ impl SenderConfig {
             session: ClientConfig::default(),
             keep_alive: KeepAlive::default(),
             reconnect: ReconnectPolicy::default(),
+            pfs: None,
             seed: None,
         }
     }

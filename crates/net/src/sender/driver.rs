@@ -22,6 +22,7 @@ use rand::{Rng, SeedableRng};
 use tgwire_crypto::AuthKey;
 use tgwire_mtproto::auth::client;
 use tgwire_mtproto::{Event, RequestId, RequestOptions, Session};
+use tgwire_tl_types::Serializable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::sleep_until;
@@ -58,6 +59,17 @@ struct Waiting {
     after: Option<CallId>,
 }
 
+/// The temporary key the session runs on, with [`SenderConfig::pfs`].
+struct TempKey {
+    id: i64,
+    /// When the server lets it expire (server Unix time).
+    expires_at: i32,
+    /// From here on, new calls wait and the key is replaced once the session is idle.
+    renew_at: tokio::time::Instant,
+    /// Replace it by now even if requests are still unanswered (they move to the new key).
+    renew_by: tokio::time::Instant,
+}
+
 pub(crate) struct Driver {
     cfg: SenderConfig,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -75,6 +87,14 @@ pub(crate) struct Driver {
     backoff: Backoff,
     /// Set once the driver must stop.
     stop: Option<DisconnectReason>,
+    /// PFS: the temporary key in use (`None` before the first, or once it must be replaced).
+    temp: Option<TempKey>,
+    /// PFS: the `auth.bindTempAuthKey` request in flight.
+    bind_request: Option<RequestId>,
+    /// PFS: the binding failed; leave this connection and start over with a new key.
+    rekey_now: bool,
+    /// PFS: the key is due for renewal; new calls wait for the new key.
+    renewing: bool,
 }
 
 impl Driver {
@@ -105,6 +125,10 @@ impl Driver {
             clock: Clock::new(),
             backoff,
             stop: None,
+            temp: None,
+            bind_request: None,
+            rekey_now: false,
+            renewing: false,
         }
     }
 
@@ -126,9 +150,16 @@ impl Driver {
                 return stop;
             }
             log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
+            // A planned key renewal (the old key still valid) reconnects at once.
+            let planned = matches!(reason, DisconnectReason::Rekey) && self.temp.is_some();
             self.on_link_lost(&reason);
             self.state
                 .send_replace(ConnectionState::Disconnected { reason });
+            if planned {
+                self.state
+                    .send_replace(ConnectionState::Reconnecting { attempt: 1 });
+                continue;
+            }
             let Some(delay) = self.backoff.next_delay(&mut self.rng) else {
                 return DisconnectReason::GaveUp;
             };
@@ -157,6 +188,10 @@ impl Driver {
             .ok_or(DisconnectReason::Shutdown)?
             .map_err(|e| DisconnectReason::Connect(Arc::new(e)))?;
         let mut link = Link::new(conn);
+        if let Some(lifetime) = self.cfg.pfs {
+            self.open_pfs(&mut link, lifetime).await?;
+            return Ok(link);
+        }
         match self.session.as_mut() {
             // Whatever was in flight on the old connection may be lost: resend it now.
             Some(session) => session.handle_reconnect(self.clock.now()),
@@ -171,9 +206,103 @@ impl Driver {
         Ok(link)
     }
 
-    /// Runs the auth-key exchange over the plain transport.
+    /// With PFS: makes sure the permanent key exists, and unless the temporary key in use is
+    /// still good, creates a new one, moves the session onto it and queues its binding first.
+    async fn open_pfs(
+        &mut self,
+        link: &mut Link,
+        lifetime: std::time::Duration,
+    ) -> Result<(), DisconnectReason> {
+        let perm = match self.cfg.auth_key.clone() {
+            Some(key) => key,
+            None => self.create_key(link).await?,
+        };
+        if self.auth_key.borrow().as_ref().map(AuthKey::id) != Some(perm.id()) {
+            self.auth_key.send_replace(Some(perm.clone()));
+        }
+        self.cfg.auth_key = Some(perm.clone());
+        let now = tokio::time::Instant::now();
+        let usable = self.temp.as_ref().is_some_and(|t| now < t.renew_at);
+        if let (true, Some(session)) = (usable, self.session.as_mut()) {
+            session.handle_reconnect(self.clock.now());
+            return Ok(());
+        }
+        let secs = i32::try_from(lifetime.as_secs().max(1)).unwrap_or(i32::MAX);
+        let done = self.exchange(link, Some(secs)).await?;
+        let server_now = i64::try_from(self.clock.now().unix_secs()).unwrap_or(i64::MAX)
+            + i64::from(done.time_offset);
+        let expires_at = i32::try_from(server_now + i64::from(secs)).unwrap_or(i32::MAX);
+        // Renew a fifth of the lifetime early (at most five minutes), and give unanswered
+        // requests half of that margin to finish under the old key.
+        let margin = (lifetime / 5).min(std::time::Duration::from_secs(300));
+        let renew_at = now + lifetime.saturating_sub(margin);
+        let temp = TempKey {
+            id: done.auth_key.id(),
+            expires_at,
+            renew_at,
+            renew_by: renew_at + margin / 2,
+        };
+        log::info!(
+            "DC {}: temporary key {:#x} until {expires_at}",
+            self.cfg.dc_id,
+            temp.id
+        );
+        self.cfg.salt = done.first_salt;
+        match self.session.as_mut() {
+            Some(session) => session.rekey(done.auth_key, done.first_salt),
+            None => {
+                let seed: [u8; 32] = self.rng.gen();
+                self.session = Some(Session::new(
+                    done.auth_key,
+                    done.first_salt,
+                    done.time_offset,
+                    self.cfg.session.clone(),
+                    seed,
+                ));
+            }
+        }
+        let nonce = self.rng.gen();
+        if let Some(session) = self.session.as_mut() {
+            self.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
+        }
+        self.temp = Some(temp);
+        self.renewing = false;
+        self.rekey_now = false;
+        // The server wants the client described again after every binding.
+        self.init = InitState::Needed;
+        while let Some(w) = self.waiting.pop_front() {
+            self.enqueue(w.call, w.body, &w.opts, w.after);
+        }
+        Ok(())
+    }
+
+    /// Runs the auth-key exchange for the permanent key and reports the new key.
     async fn create_key(&mut self, link: &mut Link) -> Result<AuthKey, DisconnectReason> {
-        let config = client::Config::new(self.cfg.rsa_keys.clone(), i32::from(self.cfg.dc_id));
+        let done = self.exchange(link, None).await?;
+        log::info!(
+            "DC {}: created auth key {:#x}",
+            self.cfg.dc_id,
+            done.auth_key.id()
+        );
+        self.cfg.salt = done.first_salt;
+        self.cfg.time_offset = done.time_offset;
+        let _ = self.events.send(SenderEvent::AuthKeyCreated {
+            auth_key: Box::new(done.auth_key.clone()),
+            first_salt: done.first_salt,
+            time_offset: done.time_offset,
+        });
+        Ok(done.auth_key)
+    }
+
+    /// Runs the auth-key exchange over the plain transport; `temp_expires_in` asks for a
+    /// temporary key.
+    async fn exchange(
+        &mut self,
+        link: &mut Link,
+        temp_expires_in: Option<i32>,
+    ) -> Result<client::Finished, DisconnectReason> {
+        let mut config = client::Config::new(self.cfg.rsa_keys.clone(), i32::from(self.cfg.dc_id));
+        config.temp_expires_in = temp_expires_in;
         let mut rng = StdRng::from_rng(&mut self.rng).unwrap_or_else(|_| StdRng::from_entropy());
         let clock = self.clock;
         let step = self.cfg.connect_timeout;
@@ -202,23 +331,9 @@ impl Driver {
                 }
             }
         };
-        let done = self
-            .until(exchange)
+        self.until(exchange)
             .await
-            .ok_or(DisconnectReason::Shutdown)??;
-        log::info!(
-            "DC {}: created auth key {:#x}",
-            self.cfg.dc_id,
-            done.auth_key.id()
-        );
-        self.cfg.salt = done.first_salt;
-        self.cfg.time_offset = done.time_offset;
-        let _ = self.events.send(SenderEvent::AuthKeyCreated {
-            auth_key: Box::new(done.auth_key.clone()),
-            first_salt: done.first_salt,
-            time_offset: done.time_offset,
-        });
-        Ok(done.auth_key)
+            .ok_or(DisconnectReason::Shutdown)?
     }
 
     fn start_session(&mut self, key: AuthKey) {
@@ -262,6 +377,18 @@ impl Driver {
             if let Err(reason) = self.pump(&mut codec, &mut tx, &mut packet) {
                 return reason;
             }
+            if std::mem::take(&mut self.rekey_now) {
+                return DisconnectReason::Rekey;
+            }
+            let idle = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.pending_requests() == 0);
+            if self.renewing && idle && tx_at == tx.len() {
+                return DisconnectReason::Rekey;
+            }
+            let renew = self.temp.as_ref().map(|t| (t.renew_at, t.renew_by));
+            let renewing = self.renewing;
             let wake = self
                 .session
                 .as_ref()
@@ -353,6 +480,14 @@ impl Driver {
                 () = sleep_until(last_rx + keep_alive.dead_after) => {
                     return DisconnectReason::Silent;
                 }
+                // PFS: stop taking calls into the old key's session, then leave once it is idle
+                // (checked above) or the margin runs out.
+                () = sleep_until(renew.map_or(next_ping, |r| r.0)), if renew.is_some() && !renewing => {
+                    self.renewing = true;
+                }
+                () = sleep_until(renew.map_or(next_ping, |r| r.1)), if renew.is_some() && renewing => {
+                    return DisconnectReason::Rekey;
+                }
             }
         }
     }
@@ -390,6 +525,13 @@ impl Driver {
             events.push(event);
         }
         for event in events {
+            let event = match self.bind_request {
+                Some(bind) => match self.on_bind_event(bind, event) {
+                    Some(other) => other,
+                    None => continue,
+                },
+                None => event,
+            };
             match event {
                 Event::Response { request, body } => self.answer(request, Ok(body)),
                 Event::RpcError { request, error } => {
@@ -419,6 +561,50 @@ impl Driver {
                 other => log::trace!("DC {}: {other:?}", self.cfg.dc_id),
             }
         }
+    }
+
+    /// Handles the outcome of the binding request `bind`; gives back any other event.
+    fn on_bind_event(&mut self, bind: RequestId, event: Event) -> Option<Event> {
+        let failure = match event {
+            Event::Response { request, body } if request == bind => {
+                self.bind_request = None;
+                if body == true.to_bytes() {
+                    if let Some(t) = &self.temp {
+                        log::info!("DC {}: temporary key {:#x} bound", self.cfg.dc_id, t.id);
+                        self.publish(SenderEvent::TempKeyBound {
+                            temp_key_id: t.id,
+                            expires_at: t.expires_at,
+                        });
+                    }
+                    return None;
+                }
+                "the server answered boolFalse".to_owned()
+            }
+            Event::RpcError { request, error } if request == bind => {
+                self.bind_request = None;
+                if error.name == "ENCRYPTED_MESSAGE_INVALID" {
+                    // The server cannot open the binding message: it does not know the
+                    // permanent key (any more). Requests are held back, so none is lost.
+                    self.cfg.auth_key = None;
+                    self.cfg.salt = 0;
+                    self.auth_key.send_replace(None);
+                    self.publish(SenderEvent::AuthKeyUnknown);
+                }
+                error.to_string()
+            }
+            Event::Dropped { request, reason } if request == bind => {
+                self.bind_request = None;
+                format!("{reason:?}")
+            }
+            other => return Some(other),
+        };
+        log::warn!(
+            "DC {}: binding the temporary key failed: {failure}",
+            self.cfg.dc_id
+        );
+        self.temp = None;
+        self.rekey_now = true;
+        None
     }
 
     fn publish(&self, event: SenderEvent) {
@@ -515,7 +701,7 @@ impl Driver {
                 wrapped: false,
             },
         );
-        if self.session.is_some() {
+        if self.session.is_some() && !self.renewing {
             self.enqueue(call, body, opts, after);
         } else {
             self.waiting.push_back(Waiting {
@@ -574,7 +760,12 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        if matches!(reason, DisconnectReason::AuthKeyUnknown) {
+        if matches!(reason, DisconnectReason::AuthKeyUnknown) && self.cfg.pfs.is_some() {
+            // Under PFS only temporary keys encrypt packets: the server lost that one (it may
+            // at any time). The permanent key, the session and every request survive; the
+            // next connection brings a newly bound temporary key.
+            self.temp = None;
+        } else if matches!(reason, DisconnectReason::AuthKeyUnknown) {
             // The key is gone on the server: nothing sent under it can be answered.
             let lost: Vec<CallId> = self
                 .calls

@@ -42,9 +42,18 @@ pub enum SenderEvent {
         /// Server time minus local time, in seconds.
         time_offset: i32,
     },
-    /// The server answered -404: it does not know our auth key. Forget the stored key; the
-    /// sender creates a new one on its next connection.
+    /// The server does not know our (permanent) auth key: it answered -404, or, with PFS,
+    /// refused to bind a temporary key to it. Forget the stored key; the sender creates a new
+    /// one on its next connection. (A temporary key the server forgot is replaced silently.)
     AuthKeyUnknown,
+    /// With [`SenderConfig::pfs`]: a new temporary key was created and bound to the permanent
+    /// key; requests now travel under it. Temporary keys are not worth persisting.
+    TempKeyBound {
+        /// The temporary key's id.
+        temp_key_id: i64,
+        /// When the server lets it expire (server Unix time).
+        expires_at: i32,
+    },
     /// An update from the server (the TL-serialized `Updates` or other pushed object).
     Update(Vec<u8>),
     /// The server created a new session for us: updates may have been missed, so fetch the

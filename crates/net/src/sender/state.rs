@@ -70,6 +70,9 @@ pub enum DisconnectReason {
     Shutdown,
     /// [`ReconnectPolicy::max_attempts`](crate::ReconnectPolicy::max_attempts) ran out.
     GaveUp,
+    /// With PFS: the temporary key is due for replacement (expiring, or its binding failed),
+    /// which the sender does on a new connection right away.
+    Rekey,
 }
 
 impl fmt::Display for DisconnectReason {
@@ -87,6 +90,7 @@ impl fmt::Display for DisconnectReason {
             }
             DisconnectReason::Shutdown => f.write_str("shut down"),
             DisconnectReason::GaveUp => f.write_str("gave up reconnecting"),
+            DisconnectReason::Rekey => f.write_str("replacing the temporary key"),
         }
     }
 }

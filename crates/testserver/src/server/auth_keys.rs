@@ -165,6 +165,25 @@ impl AuthKeyStore {
         }
     }
 
+    /// Forgets every temporary key (Telegram keeps them in RAM only and may lose them at any
+    /// moment); returns how many there were.
+    pub(crate) fn drop_temp_keys(&self) -> usize {
+        let mut keys = self.lock();
+        let before = keys.len();
+        keys.retain(|_, k| !k.is_temp());
+        let dropped = before - keys.len();
+        self.save(&keys);
+        dropped
+    }
+
+    /// For a known temporary key: the permanent key it is bound to (`Some(None)` if unbound).
+    pub(crate) fn binding(&self, temp: i64) -> Option<Option<i64>> {
+        self.lock()
+            .get(&temp)
+            .filter(|k| k.is_temp())
+            .map(|k| k.bound_to)
+    }
+
     /// Binds temporary key `temp` to permanent key `perm`.
     pub(crate) fn bind(&self, temp: i64, perm: i64) -> Result<(), BindRefusal> {
         let mut keys = self.lock();

@@ -327,6 +327,20 @@ impl TestServer {
         self.shared.keys.len()
     }
 
+    /// Forgets every temporary auth key now, as Telegram may at any moment (they live in its
+    /// RAM only): clients using one get the transport error -404 and must create and bind a new
+    /// one. Permanent keys and their authorizations stay. Returns how many keys were dropped.
+    pub fn drop_temp_keys(&self) -> usize {
+        self.shared.keys.drop_temp_keys()
+    }
+
+    /// For a temporary key the server knows: the permanent key it is bound to with
+    /// `auth.bindTempAuthKey`, or `Some(None)` while unbound. `None` for an unknown, expired or
+    /// permanent key.
+    pub fn temp_key_binding(&self, temp_auth_key_id: i64) -> Option<Option<i64>> {
+        self.shared.keys.binding(temp_auth_key_id)
+    }
+
     /// How many sessions the server keeps (attached or waiting for their client to return).
     pub fn session_count(&self) -> usize {
         self.shared.sessions.len()

@@ -1,0 +1,253 @@
+//! Perfect forward secrecy end to end: `tgwire-net`'s sender with `SenderConfig::pfs` against a
+//! real `tgwire_testserver::TestServer` over loopback. The sender creates a permanent key,
+//! runs its session on temporary keys bound to it with `auth.bindTempAuthKey`, and replaces them
+//! before they expire or when the server forgets them; the server must act for the permanent
+//! key's authorization under every bound temporary key.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tgwire_net::{
+    InitParams, InvokeError, ReconnectPolicy, Sender, SenderConfig, SenderEvent, SenderHandle,
+    TransportKind,
+};
+use tgwire_testserver::{Config, TestServer};
+use tgwire_tl_types::{enums, functions};
+use tokio::sync::mpsc;
+
+const BOT_ID: i64 = 4_242_001;
+
+async fn server() -> TestServer {
+    TestServer::start(Config::default())
+        .await
+        .expect("server starts")
+}
+
+fn sender_config(server: &TestServer, lifetime: Duration) -> SenderConfig {
+    let dc = server.dc(1).expect("DC 1");
+    let addr: SocketAddr = format!("{}:{}", dc.host, dc.port).parse().unwrap();
+    let mut cfg = SenderConfig::new(1, addr, vec![server.rsa_public_key().clone()]);
+    cfg.transport = TransportKind::Intermediate;
+    cfg.init = Some(InitParams::new(1));
+    cfg.connect_timeout = Duration::from_secs(10);
+    cfg.reconnect = ReconnectPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+        jitter: 0.5,
+        max_attempts: None,
+    };
+    cfg.pfs = Some(lifetime);
+    cfg
+}
+
+/// Signs in as a bot (under whatever key the sender uses).
+async fn sign_in_bot(handle: &SenderHandle) {
+    handle
+        .invoke(&functions::auth::ImportBotAuthorization {
+            flags: 0,
+            api_id: 1,
+            api_hash: "0123456789abcdef0123456789abcdef".into(),
+            bot_auth_token: format!("{BOT_ID}:AAAA-test-token-for-pfs-0123456789abcdef"),
+        })
+        .await
+        .expect("bot sign-in");
+}
+
+/// A call that needs the authorization: the signed-in user's own id.
+async fn my_id(handle: &SenderHandle) -> Result<i64, InvokeError> {
+    let users = handle
+        .invoke(&functions::users::GetUsers {
+            id: vec![enums::InputUser::InputUserSelf],
+        })
+        .await?;
+    match users.first() {
+        Some(enums::User::User(u)) => Ok(u.id),
+        other => panic!("expected the bot itself, got {other:?}"),
+    }
+}
+
+/// Events seen so far, without waiting.
+fn drain(events: &mut mpsc::UnboundedReceiver<SenderEvent>, into: &mut Vec<SenderEvent>) {
+    while let Ok(e) = events.try_recv() {
+        into.push(e);
+    }
+}
+
+/// Waits for the next `TempKeyBound` (other events are kept in `seen`).
+async fn next_binding(
+    events: &mut mpsc::UnboundedReceiver<SenderEvent>,
+    seen: &mut Vec<SenderEvent>,
+) -> i64 {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Some(SenderEvent::TempKeyBound { temp_key_id, .. }) => return temp_key_id,
+                Some(other) => seen.push(other),
+                None => panic!("sender stopped"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .expect("a binding in time")
+}
+
+fn perm_keys_created(seen: &[SenderEvent]) -> Vec<i64> {
+    seen.iter()
+        .filter_map(|e| match e {
+            SenderEvent::AuthKeyCreated { auth_key, .. } => Some(auth_key.id()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `tasks` callers each asking `my_id` in a loop until `stop`; every answer must be the bot.
+fn request_stream(
+    handle: &SenderHandle,
+    tasks: usize,
+    stop: Arc<AtomicBool>,
+) -> (tokio::task::JoinSet<()>, Arc<AtomicUsize>) {
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks {
+        let (h, stop, answered) = (handle.clone(), stop.clone(), answered.clone());
+        set.spawn(async move {
+            while !stop.load(Ordering::SeqCst) {
+                assert_eq!(my_id(&h).await.expect("answered"), BOT_ID);
+                answered.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    (set, answered)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bound_temporary_key_acts_for_the_permanent_key() {
+    let server = server().await;
+    let Sender { handle, mut events } =
+        Sender::spawn(sender_config(&server, Duration::from_secs(3600)));
+    let mut seen = Vec::new();
+    let temp = next_binding(&mut events, &mut seen).await;
+    let perm = perm_keys_created(&seen);
+    assert_eq!(perm.len(), 1, "a permanent key first: {seen:?}");
+    assert_ne!(temp, perm[0]);
+    assert_eq!(server.temp_key_binding(temp), Some(Some(perm[0])));
+    assert_eq!(
+        server.temp_key_binding(perm[0]),
+        None,
+        "the permanent key is not temporary"
+    );
+    assert_eq!(
+        handle.auth_key().borrow().as_ref().map(|k| k.id()),
+        Some(perm[0]),
+        "the handle reports the permanent key"
+    );
+    sign_in_bot(&handle).await;
+    assert_eq!(my_id(&handle).await.unwrap(), BOT_ID);
+    // initConnection went out again under the new key.
+    assert!(server.client_info(temp).is_some() || server.client_info(perm[0]).is_some());
+
+    // A second sender with the same permanent key binds its own temporary key and is signed in
+    // without signing in again: the authorization belongs to the permanent key.
+    let key = handle.auth_key().borrow().clone();
+    handle.shutdown().await;
+    let mut cfg = sender_config(&server, Duration::from_secs(3600));
+    cfg.auth_key = key;
+    let Sender {
+        handle: second,
+        events: mut second_events,
+    } = Sender::spawn(cfg);
+    let mut seen = Vec::new();
+    let temp2 = next_binding(&mut second_events, &mut seen).await;
+    assert!(
+        perm_keys_created(&seen).is_empty(),
+        "the stored key is reused"
+    );
+    assert_ne!(temp2, temp);
+    assert_eq!(server.temp_key_binding(temp2), Some(Some(perm[0])));
+    assert_eq!(my_id(&second).await.unwrap(), BOT_ID);
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_keys_rotate_under_a_stream_of_requests() {
+    let server = server().await;
+    let lifetime = Duration::from_secs(3);
+    let Sender { handle, mut events } = Sender::spawn(sender_config(&server, lifetime));
+    let mut seen = Vec::new();
+    let first = next_binding(&mut events, &mut seen).await;
+    let perm = handle.auth_key().borrow().as_ref().map(|k| k.id());
+    sign_in_bot(&handle).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut tasks, answered) = request_stream(&handle, 4, stop.clone());
+    // Three renewals, each before the server would let the key expire.
+    let mut temps = vec![first];
+    for _ in 0..3 {
+        temps.push(next_binding(&mut events, &mut seen).await);
+    }
+    stop.store(true, Ordering::SeqCst);
+    while let Some(done) = tasks.join_next().await {
+        done.expect("every request answered, and by the bot");
+    }
+    drain(&mut events, &mut seen);
+    let distinct: HashSet<i64> = temps.iter().copied().collect();
+    assert_eq!(distinct.len(), 4, "a new key each time: {temps:?}");
+    assert!(
+        answered.load(Ordering::SeqCst) > 20,
+        "the stream kept flowing"
+    );
+    assert_eq!(perm_keys_created(&seen).len(), 1, "one permanent key, ever");
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, SenderEvent::AuthKeyUnknown)));
+    assert_eq!(handle.auth_key().borrow().as_ref().map(|k| k.id()), perm);
+    for t in &temps[1..] {
+        // Live keys are bound to the permanent one (the oldest may have expired already).
+        if let Some(binding) = server.temp_key_binding(*t) {
+            assert_eq!(binding, perm);
+        }
+    }
+    assert_eq!(my_id(&handle).await.unwrap(), BOT_ID);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_key_the_server_forgets_is_replaced_without_losing_requests() {
+    let server = server().await;
+    let Sender { handle, mut events } =
+        Sender::spawn(sender_config(&server, Duration::from_secs(3600)));
+    let mut seen = Vec::new();
+    let first = next_binding(&mut events, &mut seen).await;
+    let perm = handle.auth_key().borrow().as_ref().map(|k| k.id());
+    sign_in_bot(&handle).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut tasks, answered) = request_stream(&handle, 4, stop.clone());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The server loses its temporary keys (it keeps them in RAM only): -404 for the next packet.
+    assert_eq!(server.drop_temp_keys(), 1);
+    let second = next_binding(&mut events, &mut seen).await;
+    let before = answered.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::SeqCst);
+    while let Some(done) = tasks.join_next().await {
+        done.expect("every request answered, and by the bot");
+    }
+    drain(&mut events, &mut seen);
+    assert_ne!(second, first);
+    assert!(
+        answered.load(Ordering::SeqCst) > before,
+        "requests flow on the new key"
+    );
+    assert_eq!(server.temp_key_binding(second), Some(perm));
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, SenderEvent::AuthKeyUnknown)));
+    assert_eq!(perm_keys_created(&seen).len(), 1);
+    assert_eq!(handle.auth_key().borrow().as_ref().map(|k| k.id()), perm);
+    handle.shutdown().await;
+}
