@@ -16,10 +16,12 @@
 //!   [`server::accept`] is the accepting side the test server uses.
 //! - [`Sender`] runs one connection: a tokio task that owns the stream, the codec and an
 //!   [`tgwire_mtproto::Session`], and loops *read → `handle_incoming` → `poll_transmit` → write →
-//!   sleep until `poll_timeout`*. It creates the auth key on the first connection, wraps the first
-//!   requests in `invokeWithLayer(initConnection)`, pings, detects a dead link, reconnects with
-//!   backoff and jitter, and publishes its [`ConnectionState`]. Callers hold a cheap
-//!   [`SenderHandle`] and `invoke`; concurrent calls are batched into containers by the core.
+//!   sleep until `poll_timeout`*. It creates the auth key on the first connection (with PFS, also
+//!   temporary keys, bound before use and renewed before expiry), wraps the first requests in
+//!   `invokeWithLayer(initConnection)`, pings, detects a dead link, reconnects with backoff and
+//!   jitter, and publishes its [`ConnectionState`]. Callers hold a cheap [`SenderHandle`] and
+//!   `invoke`; concurrent calls are batched into containers by the core, and
+//!   [`SenderHandle::invoke_batch_raw`] sends a batch in one container, optionally ordered.
 //! - [`Pool`] keeps senders per DC id: opened on demand, several per DC for file transfers
 //!   (sharing the DC's auth key), closed when idle.
 //!
@@ -35,9 +37,10 @@
 //! No MTProto semantics: message ids, encryption with the auth key, acks, salts, resends and
 //! containers belong to `tgwire-mtproto`; the sender only moves packets, time and events between
 //! the socket, the core and the callers. Quick acks are never requested, and a quick ack received
-//! is an error. The HTTP transport is not implemented. Temporary keys (PFS) are not bound yet:
-//! `auth.bindTempAuthKey` needs a core hook (its inner message must carry the msg_id the core
-//! assigns at packing time). No session storage: new keys and salts are reported as
+//! is an error. The HTTP transport is not implemented. With PFS ([`SenderConfig::pfs`]) the sender
+//! creates and binds temporary keys, but the decisions inside (the binding message built from
+//! the msg_id it is sent under, holding requests until bound, moving them to a new key) are the
+//! core's: `Session::enqueue_bind_temp_key` and `Session::rekey`. No session storage: new keys and salts are reported as
 //! [`SenderEvent`]s for the owner to persist.
 //!
 //! # Example
