@@ -251,3 +251,175 @@ async fn a_temporary_key_the_server_forgets_is_replaced_without_losing_requests(
     assert_eq!(handle.auth_key().borrow().as_ref().map(|k| k.id()), perm);
     handle.shutdown().await;
 }
+
+/// A bare MTProto client over one loopback connection, to use a temporary key the sender would
+/// never leave unbound.
+struct RawClient {
+    stream: tgwire_net::NetStream,
+    codec: tgwire_net::AnyTransport,
+    buf: Vec<u8>,
+}
+
+impl RawClient {
+    async fn connect(server: &TestServer) -> RawClient {
+        let dc = server.dc(1).expect("DC 1");
+        let addr: SocketAddr = format!("{}:{}", dc.host, dc.port).parse().unwrap();
+        let conn = tgwire_net::proxy::connect(
+            addr,
+            1,
+            TransportKind::Intermediate,
+            None,
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("connects");
+        RawClient {
+            stream: conn.stream,
+            codec: conn.transport,
+            buf: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, packet: &[u8]) {
+        use tgwire_net::Transport;
+        use tokio::io::AsyncWriteExt;
+        let mut out = Vec::new();
+        self.codec.encode(packet, &mut out).unwrap();
+        self.stream.write_all(&out).await.unwrap();
+        self.stream.flush().await.unwrap();
+    }
+
+    async fn recv(&mut self) -> Vec<u8> {
+        use tgwire_net::{Decoded, Transport};
+        use tokio::io::AsyncReadExt;
+        loop {
+            if let Decoded::Frame { payload, consumed } = self.codec.decode(&mut self.buf).unwrap()
+            {
+                let packet = self.buf[payload].to_vec();
+                self.buf.drain(..consumed);
+                return packet;
+            }
+            let n =
+                tokio::time::timeout(Duration::from_secs(10), self.stream.read_buf(&mut self.buf))
+                    .await
+                    .expect("an answer in time")
+                    .unwrap();
+            assert!(n > 0, "server closed the connection");
+        }
+    }
+
+    /// Creates a temporary key (`p_q_inner_data_temp_dc`) and returns a session on it.
+    async fn temp_session(&mut self, server: &TestServer) -> tgwire_mtproto::Session {
+        use rand::SeedableRng;
+        use tgwire_mtproto::auth::client;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut config = client::Config::new(vec![server.rsa_public_key().clone()], 1);
+        config.temp_expires_in = Some(3600);
+        let mut out = Vec::new();
+        let state = client::start(config, now(), &mut rng, &mut out);
+        self.send(&out).await;
+        let reply = self.recv().await;
+        out.clear();
+        let state = state.handle(now(), &reply, &mut rng, &mut out).unwrap();
+        self.send(&out).await;
+        let reply = self.recv().await;
+        out.clear();
+        let state = state.handle(now(), &reply, &mut rng, &mut out).unwrap();
+        self.send(&out).await;
+        let reply = self.recv().await;
+        out.clear();
+        let client::DhGenOutcome::Done(done) =
+            state.handle(now(), &reply, &mut rng, &mut out).unwrap()
+        else {
+            panic!("dh_gen_retry from the test server");
+        };
+        assert_eq!(done.expires_in, Some(3600));
+        tgwire_mtproto::Session::new(
+            done.auth_key,
+            done.first_salt,
+            done.time_offset,
+            tgwire_mtproto::ClientConfig::default(),
+            [5; 32],
+        )
+    }
+
+    /// Runs `request` (already enqueued) to its outcome.
+    async fn outcome(
+        &mut self,
+        session: &mut tgwire_mtproto::Session,
+        request: tgwire_mtproto::RequestId,
+    ) -> Result<Vec<u8>, tgwire_mtproto::RpcError> {
+        use tgwire_mtproto::Event;
+        loop {
+            let mut packet = Vec::new();
+            while session.poll_transmit(now(), &mut packet) {
+                self.send(&packet).await;
+                packet.clear();
+            }
+            while let Some(event) = session.poll_event() {
+                match event {
+                    Event::Response { request: r, body } if r == request => return Ok(body),
+                    Event::RpcError { request: r, error } if r == request => return Err(error),
+                    Event::Dropped { request: r, reason } if r == request => {
+                        panic!("dropped: {reason:?}")
+                    }
+                    _ => {}
+                }
+            }
+            let packet = self.recv().await;
+            session.handle_incoming(now(), &packet).expect("decrypts");
+        }
+    }
+}
+
+fn now() -> tgwire_mtproto::Instant {
+    tgwire_mtproto::Instant::from_unix_duration(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unbound_temporary_key_is_not_signed_in_until_bound() {
+    use tgwire_tl_types::{Deserializable, Serializable};
+    let server = server().await;
+    // A permanent key with a signed-in bot, made by the PFS sender.
+    let Sender { handle, mut events } =
+        Sender::spawn(sender_config(&server, Duration::from_secs(3600)));
+    next_binding(&mut events, &mut Vec::new()).await;
+    sign_in_bot(&handle).await;
+    let perm = handle.auth_key().borrow().clone().expect("a permanent key");
+    handle.shutdown().await;
+
+    let mut raw = RawClient::connect(&server).await;
+    let mut session = raw.temp_session(&server).await;
+    let temp_id = session.auth_key().id();
+    assert_eq!(
+        server.temp_key_binding(temp_id),
+        Some(None),
+        "known, unbound"
+    );
+    let get_me = InitParams::new(1).wrap(
+        &functions::users::GetUsers {
+            id: vec![enums::InputUser::InputUserSelf],
+        }
+        .to_bytes(),
+    );
+    let r = session.enqueue(get_me.clone());
+    match raw.outcome(&mut session, r).await {
+        Err(e) => assert_eq!((e.code, e.name.as_str()), (401, "AUTH_KEY_UNREGISTERED")),
+        Ok(body) => panic!("answered unbound: {body:?}"),
+    }
+
+    let bind = session.enqueue_bind_temp_key(&perm, 0x5eed, i32::MAX);
+    assert_eq!(
+        raw.outcome(&mut session, bind).await.unwrap(),
+        true.to_bytes()
+    );
+    assert_eq!(server.temp_key_binding(temp_id), Some(Some(perm.id())));
+    let r = session.enqueue(get_me);
+    let users =
+        Vec::<enums::User>::from_bytes(&raw.outcome(&mut session, r).await.unwrap()).unwrap();
+    assert!(matches!(users.first(), Some(enums::User::User(u)) if u.id == BOT_ID));
+}
