@@ -8,7 +8,8 @@ use tgwire_tl_types::{enums, functions, types};
 
 use super::messages::{self, Content};
 use super::model::{
-    ActionRec, AdminRec, BanRec, Bytes, ChannelMember, ChannelRec, EventKind, Peer, State,
+    ActionRec, AdminRec, BanRec, Bytes, ChannelMember, ChannelRec, EventKind, MessageStore, Peer,
+    State,
 };
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
@@ -57,10 +58,7 @@ pub(crate) fn create(
             date: now,
             members,
             kicked: BTreeMap::new(),
-            pts: 0,
-            last_id: 0,
-            messages: BTreeMap::new(),
-            events: Vec::new(),
+            store: MessageStore::default(),
             read_inbox: BTreeMap::new(),
             available_min_id: BTreeMap::new(),
         },
@@ -380,11 +378,11 @@ pub(crate) fn get_messages(
             let id = match input {
                 enums::InputMessage::Id(m) => Some(m.id),
                 enums::InputMessage::ReplyTo(m) => {
-                    rec.messages.get(&m.id).and_then(|msg| msg.reply_to)
+                    rec.store.messages.get(&m.id).and_then(|msg| msg.reply_to)
                 }
                 _ => None,
             };
-            match id.and_then(|id| rec.messages.get(&id)) {
+            match id.and_then(|id| rec.store.messages.get(&id)) {
                 Some(msg) => {
                     refs.message(msg);
                     present::message(cx.state, me, msg)
@@ -399,7 +397,7 @@ pub(crate) fn get_messages(
         .collect::<Vec<_>>();
     Ok(types::messages::ChannelMessages {
         inexact: false,
-        pts: rec.pts,
+        pts: rec.store.pts,
         count: i32::try_from(list.len()).unwrap_or(i32::MAX),
         offset_id_offset: None,
         messages: list,
@@ -419,13 +417,13 @@ fn delete_in_channel(cx: &mut Cx<'_>, channel_id: i64, ids: &[i32]) -> (i32, i32
     let removed: Vec<i32> = ids
         .iter()
         .copied()
-        .filter(|id| rec.messages.remove(id).is_some())
+        .filter(|id| rec.store.messages.remove(id).is_some())
         .collect();
     if removed.is_empty() {
-        return (rec.pts, 0);
+        return (rec.store.pts, 0);
     }
     let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
-    let pts = rec.record(
+    let pts = rec.store.record(
         count,
         EventKind::DeleteMessages {
             ids: removed.clone(),
@@ -458,7 +456,8 @@ pub(crate) fn delete_messages(
     require_member(rec, me)?;
     let may_delete_any = rec.has_right(me, |r| r.delete_messages);
     let forbidden = req.id.iter().any(|id| {
-        rec.messages
+        rec.store
+            .messages
             .get(id)
             .is_some_and(|m| m.from != Some(Peer::User(me)) && !may_delete_any)
     });
@@ -486,16 +485,21 @@ pub(crate) fn delete_history(
     }
     let id = rec.id;
     let max_id = if req.max_id <= 0 {
-        rec.last_id
+        rec.store.last_id
     } else {
-        req.max_id.min(rec.last_id)
+        req.max_id.min(rec.store.last_id)
     };
     let now = cx.now;
     if req.for_everyone {
         if !rec.has_right(me, |r| r.delete_messages) {
             return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
         }
-        let ids: Vec<i32> = rec.messages.range(..=max_id).map(|(&id, _)| id).collect();
+        let ids: Vec<i32> = rec
+            .store
+            .messages
+            .range(..=max_id)
+            .map(|(&id, _)| id)
+            .collect();
         let (pts, count) = delete_in_channel(cx, id, &ids);
         let updates = if count == 0 {
             Vec::new()
@@ -561,9 +565,9 @@ pub(crate) fn read_history(
         .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
     require_member(rec, me)?;
     let max_id = if req.max_id <= 0 {
-        rec.last_id
+        rec.store.last_id
     } else {
-        req.max_id.min(rec.last_id)
+        req.max_id.min(rec.store.last_id)
     };
     let previous = rec.read_inbox.get(&me).copied().unwrap_or(0);
     if max_id <= previous {
@@ -571,11 +575,13 @@ pub(crate) fn read_history(
     }
     rec.read_inbox.insert(me, max_id);
     let still_unread = rec
+        .store
         .messages
         .values()
         .filter(|m| m.id > max_id && m.from != Some(Peer::User(me)))
         .count();
     let mut authors: Vec<i64> = rec
+        .store
         .messages
         .range(previous + 1..=max_id)
         .filter_map(|(_, m)| match m.from {
@@ -585,7 +591,7 @@ pub(crate) fn read_history(
         .collect();
     authors.sort_unstable();
     authors.dedup();
-    let pts = rec.pts;
+    let pts = rec.store.pts;
     cx.dirty = true;
     cx.push(
         me,
@@ -697,7 +703,7 @@ pub(crate) fn add_member(
         },
     );
     // New members start with everything before their arrival read.
-    rec.read_inbox.insert(user, rec.last_id);
+    rec.read_inbox.insert(user, rec.store.last_id);
     cx.dirty = true;
     Ok(())
 }
@@ -883,6 +889,7 @@ pub(crate) fn get_full_channel(
     let admins = rec.members.keys().filter(|&&u| rec.is_admin(u)).count();
     let read_inbox = rec.read_inbox.get(&me).copied().unwrap_or(0);
     let unread = rec
+        .store
         .messages
         .values()
         .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
@@ -925,7 +932,7 @@ pub(crate) fn get_full_channel(
         ),
         online_count: None,
         read_inbox_max_id: read_inbox,
-        read_outbox_max_id: rec.last_id,
+        read_outbox_max_id: rec.store.last_id,
         unread_count: i32::try_from(unread).unwrap_or(i32::MAX),
         chat_photo: types::PhotoEmpty { id: 0 }.into(),
         notify_settings: present::notify_settings(),
@@ -942,7 +949,7 @@ pub(crate) fn get_full_channel(
         slowmode_seconds: None,
         slowmode_next_send_date: None,
         stats_dc: None,
-        pts: rec.pts,
+        pts: rec.store.pts,
         call: None,
         ttl_period: None,
         pending_suggestions: None,

@@ -78,18 +78,24 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
                 .and_then(|c| c.read_inbox.get(&me).copied())
                 .unwrap_or(0);
             let visible: Vec<&MessageRec> = rec
-                .map(|c| c.messages.range(hidden + 1..).map(|(_, m)| m).collect())
+                .map(|c| {
+                    c.store
+                        .messages
+                        .range(hidden + 1..)
+                        .map(|(_, m)| m)
+                        .collect()
+                })
                 .unwrap_or_default();
             DialogInfo {
                 peer,
                 top: visible.last().copied(),
                 read_inbox,
-                read_outbox: rec.map_or(0, |c| c.last_id),
+                read_outbox: rec.map_or(0, |c| c.store.last_id),
                 unread: visible
                     .iter()
                     .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
                     .count(),
-                pts: rec.map(|c| c.pts),
+                pts: rec.map(|c| c.store.pts),
                 folder,
                 pinned,
                 draft,
@@ -102,7 +108,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
                 .unwrap_or_default();
             let messages = || {
                 mbox.into_iter()
-                    .flat_map(|b| b.messages.values())
+                    .flat_map(|b| b.store.messages.values())
                     .filter(move |m| m.peer == peer)
             };
             DialogInfo {
@@ -125,7 +131,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
 pub(crate) fn dialogs_of(state: &State, me: i64, folder: Option<i32>) -> Vec<DialogInfo<'_>> {
     let mut peers: BTreeMap<Peer, ()> = BTreeMap::new();
     if let Some(mbox) = state.boxes.get(&me) {
-        for msg in mbox.messages.values() {
+        for msg in mbox.store.messages.values() {
             peers.insert(msg.peer, ());
         }
         for (&marked, rec) in &mbox.dialogs {
@@ -444,7 +450,7 @@ pub(crate) fn edit_peer_folders(
         mbox.pinned_dialogs.retain(|p| *p != peer);
     }
     let count = i32::try_from(moved.len()).unwrap_or(i32::MAX);
-    let pts = mbox.record(
+    let pts = mbox.store.record(
         count,
         EventKind::FolderPeers {
             peers: moved.clone(),
@@ -574,7 +580,8 @@ pub(crate) fn delete_history(
         .boxes
         .get(&me)
         .map(|b| {
-            b.messages
+            b.store
+                .messages
                 .values()
                 .rev()
                 .filter(in_range)

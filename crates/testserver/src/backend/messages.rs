@@ -49,13 +49,7 @@ pub(crate) fn box_mut(state: &mut State, user: i64) -> &mut MessageBox {
 
 /// The message with `global_id` in `user`'s box.
 pub(crate) fn copy_in(state: &State, user: i64, global_id: i64) -> Option<i32> {
-    state
-        .boxes
-        .get(&user)?
-        .messages
-        .values()
-        .find(|m| m.global_id == global_id)
-        .map(|m| m.id)
+    state.boxes.get(&user)?.store.copy_of(global_id)
 }
 
 /// Who holds copies of messages of a private chat or basic group (`from`'s view of `peer`).
@@ -162,7 +156,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
     cx.state.next_global_id += 1;
     let reply_global = content
         .reply_to
-        .and_then(|id| cx.state.boxes.get(&from)?.messages.get(&id))
+        .and_then(|id| cx.state.boxes.get(&from)?.store.messages.get(&id))
         .map(|m| m.global_id);
     let mut sender_side = None;
     for owner in box_owners(cx.state, from, to) {
@@ -173,7 +167,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
         };
         let reply_to = reply_global.and_then(|global| copy_in(cx.state, owner, global));
         let mbox = box_mut(cx.state, owner);
-        let id = mbox.next_id();
+        let id = mbox.store.next_id();
         let rec = MessageRec {
             id,
             global_id,
@@ -194,8 +188,8 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             pinned: false,
             reply_markup: content.reply_markup.clone(),
         };
-        mbox.messages.insert(id, rec.clone());
-        let pts = mbox.record(1, EventKind::NewMessage { id });
+        mbox.store.messages.insert(id, rec.clone());
+        let pts = mbox.store.record(1, EventKind::NewMessage { id });
         let update: enums::Update = types::UpdateNewMessage {
             message: present::message(cx.state, owner, &rec),
             pts,
@@ -240,7 +234,7 @@ fn post_to_channel(
         .get_mut(&channel)
         .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
     let post = rec_channel.broadcast;
-    let id = rec_channel.next_id();
+    let id = rec_channel.store.next_id();
     let rec = MessageRec {
         id,
         global_id,
@@ -253,7 +247,7 @@ fn post_to_channel(
         media: content.media,
         reply_to: content
             .reply_to
-            .filter(|reply| rec_channel.messages.contains_key(reply)),
+            .filter(|reply| rec_channel.store.messages.contains_key(reply)),
         fwd: content.fwd,
         edit_date: None,
         action: content.action,
@@ -263,8 +257,8 @@ fn post_to_channel(
         pinned: false,
         reply_markup: content.reply_markup,
     };
-    rec_channel.messages.insert(id, rec.clone());
-    let pts = rec_channel.record(1, EventKind::NewMessage { id });
+    rec_channel.store.messages.insert(id, rec.clone());
+    let pts = rec_channel.store.record(1, EventKind::NewMessage { id });
     let members: Vec<i64> = rec_channel.members.keys().copied().collect();
     let mut sender_update = None;
     for member in members
@@ -349,10 +343,11 @@ pub(crate) fn sent_updates(
 /// The stored message `id` of dialog `peer` as `me` holds it.
 pub(crate) fn stored(state: &State, me: i64, peer: Peer, id: i32) -> Option<&MessageRec> {
     match peer {
-        Peer::Channel(channel) => state.channels.get(&channel)?.messages.get(&id),
+        Peer::Channel(channel) => state.channels.get(&channel)?.store.messages.get(&id),
         _ => state
             .boxes
             .get(&me)?
+            .store
             .messages
             .get(&id)
             .filter(|m| m.peer == peer),
@@ -827,13 +822,23 @@ pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec>
             .map(|c| {
                 // Messages up to the viewer's cleared point are hidden from them.
                 let hidden = c.available_min_id.get(&me).copied().unwrap_or(0);
-                c.messages.range(hidden + 1..).map(|(_, m)| m).collect()
+                c.store
+                    .messages
+                    .range(hidden + 1..)
+                    .map(|(_, m)| m)
+                    .collect()
             })
             .unwrap_or_default(),
         _ => state
             .boxes
             .get(&me)
-            .map(|b| b.messages.values().filter(|m| m.peer == peer).collect())
+            .map(|b| {
+                b.store
+                    .messages
+                    .values()
+                    .filter(|m| m.peer == peer)
+                    .collect()
+            })
             .unwrap_or_default(),
     };
     list.reverse();
@@ -898,7 +903,7 @@ fn messages_result(
     let users = refs.users(cx.state, me);
     let count = i32::try_from(count).unwrap_or(i32::MAX);
     if let Some(Peer::Channel(channel)) = peer {
-        let pts = cx.state.channels.get(&channel).map_or(0, |c| c.pts);
+        let pts = cx.state.channels.get(&channel).map_or(0, |c| c.store.pts);
         return types::messages::ChannelMessages {
             inexact: false,
             pts,
@@ -966,11 +971,11 @@ pub(crate) fn get_messages(
         let id = match input {
             enums::InputMessage::Id(m) => Some(m.id),
             enums::InputMessage::ReplyTo(m) => mbox
-                .and_then(|b| b.messages.get(&m.id))
+                .and_then(|b| b.store.messages.get(&m.id))
                 .and_then(|msg| msg.reply_to),
             _ => None,
         };
-        match id.and_then(|id| mbox.and_then(|b| b.messages.get(&id))) {
+        match id.and_then(|id| mbox.and_then(|b| b.store.messages.get(&id))) {
             Some(msg) => {
                 refs.message(msg);
                 messages.push(present::message(cx.state, me, msg));
@@ -1053,6 +1058,7 @@ pub(crate) fn read_history(
     let now = cx.now;
     let mbox = box_mut(cx.state, me);
     let top = mbox
+        .store
         .messages
         .values()
         .filter(|m| m.peer == peer)
@@ -1067,25 +1073,27 @@ pub(crate) fn read_history(
     let marks = mbox.reads.entry(peer.marked()).or_default();
     if max_id <= marks.inbox {
         return Ok(types::messages::AffectedMessages {
-            pts: mbox.pts,
+            pts: mbox.store.pts,
             pts_count: 0,
         }
         .into());
     }
     marks.inbox = max_id;
     let still_unread = mbox
+        .store
         .messages
         .values()
         .filter(|m| m.peer == peer && !m.out && m.id > max_id)
         .count();
     let read_global = mbox
+        .store
         .messages
         .range(..=max_id)
         .rev()
         .find(|(_, m)| m.peer == peer)
         .map(|(_, m)| m.global_id)
         .unwrap_or(0);
-    let pts = mbox.record(1, EventKind::ReadInbox { peer, max_id });
+    let pts = mbox.store.record(1, EventKind::ReadInbox { peer, max_id });
     let update = types::UpdateReadHistoryInbox {
         folder_id: None,
         peer: peer.to_tl(),
@@ -1110,6 +1118,7 @@ pub(crate) fn read_history(
         };
         let obox = box_mut(cx.state, owner);
         let Some(read_to) = obox
+            .store
             .messages
             .values()
             .filter(|m| m.peer == their_peer && m.out && m.global_id <= read_global)
@@ -1123,7 +1132,7 @@ pub(crate) fn read_history(
             continue;
         }
         marks.outbox = read_to;
-        let pts = obox.record(
+        let pts = obox.store.record(
             1,
             EventKind::ReadOutbox {
                 peer: their_peer,
@@ -1259,12 +1268,12 @@ pub(crate) fn edit_message(
             let Some(rec) = cx.state.channels.get_mut(&channel) else {
                 return Err(RpcError::bad("CHANNEL_INVALID"));
             };
-            if let Some(msg) = rec.messages.get_mut(&req.id) {
+            if let Some(msg) = rec.store.messages.get_mut(&req.id) {
                 apply(msg);
             }
-            let pts = rec.record(1, EventKind::EditMessage { id: req.id });
+            let pts = rec.store.record(1, EventKind::EditMessage { id: req.id });
             let members: Vec<i64> = rec.members.keys().copied().collect();
-            let edited = rec.messages.get(&req.id).cloned();
+            let edited = rec.store.messages.get(&req.id).cloned();
             for member in members.into_iter().chain(std::iter::once(me)) {
                 let Some(msg) = &edited else { break };
                 let update: enums::Update = types::UpdateEditChannelMessage {
@@ -1292,19 +1301,14 @@ pub(crate) fn edit_message(
             let owners: Vec<i64> = box_owners(cx.state, me, peer);
             for owner in owners {
                 let obox = box_mut(cx.state, owner);
-                let Some(id) = obox
-                    .messages
-                    .values()
-                    .find(|m| m.global_id == original.global_id)
-                    .map(|m| m.id)
-                else {
+                let Some(id) = obox.store.copy_of(original.global_id) else {
                     continue;
                 };
-                if let Some(msg) = obox.messages.get_mut(&id) {
+                if let Some(msg) = obox.store.messages.get_mut(&id) {
                     apply(msg);
                 }
-                let pts = obox.record(1, EventKind::EditMessage { id });
-                let Some(msg) = obox.messages.get(&id).cloned() else {
+                let pts = obox.store.record(1, EventKind::EditMessage { id });
+                let Some(msg) = obox.store.messages.get(&id).cloned() else {
                     continue;
                 };
                 let update: enums::Update = types::UpdateEditMessage {
@@ -1346,13 +1350,13 @@ pub(crate) fn delete_from_box(cx: &mut Cx<'_>, owner: i64, ids: &[i32]) -> (i32,
     let removed: Vec<i32> = ids
         .iter()
         .copied()
-        .filter(|id| mbox.messages.remove(id).is_some())
+        .filter(|id| mbox.store.messages.remove(id).is_some())
         .collect();
     if removed.is_empty() {
-        return (mbox.pts, 0);
+        return (mbox.store.pts, 0);
     }
     let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
-    let pts = mbox.record(
+    let pts = mbox.store.record(
         count,
         EventKind::DeleteMessages {
             ids: removed.clone(),
@@ -1381,7 +1385,7 @@ pub(crate) fn delete_messages(
     if req.revoke {
         if let Some(mbox) = cx.state.boxes.get(&me) {
             for id in &req.id {
-                let Some(msg) = mbox.messages.get(id) else {
+                let Some(msg) = mbox.store.messages.get(id) else {
                     continue;
                 };
                 // In groups only one's own messages can be revoked for everyone.

@@ -183,12 +183,8 @@ pub(crate) struct AuthRec {
 /// One user's box of private-chat and basic-group messages.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MessageBox {
-    pub(crate) pts: i32,
-    /// The last message id used in this box.
-    pub(crate) last_id: i32,
-    pub(crate) messages: BTreeMap<i32, MessageRec>,
-    /// Every pts-carrying event, oldest first, for `updates.getDifference`.
-    pub(crate) events: Vec<PtsEvent>,
+    #[serde(flatten)]
+    pub(crate) store: MessageStore,
     /// Read marks per dialog, keyed by [`Peer::marked`].
     pub(crate) reads: BTreeMap<i64, ReadMarks>,
     /// `random_id` of each message this user sent (also to channels), against duplicates.
@@ -225,7 +221,40 @@ pub(crate) struct DraftRec {
     pub(crate) date: i32,
 }
 
-impl MessageBox {
+/// The messages of one box and the pts events that changed it: a user's box of private-chat
+/// and basic-group messages ([`MessageBox`]) or a channel's ([`ChannelRec`]).
+///
+/// Both records embed it with `#[serde(flatten)]`, so its fields sit directly in theirs in the
+/// `--data` file, as they did before the two shared this type.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct MessageStore {
+    pub(crate) pts: i32,
+    /// The last message id used in this box.
+    pub(crate) last_id: i32,
+    #[serde(deserialize_with = "messages_by_id")]
+    pub(crate) messages: BTreeMap<i32, MessageRec>,
+    /// Every pts-carrying event, oldest first, for `updates.getDifference`.
+    pub(crate) events: Vec<PtsEvent>,
+}
+
+/// Reads [`MessageStore::messages`]. JSON map keys are strings; serde_json turns `"1"` back
+/// into an `i32` key by itself, but a `#[serde(flatten)]` field is buffered before its key
+/// type is known and then refuses the string, so the ids are parsed here.
+fn messages_by_id<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<i32, MessageRec>, D::Error> {
+    BTreeMap::<String, MessageRec>::deserialize(deserializer)?
+        .into_iter()
+        .map(|(key, message)| match key.parse() {
+            Ok(id) => Ok((id, message)),
+            Err(_) => Err(serde::de::Error::custom(format!(
+                "message id {key:?} is not a number"
+            ))),
+        })
+        .collect()
+}
+
+impl MessageStore {
     /// Records an event of `count` pts and returns the new pts.
     pub(crate) fn record(&mut self, count: i32, kind: EventKind) -> i32 {
         self.pts += count;
@@ -240,6 +269,14 @@ impl MessageBox {
     pub(crate) fn next_id(&mut self) -> i32 {
         self.last_id += 1;
         self.last_id
+    }
+
+    /// The id of this box's copy of the logical message `global_id`.
+    pub(crate) fn copy_of(&self, global_id: i64) -> Option<i32> {
+        self.messages
+            .values()
+            .find(|m| m.global_id == global_id)
+            .map(|m| m.id)
     }
 }
 
@@ -405,10 +442,8 @@ pub(crate) struct ChannelRec {
     pub(crate) members: BTreeMap<i64, ChannelMember>,
     /// Kicked users (banned from viewing), by user id.
     pub(crate) kicked: BTreeMap<i64, BanRec>,
-    pub(crate) pts: i32,
-    pub(crate) last_id: i32,
-    pub(crate) messages: BTreeMap<i32, MessageRec>,
-    pub(crate) events: Vec<PtsEvent>,
+    #[serde(flatten)]
+    pub(crate) store: MessageStore,
     /// Per member: read up to this message id.
     pub(crate) read_inbox: BTreeMap<i64, i32>,
     /// Per member who cleared their history (`channels.deleteHistory` for themselves): messages
@@ -418,22 +453,6 @@ pub(crate) struct ChannelRec {
 }
 
 impl ChannelRec {
-    /// Records an event of `count` pts and returns the new pts.
-    pub(crate) fn record(&mut self, count: i32, kind: EventKind) -> i32 {
-        self.pts += count;
-        self.events.push(PtsEvent {
-            pts: self.pts,
-            count,
-            kind,
-        });
-        self.pts
-    }
-
-    pub(crate) fn next_id(&mut self) -> i32 {
-        self.last_id += 1;
-        self.last_id
-    }
-
     pub(crate) fn is_admin(&self, user: i64) -> bool {
         user == self.creator || self.members.get(&user).is_some_and(|m| m.admin.is_some())
     }
@@ -518,6 +537,19 @@ mod tests {
         assert_eq!(serde_json::from_str::<Bytes>(&json).unwrap(), bytes);
         assert!(serde_json::from_str::<Bytes>("\"abc\"").is_err());
         assert!(serde_json::from_str::<Bytes>("\"zz\"").is_err());
+    }
+
+    #[test]
+    fn a_non_numeric_message_id_is_an_error() {
+        let fixture = include_str!("../../testdata/state-v1.json");
+        let state: serde_json::Value = serde_json::from_str(fixture).unwrap();
+        let mut mbox = state["boxes"]["1000001"].clone();
+        assert!(serde_json::from_value::<MessageBox>(mbox.clone()).is_ok());
+        let messages = mbox["messages"].as_object_mut().unwrap();
+        let first = messages.remove("1").unwrap();
+        messages.insert("x".into(), first);
+        let error = serde_json::from_value::<MessageBox>(mbox).unwrap_err();
+        assert!(error.to_string().contains("message id \"x\""), "{error}");
     }
 
     #[test]

@@ -61,11 +61,11 @@ fn set_pinned(
     if let Peer::Channel(channel) = peer {
         let rec = cx.state.channels.get_mut(&channel)?;
         for id in ids {
-            if let Some(msg) = rec.messages.get_mut(id) {
+            if let Some(msg) = rec.store.messages.get_mut(id) {
                 msg.pinned = pinned;
             }
         }
-        let pts = rec.record(
+        let pts = rec.store.record(
             1,
             EventKind::Pinned {
                 peer,
@@ -116,11 +116,11 @@ fn set_pinned(
         };
         let mbox = box_mut(cx.state, owner);
         for id in &their_ids {
-            if let Some(msg) = mbox.messages.get_mut(id) {
+            if let Some(msg) = mbox.store.messages.get_mut(id) {
                 msg.pinned = pinned;
             }
         }
-        let pts = mbox.record(
+        let pts = mbox.store.record(
             1,
             EventKind::Pinned {
                 peer: their_peer,
@@ -213,8 +213,8 @@ pub(crate) fn unpin_all_messages(
         .rev()
         .collect();
     let current_pts = match peer {
-        Peer::Channel(channel) => cx.state.channels.get(&channel).map_or(0, |c| c.pts),
-        _ => cx.state.boxes.get(&me).map_or(0, |b| b.pts),
+        Peer::Channel(channel) => cx.state.channels.get(&channel).map_or(0, |c| c.store.pts),
+        _ => cx.state.boxes.get(&me).map_or(0, |b| b.store.pts),
     };
     if pinned.is_empty() {
         return Ok(types::messages::AffectedHistory {

@@ -539,6 +539,7 @@ pub(crate) fn update_state(state: &State, viewer: i64, now: i32) -> enums::updat
     let (pts, unread_count) = match state.boxes.get(&viewer) {
         Some(mbox) => {
             let unread = mbox
+                .store
                 .messages
                 .values()
                 .filter(|m| {
@@ -546,7 +547,7 @@ pub(crate) fn update_state(state: &State, viewer: i64, now: i32) -> enums::updat
                     !m.out && m.id > read
                 })
                 .count();
-            (mbox.pts, i32::try_from(unread).unwrap_or(i32::MAX))
+            (mbox.store.pts, i32::try_from(unread).unwrap_or(i32::MAX))
         }
         None => (0, 0),
     };

@@ -305,12 +305,16 @@ impl Backend {
 
     /// The pts of `user`'s message box.
     pub fn pts(&self, user: i64) -> Option<i32> {
-        self.lock().state.boxes.get(&user).map(|b| b.pts)
+        self.lock().state.boxes.get(&user).map(|b| b.store.pts)
     }
 
     /// The pts of a channel.
     pub fn channel_pts(&self, channel: i64) -> Option<i32> {
-        self.lock().state.channels.get(&channel).map(|c| c.pts)
+        self.lock()
+            .state
+            .channels
+            .get(&channel)
+            .map(|c| c.store.pts)
     }
 
     /// `viewer`'s messages in dialog `peer`, oldest first.

@@ -155,7 +155,8 @@ fn channels_changed_since(state: &super::model::State, me: i64, date: i32) -> Ve
         .values()
         .filter(|c| c.members.contains_key(&me))
         .filter(|c| {
-            c.messages
+            c.store
+                .messages
                 .values()
                 .next_back()
                 .is_some_and(|m| m.date >= date)
@@ -188,7 +189,7 @@ pub(crate) fn get_difference(
     }
     let empty = super::model::MessageBox::default();
     let mbox = cx.state.boxes.get(&me).unwrap_or(&empty);
-    let pending = events_after(&mbox.events, req.pts);
+    let pending = events_after(&mbox.store.events, req.pts);
     let limit = req
         .pts_total_limit
         .and_then(|l| usize::try_from(l).ok())
@@ -199,7 +200,7 @@ pub(crate) fn get_difference(
     let mut refs = Refs::default();
     let (new_messages, mut other_updates) = replay(
         taken,
-        |id| mbox.messages.get(&id),
+        |id| mbox.store.messages.get(&id),
         None,
         me,
         cx.state,
@@ -259,26 +260,28 @@ pub(crate) fn get_channel_difference(
     if req.pts <= 0 {
         return Err(RpcError::bad("PERSISTENT_TIMESTAMP_INVALID"));
     }
-    if req.pts >= channel.pts {
+    if req.pts >= channel.store.pts {
         return Ok(types::updates::ChannelDifferenceEmpty {
             r#final: true,
-            pts: channel.pts,
+            pts: channel.store.pts,
             timeout: Some(30),
         }
         .into());
     }
     let limit = usize::try_from(req.limit.clamp(1, CHANNEL_DIFFERENCE_LIMIT)).unwrap_or(1);
-    let pending = events_after(&channel.events, req.pts);
+    let pending = events_after(&channel.store.events, req.pts);
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(channel_id));
     if pending.len() > limit {
         // Too far behind: the latest messages and a fresh dialog instead of the events.
-        let messages: Vec<&MessageRec> = channel.messages.values().rev().take(limit).collect();
+        let messages: Vec<&MessageRec> =
+            channel.store.messages.values().rev().take(limit).collect();
         for msg in &messages {
             refs.message(msg);
         }
         let read_inbox = channel.read_inbox.get(&me).copied().unwrap_or(0);
         let unread = channel
+            .store
             .messages
             .values()
             .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
@@ -288,15 +291,15 @@ pub(crate) fn get_channel_difference(
             unread_mark: false,
             view_forum_as_messages: false,
             peer: Peer::Channel(channel_id).to_tl(),
-            top_message: channel.last_id,
+            top_message: channel.store.last_id,
             read_inbox_max_id: read_inbox,
-            read_outbox_max_id: channel.last_id,
+            read_outbox_max_id: channel.store.last_id,
             unread_count: i32::try_from(unread).unwrap_or(i32::MAX),
             unread_mentions_count: 0,
             unread_reactions_count: 0,
             unread_poll_votes_count: 0,
             notify_settings: present::notify_settings(),
-            pts: Some(channel.pts),
+            pts: Some(channel.store.pts),
             draft: None,
             folder_id: None,
             ttl_period: None,
@@ -316,7 +319,7 @@ pub(crate) fn get_channel_difference(
     }
     let (new_messages, other_updates) = replay(
         pending,
-        |id| channel.messages.get(&id),
+        |id| channel.store.messages.get(&id),
         Some(channel_id),
         me,
         cx.state,
@@ -324,7 +327,7 @@ pub(crate) fn get_channel_difference(
     );
     Ok(types::updates::ChannelDifference {
         r#final: true,
-        pts: channel.pts,
+        pts: channel.store.pts,
         timeout: Some(30),
         new_messages,
         other_updates,

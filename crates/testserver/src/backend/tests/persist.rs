@@ -116,18 +116,34 @@ fn a_data_file_in_the_first_layout_loads_and_saves_unchanged() {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/state-v1.json");
     let state = crate::backend::persist::load(std::path::Path::new(fixture)).unwrap();
     let alice = &state.boxes[&1_000_001];
-    assert_eq!((alice.pts, alice.last_id, alice.events.len()), (6, 5, 6));
-    let alice_texts: Vec<&str> = alice.messages.values().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        (
+            alice.store.pts,
+            alice.store.last_id,
+            alice.store.events.len()
+        ),
+        (6, 5, 6)
+    );
+    let alice_texts: Vec<&str> = alice
+        .store
+        .messages
+        .values()
+        .map(|m| m.text.as_str())
+        .collect();
     assert_eq!(
         alice_texts,
         ["hello bob", "hi alice", "note to self", "", "in the group"]
     );
     let channel = &state.channels[&1_000_000_001];
     assert_eq!(
-        (channel.pts, channel.last_id, channel.events.len()),
+        (
+            channel.store.pts,
+            channel.store.last_id,
+            channel.store.events.len()
+        ),
         (3, 3, 3)
     );
-    assert_eq!(channel.messages[&3].text, "second");
+    assert_eq!(channel.store.messages[&3].text, "second");
 
     let written: serde_json::Value = serde_json::to_value(&state).unwrap();
     let original: serde_json::Value =
