@@ -78,6 +78,16 @@ impl MsgIdGen {
     ///
     /// Ids restart from the corrected clock: those generated with the wrong clock were refused
     /// by the peer, so keeping them as the floor would carry the error forward.
+    /// Like [`Self::correct_from`], but for a clock found wrong while the peer still accepts
+    /// our ids (they never go below the previous ones, see [`Self::next`]): the ids already
+    /// sent were fine, so they stay the floor.
+    pub(crate) fn resync_from(&mut self, now: Instant, peer_id: MsgId) -> bool {
+        let last = self.last;
+        let changed = self.correct_from(now, peer_id);
+        self.last = last;
+        changed
+    }
+
     pub(crate) fn correct_from(&mut self, now: Instant, peer_id: MsgId) -> bool {
         let local = i64::try_from(now.unix_secs()).unwrap_or(i64::MAX);
         let offset = peer_id.unix_secs().saturating_sub(local);

@@ -86,6 +86,11 @@ impl ReplayWindow {
         }
     }
 
+    /// The highest id recorded.
+    pub(crate) fn newest(&self) -> Option<MsgId> {
+        self.ids.last().copied().map(MsgId)
+    }
+
     pub(crate) fn contains(&self, id: MsgId) -> bool {
         self.ids.contains(&id.0)
     }

@@ -606,6 +606,7 @@ impl Session {
         if !h.msg_id.is_from_server() {
             return Err(SessionError::WrongParity(h.msg_id));
         }
+        self.resync_clock(now, h.msg_id, body);
         if service::constructor(body) != Some(id::MSG_CONTAINER) {
             return self.handle_message(now, h.msg_id, h.seq_no, body, true);
         }
@@ -643,6 +644,53 @@ impl Session {
         match self.core.window.check(msg_id) {
             Ok(()) => Ok(()),
             Err(_) => Err(SessionError::Duplicate(msg_id)),
+        }
+    }
+
+    /// The spec checks a server msg_id's age only when the client trusts its clock. Ours may
+    /// have been set back or forward since the last correction while our ids (which never
+    /// decrease) still satisfy the server: then no `bad_msg_notification` will ever come, and
+    /// every answer would look stale. A packet that is newer than all received so far and
+    /// answers or acknowledges a message we sent recently is genuine and current, so its msg_id
+    /// corrects the clock.
+    fn resync_clock(&mut self, now: Instant, msg_id: MsgId, body: &[u8]) {
+        if matches!(
+            freshness(msg_id, self.core.ids.corrected_secs(now)),
+            Freshness::Fresh
+        ) || self.is_time_notice_for_us(body)
+            || self
+                .core
+                .window
+                .newest()
+                .is_some_and(|newest| msg_id <= newest)
+            || !self.refers_to_our_recent(body)
+        {
+            return;
+        }
+        if self.core.ids.resync_from(now, msg_id) {
+            log::info!(
+                "clock corrected from an answer: offset now {} s",
+                self.core.ids.time_offset()
+            );
+            self.events.push_back(Event::TimeOffsetChanged {
+                offset: self.core.ids.time_offset(),
+            });
+        }
+    }
+
+    /// Whether `body` (or a message of its container) answers or acknowledges a message we
+    /// sent and still remember.
+    fn refers_to_our_recent(&self, body: &[u8]) -> bool {
+        let ours = |b: &[u8]| match service::decode(b) {
+            Ok(Service::RpcResult { req_msg_id, .. }) => self.core.sent.contains_key(&req_msg_id),
+            Ok(Service::MsgsAck(ids)) => ids.iter().any(|id| self.core.sent.contains_key(id)),
+            Ok(Service::Pong { msg_id, .. }) => self.core.sent.contains_key(&msg_id),
+            _ => false,
+        };
+        if service::constructor(body) == Some(id::MSG_CONTAINER) {
+            service::parse_container(body).is_ok_and(|msgs| msgs.iter().any(|m| ours(m.body)))
+        } else {
+            ours(body)
         }
     }
 

@@ -856,3 +856,41 @@ fn resends_on_a_live_silent_link_still_run_out() {
         reason: DropReason::TooManyResends
     }));
 }
+
+fn clock_jump_mid_session(jump: i64) {
+    let mut p = Pair::default_pair();
+    for n in 0..5 {
+        p.client.enqueue(query(n, 0));
+    }
+    assert!(p.run_until(Duration::from_secs(5), done_after(5)));
+    p.run_for(Duration::from_secs(10));
+    // The client's clock is reset by `jump` seconds while the session lives on.
+    p.client_skew = jump;
+    let r = p.client.enqueue(query(9, 0));
+    assert!(
+        p.run_until(Duration::from_secs(120), |p| p
+            .client_events
+            .iter()
+            .any(|e| matches!(e, Event::Response { request, .. } | Event::Dropped { request, .. } if *request == r))),
+        "request ended"
+    );
+    assert!(
+        p.responses()
+            .iter()
+            .any(|(req, body)| *req == r && *body == answer(9)),
+        "answered after the jump of {jump} s: {:?}",
+        p.client_events.iter().rev().take(5).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_clock_set_back_mid_session_is_corrected_without_dropping_requests() {
+    clock_jump_mid_session(-3600);
+    clock_jump_mid_session(-100);
+}
+
+#[test]
+fn a_clock_set_forward_mid_session_is_corrected_without_dropping_requests() {
+    clock_jump_mid_session(3600);
+    clock_jump_mid_session(100);
+}
