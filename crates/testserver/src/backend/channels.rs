@@ -514,12 +514,7 @@ pub(crate) fn delete_history(
         };
         let mut refs = Refs::default();
         refs.peer(Peer::Channel(id));
-        return Ok(updates_of(
-            updates,
-            Vec::new(),
-            refs.chats(cx.state, me),
-            now,
-        ));
+        return Ok(refs.updates(cx.state, me, updates, now));
     }
     if let Some(rec) = cx.state.channels.get_mut(&id) {
         rec.available_min_id.insert(me, max_id);
@@ -543,12 +538,7 @@ pub(crate) fn delete_history(
     );
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(id));
-    Ok(updates_of(
-        vec![update],
-        Vec::new(),
-        refs.chats(cx.state, me),
-        now,
-    ))
+    Ok(refs.updates(cx.state, me, vec![update], now))
 }
 
 pub(crate) fn read_history(
@@ -645,13 +635,11 @@ fn channel_updates(
 fn push_channel_changed(cx: &mut Cx<'_>, user: i64, channel_id: i64) {
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(channel_id));
-    let push = updates_of(
+    cx.push_with(
+        user,
         vec![types::UpdateChannel { channel_id }.into()],
-        Vec::new(),
-        refs.chats(cx.state, user),
-        cx.now,
+        &refs,
     );
-    cx.push(user, push);
 }
 
 /// A service message in a supergroup (broadcast channels have none for membership).

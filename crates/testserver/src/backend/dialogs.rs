@@ -14,7 +14,7 @@ use super::messages::{box_mut, check_visible, copy_in, delete_from_box, MAX_PAGE
 use super::model::{Bytes, DialogRec, DraftRec, EventKind, MessageBox, MessageRec, Peer, State};
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, updates_of, Cx};
+use super::{peers, Cx};
 
 /// Pinned dialogs allowed in the main list and in the archive (Telegram's limits for accounts
 /// without Premium).
@@ -461,10 +461,10 @@ pub(crate) fn edit_peer_folders(
     for &(peer, _) in &moved {
         refs.peer(peer);
     }
-    let updates = updates_of(
+    let updates = refs.updates(
+        cx.state,
+        me,
         vec![folder_update(&moved, pts, count)],
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
         cx.now,
     );
     cx.push(me, updates.clone());
@@ -493,13 +493,7 @@ pub(crate) fn set_draft(cx: &mut Cx<'_>, me: i64, peer: Peer, draft: Option<Draf
         saved_peer_id: None,
         draft: tl,
     };
-    let push = updates_of(
-        vec![update.into()],
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
-        now,
-    );
-    cx.push(me, push);
+    cx.push_with(me, vec![update.into()], &refs);
 }
 
 pub(crate) fn save_draft(cx: &mut Cx<'_>, req: functions::messages::SaveDraft) -> RpcResult<bool> {
@@ -550,12 +544,7 @@ pub(crate) fn get_all_drafts(
             .into(),
         );
     }
-    Ok(updates_of(
-        list,
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
-        cx.now,
-    ))
+    Ok(refs.updates(cx.state, me, list, cx.now))
 }
 
 pub(crate) fn delete_history(

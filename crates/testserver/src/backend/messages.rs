@@ -198,13 +198,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
         .into();
         let mut refs = Refs::default();
         refs.message(&rec).user(owner);
-        let push = updates_of(
-            vec![update.clone()],
-            refs.users(cx.state, owner),
-            refs.chats(cx.state, owner),
-            now,
-        );
-        cx.push(owner, push);
+        cx.push_with(owner, vec![update.clone()], &refs);
         if owner == from {
             sender_side = Some(Posted {
                 peer: to,
@@ -274,13 +268,7 @@ fn post_to_channel(
         .into();
         let mut refs = Refs::default();
         refs.message(&rec);
-        let push = updates_of(
-            vec![update.clone()],
-            refs.users(cx.state, member),
-            refs.chats(cx.state, member),
-            now,
-        );
-        cx.push(member, push);
+        cx.push_with(member, vec![update.clone()], &refs);
         if member == from {
             sender_update = Some(update);
         }
@@ -332,12 +320,7 @@ pub(crate) fn sent_updates(
         }
         list.push(posted.update);
     }
-    updates_of(
-        list,
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
-        date,
-    )
+    refs.updates(cx.state, me, list, date)
 }
 
 /// The stored message `id` of dialog `peer` as `me` holds it.
@@ -542,13 +525,13 @@ fn schedule(
     let mut refs = Refs::default();
     refs.message(&rec);
     let message = present::message(cx.state, me, &rec);
-    Ok(updates_of(
+    Ok(refs.updates(
+        cx.state,
+        me,
         vec![
             types::UpdateMessageId { id, random_id }.into(),
             types::UpdateNewScheduledMessage { message }.into(),
         ],
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
         cx.now,
     ))
 }
@@ -1287,13 +1270,7 @@ pub(crate) fn edit_message(
                 if member == me {
                     own_update = Some((update, refs));
                 } else {
-                    let push = updates_of(
-                        vec![update],
-                        refs.users(cx.state, member),
-                        refs.chats(cx.state, member),
-                        now,
-                    );
-                    cx.push(member, push);
+                    cx.push_with(member, vec![update], &refs);
                 }
             }
         }
@@ -1319,13 +1296,7 @@ pub(crate) fn edit_message(
                 .into();
                 let mut refs = Refs::default();
                 refs.message(&msg);
-                let push = updates_of(
-                    vec![update.clone()],
-                    refs.users(cx.state, owner),
-                    refs.chats(cx.state, owner),
-                    now,
-                );
-                cx.push(owner, push);
+                cx.push_with(owner, vec![update.clone()], &refs);
                 if owner == me {
                     own_update = Some((update, refs));
                 }
@@ -1334,12 +1305,7 @@ pub(crate) fn edit_message(
     }
     cx.dirty = true;
     let (update, refs) = own_update.ok_or_else(|| RpcError::bad("MESSAGE_ID_INVALID"))?;
-    Ok(updates_of(
-        vec![update],
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
-        now,
-    ))
+    Ok(refs.updates(cx.state, me, vec![update], now))
 }
 
 /// Removes messages `ids` from `owner`'s box, recording and pushing the deletion; returns the

@@ -220,6 +220,12 @@ impl Cx<'_> {
         });
     }
 
+    /// Queues `list` for `user`'s sessions, with what `refs` collected as `user` sees it.
+    pub(crate) fn push_with(&mut self, user: i64, list: Vec<enums::Update>, refs: &present::Refs) {
+        let updates = refs.updates(self.state, user, list, self.now);
+        self.push(user, updates);
+    }
+
     /// Queues `updates` for the sessions of permanent key `perm_key`.
     pub(crate) fn push_to_key(&mut self, perm_key: i64, updates: enums::Updates) {
         self.pushes.push(Push {

@@ -138,13 +138,7 @@ fn set_pinned(
         .into();
         let mut refs = Refs::default();
         refs.peer(their_peer);
-        let push = updates_of(
-            vec![update.clone()],
-            refs.users(cx.state, owner),
-            refs.chats(cx.state, owner),
-            now,
-        );
-        cx.push(owner, push);
+        cx.push_with(owner, vec![update.clone()], &refs);
         if owner == me {
             own = Some((update, pts));
         }
@@ -167,12 +161,7 @@ pub(crate) fn update_pinned_message(
     refs.peer(peer).user(me);
     if message.pinned != req.unpin {
         // Already as asked: nothing happens.
-        return Ok(updates_of(
-            Vec::new(),
-            refs.users(cx.state, me),
-            refs.chats(cx.state, me),
-            cx.now,
-        ));
+        return Ok(refs.updates(cx.state, me, Vec::new(), cx.now));
     }
     let one_side = req.pm_oneside && matches!(peer, Peer::User(_));
     let (update, _) = set_pinned(cx, me, peer, &[req.id], !req.unpin, one_side)
@@ -191,12 +180,7 @@ pub(crate) fn update_pinned_message(
         }
         list.push(posted.update);
     }
-    Ok(updates_of(
-        list,
-        refs.users(cx.state, me),
-        refs.chats(cx.state, me),
-        cx.now,
-    ))
+    Ok(refs.updates(cx.state, me, list, cx.now))
 }
 
 pub(crate) fn unpin_all_messages(

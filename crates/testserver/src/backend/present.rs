@@ -65,6 +65,22 @@ impl Refs {
             .filter_map(|&id| channel(state, viewer, id));
         chats.chain(channels).collect()
     }
+
+    /// An `updates` of `list` carrying everything collected here as `viewer` sees it.
+    pub(crate) fn updates(
+        &self,
+        state: &State,
+        viewer: i64,
+        list: Vec<enums::Update>,
+        date: i32,
+    ) -> enums::Updates {
+        super::updates_of(
+            list,
+            self.users(state, viewer),
+            self.chats(state, viewer),
+            date,
+        )
+    }
 }
 
 /// `user` as `viewer` sees it; `None` for an unknown id.
