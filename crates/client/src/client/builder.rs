@@ -68,7 +68,7 @@ pub struct ClientBuilder {
     flood_sleep_threshold: Duration,
     request_timeout: Option<Duration>,
     connect_timeout: Duration,
-    pfs: bool,
+    pfs: Option<Duration>,
     dcs: HashMap<i32, SocketAddr>,
     rsa_keys: Vec<RsaPublicKey>,
     default_dc: i32,
@@ -95,7 +95,7 @@ impl ClientBuilder {
             flood_sleep_threshold: Duration::from_secs(60),
             request_timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
-            pfs: false,
+            pfs: None,
             dcs: HashMap::new(),
             rsa_keys: Vec::new(),
             default_dc: 2,
@@ -190,12 +190,19 @@ impl ClientBuilder {
         self
     }
 
-    /// Perfect forward secrecy (temporary keys bound to the permanent one). Off by default.
-    ///
-    /// Not available yet: `tgwire-net`'s sender does not create temporary keys, so
-    /// [`connect`](Self::connect) refuses `true` rather than silently not doing it.
+    /// Perfect forward secrecy: requests travel under temporary keys (a day each) bound to the
+    /// permanent key with `auth.bindTempAuthKey`, so a leaked permanent key does not expose past
+    /// traffic. Off by default. The permanent key is still created and stored as usual; the
+    /// temporary ones live only in memory and are renewed before they expire.
     pub fn pfs(mut self, enabled: bool) -> Self {
-        self.pfs = enabled;
+        self.pfs = enabled.then_some(DEFAULT_TEMP_KEY_LIFETIME);
+        self
+    }
+
+    /// [`pfs`](Self::pfs) with temporary keys of `lifetime` (Telegram may drop them earlier;
+    /// the sender then binds a new one). Short lifetimes cost a key exchange each.
+    pub fn pfs_key_lifetime(mut self, lifetime: Duration) -> Self {
+        self.pfs = Some(lifetime);
         self
     }
 
@@ -226,12 +233,6 @@ impl ClientBuilder {
     /// [`InvocationError::Session`] if the session cannot be opened,
     /// [`InvocationError::InvalidArgument`] for an unusable configuration.
     pub async fn connect(self) -> Result<Client, InvocationError> {
-        if self.pfs {
-            return Err(InvocationError::InvalidArgument(
-                "perfect forward secrecy is not supported yet (tgwire-net has no temporary keys)"
-                    .into(),
-            ));
-        }
         let storage: Arc<dyn Storage> = match self.session {
             SessionChoice::Storage(s) => s,
             SessionChoice::File(path) => {
@@ -286,6 +287,7 @@ impl ClientBuilder {
         template.proxy = self.proxy;
         template.connect_timeout = self.connect_timeout;
         template.init = Some(self.init);
+        template.pfs = self.pfs;
         let (pool, events) = Pool::new(PoolConfig {
             template,
             dc_addrs,
@@ -316,6 +318,9 @@ impl ClientBuilder {
         Ok(client)
     }
 }
+
+/// How long a temporary key lives with [`ClientBuilder::pfs`]: a day, as Telegram's own apps.
+const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Saves what the connections learn (new auth keys) into the session, and forgets keys the
 /// server no longer knows. Ends when the pool does.
