@@ -12,6 +12,10 @@ use tgwire_testserver::backend::{Backend, BackendConfig, CallContext, DcAddr, Rp
 use tgwire_testserver::Faults;
 use tgwire_tl_types::{enums, functions, types, Deserializable, Serializable};
 
+// The request builders the backend's unit tests use too.
+#[path = "../src/backend/tests/requests.rs"]
+mod requests;
+
 fn backend() -> Backend {
     Backend::new(
         BackendConfig {
@@ -44,77 +48,12 @@ fn ok(backend: &Backend, ctx: &CallContext, request: &[u8]) -> Vec<u8> {
 }
 
 fn send_to_self(text: &str, random_id: i64) -> Vec<u8> {
-    functions::messages::SendMessage {
-        no_webpage: false,
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer: enums::InputPeer::InputPeerSelf,
-        reply_to: None,
-        message: text.into(),
-        random_id,
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
-    .to_bytes()
+    requests::send_message(enums::InputPeer::InputPeerSelf, text, random_id).to_bytes()
 }
 
+/// `messages.sendMedia` of the 8-part upload `file_id` as a document.
 fn send_document(file_id: i64) -> Vec<u8> {
-    functions::messages::SendMedia {
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer: enums::InputPeer::InputPeerSelf,
-        reply_to: None,
-        media: types::InputMediaUploadedDocument {
-            nosound_video: false,
-            force_file: true,
-            spoiler: false,
-            file: types::InputFile {
-                id: file_id,
-                parts: 8,
-                name: "blob.bin".into(),
-                md5_checksum: String::new(),
-            }
-            .into(),
-            thumb: None,
-            mime_type: "application/octet-stream".into(),
-            attributes: Vec::new(),
-            stickers: None,
-            video_cover: None,
-            video_timestamp: None,
-            ttl_seconds: None,
-        }
-        .into(),
-        message: String::new(),
-        random_id: -file_id,
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-    }
-    .to_bytes()
+    requests::send_media_to_self(requests::uploaded_document(file_id, 8), "", -file_id).to_bytes()
 }
 
 /// The document of the message in a `sendMedia` answer.
@@ -122,23 +61,7 @@ fn document_of(answer: &[u8]) -> types::Document {
     let enums::Updates::Updates(updates) = enums::Updates::from_bytes(answer).unwrap() else {
         panic!("sendMedia answers with updates")
     };
-    updates
-        .updates
-        .into_iter()
-        .find_map(|u| match u {
-            enums::Update::NewMessage(u) => match u.message {
-                enums::Message::Message(m) => match m.media {
-                    Some(enums::MessageMedia::Document(d)) => match d.document {
-                        Some(enums::Document::Document(doc)) => Some(*doc),
-                        _ => None,
-                    },
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        })
-        .expect("a document message")
+    requests::sent_document(updates.updates).expect("a document message")
 }
 
 /// A backend with one signed-in user (key 1, sessions 1 and 2) and `messages` saved messages.
@@ -170,17 +93,7 @@ fn bench(c: &mut Criterion) {
     });
 
     let (b, caller) = with_history(1000);
-    let history = functions::messages::GetHistory {
-        peer: enums::InputPeer::InputPeerSelf,
-        offset_id: 500,
-        offset_date: 0,
-        add_offset: 0,
-        limit: 100,
-        max_id: 0,
-        min_id: 0,
-        hash: 0,
-    }
-    .to_bytes();
+    let history = requests::get_history(enums::InputPeer::InputPeerSelf, 500, 0, 100).to_bytes();
     group.bench_function("get_history_100_of_1000", |bench| {
         bench.iter(|| ok(&b, &caller, &history))
     });
@@ -217,22 +130,7 @@ fn bench(c: &mut Criterion) {
     let sent = ok(&b, &caller, &send_document(file_id));
     let document = document_of(&sent);
     let chunks: Vec<Vec<u8>> = (0..8)
-        .map(|i| {
-            functions::upload::GetFile {
-                precise: false,
-                cdn_supported: false,
-                location: types::InputDocumentFileLocation {
-                    id: document.id,
-                    access_hash: document.access_hash,
-                    file_reference: document.file_reference.clone(),
-                    thumb_size: String::new(),
-                }
-                .into(),
-                offset: i * 128 * 1024,
-                limit: 128 * 1024,
-            }
-            .to_bytes()
-        })
+        .map(|i| requests::get_file(&document, i * 128 * 1024, 128 * 1024).to_bytes())
         .collect();
     group.bench_function("download_1mib_in_128k_chunks", |bench| {
         bench.iter(|| {

@@ -2,6 +2,7 @@
 
 use tgwire_tl_types::{enums, functions, types};
 
+use super::requests::{get_file, send_media_to_self, sent_document, uploaded_document};
 use super::*;
 
 const PART: usize = 128 * 1024;
@@ -19,96 +20,20 @@ pub(super) fn upload(client: &Client, file_id: i64, data: &[u8], part_size: usiz
     parts
 }
 
-fn uploaded_document(file_id: i64, parts: i32) -> enums::InputMedia {
-    types::InputMediaUploadedDocument {
-        nosound_video: false,
-        force_file: true,
-        spoiler: false,
-        file: types::InputFile {
-            id: file_id,
-            parts,
-            name: "blob.bin".into(),
-            md5_checksum: String::new(),
-        }
-        .into(),
-        thumb: None,
-        mime_type: "application/octet-stream".into(),
-        attributes: Vec::new(),
-        stickers: None,
-        video_cover: None,
-        video_timestamp: None,
-        ttl_seconds: None,
-    }
-    .into()
-}
-
 pub(super) fn send_document(
     client: &Client,
     file_id: i64,
     parts: i32,
 ) -> Result<enums::Updates, Failure> {
-    client.call(&functions::messages::SendMedia {
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer: enums::InputPeer::InputPeerSelf,
-        reply_to: None,
-        media: uploaded_document(file_id, parts),
-        message: "the blob".into(),
-        random_id: rand::random(),
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-    })
+    client.call(&send_media_to_self(
+        uploaded_document(file_id, parts),
+        "the blob",
+        rand::random(),
+    ))
 }
 
 pub(super) fn document_of(updates: &enums::Updates) -> types::Document {
-    inner_updates(updates)
-        .into_iter()
-        .find_map(|u| match u {
-            enums::Update::NewMessage(u) => match u.message {
-                enums::Message::Message(m) => match m.media {
-                    Some(enums::MessageMedia::Document(d)) => match d.document {
-                        Some(enums::Document::Document(doc)) => Some(*doc),
-                        _ => None,
-                    },
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        })
-        .expect("a document message")
-}
-
-pub(super) fn get_file(
-    doc: &types::Document,
-    offset: i64,
-    limit: i32,
-) -> functions::upload::GetFile {
-    functions::upload::GetFile {
-        precise: false,
-        cdn_supported: false,
-        location: types::InputDocumentFileLocation {
-            id: doc.id,
-            access_hash: doc.access_hash,
-            file_reference: doc.file_reference.clone(),
-            thumb_size: String::new(),
-        }
-        .into(),
-        offset,
-        limit,
-    }
+    sent_document(inner_updates(updates)).expect("a document message")
 }
 
 #[test]

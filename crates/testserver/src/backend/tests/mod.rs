@@ -6,6 +6,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::{Backend, BackendConfig, CallContext, DcAddr, Peer, RpcOutcome};
 use crate::faults::Faults;
+use requests::get_history;
 
 mod accounts;
 mod channels;
@@ -15,6 +16,7 @@ mod dispatch;
 mod files;
 mod messages;
 mod persist;
+mod requests;
 
 /// Three DCs on made-up ports.
 fn dcs() -> Vec<DcAddr> {
@@ -172,49 +174,9 @@ fn send_code(phone: &str) -> functions::auth::SendCode {
     }
 }
 
+/// `messages.sendMessage` of `text` to `peer` with a fresh random id.
 fn send_message(peer: enums::InputPeer, text: &str) -> functions::messages::SendMessage {
-    functions::messages::SendMessage {
-        no_webpage: false,
-        silent: false,
-        background: false,
-        clear_draft: false,
-        noforwards: false,
-        update_stickersets_order: false,
-        invert_media: false,
-        allow_paid_floodskip: false,
-        peer,
-        reply_to: None,
-        message: text.into(),
-        random_id: rand::random(),
-        reply_markup: None,
-        entities: None,
-        schedule_date: None,
-        schedule_repeat_period: None,
-        send_as: None,
-        quick_reply_shortcut: None,
-        effect: None,
-        allow_paid_stars: None,
-        suggested_post: None,
-        rich_message: None,
-    }
-}
-
-fn get_history(
-    peer: enums::InputPeer,
-    offset_id: i32,
-    add_offset: i32,
-    limit: i32,
-) -> functions::messages::GetHistory {
-    functions::messages::GetHistory {
-        peer,
-        offset_id,
-        offset_date: 0,
-        add_offset,
-        limit,
-        max_id: 0,
-        min_id: 0,
-        hash: 0,
-    }
+    requests::send_message(peer, text, rand::random())
 }
 
 fn user_id(user: &enums::User) -> i64 {

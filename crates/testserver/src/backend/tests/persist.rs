@@ -55,7 +55,8 @@ fn state_survives_a_restart() {
         vec![(2, "the blob".into()), (1, "remember me".into())]
     );
     // The document's contents were kept next to the data file.
-    let enums::upload::File::File(file) = client.ok(&super::files::get_file(&doc, 0, 8192)) else {
+    let enums::upload::File::File(file) = client.ok(&super::requests::get_file(&doc, 0, 8192))
+    else {
         panic!()
     };
     assert_eq!(file.bytes, vec![5; 6000]);
