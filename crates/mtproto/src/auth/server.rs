@@ -69,8 +69,8 @@ impl ExpectReqPq {
         Self { config }
     }
 
-    /// Handles `req_pq_multi` or `req_pq`: picks pq as the product of two primes below 2^32
-    /// and answers `resPQ`.
+    /// Handles `req_pq_multi` or `req_pq`: picks pq as the product of two primes below 2^32,
+    /// itself below 2^63, and answers `resPQ`.
     ///
     /// # Errors
     /// Anything but those two queries.
@@ -122,10 +122,14 @@ impl ExpectReqPq {
     }
 }
 
-/// A prime in [2^31, 2^32), as Telegram picks the factors of pq.
+/// The largest factor of pq: below ⌊√(2^63)⌋, so that pq always fits a signed 64-bit integer
+/// as Telegram's does (clients such as Telethon read it signed).
+const MAX_FACTOR: u32 = 3_037_000_499;
+
+/// A prime in [2^31, [`MAX_FACTOR`]], as Telegram picks the factors of pq.
 fn random_prime(rng: &mut impl RngCore) -> u64 {
     loop {
-        let candidate = u64::from(rng.gen_range(1u32 << 31..=u32::MAX) | 1);
+        let candidate = u64::from(rng.gen_range(1u32 << 31..=MAX_FACTOR) | 1);
         if is_prime(candidate) {
             return candidate;
         }

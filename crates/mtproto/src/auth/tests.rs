@@ -400,3 +400,31 @@ fn server_rejects_wrong_factors_and_garbage() {
         Err(AuthError::Rejected(_))
     ));
 }
+
+#[test]
+fn server_pq_always_fits_a_signed_64_bit_integer() {
+    // Drawn both factors freely from [2^31, 2^32), pq would reach 2^63 or more about 60% of
+    // the time; clients that read it signed (Telethon) then fail.
+    let now = Instant::from_unix_secs(1_700_000_000);
+    let mut srng = StdRng::seed_from_u64(21);
+    let mut crng = StdRng::seed_from_u64(22);
+    for _ in 0..200 {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        client::start(client::Config::new(vec![], 2), now, &mut crng, &mut a);
+        server::ExpectReqPq::new(server::Config {
+            keys: vec![server_key()],
+        })
+        .handle(now, &a, &mut srng, &mut b)
+        .unwrap();
+        let (_, body) = super::read_plain(&b).unwrap();
+        let res =
+            <tgwire_tl_types::mtproto::types::ResPq as tgwire_tl_types::Deserializable>::from_bytes(
+                body,
+            )
+            .unwrap();
+        let pq = super::from_be(&res.pq).unwrap();
+        assert!(pq < 1 << 63, "pq {pq:#x}");
+        let (p, q) = tgwire_crypto::factorize(pq).unwrap();
+        assert!(p > 1 << 31 && q < 1 << 32);
+    }
+}

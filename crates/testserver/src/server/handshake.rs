@@ -10,8 +10,8 @@ use rand::RngCore;
 use tgwire_mtproto::auth::read_plain;
 use tgwire_mtproto::auth::server::{Config, ExpectClientDh, ExpectReqDhParams, ExpectReqPq};
 use tgwire_mtproto::{AuthError, Instant};
-use tgwire_tl_types::mtproto::{enums, functions};
-use tgwire_tl_types::{Deserializable, Identifiable};
+use tgwire_tl_types::mtproto::functions;
+use tgwire_tl_types::Identifiable;
 
 use super::auth_keys::AuthKeyStore;
 use super::clock::unix_secs;
@@ -105,16 +105,7 @@ impl Handshake {
     }
 }
 
-/// How many times `resPQ` is redrawn to get a pq below 2^63.
-const PQ_DRAWS: usize = 64;
-
-/// Answers `req_pq(_multi)` with a pq that fits in 63 bits.
-///
-/// WORKAROUND (mtproto gap): the core draws both factors from [2^31, 2^32), so pq is often
-/// 2^63 or more; Telegram's pq always fits a signed 64-bit integer and Telethon 1.45 decodes it
-/// as signed (a negative pq breaks its factorisation). Until the core restricts its draw, redraw
-/// here: each attempt succeeds with probability 2·ln 2 − 1 ≈ 0.39, so 64 attempts all failing
-/// has probability below 1e-13.
+/// Answers `req_pq(_multi)`; the core keeps pq below 2^63, as Telegram does.
 fn answer_req_pq(
     config: &Config,
     now: Instant,
@@ -122,21 +113,5 @@ fn answer_req_pq(
     rng: &mut impl RngCore,
     out: &mut Vec<u8>,
 ) -> Result<ExpectReqDhParams, AuthError> {
-    let start = out.len();
-    let mut last = None;
-    for _ in 0..PQ_DRAWS {
-        out.truncate(start);
-        let next = ExpectReqPq::new(config.clone()).handle(now, packet, rng, out)?;
-        let fits = out
-            .get(start..)
-            .and_then(|plain| read_plain(plain).ok())
-            .and_then(|(_, body)| enums::ResPq::from_bytes(body).ok())
-            .is_some_and(|enums::ResPq::ResPq(res)| res.pq.len() < 8 || res.pq[0] < 0x80);
-        if fits {
-            return Ok(next);
-        }
-        last = Some(next);
-    }
-    // Unreachable in practice (see above); answer with the last draw rather than nothing.
-    last.ok_or(AuthError::Rejected("no resPQ drawn"))
+    ExpectReqPq::new(config.clone()).handle(now, packet, rng, out)
 }
