@@ -13,20 +13,14 @@ use tgwire_crypto::{
     decrypt_message, derive_aes_key_iv_v1, encrypt_message, ige_encrypt, msg_key_v1, AuthKey, Side,
 };
 use tgwire_mtproto::auth::client::RsaPadding;
-use tgwire_mtproto::Event;
 use tgwire_net::{MtProxySecret, Proxy, TransportKind};
 use tgwire_testserver::{Config, TestServer};
 use tgwire_tl_types::mtproto::{enums as mt_enums, types as mt_types};
-use tgwire_tl_types::{enums, functions, Deserializable, Serializable};
+use tgwire_tl_types::{functions, Serializable};
 
 fn addr(server: &TestServer, dc: i32) -> SocketAddr {
     let d = server.dc(dc).expect("DC exists");
     format!("{}:{}", d.host, d.port).parse().unwrap()
-}
-
-fn nearest_dc(answer: &[u8]) -> i32 {
-    let enums::NearestDc::NearestDc(n) = enums::NearestDc::from_bytes(answer).unwrap();
-    n.this_dc
 }
 
 #[tokio::test]
@@ -44,26 +38,17 @@ async fn every_transport_creates_a_key_and_runs_a_call() -> Result<()> {
             .await?;
         // Salt 0 first: the server must answer bad_server_salt, then the call.
         let mut client = Client::new(raw, finished.auth_key, 0);
-        let answer = client
-            .call_ok(functions::help::GetNearestDc.to_bytes())
+        let this_dc = client
+            .nearest_dc()
             .await
             .map_err(|e| e.context(format!("{kind:?}")))?;
-        assert_eq!(nearest_dc(&answer), 2, "{kind:?}");
+        assert_eq!(this_dc, 2, "{kind:?}");
         assert!(
-            client
-                .events
-                .iter()
-                .any(|e| matches!(e, Event::SaltChanged { .. })),
+            client.saw_salt_change(),
             "{kind:?}: salt 0 was accepted: {:?}",
             client.events
         );
-        assert!(
-            client
-                .events
-                .iter()
-                .any(|e| matches!(e, Event::NewSessionCreated { .. })),
-            "{kind:?}: no new_session_created"
-        );
+        assert!(client.saw_new_session(), "{kind:?}: no new_session_created");
     }
     assert_eq!(server.auth_key_count(), all_transports().len());
     server.shutdown().await;
@@ -79,9 +64,7 @@ async fn keys_outlive_connections_and_work_on_every_dc() -> Result<()> {
         server.rsa_public_key(),
     )
     .await?;
-    first
-        .call_ok(functions::help::GetNearestDc.to_bytes())
-        .await?;
+    first.nearest_dc().await?;
     let key = first.session.auth_key().clone();
     let salt = first.session.salt();
     drop(first);
@@ -89,19 +72,10 @@ async fn keys_outlive_connections_and_work_on_every_dc() -> Result<()> {
     for dc in 1..=3 {
         let raw = Raw::connect(addr(&server, dc), dc as i16, TransportKind::Abridged).await?;
         let mut again = Client::new(raw, key.clone(), salt);
-        let answer = again
-            .call_ok(functions::help::GetNearestDc.to_bytes())
-            .await?;
-        assert_eq!(nearest_dc(&answer), dc);
+        let this_dc = again.nearest_dc().await?;
+        assert_eq!(this_dc, dc);
         // The salt learnt on the first connection is still good.
-        assert!(
-            !again
-                .events
-                .iter()
-                .any(|e| matches!(e, Event::SaltChanged { .. })),
-            "DC {dc}: {:?}",
-            again.events
-        );
+        assert!(!again.saw_salt_change(), "DC {dc}: {:?}", again.events);
     }
     assert_eq!(server.auth_key_count(), 1);
     server.shutdown().await;
@@ -117,22 +91,15 @@ async fn a_session_continues_on_a_new_connection() -> Result<()> {
         server.rsa_public_key(),
     )
     .await?;
-    client
-        .call_ok(functions::help::GetNearestDc.to_bytes())
-        .await?;
+    client.nearest_dc().await?;
     let sessions = server.session_count();
 
     // Same session object (same id, msg_id and seq_no state) over a new TCP connection.
     client.raw = Raw::connect(addr(&server, 2), 2, TransportKind::Abridged).await?;
     client.events.clear();
-    client
-        .call_ok(functions::help::GetNearestDc.to_bytes())
-        .await?;
+    client.nearest_dc().await?;
     assert!(
-        !client
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::NewSessionCreated { .. })),
+        !client.saw_new_session(),
         "the server started over: {:?}",
         client.events
     );
@@ -177,7 +144,7 @@ async fn a_garbage_handshake_closes_only_that_connection() -> Result<()> {
         server.rsa_public_key(),
     )
     .await?
-    .call_ok(functions::help::GetNearestDc.to_bytes())
+    .nearest_dc()
     .await?;
     server.shutdown().await;
     Ok(())
@@ -254,9 +221,7 @@ async fn temporary_keys_bind_to_permanent_ones() -> Result<()> {
     let temp_key = temp.auth_key;
     // Learn a valid salt with an ordinary session.
     let mut client = Client::new(raw, temp_key.clone(), 0);
-    client
-        .call_ok(functions::help::GetNearestDc.to_bytes())
-        .await?;
+    client.nearest_dc().await?;
     let salt = client.session.salt();
 
     let expires_at = (now().unix_secs() + 3600) as i32;
@@ -319,9 +284,7 @@ async fn temporary_keys_bind_to_permanent_ones() -> Result<()> {
 
     // Binding is per call site of a temporary key: under the permanent key it is refused.
     let mut perm_client = Client::new(perm_raw, perm.clone(), 0);
-    perm_client
-        .call_ok(functions::help::GetNearestDc.to_bytes())
-        .await?;
+    perm_client.nearest_dc().await?;
     let perm_salt = perm_client.session.salt();
     let session_id = rand::random::<i64>();
     let msg_id = fresh_msg_id();
@@ -361,14 +324,8 @@ async fn proxy_round_trip(secret_hex: &str) -> Result<()> {
             .create_key(server.rsa_public_key(), RsaPadding::RsaPad, None)
             .await?;
         let mut client = Client::new(raw, finished.auth_key, 0);
-        let answer = client
-            .call_ok(functions::help::GetNearestDc.to_bytes())
-            .await?;
-        assert_eq!(
-            nearest_dc(&answer),
-            i32::from(dc),
-            "routed by the obfuscated2 header"
-        );
+        let this_dc = client.nearest_dc().await?;
+        assert_eq!(this_dc, i32::from(dc), "routed by the obfuscated2 header");
     }
     server.shutdown().await;
     Ok(())
@@ -400,7 +357,7 @@ async fn dc_ports_refuse_http_and_keep_serving() -> Result<()> {
         server.rsa_public_key(),
     )
     .await?
-    .call_ok(functions::help::GetNearestDc.to_bytes())
+    .nearest_dc()
     .await?;
     server.shutdown().await;
     Ok(())
@@ -453,7 +410,7 @@ async fn garbage_frames_never_take_the_server_down() -> Result<()> {
         server.rsa_public_key(),
     )
     .await?
-    .call_ok(functions::help::GetNearestDc.to_bytes())
+    .nearest_dc()
     .await?;
     server.shutdown().await;
     Ok(())

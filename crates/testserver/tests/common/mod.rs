@@ -15,6 +15,7 @@ use tgwire_crypto::AuthKey;
 use tgwire_mtproto::auth::client::{self, DhGenOutcome, RsaPadding};
 use tgwire_mtproto::{ClientConfig, Event, Instant, RpcError, Session};
 use tgwire_net::{connect, Decoded, NetStream, Proxy, Transport, TransportError, TransportKind};
+use tgwire_tl_types::{Deserializable, Serializable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -241,6 +242,30 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// `help.getNearestDc`, the cheapest call: the DC the server says it is.
+    pub async fn nearest_dc(&mut self) -> Result<i32> {
+        let answer = self
+            .call_ok(tgwire_tl_types::functions::help::GetNearestDc.to_bytes())
+            .await?;
+        let tgwire_tl_types::enums::NearestDc::NearestDc(nearest) =
+            tgwire_tl_types::enums::NearestDc::from_bytes(&answer)?;
+        Ok(nearest.this_dc)
+    }
+
+    /// Whether the server announced a new session while we waited for answers.
+    pub fn saw_new_session(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, Event::NewSessionCreated { .. }))
+    }
+
+    /// Whether the server corrected our salt (`bad_server_salt`) while we waited for answers.
+    pub fn saw_salt_change(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, Event::SaltChanged { .. }))
     }
 
     /// `call` that must succeed with an answer.
