@@ -188,7 +188,8 @@ fn banned(user: i64, ban: &BanRec, left: bool) -> enums::ChannelParticipant {
     .into()
 }
 
-fn no_admin_rights() -> types::ChatAdminRights {
+/// Admin rights with every right off (what a demotion sends).
+pub(crate) fn no_admin_rights() -> types::ChatAdminRights {
     types::ChatAdminRights {
         change_info: false,
         post_messages: false,
@@ -212,7 +213,8 @@ fn no_admin_rights() -> types::ChatAdminRights {
     }
 }
 
-fn no_banned_rights(until_date: i32) -> types::ChatBannedRights {
+/// Banned rights with no restriction (what lifting a ban sends).
+pub(crate) fn no_banned_rights(until_date: i32) -> types::ChatBannedRights {
     types::ChatBannedRights {
         view_messages: false,
         send_messages: false,

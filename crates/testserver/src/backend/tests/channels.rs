@@ -4,6 +4,7 @@
 use tgwire_tl_types::{enums, functions, types};
 
 use super::*;
+use crate::backend::channels::{no_admin_rights, no_banned_rights};
 
 pub(super) fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
     types::InputChannel {
@@ -218,25 +219,8 @@ fn broadcast_channels_need_admin_rights_to_post() {
 
     // Promoted with post rights, the reader can post.
     let rights = types::ChatAdminRights {
-        change_info: false,
         post_messages: true,
-        edit_messages: false,
-        delete_messages: false,
-        ban_users: false,
-        invite_users: false,
-        pin_messages: false,
-        add_admins: false,
-        anonymous: false,
-        manage_call: false,
-        other: false,
-        manage_topics: false,
-        post_stories: false,
-        edit_stories: false,
-        delete_stories: false,
-        manage_direct_messages: false,
-        manage_ranks: false,
-        manage_linked_peers: false,
-        manage_welcome_messages: false,
+        ..no_admin_rights()
     };
     owner.ok(&functions::channels::EditAdmin {
         channel: input_channel(&b, channel),
@@ -275,28 +259,7 @@ fn kicked_users_lose_the_channel() {
         banned_rights: types::ChatBannedRights {
             view_messages,
             send_messages: true,
-            send_media: false,
-            send_stickers: false,
-            send_gifs: false,
-            send_games: false,
-            send_inline: false,
-            embed_links: false,
-            send_polls: false,
-            change_info: false,
-            invite_users: false,
-            pin_messages: false,
-            manage_topics: false,
-            send_photos: false,
-            send_videos: false,
-            send_roundvideos: false,
-            send_audios: false,
-            send_voices: false,
-            send_docs: false,
-            send_plain: false,
-            edit_rank: false,
-            send_reactions: false,
-            manage_linked_peers: false,
-            until_date: 0,
+            ..no_banned_rights(0)
         }
         .into(),
     };
