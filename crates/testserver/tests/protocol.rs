@@ -23,6 +23,11 @@ fn addr(server: &TestServer, dc: i32) -> SocketAddr {
     format!("{}:{}", d.host, d.port).parse().unwrap()
 }
 
+/// A client with a fresh key (made over DC `dc`'s address) on transport `kind`.
+async fn new_client(server: &TestServer, dc: i32, kind: TransportKind) -> Result<Client> {
+    Client::connect_new(addr(server, dc), kind, server.rsa_public_key()).await
+}
+
 #[tokio::test]
 async fn every_transport_creates_a_key_and_runs_a_call() -> Result<()> {
     let server = TestServer::start(Config::default()).await?;
@@ -58,12 +63,7 @@ async fn every_transport_creates_a_key_and_runs_a_call() -> Result<()> {
 #[tokio::test]
 async fn keys_outlive_connections_and_work_on_every_dc() -> Result<()> {
     let server = TestServer::start(Config::default()).await?;
-    let mut first = Client::connect_new(
-        addr(&server, 1),
-        TransportKind::Intermediate,
-        server.rsa_public_key(),
-    )
-    .await?;
+    let mut first = new_client(&server, 1, TransportKind::Intermediate).await?;
     first.nearest_dc().await?;
     let key = first.session.auth_key().clone();
     let salt = first.session.salt();
@@ -85,12 +85,7 @@ async fn keys_outlive_connections_and_work_on_every_dc() -> Result<()> {
 #[tokio::test]
 async fn a_session_continues_on_a_new_connection() -> Result<()> {
     let server = TestServer::start(Config::default()).await?;
-    let mut client = Client::connect_new(
-        addr(&server, 2),
-        TransportKind::Full,
-        server.rsa_public_key(),
-    )
-    .await?;
+    let mut client = new_client(&server, 2, TransportKind::Full).await?;
     client.nearest_dc().await?;
     let sessions = server.session_count();
 
@@ -138,14 +133,10 @@ async fn a_garbage_handshake_closes_only_that_connection() -> Result<()> {
     raw.send(&packet).await?;
     assert!(matches!(raw.recv().await?, Received::Closed));
     // The server still serves.
-    Client::connect_new(
-        addr(&server, 2),
-        TransportKind::Abridged,
-        server.rsa_public_key(),
-    )
-    .await?
-    .nearest_dc()
-    .await?;
+    new_client(&server, 2, TransportKind::Abridged)
+        .await?
+        .nearest_dc()
+        .await?;
     server.shutdown().await;
     Ok(())
 }
@@ -351,14 +342,10 @@ async fn dc_ports_refuse_http_and_keep_serving() -> Result<()> {
     let mut buf = [0u8; 16];
     let n = tokio::time::timeout(common::TIMEOUT, tcp.read(&mut buf)).await??;
     assert_eq!(n, 0, "closed without an answer");
-    Client::connect_new(
-        addr(&server, 1),
-        TransportKind::Abridged,
-        server.rsa_public_key(),
-    )
-    .await?
-    .nearest_dc()
-    .await?;
+    new_client(&server, 1, TransportKind::Abridged)
+        .await?
+        .nearest_dc()
+        .await?;
     server.shutdown().await;
     Ok(())
 }
@@ -367,15 +354,11 @@ async fn dc_ports_refuse_http_and_keep_serving() -> Result<()> {
 async fn garbage_frames_never_take_the_server_down() -> Result<()> {
     use rand::{Rng, RngCore};
     let server = TestServer::start(Config::default()).await?;
-    let known = Client::connect_new(
-        addr(&server, 2),
-        TransportKind::Abridged,
-        server.rsa_public_key(),
-    )
-    .await?
-    .session
-    .auth_key()
-    .id();
+    let known = new_client(&server, 2, TransportKind::Abridged)
+        .await?
+        .session
+        .auth_key()
+        .id();
     let mut rng = rand::thread_rng();
     for kind in all_transports() {
         for round in 0..8 {
@@ -404,14 +387,10 @@ async fn garbage_frames_never_take_the_server_down() -> Result<()> {
         rng.fill_bytes(&mut noise);
         let _ = tcp.write_all(&noise).await;
     }
-    Client::connect_new(
-        addr(&server, 2),
-        TransportKind::Full,
-        server.rsa_public_key(),
-    )
-    .await?
-    .nearest_dc()
-    .await?;
+    new_client(&server, 2, TransportKind::Full)
+        .await?
+        .nearest_dc()
+        .await?;
     server.shutdown().await;
     Ok(())
 }
