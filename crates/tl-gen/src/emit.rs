@@ -175,7 +175,6 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
     Ok(out)
 }
 
-/// Statements writing the parameters of `def` from `self` into `buf`.
 /// The parameters of `def` that share `flag`'s bit.
 fn bit_group<'d>(def: &'d Definition, field: &str, bit: u32) -> Vec<&'d Parameter> {
     def.params
@@ -210,13 +209,29 @@ fn zero_value(model: &Model<'_>, def: &Definition, ty: &tgwire_tl_parser::Type) 
     })
 }
 
+/// Whether the bit of the optional parameter `p` is set while writing `p` itself instead of before the
+/// flag word: true for an `Option` field that is alone on its bit (not a `true` flag, not a shared bit).
+fn bit_set_on_write(def: &Definition, p: &Parameter) -> bool {
+    match &p.ty {
+        ParamType::Normal { flag: Some(f), .. } => {
+            !p.is_flag_bit() && bit_group(def, &f.field, f.bit).len() == 1
+        }
+        _ => false,
+    }
+}
+
 /// Statements writing the parameters of `def` from `self` into `buf`.
 ///
 /// Parameters sharing one flag bit are present or absent together on the wire. The bit is set when any
 /// of them is set; a missing one is then written as its zero value. If a missing one has no zero value
 /// (a boxed type), the bit cannot be set truthfully and the whole group is left out.
+///
+/// An optional field alone on its bit (the common case) is tested once: its flag word is written as a
+/// placeholder, the field sets its bit as it is written, and the word is patched in at the end. Only
+/// `true` flags and shared bits are computed before the word is written.
 fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
     let mut out = String::new();
+    let mut patches = Vec::new();
     for p in &def.params {
         match &p.ty {
             ParamType::Flags => {
@@ -236,8 +251,13 @@ fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenErro
                     continue;
                 }
                 let _ = writeln!(out, "        let mut {word}: u32 = 0;");
+                let mut patched = false;
                 for bit in bits {
                     let group = bit_group(def, &p.name, bit);
+                    if group.len() == 1 && bit_set_on_write(def, group[0]) {
+                        patched = true;
+                        continue;
+                    }
                     let mut any = Vec::new();
                     let mut required = Vec::new();
                     for q in &group {
@@ -263,6 +283,10 @@ fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenErro
                         "        if {condition} {{\n            {word} |= 0x{:x};\n        }}",
                         1u64 << bit
                     );
+                }
+                if patched {
+                    let _ = writeln!(out, "        let {word}_at = buf.len();");
+                    patches.push(word.clone());
                 }
                 let _ = writeln!(out, "        buf.extend_from_slice(&{word}.to_le_bytes());");
             }
@@ -295,7 +319,8 @@ fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenErro
                     None => {
                         let _ = writeln!(
                             out,
-                            "        if let Some(x) = &self.{name} {{\n            {}\n        }}",
+                            "        if let Some(x) = &self.{name} {{\n            fw_{} |= 0x{mask:x};\n            {}\n        }}",
+                            f.field,
                             serialize_stmt("x", &coding)
                         );
                     }
@@ -307,6 +332,12 @@ fn serialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenErro
                 let _ = writeln!(out, "        {}", serialize_stmt(&expr, &coding));
             }
         }
+    }
+    for word in patches {
+        let _ = writeln!(
+            out,
+            "        buf[{word}_at..{word}_at + 4].copy_from_slice(&{word}.to_le_bytes());"
+        );
     }
     Ok(out)
 }

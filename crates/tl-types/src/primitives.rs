@@ -16,54 +16,63 @@ pub const BOOL_TRUE_ID: u32 = 0x997275b5;
 pub const BOOL_FALSE_ID: u32 = 0xbc799737;
 
 impl Serializable for i32 {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&self.to_le_bytes());
     }
 }
 
 impl Deserializable for i32 {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_i32()
     }
 }
 
 impl Serializable for i64 {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&self.to_le_bytes());
     }
 }
 
 impl Deserializable for i64 {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_i64()
     }
 }
 
 impl Serializable for f64 {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&self.to_le_bytes());
     }
 }
 
 impl Deserializable for f64 {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_f64()
     }
 }
 
 impl<const N: usize> Serializable for [u8; N] {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(self);
     }
 }
 
 impl<const N: usize> Deserializable for [u8; N] {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_array()
     }
 }
 
 impl Serializable for bool {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         let id = if *self { BOOL_TRUE_ID } else { BOOL_FALSE_ID };
         buf.extend_from_slice(&id.to_le_bytes());
@@ -71,6 +80,7 @@ impl Serializable for bool {
 }
 
 impl Deserializable for bool {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         match r.read_u32()? {
             BOOL_TRUE_ID => Ok(true),
@@ -81,44 +91,59 @@ impl Deserializable for bool {
 }
 
 /// Writes a TL byte string: length prefix, data, zero padding to a multiple of 4.
+///
+/// Strings are the commonest field and most are short, so this reserves once and writes the padding as
+/// a fixed 3-byte store cut back to size: a variable 0..=3-byte copy would be a `memcpy` call each time.
+#[inline]
 pub(crate) fn write_tl_bytes(data: &[u8], buf: &mut Vec<u8>) {
     let len = data.len();
-    let header = if len <= 253 {
+    let header = if len <= 253 { 1 } else { 4 };
+    buf.reserve(header + len + 3);
+    if len <= 253 {
         buf.push(len as u8);
-        1
     } else {
         assert!(
             len < 1 << 24,
             "TL cannot encode a byte string of {len} bytes (limit 16 MiB - 1)"
         );
-        buf.push(254);
-        buf.extend_from_slice(&(len as u32).to_le_bytes()[..3]);
-        4
-    };
+        // 254, then the length in 3 little-endian bytes.
+        buf.extend_from_slice(&((len as u32) << 8 | 254).to_le_bytes());
+    }
     buf.extend_from_slice(data);
-    let padding = (4 - (header + len) % 4) % 4;
-    buf.extend_from_slice(&[0, 0, 0][..padding]);
+    let end = buf.len() + padding(header + len);
+    buf.extend_from_slice(&[0; 3]);
+    buf.truncate(end);
+}
+
+/// Zero bytes that follow `written` bytes of a byte string to reach a multiple of 4.
+#[inline]
+pub(crate) const fn padding(written: usize) -> usize {
+    written.wrapping_neg() & 3
 }
 
 impl Serializable for Vec<u8> {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         write_tl_bytes(self, buf);
     }
 }
 
 impl Deserializable for Vec<u8> {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_tl_bytes().map(<[u8]>::to_vec)
     }
 }
 
 impl Serializable for String {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         write_tl_bytes(self.as_bytes(), buf);
     }
 }
 
 impl Serializable for str {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         write_tl_bytes(self.as_bytes(), buf);
     }
@@ -126,6 +151,7 @@ impl Serializable for str {
 
 impl Deserializable for String {
     /// Invalid UTF-8 is replaced by U+FFFD rather than rejected (see the module docs).
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         let bytes = r.read_tl_bytes()?;
         Ok(match std::str::from_utf8(bytes) {
@@ -136,6 +162,7 @@ impl Deserializable for String {
 }
 
 impl<T: Serializable> Serializable for Vec<T> {
+    #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&VECTOR_ID.to_le_bytes());
         buf.extend_from_slice(&(self.len() as u32).to_le_bytes());
@@ -146,6 +173,7 @@ impl<T: Serializable> Serializable for Vec<T> {
 }
 
 impl<T: Deserializable> Deserializable for Vec<T> {
+    #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.expect_id(VECTOR_ID)?;
         let count = r.read_vector_len()?;
@@ -174,6 +202,24 @@ mod tests {
         assert_eq!(&encoded[..4], [254, 254, 0, 0]);
         assert_eq!(encoded.len(), 4 + 256);
         assert_eq!(Vec::<u8>::from_bytes(&encoded).unwrap(), long);
+    }
+
+    #[test]
+    fn every_length_round_trips_with_zero_padding() {
+        // Crosses the short/long header boundary (253/254) and every padding amount.
+        for len in (0..300usize).chain([1000, 1001, 1002, 1003]) {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
+            let mut buf = vec![0xaa];
+            data.serialize(&mut buf);
+            let encoded = &buf[1..];
+            let header = if len <= 253 { 1 } else { 4 };
+            assert_eq!(encoded.len() % 4, 0, "len {len}");
+            assert_eq!(encoded.len(), (header + len).div_ceil(4) * 4, "len {len}");
+            assert!(encoded[header + len..].iter().all(|&b| b == 0), "len {len}");
+            let mut r = Reader::new(encoded);
+            assert_eq!(r.read_tl_bytes().unwrap(), &data[..], "len {len}");
+            assert_eq!(r.remaining(), 0, "len {len}");
+        }
     }
 
     #[test]

@@ -28,16 +28,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes not read yet.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
     /// Bytes read so far.
+    #[inline]
     pub fn position(&self) -> usize {
         self.pos
     }
 
     /// The bytes not read yet, without consuming them.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         &self.buf[self.pos..]
     }
@@ -50,6 +53,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes exactly `n` bytes.
+    #[inline]
     pub fn read_raw(&mut self, n: usize) -> Result<&'a [u8], DeserializeError> {
         let remaining = self.remaining();
         if n > remaining {
@@ -64,6 +68,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes a fixed-size array (`int128`, `int256`, or the bytes of a number).
+    #[inline]
     pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DeserializeError> {
         let mut out = [0; N];
         out.copy_from_slice(self.read_raw(N)?);
@@ -71,31 +76,37 @@ impl<'a> Reader<'a> {
     }
 
     /// The next little-endian `u32` (usually a constructor id) without consuming it.
+    #[inline]
     pub fn peek_u32(&self) -> Result<u32, DeserializeError> {
         self.clone().read_u32()
     }
 
     /// Consumes a little-endian `u32`.
+    #[inline]
     pub fn read_u32(&mut self) -> Result<u32, DeserializeError> {
         self.read_array().map(u32::from_le_bytes)
     }
 
     /// Consumes a little-endian `i32` (TL `int`).
+    #[inline]
     pub fn read_i32(&mut self) -> Result<i32, DeserializeError> {
         self.read_array().map(i32::from_le_bytes)
     }
 
     /// Consumes a little-endian `i64` (TL `long`).
+    #[inline]
     pub fn read_i64(&mut self) -> Result<i64, DeserializeError> {
         self.read_array().map(i64::from_le_bytes)
     }
 
     /// Consumes a little-endian IEEE 754 `f64` (TL `double`).
+    #[inline]
     pub fn read_f64(&mut self) -> Result<f64, DeserializeError> {
         self.read_array().map(f64::from_le_bytes)
     }
 
     /// Consumes a constructor id and checks it is `id`.
+    #[inline]
     pub fn expect_id(&mut self, id: u32) -> Result<(), DeserializeError> {
         match self.read_u32()? {
             found if found == id => Ok(()),
@@ -105,24 +116,38 @@ impl<'a> Reader<'a> {
 
     /// Consumes a TL byte string (`bytes`/`string`): a 1-byte length (or 254 and a 3-byte length), the
     /// data, and zero padding to a multiple of 4. The padding's contents are not checked.
+    ///
+    /// On error nothing is consumed; a short input reports the whole padded length as `needed`.
+    #[inline]
     pub fn read_tl_bytes(&mut self) -> Result<&'a [u8], DeserializeError> {
-        let first = self.read_array::<1>()?[0];
-        let (len, header) = match first {
-            0..=253 => (usize::from(first), 1),
-            254 => {
-                let [a, b, c] = self.read_array::<3>()?;
-                (u32::from_le_bytes([a, b, c, 0]) as usize, 4)
+        let rest = self.rest();
+        let (len, header) = match rest {
+            [short @ 0..=253, ..] => (usize::from(*short), 1),
+            [254, a, b, c, ..] => (u32::from_le_bytes([*a, *b, *c, 0]) as usize, 4),
+            [255, ..] => return Err(DeserializeError::InvalidLengthPrefix),
+            _ => {
+                return Err(DeserializeError::UnexpectedEof {
+                    needed: if rest.is_empty() { 1 } else { 4 },
+                    remaining: rest.len(),
+                })
             }
-            255 => return Err(DeserializeError::InvalidLengthPrefix),
         };
-        let data = self.read_raw(len)?;
-        let padding = (4 - (header + len) % 4) % 4;
-        self.read_raw(padding)?;
-        Ok(data)
+        let total = header + len + crate::primitives::padding(header + len);
+        match rest.get(header..header + len) {
+            Some(data) if total <= rest.len() => {
+                self.pos += total;
+                Ok(data)
+            }
+            _ => Err(DeserializeError::UnexpectedEof {
+                needed: total,
+                remaining: rest.len(),
+            }),
+        }
     }
 
     /// Reads a vector count and checks that many elements of at least 4 bytes each can fit in what is
     /// left, so callers may allocate `count` slots.
+    #[inline]
     pub fn read_vector_len(&mut self) -> Result<usize, DeserializeError> {
         let count = self.read_u32()?;
         let remaining = self.remaining();
@@ -135,6 +160,7 @@ impl<'a> Reader<'a> {
     /// Enters one level of nesting for as long as the returned guard lives (it dereferences to this
     /// reader); fails beyond [`MAX_DEPTH`]. Boxed types decode through it so that crafted input nesting
     /// values inside values cannot exhaust the stack.
+    #[inline]
     pub fn nest(&mut self) -> Result<Nested<'_, 'a>, DeserializeError> {
         self.enter()?;
         Ok(Nested { reader: self })
@@ -142,6 +168,7 @@ impl<'a> Reader<'a> {
 
     /// Enters one level of nesting; fails beyond [`MAX_DEPTH`]. Pair with [`Reader::leave`], or use
     /// [`Reader::nest`], which leaves on drop.
+    #[inline]
     pub fn enter(&mut self) -> Result<(), DeserializeError> {
         if self.depth >= MAX_DEPTH {
             return Err(DeserializeError::TooDeep { limit: MAX_DEPTH });
@@ -151,6 +178,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Leaves one level of nesting entered with [`Reader::enter`].
+    #[inline]
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
@@ -165,18 +193,21 @@ pub struct Nested<'r, 'a> {
 impl<'a> std::ops::Deref for Nested<'_, 'a> {
     type Target = Reader<'a>;
 
+    #[inline]
     fn deref(&self) -> &Reader<'a> {
         self.reader
     }
 }
 
 impl std::ops::DerefMut for Nested<'_, '_> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Self::Target {
         self.reader
     }
 }
 
 impl Drop for Nested<'_, '_> {
+    #[inline]
     fn drop(&mut self) {
         self.reader.leave();
     }
@@ -209,6 +240,39 @@ mod tests {
         let mut r = Reader::new(&input);
         assert_eq!(r.read_tl_bytes().unwrap().len(), 300);
         assert_eq!(r.remaining(), 0);
+    }
+
+    #[test]
+    fn truncated_byte_string_consumes_nothing() {
+        // Length 5 needs 1 + 5 + 2 padding = 8 bytes; 7 are there.
+        let mut r = Reader::new(&[5, 1, 2, 3, 4, 5, 0]);
+        assert_eq!(
+            r.read_tl_bytes(),
+            Err(DeserializeError::UnexpectedEof {
+                needed: 8,
+                remaining: 7
+            })
+        );
+        assert_eq!(r.position(), 0);
+        // A long header cut short, and nothing at all.
+        assert_eq!(
+            Reader::new(&[254, 1]).read_tl_bytes(),
+            Err(DeserializeError::UnexpectedEof {
+                needed: 4,
+                remaining: 2
+            })
+        );
+        assert_eq!(
+            Reader::new(&[]).read_tl_bytes(),
+            Err(DeserializeError::UnexpectedEof {
+                needed: 1,
+                remaining: 0
+            })
+        );
+        assert_eq!(
+            Reader::new(&[255, 0, 0, 0]).read_tl_bytes(),
+            Err(DeserializeError::InvalidLengthPrefix)
+        );
     }
 
     #[test]

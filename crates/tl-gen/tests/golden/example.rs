@@ -232,12 +232,11 @@ impl crate::Bare for User {
         if self.bot || self.photo.is_some() {
             fw_flags |= 0x2;
         }
-        if self.name.is_some() {
-            fw_flags |= 0x4;
-        }
+        let fw_flags_at = buf.len();
         buf.extend_from_slice(&fw_flags.to_le_bytes());
         crate::Serializable::serialize(&self.id, buf);
         if let Some(x) = &self.name {
+            fw_flags |= 0x4;
             crate::Serializable::serialize(x, buf);
         }
         if fw_flags & 0x2 != 0 {
@@ -250,14 +249,15 @@ impl crate::Bare for User {
         if self.premium {
             fw_flags2 |= 0x1;
         }
-        if self.r#type.is_some() {
-            fw_flags2 |= 0x2;
-        }
+        let fw_flags2_at = buf.len();
         buf.extend_from_slice(&fw_flags2.to_le_bytes());
         if let Some(x) = &self.r#type {
+            fw_flags2 |= 0x2;
             crate::Serializable::serialize(x, buf);
         }
         crate::Serializable::serialize(&self.key, buf);
+        buf[fw_flags_at..fw_flags_at + 4].copy_from_slice(&fw_flags.to_le_bytes());
+        buf[fw_flags2_at..fw_flags2_at + 4].copy_from_slice(&fw_flags2.to_le_bytes());
     }
 
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
@@ -358,14 +358,14 @@ impl crate::Identifiable for Authorization {
 impl crate::Bare for Authorization {
     fn serialize_bare(&self, buf: &mut Vec<u8>) {
         let mut fw_flags: u32 = 0;
-        if self.tmp_session.is_some() {
-            fw_flags |= 0x1;
-        }
+        let fw_flags_at = buf.len();
         buf.extend_from_slice(&fw_flags.to_le_bytes());
         crate::Serializable::serialize(&self.user, buf);
         if let Some(x) = &self.tmp_session {
+            fw_flags |= 0x1;
             crate::Serializable::serialize(x, buf);
         }
+        buf[fw_flags_at..fw_flags_at + 4].copy_from_slice(&fw_flags.to_le_bytes());
     }
 
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
