@@ -6,6 +6,29 @@ use tgwire_tl_types::{enums, functions, types};
 use super::*;
 use crate::backend::channels::{no_admin_rights, no_banned_rights};
 
+/// A new supergroup with its owner (phone `9996620001`) and one member (`9996620002`).
+pub(super) struct Group {
+    pub(super) owner: Client,
+    pub(super) owner_id: i64,
+    pub(super) member: Client,
+    pub(super) id: i64,
+}
+
+pub(super) fn group_of_two(b: &Backend, title: &str) -> Group {
+    let owner = Client::connect(b, 2);
+    let owner_id = owner.sign_in("9996620001");
+    let member = Client::connect(b, 2);
+    let member_id = member.sign_in("9996620002");
+    let id = create(&owner, title, true);
+    invite(&owner, b, id, &[member_id]).unwrap();
+    Group {
+        owner,
+        owner_id,
+        member,
+        id,
+    }
+}
+
 pub(super) fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
     types::InputChannel {
         channel_id: channel,
@@ -90,12 +113,13 @@ fn channel_difference(
 #[test]
 fn supergroup_messages_share_the_channel_pts() {
     let b = backend();
-    let owner = Client::connect(&b, 2);
-    let owner_id = owner.sign_in("9996620001");
-    let mut member = Client::connect(&b, 2);
-    let member_id = member.sign_in("9996620002");
-    let group = create(&owner, "Rustaceans", true);
-    invite(&owner, &b, group, &[member_id]).unwrap();
+    let Group {
+        owner,
+        owner_id,
+        mut member,
+        id: group,
+        ..
+    } = group_of_two(&b, "Rustaceans");
     assert_eq!(
         b.channel_pts(group),
         Some(2),
@@ -480,12 +504,12 @@ fn channel_usernames_are_checked_and_set_by_the_creator() {
 #[test]
 fn common_difference_points_at_channels_with_news() {
     let b = backend();
-    let owner = Client::connect(&b, 2);
-    owner.sign_in("9996620001");
-    let member = Client::connect(&b, 2);
-    let member_id = member.sign_in("9996620002");
-    let group = create(&owner, "Busy", true);
-    invite(&owner, &b, group, &[member_id]).unwrap();
+    let Group {
+        owner,
+        member,
+        id: group,
+        ..
+    } = group_of_two(&b, "Busy");
     let state = member.state();
     owner.send_text(input_peer_channel(&b, group), "while you were away");
     let difference = |date| {
