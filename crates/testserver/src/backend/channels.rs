@@ -13,7 +13,7 @@ use super::model::{
 };
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, random_i64, updates_of, users, Cx};
+use super::{peers, random_i64, users, Cx};
 
 /// Creates a channel (broadcast unless `megagroup`) owned by `creator`; returns its id and the
 /// answer to `channels.createChannel`.
@@ -412,7 +412,6 @@ pub(crate) fn get_messages(
 
 /// Removes messages from a channel, recording and pushing the deletion.
 fn delete_in_channel(cx: &mut Cx<'_>, channel_id: i64, ids: &[i32]) -> (i32, i32) {
-    let now = cx.now;
     let Some(rec) = cx.state.channels.get_mut(&channel_id) else {
         return (0, 0);
     };
@@ -440,10 +439,7 @@ fn delete_in_channel(cx: &mut Cx<'_>, channel_id: i64, ids: &[i32]) -> (i32, i32
     }
     .into();
     for member in members {
-        cx.push(
-            member,
-            updates_of(vec![update.clone()], Vec::new(), Vec::new(), now),
-        );
+        cx.push_with(member, vec![update.clone()], &Refs::default());
     }
     cx.dirty = true;
     (pts, count)

@@ -9,7 +9,7 @@ use tgwire_tl_types::{enums, functions, types};
 use super::model::{EventKind, FwdRec, MediaRec, MessageBox, MessageRec, Peer, SentRef, State};
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
-use super::{files, peers, updates_of, Cx};
+use super::{files, peers, Cx};
 
 /// Longest message text and media caption, in characters.
 pub(crate) const MAX_TEXT: usize = 4096;
@@ -1038,7 +1038,6 @@ pub(crate) fn read_history(
         return Err(RpcError::bad("PEER_ID_INVALID"));
     }
     check_visible(cx.state, me, peer)?;
-    let now = cx.now;
     let mbox = box_mut(cx.state, me);
     let top = mbox
         .store
@@ -1086,10 +1085,7 @@ pub(crate) fn read_history(
         pts,
         pts_count: 1,
     };
-    cx.push(
-        me,
-        updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
-    );
+    cx.push_with(me, vec![update.into()], &Refs::default());
     // The authors' outboxes: their messages up to the same point are now read.
     for owner in box_owners(cx.state, me, peer) {
         if owner == me {
@@ -1128,10 +1124,7 @@ pub(crate) fn read_history(
             pts,
             pts_count: 1,
         };
-        cx.push(
-            owner,
-            updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
-        );
+        cx.push_with(owner, vec![update.into()], &Refs::default());
     }
     cx.dirty = true;
     Ok(types::messages::AffectedMessages { pts, pts_count: 1 }.into())
@@ -1311,7 +1304,6 @@ pub(crate) fn edit_message(
 /// Removes messages `ids` from `owner`'s box, recording and pushing the deletion; returns the
 /// box's pts and how many were removed.
 pub(crate) fn delete_from_box(cx: &mut Cx<'_>, owner: i64, ids: &[i32]) -> (i32, i32) {
-    let now = cx.now;
     let mbox = box_mut(cx.state, owner);
     let removed: Vec<i32> = ids
         .iter()
@@ -1333,10 +1325,7 @@ pub(crate) fn delete_from_box(cx: &mut Cx<'_>, owner: i64, ids: &[i32]) -> (i32,
         pts,
         pts_count: count,
     };
-    cx.push(
-        owner,
-        updates_of(vec![update.into()], Vec::new(), Vec::new(), now),
-    );
+    cx.push_with(owner, vec![update.into()], &Refs::default());
     cx.dirty = true;
     (pts, count)
 }

@@ -35,7 +35,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tgwire_tl_types::{enums, types, Serializable};
+use tgwire_tl_types::{enums, Serializable};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use crate::faults::{Faults, PushFault};
@@ -462,21 +462,4 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
         // A closed receiver means the connection is gone: forget the session.
         session.tx.send(payload).is_ok()
     });
-}
-
-/// `updates` with one or more updates and the users and chats they mention.
-pub(crate) fn updates_of(
-    updates: Vec<enums::Update>,
-    users: Vec<enums::User>,
-    chats: Vec<enums::Chat>,
-    date: i32,
-) -> enums::Updates {
-    types::Updates {
-        updates,
-        users,
-        chats,
-        date,
-        seq: 0,
-    }
-    .into()
 }

@@ -12,7 +12,7 @@ use super::messages::{self, box_mut, box_owners, copy_in, stored, Content};
 use super::model::{ActionRec, EventKind, Peer, State};
 use super::present::Refs;
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, updates_of, Cx};
+use super::{peers, Cx};
 
 /// Checks `me` may pin in `peer`: anyone in private chats and basic groups they are in,
 /// admins with the right in channels (`pin_messages` in supergroups, `edit_messages` in
@@ -57,7 +57,6 @@ fn set_pinned(
     pinned: bool,
     one_side: bool,
 ) -> Option<(enums::Update, i32)> {
-    let now = cx.now;
     if let Peer::Channel(channel) = peer {
         let rec = cx.state.channels.get_mut(&channel)?;
         for id in ids {
@@ -83,10 +82,7 @@ fn set_pinned(
         }
         .into();
         for member in members {
-            cx.push(
-                member,
-                updates_of(vec![update.clone()], Vec::new(), Vec::new(), now),
-            );
+            cx.push_with(member, vec![update.clone()], &Refs::default());
         }
         cx.dirty = true;
         return Some((update, pts));

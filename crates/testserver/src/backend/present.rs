@@ -74,12 +74,14 @@ impl Refs {
         list: Vec<enums::Update>,
         date: i32,
     ) -> enums::Updates {
-        super::updates_of(
-            list,
-            self.users(state, viewer),
-            self.chats(state, viewer),
+        types::Updates {
+            updates: list,
+            users: self.users(state, viewer),
+            chats: self.chats(state, viewer),
             date,
-        )
+            seq: 0,
+        }
+        .into()
     }
 }
 
