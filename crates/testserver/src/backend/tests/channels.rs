@@ -6,27 +6,16 @@ use tgwire_tl_types::{enums, functions, types};
 use super::*;
 use crate::backend::channels::{no_admin_rights, no_banned_rights};
 
-/// A new supergroup with its owner (phone `9996620001`) and one member (`9996620002`).
-pub(super) struct Group {
-    pub(super) owner: Client,
-    pub(super) owner_id: i64,
-    pub(super) member: Client,
-    pub(super) id: i64,
-}
-
-pub(super) fn group_of_two(b: &Backend, title: &str) -> Group {
+/// A new supergroup `title` of an owner (phone `9996620001`) and one member (`9996620002`):
+/// (owner, owner's id, member, group id).
+pub(super) fn group_of_two(b: &Backend, title: &str) -> (Client, i64, Client, i64) {
     let owner = Client::connect(b, 2);
     let owner_id = owner.sign_in("9996620001");
     let member = Client::connect(b, 2);
     let member_id = member.sign_in("9996620002");
-    let id = create(&owner, title, true);
-    invite(&owner, b, id, &[member_id]).unwrap();
-    Group {
-        owner,
-        owner_id,
-        member,
-        id,
-    }
+    let group = create(&owner, title, true);
+    invite(&owner, b, group, &[member_id]).unwrap();
+    (owner, owner_id, member, group)
 }
 
 pub(super) fn input_channel(b: &Backend, channel: i64) -> enums::InputChannel {
@@ -113,13 +102,7 @@ fn channel_difference(
 #[test]
 fn supergroup_messages_share_the_channel_pts() {
     let b = backend();
-    let Group {
-        owner,
-        owner_id,
-        mut member,
-        id: group,
-        ..
-    } = group_of_two(&b, "Rustaceans");
+    let (owner, owner_id, mut member, group) = group_of_two(&b, "Rustaceans");
     assert_eq!(
         b.channel_pts(group),
         Some(2),
@@ -504,12 +487,7 @@ fn channel_usernames_are_checked_and_set_by_the_creator() {
 #[test]
 fn common_difference_points_at_channels_with_news() {
     let b = backend();
-    let Group {
-        owner,
-        member,
-        id: group,
-        ..
-    } = group_of_two(&b, "Busy");
+    let (owner, _, member, group) = group_of_two(&b, "Busy");
     let state = member.state();
     owner.send_text(input_peer_channel(&b, group), "while you were away");
     let difference = |date| {

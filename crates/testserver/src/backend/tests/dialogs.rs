@@ -3,7 +3,7 @@
 
 use tgwire_tl_types::{enums, functions, types};
 
-use super::channels::{group_of_two, input_channel, input_peer_channel, Group};
+use super::channels::{group_of_two, input_channel, input_peer_channel};
 use super::*;
 
 fn pin(peer: enums::InputPeer, id: i32, unpin: bool) -> functions::messages::UpdatePinnedMessage {
@@ -156,12 +156,7 @@ fn pinning_in_a_private_chat_marks_both_copies_and_posts_a_service_message() {
 #[test]
 fn channel_pins_need_the_right_and_unpin_all_clears_them() {
     let b = backend();
-    let Group {
-        owner,
-        member,
-        id: group,
-        ..
-    } = group_of_two(&b, "Group");
+    let (owner, _, member, group) = group_of_two(&b, "Group");
     let peer = || input_peer_channel(&b, group);
     member.send_text(peer(), "first");
     member.send_text(peer(), "second");
@@ -257,12 +252,7 @@ fn delete_history_works_in_chunks_and_revokes_for_both_sides() {
 #[test]
 fn channel_history_is_cleared_for_oneself_or_by_admins_for_everyone() {
     let b = backend();
-    let Group {
-        owner,
-        member,
-        id: group,
-        ..
-    } = group_of_two(&b, "Group");
+    let (owner, _, member, group) = group_of_two(&b, "Group");
     let peer = || input_peer_channel(&b, group);
     for text in ["a", "b", "c"] {
         owner.send_text(peer(), text);
