@@ -4,6 +4,7 @@
 use tgwire_tl_types::functions;
 
 use super::*;
+use crate::backend::model::MessageStore;
 use crate::backend::BackendError;
 
 fn persistent(path: &std::path::Path) -> Result<Backend, BackendError> {
@@ -116,35 +117,18 @@ fn corrupt_and_foreign_files_are_clear_errors() {
 fn a_data_file_in_the_first_layout_loads_and_saves_unchanged() {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/state-v1.json");
     let state = crate::backend::persist::load(std::path::Path::new(fixture)).unwrap();
-    let alice = &state.boxes[&1_000_001];
-    assert_eq!(
-        (
-            alice.store.pts,
-            alice.store.last_id,
-            alice.store.events.len()
-        ),
-        (6, 5, 6)
-    );
-    let alice_texts: Vec<&str> = alice
-        .store
-        .messages
-        .values()
-        .map(|m| m.text.as_str())
-        .collect();
+    // (pts, last id, events) of a box.
+    let counters = |store: &MessageStore| (store.pts, store.last_id, store.events.len());
+    let alice = &state.boxes[&1_000_001].store;
+    assert_eq!(counters(alice), (6, 5, 6));
+    let alice_texts: Vec<&str> = alice.messages.values().map(|m| m.text.as_str()).collect();
     assert_eq!(
         alice_texts,
         ["hello bob", "hi alice", "note to self", "", "in the group"]
     );
-    let channel = &state.channels[&1_000_000_001];
-    assert_eq!(
-        (
-            channel.store.pts,
-            channel.store.last_id,
-            channel.store.events.len()
-        ),
-        (3, 3, 3)
-    );
-    assert_eq!(channel.store.messages[&3].text, "second");
+    let channel = &state.channels[&1_000_000_001].store;
+    assert_eq!(counters(channel), (3, 3, 3));
+    assert_eq!(channel.messages[&3].text, "second");
 
     let written: serde_json::Value = serde_json::to_value(&state).unwrap();
     let original: serde_json::Value =
