@@ -8,7 +8,7 @@ use tgwire_tl_types::{enums, functions, types};
 
 use super::messages::{self, Content};
 use super::model::{
-    ActionRec, AdminRec, BanRec, Bytes, ChannelMember, ChannelRec, EventKind, MessageStore, Peer,
+    ActionRec, AdminRec, BanRec, Bytes, ChannelMember, ChannelRec, MessageStore, Peer, Removed,
     State,
 };
 use super::present::{self, Refs};
@@ -415,25 +415,13 @@ fn delete_in_channel(cx: &mut Cx<'_>, channel_id: i64, ids: &[i32]) -> (i32, i32
     let Some(rec) = cx.state.channels.get_mut(&channel_id) else {
         return (0, 0);
     };
-    let removed: Vec<i32> = ids
-        .iter()
-        .copied()
-        .filter(|id| rec.store.messages.remove(id).is_some())
-        .collect();
-    if removed.is_empty() {
+    let Some(Removed { ids, pts, count }) = rec.store.remove(ids) else {
         return (rec.store.pts, 0);
-    }
-    let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
-    let pts = rec.store.record(
-        count,
-        EventKind::DeleteMessages {
-            ids: removed.clone(),
-        },
-    );
+    };
     let members: Vec<i64> = rec.members.keys().copied().collect();
     let update: enums::Update = types::UpdateDeleteChannelMessages {
         channel_id,
-        messages: removed,
+        messages: ids,
         pts,
         pts_count: count,
     }

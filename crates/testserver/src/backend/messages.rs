@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use tgwire_tl_types::{enums, functions, types};
 
-use super::model::{EventKind, FwdRec, MediaRec, MessageBox, MessageRec, Peer, SentRef, State};
+use super::model::{
+    EventKind, FwdRec, MediaRec, MessageBox, MessageRec, Peer, Removed, SentRef, State,
+};
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
 use super::{files, peers, Cx};
@@ -1305,23 +1307,11 @@ pub(crate) fn edit_message(
 /// box's pts and how many were removed.
 pub(crate) fn delete_from_box(cx: &mut Cx<'_>, owner: i64, ids: &[i32]) -> (i32, i32) {
     let mbox = box_mut(cx.state, owner);
-    let removed: Vec<i32> = ids
-        .iter()
-        .copied()
-        .filter(|id| mbox.store.messages.remove(id).is_some())
-        .collect();
-    if removed.is_empty() {
+    let Some(Removed { ids, pts, count }) = mbox.store.remove(ids) else {
         return (mbox.store.pts, 0);
-    }
-    let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
-    let pts = mbox.store.record(
-        count,
-        EventKind::DeleteMessages {
-            ids: removed.clone(),
-        },
-    );
+    };
     let update = types::UpdateDeleteMessages {
-        messages: removed,
+        messages: ids,
         pts,
         pts_count: count,
     };

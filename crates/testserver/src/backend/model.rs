@@ -237,6 +237,14 @@ pub(crate) struct MessageStore {
     pub(crate) events: Vec<PtsEvent>,
 }
 
+/// What [`MessageStore::remove`] removed.
+pub(crate) struct Removed {
+    pub(crate) ids: Vec<i32>,
+    /// The box's pts after the deletion.
+    pub(crate) pts: i32,
+    pub(crate) count: i32,
+}
+
 /// Reads [`MessageStore::messages`]. JSON map keys are strings; serde_json turns `"1"` back
 /// into an `i32` key by itself, but a `#[serde(flatten)]` field is buffered before its key
 /// type is known and then refuses the string, so the ids are parsed here.
@@ -269,6 +277,31 @@ impl MessageStore {
     pub(crate) fn next_id(&mut self) -> i32 {
         self.last_id += 1;
         self.last_id
+    }
+
+    /// Removes those of `ids` this box holds and records their deletion as one event of that
+    /// many pts; `None`, with nothing recorded, when it held none of them.
+    pub(crate) fn remove(&mut self, ids: &[i32]) -> Option<Removed> {
+        let removed: Vec<i32> = ids
+            .iter()
+            .copied()
+            .filter(|id| self.messages.remove(id).is_some())
+            .collect();
+        if removed.is_empty() {
+            return None;
+        }
+        let count = i32::try_from(removed.len()).unwrap_or(i32::MAX);
+        let pts = self.record(
+            count,
+            EventKind::DeleteMessages {
+                ids: removed.clone(),
+            },
+        );
+        Some(Removed {
+            ids: removed,
+            pts,
+            count,
+        })
     }
 
     /// The id of this box's copy of the logical message `global_id`.
