@@ -119,7 +119,13 @@ fn service_bodies(req_msg_id: i64) -> Vec<(&'static str, Vec<u8>)> {
     let le64 = |v: i64| v.to_le_bytes().to_vec();
     let pong = [le32(0x347773c5), le64(req_msg_id), le64(7)].concat();
     let new_session = [le32(0x9ec20908), le64(req_msg_id), le64(99), le64(0x1234)].concat();
-    let ack = [le32(0x62d6b459), le32(0x1cb5c415), le32(1), le64(req_msg_id)].concat();
+    let ack = [
+        le32(0x62d6b459),
+        le32(0x1cb5c415),
+        le32(1),
+        le64(req_msg_id),
+    ]
+    .concat();
     let bad_salt = [
         le32(0xedab447b),
         le64(req_msg_id),
@@ -154,7 +160,12 @@ fn tl_seeds(seeds: &Seeds, now: Instant) {
         seeds.with_prefix("tl_deserialize", &format!("api_{name}"), &[0], &body);
     }
     let updates = enums::Updates::TooLong;
-    seeds.with_prefix("tl_deserialize", "api_updates_too_long", &[0], &updates.to_bytes());
+    seeds.with_prefix(
+        "tl_deserialize",
+        "api_updates_too_long",
+        &[0],
+        &updates.to_bytes(),
+    );
     for (name, body) in service_bodies(now.unix_secs() as i64) {
         seeds.with_prefix("tl_deserialize", &format!("mtproto_{name}"), &[1], &body);
     }
@@ -183,8 +194,16 @@ fn crypto_seeds(seeds: &Seeds) {
         );
     }
     let private = RsaPrivateKey::from_pkcs1_pem(PEM).unwrap();
-    seeds.write("crypto_rsa_key", "public.der", &private.public_key().to_pkcs1_der());
-    seeds.write("crypto_rsa_key", "public.pem", private.public_key().to_pkcs1_pem().as_bytes());
+    seeds.write(
+        "crypto_rsa_key",
+        "public.der",
+        &private.public_key().to_pkcs1_der(),
+    );
+    seeds.write(
+        "crypto_rsa_key",
+        "public.pem",
+        private.public_key().to_pkcs1_pem().as_bytes(),
+    );
     seeds.write("crypto_rsa_key", "private.der", &private.to_pkcs1_der());
 
     // crypto_dh_srp: mode, g, flags, then u16-prefixed fields.
@@ -192,8 +211,8 @@ fn crypto_seeds(seeds: &Seeds) {
     let mut dh = vec![0, 0, 0];
     u16_prefixed(&mut dh, &pq.to_le_bytes());
     seeds.write("crypto_dh_srp", "factorize_sample_pq", &dh);
-    let group = tgwire_crypto::dh::check_prime_and_g(&tgwire_crypto::dh::TELEGRAM_DH_PRIME, 3)
-        .unwrap();
+    let group =
+        tgwire_crypto::dh::check_prime_and_g(&tgwire_crypto::dh::TELEGRAM_DH_PRIME, 3).unwrap();
     let g_a = group.public_value(&[0x33; 256]).unwrap();
     let mut dh = vec![1, 3, 1];
     u16_prefixed(&mut dh, &[]);
@@ -287,7 +306,31 @@ fn mtproto_seeds(seeds: &Seeds, now: Instant) {
         seeds.write(
             "mtproto_auth_exchange",
             &format!("verdict_{name}"),
-            &[5, 2 | (verdict << 2), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[
+                5,
+                2 | (verdict << 2),
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                1,
+            ],
         );
     }
     // Sanity: the honest exchange completes with the same keys the target uses.
@@ -395,7 +438,24 @@ fn net_seeds(seeds: &Seeds) {
     seeds.write(
         "net_proxy",
         "socks5_password_domain",
-        &[4 | 8, 5, 2, 1, 0, 5, 0, 0, 3, 4, b'h', b'o', b's', b't', 0, 80],
+        &[
+            4 | 8,
+            5,
+            2,
+            1,
+            0,
+            5,
+            0,
+            0,
+            3,
+            4,
+            b'h',
+            b'o',
+            b's',
+            b't',
+            0,
+            80,
+        ],
     );
     seeds.with_prefix(
         "net_proxy",
@@ -416,8 +476,18 @@ fn net_seeds(seeds: &Seeds) {
         &[2],
         b"https://t.me/socks?server=1.2.3.4&port=1080&user=a%20b&pass=c+d",
     );
-    seeds.with_prefix("net_proxy", "secret_dd_hex", &[3], b"dd0123456789abcdef0123456789abcdef");
-    seeds.with_prefix("net_proxy", "secret_b64", &[3], b"7gEjRWeJq83vASNFZ4mrze9leGFtcGxlLmNvbQ");
+    seeds.with_prefix(
+        "net_proxy",
+        "secret_dd_hex",
+        &[3],
+        b"dd0123456789abcdef0123456789abcdef",
+    );
+    seeds.with_prefix(
+        "net_proxy",
+        "secret_b64",
+        &[3],
+        b"7gEjRWeJq83vASNFZ4mrze9leGFtcGxlLmNvbQ",
+    );
 }
 
 fn session_seeds(seeds: &Seeds) {
@@ -428,9 +498,17 @@ fn session_seeds(seeds: &Seeds) {
         addr: IpAddr::V4(Ipv4Addr::new(149, 154, 167, 51)),
         port: 443,
         auth_key: AuthKeyData::from_slice(&key).unwrap(),
-        user: Some(SelfUser { id: 777, bot: false }),
+        user: Some(SelfUser {
+            id: 777,
+            bot: false,
+        }),
     };
-    seeds.with_prefix("session_decode", "string_tgwire", &[0], session.encode().as_bytes());
+    seeds.with_prefix(
+        "session_decode",
+        "string_tgwire",
+        &[0],
+        session.encode().as_bytes(),
+    );
     let v6 = StringSession {
         addr: IpAddr::V6(Ipv6Addr::LOCALHOST),
         user: None,
@@ -475,15 +553,30 @@ fn session_seeds(seeds: &Seeds) {
         )
         .unwrap();
     }
-    seeds.with_prefix("session_decode", "file_telethon", &[3], &std::fs::read(&telethon).unwrap());
+    seeds.with_prefix(
+        "session_decode",
+        "file_telethon",
+        &[3],
+        &std::fs::read(&telethon).unwrap(),
+    );
     let tgwire = dir.join("tgwire.session");
     {
         let storage = tgwire_session::SqliteStorage::open(&tgwire).unwrap();
         tgwire_session::Storage::apply(&storage, session.to_changes()).unwrap();
     }
-    seeds.with_prefix("session_decode", "file_tgwire", &[3], &std::fs::read(&tgwire).unwrap());
+    seeds.with_prefix(
+        "session_decode",
+        "file_tgwire",
+        &[3],
+        &std::fs::read(&tgwire).unwrap(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
-    seeds.with_prefix("session_decode", "bot_api_channel", &[2], &(-1_001_234_567_890i64).to_le_bytes());
+    seeds.with_prefix(
+        "session_decode",
+        "bot_api_channel",
+        &[2],
+        &(-1_001_234_567_890i64).to_le_bytes(),
+    );
 }
 
 fn client_seeds(seeds: &Seeds) {
@@ -544,7 +637,9 @@ fn testserver_seeds(seeds: &Seeds) {
         Faults::new(),
     )
     .unwrap();
-    let alice = backend.create_user("9996621001", "Alice", Some("alice")).unwrap();
+    let alice = backend
+        .create_user("9996621001", "Alice", Some("alice"))
+        .unwrap();
     backend.authorize_key(1, alice).unwrap();
     backend
         .send_message_as(alice, tgwire_testserver::backend::Peer::User(alice), "note")

@@ -79,19 +79,27 @@ fuzz_target!(|input: &[u8]| {
     // 0: req_pq_multi -> server
     let packet = deliver(0, &msg);
     msg.clear();
-    let Ok(s) = s.handle(now, &packet, &mut srng, &mut msg) else { return };
+    let Ok(s) = s.handle(now, &packet, &mut srng, &mut msg) else {
+        return;
+    };
     // 1: resPQ -> client
     let packet = deliver(1, &msg);
     msg.clear();
-    let Ok(c) = c.handle(now, &packet, &mut crng, &mut msg) else { return };
+    let Ok(c) = c.handle(now, &packet, &mut crng, &mut msg) else {
+        return;
+    };
     // 2: req_DH_params -> server
     let packet = deliver(2, &msg);
     msg.clear();
-    let Ok(s) = s.handle(now, &packet, &mut srng, &mut msg) else { return };
+    let Ok(s) = s.handle(now, &packet, &mut srng, &mut msg) else {
+        return;
+    };
     // 3: server_DH_params -> client
     let packet = deliver(3, &msg);
     msg.clear();
-    let Ok(mut c) = c.handle(now, &packet, &mut crng, &mut msg) else { return };
+    let Ok(mut c) = c.handle(now, &packet, &mut crng, &mut msg) else {
+        return;
+    };
     let mut s = Some(s);
     // Up to two rounds, so a `dh_gen_retry` verdict is followed by the retried attempt.
     for round in 0..2 {

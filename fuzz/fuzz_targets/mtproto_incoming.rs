@@ -12,11 +12,18 @@ use tgwire_mtproto::auth::{client, server};
 use tgwire_mtproto::{ClientConfig, Instant, SaltSchedule, ServerConfig, ServerSession, Session};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let now = Instant::from_unix_secs(1_700_000_000);
     let key = || AuthKey::from_bytes([7; 256]);
     let mut client = Session::new(key(), 1, 0, ClientConfig::default(), [1; 32]);
-    let mut srv = ServerSession::new(key(), SaltSchedule::new([2; 32], 3600), ServerConfig::default(), [3; 32]);
+    let mut srv = ServerSession::new(
+        key(),
+        SaltSchedule::new([2; 32], 3600),
+        ServerConfig::default(),
+        [3; 32],
+    );
     match mode % 4 {
         0 => {
             let _ = client.handle_incoming(now, rest);
@@ -30,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
             }
             plain.resize(plain.len().div_ceil(16).max(1) * 16, 0);
             let mut packet = Vec::new();
-            let side = if mode % 4 == 1 { Side::Server } else { Side::Client };
+            let side = if mode % 4 == 1 {
+                Side::Server
+            } else {
+                Side::Client
+            };
             if encrypt_message(&key(), side, &plain, &mut packet).is_ok() {
                 let _ = if side == Side::Server {
                     client.handle_incoming(now, &packet)

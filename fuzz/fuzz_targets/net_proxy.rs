@@ -42,7 +42,11 @@ fuzz_target!(|data: &[u8]| {
         0 | 1 => {
             let mut stream = tokio::io::join(rest, tokio::io::sink());
             let _ = if mode % 4 == 0 {
-                run(socks5::handshake(&mut stream, &target, credentials.as_ref()))
+                run(socks5::handshake(
+                    &mut stream,
+                    &target,
+                    credentials.as_ref(),
+                ))
             } else {
                 run(http::handshake(&mut stream, &target, credentials.as_ref()))
             };

@@ -20,7 +20,9 @@ const KINDS: [TransportKind; 7] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&[mode, piece], rest)) = data.split_first_chunk::<2>() else { return };
+    let Some((&[mode, piece], rest)) = data.split_first_chunk::<2>() else {
+        return;
+    };
     let mut rng = StdRng::seed_from_u64(u64::from(mode));
     let kind = KINDS[usize::from(mode) % KINDS.len()];
     let mut client = AnyTransport::client(kind, 2, &mut rng);
@@ -28,9 +30,16 @@ fuzz_target!(|data: &[u8]| {
     let mut first = Vec::new();
     client.encode(&[0; 8], &mut first).unwrap();
     let mut codec = match detect(&first, None, &mut rng) {
-        Ok(Detection::Transport { mut transport, consumed, .. }) if mode & 0x80 != 0 => {
+        Ok(Detection::Transport {
+            mut transport,
+            consumed,
+            ..
+        }) if mode & 0x80 != 0 => {
             let mut probe = first[consumed..].to_vec();
-            assert!(matches!(transport.decode(&mut probe), Ok(Decoded::Frame { .. })));
+            assert!(matches!(
+                transport.decode(&mut probe),
+                Ok(Decoded::Frame { .. })
+            ));
             transport
         }
         _ => client,

@@ -48,12 +48,16 @@ fn prepared() -> Backend {
     b.authorize_key(3, bob).unwrap();
     b.add_contact(alice, bob).unwrap();
     let chat = b.create_chat(alice, "Group", &[bob, bot]).unwrap();
-    let channel = b.create_channel(alice, "Channel", true, Some("fuzzchan")).unwrap();
+    let channel = b
+        .create_channel(alice, "Channel", true, Some("fuzzchan"))
+        .unwrap();
     b.add_channel_member(channel, bob).unwrap();
     b.send_message_as(alice, Peer::User(bob), "hi").unwrap();
-    b.send_message_as(bob, Peer::User(alice), "**hello**").unwrap();
+    b.send_message_as(bob, Peer::User(alice), "**hello**")
+        .unwrap();
     b.send_message_as(alice, Peer::Chat(chat), "group").unwrap();
-    b.send_message_as(alice, Peer::Channel(channel), "channel").unwrap();
+    b.send_message_as(alice, Peer::Channel(channel), "channel")
+        .unwrap();
     b
 }
 
@@ -81,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
         };
         let dir = std::env::temp_dir().join(format!("tgwire-fuzz-backend-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join(format!("{}.json", FILE_COUNTER.fetch_add(1, Ordering::Relaxed)));
+        let path = dir.join(format!(
+            "{}.json",
+            FILE_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
         if std::fs::write(&path, json).is_err() {
             return;
         }

@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, bytes)) = data.split_first() else {
         return;
     };
-    let reencode = if which & 1 == 0 { reencode_api } else { reencode_mtproto };
+    let reencode = if which & 1 == 0 {
+        reencode_api
+    } else {
+        reencode_mtproto
+    };
     if let Some(Ok(normalised)) = reencode(bytes) {
         assert_eq!(reencode(&normalised), Some(Ok(normalised.clone())));
     }
