@@ -205,14 +205,24 @@ async fn short_lived_keys_rotate_under_a_stream_of_requests() {
         .iter()
         .any(|e| matches!(e, SenderEvent::AuthKeyUnknown)));
     assert_eq!(handle.auth_key().borrow().as_ref().map(|k| k.id()), perm);
-    for t in &temps[1..] {
-        // Live keys are bound to the permanent one (the oldest may have expired already).
-        if let Some(binding) = server.temp_key_binding(*t) {
-            assert_eq!(binding, perm);
-        }
-    }
     assert_eq!(my_id(&handle).await.unwrap(), BOT_ID);
+    // Stopped, so no renewal races the checks below. The newest key is the permanent key's one
+    // binding; a permanent key has one temporary key at a time, so older ones still alive were
+    // unbound by the next binding.
     handle.shutdown().await;
+    drain(&mut events, &mut seen);
+    temps.extend(seen.iter().filter_map(|e| match e {
+        SenderEvent::TempKeyBound { temp_key_id, .. } => Some(*temp_key_id),
+        _ => None,
+    }));
+    let newest = temps[temps.len() - 1];
+    assert_eq!(server.temp_key_binding(newest), Some(perm));
+    for t in &temps[..temps.len() - 1] {
+        assert!(
+            matches!(server.temp_key_binding(*t), None | Some(None)),
+            "an older key is expired or unbound"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,7 +184,9 @@ impl AuthKeyStore {
             .map(|k| k.bound_to)
     }
 
-    /// Binds temporary key `temp` to permanent key `perm`.
+    /// Binds temporary key `temp` to permanent key `perm`. As on Telegram, a permanent key has at
+    /// most one temporary key at a time: binding a new one unbinds the previous one, whose
+    /// connections then act as if never signed in.
     pub(crate) fn bind(&self, temp: i64, perm: i64) -> Result<(), BindRefusal> {
         let mut keys = self.lock();
         match keys.get(&perm) {
@@ -198,6 +200,11 @@ impl AuthKeyStore {
         match t.bound_to {
             Some(existing) if existing != perm => return Err(BindRefusal::AlreadyBound),
             _ => t.bound_to = Some(perm),
+        }
+        for (id, other) in keys.iter_mut() {
+            if *id != temp && other.bound_to == Some(perm) {
+                other.bound_to = None;
+            }
         }
         self.save(&keys);
         Ok(())
@@ -328,6 +335,26 @@ mod tests {
         assert!(store.get(t, 1000).is_none(), "expired at 1000");
         assert!(store.get(t, 0).is_none(), "and forgotten");
         assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn a_new_binding_replaces_the_permanent_keys_previous_one() {
+        let store = AuthKeyStore::open(None).unwrap();
+        let (perm, first, second) = (key(1), key(2), key(3));
+        let (p, t1, t2) = (perm.id(), first.id(), second.id());
+        assert!(store.insert(perm, None));
+        assert!(store.insert(first, Some(1000)));
+        assert!(store.insert(second, Some(1000)));
+        assert_eq!(store.bind(t1, p), Ok(()));
+        assert_eq!(store.bind(t2, p), Ok(()));
+        assert_eq!(store.binding(t2), Some(Some(p)));
+        assert_eq!(
+            store.binding(t1),
+            Some(None),
+            "the older key lost its binding"
+        );
+        assert_eq!(store.get(t1, 0).map(|k| k.perm_id()), Some(t1));
+        assert_eq!(store.get(t2, 0).map(|k| k.perm_id()), Some(p));
     }
 
     #[test]
