@@ -100,8 +100,12 @@ impl Pool {
     /// # Errors
     ///
     /// [`PoolError::UnknownDc`], [`PoolError::NoAuthKey`] if the primary stopped before it had
-    /// a key, [`PoolError::Shutdown`].
+    /// a key, [`PoolError::Shutdown`], [`PoolError::PfsSingleConnection`] for `index > 0` when
+    /// the template has PFS on.
     pub async fn get_nth(&self, dc_id: i16, index: usize) -> Result<SenderHandle, PoolError> {
+        if index > 0 && self.lock().config.template.pfs.is_some() {
+            return Err(PoolError::PfsSingleConnection(dc_id));
+        }
         if index > 0 && !self.lock().config.auth_keys.contains_key(&dc_id) {
             let primary = self.open(dc_id, 0)?;
             let mut key = primary.auth_key();
