@@ -109,12 +109,8 @@ impl Client {
         let bodies: Vec<Vec<u8>> = requests.iter().map(Serializable::to_bytes).collect();
         let first = match self.inner.pool.get(self.home_dc() as i16).await {
             Ok(handle) => {
-                let options = InvokeOptions {
-                    timeout: self.inner.request_timeout,
-                    ..InvokeOptions::default()
-                };
                 handle
-                    .invoke_batch_raw(bodies.clone(), ordered, options)
+                    .invoke_batch_raw(bodies.clone(), ordered, self.call_options())
                     .await
             }
             // No connection now: every element takes the usual path (which reports why).
@@ -193,10 +189,7 @@ impl Client {
                 self.ensure_authorized_in(dc).await?;
             }
             let handle = self.inner.pool.get(dc as i16).await?;
-            let options = InvokeOptions {
-                timeout: self.inner.request_timeout,
-                ..InvokeOptions::default()
-            };
+            let options = self.call_options();
             let error = match handle.invoke_raw_with(body.clone(), options).await {
                 Ok(answer) => return Ok(answer),
                 Err(InvokeError::Rpc(error)) => error,
@@ -227,6 +220,14 @@ impl Client {
                 }
                 _ => return Err(InvocationError::Rpc(error)),
             }
+        }
+    }
+
+    /// How every call of this client is sent: with the configured request timeout.
+    fn call_options(&self) -> InvokeOptions {
+        InvokeOptions {
+            timeout: self.inner.request_timeout,
+            ..InvokeOptions::default()
         }
     }
 
@@ -262,15 +263,7 @@ impl Client {
             bytes: exported.bytes,
         };
         let handle = self.inner.pool.get(dc as i16).await?;
-        handle
-            .invoke_with(
-                &import,
-                InvokeOptions {
-                    timeout: self.inner.request_timeout,
-                    ..InvokeOptions::default()
-                },
-            )
-            .await?;
+        handle.invoke_with(&import, self.call_options()).await?;
         self.inner
             .authorized_dcs
             .lock()

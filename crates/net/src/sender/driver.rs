@@ -286,7 +286,7 @@ impl Driver {
         );
         self.cfg.salt = done.first_salt;
         self.cfg.time_offset = done.time_offset;
-        let _ = self.events.send(SenderEvent::AuthKeyCreated {
+        self.publish(SenderEvent::AuthKeyCreated {
             auth_key: Box::new(done.auth_key.clone()),
             first_salt: done.first_salt,
             time_offset: done.time_offset,
