@@ -69,6 +69,7 @@ mod messages;
 mod peers;
 pub mod text;
 mod types;
+pub mod updates;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};

@@ -307,6 +307,7 @@ impl ClientBuilder {
                 authorized_dcs: Mutex::new(HashSet::new()),
                 state,
                 write_lock: tokio::sync::Mutex::new(()),
+                updates: crate::updates::Hub::default(),
             }),
         };
         tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));

@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) state: watch::Sender<ConnectionState>,
     /// Serialises session writes so they land in call order.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// Who receives the updates the engine hands out.
+    pub(crate) updates: crate::updates::Hub,
 }
 
 impl Client {
