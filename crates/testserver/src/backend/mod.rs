@@ -55,6 +55,7 @@ mod pins;
 mod present;
 mod rpc;
 mod runtime;
+mod sequence;
 mod setup;
 mod updates;
 mod users;
@@ -153,14 +154,22 @@ pub(crate) struct Cx<'a> {
     pub(crate) now: i32,
     /// The state changed (save it).
     pub(crate) dirty: bool,
-    /// Updates to push once the call is done.
+    /// Updates queued by the handler, to push once the call is done.
     pub(crate) pushes: Vec<Push>,
+    /// The pushes in their final form ([`sequence::seal`]), ready to deliver.
+    pub(crate) ready: Vec<Push>,
 }
 
-/// An `Updates` for live sessions (never the caller's own session).
+/// An `Updates` for live sessions.
 pub(crate) struct Push {
     pub(crate) target: Target,
     pub(crate) updates: enums::Updates,
+}
+
+impl Push {
+    pub(crate) fn new(target: Target, updates: enums::Updates) -> Self {
+        Self { target, updates }
+    }
 }
 
 /// Whose sessions a [`Push`] goes to.
@@ -170,6 +179,8 @@ pub(crate) enum Target {
     User(i64),
     /// Every session of this permanent auth key, signed in or not.
     Key(i64),
+    /// Only the session that made the call.
+    Caller,
 }
 
 /// Seconds since the Unix epoch, as TL `int` dates.
@@ -214,10 +225,7 @@ impl Cx<'_> {
 
     /// Queues `updates` for `user`'s sessions (other than the caller's).
     pub(crate) fn push(&mut self, user: i64, updates: enums::Updates) {
-        self.pushes.push(Push {
-            target: Target::User(user),
-            updates,
-        });
+        self.pushes.push(Push::new(Target::User(user), updates));
     }
 
     /// Queues `list` for `user`'s sessions, with what `refs` collected as `user` sees it.
@@ -228,10 +236,7 @@ impl Cx<'_> {
 
     /// Queues `updates` for the sessions of permanent key `perm_key`.
     pub(crate) fn push_to_key(&mut self, perm_key: i64, updates: enums::Updates) {
-        self.pushes.push(Push {
-            target: Target::Key(perm_key),
-            updates,
-        });
+        self.pushes.push(Push::new(Target::Key(perm_key), updates));
     }
 
     /// Signs the caller's permanent key in as `user`.
@@ -340,7 +345,11 @@ impl Backend {
                 message: fault.message,
             };
         }
-        let result = self.with_cx(ctx, |cx| dispatch::dispatch(cx, id, name, request));
+        let result = self.with_cx(ctx, |cx| {
+            let mut answer = dispatch::dispatch(cx, id, name, request)?;
+            sequence::seal(cx, Some(&mut answer));
+            Ok(answer)
+        });
         match result {
             Ok(bytes) => RpcOutcome::Ok(bytes),
             Err(RpcError { code, message }) => {
@@ -368,10 +377,12 @@ impl Backend {
             now: unix_now(),
             dirty: false,
             pushes: Vec::new(),
+            ready: Vec::new(),
         };
         let result = f(&mut cx);
-        let Cx { dirty, pushes, .. } = cx;
-        for push in pushes {
+        sequence::seal(&mut cx, None);
+        let Cx { dirty, ready, .. } = cx;
+        for push in ready {
             deliver(state, rt, &self.faults, ctx, push);
         }
         if dirty {
@@ -435,7 +446,8 @@ impl Backend {
     }
 }
 
-/// Sends one push to every live session of its user except the calling session.
+/// Sends one push to every live session it targets (the calling session only when targeted
+/// as [`Target::Caller`]).
 fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, push: Push) {
     let caller = (ctx.auth_key_id, ctx.session_id);
     let bytes = push.updates.to_bytes();
@@ -447,8 +459,10 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
                 .get(&session.perm_key)
                 .is_some_and(|auth| auth.user_id == user),
             Target::Key(perm_key) => session.perm_key == perm_key,
+            Target::Caller => key == caller,
         };
-        if !wanted || key == caller {
+        // The caller's own session learns of its call from the answer.
+        if !wanted || (key == caller && push.target != Target::Caller) {
             return true;
         }
         let payload = match faults.take_push_fault() {

@@ -101,6 +101,12 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
+/// For `skip_serializing_if`: fields added after the first layout are written only when set,
+/// so a file that never used them is saved exactly as it was read.
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
 /// Everything persisted.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
@@ -119,6 +125,17 @@ pub(crate) struct State {
     pub(crate) next_channel_id: i64,
     pub(crate) next_global_id: i64,
     pub(crate) next_media_id: i64,
+    /// Last `account.updateStatus` of each user (absent: never reported, shown as "recently").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) statuses: BTreeMap<i64, StatusRec>,
+}
+
+/// A user's reported presence.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(crate) struct StatusRec {
+    pub(crate) online: bool,
+    /// When the report was made.
+    pub(crate) date: i32,
 }
 
 impl Default for State {
@@ -138,6 +155,7 @@ impl Default for State {
             next_channel_id: 1_000_000_001,
             next_global_id: 1,
             next_media_id: 5_000_000_000_001,
+            statuses: BTreeMap::new(),
         }
     }
 }
@@ -158,6 +176,9 @@ pub(crate) struct UserRec {
     pub(crate) password: Option<PasswordRec>,
     pub(crate) contacts: BTreeSet<i64>,
     pub(crate) created: i32,
+    /// Users and bots this user blocked (`contacts.block`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub(crate) blocked: BTreeSet<i64>,
 }
 
 /// A 2FA password as the server stores it: the SRP verifier and what produced it.
@@ -200,6 +221,31 @@ pub(crate) struct MessageBox {
     pub(crate) scheduled: BTreeMap<i32, MessageRec>,
     #[serde(default)]
     pub(crate) last_scheduled_id: i32,
+    /// The account's `seq`: how many containers of seq-carrying updates it was sent
+    /// (absent in data files written before it existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) seq: i32,
+    /// The account's `qts` and the events that advanced it (bots' updates), oldest first.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) qts: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) qts_events: Vec<QtsEvent>,
+}
+
+/// One step of an account's `qts` sequence.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct QtsEvent {
+    /// The account's qts after the event.
+    pub(crate) qts: i32,
+    pub(crate) date: i32,
+    pub(crate) kind: QtsKind,
+}
+
+/// What a qts event told a bot.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum QtsKind {
+    /// `user` blocked (`stopped`) or unblocked the bot: `updateBotStopped`.
+    BotStopped { user: i64, stopped: bool },
 }
 
 /// What the box owner set on one dialog.

@@ -38,6 +38,18 @@ impl Refs {
         if let Some(from) = msg.fwd.as_ref().and_then(|fwd| fwd.from) {
             self.peer(from);
         }
+        // Users mentioned by id must come along, or the client cannot show the mention.
+        if let Some(entities) = msg
+            .entities
+            .as_ref()
+            .and_then(|e| e.decode::<Vec<enums::MessageEntity>>())
+        {
+            for entity in entities {
+                if let enums::MessageEntity::MentionName(m) = entity {
+                    self.users.insert(m.user_id);
+                }
+            }
+        }
         match &msg.action {
             Some(ActionRec::ChatCreate { users, .. } | ActionRec::ChatAddUser { users }) => {
                 self.users.extend(users);
@@ -554,7 +566,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
 
 /// `updates.state` of `viewer`'s box.
 pub(crate) fn update_state(state: &State, viewer: i64, now: i32) -> enums::updates::State {
-    let (pts, unread_count) = match state.boxes.get(&viewer) {
+    let (pts, qts, seq, unread_count) = match state.boxes.get(&viewer) {
         Some(mbox) => {
             let unread = mbox
                 .store
@@ -565,15 +577,20 @@ pub(crate) fn update_state(state: &State, viewer: i64, now: i32) -> enums::updat
                     !m.out && m.id > read
                 })
                 .count();
-            (mbox.store.pts, i32::try_from(unread).unwrap_or(i32::MAX))
+            (
+                mbox.store.pts,
+                mbox.qts,
+                mbox.seq,
+                i32::try_from(unread).unwrap_or(i32::MAX),
+            )
         }
-        None => (0, 0),
+        None => (0, 0, 0, 0),
     };
     types::updates::State {
         pts,
-        qts: 0,
+        qts,
         date: now,
-        seq: 0,
+        seq,
         unread_count,
     }
     .into()

@@ -95,6 +95,7 @@ pub(crate) fn create_user(
             password: None,
             contacts: BTreeSet::new(),
             created: cx.now,
+            blocked: Default::default(),
         },
     )
 }
@@ -118,6 +119,7 @@ pub(crate) fn create_bot(cx: &mut Cx<'_>, id: i64, first_name: String, home_dc: 
             password: None,
             contacts: BTreeSet::new(),
             created: cx.now,
+            blocked: Default::default(),
         },
     )
 }

@@ -31,13 +31,15 @@ fn message_to_self_is_short_sent_and_reaches_the_other_session() {
     assert!(sent.out);
     assert_eq!((sent.id, sent.pts, sent.pts_count), (1, 1, 1));
 
-    // The calling session gets nothing pushed; the other session of the same key does.
+    // The calling session gets nothing pushed; the other session of the same key gets the
+    // plain text in the short form, as on Telegram: outgoing, to the account itself.
     let pushed = other.pushed();
     assert_eq!(new_messages(&pushed), vec![(1, 1, "hello me".into())]);
-    let enums::Updates::Updates(updates) = &pushed[0] else {
-        panic!()
+    let enums::Updates::UpdateShortMessage(short) = &pushed[0] else {
+        panic!("{pushed:?}")
     };
-    assert!(updates.users.iter().any(|u| user_id(u) == me));
+    assert!(short.out);
+    assert_eq!((short.id, short.user_id), (1, me));
 
     let history = client.ok(&get_history(enums::InputPeer::InputPeerSelf, 0, 0, 10));
     assert_eq!(texts(&history), vec![(1, "hello me".into())]);
@@ -79,32 +81,31 @@ fn private_message_reaches_every_session_of_the_recipient_with_its_own_pts() {
     for session in [&mut bob, &mut bob_tablet] {
         let pushed = session.pushed();
         assert_eq!(new_messages(&pushed), vec![(2, 1, "hi bob".into())]);
-        let enums::Updates::Updates(updates) = &pushed[0] else {
-            panic!()
+        // Plain text in a private chat comes short, naming the sender only by id.
+        let enums::Updates::UpdateShortMessage(short) = &pushed[0] else {
+            panic!("{pushed:?}")
         };
-        let enums::Update::NewMessage(update) = &updates.updates[0] else {
-            panic!()
-        };
-        let enums::Message::Message(msg) = &update.message else {
-            panic!()
-        };
-        assert!(!msg.out);
-        assert_eq!(msg.id, 2, "ids are per box");
-        assert_eq!(msg.peer_id, types::PeerUser { user_id: alice_id }.into());
-        // Alice comes with her access hash, so Bob can answer.
-        let enums::User::User(alice_user) = updates
-            .users
-            .iter()
-            .find(|u| user_id(u) == alice_id)
-            .unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(alice_user.access_hash, b.user_access_hash(alice_id));
+        assert!(!short.out);
+        assert_eq!(short.id, 2, "ids are per box");
+        assert_eq!(short.user_id, alice_id);
     }
-    // Alice's other device sees her outgoing message.
+    // A client that lacks Alice gets her, with her access hash, from getDifference.
+    let enums::updates::Difference::Difference(diff) = difference(&bob, 1) else {
+        panic!()
+    };
+    let enums::User::User(alice_user) = diff.users.iter().find(|u| user_id(u) == alice_id).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(alice_user.access_hash, b.user_access_hash(alice_id));
+    // Alice's other device sees her outgoing message, addressed to Bob.
     let pushed = alice_phone.pushed();
     assert_eq!(new_messages(&pushed), vec![(1, 1, "hi bob".into())]);
+    let enums::Updates::UpdateShortMessage(short) = &pushed[0] else {
+        panic!("{pushed:?}")
+    };
+    assert!(short.out);
+    assert_eq!(short.user_id, bob_id);
 
     // Bob answers using the hash from the update; a wrong hash is refused.
     let wrong = types::InputPeerUser {

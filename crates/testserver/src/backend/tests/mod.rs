@@ -17,6 +17,7 @@ mod files;
 mod messages;
 mod persist;
 mod requests;
+mod updates;
 
 /// Three DCs on made-up ports.
 fn dcs() -> Vec<DcAddr> {
@@ -230,15 +231,29 @@ fn inner_updates(updates: &enums::Updates) -> Vec<enums::Update> {
     }
 }
 
-/// (pts, pts_count, text) of every new-message update in `updates`.
+/// (pts, pts_count, text) of every new message in `updates`, in whichever form it came
+/// (`updateNewMessage`, `updateNewChannelMessage`, `updateShortMessage`,
+/// `updateShortChatMessage`).
 fn new_messages(updates: &[enums::Updates]) -> Vec<(i32, i32, String)> {
     updates
         .iter()
-        .flat_map(inner_updates)
-        .filter_map(|u| match u {
-            enums::Update::NewMessage(u) => Some((u.pts, u.pts_count, text_of(&u.message))),
-            enums::Update::NewChannelMessage(u) => Some((u.pts, u.pts_count, text_of(&u.message))),
-            _ => None,
+        .flat_map(|container| match container {
+            enums::Updates::UpdateShortMessage(u) => {
+                vec![(u.pts, u.pts_count, u.message.clone())]
+            }
+            enums::Updates::UpdateShortChatMessage(u) => {
+                vec![(u.pts, u.pts_count, u.message.clone())]
+            }
+            other => inner_updates(other)
+                .into_iter()
+                .filter_map(|u| match u {
+                    enums::Update::NewMessage(u) => Some((u.pts, u.pts_count, text_of(&u.message))),
+                    enums::Update::NewChannelMessage(u) => {
+                        Some((u.pts, u.pts_count, text_of(&u.message)))
+                    }
+                    _ => None,
+                })
+                .collect(),
         })
         .collect()
 }
