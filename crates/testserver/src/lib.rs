@@ -61,7 +61,7 @@ pub mod backend;
 pub mod faults;
 mod server;
 
-pub use backend::{Backend, DcAddr};
+pub use backend::{Backend, DcAddr, UpdateLimits};
 pub use faults::Faults;
 pub use server::{
     ClientInfo, Config, Error, ProxyAddr, TestServer, BUILTIN_PRIVATE_KEY_PEM,

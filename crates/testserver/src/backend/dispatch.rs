@@ -52,6 +52,8 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::contacts::ResolvePhone => users::resolve_phone,
         functions::contacts::GetContacts => users::get_contacts,
         functions::contacts::ImportContacts => users::import_contacts,
+        functions::contacts::Block => users::block,
+        functions::contacts::Unblock => users::unblock,
         functions::messages::SendMessage => messages::send_message,
         functions::messages::SendMedia => messages::send_media,
         functions::messages::SendMultiMedia => messages::send_multi_media,

@@ -121,6 +121,9 @@ pub(crate) fn post(
             if target.bot && sender_is_bot && user != from {
                 return Err(RpcError::bad("USER_IS_BOT"));
             }
+            if target.blocked.contains(&from) {
+                return Err(RpcError::forbidden("USER_IS_BLOCKED"));
+            }
             post_to_boxes(cx, from, to, content)?
         }
         Peer::Chat(chat) => {

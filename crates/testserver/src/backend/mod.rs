@@ -53,6 +53,7 @@ mod peers;
 mod persist;
 mod pins;
 mod present;
+mod qts;
 mod rpc;
 mod runtime;
 mod sequence;
@@ -92,6 +93,34 @@ pub struct BackendConfig {
     /// Where to persist users, chats, messages and authorizations (JSON); `None` keeps
     /// everything in memory.
     pub data_file: Option<PathBuf>,
+}
+
+/// When `updates.getDifference` and `updates.getChannelDifference` stop listing events and
+/// answer "too long" or in slices. Telegram does not publish its numbers; these defaults are
+/// small enough to reach in a test and large enough not to trouble a client that keeps up.
+/// Change them with [`Backend::set_update_limits`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpdateLimits {
+    /// Most pts events one `updates.getDifference` lists; more come as
+    /// `updates.differenceSlice` (default 100).
+    pub difference_slice: usize,
+    /// A client more than this many pts behind gets `updates.differenceTooLong` (default
+    /// 10,000); a request's `pts_total_limit` lowers it, as the method's documentation says.
+    pub difference_too_long: i32,
+    /// A client more than this many events behind in a channel gets
+    /// `updates.channelDifferenceTooLong` (default 1,000). Up to it, a request's `limit`
+    /// (at most 100 for users, 100,000 for bots) pages with `final: false`.
+    pub channel_difference_too_long: usize,
+}
+
+impl Default for UpdateLimits {
+    fn default() -> Self {
+        Self {
+            difference_slice: 100,
+            difference_too_long: 10_000,
+            channel_difference_too_long: 1_000,
+        }
+    }
 }
 
 /// Who is calling: filled in by the protocol side for every request.
@@ -141,6 +170,7 @@ struct Inner {
     rt: Runtime,
     /// Where to save; `None` when not persisting (or when loading failed in [`Backend::new`]).
     data_file: Option<PathBuf>,
+    limits: UpdateLimits,
 }
 
 /// One call's view of the backend: the state, who is calling, and what to push afterwards.
@@ -152,6 +182,7 @@ pub(crate) struct Cx<'a> {
     /// The `--data` file, if persisting (file contents go next to it).
     pub(crate) data_file: Option<&'a std::path::Path>,
     pub(crate) now: i32,
+    pub(crate) limits: UpdateLimits,
     /// The state changed (save it).
     pub(crate) dirty: bool,
     /// Updates queued by the handler, to push once the call is done.
@@ -303,9 +334,15 @@ impl Backend {
                 state,
                 rt: Runtime::default(),
                 data_file,
+                limits: UpdateLimits::default(),
             })),
             faults,
         }
+    }
+
+    /// Sets when differences come in slices or as "too long" (see [`UpdateLimits`]).
+    pub fn set_update_limits(&self, limits: UpdateLimits) {
+        self.lock().limits = limits;
     }
 
     /// The fault-injection handle this backend honours.
@@ -367,6 +404,7 @@ impl Backend {
             state,
             rt,
             data_file,
+            limits,
         } = &mut *inner;
         let mut cx = Cx {
             state,
@@ -375,6 +413,7 @@ impl Backend {
             ctx,
             data_file: data_file.as_deref(),
             now: unix_now(),
+            limits: *limits,
             dirty: false,
             pushes: Vec::new(),
             ready: Vec::new(),

@@ -130,6 +130,19 @@ pub(crate) struct State {
     pub(crate) statuses: BTreeMap<i64, StatusRec>,
 }
 
+impl MessageBox {
+    /// Records a qts event and returns the new qts.
+    pub(crate) fn record_qts(&mut self, date: i32, kind: QtsKind) -> i32 {
+        self.qts += 1;
+        self.qts_events.push(QtsEvent {
+            qts: self.qts,
+            date,
+            kind,
+        });
+        self.qts
+    }
+}
+
 /// A user's reported presence.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub(crate) struct StatusRec {

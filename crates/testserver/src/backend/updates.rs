@@ -6,8 +6,17 @@
 //! since are left out of `new_messages`, and edits show the current text, as on Telegram.
 //!
 //! Channels keep their own pts; the common difference only points at them: every channel of the
-//! user with a message dated at or after the client's `date` gets an `updateChannelTooLong`, and
-//! the client fetches the rest with `updates.getChannelDifference`.
+//! user with a message dated at or after the client's `date` gets an `updateChannelTooLong`
+//! carrying the channel's current pts (so a client already there can skip it), and the client
+//! fetches the rest with `updates.getChannelDifference`.
+//!
+//! How much comes at once follows [`super::UpdateLimits`]: a common difference lists at most
+//! `difference_slice` pts events (then `differenceSlice`, whose intermediate state the client
+//! continues from) and answers `differenceTooLong` beyond `difference_too_long` (or the request's
+//! `pts_total_limit`); a channel difference pages by the request's `limit` with `final: false`
+//! and answers `channelDifferenceTooLong` beyond `channel_difference_too_long`. The qts events of
+//! the account after the client's `qts` (see [`super::qts`]) come in `other_updates` of the
+//! last page, and the state carries the account's pts, qts, seq and the current date.
 
 use tgwire_tl_types::{enums, functions, types};
 
@@ -16,10 +25,12 @@ use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
 use super::{peers, Cx};
 
-/// Most events one `updates.getDifference` returns before answering with a slice.
-const DIFFERENCE_SLICE: usize = 100;
-/// Default and largest `limit` of `updates.getChannelDifference`.
+/// Largest `limit` of `updates.getChannelDifference` for users (bots: [`BOT_CHANNEL_LIMIT`]).
 const CHANNEL_DIFFERENCE_LIMIT: i32 = 100;
+const BOT_CHANNEL_LIMIT: i32 = 100_000;
+/// Seconds a client may wait before polling a channel again (the `timeout` of channel
+/// differences).
+const CHANNEL_POLL_TIMEOUT: i32 = 30;
 
 pub(crate) fn get_state(
     cx: &mut Cx<'_>,
@@ -172,15 +183,22 @@ pub(crate) fn get_difference(
     let me = cx.me()?;
     let state = present::update_state(cx.state, me, cx.now);
     let enums::updates::State::State(current) = &state;
-    if req.pts > current.pts {
-        // The client is ahead of us (e.g. the server restarted without --data): start over.
-        return Ok(types::updates::DifferenceTooLong { pts: current.pts }.into());
-    }
-    if req.pts < 0 {
+    if req.pts < 0 || req.qts < 0 {
         return Err(RpcError::bad("PERSISTENT_TIMESTAMP_INVALID"));
     }
+    // A client ahead of us (e.g. the server restarted without --data) starts over, and so does
+    // one too far behind.
+    let too_long = req
+        .pts_total_limit
+        .filter(|&l| l > 0)
+        .map_or(cx.limits.difference_too_long, |l| {
+            l.min(cx.limits.difference_too_long)
+        });
+    if req.pts > current.pts || current.pts - req.pts > too_long {
+        return Ok(types::updates::DifferenceTooLong { pts: current.pts }.into());
+    }
     let channels = channels_changed_since(cx.state, me, req.date);
-    if req.pts == current.pts && channels.is_empty() {
+    if req.pts == current.pts && channels.is_empty() && req.qts >= current.qts {
         return Ok(types::updates::DifferenceEmpty {
             date: cx.now,
             seq: current.seq,
@@ -190,11 +208,7 @@ pub(crate) fn get_difference(
     let empty = super::model::MessageBox::default();
     let mbox = cx.state.boxes.get(&me).unwrap_or(&empty);
     let pending = events_after(&mbox.store.events, req.pts);
-    let limit = req
-        .pts_total_limit
-        .and_then(|l| usize::try_from(l).ok())
-        .filter(|&l| l > 0)
-        .map_or(DIFFERENCE_SLICE, |l| l.min(DIFFERENCE_SLICE));
+    let limit = cx.limits.difference_slice.max(1);
     let sliced = pending.len() > limit;
     let taken = &pending[..pending.len().min(limit)];
     let mut refs = Refs::default();
@@ -206,20 +220,12 @@ pub(crate) fn get_difference(
         cx.state,
         &mut refs,
     );
-    for channel_id in channels {
-        refs.peer(Peer::Channel(channel_id));
-        other_updates.push(
-            types::UpdateChannelTooLong {
-                channel_id,
-                pts: None,
-            }
-            .into(),
-        );
-    }
-    let users = refs.users(cx.state, me);
-    let chats = refs.chats(cx.state, me);
     if sliced {
         let reached = taken.last().map_or(req.pts, |e| e.pts);
+        let users = refs.users(cx.state, me);
+        let chats = refs.chats(cx.state, me);
+        // The rest (further pts, qts, channels) comes with the next pages; the intermediate
+        // state keeps the client's qts and date so those are asked for again.
         return Ok(types::updates::DifferenceSlice {
             new_messages,
             new_encrypted_messages: Vec::new(),
@@ -228,12 +234,27 @@ pub(crate) fn get_difference(
             users,
             intermediate_state: types::updates::State {
                 pts: reached,
+                qts: req.qts.min(current.qts),
+                date: if req.date > 0 { req.date } else { current.date },
                 ..(**current).clone()
             }
             .into(),
         }
         .into());
     }
+    other_updates.extend(super::qts::replay_after(cx.state, me, req.qts, &mut refs));
+    for channel_id in channels {
+        refs.peer(Peer::Channel(channel_id));
+        other_updates.push(
+            types::UpdateChannelTooLong {
+                channel_id,
+                pts: cx.state.channels.get(&channel_id).map(|c| c.store.pts),
+            }
+            .into(),
+        );
+    }
+    let users = refs.users(cx.state, me);
+    let chats = refs.chats(cx.state, me);
     Ok(types::updates::Difference {
         new_messages,
         new_encrypted_messages: Vec::new(),
@@ -264,15 +285,21 @@ pub(crate) fn get_channel_difference(
         return Ok(types::updates::ChannelDifferenceEmpty {
             r#final: true,
             pts: channel.store.pts,
-            timeout: Some(30),
+            timeout: Some(CHANNEL_POLL_TIMEOUT),
         }
         .into());
     }
-    let limit = usize::try_from(req.limit.clamp(1, CHANNEL_DIFFERENCE_LIMIT)).unwrap_or(1);
+    let is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
+    let max_limit = if is_bot {
+        BOT_CHANNEL_LIMIT
+    } else {
+        CHANNEL_DIFFERENCE_LIMIT
+    };
+    let limit = usize::try_from(req.limit.clamp(1, max_limit)).unwrap_or(1);
     let pending = events_after(&channel.store.events, req.pts);
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(channel_id));
-    if pending.len() > limit {
+    if pending.len() > cx.limits.channel_difference_too_long {
         // Too far behind: the latest messages and a fresh dialog instead of the events.
         let messages: Vec<&MessageRec> =
             channel.store.messages.values().rev().take(limit).collect();
@@ -306,7 +333,7 @@ pub(crate) fn get_channel_difference(
         };
         return Ok(types::updates::ChannelDifferenceTooLong {
             r#final: true,
-            timeout: Some(30),
+            timeout: Some(CHANNEL_POLL_TIMEOUT),
             dialog: dialog.into(),
             messages: messages
                 .iter()
@@ -317,8 +344,13 @@ pub(crate) fn get_channel_difference(
         }
         .into());
     }
+    // More than `limit` events: this page, and `final: false` so the client asks again from
+    // the pts it reached.
+    let is_final = pending.len() <= limit;
+    let taken = &pending[..pending.len().min(limit)];
+    let reached = taken.last().map_or(req.pts, |e| e.pts);
     let (new_messages, other_updates) = replay(
-        pending,
+        taken,
         |id| channel.store.messages.get(&id),
         Some(channel_id),
         me,
@@ -326,9 +358,9 @@ pub(crate) fn get_channel_difference(
         &mut refs,
     );
     Ok(types::updates::ChannelDifference {
-        r#final: true,
-        pts: channel.store.pts,
-        timeout: Some(30),
+        r#final: is_final,
+        pts: reached,
+        timeout: is_final.then_some(CHANNEL_POLL_TIMEOUT),
         new_messages,
         other_updates,
         chats: refs.chats(cx.state, me),

@@ -357,3 +357,63 @@ pub(crate) fn import_contacts(
     }
     .into())
 }
+
+/// `contacts.block` / `contacts.unblock`: one's own block list; a bot learns it was stopped or
+/// restarted through `updateBotStopped` (a qts update), one's other sessions through
+/// `updatePeerBlocked`.
+fn set_blocked(cx: &mut Cx<'_>, input: &enums::InputPeer, blocked: bool) -> RpcResult<bool> {
+    let me = cx.me()?;
+    let peer = peers::input_peer(cx.state, me, input)?;
+    let Peer::User(user) = peer else {
+        // Blocking chats and channels is not modelled.
+        return Err(RpcError::bad("PEER_ID_INVALID"));
+    };
+    if user == me {
+        return Err(RpcError::bad("CONTACT_ID_INVALID"));
+    }
+    let rec = cx
+        .state
+        .users
+        .get_mut(&me)
+        .ok_or_else(|| RpcError::bad("USER_ID_INVALID"))?;
+    let changed = if blocked {
+        rec.blocked.insert(user)
+    } else {
+        rec.blocked.remove(&user)
+    };
+    if !changed {
+        return Ok(true);
+    }
+    cx.dirty = true;
+    let mut refs = Refs::default();
+    refs.user(user);
+    cx.push_with(
+        me,
+        vec![types::UpdatePeerBlocked {
+            blocked,
+            blocked_my_stories_from: false,
+            peer_id: peer.to_tl(),
+        }
+        .into()],
+        &refs,
+    );
+    if cx.state.users.get(&user).is_some_and(|u| u.bot) {
+        super::qts::record(
+            cx,
+            user,
+            super::model::QtsKind::BotStopped {
+                user: me,
+                stopped: blocked,
+            },
+        );
+    }
+    Ok(true)
+}
+
+pub(crate) fn block(cx: &mut Cx<'_>, req: functions::contacts::Block) -> RpcResult<bool> {
+    set_blocked(cx, &req.id, true)
+}
+
+pub(crate) fn unblock(cx: &mut Cx<'_>, req: functions::contacts::Unblock) -> RpcResult<bool> {
+    set_blocked(cx, &req.id, false)
+}

@@ -142,6 +142,20 @@ fn supergroup_messages_share_the_channel_pts() {
         channel_difference(&member, &b, group, 4, 100),
         enums::updates::ChannelDifference::Empty(_)
     ));
+    // A `limit` below what is pending pages: not final, from the pts reached.
+    let enums::updates::ChannelDifference::ChannelDifference(page) =
+        channel_difference(&member, &b, group, 1, 2)
+    else {
+        panic!()
+    };
+    assert!(!page.r#final);
+    assert_eq!(page.pts, 3);
+    assert_eq!(page.new_messages.len(), 2);
+    // Too far behind (the threshold is separate from the page size): the latest messages.
+    b.set_update_limits(crate::backend::UpdateLimits {
+        channel_difference_too_long: 2,
+        ..Default::default()
+    });
     let enums::updates::ChannelDifference::TooLong(too_long) =
         channel_difference(&member, &b, group, 1, 2)
     else {
@@ -508,7 +522,7 @@ fn common_difference_points_at_channels_with_news() {
         diff.other_updates,
         vec![types::UpdateChannelTooLong {
             channel_id: group,
-            pts: None
+            pts: b.channel_pts(group)
         }
         .into()]
     );

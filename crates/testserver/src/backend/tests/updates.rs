@@ -325,3 +325,201 @@ fn several_seq_steps_in_one_call_come_as_updates_combined() {
     assert_eq!((combined.seq_start, combined.seq), (seq + 2, seq + 3));
     assert_eq!(alice.state().seq, seq + 3);
 }
+
+/// A bot signed in through `auth.importBotAuthorization` (bot id 777).
+fn bot_client(b: &Backend) -> (Client, i64) {
+    let bot = Client::connect(b, 2);
+    bot.ok(&functions::auth::ImportBotAuthorization {
+        flags: 0,
+        api_id: 1,
+        api_hash: "x".into(),
+        bot_auth_token: "777:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq".into(),
+    });
+    (bot, 777)
+}
+
+#[test]
+fn blocking_a_bot_is_a_qts_update_that_get_difference_replays() {
+    let b = backend();
+    let (mut bot, bot_id) = bot_client(&b);
+    let user = Client::connect(&b, 2);
+    let user_id = user.sign_in("9996620001");
+    let mut user_phone = user.second_session();
+    user.send_text(input_peer_user(&b, bot_id), "/start");
+    bot.pushed();
+    user_phone.pushed();
+    assert_eq!(bot.state().qts, 0);
+
+    let block = functions::contacts::Block {
+        my_stories_from: false,
+        id: input_peer_user(&b, bot_id),
+    };
+    assert!(user.ok(&block));
+    let pushed = bot.pushed();
+    let [enums::Updates::Updates(updates)] = pushed.as_slice() else {
+        panic!("{pushed:?}")
+    };
+    assert_eq!(updates.seq, 0, "qts orders it, not seq");
+    assert_eq!(
+        updates.updates,
+        vec![types::UpdateBotStopped {
+            user_id,
+            date: updates.date,
+            stopped: true,
+            qts: 1,
+        }
+        .into()]
+    );
+    assert!(updates.users.iter().any(|u| super::user_id(u) == user_id));
+    // The blocker's other device learns of it (a seq update).
+    let pushed = user_phone.pushed();
+    assert!(
+        matches!(pushed.as_slice(), [enums::Updates::Updates(u)]
+            if u.seq > 0 && matches!(u.updates[0], enums::Update::PeerBlocked(_))),
+        "{pushed:?}"
+    );
+    // A blocked bot cannot write to the user.
+    assert_eq!(
+        bot.call(&send_message(input_peer_user(&b, user_id), "hello?"))
+            .unwrap_err(),
+        err(403, "USER_IS_BLOCKED")
+    );
+
+    // Unblocking while the bot's updates are lost: getDifference from qts 0 replays both.
+    b.faults().drop_updates(5);
+    user.ok(&functions::contacts::Unblock {
+        my_stories_from: false,
+        id: input_peer_user(&b, bot_id),
+    });
+    b.faults().clear();
+    assert!(bot.pushed().is_empty());
+    let state = bot.state();
+    assert_eq!(state.qts, 2);
+    let enums::updates::Difference::Difference(diff) =
+        get_difference(&bot, state.pts, 0, state.date)
+    else {
+        panic!()
+    };
+    assert!(diff.new_encrypted_messages.is_empty());
+    let replayed: Vec<(i32, bool)> = diff
+        .other_updates
+        .iter()
+        .filter_map(|u| match u {
+            enums::Update::BotStopped(u) => Some((u.qts, u.stopped)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replayed, vec![(1, true), (2, false)]);
+    let enums::updates::State::State(after) = &diff.state;
+    assert_eq!(after.qts, 2);
+    // From qts 1 only the second; from 2 nothing.
+    let enums::updates::Difference::Difference(diff) =
+        get_difference(&bot, state.pts, 1, state.date + 1)
+    else {
+        panic!()
+    };
+    assert_eq!(diff.other_updates.len(), 1);
+    assert!(matches!(
+        get_difference(&bot, state.pts, 2, state.date + 1),
+        enums::updates::Difference::Empty(_)
+    ));
+    // The bot can write again.
+    bot.ok(&send_message(input_peer_user(&b, user_id), "welcome back"));
+}
+
+#[test]
+fn far_behind_clients_get_slices_then_too_long() {
+    let b = backend();
+    b.set_update_limits(crate::backend::UpdateLimits {
+        difference_slice: 3,
+        difference_too_long: 10,
+        ..Default::default()
+    });
+    let alice = Client::connect(&b, 2);
+    alice.sign_in("9996620001");
+    let start = alice.state();
+    for i in 0..8 {
+        alice.send_text(enums::InputPeer::InputPeerSelf, &format!("m{i}"));
+    }
+    // Slices of three, each continuing from its intermediate state.
+    let mut pts = start.pts;
+    let mut seen = Vec::new();
+    loop {
+        match get_difference(&alice, pts, 0, start.date) {
+            enums::updates::Difference::Slice(slice) => {
+                assert_eq!(slice.new_messages.len(), 3);
+                seen.extend(slice.new_messages.iter().map(text_of));
+                let enums::updates::State::State(state) = &slice.intermediate_state;
+                assert_eq!(state.date, start.date, "the client's date is kept");
+                pts = state.pts;
+            }
+            enums::updates::Difference::Difference(last) => {
+                seen.extend(last.new_messages.iter().map(text_of));
+                let enums::updates::State::State(state) = &last.state;
+                assert_eq!(state.pts, 8);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, (0..8).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    // pts_total_limit lowers the too-long threshold, as documented.
+    let limited = alice.ok(&functions::updates::GetDifference {
+        pts: 0,
+        pts_limit: None,
+        pts_total_limit: Some(5),
+        date: start.date,
+        qts: 0,
+        qts_limit: None,
+    });
+    assert_eq!(limited, types::updates::DifferenceTooLong { pts: 8 }.into());
+    // More than ten behind: too long, with the pts to start over from.
+    for i in 8..12 {
+        alice.send_text(enums::InputPeer::InputPeerSelf, &format!("m{i}"));
+    }
+    assert_eq!(
+        get_difference(&alice, 1, 0, start.date),
+        types::updates::DifferenceTooLong { pts: 12 }.into()
+    );
+    assert!(matches!(
+        get_difference(&alice, 2, 0, start.date),
+        enums::updates::Difference::Slice(_)
+    ));
+}
+
+#[test]
+fn channel_differences_page_by_limit_until_final() {
+    let b = backend();
+    let (owner, _, member, group) = super::channels::group_of_two(&b, "Paged");
+    let from = b.channel_pts(group).unwrap();
+    for i in 0..7 {
+        owner.send_text(input_peer_channel(&b, group), &format!("c{i}"));
+    }
+    let mut pts = from;
+    let mut pages = Vec::new();
+    loop {
+        let answer = member.ok(&functions::updates::GetChannelDifference {
+            force: false,
+            channel: super::channels::input_channel(&b, group),
+            filter: enums::ChannelMessagesFilter::Empty,
+            pts,
+            limit: 3,
+        });
+        let enums::updates::ChannelDifference::ChannelDifference(diff) = answer else {
+            panic!("{answer:?}")
+        };
+        pages.push(diff.new_messages.iter().map(text_of).collect::<Vec<_>>());
+        pts = diff.pts;
+        if diff.r#final {
+            assert!(diff.timeout.is_some());
+            break;
+        }
+        assert!(diff.timeout.is_none());
+    }
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![3, 3, 1]
+    );
+    assert_eq!(pts, b.channel_pts(group).unwrap());
+    assert_eq!(pages[2], vec!["c6".to_owned()]);
+}
