@@ -11,7 +11,9 @@ use tgwire_crypto::dh::TELEGRAM_DH_PRIME;
 use tgwire_crypto::srp::ServerSession;
 use tgwire_tl_types::{enums, functions, types};
 
-use super::model::{Bytes, PasswordRec, Peer};
+use std::collections::BTreeSet;
+
+use super::model::{Bytes, PasswordRec, Peer, State, StatusRec};
 use super::rpc::{RpcError, RpcResult};
 use super::runtime::SrpPending;
 use super::{auth, present, random_i64, users, Cx};
@@ -282,10 +284,68 @@ pub(crate) fn update_username(
     self_user(cx, me)
 }
 
+/// How long an "online" report lasts without a new one (Telegram's clients renew theirs about
+/// every minute; the server shows them offline after five).
+pub(crate) const ONLINE_FOR: i32 = 300;
+
+/// `account.updateStatus`: stores the presence and tells everyone who sees it — users who have
+/// the caller as a contact and users with a private chat with them — with `updateUserStatus`
+/// (an `updateShort`, as Telegram sends it). Bots have no presence.
 pub(crate) fn update_status(
     cx: &mut Cx<'_>,
-    _: functions::account::UpdateStatus,
+    req: functions::account::UpdateStatus,
 ) -> RpcResult<bool> {
-    cx.me()?;
+    let me = cx.me()?;
+    if cx.state.users.get(&me).is_some_and(|u| u.bot) {
+        return Ok(true);
+    }
+    let online = !req.offline;
+    let now = cx.now;
+    let previous = cx
+        .state
+        .statuses
+        .insert(me, StatusRec { online, date: now });
+    cx.dirty = true;
+    if previous.is_some_and(|p| p.online == online && online && now - p.date < ONLINE_FOR / 2) {
+        // A renewal of a fresh "online": nothing new to tell.
+        return Ok(true);
+    }
+    let status = present::status(cx.state, me, now);
+    let Some(status) = status else {
+        return Ok(true);
+    };
+    for watcher in presence_watchers(cx.state, me) {
+        cx.push(
+            watcher,
+            types::UpdateShort {
+                update: types::UpdateUserStatus {
+                    user_id: me,
+                    status: status.clone(),
+                }
+                .into(),
+                date: now,
+            }
+            .into(),
+        );
+    }
     Ok(true)
+}
+
+/// Users who see `user`'s presence: those with `user` among their contacts and those with a
+/// private chat with them.
+fn presence_watchers(state: &State, user: i64) -> BTreeSet<i64> {
+    let mut watchers: BTreeSet<i64> = state
+        .users
+        .values()
+        .filter(|u| u.id != user && u.contacts.contains(&user))
+        .map(|u| u.id)
+        .collect();
+    if let Some(mbox) = state.boxes.get(&user) {
+        watchers.extend(mbox.store.messages.values().filter_map(|m| match m.peer {
+            Peer::User(other) if other != user => Some(other),
+            _ => None,
+        }));
+    }
+    watchers.retain(|w| state.users.get(w).is_some_and(|u| !u.bot));
+    watchers
 }

@@ -1253,9 +1253,13 @@ pub(crate) fn edit_message(
                 apply(msg);
             }
             let pts = rec.store.record(1, EventKind::EditMessage { id: req.id });
-            let members: Vec<i64> = rec.members.keys().copied().collect();
+            let mut members: Vec<i64> = rec.members.keys().copied().collect();
+            if !members.contains(&me) {
+                members.push(me);
+            }
             let edited = rec.store.messages.get(&req.id).cloned();
-            for member in members.into_iter().chain(std::iter::once(me)) {
+            // Every member's sessions, the editor's other sessions included.
+            for member in members {
                 let Some(msg) = &edited else { break };
                 let update: enums::Update = types::UpdateEditChannelMessage {
                     message: present::message(cx.state, member, msg),
@@ -1265,10 +1269,9 @@ pub(crate) fn edit_message(
                 .into();
                 let mut refs = Refs::default();
                 refs.message(msg);
+                cx.push_with(member, vec![update.clone()], &refs);
                 if member == me {
                     own_update = Some((update, refs));
-                } else {
-                    cx.push_with(member, vec![update], &refs);
                 }
             }
         }

@@ -106,11 +106,7 @@ pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
         .get(&viewer)
         .is_some_and(|me| me.contacts.contains(&id));
     let mutual_contact = contact && rec.contacts.contains(&viewer);
-    let status = if rec.bot {
-        None
-    } else {
-        Some(types::UserStatusRecently { by_me: false }.into())
-    };
+    let status = status(state, id, super::unix_now());
     Some(
         types::User {
             is_self,
@@ -168,6 +164,29 @@ pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
         }
         .into(),
     )
+}
+
+/// `user`'s presence at `now`: online until a report expires, then offline since it; "recently"
+/// for users who never reported one; `None` for bots.
+pub(crate) fn status(state: &State, user: i64, now: i32) -> Option<enums::UserStatus> {
+    let rec = state.users.get(&user)?;
+    if rec.bot {
+        return None;
+    }
+    Some(match state.statuses.get(&user) {
+        Some(s) if s.online && now < s.date + super::account::ONLINE_FOR => {
+            types::UserStatusOnline {
+                expires: s.date + super::account::ONLINE_FOR,
+            }
+            .into()
+        }
+        Some(s) if s.online => types::UserStatusOffline {
+            was_online: s.date + super::account::ONLINE_FOR,
+        }
+        .into(),
+        Some(s) => types::UserStatusOffline { was_online: s.date }.into(),
+        None => types::UserStatusRecently { by_me: false }.into(),
+    })
 }
 
 /// Basic group `id` as `viewer` sees it: `chat` for current and former members (`left`),

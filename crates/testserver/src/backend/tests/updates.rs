@@ -523,3 +523,290 @@ fn channel_differences_page_by_limit_until_final() {
     assert_eq!(pts, b.channel_pts(group).unwrap());
     assert_eq!(pages[2], vec!["c6".to_owned()]);
 }
+
+/// The id of the message a send created, from its answer.
+fn sent_id(answer: &enums::Updates) -> i32 {
+    match answer {
+        enums::Updates::UpdateShortSentMessage(sent) => sent.id,
+        other => inner_updates(other)
+            .iter()
+            .find_map(|u| match u {
+                enums::Update::MessageId(u) => Some(u.id),
+                _ => None,
+            })
+            .expect("updateMessageID in the answer"),
+    }
+}
+
+/// (what, pts, pts_count) of every pts-carrying update in `pushed`, short forms included.
+fn pts_events(pushed: &[enums::Updates]) -> Vec<(&'static str, i32, i32)> {
+    let mut out = Vec::new();
+    for container in pushed {
+        match container {
+            enums::Updates::UpdateShortMessage(u) => out.push(("new", u.pts, u.pts_count)),
+            enums::Updates::UpdateShortChatMessage(u) => out.push(("new", u.pts, u.pts_count)),
+            other => {
+                for update in inner_updates(other) {
+                    use enums::Update as U;
+                    out.push(match update {
+                        U::NewMessage(u) => ("new", u.pts, u.pts_count),
+                        U::NewChannelMessage(u) => ("new", u.pts, u.pts_count),
+                        U::EditMessage(u) => ("edit", u.pts, u.pts_count),
+                        U::EditChannelMessage(u) => ("edit", u.pts, u.pts_count),
+                        U::DeleteMessages(u) => ("delete", u.pts, u.pts_count),
+                        U::DeleteChannelMessages(u) => ("delete", u.pts, u.pts_count),
+                        U::ReadHistoryInbox(u) => ("read_in", u.pts, u.pts_count),
+                        U::ReadHistoryOutbox(u) => ("read_out", u.pts, u.pts_count),
+                        U::ReadChannelInbox(u) => ("read_in", u.pts, 0),
+                        U::ReadChannelOutbox(_) => ("read_out", 0, 0),
+                        _ => continue,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each pts event follows the one before it (`pts - pts_count` is the previous pts).
+fn assert_contiguous(events: &[(&str, i32, i32)], from: i32) {
+    let mut pts = from;
+    for &(what, event_pts, count) in events {
+        if count == 0 {
+            continue; // read marks of channels carry the pts they were read at, not a step
+        }
+        assert_eq!(event_pts - count, pts, "{what} in {events:?}");
+        pts = event_pts;
+    }
+}
+
+#[test]
+fn new_edit_delete_and_read_are_pushed_and_replayed_in_every_kind_of_chat() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620001");
+    let mut alice_tab = alice.second_session();
+    let bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620002");
+    let mut bob_tab = bob.second_session();
+    let chat = basic_group(&alice, &b, &[bob_id]);
+    let group = create(&alice, "Mega", true);
+    invite(&alice, &b, group, &[bob_id]).unwrap();
+    let broadcast = create(&alice, "Broadcast", false);
+    invite(&alice, &b, broadcast, &[bob_id]).unwrap();
+    alice_tab.pushed();
+    bob_tab.pushed();
+
+    let edit = |peer: enums::InputPeer, id| functions::messages::EditMessage {
+        no_webpage: false,
+        invert_media: false,
+        peer,
+        id,
+        message: Some("edited".into()),
+        media: None,
+        reply_markup: None,
+        entities: None,
+        schedule_date: None,
+        schedule_repeat_period: None,
+        quick_reply_shortcut_id: None,
+        rich_message: None,
+    };
+    let peers: [(enums::InputPeer, enums::InputPeer, Option<i64>); 4] = [
+        (
+            input_peer_user(&b, bob_id),
+            input_peer_user(&b, alice_id),
+            None,
+        ),
+        (
+            types::InputPeerChat { chat_id: chat }.into(),
+            types::InputPeerChat { chat_id: chat }.into(),
+            None,
+        ),
+        (
+            input_peer_channel(&b, group),
+            input_peer_channel(&b, group),
+            Some(group),
+        ),
+        (
+            input_peer_channel(&b, broadcast),
+            input_peer_channel(&b, broadcast),
+            Some(broadcast),
+        ),
+    ];
+    for (to, from_bob, channel) in peers {
+        let bob_state = bob.state();
+        let channel_start = channel.map(|c| b.channel_pts(c).unwrap());
+        let first = sent_id(&alice.send_text(to.clone(), "first"));
+        let second = sent_id(&alice.send_text(to.clone(), "second"));
+        alice.ok(&edit(to.clone(), first));
+        match channel {
+            Some(c) => {
+                alice.ok(&functions::channels::DeleteMessages {
+                    channel: super::channels::input_channel(&b, c),
+                    id: vec![second],
+                });
+                assert!(bob.ok(&functions::channels::ReadHistory {
+                    channel: super::channels::input_channel(&b, c),
+                    max_id: 0,
+                }));
+            }
+            None => {
+                alice.ok(&functions::messages::DeleteMessages {
+                    revoke: true,
+                    id: vec![second],
+                });
+                bob.ok(&functions::messages::ReadHistory {
+                    peer: from_bob.clone(),
+                    max_id: 0,
+                });
+            }
+        }
+
+        // Live: Bob's other session sees every step in pts order.
+        let live = pts_events(&bob_tab.pushed());
+        let kinds: Vec<&str> = live.iter().map(|e| e.0).collect();
+        assert_eq!(
+            kinds,
+            ["new", "new", "edit", "delete", "read_in"],
+            "{channel:?}"
+        );
+        assert_contiguous(&live, channel_start.unwrap_or(bob_state.pts));
+        // Alice's other session saw her own messages, and Bob's read where it has an author.
+        let alice_live = pts_events(&alice_tab.pushed());
+        let alice_kinds: Vec<&str> = alice_live.iter().map(|e| e.0).collect();
+        let expected_alice: &[&str] = if channel == Some(broadcast) {
+            &["new", "new", "edit", "delete"]
+        } else {
+            &["new", "new", "edit", "delete", "read_out"]
+        };
+        assert_eq!(alice_kinds, expected_alice, "{channel:?}");
+
+        // Replayed: from where Bob was, the surviving message with its edit, the edit and
+        // the deletion.
+        let (new_messages, other_updates) = match channel {
+            Some(c) => {
+                let answer = bob.ok(&functions::updates::GetChannelDifference {
+                    force: false,
+                    channel: super::channels::input_channel(&b, c),
+                    filter: enums::ChannelMessagesFilter::Empty,
+                    pts: channel_start.unwrap(),
+                    limit: 100,
+                });
+                let enums::updates::ChannelDifference::ChannelDifference(diff) = answer else {
+                    panic!("{answer:?}")
+                };
+                (diff.new_messages, diff.other_updates)
+            }
+            None => {
+                let enums::updates::Difference::Difference(diff) =
+                    get_difference(&bob, bob_state.pts, 0, bob_state.date + 1)
+                else {
+                    panic!()
+                };
+                (diff.new_messages, diff.other_updates)
+            }
+        };
+        assert_eq!(
+            new_messages.iter().map(text_of).collect::<Vec<_>>(),
+            ["edited"],
+            "{channel:?}"
+        );
+        let replayed = pts_events(&[types::Updates {
+            updates: other_updates,
+            users: Vec::new(),
+            chats: Vec::new(),
+            date: 0,
+            seq: 0,
+        }
+        .into()]);
+        let replayed_kinds: Vec<&str> = replayed.iter().map(|e| e.0).collect();
+        let expected: &[&str] = match channel {
+            // A channel's read marks are not channel events.
+            Some(_) => &["edit", "delete"],
+            None => &["edit", "delete", "read_in"],
+        };
+        assert_eq!(replayed_kinds, expected, "{channel:?}");
+    }
+}
+
+#[test]
+fn typing_and_status_reach_the_people_who_see_them() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620001");
+    let mut bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620002");
+    let mut carol = Client::connect(&b, 2);
+    let carol_id = carol.sign_in("9996620003");
+    let mut dave = Client::connect(&b, 2);
+    dave.sign_in("9996620004");
+    // Bob has a chat with Alice; Carol has her as a contact; Dave neither.
+    alice.send_text(input_peer_user(&b, bob_id), "hi");
+    b.add_contact(carol_id, alice_id).unwrap();
+    let chat = basic_group(&alice, &b, &[bob_id, carol_id]);
+    let group = create(&alice, "Typing", true);
+    invite(&alice, &b, group, &[bob_id]).unwrap();
+    for c in [&mut bob, &mut carol, &mut dave] {
+        c.pushed();
+    }
+
+    let typing = |peer| functions::messages::SetTyping {
+        peer,
+        top_msg_id: None,
+        action: enums::SendMessageAction::SendMessageTypingAction,
+    };
+    alice.ok(&typing(input_peer_user(&b, bob_id)));
+    alice.ok(&typing(types::InputPeerChat { chat_id: chat }.into()));
+    alice.ok(&typing(input_peer_channel(&b, group)));
+    let shorts = |pushed: Vec<enums::Updates>| -> Vec<enums::Update> {
+        pushed
+            .into_iter()
+            .map(|u| match u {
+                enums::Updates::UpdateShort(s) => s.update,
+                other => panic!("typing and status come as updateShort: {other:?}"),
+            })
+            .collect()
+    };
+    let got = shorts(bob.pushed());
+    assert!(matches!(&got[..], [
+        enums::Update::UserTyping(u),
+        enums::Update::ChatUserTyping(c),
+        enums::Update::ChannelUserTyping(ch),
+    ] if u.user_id == alice_id && c.chat_id == chat && ch.channel_id == group));
+    let got = shorts(carol.pushed());
+    assert!(
+        matches!(&got[..], [enums::Update::ChatUserTyping(_)]),
+        "{got:?}"
+    );
+    assert!(dave.pushed().is_empty());
+    // Typing is no event: the pts did not move.
+    assert_eq!(bob.state().pts, b.pts(bob_id).unwrap());
+
+    // Online, then offline: contacts and chat partners hear of it, others do not.
+    alice.ok(&functions::account::UpdateStatus { offline: false });
+    for c in [&mut bob, &mut carol] {
+        let got = shorts(c.pushed());
+        assert!(
+            matches!(&got[..], [enums::Update::UserStatus(s)]
+                if s.user_id == alice_id && matches!(s.status, enums::UserStatus::Online(_))),
+            "{got:?}"
+        );
+    }
+    assert!(dave.pushed().is_empty());
+    // Renewing a fresh "online" is not news.
+    alice.ok(&functions::account::UpdateStatus { offline: false });
+    assert!(bob.pushed().is_empty());
+    alice.ok(&functions::account::UpdateStatus { offline: true });
+    let got = shorts(bob.pushed());
+    assert!(
+        matches!(&got[..], [enums::Update::UserStatus(s)]
+            if matches!(s.status, enums::UserStatus::Offline(_))),
+        "{got:?}"
+    );
+    // And the user object shows it.
+    let users = bob.ok(&functions::users::GetUsers {
+        id: vec![input_user(&b, alice_id)],
+    });
+    assert!(matches!(&users[0], enums::User::User(u)
+        if matches!(u.status, Some(enums::UserStatus::Offline(_)))));
+}
