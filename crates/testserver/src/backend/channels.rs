@@ -12,25 +12,59 @@ use super::model::{
     State,
 };
 use super::present::{self, Refs};
+use super::rights::{self, Right};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, random_i64, users, Cx};
+use super::{admin_log, invites, peers, random_i64, users, Cx};
 
-/// Creates a channel (broadcast unless `megagroup`) owned by `creator`; returns its id and the
-/// answer to `channels.createChannel`.
-pub(crate) fn create(
+/// Most channels and supergroups one user may be in (`CHANNELS_TOO_MUCH` beyond).
+pub(crate) const CHANNELS_MAX: usize = 500;
+
+/// Seconds slow mode may be set to (0 turns it off).
+const SLOWMODE_VALUES: [i32; 7] = [0, 10, 30, 60, 300, 900, 3600];
+
+/// Whether slow mode may be set to `seconds`.
+pub(crate) fn slowmode_valid(seconds: i32) -> bool {
+    SLOWMODE_VALUES.contains(&seconds)
+}
+
+/// Fails with `CHANNELS_TOO_MUCH` (or `USER_CHANNELS_TOO_MUCH` for someone else, `other`) when
+/// `user` is in as many channels as allowed.
+fn check_channel_count(state: &State, user: i64, other: bool) -> RpcResult<()> {
+    let count = state
+        .channels
+        .values()
+        .filter(|c| c.members.contains_key(&user))
+        .count();
+    if count >= CHANNELS_MAX {
+        let name = if other {
+            "USER_CHANNELS_TOO_MUCH"
+        } else {
+            "CHANNELS_TOO_MUCH"
+        };
+        return Err(RpcError::bad(name));
+    }
+    Ok(())
+}
+
+/// Stores a new channel (broadcast unless `megagroup`) with `creator` as its only member.
+pub(crate) fn insert(
     cx: &mut Cx<'_>,
     creator: i64,
     title: &str,
     about: &str,
     megagroup: bool,
-) -> RpcResult<(i64, enums::Updates)> {
+) -> RpcResult<i64> {
     let title = title.trim();
     if title.is_empty() {
         return Err(RpcError::bad("CHAT_TITLE_EMPTY"));
     }
+    if title.chars().count() > 128 {
+        return Err(RpcError::bad("CHAT_TITLE_TOO_LONG"));
+    }
     if about.chars().count() > 255 {
         return Err(RpcError::bad("CHAT_ABOUT_TOO_LONG"));
     }
+    check_channel_count(cx.state, creator, false)?;
     let id = cx.state.next_channel_id;
     cx.state.next_channel_id += 1;
     let now = cx.now;
@@ -61,21 +95,33 @@ pub(crate) fn create(
             store: MessageStore::default(),
             read_inbox: BTreeMap::new(),
             available_min_id: BTreeMap::new(),
+            photo: None,
+            default_banned: None,
+            slowmode: 0,
+            last_sent: BTreeMap::new(),
+            migrated_from: None,
+            admin_log: Vec::new(),
         },
     );
     cx.dirty = true;
-    let content = Content {
-        action: Some(ActionRec::ChannelCreate {
-            title: title.to_owned(),
-        }),
-        ..Content::default()
+    Ok(id)
+}
+
+/// Creates a channel (broadcast unless `megagroup`) owned by `creator`; returns its id and the
+/// answer to `channels.createChannel`.
+pub(crate) fn create(
+    cx: &mut Cx<'_>,
+    creator: i64,
+    title: &str,
+    about: &str,
+    megagroup: bool,
+) -> RpcResult<(i64, enums::Updates)> {
+    let id = insert(cx, creator, title, about, megagroup)?;
+    let action = ActionRec::ChannelCreate {
+        title: title.trim().to_owned(),
     };
-    let posted = messages::post(cx, creator, Peer::Channel(id), content, None)?;
-    let extra = vec![types::UpdateChannel { channel_id: id }.into()];
-    Ok((
-        id,
-        messages::sent_updates(cx, creator, vec![(None, posted)], extra),
-    ))
+    let posted = channel_service(cx, creator, id, action)?;
+    Ok((id, channel_updates(cx, creator, id, Some(posted))))
 }
 
 pub(crate) fn create_channel(
@@ -83,13 +129,10 @@ pub(crate) fn create_channel(
     req: functions::channels::CreateChannel,
 ) -> RpcResult<enums::Updates> {
     let me = cx.me_user()?;
-    if req.broadcast && req.megagroup {
-        return Err(RpcError::bad("CHANNELS_TOO_MUCH"));
-    }
     Ok(create(cx, me, &req.title, &req.about, req.megagroup)?.1)
 }
 
-fn channel<'s>(
+pub(crate) fn channel<'s>(
     state: &'s State,
     me: i64,
     input: &enums::InputChannel,
@@ -112,7 +155,11 @@ fn require_member(rec: &ChannelRec, me: i64) -> RpcResult<()> {
 }
 
 /// `user`'s participant object in `rec` as `viewer` sees it.
-fn participant(rec: &ChannelRec, viewer: i64, user: i64) -> Option<enums::ChannelParticipant> {
+pub(crate) fn participant(
+    rec: &ChannelRec,
+    viewer: i64,
+    user: i64,
+) -> Option<enums::ChannelParticipant> {
     if let Some(ban) = rec.kicked.get(&user) {
         return Some(banned(user, ban, true));
     }
@@ -243,7 +290,7 @@ pub(crate) fn no_banned_rights(until_date: i32) -> types::ChatBannedRights {
     }
 }
 
-fn name_matches(state: &State, user: i64, query: &str) -> bool {
+pub(crate) fn name_matches(state: &State, user: i64, query: &str) -> bool {
     if query.is_empty() {
         return true;
     }
@@ -269,6 +316,13 @@ pub(crate) fn get_participants(
         return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
     }
     use enums::ChannelParticipantsFilter as F;
+    let restricted_list = matches!(
+        req.filter,
+        F::ChannelParticipantsKicked(_) | F::ChannelParticipantsBanned(_)
+    );
+    if restricted_list && !rec.is_admin(me) {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    }
     let state = &*cx.state;
     let contacts = state
         .users
@@ -602,7 +656,7 @@ pub(crate) fn read_history(
 }
 
 /// `updates` with `updateChannel` (and the service message, if any) for `me`.
-fn channel_updates(
+pub(crate) fn channel_updates(
     cx: &Cx<'_>,
     me: i64,
     channel_id: i64,
@@ -618,7 +672,7 @@ fn channel_updates(
 }
 
 /// Tells `user`'s sessions the channel changed for them (joined, left, promoted, banned).
-fn push_channel_changed(cx: &mut Cx<'_>, user: i64, channel_id: i64) {
+pub(crate) fn push_channel_changed(cx: &mut Cx<'_>, user: i64, channel_id: i64) {
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(channel_id));
     cx.push_with(
@@ -628,8 +682,23 @@ fn push_channel_changed(cx: &mut Cx<'_>, user: i64, channel_id: i64) {
     );
 }
 
-/// A service message in a supergroup (broadcast channels have none for membership).
-fn member_service(
+/// A service message from `actor` in channel `channel_id` (pushed to every member with its
+/// pts, like any message).
+pub(crate) fn channel_service(
+    cx: &mut Cx<'_>,
+    actor: i64,
+    channel_id: i64,
+    action: ActionRec,
+) -> RpcResult<messages::Posted> {
+    let content = Content {
+        action: Some(action),
+        ..Content::default()
+    };
+    messages::post(cx, actor, Peer::Channel(channel_id), content, None)
+}
+
+/// A membership service message in a supergroup (broadcast channels have none for membership).
+pub(crate) fn member_service(
     cx: &mut Cx<'_>,
     actor: i64,
     channel_id: i64,
@@ -643,11 +712,7 @@ fn member_service(
     if !megagroup {
         return Ok(None);
     }
-    let content = Content {
-        action: Some(action),
-        ..Content::default()
-    };
-    messages::post(cx, actor, Peer::Channel(channel_id), content, None).map(Some)
+    channel_service(cx, actor, channel_id, action).map(Some)
 }
 
 /// Makes `user` a member of `channel_id` (invited by `inviter`).
@@ -661,11 +726,15 @@ pub(crate) fn add_member(
     let rec = cx
         .state
         .channels
-        .get_mut(&channel_id)
+        .get(&channel_id)
         .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
     if rec.members.contains_key(&user) {
         return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
     }
+    check_channel_count(cx.state, user, user != inviter)?;
+    let Some(rec) = cx.state.channels.get_mut(&channel_id) else {
+        return Err(RpcError::bad("CHANNEL_INVALID"));
+    };
     rec.kicked.remove(&user);
     rec.members.insert(
         user,
@@ -682,6 +751,35 @@ pub(crate) fn add_member(
     Ok(())
 }
 
+/// Adds `me` to channel `id` on their own (public join or invite link), with the service
+/// message, the admin-log entry and the pushes; returns the answer.
+pub(crate) fn join(
+    cx: &mut Cx<'_>,
+    me: i64,
+    id: i64,
+    via: Option<(i64, enums::ExportedChatInvite)>,
+) -> RpcResult<enums::Updates> {
+    add_member(cx, id, me, via.as_ref().map_or(me, |(inviter, _)| *inviter))?;
+    let (action, log) = match via {
+        Some((inviter, invite)) => (
+            ActionRec::ChatJoinedByLink { inviter },
+            types::ChannelAdminLogEventActionParticipantJoinByInvite {
+                via_chatlist: false,
+                invite,
+            }
+            .into(),
+        ),
+        None => (
+            ActionRec::ChatAddUser { users: vec![me] },
+            enums::ChannelAdminLogEventAction::ParticipantJoin,
+        ),
+    };
+    let posted = member_service(cx, me, id, action)?;
+    admin_log::record(cx, id, me, log, Vec::new());
+    push_channel_changed(cx, me, id);
+    Ok(channel_updates(cx, me, id, posted))
+}
+
 pub(crate) fn join_channel(
     cx: &mut Cx<'_>,
     req: functions::channels::JoinChannel,
@@ -692,11 +790,8 @@ pub(crate) fn join_channel(
         return Err(RpcError::bad("CHANNEL_PRIVATE"));
     }
     let id = rec.id;
-    add_member(cx, id, me, me)?;
-    let posted = member_service(cx, me, id, ActionRec::ChatAddUser { users: vec![me] })?;
-    push_channel_changed(cx, me, id);
     Ok(types::messages::ChatInviteJoinResultOk {
-        updates: channel_updates(cx, me, id, posted),
+        updates: join(cx, me, id, None)?,
     }
     .into())
 }
@@ -714,6 +809,13 @@ pub(crate) fn leave_channel(
         rec.members.remove(&me);
         rec.read_inbox.remove(&me);
     }
+    admin_log::record(
+        cx,
+        id,
+        me,
+        enums::ChannelAdminLogEventAction::ParticipantLeave,
+        Vec::new(),
+    );
     cx.dirty = true;
     push_channel_changed(cx, me, id);
     Ok(channel_updates(cx, me, id, posted))
@@ -726,19 +828,27 @@ pub(crate) fn invite_to_channel(
     let me = cx.me()?;
     let rec = channel(cx.state, me, &req.channel)?;
     require_member(rec, me)?;
-    if rec.broadcast && !rec.has_right(me, |r| r.invite_users) {
-        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
-    }
     let id = rec.id;
-    let mut added = Vec::new();
+    rights::require(cx.state, me, Peer::Channel(id), Right::InviteUsers)?;
+    let may_unban = rights::may(cx.state, me, Peer::Channel(id), Right::BanUsers);
+    let mut users = Vec::new();
     for input in &req.users {
         let user = peers::input_user(cx.state, me, input)?;
-        if add_member(cx, id, user, me).is_ok() {
-            added.push(user);
+        if rec.kicked.contains_key(&user) && !may_unban {
+            return Err(RpcError::bad("USER_KICKED"));
+        }
+        users.push(user);
+    }
+    let mut added = Vec::new();
+    let mut last_error = None;
+    for user in users {
+        match add_member(cx, id, user, me) {
+            Ok(()) => added.push(user),
+            Err(error) => last_error = Some(error),
         }
     }
     if added.is_empty() {
-        return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
+        return Err(last_error.unwrap_or_else(|| RpcError::bad("USERS_TOO_FEW")));
     }
     let posted = member_service(
         cx,
@@ -749,6 +859,17 @@ pub(crate) fn invite_to_channel(
         },
     )?;
     for &user in &added {
+        let Some(rec) = cx.state.channels.get(&id) else {
+            break;
+        };
+        let participant = admin_log::snapshot(rec, user);
+        admin_log::record(
+            cx,
+            id,
+            me,
+            types::ChannelAdminLogEventActionParticipantInvite { participant }.into(),
+            vec![user],
+        );
         push_channel_changed(cx, user, id);
     }
     Ok(types::messages::InvitedUsers {
@@ -764,19 +885,42 @@ pub(crate) fn edit_admin(
 ) -> RpcResult<enums::Updates> {
     let me = cx.me()?;
     let rec = channel(cx.state, me, &req.channel)?;
-    if !rec.has_right(me, |r| r.add_admins) {
-        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
-    }
     let id = rec.id;
+    let peer = Peer::Channel(id);
+    let Some(mine) = rights::admin_rights(cx.state, me, peer).filter(|r| r.add_admins) else {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    };
     let user = peers::input_user(cx.state, me, &req.user_id)?;
     if user == rec.creator {
         return Err(RpcError::bad("USER_CREATOR"));
     }
+    if rec.kicked.contains_key(&user) {
+        return Err(RpcError::bad("USER_KICKED"));
+    }
+    if let Some(rank) = &req.rank {
+        if rank.chars().count() > 16 {
+            return Err(RpcError::bad("ADMIN_RANK_INVALID"));
+        }
+    }
+    let enums::ChatAdminRights::ChatAdminRights(wanted) = &req.admin_rights;
+    let current = rec.members.get(&user).and_then(|m| m.admin.as_ref());
+    if me != rec.creator {
+        // Admins edit only the admins they promoted, and grant only rights they hold.
+        if current.is_some_and(|a| a.promoted_by != me) {
+            return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+        }
+        if rights::exceeds(&mine, wanted) {
+            return Err(RpcError::forbidden("RIGHT_FORBIDDEN"));
+        }
+    }
+    let demote = **wanted == no_admin_rights();
+    if demote && current.is_none() {
+        return Err(RpcError::bad("USER_NOT_PARTICIPANT"));
+    }
+    let prev = admin_log::snapshot(rec, user);
     if !rec.members.contains_key(&user) {
         add_member(cx, id, user, me)?;
     }
-    let enums::ChatAdminRights::ChatAdminRights(rights) = &req.admin_rights;
-    let demote = **rights == no_admin_rights();
     if let Some(member) = cx
         .state
         .channels
@@ -785,12 +929,26 @@ pub(crate) fn edit_admin(
     {
         member.admin = (!demote).then(|| AdminRec {
             rights: Bytes::tl(&req.admin_rights),
-            rank: req.rank.clone(),
+            rank: req.rank.clone().filter(|r| !r.is_empty()),
             promoted_by: me,
         });
         member.restricted = None;
     }
     cx.dirty = true;
+    if let Some(rec) = cx.state.channels.get(&id) {
+        let next = admin_log::snapshot(rec, user);
+        admin_log::record(
+            cx,
+            id,
+            me,
+            types::ChannelAdminLogEventActionParticipantToggleAdmin {
+                prev_participant: prev,
+                new_participant: next,
+            }
+            .into(),
+            vec![user],
+        );
+    }
     push_channel_changed(cx, user, id);
     Ok(channel_updates(cx, me, id, None))
 }
@@ -801,18 +959,33 @@ pub(crate) fn edit_banned(
 ) -> RpcResult<enums::Updates> {
     let me = cx.me()?;
     let rec = channel(cx.state, me, &req.channel)?;
-    if !rec.has_right(me, |r| r.ban_users) {
+    let id = rec.id;
+    // Only admins with the right ban; in broadcast channels admins remove subscribers.
+    let may_ban = rights::admin_rights(cx.state, me, Peer::Channel(id))
+        .is_some_and(|r| r.ban_users || (rec.broadcast && r.invite_users));
+    if !may_ban {
         return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
     }
-    let id = rec.id;
     let Peer::User(user) = peers::input_peer(cx.state, me, &req.participant)? else {
         return Err(RpcError::bad("PARTICIPANT_ID_INVALID"));
     };
-    if user == rec.creator || (rec.is_admin(user) && me != rec.creator) {
+    if user == me || user == rec.creator {
         return Err(RpcError::bad("USER_ADMIN_INVALID"));
+    }
+    // Only the creator, or the admin who promoted them, may restrict an admin.
+    if let Some(admin) = rec.members.get(&user).and_then(|m| m.admin.as_ref()) {
+        if me != rec.creator && admin.promoted_by != me {
+            return Err(RpcError::bad("USER_ADMIN_INVALID"));
+        }
     }
     let enums::ChatBannedRights::ChatBannedRights(rights) = &req.banned_rights;
     let lifted = **rights == no_banned_rights(rights.until_date);
+    let member = rec.members.contains_key(&user);
+    let was_kicked = rec.kicked.contains_key(&user);
+    if !rights.view_messages && !lifted && !member {
+        return Err(RpcError::bad("USER_NOT_PARTICIPANT"));
+    }
+    let prev = admin_log::snapshot(rec, user);
     let ban = BanRec {
         rights: Bytes::tl(&req.banned_rights),
         by: me,
@@ -820,7 +993,7 @@ pub(crate) fn edit_banned(
     };
     let mut posted = None;
     if rights.view_messages {
-        if rec.members.contains_key(&user) {
+        if member {
             posted = member_service(cx, me, id, ActionRec::ChatDeleteUser { user })?;
         }
         if let Some(rec) = cx.state.channels.get_mut(&id) {
@@ -836,6 +1009,22 @@ pub(crate) fn edit_banned(
         }
     }
     cx.dirty = true;
+    if let Some(rec) = cx.state.channels.get(&id) {
+        let next = admin_log::snapshot(rec, user);
+        if member || was_kicked || !lifted {
+            admin_log::record(
+                cx,
+                id,
+                me,
+                types::ChannelAdminLogEventActionParticipantToggleBan {
+                    prev_participant: prev,
+                    new_participant: next,
+                }
+                .into(),
+                vec![user],
+            );
+        }
+    }
     push_channel_changed(cx, user, id);
     Ok(channel_updates(cx, me, id, posted))
 }
@@ -877,7 +1066,7 @@ pub(crate) fn get_full_channel(
         hidden_prehistory: false,
         can_set_location: false,
         has_scheduled: false,
-        can_view_stats: false,
+        can_view_stats: rec.is_admin(me),
         blocked: false,
         can_delete_channel: rec.creator == me,
         antispam: false,
@@ -908,20 +1097,27 @@ pub(crate) fn get_full_channel(
         read_inbox_max_id: read_inbox,
         read_outbox_max_id: rec.store.last_id,
         unread_count: i32::try_from(unread).unwrap_or(i32::MAX),
-        chat_photo: types::PhotoEmpty { id: 0 }.into(),
+        chat_photo: rec
+            .photo
+            .and_then(|p| present::photo(cx.state, p.id))
+            .unwrap_or(types::PhotoEmpty { id: 0 }.into()),
         notify_settings: present::notify_settings(),
-        exported_invite: None,
+        exported_invite: invites::permanent_of(cx.state, me, Peer::Channel(rec.id)),
         bot_info: Vec::new(),
-        migrated_from_chat_id: None,
-        migrated_from_max_id: None,
+        migrated_from_chat_id: rec.migrated_from.map(|(chat, _)| chat),
+        migrated_from_max_id: rec.migrated_from.map(|(_, max_id)| max_id),
         pinned_msg_id: None,
         stickerset: None,
         available_min_id: None,
         folder_id: None,
         linked_chat_id: None,
         location: None,
-        slowmode_seconds: None,
-        slowmode_next_send_date: None,
+        slowmode_seconds: (rec.slowmode > 0).then_some(rec.slowmode),
+        slowmode_next_send_date: rec
+            .last_sent
+            .get(&me)
+            .map(|last| last + rec.slowmode)
+            .filter(|&next| rec.slowmode > 0 && next > cx.now && !rec.is_admin(me)),
         stats_dc: None,
         pts: rec.store.pts,
         call: None,
@@ -947,6 +1143,9 @@ pub(crate) fn get_full_channel(
     };
     let mut refs = Refs::default();
     refs.peer(Peer::Channel(rec.id));
+    if let Some((chat, _)) = rec.migrated_from {
+        refs.peer(Peer::Chat(chat));
+    }
     Ok(types::messages::ChatFull {
         full_chat: full.into(),
         chats: refs.chats(cx.state, me),

@@ -1,27 +1,42 @@
-//! Basic groups: `messages.createChat`, `addChatUser`, `deleteChatUser`, `getChats`,
-//! `getFullChat`. Their messages live in every member's own box (see [`super::model`]); joins and
-//! leaves are service messages like any other.
+//! Basic groups: `messages.createChat`, `addChatUser`, `deleteChatUser`, `editChatAdmin`,
+//! `migrateChat`, `getChats`, `getFullChat`. Their messages live in every member's own box (see
+//! [`super::model`]); joins, leaves, kicks and migrations are service messages like any other.
+//!
+//! Rights as on Telegram: the creator may do everything, admins (`editChatAdmin`) everything
+//! but promote, members what the group's default banned rights leave them; a member may remove
+//! the users they invited.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tgwire_tl_types::{enums, functions, types};
 
 use super::messages::{self, Content};
-use super::model::{ActionRec, ChatMember, ChatRec, Peer};
+use super::model::{ActionRec, AdminRec, Bytes, ChannelMember, ChatMember, ChatRec, Peer};
 use super::present::{self, Refs};
+use super::rights::{self, Right};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, Cx};
+use super::{channels, invites, peers, Cx};
 
 /// Most members of a basic group.
 const CHAT_SIZE_MAX: usize = 200;
 
-/// A service message from `me` in chat `chat`, answered as `updates`.
-fn service(cx: &mut Cx<'_>, me: i64, chat: i64, action: ActionRec) -> RpcResult<enums::Updates> {
+/// Posts service message `action` from `me` in basic group `peer` (to every member's box).
+pub(crate) fn post_service(
+    cx: &mut Cx<'_>,
+    me: i64,
+    peer: Peer,
+    action: ActionRec,
+) -> RpcResult<messages::Posted> {
     let content = Content {
         action: Some(action),
         ..Content::default()
     };
-    let posted = messages::post(cx, me, Peer::Chat(chat), content, None)?;
+    messages::post(cx, me, peer, content, None)
+}
+
+/// A service message from `me` in chat `chat`, answered as `updates`.
+fn service(cx: &mut Cx<'_>, me: i64, chat: i64, action: ActionRec) -> RpcResult<enums::Updates> {
+    let posted = post_service(cx, me, Peer::Chat(chat), action)?;
     Ok(messages::sent_updates(
         cx,
         me,
@@ -85,6 +100,11 @@ pub(crate) fn create(
             version: 1,
             members: all,
             former: BTreeSet::new(),
+            about: String::new(),
+            photo: None,
+            default_banned: None,
+            migrated_to: None,
+            deactivated: false,
         },
     );
     cx.dirty = true;
@@ -111,16 +131,19 @@ pub(crate) fn create_chat(
     Ok(invited(updates))
 }
 
-fn member_chat(cx: &Cx<'_>, me: i64, chat_id: i64) -> RpcResult<()> {
+fn member_chat<'c>(cx: &'c Cx<'_>, me: i64, chat_id: i64) -> RpcResult<&'c ChatRec> {
     let chat = cx
         .state
         .chats
         .get(&chat_id)
         .ok_or_else(|| RpcError::bad("CHAT_ID_INVALID"))?;
+    if chat.deactivated {
+        return Err(RpcError::bad("CHAT_ID_INVALID"));
+    }
     if !chat.members.contains_key(&me) {
         return Err(RpcError::forbidden("CHAT_WRITE_FORBIDDEN"));
     }
-    Ok(())
+    Ok(chat)
 }
 
 /// Adds `user` to basic group `chat_id` on behalf of `me`.
@@ -130,16 +153,17 @@ pub(crate) fn add_user(
     chat_id: i64,
     user: i64,
 ) -> RpcResult<enums::Updates> {
-    member_chat(cx, me, chat_id)?;
+    let chat = member_chat(cx, me, chat_id)?;
+    if chat.members.contains_key(&user) {
+        return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
+    }
+    rights::require(cx.state, me, Peer::Chat(chat_id), Right::InviteUsers)?;
     let now = cx.now;
     let chat = cx
         .state
         .chats
         .get_mut(&chat_id)
         .ok_or_else(|| RpcError::bad("CHAT_ID_INVALID"))?;
-    if chat.members.contains_key(&user) {
-        return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
-    }
     if chat.members.len() >= CHAT_SIZE_MAX {
         return Err(RpcError::bad("USERS_TOO_MUCH"));
     }
@@ -162,6 +186,40 @@ pub(crate) fn add_user(
     )
 }
 
+/// Joins `me` to basic group `chat_id` through `inviter`'s invite link.
+pub(crate) fn join_by_link(
+    cx: &mut Cx<'_>,
+    me: i64,
+    chat_id: i64,
+    inviter: i64,
+) -> RpcResult<enums::Updates> {
+    let now = cx.now;
+    let chat = cx
+        .state
+        .chats
+        .get_mut(&chat_id)
+        .filter(|c| !c.deactivated)
+        .ok_or_else(|| RpcError::bad("CHAT_ID_INVALID"))?;
+    if chat.members.contains_key(&me) {
+        return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
+    }
+    if chat.members.len() >= CHAT_SIZE_MAX {
+        return Err(RpcError::bad("USERS_TOO_MUCH"));
+    }
+    chat.members.insert(
+        me,
+        ChatMember {
+            inviter,
+            date: now,
+            admin: false,
+        },
+    );
+    chat.former.remove(&me);
+    chat.version += 1;
+    cx.dirty = true;
+    service(cx, me, chat_id, ActionRec::ChatJoinedByLink { inviter })
+}
+
 pub(crate) fn add_chat_user(
     cx: &mut Cx<'_>,
     req: functions::messages::AddChatUser,
@@ -177,17 +235,19 @@ pub(crate) fn delete_chat_user(
 ) -> RpcResult<enums::Updates> {
     let me = cx.me()?;
     let user = peers::input_user(cx.state, me, &req.user_id)?;
-    member_chat(cx, me, req.chat_id)?;
-    let chat = cx
-        .state
-        .chats
-        .get(&req.chat_id)
-        .ok_or_else(|| RpcError::bad("CHAT_ID_INVALID"))?;
+    let chat = member_chat(cx, me, req.chat_id)?;
     let Some(member) = chat.members.get(&user) else {
         return Err(RpcError::bad("USER_NOT_PARTICIPANT"));
     };
-    if user != me && chat.creator != me && member.inviter != me {
-        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    if user != me {
+        // The creator removes anyone; admins anyone but the creator and other admins; members
+        // only the users they invited themselves (who are not admins).
+        let my_admin = chat.members.get(&me).is_some_and(|m| m.admin);
+        let allowed = chat.creator == me
+            || (user != chat.creator && !member.admin && (my_admin || member.inviter == me));
+        if !allowed {
+            return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+        }
     }
     // The service message first, so the leaving member's box gets it too.
     let updates = service(cx, me, req.chat_id, ActionRec::ChatDeleteUser { user })?;
@@ -196,8 +256,180 @@ pub(crate) fn delete_chat_user(
         chat.former.insert(user);
         chat.version += 1;
     }
+    if req.revoke_history && user == me {
+        let ids: Vec<i32> = cx
+            .state
+            .boxes
+            .get(&me)
+            .map(|b| {
+                b.store
+                    .messages
+                    .values()
+                    .filter(|m| m.peer == Peer::Chat(req.chat_id))
+                    .map(|m| m.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        messages::delete_from_box(cx, me, &ids);
+    }
     cx.dirty = true;
     Ok(updates)
+}
+
+pub(crate) fn edit_chat_admin(
+    cx: &mut Cx<'_>,
+    req: functions::messages::EditChatAdmin,
+) -> RpcResult<bool> {
+    let me = cx.me()?;
+    let user = peers::input_user(cx.state, me, &req.user_id)?;
+    let chat = member_chat(cx, me, req.chat_id)?;
+    if chat.creator != me {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    }
+    if user == chat.creator {
+        return Err(RpcError::bad("USER_CREATOR"));
+    }
+    let Some(member) = chat.members.get(&user) else {
+        return Err(RpcError::bad("USER_NOT_PARTICIPANT"));
+    };
+    if member.admin == req.is_admin {
+        return Ok(true);
+    }
+    let Some(chat) = cx.state.chats.get_mut(&req.chat_id) else {
+        return Err(RpcError::bad("CHAT_ID_INVALID"));
+    };
+    if let Some(member) = chat.members.get_mut(&user) {
+        member.admin = req.is_admin;
+    }
+    chat.version += 1;
+    let version = chat.version;
+    let members: Vec<i64> = chat.members.keys().copied().collect();
+    cx.dirty = true;
+    let update: enums::Update = types::UpdateChatParticipantAdmin {
+        chat_id: req.chat_id,
+        user_id: user,
+        is_admin: req.is_admin,
+        version,
+    }
+    .into();
+    let mut refs = Refs::default();
+    refs.peer(Peer::Chat(req.chat_id)).user(user);
+    for member in members {
+        cx.push_with(member, vec![update.clone()], &refs);
+    }
+    Ok(true)
+}
+
+/// Turns basic group `chat_id` into a supergroup with the same title, description, photo,
+/// members and admins; the group is deactivated and points at the supergroup (`migrated_to`),
+/// which points back (`migrated_from_chat_id`). Returns the supergroup's id and the answer.
+pub(crate) fn migrate(cx: &mut Cx<'_>, me: i64, chat_id: i64) -> RpcResult<(i64, enums::Updates)> {
+    let chat = member_chat(cx, me, chat_id)?.clone();
+    if chat.creator != me {
+        return Err(RpcError::forbidden("CHAT_ADMIN_REQUIRED"));
+    }
+    let channel_id = channels::insert(cx, me, &chat.title, &chat.about, true)?;
+    let last_id = cx
+        .state
+        .boxes
+        .get(&me)
+        .and_then(|b| {
+            b.store
+                .messages
+                .values()
+                .filter(|m| m.peer == Peer::Chat(chat_id))
+                .map(|m| m.id)
+                .max()
+        })
+        .unwrap_or(0);
+    let admin_rights = Bytes::tl(&present::full_admin_rights(false));
+    if let Some(rec) = cx.state.channels.get_mut(&channel_id) {
+        rec.photo = chat.photo;
+        rec.default_banned = chat.default_banned.clone();
+        rec.migrated_from = Some((chat_id, last_id));
+        for (&user, member) in &chat.members {
+            if user == me {
+                continue;
+            }
+            rec.members.insert(
+                user,
+                ChannelMember {
+                    date: member.date,
+                    inviter: member.inviter,
+                    admin: member.admin.then(|| AdminRec {
+                        rights: admin_rights.clone(),
+                        rank: None,
+                        promoted_by: me,
+                    }),
+                    restricted: None,
+                },
+            );
+            rec.read_inbox.insert(user, 0);
+        }
+    }
+    let to = post_service(
+        cx,
+        me,
+        Peer::Chat(chat_id),
+        ActionRec::ChatMigrateTo {
+            channel: channel_id,
+        },
+    )?;
+    if let Some(rec) = cx.state.chats.get_mut(&chat_id) {
+        let members: Vec<i64> = rec.members.keys().copied().collect();
+        rec.former.extend(members);
+        rec.members.clear();
+        rec.deactivated = true;
+        rec.migrated_to = Some(channel_id);
+        rec.version += 1;
+    }
+    cx.state
+        .invites
+        .retain(|_, invite| invite.peer != Peer::Chat(chat_id));
+    let from = channels::channel_service(
+        cx,
+        me,
+        channel_id,
+        ActionRec::ChannelMigrateFrom {
+            title: chat.title.clone(),
+            chat: chat_id,
+        },
+    )?;
+    cx.dirty = true;
+    for &user in chat.members.keys() {
+        let mut refs = Refs::default();
+        refs.peer(Peer::Chat(chat_id))
+            .peer(Peer::Channel(channel_id));
+        cx.push_with(
+            user,
+            vec![
+                types::UpdateChat { chat_id }.into(),
+                types::UpdateChannel { channel_id }.into(),
+            ],
+            &refs,
+        );
+    }
+    let extra = vec![
+        types::UpdateChat { chat_id }.into(),
+        types::UpdateChannel { channel_id }.into(),
+    ];
+    let mut updates = messages::sent_updates(cx, me, vec![(None, to), (None, from)], extra);
+    if let enums::Updates::Updates(u) = &mut updates {
+        if let Some(chat) = present::chat(cx.state, me, chat_id) {
+            if !u.chats.contains(&chat) {
+                u.chats.push(chat);
+            }
+        }
+    }
+    Ok((channel_id, updates))
+}
+
+pub(crate) fn migrate_chat(
+    cx: &mut Cx<'_>,
+    req: functions::messages::MigrateChat,
+) -> RpcResult<enums::Updates> {
+    let me = cx.me()?;
+    Ok(migrate(cx, me, req.chat_id)?.1)
 }
 
 pub(crate) fn get_chats(
@@ -262,16 +494,16 @@ pub(crate) fn get_full_chat(
         translations_disabled: false,
         has_welcome_messages: false,
         id: chat.id,
-        about: String::new(),
+        about: chat.about.clone(),
         participants: types::ChatParticipants {
             chat_id: chat.id,
             participants,
             version: chat.version,
         }
         .into(),
-        chat_photo: None,
+        chat_photo: chat.photo.and_then(|p| present::photo(cx.state, p.id)),
         notify_settings: present::notify_settings(),
-        exported_invite: None,
+        exported_invite: invites::permanent_of(cx.state, me, Peer::Chat(chat.id)),
         bot_info: None,
         pinned_msg_id: None,
         folder_id: None,

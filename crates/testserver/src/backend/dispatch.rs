@@ -9,7 +9,10 @@
 use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable, Serializable};
 
 use super::rpc::{RpcError, RpcResult};
-use super::{account, auth, channels, chats, dialogs, files, messages, pins, updates, users, Cx};
+use super::{
+    account, admin_log, auth, channels, chat_edit, chats, dialogs, files, invites, messages, pins,
+    updates, users, Cx,
+};
 
 macro_rules! routes {
     ($cx:ident, $id:ident, $name:ident, $bytes:ident; $($func:ty => $handler:path,)*) => {
@@ -82,6 +85,21 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::messages::DeleteChatUser => chats::delete_chat_user,
         functions::messages::GetChats => chats::get_chats,
         functions::messages::GetFullChat => chats::get_full_chat,
+        functions::messages::EditChatAdmin => chats::edit_chat_admin,
+        functions::messages::MigrateChat => chats::migrate_chat,
+        functions::messages::EditChatTitle => chat_edit::edit_chat_title,
+        functions::messages::EditChatPhoto => chat_edit::edit_chat_photo,
+        functions::messages::EditChatAbout => chat_edit::edit_chat_about,
+        functions::messages::EditChatDefaultBannedRights => chat_edit::edit_chat_default_banned_rights,
+        functions::messages::DeleteChat => chat_edit::delete_chat,
+        functions::messages::ExportChatInvite => invites::export_chat_invite,
+        functions::messages::CheckChatInvite => invites::check_chat_invite,
+        functions::messages::ImportChatInvite => invites::import_chat_invite,
+        functions::messages::GetExportedChatInvites => invites::get_exported_chat_invites,
+        functions::messages::GetExportedChatInvite => invites::get_exported_chat_invite,
+        functions::messages::EditExportedChatInvite => invites::edit_exported_chat_invite,
+        functions::messages::DeleteExportedChatInvite => invites::delete_exported_chat_invite,
+        functions::messages::DeleteRevokedExportedChatInvites => invites::delete_revoked_exported_chat_invites,
         functions::channels::CreateChannel => channels::create_channel,
         functions::channels::GetParticipants => channels::get_participants,
         functions::channels::GetParticipant => channels::get_participant,
@@ -94,6 +112,11 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::channels::InviteToChannel => channels::invite_to_channel,
         functions::channels::EditAdmin => channels::edit_admin,
         functions::channels::EditBanned => channels::edit_banned,
+        functions::channels::EditTitle => chat_edit::edit_title,
+        functions::channels::EditPhoto => chat_edit::edit_photo,
+        functions::channels::ToggleSlowMode => chat_edit::toggle_slow_mode,
+        functions::channels::DeleteChannel => chat_edit::delete_channel,
+        functions::channels::GetAdminLog => admin_log::get_admin_log,
         functions::channels::GetChannels => channels::get_channels,
         functions::channels::GetFullChannel => channels::get_full_channel,
         functions::channels::CheckUsername => channels::check_username,

@@ -135,10 +135,18 @@ pub(crate) fn post(
             if !member {
                 return Err(RpcError::forbidden("CHAT_WRITE_FORBIDDEN"));
             }
+            if content.action.is_none() {
+                super::chat_edit::check_send(cx, from, to)?;
+            }
             post_to_boxes(cx, from, to, content)?
         }
         Peer::Channel(channel) => {
-            check_can_post(cx.state, from, channel)?;
+            // Service messages record what a member did (joined, renamed the group…), which
+            // that action's own rights allowed; only real messages need the right to post.
+            if content.action.is_none() {
+                check_can_post(cx.state, from, channel)?;
+                super::chat_edit::check_send(cx, from, to)?;
+            }
             post_to_channel(cx, from, channel, content)?
         }
     };

@@ -51,6 +51,12 @@ impl Peer {
     }
 }
 
+/// Whether a counter is at its default (fields added after the first `--data` layout are left
+/// out while unused, so files in that layout are written back unchanged).
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// Owned bytes stored as a hex string in JSON: raw secrets (salts, verifiers) and serialized TL
 /// values kept opaque.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -125,6 +131,12 @@ pub(crate) struct State {
     pub(crate) next_channel_id: i64,
     pub(crate) next_global_id: i64,
     pub(crate) next_media_id: i64,
+    /// Invite links by their hash.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) invites: BTreeMap<String, InviteRec>,
+    /// The last admin-log event id used (ids are unique across channels).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) last_log_id: i64,
     /// Last `account.updateStatus` of each user (absent: never reported, shown as "recently").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) statuses: BTreeMap<i64, StatusRec>,
@@ -168,6 +180,8 @@ impl Default for State {
             next_channel_id: 1_000_000_001,
             next_global_id: 1,
             next_media_id: 5_000_000_000_001,
+            invites: BTreeMap::new(),
+            last_log_id: 0,
             statuses: BTreeMap::new(),
         }
     }
@@ -496,6 +510,27 @@ pub(crate) enum ActionRec {
     },
     /// The replied-to message was pinned.
     PinMessage,
+    ChatEditTitle {
+        title: String,
+    },
+    /// The chat photo became stored photo `photo`.
+    ChatEditPhoto {
+        photo: i64,
+    },
+    ChatDeletePhoto,
+    /// The sender joined through an invite link made by `inviter`.
+    ChatJoinedByLink {
+        inviter: i64,
+    },
+    /// The basic group became supergroup `channel`.
+    ChatMigrateTo {
+        channel: i64,
+    },
+    /// The supergroup was basic group `chat` (its first message).
+    ChannelMigrateFrom {
+        title: String,
+        chat: i64,
+    },
 }
 
 /// A basic group.
@@ -509,6 +544,59 @@ pub(crate) struct ChatRec {
     pub(crate) members: BTreeMap<i64, ChatMember>,
     /// Users who were members once (they still see the group, as `left`).
     pub(crate) former: BTreeSet<i64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub(crate) about: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) photo: Option<ChatPhotoRec>,
+    /// `ChatBannedRights` every non-admin member gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) default_banned: Option<Bytes>,
+    /// The supergroup this group was migrated to (the group is then deactivated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) migrated_to: Option<i64>,
+    /// Migrated or deleted: read-only, with no members.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) deactivated: bool,
+}
+
+/// A group's or channel's current photo.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(crate) struct ChatPhotoRec {
+    /// The stored photo (in [`State::photos`]).
+    pub(crate) id: i64,
+    pub(crate) dc_id: i32,
+}
+
+/// An invite link to a group or channel.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct InviteRec {
+    pub(crate) hash: String,
+    /// The basic group or channel it joins.
+    pub(crate) peer: Peer,
+    /// Who made it (the link is theirs to list, edit and revoke).
+    pub(crate) admin: i64,
+    pub(crate) date: i32,
+    /// The admin's primary link (replaced, not just revoked, when revoked).
+    pub(crate) permanent: bool,
+    pub(crate) revoked: bool,
+    pub(crate) expire_date: Option<i32>,
+    pub(crate) usage_limit: Option<i32>,
+    pub(crate) usage: i32,
+    pub(crate) title: Option<String>,
+    pub(crate) request_needed: bool,
+}
+
+/// One entry of a channel's admin log (`channels.getAdminLog`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct AdminLogRec {
+    pub(crate) id: i64,
+    pub(crate) date: i32,
+    /// Who did it.
+    pub(crate) user: i64,
+    /// `ChannelAdminLogEventAction`, with the values as they were then.
+    pub(crate) action: Bytes,
+    /// Users the action mentions (besides `user`), for the answer's `users`.
+    pub(crate) mentions: Vec<i64>,
 }
 
 /// A basic-group member.
@@ -542,6 +630,23 @@ pub(crate) struct ChannelRec {
     /// up to this id are hidden from them.
     #[serde(default)]
     pub(crate) available_min_id: BTreeMap<i64, i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) photo: Option<ChatPhotoRec>,
+    /// `ChatBannedRights` every non-admin member of a supergroup gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) default_banned: Option<Bytes>,
+    /// Seconds a non-admin must wait between messages (0: slow mode off).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) slowmode: i32,
+    /// When each member last sent a message (for slow mode).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) last_sent: BTreeMap<i64, i32>,
+    /// The basic group this supergroup was migrated from, and that group's last message id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) migrated_from: Option<(i64, i32)>,
+    /// Admin actions, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) admin_log: Vec<AdminLogRec>,
 }
 
 impl ChannelRec {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use tgwire_tl_types::{enums, types};
 
-use super::model::{ActionRec, ChannelRec, MediaRec, MessageRec, Peer, State};
+use super::model::{ActionRec, ChannelRec, ChatPhotoRec, MediaRec, MessageRec, Peer, State};
 
 /// The users and chats a result mentions, collected while building it and turned into the
 /// `users`/`chats` vectors at the end (so clients can cache access hashes).
@@ -54,10 +54,25 @@ impl Refs {
             Some(ActionRec::ChatCreate { users, .. } | ActionRec::ChatAddUser { users }) => {
                 self.users.extend(users);
             }
-            Some(ActionRec::ChatDeleteUser { user }) => {
+            Some(
+                ActionRec::ChatDeleteUser { user } | ActionRec::ChatJoinedByLink { inviter: user },
+            ) => {
                 self.users.insert(*user);
             }
-            Some(ActionRec::ChannelCreate { .. } | ActionRec::PinMessage) | None => {}
+            Some(ActionRec::ChatMigrateTo { channel }) => {
+                self.channels.insert(*channel);
+            }
+            Some(ActionRec::ChannelMigrateFrom { chat, .. }) => {
+                self.chats.insert(*chat);
+            }
+            Some(
+                ActionRec::ChannelCreate { .. }
+                | ActionRec::PinMessage
+                | ActionRec::ChatEditTitle { .. }
+                | ActionRec::ChatEditPhoto { .. }
+                | ActionRec::ChatDeletePhoto,
+            )
+            | None => {}
         }
         self
     }
@@ -203,23 +218,33 @@ pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
             .into(),
         );
     }
+    let is_admin = rec.members.get(&viewer).is_some_and(|m| m.admin);
     Some(
         types::Chat {
             creator: rec.creator == viewer,
             left: !member,
-            deactivated: false,
+            deactivated: rec.deactivated,
             call_active: false,
             call_not_empty: false,
             noforwards: false,
             id,
             title: rec.title.clone(),
-            photo: enums::ChatPhoto::Empty,
+            photo: chat_photo(rec.photo),
             participants_count: i32::try_from(rec.members.len()).unwrap_or(i32::MAX),
             date: rec.date,
             version: rec.version,
-            migrated_to: None,
-            admin_rights: None,
-            default_banned_rights: None,
+            migrated_to: rec.migrated_to.and_then(|id| {
+                let channel = state.channels.get(&id)?;
+                Some(
+                    types::InputChannel {
+                        channel_id: id,
+                        access_hash: channel.access_hash,
+                    }
+                    .into(),
+                )
+            }),
+            admin_rights: is_admin.then(|| full_admin_rights(false)),
+            default_banned_rights: rec.default_banned.as_ref().and_then(|b| b.decode()),
         }
         .into(),
     )
@@ -272,7 +297,7 @@ pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
         scam: false,
         has_link: false,
         has_geo: false,
-        slowmode_enabled: false,
+        slowmode_enabled: rec.slowmode > 0,
         call_active: false,
         call_not_empty: false,
         fake: false,
@@ -293,12 +318,12 @@ pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
         access_hash: Some(rec.access_hash),
         title: rec.title.clone(),
         username: rec.username.clone(),
-        photo: enums::ChatPhoto::Empty,
+        photo: chat_photo(rec.photo),
         date: rec.date,
         restriction_reason: None,
         admin_rights,
         banned_rights,
-        default_banned_rights: None,
+        default_banned_rights: rec.default_banned.as_ref().and_then(|b| b.decode()),
         participants_count: Some(i32::try_from(rec.members.len()).unwrap_or(i32::MAX)),
         usernames: None,
         stories_max_id: None,
@@ -313,6 +338,20 @@ pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
         linked_community_id: None,
     }
     .into()
+}
+
+/// A group's or channel's photo as its `chat`/`channel` object shows it.
+pub(crate) fn chat_photo(photo: Option<ChatPhotoRec>) -> enums::ChatPhoto {
+    match photo {
+        Some(photo) => types::ChatPhoto {
+            has_video: false,
+            photo_id: photo.id,
+            stripped_thumb: None,
+            dc_id: photo.dc_id,
+        }
+        .into(),
+        None => enums::ChatPhoto::Empty,
+    }
 }
 
 /// Every right (the creator's), minus the broadcast-only ones in groups and vice versa.
@@ -443,7 +482,7 @@ pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
     )
 }
 
-fn action(action: &ActionRec) -> enums::MessageAction {
+fn action(state: &State, action: &ActionRec) -> enums::MessageAction {
     match action {
         ActionRec::ChatCreate { title, users } => types::MessageActionChatCreate {
             title: title.clone(),
@@ -462,6 +501,28 @@ fn action(action: &ActionRec) -> enums::MessageAction {
             types::MessageActionChatDeleteUser { user_id: *user }.into()
         }
         ActionRec::PinMessage => enums::MessageAction::PinMessage,
+        ActionRec::ChatEditTitle { title } => types::MessageActionChatEditTitle {
+            title: title.clone(),
+        }
+        .into(),
+        ActionRec::ChatEditPhoto { photo: id } => types::MessageActionChatEditPhoto {
+            photo: photo(state, *id).unwrap_or(types::PhotoEmpty { id: *id }.into()),
+        }
+        .into(),
+        ActionRec::ChatDeletePhoto => enums::MessageAction::ChatDeletePhoto,
+        ActionRec::ChatJoinedByLink { inviter } => types::MessageActionChatJoinedByLink {
+            inviter_id: *inviter,
+        }
+        .into(),
+        ActionRec::ChatMigrateTo { channel } => types::MessageActionChatMigrateTo {
+            channel_id: *channel,
+        }
+        .into(),
+        ActionRec::ChannelMigrateFrom { title, chat } => types::MessageActionChannelMigrateFrom {
+            title: title.clone(),
+            chat_id: *chat,
+        }
+        .into(),
     }
 }
 
@@ -505,7 +566,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
             saved_peer_id: None,
             reply_to,
             date: msg.date,
-            action: action(act),
+            action: action(state, act),
             reactions: None,
             ttl_period: None,
         }

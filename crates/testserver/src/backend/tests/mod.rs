@@ -10,6 +10,7 @@ use requests::get_history;
 
 mod accounts;
 mod channels;
+mod chat_admin;
 mod chats;
 mod dialogs;
 mod dispatch;
