@@ -51,12 +51,6 @@ impl Peer {
     }
 }
 
-/// Whether a counter is at its default (fields added after the first `--data` layout are left
-/// out while unused, so files in that layout are written back unchanged).
-fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
-
 /// Owned bytes stored as a hex string in JSON: raw secrets (salts, verifiers) and serialized TL
 /// values kept opaque.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -113,6 +107,11 @@ fn is_zero(n: &i32) -> bool {
     *n == 0
 }
 
+/// For `skip_serializing_if` on [`State::last_log_id`], as [`is_zero`] for `i32`s.
+fn no_log_yet(id: &i64) -> bool {
+    *id == 0
+}
+
 /// Everything persisted.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
@@ -135,7 +134,7 @@ pub(crate) struct State {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) invites: BTreeMap<String, InviteRec>,
     /// The last admin-log event id used (ids are unique across channels).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "no_log_yet")]
     pub(crate) last_log_id: i64,
     /// Last `account.updateStatus` of each user (absent: never reported, shown as "recently").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
