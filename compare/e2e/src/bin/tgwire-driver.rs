@@ -1,0 +1,219 @@
+//! The tgwire side of the comparison: one scenario per run, using only tgwire's public API,
+//! against the test server named by `TGWIRE_SERVER` (its JSON ready line). Prints one JSON
+//! object on its last stdout line; `telethon_driver.py` takes the same arguments and prints the
+//! same keys.
+//!
+//! ```text
+//! tgwire-driver rpc N IN_FLIGHT BOT_ID       help.getNearestDc N times, IN_FLIGHT at once
+//! tgwire-driver send N IN_FLIGHT PHONE       N text messages to Saved Messages
+//! tgwire-driver idle COUNT BOT_ID            COUNT signed-in clients connected at once
+//! tgwire-driver cold-setup FILE BOT_ID       sign in and keep the session in FILE (untimed)
+//! tgwire-driver cold FILE                    start from FILE, connect, answer get_me
+//! tgwire-driver receive N PHONE              print "ready <user id>", count N incoming messages
+//! ```
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use serde_json::json;
+use tgwire::tl::functions;
+use tgwire::{Client, ClientBuilder, MemoryStorage, Storage};
+use tgwire_crypto::rsa::RsaPublicKey;
+
+const API_HASH: &str = "0123456789abcdef0123456789abcdef";
+
+#[derive(Deserialize)]
+struct Ready {
+    dcs: Vec<Dc>,
+    rsa_public_key_pem: String,
+}
+
+#[derive(Deserialize)]
+struct Dc {
+    id: i32,
+    host: String,
+    port: u16,
+}
+
+fn builder(dc: i32) -> anyhow::Result<ClientBuilder> {
+    let line = std::env::var("TGWIRE_SERVER").context("TGWIRE_SERVER (the ready line) not set")?;
+    let ready: Ready = serde_json::from_str(&line)?;
+    let mut builder = Client::builder(1, API_HASH)
+        .rsa_key(RsaPublicKey::from_pkcs1_pem(&ready.rsa_public_key_pem)?)
+        .default_dc(dc)
+        .request_timeout(Some(Duration::from_secs(120)));
+    for d in &ready.dcs {
+        builder = builder.dc_addr(d.id, format!("{}:{}", d.host, d.port).parse()?);
+    }
+    Ok(builder)
+}
+
+fn bot_token(id: &str) -> String {
+    format!("{id}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+}
+
+async fn bot(id: &str) -> anyhow::Result<Client> {
+    let client = builder(2)?.in_memory().connect().await?;
+    client.bot_sign_in(&bot_token(id)).await?;
+    Ok(client)
+}
+
+async fn user(phone: &str) -> anyhow::Result<Client> {
+    let dc = i32::from(phone.as_bytes()[5] - b'0');
+    let client = builder(dc)?.in_memory().connect().await?;
+    let token = client.request_login_code(phone).await?;
+    let code: String = std::iter::repeat_n(char::from(b'0' + dc as u8), 5).collect();
+    client.sign_in(&token, &code).await?;
+    Ok(client)
+}
+
+/// `VmHWM` (peak) or `VmRSS` (now) of this process, KiB.
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// Runs `n` calls of `call`, `in_flight` at once; returns (seconds, sorted latencies in ms).
+async fn run_many<F, Fut>(n: usize, in_flight: usize, call: F) -> anyhow::Result<(f64, Vec<f64>)>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let start = Instant::now();
+    let mut latencies: Vec<f64> = futures_util::stream::iter(0..n)
+        .map(|i| {
+            let fut = call(i);
+            async move {
+                let t = Instant::now();
+                fut.await.map(|()| t.elapsed().as_secs_f64() * 1e3)
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    let secs = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    Ok((secs, latencies))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| -> anyhow::Result<&str> {
+        args.get(i)
+            .map(String::as_str)
+            .with_context(|| format!("missing argument {i}"))
+    };
+    let out = match arg(0)? {
+        "rpc" => {
+            let (n, in_flight) = (arg(1)?.parse()?, arg(2)?.parse()?);
+            let client = bot(arg(3)?).await?;
+            let (secs, lat) = run_many(n, in_flight, |_| {
+                let client = client.clone();
+                async move {
+                    client.invoke(&functions::help::GetNearestDc {}).await?;
+                    Ok(())
+                }
+            })
+            .await?;
+            json!({"per_s": n as f64 / secs, "p50_ms": percentile(&lat, 0.5),
+                   "p99_ms": percentile(&lat, 0.99), "peak_rss_kib": rss_kib("VmHWM:")})
+        }
+        "send" => {
+            let (n, in_flight): (usize, usize) = (arg(1)?.parse()?, arg(2)?.parse()?);
+            let client = user(arg(3)?).await?;
+            let (secs, lat) = run_many(n, in_flight, |i| {
+                let client = client.clone();
+                async move {
+                    client.send_message("me", format!("message {i}")).await?;
+                    Ok(())
+                }
+            })
+            .await?;
+            json!({"per_s": n as f64 / secs, "p50_ms": percentile(&lat, 0.5),
+                   "p99_ms": percentile(&lat, 0.99), "peak_rss_kib": rss_kib("VmHWM:")})
+        }
+        "idle" => {
+            let count: usize = arg(1)?.parse()?;
+            let seed = bot(arg(2)?).await?;
+            let session = seed.session().snapshot();
+            seed.disconnect().await;
+            drop(seed);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let before = rss_kib("VmRSS:");
+            let mut clients = Vec::with_capacity(count);
+            for _ in 0..count {
+                let storage = MemoryStorage::with(session.clone());
+                let storage: Arc<dyn Storage> = Arc::new(storage);
+                clients.push(builder(2)?.session_shared(storage).connect().await?);
+            }
+            // Every client makes one call, so each has a live, authorized connection.
+            let answered = futures_util::stream::iter(clients.iter())
+                .map(|c| c.get_me())
+                .buffer_unordered(50)
+                .filter(|r| std::future::ready(r.is_ok()))
+                .count()
+                .await;
+            if answered != count {
+                bail!("only {answered} of {count} clients answered");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let after = rss_kib("VmRSS:");
+            json!({"kib_per_client": (after.saturating_sub(before)) as f64 / count as f64,
+                   "peak_rss_kib": rss_kib("VmHWM:")})
+        }
+        "cold-setup" => {
+            let client = builder(2)?.session_file(arg(1)?).connect().await?;
+            client.bot_sign_in(&bot_token(arg(2)?)).await?;
+            client.disconnect().await;
+            json!({})
+        }
+        "cold" => {
+            let client = builder(2)?.session_file(arg(1)?).connect().await?;
+            let me = client.get_me().await?;
+            json!({"user_id": me.id()})
+        }
+        "receive" => {
+            let n: usize = arg(1)?.parse()?;
+            let client = user(arg(2)?).await?;
+            let me = client.get_me().await?.id();
+            let mut updates = client.updates();
+            println!("ready {me}");
+            let start = Instant::now();
+            let mut got = 0;
+            while got < n {
+                let Some(u) = updates.next().await else {
+                    bail!("update stream ended after {got}");
+                };
+                if matches!(u.update, tgwire::tl::enums::Update::NewMessage(_)) {
+                    got += 1;
+                }
+            }
+            let secs = start.elapsed().as_secs_f64();
+            json!({"per_s": n as f64 / secs, "peak_rss_kib": rss_kib("VmHWM:")})
+        }
+        other => bail!("unknown scenario {other}"),
+    };
+    println!("{out}");
+    Ok(())
+}
