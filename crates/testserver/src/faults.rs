@@ -5,7 +5,9 @@
 //!
 //! - the backend ([`crate::backend`]) answers `420 FLOOD_WAIT_X` and `303 *_MIGRATE_X` for named
 //!   methods, skips pushing updates (their pts still advance, so clients see a gap and must call
-//!   `updates.getDifference`) and replaces pushed updates with `updatesTooLong`;
+//!   `updates.getDifference`), replaces pushed updates with `updatesTooLong`, pushes updates
+//!   twice (clients must skip the copy) and holds updates back so later ones overtake them
+//!   (clients must wait for the late one rather than fetch a difference at once);
 //! - the protocol side reads [`Faults::should_disconnect`], [`Faults::answer_delay`],
 //!   [`Faults::clock_skew_secs`] and [`Faults::take_salt_expiry`].
 //!
@@ -68,6 +70,10 @@ pub(crate) enum PushFault {
     Drop,
     /// Push `updatesTooLong` instead.
     TooLong,
+    /// Push it twice.
+    Duplicate,
+    /// Push it after this long (later pushes overtake it).
+    Delay(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +91,8 @@ pub struct FaultState {
     delay: Option<Duration>,
     drop_updates: u32,
     updates_too_long: u32,
+    duplicate_updates: u32,
+    delay_updates: Option<Armed<Duration>>,
     clock_skew: i64,
     expire_salts: bool,
 }
@@ -98,7 +106,7 @@ pub struct Faults(Arc<Mutex<FaultState>>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FaultSpecError {
     /// The fault's name is not one of the known kinds.
-    #[error("unknown fault kind {0:?} (expected flood, migrate, disconnect-after, delay-ms, drop-updates, updates-too-long, clock-skew or expire-salts)")]
+    #[error("unknown fault kind {0:?} (expected flood, migrate, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew or expire-salts)")]
     UnknownKind(String),
     /// A field is missing or not a number / migrate kind.
     #[error("bad fault {spec:?}: {reason}")]
@@ -182,6 +190,22 @@ impl Faults {
         self.lock().updates_too_long += 1;
     }
 
+    /// The next `n` updates the backend would push are pushed twice (the copy carries the same
+    /// pts, so a client must recognise it as already applied).
+    pub fn duplicate_updates(&self, n: u32) {
+        self.lock().duplicate_updates = n;
+    }
+
+    /// The next `n` updates the backend would push are held back for `delay` each, so updates
+    /// pushed meanwhile overtake them: the client sees a pts gap that the late update then
+    /// fills. (Held updates of a session that closes meanwhile are lost, as on a real network.)
+    pub fn delay_updates(&self, n: u32, delay: Duration) {
+        self.lock().delay_updates = (n > 0).then_some(Armed {
+            what: delay,
+            remaining: n,
+        });
+    }
+
     /// The server's clock (msg_ids, `date` fields sent by the protocol side) runs `secs` off.
     pub fn clock_skew(&self, secs: i64) {
         self.lock().clock_skew = secs;
@@ -253,6 +277,16 @@ impl Faults {
         } else if state.drop_updates > 0 {
             state.drop_updates -= 1;
             PushFault::Drop
+        } else if state.duplicate_updates > 0 {
+            state.duplicate_updates -= 1;
+            PushFault::Duplicate
+        } else if let Some(armed) = &mut state.delay_updates {
+            let delay = armed.what;
+            armed.remaining -= 1;
+            if armed.remaining == 0 {
+                state.delay_updates = None;
+            }
+            PushFault::Delay(delay)
         } else {
             PushFault::Deliver
         }
@@ -268,6 +302,8 @@ impl Faults {
     /// | `delay-ms:MS` | [`Faults::delay_answers`] |
     /// | `drop-updates:N` | [`Faults::drop_updates`] |
     /// | `updates-too-long` | [`Faults::updates_too_long`] |
+    /// | `duplicate-updates:N` | [`Faults::duplicate_updates`] |
+    /// | `delay-updates:N:MS` | [`Faults::delay_updates`] |
     /// | `clock-skew:SECS` | [`Faults::clock_skew`] |
     /// | `expire-salts` | [`Faults::expire_salts`] |
     ///
@@ -328,6 +364,14 @@ impl Faults {
                 self.drop_updates(fits_u32(number(1, "N is not a number")?, "N out of range")?)
             }
             "updates-too-long" => self.updates_too_long(),
+            "duplicate-updates" => {
+                self.duplicate_updates(fits_u32(number(1, "N is not a number")?, "N out of range")?)
+            }
+            "delay-updates" => {
+                let n = fits_u32(number(1, "N is not a number")?, "N out of range")?;
+                let ms = fits_u32(number(2, "MS is not a number")?, "MS out of range")?;
+                self.delay_updates(n, Duration::from_millis(u64::from(ms)));
+            }
             "clock-skew" => self.clock_skew(number(1, "SECS is not a number")?),
             "expire-salts" => self.expire_salts(),
             other => return Err(FaultSpecError::UnknownKind(other.to_owned())),
@@ -392,6 +436,15 @@ mod tests {
         assert_eq!(faults.take_push_fault(), PushFault::TooLong);
         assert_eq!(faults.take_push_fault(), PushFault::Drop);
         assert_eq!(faults.take_push_fault(), PushFault::Deliver);
+
+        faults.apply_spec("duplicate-updates:1").unwrap();
+        faults.apply_spec("delay-updates:2:150").unwrap();
+        assert_eq!(faults.take_push_fault(), PushFault::Duplicate);
+        let delayed = PushFault::Delay(Duration::from_millis(150));
+        assert_eq!(faults.take_push_fault(), delayed);
+        assert_eq!(faults.take_push_fault(), delayed);
+        assert_eq!(faults.take_push_fault(), PushFault::Deliver);
+        assert!(faults.apply_spec("delay-updates:2").is_err());
     }
 
     #[test]

@@ -137,3 +137,80 @@ async fn backend_faults_arrive_as_rpc_errors() -> Result<()> {
     client.call_ok(ping()).await?;
     Ok(())
 }
+
+fn get_state() -> Vec<u8> {
+    functions::updates::GetState.to_bytes()
+}
+
+fn decode_state(bytes: &[u8]) -> Result<tgwire_tl_types::types::updates::State> {
+    use tgwire_tl_types::Deserializable;
+    let tgwire_tl_types::enums::updates::State::State(state) =
+        tgwire_tl_types::enums::updates::State::from_bytes(bytes)?;
+    Ok(*state)
+}
+
+#[tokio::test]
+async fn disconnect_all_closes_every_connection_and_sessions_carry_on() -> Result<()> {
+    let server = TestServer::start(Config::default()).await?;
+    let mut first = ready_client(&server).await?;
+    let mut second = ready_client(&server).await?;
+    server.disconnect_all();
+    for client in [&mut first, &mut second] {
+        // The server closed it: the next call fails (ended or reset, depending on timing).
+        client.call(ping()).await.expect_err("dropped");
+        client.raw = Raw::connect(addr(&server), 2, TransportKind::Intermediate).await?;
+        client.call_ok(ping()).await?;
+        assert!(!client.saw_new_session(), "{:?}", client.events);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_restart_drops_connections_reloads_the_data_file_and_keeps_keys() -> Result<()> {
+    use tgwire_testserver::backend::Peer;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("state.json");
+    let mut server = TestServer::start(Config {
+        data_file: Some(data.clone()),
+        ..Config::default()
+    })
+    .await?;
+    let ports: Vec<u16> = server.dcs().iter().map(|d| d.port).collect();
+    let mut client = ready_client(&server).await?;
+    let key_id = client.session.auth_key().id();
+    let backend = server.backend().clone();
+    let me = backend.create_user("9996620001", "Me", None)?;
+    let friend = backend.create_user("9996620002", "Friend", None)?;
+    backend.authorize_key(key_id, me)?;
+    backend.send_message_as(friend, Peer::User(me), "before the restart")?;
+    let before = decode_state(&client.call_ok(get_state()).await?)?;
+    assert_eq!(before.pts, 1);
+
+    // Something only the file knows, to show the state is read back from it.
+    let mut json: serde_json::Value = serde_json::from_slice(&std::fs::read(&data)?)?;
+    json["boxes"][me.to_string()]["seq"] = 7.into();
+    std::fs::write(&data, serde_json::to_vec(&json)?)?;
+
+    server.restart().await?;
+    assert_eq!(
+        server.dcs().iter().map(|d| d.port).collect::<Vec<_>>(),
+        ports,
+        "same ports"
+    );
+    assert_eq!(server.session_count(), 0, "sessions are forgotten");
+    client
+        .call(ping())
+        .await
+        .expect_err("the old connection is gone");
+
+    // Same key, same session id, new connection: the server makes a new session for it, and
+    // the key is still signed in with the state from the file.
+    client.raw = Raw::connect(addr(&server), 2, TransportKind::Intermediate).await?;
+    let after = decode_state(&client.call_ok(get_state()).await?)?;
+    assert!(client.saw_new_session(), "{:?}", client.events);
+    assert_eq!((after.pts, after.seq), (1, 7));
+    // The backend handle taken before the restart still works.
+    assert_eq!(backend.history(me, Peer::User(friend)).len(), 1);
+    server.shutdown().await;
+    Ok(())
+}

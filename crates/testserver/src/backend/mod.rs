@@ -476,6 +476,29 @@ impl Backend {
         }
     }
 
+    /// What a server restart does to the backend: every live session, pending sign-in,
+    /// password check, login token and unfinished upload is forgotten, and the state is read
+    /// again from the data file (without one, the in-memory state carries on, as if it had been
+    /// saved). Temporary-key bindings and file contents survive, like the auth keys they
+    /// belong to.
+    ///
+    /// # Errors
+    /// [`BackendError::ReadData`], [`BackendError::CorruptData`] or
+    /// [`BackendError::DataVersion`] when the data file cannot be loaded; the backend is then
+    /// left as it was.
+    pub fn reload(&self) -> Result<(), BackendError> {
+        let mut inner = self.lock();
+        if let Some(path) = &inner.data_file {
+            inner.state = persist::load(path)?;
+        }
+        let old = std::mem::take(&mut inner.rt);
+        inner.rt.temp_keys = old.temp_keys;
+        // Unfinished uploads are gone; what stays counted is the kept contents.
+        inner.rt.stored_bytes = old.contents.values().map(|c| c.len() as u64).sum();
+        inner.rt.contents = old.contents;
+        Ok(())
+    }
+
     /// Writes the state to the data file now (it is also written after every change).
     ///
     /// # Errors
@@ -513,6 +536,25 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
             PushFault::TooLong => too_long.clone(),
             PushFault::Drop => {
                 log::info!("fault: dropped an update for {:?}", push.target);
+                return true;
+            }
+            PushFault::Duplicate => {
+                log::info!("fault: pushing an update twice to {:?}", push.target);
+                let _ = session.tx.send(bytes.clone());
+                bytes.clone()
+            }
+            PushFault::Delay(delay) => {
+                log::info!(
+                    "fault: holding an update for {:?} back {delay:?}",
+                    push.target
+                );
+                let tx = session.tx.clone();
+                let late = bytes.clone();
+                // A thread, not a task: the backend also runs without a tokio runtime.
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    let _ = tx.send(late);
+                });
                 return true;
             }
         };

@@ -63,6 +63,7 @@ pub(crate) async fn serve(
     options: Arc<AcceptOptions>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut kick = shared.kick.subscribe();
     let peer = tcp.peer_addr().ok();
     let _ = tcp.set_nodelay(true);
     let accepted = tokio::select! {
@@ -122,7 +123,7 @@ pub(crate) async fn serve(
         rng: StdRng::from_entropy(),
         closing: false,
     };
-    if let Err(reason) = conn.run(stream, buffered, &mut shutdown).await {
+    if let Err(reason) = conn.run(stream, buffered, &mut shutdown, &mut kick).await {
         log::debug!("connection {conn_id} from {peer:?} closed: {reason}");
     }
     conn.detach_all();
@@ -154,6 +155,7 @@ impl Connection {
         mut stream: NetStream,
         mut input: Vec<u8>,
         shutdown: &mut watch::Receiver<bool>,
+        kick: &mut watch::Receiver<u64>,
     ) -> Result<(), String> {
         loop {
             while !self.closing {
@@ -184,7 +186,12 @@ impl Connection {
                 return Err("closed by the server".into());
             }
             let sleep = self.next_timeout(now);
+            // Biased: a shutdown or disconnect_all ordered before a request arrived wins over
+            // it, so the request is never answered on a connection that should be gone.
             tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Err("server shutting down".into()),
+                _ = kick.changed() => return Err("disconnect_all fault".into()),
                 read = stream.read_buf(&mut input) => match read {
                     Ok(0) => return Ok(()),
                     Ok(_) => {}
@@ -192,7 +199,6 @@ impl Connection {
                 },
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(sleep) => {}
-                _ = shutdown.changed() => return Err("server shutting down".into()),
             }
         }
     }

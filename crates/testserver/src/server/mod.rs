@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     /// Bumped by the salt-expiry fault: sessions created afterwards use new salts.
     pub(crate) salt_generation: AtomicU64,
     salt_secret: [u8; 32],
+    /// Bumped by [`TestServer::disconnect_all`]: every open connection closes.
+    pub(crate) kick: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -126,8 +128,11 @@ impl Shared {
 /// also waits for them.
 pub struct TestServer {
     shared: Arc<Shared>,
+    host: IpAddr,
     dcs: Vec<DcAddr>,
     proxy: Option<ProxyAddr>,
+    /// The MTProxy's accept options, to listen again after a restart.
+    proxy_options: Option<Arc<AcceptOptions>>,
     public_key: RsaPublicKey,
     public_pem: String,
     shutdown: watch::Sender<bool>,
@@ -232,22 +237,12 @@ impl TestServer {
             next_conn_id: AtomicU64::new(1),
             salt_generation: AtomicU64::new(0),
             salt_secret: rand::random(),
+            kick: watch::channel(0).0,
         });
 
-        let (shutdown, watch_rx) = watch::channel(false);
-        let mut tasks = Vec::new();
-        let plain = Arc::new(AcceptOptions::default());
-        for (listener, dc) in listeners.into_iter().zip(&dcs) {
-            tasks.push(tokio::spawn(listen(
-                shared.clone(),
-                listener,
-                Entry::Dc(dc.id),
-                plain.clone(),
-                watch_rx.clone(),
-            )));
-        }
         let mut proxy = None;
-        if let (Some(listener), Some(secret)) = (proxy_listener, config.proxy_secret) {
+        let mut proxy_options = None;
+        if let (Some(listener), Some(secret)) = (&proxy_listener, config.proxy_secret) {
             let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
             proxy = Some(ProxyAddr {
                 host: config.host.to_string(),
@@ -258,23 +253,28 @@ impl TestServer {
                     .map(|b| format!("{b:02x}"))
                     .collect(),
             });
-            let options = Arc::new(AcceptOptions {
+            proxy_options = Some(Arc::new(AcceptOptions {
                 secret: Some(secret),
                 ..AcceptOptions::default()
-            });
-            tasks.push(tokio::spawn(listen(
-                shared.clone(),
-                listener,
-                Entry::Proxy,
-                options,
-                watch_rx.clone(),
-            )));
+            }));
         }
+        let (shutdown, watch_rx) = watch::channel(false);
+        let tasks = spawn_listeners(
+            &shared,
+            listeners
+                .into_iter()
+                .zip(dcs.iter().map(|dc| dc.id))
+                .collect(),
+            proxy_listener.zip(proxy_options.clone()),
+            &watch_rx,
+        );
         log::info!("test server up: {dcs:?}");
         Ok(Self {
             shared,
+            host: config.host,
             dcs,
             proxy,
+            proxy_options,
             public_key,
             public_pem,
             shutdown,
@@ -388,6 +388,53 @@ impl TestServer {
         serde_json::to_string(&ready).unwrap_or_default()
     }
 
+    /// Closes every open connection now, as a network failure would; the server keeps
+    /// listening, and keys, sessions and state are untouched (clients reconnect and carry on).
+    pub fn disconnect_all(&self) {
+        self.shared.kick.send_modify(|generation| *generation += 1);
+    }
+
+    /// Restarts the server as a process restart would, on the same ports: stops listening,
+    /// closes every connection, forgets every MTProto session and everything the backend keeps
+    /// only in memory (see [`Backend::reload`]), reloads the state from the data file (without
+    /// one, the in-memory state carries on), and listens again. Auth keys are kept — permanent
+    /// ones as the `--data` key file keeps them, temporary ones as well (call
+    /// [`TestServer::drop_temp_keys`] for a restart that loses them too). Clients reconnect
+    /// with their keys and get `new_session_created`.
+    ///
+    /// # Errors
+    /// A port that cannot be bound again, or a data file that no longer loads (the server is
+    /// then not listening).
+    pub async fn restart(&mut self) -> Result<(), Error> {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+        self.shared.sessions.clear();
+        self.shared.backend.reload()?;
+        let bind = |port: u16| {
+            let addr = SocketAddr::new(self.host, port);
+            async move {
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| Error::Bind { addr, source })
+            }
+        };
+        let mut listeners = Vec::with_capacity(self.dcs.len());
+        for dc in &self.dcs {
+            listeners.push((bind(dc.port).await?, dc.id));
+        }
+        let proxy = match (&self.proxy, &self.proxy_options) {
+            (Some(addr), Some(options)) => Some((bind(addr.port).await?, options.clone())),
+            _ => None,
+        };
+        let (shutdown, watch_rx) = watch::channel(false);
+        self.shutdown = shutdown;
+        self.tasks = spawn_listeners(&self.shared, listeners, proxy, &watch_rx);
+        log::info!("test server restarted: {:?}", self.dcs);
+        Ok(())
+    }
+
     /// Stops accepting, closes every connection and waits for the listeners to finish.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
@@ -401,6 +448,36 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
+}
+
+/// Starts one accepting task per DC listener (and the MTProxy's).
+fn spawn_listeners(
+    shared: &Arc<Shared>,
+    dcs: Vec<(TcpListener, i32)>,
+    proxy: Option<(TcpListener, Arc<AcceptOptions>)>,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let plain = Arc::new(AcceptOptions::default());
+    for (listener, id) in dcs {
+        tasks.push(tokio::spawn(listen(
+            shared.clone(),
+            listener,
+            Entry::Dc(id),
+            plain.clone(),
+            shutdown.clone(),
+        )));
+    }
+    if let Some((listener, options)) = proxy {
+        tasks.push(tokio::spawn(listen(
+            shared.clone(),
+            listener,
+            Entry::Proxy,
+            options,
+            shutdown.clone(),
+        )));
+    }
+    tasks
 }
 
 /// Accepts connections until shutdown, then waits for them to close.

@@ -104,6 +104,11 @@ impl Sessions {
         self.lock().remove(&key)
     }
 
+    /// Forgets every session (a server restart).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
     }

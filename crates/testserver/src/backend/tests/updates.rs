@@ -810,3 +810,33 @@ fn typing_and_status_reach_the_people_who_see_them() {
     assert!(matches!(&users[0], enums::User::User(u)
         if matches!(u.status, Some(enums::UserStatus::Offline(_)))));
 }
+
+#[test]
+fn duplicated_and_delayed_pushes() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    alice.sign_in("9996620001");
+    let mut bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620002");
+
+    b.faults().duplicate_updates(1);
+    alice.send_text(input_peer_user(&b, bob_id), "twice");
+    assert_eq!(
+        new_messages(&bob.pushed()),
+        vec![(1, 1, "twice".into()), (1, 1, "twice".into())]
+    );
+
+    // Held back long enough that the next one overtakes it, on any machine.
+    b.faults()
+        .delay_updates(1, std::time::Duration::from_millis(1500));
+    alice.send_text(input_peer_user(&b, bob_id), "late");
+    alice.send_text(input_peer_user(&b, bob_id), "early");
+    let mut got = new_messages(&bob.pushed());
+    assert_eq!(got, vec![(3, 1, "early".into())]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        got.extend(new_messages(&bob.pushed()));
+    }
+    assert_eq!(got, vec![(3, 1, "early".into()), (2, 1, "late".into())]);
+}
