@@ -1,7 +1,8 @@
 //! The backend alone (no network, no encryption): what one `Backend::call` costs for the
 //! requests every client makes most — sending a message (with its push to another session),
-//! reading a page of history, catching up with `updates.getDifference`, `get_me` and
-//! downloading a file.
+//! reading a page of history, catching up with `updates.getDifference`, `get_me`,
+//! downloading a file, and `Backend::inject_messages` (the server side of push-throughput
+//! benchmarks: 1,000 messages from another user, each pushed to a connected session).
 //!
 //! `cargo bench -p tgwire-testserver --bench backend -- --warm-up-time 1 --measurement-time 3`
 
@@ -138,6 +139,32 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .map(|c| ok(&b, &caller, c).len())
                 .sum::<usize>()
+        })
+    });
+
+    // The server's own share of an update-throughput benchmark: per injected message, the send
+    // path, the push (short form) and its serialization into the session's channel.
+    let b = backend();
+    let sender = b.create_user("9996620001", "Sender", None).unwrap();
+    let reader = b.create_user("9996620002", "Reader", None).unwrap();
+    b.authorize_key(7, reader).unwrap();
+    let mut session = b.register_session(&ctx(7, 1));
+    let texts: Vec<String> = (0..1000).map(|i| format!("update {i}")).collect();
+    group.bench_function("inject_1000_messages_with_pushes", |bench| {
+        bench.iter(|| {
+            let ids = b
+                .inject_messages(
+                    sender,
+                    tgwire_testserver::backend::Peer::User(reader),
+                    &texts,
+                )
+                .unwrap();
+            let mut pushed = 0;
+            while session.try_recv().is_ok() {
+                pushed += 1;
+            }
+            assert_eq!(pushed, ids.len());
+            pushed
         })
     });
     group.finish();

@@ -403,13 +403,28 @@ impl Backend {
     /// Runs `f` with a call context, then delivers its pushes and saves the state if it changed.
     fn with_cx<T>(&self, ctx: &CallContext, f: impl FnOnce(&mut Cx<'_>) -> T) -> T {
         let mut inner = self.lock();
+        let (result, dirty) = self.step(&mut inner, ctx, f);
+        if dirty {
+            Self::save_now(&inner);
+        }
+        result
+    }
+
+    /// Runs `f` with a call context and delivers its pushes; returns whether the state changed
+    /// (the caller saves it).
+    fn step<T>(
+        &self,
+        inner: &mut Inner,
+        ctx: &CallContext,
+        f: impl FnOnce(&mut Cx<'_>) -> T,
+    ) -> (T, bool) {
         let Inner {
             cfg,
             state,
             rt,
             data_file,
             limits,
-        } = &mut *inner;
+        } = inner;
         let mut cx = Cx {
             state,
             rt,
@@ -428,14 +443,75 @@ impl Backend {
         for push in ready {
             deliver(state, rt, &self.faults, ctx, push);
         }
-        if dirty {
-            if let Some(path) = data_file {
-                if let Err(error) = persist::save(path, state) {
-                    log::error!("{error}");
+        (result, dirty)
+    }
+
+    /// Writes the state to the data file, if any, logging a failure.
+    fn save_now(inner: &Inner) {
+        if let Some(path) = &inner.data_file {
+            if let Err(error) = persist::save(path, &inner.state) {
+                log::error!("{error}");
+            }
+        }
+    }
+
+    /// Sends each of `texts` from `from` to `to`, one message after another, through the
+    /// same path as `messages.sendMessage` (ids, pts, seq and the pushes to every session of
+    /// every member are real), without a client connection — for benchmarks and soak tests
+    /// that need much traffic. Each message is its own delivery, as if sent by its own call;
+    /// the lock is taken per message, so connected clients are served in between, and the
+    /// data file, if any, is written once at the end. Returns the ids in `from`'s numbering.
+    ///
+    /// # Errors
+    /// [`BackendError::UnknownUser`] for an unknown sender; [`BackendError::Refused`] as
+    /// `messages.sendMessage` would refuse (`MESSAGE_EMPTY`, `MESSAGE_TOO_LONG`,
+    /// `CHAT_WRITE_FORBIDDEN`, …). Messages before the refused one were sent.
+    pub fn inject_messages<I>(
+        &self,
+        from: i64,
+        to: Peer,
+        texts: I,
+    ) -> Result<Vec<i32>, BackendError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let ctx = CallContext::default();
+        let mut ids = Vec::new();
+        let mut changed = false;
+        let mut outcome = Ok(());
+        for text in texts {
+            let text = text.as_ref();
+            let mut inner = self.lock();
+            let (result, dirty) = self.step(&mut inner, &ctx, |cx| {
+                if !cx.state.users.contains_key(&from) {
+                    return Err(BackendError::UnknownUser(from));
+                }
+                if text.trim().is_empty() {
+                    return Err(RpcError::bad("MESSAGE_EMPTY").into());
+                }
+                if text.chars().count() > messages::MAX_TEXT {
+                    return Err(RpcError::bad("MESSAGE_TOO_LONG").into());
+                }
+                let content = messages::Content {
+                    text: text.to_owned(),
+                    ..messages::Content::default()
+                };
+                Ok(messages::post(cx, from, to, content, None)?.id)
+            });
+            changed |= dirty;
+            match result {
+                Ok(id) => ids.push(id),
+                Err(error) => {
+                    outcome = Err(error);
+                    break;
                 }
             }
         }
-        result
+        if changed {
+            Self::save_now(&self.lock());
+        }
+        outcome.map(|()| ids)
     }
 
     /// Registers a live session: serialized `Updates` for it arrive on the returned channel

@@ -322,6 +322,25 @@ impl TestServer {
         &self.shared.backend
     }
 
+    /// Sends each of `texts` from user `from` to `to` as `messages.sendMessage` would, without
+    /// a client connection: connected sessions get real pushes with real pts (see
+    /// [`Backend::inject_messages`]). Returns the message ids in `from`'s numbering.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the sender is unknown or the send is refused.
+    pub fn inject_messages<I>(
+        &self,
+        from: i64,
+        to: crate::backend::Peer,
+        texts: I,
+    ) -> Result<Vec<i32>, Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Ok(self.shared.backend.inject_messages(from, to, texts)?)
+    }
+
     /// How many auth keys the server knows.
     pub fn auth_key_count(&self) -> usize {
         self.shared.keys.len()

@@ -840,3 +840,47 @@ fn duplicated_and_delayed_pushes() {
     }
     assert_eq!(got, vec![(3, 1, "early".into()), (2, 1, "late".into())]);
 }
+
+#[test]
+fn injected_messages_are_real_sends_each_pushed_on_its_own() {
+    let b = backend();
+    let alice = b.create_user("9996620001", "Alice", None).unwrap();
+    let mut bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620002");
+    let texts: Vec<String> = (0..500).map(|i| format!("n{i}")).collect();
+    let ids = b
+        .inject_messages(alice, Peer::User(bob_id), &texts)
+        .unwrap();
+    assert_eq!(ids, (1..=500).collect::<Vec<_>>());
+    let pushed = bob.pushed();
+    assert_eq!(pushed.len(), 500, "one push per message");
+    let got = new_messages(&pushed);
+    let expected: Vec<(i32, i32, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i32::try_from(i).unwrap() + 1, 1, t.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(b.pts(bob_id), Some(500));
+    // Into a channel too, with the channel's pts.
+    let channel = b.create_channel(alice, "Firehose", false, None).unwrap();
+    b.add_channel_member(channel, bob_id).unwrap();
+    bob.pushed();
+    let before = b.channel_pts(channel).unwrap();
+    b.inject_messages(alice, Peer::Channel(channel), ["a", "b"])
+        .unwrap();
+    let got = new_messages(&bob.pushed());
+    assert_eq!(
+        got,
+        vec![(before + 1, 1, "a".into()), (before + 2, 1, "b".into())]
+    );
+    // Refused like sendMessage, after sending what came before.
+    assert!(b
+        .inject_messages(alice, Peer::User(bob_id), ["ok", " "])
+        .is_err());
+    assert_eq!(b.pts(bob_id), Some(501));
+    assert!(matches!(
+        b.inject_messages(424_242, Peer::User(bob_id), ["x"]),
+        Err(crate::backend::BackendError::UnknownUser(424_242))
+    ));
+}
