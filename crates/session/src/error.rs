@@ -43,6 +43,19 @@ pub enum SessionError {
         path: PathBuf,
     },
 
+    /// A session in a shared database ([`PostgresStorage`](crate::PostgresStorage)) is driven by
+    /// another process, or by another storage object of this process: the counterpart of
+    /// [`SessionError::SessionInUse`] for sessions that have a name rather than a file. Also
+    /// returned by `apply` after another process took the session over (this one had lost its
+    /// lock), so two processes never write one session.
+    #[error("session {session:?} is in use by another process ({holder})")]
+    SessionLocked {
+        /// The session's name.
+        session: String,
+        /// Who holds it, as its holder described itself (host and process id by default).
+        holder: String,
+    },
+
     /// A file-system operation failed.
     #[error("I/O error on {path}: {source}")]
     Io {
@@ -56,6 +69,31 @@ pub enum SessionError {
     /// SQLite reported an error that none of the variants above describes better.
     #[error("SQLite error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+
+    /// PostgreSQL reported an error that none of the other variants describes better (connection
+    /// refused, authentication failed, a bad connection URL, a query failed).
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+
+    /// The PostgreSQL connection pool gave no connection: it timed out waiting for a free one or
+    /// for a new one to connect, or it was closed. `reason` is the pool's own message (a
+    /// catch-all: the pool's error type is generic and not worth exposing).
+    #[error("PostgreSQL connection pool: {reason}")]
+    Pool {
+        /// What the pool reported.
+        reason: String,
+    },
+
+    /// A session or schema name that cannot be used (empty, too long, or not a plain identifier
+    /// where one is required).
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 
     /// A string session could not be decoded (wrong version, bad base64, wrong length, bad checksum).
     #[error("invalid string session: {reason}")]
@@ -90,6 +128,16 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// True if the session is open elsewhere ([`SessionError::SessionInUse`] for a file,
+    /// [`SessionError::SessionLocked`] for a database session): the one error a fleet
+    /// orchestrator retries elsewhere or later rather than reports.
+    pub fn is_in_use(&self) -> bool {
+        matches!(
+            self,
+            SessionError::SessionInUse { .. } | SessionError::SessionLocked { .. }
+        )
+    }
+
     pub(crate) fn corrupt(what: impl Into<String>) -> Self {
         SessionError::Corrupt { what: what.into() }
     }

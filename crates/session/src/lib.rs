@@ -91,6 +91,9 @@ mod error;
 mod key;
 mod memory;
 mod peer;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rows;
 mod sqlite;
 mod state;
 mod storage;
@@ -104,8 +107,10 @@ pub use error::SessionError;
 pub use key::{AuthKeyData, TempAuthKey};
 pub use memory::MemoryStorage;
 pub use peer::{CachedPeer, PeerKind, PeerRef, SelfUser, BOT_API_CHANNEL_OFFSET};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresPool, PostgresPoolBuilder, PostgresStorage, DEFAULT_SCHEMA};
 pub use sqlite::SqliteStorage;
-pub use storage::Storage;
+pub use storage::{copy_session, Storage};
 pub use string_session::StringSession;
 pub use telethon::{import_telethon_session, TELETHON_SCHEMA_VERSION};
 pub use update_state::UpdateState;

@@ -114,3 +114,29 @@ macro_rules! storage_reads_from_state {
     };
 }
 pub(crate) use storage_reads_from_state;
+
+/// Copies a whole session from one storage to another, replacing everything `to` held, in one
+/// atomic [`Storage::apply`]: SQLite to PostgreSQL, PostgreSQL to memory, and so on.
+///
+/// The other moves are one call each too: a [`StringSession`](crate::StringSession) goes in with
+/// `to.apply(StringSession::decode(text)?.to_changes())` and comes out with
+/// `StringSession::from_storage(from)?.encode()`, and a Telethon file goes in with
+/// `to.apply(import_telethon_session(path)?)`.
+///
+/// ```
+/// use tgwire_session::{copy_session, Changes, MemoryStorage, SqliteStorage, Storage};
+///
+/// let dir = tempfile::tempdir()?;
+/// let file = SqliteStorage::open(dir.path().join("bot"))?;
+/// let mut changes = Changes::new();
+/// changes.set_home_dc(4);
+/// file.apply(changes)?;
+///
+/// let memory = MemoryStorage::new();
+/// copy_session(&file, &memory)?;
+/// assert_eq!(memory.home_dc(), Some(4));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn copy_session(from: &dyn Storage, to: &dyn Storage) -> Result<(), SessionError> {
+    to.apply(from.snapshot())
+}

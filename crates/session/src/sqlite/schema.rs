@@ -1,16 +1,10 @@
 //! The session file's tables, their migrations, and reading/writing the in-memory state.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::dc::DcFlags;
-use crate::peer::split_bot_api_id;
+use crate::rows::{self, PeerRow};
 use crate::state::State;
-use crate::{
-    AuthKeyData, CachedPeer, Changes, DcOption, PeerKind, PeerRef, SelfUser, SessionError,
-    TempAuthKey, UpdateState,
-};
+use crate::{AuthKeyData, Changes, SelfUser, SessionError, TempAuthKey, UpdateState};
 
 /// `PRAGMA application_id` of a tgwire session file ("tgws"), so that another program's SQLite
 /// file (a Telethon session has the same `.session` extension) is recognised and left alone.
@@ -128,21 +122,9 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<State, SessionError> {
     })?;
     for row in rows {
         let (id, ipv4, ipv6, port, flags) = row?;
-        let bad =
-            |what: &str| SessionError::corrupt(format!("dc_option row for DC {id}: bad {what}"));
-        state.dc_options.push(DcOption {
-            id: i32::try_from(id).map_err(|_| bad("id"))?,
-            ipv4: ipv4
-                .map(|a| a.parse::<Ipv4Addr>())
-                .transpose()
-                .map_err(|_| bad("IPv4 address"))?,
-            ipv6: ipv6
-                .map(|a| a.parse::<Ipv6Addr>())
-                .transpose()
-                .map_err(|_| bad("IPv6 address"))?,
-            port: u16::try_from(port).map_err(|_| bad("port"))?,
-            flags: DcFlags::from_bits(flags).ok_or_else(|| bad("flags"))?,
-        });
+        state
+            .dc_options
+            .push(rows::dc_option(id, ipv4, ipv6, port, flags)?);
     }
     drop(stmt);
 
@@ -211,20 +193,18 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<State, SessionError> {
     })?;
     for row in rows {
         let (marked, kind, access_hash, min, usernames, phone, name) = row?;
-        let bad = |what: &str| SessionError::corrupt(format!("peer row {marked}: {what}"));
-        let kind = PeerKind::from_code(kind).ok_or_else(|| bad("unknown kind"))?;
-        let (family, id) = split_bot_api_id(marked).ok_or_else(|| bad("invalid id"))?;
-        let peer = PeerRef::new(family, id, access_hash)
-            .ok()
-            .and_then(|p| p.with_kind(kind))
-            .ok_or_else(|| bad("kind does not match id"))?;
-        state.install_peer(CachedPeer {
-            peer,
-            min,
-            usernames: usernames.split_whitespace().map(str::to_owned).collect(),
-            phone,
-            name,
-        });
+        state.install_peer(
+            PeerRow {
+                marked,
+                kind,
+                access_hash,
+                min,
+                usernames,
+                phone,
+                name,
+            }
+            .into_peer()?,
+        );
     }
     Ok(state)
 }
@@ -322,14 +302,15 @@ pub(crate) fn persist(tx: &Transaction<'_>, plan: &Changes) -> Result<(), Sessio
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for peer in &plan.peers {
+            let row = PeerRow::from_peer(peer);
             upsert.execute(params![
-                peer.bot_api_id(),
-                peer.peer.kind().code(),
-                peer.peer.access_hash(),
-                peer.min,
-                peer.usernames.join(" "),
-                peer.phone,
-                peer.name,
+                row.marked,
+                row.kind,
+                row.access_hash,
+                row.min,
+                row.usernames,
+                row.phone,
+                row.name,
             ])?;
         }
     }
@@ -360,6 +341,7 @@ pub(crate) fn looks_like_telethon(tx: &Transaction<'_>) -> Result<bool, SessionE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CachedPeer, PeerKind, PeerRef};
     use rusqlite::Connection;
 
     fn version(conn: &Connection) -> i64 {
