@@ -15,7 +15,7 @@
 //! - **short forms**: a container left with one `updateNewMessage` of plain text (no media,
 //!   forward, markup or user mention, so nothing the client might have to look up) in a
 //!   private chat becomes `updateShortMessage`, in a basic group `updateShortChatMessage`;
-//! - **the caller**: an `updates` answer takes the seq range the caller's account got in this
+//! - **the caller**: an `updates` answer (also inside `messages.invitedUsers`) takes the seq range the caller's account got in this
 //!   call (and the seq-carrying updates of it the answer lacked), so the caller's session,
 //!   which is never pushed its own call's updates, sees every seq step exactly once. When the
 //!   answer is not an `updates` (`updateShortSentMessage`, `messages.affectedMessages`, …)
@@ -100,7 +100,7 @@ pub(crate) fn seal(cx: &mut Cx<'_>, answer: Option<&mut Vec<u8>>) {
         (Some(bytes), Some(_)) => decode_updates(bytes),
         _ => None,
     };
-    if let (Some(answer), Some(me)) = (&answer_updates, caller) {
+    if let (Some(answer), Some(me)) = (answer_updates.as_mut().map(Answer::updates), caller) {
         // Seq updates only the answer has: the caller's other sessions must hear of them too,
         // in the same step.
         let mine = targets.iter().find(|(t, _)| *t == Target::User(me));
@@ -172,7 +172,7 @@ pub(crate) fn seal(cx: &mut Cx<'_>, answer: Option<&mut Vec<u8>>) {
                     date: merged.date,
                     seq: 0,
                 };
-                match &mut answer_updates {
+                match answer_updates.as_mut().map(Answer::updates) {
                     Some(answer) => {
                         // The answer carries this call's seq steps for the calling session.
                         for update in steps.updates {
@@ -197,7 +197,7 @@ pub(crate) fn seal(cx: &mut Cx<'_>, answer: Option<&mut Vec<u8>>) {
         }
     }
     if let (Some(answer), Some(fixed), Some(range)) = (answer, answer_updates, answer_range) {
-        *answer = with_range(fixed, Some(range)).to_bytes();
+        *answer = fixed.into_bytes(range);
     }
 }
 
@@ -210,18 +210,63 @@ fn take_seq(cx: &mut Cx<'_>, user: i64, steps: i32) -> (i32, i32) {
     (start, mbox.seq)
 }
 
-/// The `updates` answer, if `bytes` is one (other results are left alone).
-fn decode_updates(bytes: &[u8]) -> Option<types::Updates> {
+/// An answer that is, or wraps, an `updates` container.
+enum Answer {
+    /// The result is the container itself.
+    Plain(types::Updates),
+    /// `messages.invitedUsers` (`messages.createChat`, `messages.addChatUser`,
+    /// `channels.inviteToChannel`) around it.
+    Invited {
+        updates: types::Updates,
+        missing_invitees: Vec<enums::MissingInvitee>,
+    },
+}
+
+impl Answer {
+    fn updates(&mut self) -> &mut types::Updates {
+        match self {
+            Answer::Plain(u) | Answer::Invited { updates: u, .. } => u,
+        }
+    }
+
+    fn into_bytes(self, range: (i32, i32)) -> Vec<u8> {
+        match self {
+            Answer::Plain(u) => with_range(u, Some(range)).to_bytes(),
+            Answer::Invited {
+                updates,
+                missing_invitees,
+            } => enums::messages::InvitedUsers::from(types::messages::InvitedUsers {
+                updates: with_range(updates, Some(range)),
+                missing_invitees,
+            })
+            .to_bytes(),
+        }
+    }
+}
+
+/// The answer's `updates` container, if it has one as such (other results are left alone).
+fn decode_updates(bytes: &[u8]) -> Option<Answer> {
     let id = bytes
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))?;
-    if id != types::Updates::CONSTRUCTOR_ID {
-        return None;
+    if id == types::Updates::CONSTRUCTOR_ID {
+        return match enums::Updates::from_bytes(bytes).ok()? {
+            enums::Updates::Updates(u) => Some(Answer::Plain(*u)),
+            _ => None,
+        };
     }
-    match enums::Updates::from_bytes(bytes).ok()? {
-        enums::Updates::Updates(u) => Some(*u),
-        _ => None,
+    if id == types::messages::InvitedUsers::CONSTRUCTOR_ID {
+        let enums::messages::InvitedUsers::InvitedUsers(invited) =
+            enums::messages::InvitedUsers::from_bytes(bytes).ok()?;
+        let invited = *invited;
+        if let enums::Updates::Updates(u) = invited.updates {
+            return Some(Answer::Invited {
+                updates: *u,
+                missing_invitees: invited.missing_invitees,
+            });
+        }
     }
+    None
 }
 
 /// `updates` with `seq`, or `updatesCombined` when the range spans several steps.

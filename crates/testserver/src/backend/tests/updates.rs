@@ -884,3 +884,50 @@ fn injected_messages_are_real_sends_each_pushed_on_its_own() {
         Err(crate::backend::BackendError::UnknownUser(424_242))
     ));
 }
+
+#[test]
+fn answers_wrapping_updates_take_the_callers_seq_step() {
+    use tgwire_tl_types::{Deserializable, Serializable};
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620001");
+    let mut phone = alice.second_session();
+    let seq = alice.state().seq;
+    let chat_update: enums::Update = types::UpdateChat { chat_id: 5 }.into();
+    let container = |list: Vec<enums::Update>| types::Updates {
+        updates: list,
+        users: Vec::new(),
+        chats: Vec::new(),
+        date: 1,
+        seq: 0,
+    };
+    // A handler that pushes a seq update to its caller's account and answers with it inside
+    // `messages.invitedUsers`, as createChat / addChatUser / inviteToChannel do.
+    let answer = b.with_cx(&alice.ctx, |cx| {
+        cx.push_with(
+            alice_id,
+            vec![chat_update.clone()],
+            &crate::backend::present::Refs::default(),
+        );
+        let mut answer = enums::messages::InvitedUsers::from(types::messages::InvitedUsers {
+            updates: container(vec![chat_update.clone()]).into(),
+            missing_invitees: Vec::new(),
+        })
+        .to_bytes();
+        crate::backend::sequence::seal(cx, Some(&mut answer));
+        answer
+    });
+    let enums::messages::InvitedUsers::InvitedUsers(invited) =
+        enums::messages::InvitedUsers::from_bytes(&answer).unwrap();
+    let enums::Updates::Updates(updates) = &invited.updates else {
+        panic!("{invited:?}")
+    };
+    assert_eq!(updates.seq, seq + 1);
+    assert_eq!(updates.updates, vec![chat_update.clone()], "no duplicate");
+    let pushed = phone.pushed();
+    assert!(
+        matches!(pushed.as_slice(), [enums::Updates::Updates(u)] if u.seq == seq + 1),
+        "{pushed:?}"
+    );
+    assert_eq!(alice.state().seq, seq + 1);
+}
