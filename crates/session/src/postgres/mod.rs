@@ -116,10 +116,11 @@ impl PostgresPoolBuilder {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(self.connect_timeout);
         }
-        if config.get_application_name().is_none() {
-            config.application_name("tgwire");
-        }
         let holder = self.holder.unwrap_or_else(default_holder);
+        if config.get_application_name().is_none() {
+            let name: String = format!("tgwire: {holder}").chars().take(63).collect();
+            config.application_name(&name);
+        }
         let bridge = Arc::new(Bridge::new()?);
         let sql = Sql::new(&self.schema);
         let lock_class = lock_class(&self.schema);
@@ -313,10 +314,17 @@ impl Shared {
         // Server-side keep-alive: how soon the server notices that this machine is gone and
         // releases its locks (ignored on Unix sockets, where the peer cannot vanish unnoticed).
         let lease = self.lease.as_secs().max(3);
+        // Named after the holder, so that an operator sees in `pg_stat_activity` who holds what.
+        let name: String = format!("tgwire lock: {}", self.holder)
+            .chars()
+            .take(63)
+            .collect();
+        client
+            .execute("SELECT set_config('application_name', $1, false)", &[&name])
+            .await?;
         client
             .batch_execute(&format!(
-                "SET application_name = 'tgwire session lock';
-                 SET tcp_keepalives_idle = {};
+                "SET tcp_keepalives_idle = {};
                  SET tcp_keepalives_interval = {};
                  SET tcp_keepalives_count = 3;
                  SET tcp_user_timeout = {};",
