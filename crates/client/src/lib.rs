@@ -64,6 +64,7 @@
 mod auth;
 mod client;
 mod error;
+mod files;
 mod iter;
 mod messages;
 mod peers;
@@ -74,6 +75,10 @@ pub mod updates;
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use error::{InvocationError, RpcError, SignInError};
+pub use files::{
+    Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileLocation, InputMedia,
+    Upload, UploadedFile,
+};
 pub use iter::{DialogIter, MessageIter};
 pub use messages::InputMessage;
 pub use peers::PeerQuery;

@@ -25,15 +25,15 @@ use crate::{Client, InvocationError, Message, PeerQuery};
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct InputMessage {
-    text: String,
-    entities: Vec<MessageEntity>,
-    reply_to: Option<i32>,
-    link_preview: bool,
-    silent: bool,
-    background: bool,
-    clear_draft: bool,
-    schedule_date: Option<i32>,
-    reply_markup: Option<enums::ReplyMarkup>,
+    pub(crate) text: String,
+    pub(crate) entities: Vec<MessageEntity>,
+    pub(crate) reply_to: Option<i32>,
+    pub(crate) link_preview: bool,
+    pub(crate) silent: bool,
+    pub(crate) background: bool,
+    pub(crate) clear_draft: bool,
+    pub(crate) schedule_date: Option<i32>,
+    pub(crate) reply_markup: Option<enums::ReplyMarkup>,
 }
 
 impl InputMessage {
@@ -132,7 +132,7 @@ impl InputMessage {
 
     /// Mentions by user id become the input form with the user's access hash from the cache,
     /// which is what Telegram requires when sending.
-    fn input_entities(&self, client: &Client) -> Option<Vec<MessageEntity>> {
+    pub(crate) fn input_entities(&self, client: &Client) -> Option<Vec<MessageEntity>> {
         if self.entities.is_empty() {
             return None;
         }
@@ -675,7 +675,7 @@ impl Client {
     }
 }
 
-fn reply_header(id: i32) -> enums::InputReplyTo {
+pub(crate) fn reply_header(id: i32) -> enums::InputReplyTo {
     types::InputReplyToMessage {
         reply_to_msg_id: id,
         top_msg_id: None,

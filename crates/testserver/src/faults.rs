@@ -87,6 +87,7 @@ struct Armed<T> {
 pub struct FaultState {
     flood: HashMap<String, Armed<u32>>,
     migrate: HashMap<String, Armed<(MigrateKind, i32)>>,
+    errors: HashMap<String, Armed<RpcFault>>,
     disconnect_after: Option<u32>,
     delay: Option<Duration>,
     drop_updates: u32,
@@ -106,7 +107,7 @@ pub struct Faults(Arc<Mutex<FaultState>>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FaultSpecError {
     /// The fault's name is not one of the known kinds.
-    #[error("unknown fault kind {0:?} (expected flood, migrate, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew or expire-salts)")]
+    #[error("unknown fault kind {0:?} (expected flood, migrate, error, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew or expire-salts)")]
     UnknownKind(String),
     /// A field is missing or not a number / migrate kind.
     #[error("bad fault {spec:?}: {reason}")]
@@ -161,6 +162,30 @@ impl Faults {
                 remaining: times,
             },
         );
+    }
+
+    /// The next `times` calls of `method` answer `code message` (e.g. `500
+    /// INTERNAL_SERVER_ERROR`, to see a client retry).
+    pub fn rpc_error_times(&self, method: &str, code: i32, message: &str, times: u32) {
+        self.lock().errors.insert(
+            method.to_owned(),
+            Armed {
+                what: RpcFault {
+                    code,
+                    message: message.to_owned(),
+                },
+                remaining: times,
+            },
+        );
+    }
+
+    /// How many more calls of `method` an error armed with [`Faults::rpc_error_times`] will
+    /// answer (0 once it fired that often).
+    pub fn rpc_errors_left(&self, method: &str) -> u32 {
+        self.lock()
+            .errors
+            .get(method)
+            .map_or(0, |armed| armed.remaining)
     }
 
     /// The next connection that is about to send something is dropped instead.
@@ -262,6 +287,9 @@ impl Faults {
                 message: format!("FLOOD_WAIT_{secs}"),
             });
         }
+        if let Some(fault) = take_armed(&mut state.errors, method) {
+            return Some(fault);
+        }
         take_armed(&mut state.migrate, method).map(|(kind, dc)| RpcFault {
             code: 303,
             message: format!("{}_{dc}", kind.error_prefix()),
@@ -298,6 +326,7 @@ impl Faults {
     /// |---|---|
     /// | `flood:METHOD:SECS[:TIMES]` | [`Faults::flood_wait_times`] |
     /// | `migrate:METHOD:PHONE\|USER\|NETWORK\|FILE:DC[:TIMES]` | [`Faults::migrate_times`] |
+    /// | `error:METHOD:CODE:MESSAGE[:TIMES]` | [`Faults::rpc_error_times`] |
     /// | `disconnect-after:N` | [`Faults::disconnect_after`] |
     /// | `delay-ms:MS` | [`Faults::delay_answers`] |
     /// | `drop-updates:N` | [`Faults::drop_updates`] |
@@ -352,6 +381,16 @@ impl Faults {
                 let dc = i32::try_from(number(3, "DC is not a number")?)
                     .map_err(|_| bad("DC out of range"))?;
                 self.migrate_times(method()?, kind, dc, count(4)?);
+            }
+            "error" => {
+                let code = i32::try_from(number(2, "CODE is not a number")?)
+                    .map_err(|_| bad("CODE out of range"))?;
+                let message = fields
+                    .get(3)
+                    .copied()
+                    .filter(|m| !m.is_empty())
+                    .ok_or_else(|| bad("missing MESSAGE"))?;
+                self.rpc_error_times(method()?, code, message, count(4)?);
             }
             "disconnect-after" => {
                 self.disconnect_after(fits_u32(number(1, "N is not a number")?, "N out of range")?)
@@ -460,6 +499,20 @@ mod tests {
             );
         }
         assert_eq!(faults.take_rpc_fault("help.getConfig"), None);
+
+        faults
+            .apply_spec("error:upload.saveFilePart:500:INTERNAL_SERVER_ERROR:2")
+            .unwrap();
+        assert_eq!(faults.rpc_errors_left("upload.saveFilePart"), 2);
+        assert_eq!(
+            faults.take_rpc_fault("upload.saveFilePart"),
+            Some(RpcFault {
+                code: 500,
+                message: "INTERNAL_SERVER_ERROR".into()
+            })
+        );
+        assert_eq!(faults.rpc_errors_left("upload.saveFilePart"), 1);
+        assert!(faults.apply_spec("error:upload.saveFilePart:500").is_err());
 
         faults.apply_spec("delay-ms:250").unwrap();
         assert_eq!(faults.answer_delay(), Some(Duration::from_millis(250)));

@@ -241,7 +241,7 @@ impl Client {
     }
 
     /// Copies the signed-in authorization to `dc` (export at home, import there), once.
-    async fn ensure_authorized_in(&self, dc: i32) -> Result<(), InvocationError> {
+    pub(crate) async fn ensure_authorized_in(&self, dc: i32) -> Result<(), InvocationError> {
         if self.session().self_user().is_none() {
             return Ok(());
         }

@@ -47,6 +47,11 @@ fn store_part(
     if bytes.len() > MAX_PART_SIZE {
         return Err(RpcError::bad("FILE_PART_TOO_BIG"));
     }
+    // Every part of a big file but the last has the file's part size, which the server can
+    // check as soon as the part arrives.
+    if big_total.is_some_and(|total| part + 1 < total) && !valid_part_size(bytes.len()) {
+        return Err(RpcError::bad("FILE_PART_SIZE_INVALID"));
+    }
     let upload = cx.rt.uploads.entry((me, file_id)).or_default();
     let replaced = upload.parts.get(&part).map_or(0, Vec::len);
     let grown = cx.rt.stored_bytes - replaced as u64 + bytes.len() as u64;
@@ -81,11 +86,20 @@ pub(crate) fn save_big_file_part(
     )
 }
 
+/// A multiple of 1 KiB dividing 512 KiB: the sizes all parts but the last may have.
+fn valid_part_size(size: usize) -> bool {
+    size > 0 && size % 1024 == 0 && MAX_PART_SIZE % size == 0
+}
+
 /// Assembles (and consumes) the upload an `InputFile` names; returns its bytes and name.
-fn take_upload(cx: &mut Cx<'_>, me: i64, file: &enums::InputFile) -> RpcResult<(Vec<u8>, String)> {
-    let (file_id, parts, name, big) = match file {
-        enums::InputFile::InputFile(f) => (f.id, f.parts, f.name.clone(), false),
-        enums::InputFile::Big(f) => (f.id, f.parts, f.name.clone(), true),
+fn take_upload(
+    cx: &mut Cx<'_>,
+    me: i64,
+    file: &enums::InputFile,
+) -> RpcResult<(Arc<Vec<u8>>, String)> {
+    let (file_id, parts, name, big, md5) = match file {
+        enums::InputFile::InputFile(f) => (f.id, f.parts, f.name.clone(), false, &f.md5_checksum),
+        enums::InputFile::Big(f) => (f.id, f.parts, f.name.clone(), true, &String::new()),
         enums::InputFile::StoryDocument(_) => return Err(RpcError::bad("FILE_ID_INVALID")),
     };
     if !(1..=MAX_PARTS).contains(&parts) {
@@ -107,19 +121,30 @@ fn take_upload(cx: &mut Cx<'_>, me: i64, file: &enums::InputFile) -> RpcResult<(
     }
     let sizes: Vec<usize> = upload.parts.values().map(Vec::len).collect();
     let part_size = sizes.first().copied().unwrap_or(0);
-    if sizes.len() > 1 && (part_size % 1024 != 0 || MAX_PART_SIZE % part_size != 0) {
+    if sizes.len() > 1 && !valid_part_size(part_size) {
         return Err(RpcError::bad("FILE_PART_SIZE_INVALID"));
     }
     let (last, whole) = sizes.split_last().unwrap_or((&0, &[]));
     if whole.iter().any(|&size| size != part_size) || *last > part_size {
         return Err(RpcError::bad("FILE_PART_SIZE_CHANGED"));
     }
-    let upload = cx
-        .rt
-        .uploads
-        .remove(&(me, file_id))
-        .ok_or_else(|| RpcError::bad("FILE_PART_0_MISSING"))?;
-    Ok((upload.parts.into_values().flatten().collect(), name))
+    let mut bytes = Vec::with_capacity(sizes.iter().sum());
+    for part in upload.parts.values() {
+        bytes.extend_from_slice(part);
+    }
+    if !big && !md5.is_empty() && !md5.eq_ignore_ascii_case(&hex_md5(&bytes)) {
+        return Err(RpcError::bad("MD5_CHECKSUM_INVALID"));
+    }
+    cx.rt.uploads.remove(&(me, file_id));
+    Ok((Arc::new(bytes), name))
+}
+
+fn hex_md5(bytes: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Turns an upload into a stored document.
@@ -193,17 +218,17 @@ fn content_path(cx: &Cx<'_>, id: i64) -> Option<PathBuf> {
 }
 
 /// Keeps the contents of media `id` (in memory, and on disk when persisting).
-fn keep_content(cx: &mut Cx<'_>, id: i64, bytes: Vec<u8>) {
+fn keep_content(cx: &mut Cx<'_>, id: i64, bytes: Arc<Vec<u8>>) {
     if let Some(path) = content_path(cx, id) {
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, &bytes));
+            .and_then(|()| std::fs::write(&path, bytes.as_slice()));
         if let Err(error) = written {
             log::error!("cannot write {}: {error}", path.display());
         }
     }
-    cx.rt.contents.insert(id, Arc::new(bytes));
+    cx.rt.contents.insert(id, bytes);
 }
 
 /// The contents of media `id`: from memory, or from disk after a restart.

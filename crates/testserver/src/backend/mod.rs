@@ -27,8 +27,8 @@
 //! Deliberately missing: secret chats, calls, stickers, reactions, stories, payments, chat
 //! folders other than the archive, sending scheduled messages when their time comes (they are
 //! stored and listed only), fetching link previews (they stay `webPagePending`), forum topics,
-//! CDN DCs, per-viewer access hashes (each user and channel has one), `min` constructors, MD5
-//! checks of uploads and rate limits other than injected ones.
+//! CDN DCs, per-viewer access hashes (each user and channel has one), `min` constructors and
+//! rate limits other than injected ones.
 //! Every method without a handler answers `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER` and is
 //! logged by name.
 

@@ -1,0 +1,593 @@
+//! Downloading: aligned `upload.getFile` ranges from the file's DC, several in flight, handed
+//! out in order.
+
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_util::stream::{self, BoxStream};
+use futures_util::{StreamExt, TryStreamExt};
+use tgwire_tl_types::{enums, functions, types, Deserializable, Serializable};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::parts::{DownloadPlan, MAX_REQUEST_SIZE};
+use super::transfer::Lanes;
+use super::{FileError, Progress, DEFAULT_PARALLELISM};
+use crate::{Client, InvocationError, Message};
+
+/// Where a file is: its raw location, its DC and (when known) its size.
+#[derive(Clone, Debug)]
+pub struct FileLocation {
+    raw: enums::InputFileLocation,
+    dc: Option<i32>,
+    size: Option<u64>,
+}
+
+impl FileLocation {
+    /// A location from the raw API. Without `dc`, the download starts at the home DC and
+    /// follows `FILE_MIGRATE_X`; without `size`, it ends at the first short answer.
+    pub fn new(raw: enums::InputFileLocation, dc: Option<i32>, size: Option<u64>) -> Self {
+        FileLocation { raw, dc, size }
+    }
+
+    /// The whole document.
+    pub fn of_document(document: &enums::Document) -> Option<Self> {
+        let enums::Document::Document(doc) = document else {
+            return None;
+        };
+        Some(FileLocation {
+            raw: types::InputDocumentFileLocation {
+                id: doc.id,
+                access_hash: doc.access_hash,
+                file_reference: doc.file_reference.clone(),
+                thumb_size: String::new(),
+            }
+            .into(),
+            dc: Some(doc.dc_id),
+            size: u64::try_from(doc.size).ok(),
+        })
+    }
+
+    /// A size of the photo: `size_type` names it (`"y"`, `"x"`, `"m"`, …), `None` picks the
+    /// largest. Sizes whose bytes are inline (cached, stripped) have no location.
+    pub fn of_photo(photo: &enums::Photo, size_type: Option<&str>) -> Option<Self> {
+        let enums::Photo::Photo(photo) = photo else {
+            return None;
+        };
+        let (kind, bytes) = choose_photo_size(&photo.sizes, size_type)?;
+        Some(FileLocation {
+            raw: types::InputPhotoFileLocation {
+                id: photo.id,
+                access_hash: photo.access_hash,
+                file_reference: photo.file_reference.clone(),
+                thumb_size: kind.to_owned(),
+            }
+            .into(),
+            dc: Some(photo.dc_id),
+            size: Some(bytes),
+        })
+    }
+
+    /// The raw location.
+    pub fn raw(&self) -> &enums::InputFileLocation {
+        &self.raw
+    }
+
+    /// The DC holding the file, when known.
+    pub fn dc(&self) -> Option<i32> {
+        self.dc
+    }
+
+    /// The file's size, when known.
+    pub fn size(&self) -> Option<u64> {
+        self.size
+    }
+}
+
+/// The downloadable photo sizes (`photoSize`, `photoSizeProgressive`) as (type, bytes): the one
+/// named, or the largest.
+fn choose_photo_size<'s>(
+    sizes: &'s [enums::PhotoSize],
+    wanted: Option<&str>,
+) -> Option<(&'s str, u64)> {
+    let downloadable = sizes.iter().filter_map(|size| match size {
+        enums::PhotoSize::PhotoSize(s) => Some((s.r#type.as_str(), s.size)),
+        enums::PhotoSize::Progressive(s) => Some((
+            s.r#type.as_str(),
+            s.sizes.iter().copied().max().unwrap_or(0),
+        )),
+        _ => None,
+    });
+    let (kind, bytes) = match wanted {
+        Some(wanted) => downloadable.into_iter().find(|(kind, _)| *kind == wanted)?,
+        None => downloadable.max_by_key(|(_, bytes)| *bytes)?,
+    };
+    Some((kind, u64::try_from(bytes).unwrap_or(0)))
+}
+
+/// Something [`Client::download_media`] can fetch: a message's media, a photo, a document or
+/// a raw location.
+#[derive(Clone, Debug)]
+pub struct Downloadable(What);
+
+#[derive(Clone, Debug)]
+enum What {
+    Photo(enums::Photo),
+    Document(enums::Document),
+    Location(FileLocation),
+    Nothing(&'static str),
+}
+
+impl From<&enums::MessageMedia> for Downloadable {
+    fn from(media: &enums::MessageMedia) -> Self {
+        Downloadable(match media {
+            enums::MessageMedia::Photo(m) => match &m.photo {
+                Some(photo) => What::Photo(photo.clone()),
+                None => What::Nothing("the photo is gone"),
+            },
+            enums::MessageMedia::Document(m) => match &m.document {
+                Some(document) => What::Document(document.clone()),
+                None => What::Nothing("the document is gone"),
+            },
+            _ => What::Nothing("the media is neither a photo nor a document"),
+        })
+    }
+}
+
+impl From<&Message> for Downloadable {
+    fn from(message: &Message) -> Self {
+        match message.raw() {
+            enums::Message::Message(m) => match &m.media {
+                Some(media) => media.into(),
+                None => Downloadable(What::Nothing("the message has no media")),
+            },
+            _ => Downloadable(What::Nothing("the message has no media")),
+        }
+    }
+}
+
+impl From<&enums::Photo> for Downloadable {
+    fn from(photo: &enums::Photo) -> Self {
+        Downloadable(What::Photo(photo.clone()))
+    }
+}
+
+impl From<&enums::Document> for Downloadable {
+    fn from(document: &enums::Document) -> Self {
+        Downloadable(What::Document(document.clone()))
+    }
+}
+
+impl From<FileLocation> for Downloadable {
+    fn from(location: FileLocation) -> Self {
+        Downloadable(What::Location(location))
+    }
+}
+
+impl Downloadable {
+    /// Where the bytes are, for photo size `size_type` (`None`: the largest).
+    fn locate(&self, size_type: Option<&str>) -> Result<FileLocation, FileError> {
+        match &self.0 {
+            What::Photo(photo) => FileLocation::of_photo(photo, size_type)
+                .ok_or(FileError::NoMedia("the photo has no such size")),
+            What::Document(document) => {
+                FileLocation::of_document(document).ok_or(FileError::NoMedia("empty document"))
+            }
+            What::Location(location) => Ok(location.clone()),
+            What::Nothing(why) => Err(FileError::NoMedia(why)),
+        }
+    }
+}
+
+/// Where [`Client::download_media`] writes: a path (created or truncated; removed again if the
+/// download fails) or any writer.
+pub enum DownloadTarget<'a> {
+    /// A file.
+    Path(PathBuf),
+    /// A writer (a file you opened, a `Vec<u8>`, a socket, …).
+    Writer(Box<dyn AsyncWrite + Send + Unpin + 'a>),
+}
+
+impl std::fmt::Debug for DownloadTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownloadTarget::Path(path) => f.debug_tuple("Path").field(path).finish(),
+            DownloadTarget::Writer(_) => f.write_str("Writer"),
+        }
+    }
+}
+
+impl<'a> DownloadTarget<'a> {
+    /// Writes into `writer`.
+    pub fn writer(writer: impl AsyncWrite + Send + Unpin + 'a) -> Self {
+        DownloadTarget::Writer(Box::new(writer))
+    }
+}
+
+impl From<&Path> for DownloadTarget<'_> {
+    fn from(path: &Path) -> Self {
+        DownloadTarget::Path(path.to_owned())
+    }
+}
+
+impl From<PathBuf> for DownloadTarget<'_> {
+    fn from(path: PathBuf) -> Self {
+        DownloadTarget::Path(path)
+    }
+}
+
+impl From<&PathBuf> for DownloadTarget<'_> {
+    fn from(path: &PathBuf) -> Self {
+        DownloadTarget::Path(path.clone())
+    }
+}
+
+impl From<&str> for DownloadTarget<'_> {
+    fn from(path: &str) -> Self {
+        DownloadTarget::Path(path.into())
+    }
+}
+
+impl<'a> From<&'a mut Vec<u8>> for DownloadTarget<'a> {
+    fn from(buffer: &'a mut Vec<u8>) -> Self {
+        DownloadTarget::Writer(Box::new(buffer))
+    }
+}
+
+/// How a download is cut and spread.
+#[derive(Clone, Copy, Debug)]
+struct Tuning {
+    request_size: usize,
+    parallelism: usize,
+    connections: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            request_size: MAX_REQUEST_SIZE,
+            parallelism: DEFAULT_PARALLELISM,
+            connections: DEFAULT_PARALLELISM,
+        }
+    }
+}
+
+/// A download to a path or writer being configured; `.await` it to run it (it answers the
+/// number of bytes written). Made by [`Client::download_media`] and
+/// [`Client::download_file`]. Dropping the future cancels it.
+#[must_use = "a download does nothing until awaited"]
+pub struct Download<'a> {
+    client: &'a Client,
+    what: Downloadable,
+    to: DownloadTarget<'a>,
+    size_type: Option<String>,
+    tuning: Tuning,
+    progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for Download<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("what", &self.what)
+            .field("to", &self.to)
+            .field("size_type", &self.size_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Download<'a> {
+    /// For photos: the size to fetch by its type letter (`"s"`, `"m"`, `"x"`, `"y"`, …);
+    /// default the largest.
+    pub fn photo_size(mut self, size_type: impl Into<String>) -> Self {
+        self.size_type = Some(size_type.into());
+        self
+    }
+
+    /// Bytes per request: a multiple of 4 KiB dividing 1 MiB (default 1 MiB).
+    pub fn request_size(mut self, bytes: usize) -> Self {
+        self.tuning.request_size = bytes;
+        self
+    }
+
+    /// How many requests are in flight at once (default 4; at least 1). At most this many
+    /// requests' bytes are held in memory.
+    pub fn parallelism(mut self, requests: usize) -> Self {
+        self.tuning.parallelism = requests.max(1);
+        self
+    }
+
+    /// Over how many connections to the file's DC requests are spread (default 4; at least
+    /// 1). With PFS on, the pool has one connection per DC and this is ignored.
+    pub fn connections(mut self, connections: usize) -> Self {
+        self.tuning.connections = connections.max(1);
+        self
+    }
+
+    /// Calls `progress(bytes_written, total)` after every chunk (total 0 when unknown).
+    pub fn progress(mut self, progress: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    async fn run(self) -> Result<u64, FileError> {
+        let location = self.what.locate(self.size_type.as_deref())?;
+        let total = location.size.unwrap_or(0);
+        let mut chunks = DownloadIter::new(self.client, Ok(location)).tuned(self.tuning);
+        match self.to {
+            DownloadTarget::Writer(mut writer) => {
+                write_all(&mut chunks, &mut writer, self.progress.as_ref(), total).await
+            }
+            DownloadTarget::Path(path) => {
+                let mut file = tokio::fs::File::create(&path).await?;
+                let written =
+                    write_all(&mut chunks, &mut file, self.progress.as_ref(), total).await;
+                if written.is_err() {
+                    drop(file);
+                    if let Err(error) = tokio::fs::remove_file(&path).await {
+                        log::warn!(
+                            "cannot remove {} after a failed download: {error}",
+                            path.display()
+                        );
+                    }
+                }
+                written
+            }
+        }
+    }
+}
+
+async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
+    chunks: &mut DownloadIter,
+    writer: &mut W,
+    progress: Option<&Progress>,
+    total: u64,
+) -> Result<u64, FileError> {
+    let mut written = 0u64;
+    while let Some(chunk) = chunks.try_next().await? {
+        writer.write_all(&chunk).await?;
+        written += chunk.len() as u64;
+        if let Some(progress) = progress {
+            progress(written, total);
+        }
+    }
+    writer.flush().await?;
+    Ok(written)
+}
+
+impl<'a> IntoFuture for Download<'a> {
+    type Output = Result<u64, FileError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+/// The bytes of a file as a [`Stream`] of chunks, in order, fetched a few requests ahead.
+/// Made by [`Client::iter_download`].
+///
+/// Chunks are the answers to aligned requests of [`request_size`](Self::request_size) bytes,
+/// trimmed to the wanted range; the range is set with [`offset`](Self::offset) and
+/// [`limit`](Self::limit) before the first poll.
+#[must_use = "streams do nothing unless polled"]
+pub struct DownloadIter {
+    client: Client,
+    location: Result<FileLocation, FileError>,
+    offset: u64,
+    limit: Option<u64>,
+    tuning: Tuning,
+    inner: Option<BoxStream<'static, Result<Vec<u8>, FileError>>>,
+}
+
+impl std::fmt::Debug for DownloadIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadIter")
+            .field("location", &self.location)
+            .field("offset", &self.offset)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DownloadIter {
+    fn new(client: &Client, location: Result<FileLocation, FileError>) -> Self {
+        DownloadIter {
+            client: client.clone(),
+            location,
+            offset: 0,
+            limit: None,
+            tuning: Tuning::default(),
+            inner: None,
+        }
+    }
+
+    fn tuned(mut self, tuning: Tuning) -> Self {
+        self.tuning = tuning;
+        self
+    }
+
+    /// Starts at byte `offset` (any offset: the first request is aligned below it).
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Stops after `limit` bytes.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Bytes per request: a multiple of 4 KiB dividing 1 MiB (default 1 MiB).
+    pub fn request_size(mut self, bytes: usize) -> Self {
+        self.tuning.request_size = bytes;
+        self
+    }
+
+    /// How many requests are in flight at once (default 4; at least 1).
+    pub fn parallelism(mut self, requests: usize) -> Self {
+        self.tuning.parallelism = requests.max(1);
+        self
+    }
+
+    /// Over how many connections to the file's DC requests are spread (default 4).
+    pub fn connections(mut self, connections: usize) -> Self {
+        self.tuning.connections = connections.max(1);
+        self
+    }
+
+    fn start(&mut self) -> BoxStream<'static, Result<Vec<u8>, FileError>> {
+        let location = match std::mem::replace(
+            &mut self.location,
+            Err(FileError::NoMedia("the download already started")),
+        ) {
+            Ok(location) => location,
+            Err(error) => return stream::once(async { Err(error) }).boxed(),
+        };
+        let plan = match DownloadPlan::new(
+            self.offset,
+            self.limit,
+            location.size,
+            self.tuning.request_size,
+        ) {
+            Ok(plan) => plan,
+            Err(error) => return stream::once(async { Err(error) }).boxed(),
+        };
+        let dc = location.dc.unwrap_or_else(|| self.client.home_dc());
+        let lanes = Arc::new(Lanes::new(&self.client, dc, self.tuning.connections));
+        let location = Arc::new(location);
+        let request_size = plan.request_size;
+        stream::iter(plan.offsets().enumerate())
+            .map(move |(index, offset)| {
+                let (lanes, location) = (Arc::clone(&lanes), Arc::clone(&location));
+                async move {
+                    let bytes = fetch(&lanes, index, &location, offset, request_size).await?;
+                    Ok::<_, FileError>((offset, bytes))
+                }
+            })
+            .buffered(self.tuning.parallelism)
+            // The first short answer is the file's end: stop there (requests made beyond it
+            // are dropped unanswered).
+            .scan(false, move |ended, item| {
+                let next = match item {
+                    _ if *ended => None,
+                    Ok((offset, bytes)) => {
+                        *ended = bytes.len() < request_size;
+                        Some(Ok(plan.trim(offset, bytes)))
+                    }
+                    Err(error) => {
+                        *ended = true;
+                        Some(Err(error))
+                    }
+                };
+                std::future::ready(next)
+            })
+            .try_filter(|chunk| std::future::ready(!chunk.is_empty()))
+            .boxed()
+    }
+}
+
+impl Stream for DownloadIter {
+    type Item = Result<Vec<u8>, FileError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.inner.is_none() {
+            let inner = self.start();
+            self.inner = Some(inner);
+        }
+        match self.inner.as_mut() {
+            Some(inner) => inner.poll_next_unpin(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// One `upload.getFile` of `limit` bytes at `offset`.
+async fn fetch(
+    lanes: &Lanes,
+    index: usize,
+    location: &FileLocation,
+    offset: u64,
+    limit: usize,
+) -> Result<Vec<u8>, FileError> {
+    let body = functions::upload::GetFile {
+        precise: false,
+        cdn_supported: false,
+        location: location.raw.clone(),
+        offset: offset as i64,
+        limit: limit as i32,
+    }
+    .to_bytes();
+    let answer = lanes.call(index, &body).await?;
+    match enums::upload::File::from_bytes(&answer).map_err(InvocationError::from)? {
+        enums::upload::File::File(file) => Ok(file.bytes),
+        enums::upload::File::CdnRedirect(_) => Err(InvocationError::UnexpectedAnswer(
+            "a CDN redirect for a request that did not accept one",
+        )
+        .into()),
+    }
+}
+
+impl Client {
+    /// Downloads a message's photo or document (or a photo, document or location) to a path
+    /// or writer; `.await` answers the number of bytes written.
+    ///
+    /// ```no_run
+    /// # async fn f(client: tgwire::Client, message: tgwire::Message) -> Result<(), tgwire::FileError> {
+    /// let bytes = client.download_media(&message, "photo.jpg").await?;
+    /// let mut buffer = Vec::new();
+    /// client.download_media(&message, &mut buffer).photo_size("m").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When awaited: [`FileError::NoMedia`], [`FileError::Io`], request errors after the
+    /// retries a transfer makes.
+    pub fn download_media<'a>(
+        &'a self,
+        media: impl Into<Downloadable>,
+        to: impl Into<DownloadTarget<'a>>,
+    ) -> Download<'a> {
+        Download {
+            client: self,
+            what: media.into(),
+            to: to.into(),
+            size_type: None,
+            tuning: Tuning::default(),
+            progress: None,
+        }
+    }
+
+    /// Downloads the file at `location` to a path or writer.
+    ///
+    /// # Errors
+    ///
+    /// As [`download_media`](Self::download_media).
+    pub fn download_file<'a>(
+        &'a self,
+        location: FileLocation,
+        to: impl Into<DownloadTarget<'a>>,
+    ) -> Download<'a> {
+        self.download_media(location, to)
+    }
+
+    /// The bytes of a message's media (or a photo, document or location) as a stream of
+    /// chunks; photos give their largest size.
+    ///
+    /// ```no_run
+    /// # async fn f(client: tgwire::Client, message: tgwire::Message) -> Result<(), tgwire::FileError> {
+    /// use futures_util::TryStreamExt;
+    /// let mut chunks = client.iter_download(&message).offset(4096).limit(65_536);
+    /// while let Some(chunk) = chunks.try_next().await? {
+    ///     println!("{} bytes", chunk.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn iter_download(&self, media: impl Into<Downloadable>) -> DownloadIter {
+        DownloadIter::new(self, media.into().locate(None))
+    }
+}
