@@ -62,6 +62,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod chats;
 mod client;
 mod error;
 mod files;
@@ -73,6 +74,12 @@ mod types;
 pub mod updates;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
+pub use chats::{
+    AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights, CreateChannel,
+    EditAdmin, EditPermissions, ExportInvite, FullChat, FullUser, InviteLink, InvitePreview,
+    Participant, ParticipantFilter, ParticipantIter, ParticipantList, ParticipantPermissions,
+    Permissions, Role,
+};
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use error::{InvocationError, RpcError, SignInError};
 pub use files::{
