@@ -337,6 +337,7 @@ impl Client {
         let mut changes = Changes::new();
         changes.set_self_user(None).clear_update_state();
         self.persist(changes).await?;
+        self.tell_updates(crate::updates::driver::Input::SignedOut);
         self.inner
             .authorized_dcs
             .lock()
@@ -363,6 +364,7 @@ impl Client {
             bot: user.is_bot(),
         }));
         self.persist(changes).await?;
+        self.start_updates_after_sign_in().await;
         Ok(user)
     }
 }

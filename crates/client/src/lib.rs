@@ -23,9 +23,9 @@
 //!
 //! # Not here (yet)
 //!
-//! Updates and event handlers, file upload and download, and chat administration come with
-//! later versions; updates the server pushes are received but not yet dispatched. Perfect
-//! forward secrecy (temporary keys) waits on `tgwire-net`.
+//! Event handlers, file upload and download, and chat administration come with later
+//! versions. Updates are handed out gap-free by [`Client::updates`] (see [`updates`]).
+//! Perfect forward secrecy (temporary keys) waits on `tgwire-net`.
 //!
 //! # Example
 //!

@@ -17,6 +17,7 @@ use tgwire_session::{AuthKeyData, Changes, MemoryStorage, SqliteStorage, Storage
 use tokio::sync::{mpsc, watch};
 
 use super::{Client, Inner};
+use crate::updates::driver::Input;
 use crate::InvocationError;
 
 /// Telegram's production data centres (IPv4, port 443), used unless the session or the builder
@@ -72,6 +73,8 @@ pub struct ClientBuilder {
     dcs: HashMap<i32, SocketAddr>,
     rsa_keys: Vec<RsaPublicKey>,
     default_dc: i32,
+    receive_updates: bool,
+    catch_up: bool,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -99,6 +102,8 @@ impl ClientBuilder {
             dcs: HashMap::new(),
             rsa_keys: Vec::new(),
             default_dc: 2,
+            receive_updates: true,
+            catch_up: false,
         }
     }
 
@@ -225,6 +230,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to receive updates (default `true`). Without, every request is wrapped in
+    /// `invokeWithoutUpdates` and nothing is handed out; see
+    /// [`Client::set_receive_updates`] to change it later.
+    pub fn receive_updates(mut self, receive: bool) -> Self {
+        self.receive_updates = receive;
+        self
+    }
+
+    /// Whether a signed-in client resuming from a session with a saved update state fetches
+    /// what happened while it was away (`updates.getDifference`, handed out like any update;
+    /// Telethon's `catch_up`). Default `false`, as Telethon: the client starts from the
+    /// server's current state and what happened meanwhile is skipped.
+    ///
+    /// The catch-up waits for the first subscriber ([`Client::updates`] or an event handler),
+    /// so that what it fetches is not handed out to nobody; pushes are held until then.
+    pub fn catch_up(mut self, catch_up: bool) -> Self {
+        self.catch_up = catch_up;
+        self
+    }
+
     /// Opens the session and connects to the home DC (creating an auth key if the session has
     /// none). It does not sign in.
     ///
@@ -295,6 +320,7 @@ impl ClientBuilder {
             idle_timeout: Duration::from_secs(15 * 60),
         });
         let (state, _) = watch::channel(ConnectionState::Connecting);
+        let (update_input, update_rx) = mpsc::unbounded_channel();
         let client = Client {
             inner: Arc::new(Inner {
                 api_id: self.api_id,
@@ -307,10 +333,25 @@ impl ClientBuilder {
                 authorized_dcs: Mutex::new(HashSet::new()),
                 state,
                 write_lock: tokio::sync::Mutex::new(()),
-                updates: crate::updates::Hub::default(),
+                updates: Arc::default(),
+                update_input,
+                receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
+                update_stats: Mutex::default(),
+                update_driver: Mutex::new(None),
             }),
         };
         tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));
+        let driver = crate::updates::driver::spawn(
+            &client.inner,
+            update_rx,
+            self.catch_up,
+            self.receive_updates,
+        );
+        *client
+            .inner
+            .update_driver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(driver);
         if client.session().home_dc().is_none() {
             client.set_home_dc(home).await?;
         }
@@ -323,8 +364,9 @@ impl ClientBuilder {
 /// How long a temporary key lives with [`ClientBuilder::pfs`]: a day, as Telegram's own apps.
 const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Saves what the connections learn (new auth keys) into the session, and forgets keys the
-/// server no longer knows. Ends when the pool does.
+/// Saves what the connections learn (new auth keys) into the session, forgets keys the server
+/// no longer knows, and passes the home DC's pushes to the update driver. Ends when the pool
+/// does.
 async fn persist_events(
     inner: std::sync::Weak<Inner>,
     mut events: mpsc::UnboundedReceiver<PoolEvent>,
@@ -341,13 +383,21 @@ async fn persist_events(
             SenderEvent::AuthKeyUnknown => {
                 changes.set_auth_key(i32::from(dc_id), None);
             }
-            // Updates are handled by a later layer of the client; until then they are only
-            // logged.
+            // Pushes and new sessions of the home DC go to the update driver.
             SenderEvent::Update(bytes) => {
-                log::trace!(
-                    "update of {} bytes from DC {dc_id} (not handled yet)",
-                    bytes.len()
-                );
+                let Some(inner) = inner.upgrade() else { return };
+                if i32::from(dc_id) == inner.home_dc.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = inner.update_input.send(Input::Pushed(bytes));
+                } else {
+                    log::trace!("update from DC {dc_id}, not the home DC: ignored");
+                }
+                continue;
+            }
+            SenderEvent::NewSession { .. } => {
+                let Some(inner) = inner.upgrade() else { return };
+                if i32::from(dc_id) == inner.home_dc.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = inner.update_input.send(Input::NewSession);
+                }
                 continue;
             }
             _ => continue,

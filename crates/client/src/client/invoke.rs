@@ -65,9 +65,11 @@ impl Client {
         R::Return: 'static,
     {
         let body = request.to_bytes();
+        let affected = crate::updates::driver::affected_box(&body);
         let answer = self.invoke_raw(body, None).await?;
         let value = R::Return::from_bytes(&answer)?;
         self.cache_peers_of(&value).await?;
+        self.note_own_answer(&value, affected);
         Ok(value)
     }
 
@@ -82,9 +84,12 @@ impl Client {
         R: RemoteCall,
         R::Return: 'static,
     {
-        let answer = self.invoke_raw(request.to_bytes(), Some(dc)).await?;
+        let body = request.to_bytes();
+        let affected = crate::updates::driver::affected_box(&body);
+        let answer = self.invoke_raw(body, Some(dc)).await?;
         let value = R::Return::from_bytes(&answer)?;
         self.cache_peers_of(&value).await?;
+        self.note_own_answer(&value, affected);
         Ok(value)
     }
 
@@ -109,8 +114,12 @@ impl Client {
         let bodies: Vec<Vec<u8>> = requests.iter().map(Serializable::to_bytes).collect();
         let first = match self.inner.pool.get(self.home_dc() as i16).await {
             Ok(handle) => {
+                let wrapped = bodies
+                    .iter()
+                    .map(|b| self.wrap_for_updates(b.clone()))
+                    .collect();
                 handle
-                    .invoke_batch_raw(bodies.clone(), ordered, self.call_options())
+                    .invoke_batch_raw(wrapped, ordered, self.call_options())
                     .await
             }
             // No connection now: every element takes the usual path (which reports why).
@@ -124,12 +133,14 @@ impl Client {
                 .collect(),
         };
         let finish = |body: Vec<u8>, outcome: Result<Vec<u8>, InvokeError>| async move {
+            let affected = crate::updates::driver::affected_box(&body);
             let answer = match outcome {
                 Ok(answer) => answer,
                 Err(error) => self.retry_batch_element(body, error).await?,
             };
             let value = R::Return::from_bytes(&answer)?;
             self.cache_peers_of(&value).await?;
+            self.note_own_answer(&value, affected);
             Ok(value)
         };
         let pairs = bodies.into_iter().zip(first);
@@ -190,7 +201,8 @@ impl Client {
             }
             let handle = self.inner.pool.get(dc as i16).await?;
             let options = self.call_options();
-            let error = match handle.invoke_raw_with(body.clone(), options).await {
+            let sent = self.wrap_for_updates(body.clone());
+            let error = match handle.invoke_raw_with(sent, options).await {
                 Ok(answer) => return Ok(answer),
                 Err(InvokeError::Rpc(error)) => error,
                 // The pool closed this connection for idleness between `get` and the call:
@@ -221,6 +233,20 @@ impl Client {
                 _ => return Err(InvocationError::Rpc(error)),
             }
         }
+    }
+
+    /// `body` as sent: wrapped in `invokeWithoutUpdates` while updates are not received.
+    fn wrap_for_updates(&self, body: Vec<u8>) -> Vec<u8> {
+        if self.receives_updates() {
+            return body;
+        }
+        let mut wrapped = Vec::with_capacity(body.len() + 4);
+        wrapped.extend_from_slice(
+            &<functions::InvokeWithoutUpdates<()> as tgwire_tl_types::Identifiable>::CONSTRUCTOR_ID
+                .to_le_bytes(),
+        );
+        wrapped.extend_from_slice(&body);
+        wrapped
     }
 
     /// How every call of this client is sent: with the configured request timeout.

@@ -14,6 +14,7 @@ use tgwire_session::{Changes, Storage};
 use tokio::sync::watch;
 
 pub use builder::{ClientBuilder, PRODUCTION_DCS};
+pub(crate) use peers_collect::cache_entries;
 
 use crate::InvocationError;
 
@@ -52,8 +53,18 @@ pub(crate) struct Inner {
     pub(crate) state: watch::Sender<ConnectionState>,
     /// Serialises session writes so they land in call order.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
-    /// Who receives the updates the engine hands out.
-    pub(crate) updates: crate::updates::Hub,
+    /// Who receives the updates the engine hands out (shared with the update driver, which
+    /// must not keep the client alive).
+    pub(crate) updates: Arc<crate::updates::Hub>,
+    /// The update driver's input queue.
+    pub(crate) update_input: tokio::sync::mpsc::UnboundedSender<crate::updates::driver::Input>,
+    /// Whether updates are received (requests are wrapped in `invokeWithoutUpdates` if not).
+    pub(crate) receive_updates: std::sync::atomic::AtomicBool,
+    /// The update engine's counters as of its last step.
+    pub(crate) update_stats: Mutex<crate::updates::engine::UpdateStats>,
+    /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
+    /// as the session file, outlives it).
+    pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Client {
@@ -89,6 +100,22 @@ impl Client {
         self.inner.state.send_replace(ConnectionState::Closed {
             reason: tgwire_net::DisconnectReason::Shutdown,
         });
+        // The update driver stops on the state above; wait for it, as it may be holding the
+        // client for a request that is failing now.
+        let driver = self
+            .inner
+            .update_driver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(driver) = driver {
+            if tokio::time::timeout(Duration::from_secs(10), driver)
+                .await
+                .is_err()
+            {
+                log::warn!("the update driver did not stop within 10 s");
+            }
+        }
     }
 
     /// Applies `changes` to the session off the async threads (SQLite writes block).

@@ -9,6 +9,20 @@
 //!   a consumer can name a message's chat and sender without another request;
 //! - each subscriber ([`crate::Client::updates`]) sees every update handed out after it
 //!   subscribed; a slow subscriber slows the engine down (bounded queues), it never loses updates.
+//!
+//! The engine itself is [`engine::Engine`], a sans-IO state machine following
+//! core.telegram.org/api/updates (its docs list the rules and the calling contract); one tokio
+//! task per client (the driver) feeds it with the home DC's pushes, reconnects and the answers
+//! of the client's own requests, performs the differences it asks for, caches the users and
+//! chats of every container, and saves the update state in the session only after the updates
+//! it covers were handed out. Updates answering the client's own requests (a sent message)
+//! advance the state but are not handed out; the account's other sessions receive them.
+//! [`crate::ClientBuilder::catch_up`] fetches what happened while the client was away;
+//! [`crate::ClientBuilder::receive_updates`] / [`crate::Client::set_receive_updates`] turn
+//! updates off (requests are then wrapped in `invokeWithoutUpdates`).
+
+pub(crate) mod driver;
+pub mod engine;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,8 +44,6 @@ pub struct RawUpdate {
     pub(crate) chats: Arc<ChatMap>,
 }
 
-// Used by the update engine, which lands next.
-#[allow(dead_code)]
 impl RawUpdate {
     /// Wraps an update with the users and chats that came with it.
     pub(crate) fn new(update: enums::Update, chats: Arc<ChatMap>) -> Self {
@@ -78,9 +90,11 @@ const SUBSCRIBER_QUEUE: usize = 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Hub {
     subscribers: std::sync::Mutex<Vec<mpsc::Sender<RawUpdate>>>,
+    /// Someone subscribed at least once (the catch-up at start waits for it).
+    subscribed: std::sync::atomic::AtomicBool,
+    first_subscriber: tokio::sync::Notify,
 }
 
-#[allow(dead_code)]
 impl Hub {
     /// A new subscriber that sees every update handed out from now on.
     pub(crate) fn subscribe(&self) -> UpdateStream {
@@ -89,7 +103,37 @@ impl Hub {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(tx);
+        if !self
+            .subscribed
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.first_subscriber.notify_waiters();
+        }
         UpdateStream::new(rx)
+    }
+
+    /// Whether anyone ever subscribed.
+    pub(crate) fn has_subscribed(&self) -> bool {
+        self.subscribed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once someone has subscribed.
+    pub(crate) async fn wait_for_subscriber(&self) {
+        loop {
+            let notified = self.first_subscriber.notified();
+            if self.has_subscribed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Ends every subscriber's stream (the client is gone or disconnected).
+    pub(crate) fn close(&self) {
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Hands `update` to every live subscriber, waiting while a subscriber's queue is full (so a

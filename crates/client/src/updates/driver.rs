@@ -1,0 +1,586 @@
+//! The driver: one tokio task per client that feeds the [`Engine`] and does what it asks.
+//!
+//! Inputs, in one queue so that they are applied in arrival order:
+//! - the home DC's pushes (`SenderEvent::Update`) and `new_session_created`
+//!   (`SenderEvent::NewSession`), forwarded by the client's event task;
+//! - the `Updates` (and `messages.affected*`) answers of the client's own requests, forwarded
+//!   by [`Client::invoke`](crate::Client::invoke) so that its own sends do not look like gaps;
+//! - sign-in / sign-out and [`Client::set_receive_updates`](crate::Client::set_receive_updates).
+//!
+//! Reconnects are seen on the client's connection-state watch. The engine's requests go
+//! through the client's usual request path; the users and chats of every container and
+//! difference go into the peer cache *before* the updates that name them are handed out; the
+//! update state is saved *after* the updates it covers were handed out ([`Hub::hand_out`] is
+//! awaited: a slow consumer slows the engine, nothing is dropped). The task ends when the
+//! client is dropped or disconnected, and then ends every [`UpdateStream`](super::UpdateStream).
+
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use tgwire_session::{Changes, UpdateState};
+use tgwire_tl_types::{enums, functions, types, Deserializable, Identifiable};
+use tokio::sync::{mpsc, watch};
+
+use super::engine::{
+    BoxKey, Engine, EngineConfig, Handout, Origin, PeerId, Peers, Request, RequestError, SavedState,
+};
+use super::{Hub, RawUpdate};
+use crate::client::{cache_entries, Inner};
+use crate::types::message::ChatMap;
+use crate::{Client, InvocationError};
+
+/// Something for the driver to apply.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// A pushed object from the home DC, still serialised.
+    Pushed(Vec<u8>),
+    /// The home DC's server created a new session: pushes may have been lost.
+    NewSession,
+    /// An `Updates` answering one of this client's requests.
+    Own(enums::Updates),
+    /// A `messages.affected*` answer: `pts`/`pts_count` in a box.
+    Affected { key: BoxKey, pts: i32, count: i32 },
+    /// Signed in; the state right after, if it was fetched.
+    SignedIn(Option<types::updates::State>),
+    /// Signed out: forget the engine.
+    SignedOut,
+    /// [`Client::set_receive_updates`](crate::Client::set_receive_updates) changed.
+    Receive(bool),
+}
+
+/// The box a `messages.affected*` answer to `request` (serialised) advances, for the requests
+/// whose answer is known to be about one box. Others are not fed (a gap then fills it).
+pub(crate) fn affected_box(request: &[u8]) -> Option<BoxKey> {
+    let id = u32::from_le_bytes(request.get(..4)?.try_into().ok()?);
+    if id == functions::messages::DeleteMessages::CONSTRUCTOR_ID
+        || id == functions::messages::ReadHistory::CONSTRUCTOR_ID
+        || id == functions::messages::ReadMessageContents::CONSTRUCTOR_ID
+        || id == functions::messages::DeleteHistory::CONSTRUCTOR_ID
+    {
+        return Some(BoxKey::Common);
+    }
+    if id == functions::channels::DeleteMessages::CONSTRUCTOR_ID {
+        let request = functions::channels::DeleteMessages::from_bytes(request).ok()?;
+        return match request.channel {
+            enums::InputChannel::InputChannel(c) => Some(BoxKey::Channel(c.channel_id)),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// The Bot API id of a peer, for the cache.
+fn bot_api_id(peer: PeerId) -> i64 {
+    match peer {
+        PeerId::User(id) => id,
+        PeerId::Chat(id) => -id,
+        PeerId::Channel(id) => -(tgwire_session::BOT_API_CHANNEL_OFFSET + id),
+    }
+}
+
+/// Whether a request error is worth retrying.
+fn error_kind(error: &InvocationError) -> RequestError {
+    match error {
+        InvocationError::Rpc(e) if matches!(e.code, 400 | 403 | 406) => RequestError::Permanent,
+        InvocationError::PeerNotFound(_) => RequestError::Permanent,
+        _ => RequestError::Transient,
+    }
+}
+
+struct Driver {
+    inner: Weak<Inner>,
+    hub: Arc<Hub>,
+    engine: Option<Engine>,
+    catch_up: bool,
+    receive: bool,
+    /// The `ChatMap` of the last container handed out, reused by its other updates.
+    last_map: Option<(Arc<Peers>, Arc<ChatMap>)>,
+    /// The catch-up from a saved state waits for the first subscriber (so that what it
+    /// fetches is not handed out to nobody); pushes are held meanwhile.
+    gated: bool,
+}
+
+/// Starts the driver task for a client.
+pub(crate) fn spawn(
+    inner: &Arc<Inner>,
+    rx: mpsc::UnboundedReceiver<Input>,
+    catch_up: bool,
+    receive: bool,
+) -> tokio::task::JoinHandle<()> {
+    let driver = Driver {
+        inner: Arc::downgrade(inner),
+        hub: Arc::clone(&inner.updates),
+        engine: None,
+        catch_up,
+        receive,
+        last_map: None,
+        gated: false,
+    };
+    let state = inner.state.subscribe();
+    tokio::spawn(driver.run(rx, state))
+}
+
+impl Driver {
+    fn client(&self) -> Option<Client> {
+        self.inner.upgrade().map(|inner| Client { inner })
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Input>,
+        mut state: watch::Receiver<tgwire_net::ConnectionState>,
+    ) {
+        let mut connected = state.borrow_and_update().is_connected();
+        self.start(None).await;
+        loop {
+            if !self.step(&mut state).await {
+                break;
+            }
+            let deadline = self.engine.as_ref().and_then(Engine::poll_timeout);
+            let hub = Arc::clone(&self.hub);
+            let gated = self.gated;
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = rx.recv() => {
+                    let Some(input) = input else { break };
+                    self.input(input).await;
+                    // Take whatever else is queued before handing out (fewer session writes).
+                    while let Ok(input) = rx.try_recv() {
+                        self.input(input).await;
+                    }
+                }
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let now_state = state.borrow_and_update().clone();
+                    if matches!(now_state, tgwire_net::ConnectionState::Closed { reason: tgwire_net::DisconnectReason::Shutdown }) {
+                        break;
+                    }
+                    let up = now_state.is_connected();
+                    if up && !connected {
+                        if let Some(engine) = &mut self.engine {
+                            log::debug!("reconnected: fetching the update difference");
+                            engine.handle_connection_reset(Instant::now());
+                        }
+                    }
+                    connected = up;
+                }
+                () = hub.wait_for_subscriber(), if gated => {
+                    self.gated = false;
+                }
+                () = sleep => {
+                    if let Some(engine) = &mut self.engine {
+                        engine.handle_timeout(Instant::now());
+                    }
+                }
+            }
+        }
+        log::debug!("update driver stops");
+        self.hub.close();
+    }
+
+    /// Creates the engine if signed in and receiving: from the saved state (catching up) or
+    /// from `state` / `updates.getState`.
+    async fn start(&mut self, state: Option<types::updates::State>) {
+        let catch_up = self.catch_up;
+        self.start_with(state, catch_up).await;
+    }
+
+    async fn start_with(&mut self, state: Option<types::updates::State>, catch_up: bool) {
+        if self.engine.is_some() || !self.receive {
+            return;
+        }
+        let Some(client) = self.client() else { return };
+        let Some(me) = client.session().self_user() else {
+            return;
+        };
+        let config = EngineConfig::new(me.id, me.bot);
+        let now = Instant::now();
+        let saved = client.session().update_state();
+        let mut engine = match (state, saved) {
+            (Some(state), _) => {
+                let mut engine = Engine::new(config, now);
+                let _ = engine.poll_request(now);
+                engine.handle_state(state, now);
+                engine
+            }
+            (None, Some(saved)) if catch_up => {
+                let channels = client.session().channel_states();
+                log::debug!(
+                    "catching up from pts {} and {} channels",
+                    saved.pts,
+                    channels.len()
+                );
+                self.gated = !self.hub.has_subscribed();
+                Engine::with_state(
+                    config,
+                    SavedState {
+                        common: saved,
+                        channels,
+                    },
+                    now,
+                )
+            }
+            (None, _) => Engine::new(config, now),
+        };
+        // A state fetched at sign-in is saved at once (nothing to hand out before it).
+        if let Some(changes) = engine.take_state_changes() {
+            self.save(&client, changes.common, changes.channels).await;
+        }
+        self.engine = Some(engine);
+    }
+
+    async fn input(&mut self, input: Input) {
+        let now = Instant::now();
+        match input {
+            Input::SignedIn(state) => {
+                match (&mut self.engine, state) {
+                    // A push after the sign-in already started an engine waiting for its
+                    // state: give it the one fetched at sign-in (keeping what it holds).
+                    (Some(engine), Some(state)) if !engine.is_initialised() => {
+                        if engine.poll_request(now) == Some(Request::GetState) {
+                            engine.handle_state(state, now);
+                        }
+                    }
+                    (_, state) => {
+                        self.engine = None;
+                        self.start(state).await;
+                    }
+                }
+                return;
+            }
+            Input::SignedOut => {
+                self.engine = None;
+                return;
+            }
+            Input::Receive(on) => {
+                self.receive = on;
+                if on {
+                    // Resuming catches up on what was skipped while paused.
+                    self.start_with(None, true).await;
+                } else {
+                    self.engine = None;
+                }
+                return;
+            }
+            _ => {}
+        }
+        if self.engine.is_none() {
+            self.start(None).await;
+        }
+        let Some(client) = self.client() else { return };
+        let Some(engine) = self.engine.as_mut() else {
+            return;
+        };
+        match input {
+            Input::Pushed(bytes) => {
+                let updates = match enums::Updates::from_bytes(&bytes) {
+                    Ok(updates) => updates,
+                    Err(e) => {
+                        log::debug!("pushed object is not an Updates ({e}): ignored");
+                        return;
+                    }
+                };
+                let peers = match &updates {
+                    enums::Updates::Updates(u) => cache_entries(&u.users, &u.chats),
+                    enums::Updates::Combined(u) => cache_entries(&u.users, &u.chats),
+                    _ => Vec::new(),
+                };
+                let storage = Arc::clone(client.session());
+                let known = move |peer: PeerId| {
+                    storage
+                        .peer(bot_api_id(peer))
+                        .is_some_and(|cached| !cached.min)
+                };
+                engine.handle_updates(updates, Origin::Pushed, &known, now);
+                cache_peers(&client, peers).await;
+            }
+            Input::Own(updates) => {
+                engine.handle_updates(updates, Origin::OwnRequest, &|_: PeerId| true, now);
+            }
+            Input::Affected { key, pts, count } => engine.handle_affected(key, pts, count, now),
+            Input::NewSession => engine.handle_connection_reset(now),
+            Input::SignedIn(_) | Input::SignedOut | Input::Receive(_) => {}
+        }
+    }
+
+    /// Hands out what the engine has, saves the state, and performs its requests, until it
+    /// has nothing more to do. Returns false when the client is gone.
+    async fn step(&mut self, state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+        loop {
+            if !self.hand_out(state).await {
+                return false;
+            }
+            let Some(client) = self.client() else {
+                return false;
+            };
+            let Some(engine) = self.engine.as_mut() else {
+                return true;
+            };
+            if let Some(changes) = engine.take_state_changes() {
+                self.save(&client, changes.common, changes.channels).await;
+            }
+            let Some(engine) = self.engine.as_mut() else {
+                return true;
+            };
+            *client
+                .inner
+                .update_stats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = engine.stats();
+            if self.gated {
+                return true;
+            }
+            let Some(request) = engine.poll_request(Instant::now()) else {
+                return true;
+            };
+            self.perform(&client, request).await;
+        }
+    }
+
+    /// Hands out every update the engine has, waiting on slow subscribers (but not past the
+    /// client's end).
+    async fn hand_out(&mut self, state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+        while let Some(Handout { update, peers }) =
+            self.engine.as_mut().and_then(Engine::poll_update)
+        {
+            let chats = match &self.last_map {
+                Some((p, map)) if Arc::ptr_eq(p, &peers) => Arc::clone(map),
+                _ => {
+                    let map = ChatMap::new(&peers.users, &peers.chats);
+                    self.last_map = Some((peers, Arc::clone(&map)));
+                    map
+                }
+            };
+            let raw = RawUpdate::new(update, chats);
+            tokio::select! {
+                () = self.hub.hand_out(raw) => {}
+                gone = wait_closed(state) => if gone { return false },
+            }
+        }
+        true
+    }
+
+    async fn save(
+        &self,
+        client: &Client,
+        common: Option<UpdateState>,
+        channels: Vec<(i64, Option<i32>)>,
+    ) {
+        let mut changes = Changes::new();
+        if let Some(state) = common {
+            changes.set_update_state(state);
+        }
+        for (id, pts) in channels {
+            changes.set_channel_pts(id, pts);
+        }
+        if let Err(e) = client.persist(changes).await {
+            log::warn!("could not save the update state: {e}");
+        }
+    }
+
+    async fn perform(&mut self, client: &Client, request: Request) {
+        let now = || Instant::now();
+        match &request {
+            Request::GetState => {
+                match client
+                    .invoke_raw_typed(&functions::updates::GetState, None)
+                    .await
+                {
+                    Ok(enums::updates::State::State(state)) => {
+                        if let Some(engine) = &mut self.engine {
+                            engine.handle_state(*state, now());
+                        }
+                    }
+                    Err(e) => self.failed(&request, &e),
+                }
+            }
+            Request::GetDifference(get) => match client.invoke_raw_typed(get, None).await {
+                Ok(difference) => {
+                    let peers = match &difference {
+                        enums::updates::Difference::Difference(d) => {
+                            cache_entries(&d.users, &d.chats)
+                        }
+                        enums::updates::Difference::Slice(d) => cache_entries(&d.users, &d.chats),
+                        _ => Vec::new(),
+                    };
+                    cache_peers(client, peers).await;
+                    if let Some(engine) = &mut self.engine {
+                        engine.handle_difference(difference, now());
+                    }
+                }
+                Err(e) => self.failed(&request, &e),
+            },
+            Request::GetChannelDifference {
+                channel_id,
+                pts,
+                limit,
+            } => {
+                let cached = client
+                    .session()
+                    .peer_ref(bot_api_id(PeerId::Channel(*channel_id)));
+                let Some(channel) = cached.and_then(crate::input_channel) else {
+                    let e = InvocationError::PeerNotFound(format!("channel {channel_id}"));
+                    self.failed(&request, &e);
+                    return;
+                };
+                let get = functions::updates::GetChannelDifference {
+                    force: false,
+                    channel,
+                    filter: enums::ChannelMessagesFilter::Empty,
+                    pts: *pts,
+                    limit: *limit,
+                };
+                match client.invoke_raw_typed(&get, None).await {
+                    Ok(difference) => {
+                        let peers = match &difference {
+                            enums::updates::ChannelDifference::ChannelDifference(d) => {
+                                cache_entries(&d.users, &d.chats)
+                            }
+                            enums::updates::ChannelDifference::TooLong(d) => {
+                                cache_entries(&d.users, &d.chats)
+                            }
+                            _ => Vec::new(),
+                        };
+                        cache_peers(client, peers).await;
+                        if let Some(engine) = &mut self.engine {
+                            engine.handle_channel_difference(*channel_id, difference, now());
+                        }
+                    }
+                    Err(e) => self.failed(&request, &e),
+                }
+            }
+        }
+    }
+
+    fn failed(&mut self, request: &Request, error: &InvocationError) {
+        let kind = error_kind(error);
+        log::warn!("update request {request:?} failed ({kind:?}): {error}");
+        if let Some(engine) = &mut self.engine {
+            engine.handle_request_error(request, kind, Instant::now());
+        }
+    }
+}
+
+/// Resolves once the client is gone or shut down (true), or never.
+async fn wait_closed(state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+    loop {
+        if state.changed().await.is_err() {
+            return true;
+        }
+        if matches!(
+            *state.borrow(),
+            tgwire_net::ConnectionState::Closed {
+                reason: tgwire_net::DisconnectReason::Shutdown
+            }
+        ) {
+            return true;
+        }
+    }
+}
+
+/// Stores the peers a container or difference carried, skipping those the cache already has
+/// exactly so (most pushes repeat the same few users).
+async fn cache_peers(client: &Client, entries: Vec<tgwire_session::CachedPeer>) {
+    let storage = client.session();
+    let fresh: Vec<_> = entries
+        .into_iter()
+        .filter(|e| storage.peer(e.bot_api_id()).as_ref() != Some(e))
+        .collect();
+    if fresh.is_empty() {
+        return;
+    }
+    let mut changes = Changes::new();
+    changes.upsert_peers(fresh);
+    if let Err(e) = client.persist(changes).await {
+        log::warn!("could not cache the peers of an update: {e}");
+    }
+}
+
+impl Client {
+    /// Passes something to the update driver (dropped if the driver is gone).
+    pub(crate) fn tell_updates(&self, input: Input) {
+        let _ = self.inner.update_input.send(input);
+    }
+
+    /// Feeds the answer of one of this client's own requests to the update engine, if it is
+    /// an `Updates` or a `messages.affected*` whose box `affected` names.
+    pub(crate) fn note_own_answer<T: std::any::Any>(&self, value: &T, affected: Option<BoxKey>) {
+        if !self.receives_updates() {
+            return;
+        }
+        let value = value as &dyn std::any::Any;
+        if let Some(updates) = value.downcast_ref::<enums::Updates>() {
+            self.tell_updates(Input::Own(updates.clone()));
+            return;
+        }
+        let Some(key) = affected else { return };
+        let (pts, count) = if let Some(enums::messages::AffectedMessages::AffectedMessages(a)) =
+            value.downcast_ref()
+        {
+            (a.pts, a.pts_count)
+        } else if let Some(enums::messages::AffectedHistory::AffectedHistory(a)) =
+            value.downcast_ref()
+        {
+            (a.pts, a.pts_count)
+        } else {
+            return;
+        };
+        self.tell_updates(Input::Affected { key, pts, count });
+    }
+
+    /// Whether this client asks for updates (see [`set_receive_updates`](Self::set_receive_updates)).
+    pub fn receives_updates(&self) -> bool {
+        self.inner
+            .receive_updates
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops (`false`) or resumes (`true`) receiving updates. While stopped, every request is
+    /// wrapped in `invokeWithoutUpdates`, pushes are ignored and the update state is left as
+    /// it was; resuming catches up from it (`updates.getDifference`).
+    pub fn set_receive_updates(&self, receive: bool) {
+        let before = self
+            .inner
+            .receive_updates
+            .swap(receive, std::sync::atomic::Ordering::Relaxed);
+        if before != receive {
+            self.tell_updates(Input::Receive(receive));
+        }
+    }
+
+    /// What the update engine did so far (handed out, duplicates dropped, gaps, differences
+    /// fetched, …), as of its last step.
+    pub fn update_stats(&self) -> super::engine::UpdateStats {
+        *self
+            .inner
+            .update_stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After a sign-in: fetch the state now, so that every update after the sign-in returns
+    /// is handed out, and start the engine from it.
+    pub(crate) async fn start_updates_after_sign_in(&self) {
+        if !self.receives_updates() {
+            return;
+        }
+        let state = match self
+            .invoke_raw_typed(&functions::updates::GetState, None)
+            .await
+        {
+            Ok(enums::updates::State::State(state)) => Some(*state),
+            Err(e) => {
+                log::warn!("updates.getState after sign-in failed: {e}");
+                None
+            }
+        };
+        self.tell_updates(Input::SignedIn(state));
+    }
+}

@@ -1,0 +1,374 @@
+//! The update engine end to end against the test server over loopback: pushes handed out
+//! exactly once and in order, gaps (dropped pushes, `updatesTooLong`, reconnects) filled by the
+//! difference, catch-up from an SQLite session, channels, and the client's own sends.
+
+mod common;
+
+use std::time::Duration;
+
+use tgwire::tl::enums;
+use tgwire::updates::UpdateStream;
+use tgwire::Client;
+use tgwire_testserver::backend::Peer;
+
+/// Generous: the machine running the tests may be slow; waits end as soon as the update comes.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The text of a new message update (private, group or channel), if it is one.
+fn new_message_text(update: &enums::Update) -> Option<String> {
+    let message = match update {
+        enums::Update::NewMessage(u) => &u.message,
+        enums::Update::NewChannelMessage(u) => &u.message,
+        _ => return None,
+    };
+    match message {
+        enums::Message::Message(m) => Some(m.message.clone()),
+        _ => None,
+    }
+}
+
+/// The texts of the next `n` new messages on `stream`.
+async fn next_texts(stream: &mut UpdateStream, n: usize) -> Vec<String> {
+    let mut texts = Vec::new();
+    while texts.len() < n {
+        let update = tokio::time::timeout(PATIENCE, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} messages arrived: {texts:?}", texts.len()))
+            .expect("the stream ended");
+        if let Some(text) = new_message_text(&update.update) {
+            texts.push(text);
+        }
+    }
+    texts
+}
+
+/// Asserts that no further new message arrives for a while (well past the gap wait and a
+/// difference round trip): nothing was handed out twice.
+async fn assert_quiet(stream: &mut UpdateStream) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return,
+            Ok(None) => panic!("the stream ended"),
+            Ok(Some(update)) => {
+                if let Some(text) = new_message_text(&update.update) {
+                    panic!("unexpected extra message {text:?}");
+                }
+            }
+        }
+    }
+}
+
+fn texts(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// Two signed-in users on DC 2; `b` has the username `@user_<tail_b>`.
+async fn pair(
+    server: &tgwire_testserver::TestServer,
+    tail_a: &str,
+    tail_b: &str,
+) -> (Client, Client, String) {
+    let (a, _) = common::signed_in(server, 2, tail_a).await;
+    let (b, _) = common::signed_in(server, 2, tail_b).await;
+    let b_id = common::me(&b).await;
+    let username = format!("user_{tail_b}");
+    server
+        .backend()
+        .set_username(b_id, Some(&username))
+        .expect("username set");
+    (a, b, format!("@{username}"))
+}
+
+/// Waits until `client`'s engine has no difference in flight and stats stop moving.
+async fn settled(client: &Client) -> tgwire::updates::engine::UpdateStats {
+    let mut last = client.update_stats();
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = client.update_stats();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
+#[tokio::test]
+async fn private_messages_arrive_exactly_once_in_order_and_own_sends_fetch_nothing() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1101", "1102").await;
+    let a_id = common::me(&a).await;
+    server
+        .backend()
+        .set_username(a_id, Some("user_1101"))
+        .expect("username set");
+    let mut stream = b.updates();
+    let mut a_stream = a.updates();
+    let a_before = settled(&a).await;
+    let b_before = settled(&b).await;
+    let expected = texts("m", 30);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    assert_eq!(next_texts(&mut stream, 30).await, expected);
+    assert_quiet(&mut stream).await;
+    // A reply comes to `a` with the pts after its 30 sends: had its own answers not been
+    // applied, this would be a gap.
+    b.send_message("@user_1101", "reply").await.expect("sent");
+    assert_eq!(next_texts(&mut a_stream, 1).await, ["reply"]);
+    assert_quiet(&mut a_stream).await;
+    let a_after = settled(&a).await;
+    let b_after = settled(&b).await;
+    // The sender's own answers advanced its state: no gap, no difference.
+    assert_eq!(a_after.differences, a_before.differences, "{a_after:?}");
+    assert_eq!(a_after.gaps, a_before.gaps, "{a_after:?}");
+    // The receiver needed no difference either, and handed out each message once.
+    assert_eq!(b_after.differences, b_before.differences, "{b_after:?}");
+    assert!(b_after.handed_out >= b_before.handed_out + 30);
+    // The state was saved after handing out.
+    let saved = b.session().update_state().expect("state saved");
+    assert_eq!(
+        Some(saved.pts),
+        server.backend().pts(common::me(&b).await),
+        "the saved pts is the server's"
+    );
+}
+
+#[tokio::test]
+async fn dropped_pushes_are_filled_by_the_difference() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1201", "1202").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    server.faults().drop_updates(3);
+    let expected = texts("d", 10);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    assert_eq!(next_texts(&mut stream, 10).await, expected);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.gaps > before.gaps, "{after:?}");
+    assert!(after.differences > before.differences, "{after:?}");
+}
+
+#[tokio::test]
+async fn updates_too_long_is_followed_by_the_difference() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1301", "1302").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    server.faults().updates_too_long();
+    let expected = texts("t", 5);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    assert_eq!(next_texts(&mut stream, 5).await, expected);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.too_long > before.too_long, "{after:?}");
+    assert!(after.differences > before.differences, "{after:?}");
+}
+
+#[tokio::test]
+async fn a_reconnect_fetches_the_difference() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1401", "1402").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    // Drop b's connection (the next one to send anything is b's, answering get_me), and lose
+    // the pushes that would have gone to it meanwhile.
+    server.faults().drop_updates(2);
+    a.send_message(to_b.as_str(), "r0").await.expect("sent");
+    a.send_message(to_b.as_str(), "r1").await.expect("sent");
+    server.faults().disconnect_now();
+    let _ = b.get_me().await;
+    a.send_message(to_b.as_str(), "r2").await.expect("sent");
+    assert_eq!(next_texts(&mut stream, 3).await, ["r0", "r1", "r2"]);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.differences > before.differences, "{after:?}");
+}
+
+#[tokio::test]
+async fn a_restarted_client_catches_up_from_its_sqlite_session() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bob");
+    let (a, _) = common::signed_in(&server, 2, "1501").await;
+    let b = common::builder(&server, 2)
+        .session_file(&path)
+        .connect()
+        .await
+        .expect("connects");
+    let token = b.request_login_code("9996621502").await.expect("code");
+    b.sign_in(&token, "22222").await.expect("signed in");
+    let b_id = common::me(&b).await;
+    server
+        .backend()
+        .set_username(b_id, Some("bob_restarts"))
+        .expect("username");
+    let mut stream = b.updates();
+    a.send_message("@bob_restarts", "before")
+        .await
+        .expect("sent");
+    assert_eq!(next_texts(&mut stream, 1).await, ["before"]);
+    settled(&b).await;
+    b.disconnect().await;
+    drop(stream);
+    drop(b);
+
+    // Away: five messages in private and one in a channel bob is a member of.
+    let expected = texts("away", 5);
+    for text in &expected {
+        a.send_message("@bob_restarts", text.as_str())
+            .await
+            .expect("sent");
+    }
+
+    let b = common::builder(&server, 2)
+        .session_file(&path)
+        .catch_up(true)
+        .connect()
+        .await
+        .expect("reconnects");
+    let mut stream = b.updates();
+    assert_eq!(next_texts(&mut stream, 5).await, expected);
+    assert_quiet(&mut stream).await;
+    a.send_message("@bob_restarts", "after")
+        .await
+        .expect("sent");
+    assert_eq!(next_texts(&mut stream, 1).await, ["after"]);
+    assert_quiet(&mut stream).await;
+}
+
+#[tokio::test]
+async fn without_catch_up_a_restarted_client_starts_from_now() {
+    let server = common::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("carol");
+    let (a, _) = common::signed_in(&server, 2, "1601").await;
+    let b = common::builder(&server, 2)
+        .session_file(&path)
+        .connect()
+        .await
+        .expect("connects");
+    let token = b.request_login_code("9996621602").await.expect("code");
+    b.sign_in(&token, "22222").await.expect("signed in");
+    let b_id = common::me(&b).await;
+    server
+        .backend()
+        .set_username(b_id, Some("carol_restarts"))
+        .expect("username");
+    settled(&b).await;
+    b.disconnect().await;
+    drop(b);
+    a.send_message("@carol_restarts", "missed")
+        .await
+        .expect("sent");
+    let b = common::builder(&server, 2)
+        .session_file(&path)
+        .connect()
+        .await
+        .expect("reconnects");
+    let mut stream = b.updates();
+    settled(&b).await;
+    a.send_message("@carol_restarts", "new")
+        .await
+        .expect("sent");
+    assert_eq!(next_texts(&mut stream, 1).await, ["new"]);
+    assert_quiet(&mut stream).await;
+}
+
+#[tokio::test]
+async fn channel_and_group_messages_arrive_in_order_and_channel_gaps_are_filled() {
+    let server = common::start().await;
+    let (b, _) = common::signed_in(&server, 2, "1702").await;
+    let me = common::me(&b).await;
+    let backend = server.backend();
+    let poster = backend
+        .create_user("9996621701", "Poster", Some("poster_p"))
+        .expect("user");
+    let channel = backend
+        .create_channel(poster, "Feed", false, Some("poster_feed"))
+        .expect("channel");
+    backend.add_channel_member(channel, me).expect("member");
+    let group = backend
+        .create_channel(poster, "Talk", true, Some("poster_talk"))
+        .expect("megagroup");
+    backend.add_channel_member(group, me).expect("member");
+    let basic = backend.create_chat(poster, "Basic", &[me]).expect("chat");
+    let mut stream = b.updates();
+    settled(&b).await;
+
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        for (peer, name) in [
+            (Peer::Channel(channel), "feed"),
+            (Peer::Channel(group), "talk"),
+            (Peer::Chat(basic), "basic"),
+        ] {
+            let text = format!("{name}{i}");
+            backend
+                .send_message_as(poster, peer, &text)
+                .expect("posted");
+            expected.push(text);
+        }
+    }
+    assert_eq!(next_texts(&mut stream, expected.len()).await, expected);
+    assert_quiet(&mut stream).await;
+
+    // Lose two channel pushes: the channel's own difference brings them back, in order.
+    let before = settled(&b).await;
+    server.faults().drop_updates(2);
+    let lost = texts("feed-late", 4);
+    for text in &lost {
+        backend
+            .send_message_as(poster, Peer::Channel(channel), text)
+            .expect("posted");
+    }
+    assert_eq!(next_texts(&mut stream, 4).await, lost);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(
+        after.channel_differences > before.channel_differences,
+        "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_stream_ends_when_the_client_disconnects() {
+    let server = common::start().await;
+    let (b, _) = common::signed_in(&server, 2, "1801").await;
+    let mut stream = b.updates();
+    b.disconnect().await;
+    let end = tokio::time::timeout(PATIENCE, stream.next())
+        .await
+        .expect("ends in time");
+    assert!(end.is_none());
+}
+
+#[tokio::test]
+async fn paused_updates_are_caught_up_on_resume() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1901", "1902").await;
+    b.set_receive_updates(false);
+    assert!(!b.receives_updates());
+    let mut stream = b.updates();
+    a.send_message(to_b.as_str(), "unseen").await.expect("sent");
+    // Requests still work (wrapped in invokeWithoutUpdates).
+    b.get_me().await.expect("get_me");
+    assert_quiet(&mut stream).await;
+    // Resuming catches up on what was skipped.
+    b.set_receive_updates(true);
+    assert_eq!(next_texts(&mut stream, 1).await, ["unseen"]);
+    a.send_message(to_b.as_str(), "seen").await.expect("sent");
+    assert_eq!(next_texts(&mut stream, 1).await, ["seen"]);
+    assert_quiet(&mut stream).await;
+}
