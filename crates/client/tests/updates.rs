@@ -63,7 +63,8 @@ fn texts(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
 }
 
-/// Two signed-in users on DC 2; `b` has the username `@user_<tail_b>`.
+/// Two signed-in users on DC 2 who know each other (each resolved the other's username,
+/// `@user_<tail>`); returns `b`'s.
 async fn pair(
     server: &tgwire_testserver::TestServer,
     tail_a: &str,
@@ -71,13 +72,20 @@ async fn pair(
 ) -> (Client, Client, String) {
     let (a, _) = common::signed_in(server, 2, tail_a).await;
     let (b, _) = common::signed_in(server, 2, tail_b).await;
-    let b_id = common::me(&b).await;
-    let username = format!("user_{tail_b}");
-    server
-        .backend()
-        .set_username(b_id, Some(&username))
-        .expect("username set");
-    (a, b, format!("@{username}"))
+    for (client, tail) in [(&a, tail_a), (&b, tail_b)] {
+        let id = common::me(client).await;
+        server
+            .backend()
+            .set_username(id, Some(&format!("user_{tail}")))
+            .expect("username set");
+    }
+    a.resolve(format!("@user_{tail_b}").as_str())
+        .await
+        .expect("a knows b");
+    b.resolve(format!("@user_{tail_a}").as_str())
+        .await
+        .expect("b knows a");
+    (a, b, format!("@user_{tail_b}"))
 }
 
 /// Waits until `client`'s engine has no difference in flight and stats stop moving.
@@ -97,11 +105,6 @@ async fn settled(client: &Client) -> tgwire::updates::engine::UpdateStats {
 async fn private_messages_arrive_exactly_once_in_order_and_own_sends_fetch_nothing() {
     let server = common::start().await;
     let (a, b, to_b) = pair(&server, "1101", "1102").await;
-    let a_id = common::me(&a).await;
-    server
-        .backend()
-        .set_username(a_id, Some("user_1101"))
-        .expect("username set");
     let mut stream = b.updates();
     let mut a_stream = a.updates();
     let a_before = settled(&a).await;
@@ -134,6 +137,47 @@ async fn private_messages_arrive_exactly_once_in_order_and_own_sends_fetch_nothi
         server.backend().pts(common::me(&b).await),
         "the saved pts is the server's"
     );
+}
+
+#[tokio::test]
+async fn a_message_from_an_unknown_user_is_refilled_by_the_difference() {
+    let server = common::start().await;
+    let (a, _) = common::signed_in(&server, 2, "2001").await;
+    let (b, _) = common::signed_in(&server, 2, "2002").await;
+    let b_id = common::me(&b).await;
+    server
+        .backend()
+        .set_username(b_id, Some("user_2002"))
+        .expect("username set");
+    let a_id = common::me(&a).await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    assert!(b.session().peer(a_id).is_none(), "b has never seen a");
+    // A plain private text travels as updateShortMessage, which names its sender by id only.
+    a.send_message("@user_2002", "hello stranger")
+        .await
+        .expect("sent");
+    let update = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let update = stream.next().await.expect("stream open");
+            if new_message_text(&update.update).is_some() {
+                return update;
+            }
+        }
+    })
+    .await
+    .expect("arrives");
+    assert_eq!(
+        new_message_text(&update.update).as_deref(),
+        Some("hello stranger")
+    );
+    // Handed out complete: the sender came with it, and is cached.
+    assert!(update.chat(a_id).is_some(), "the sender travels with it");
+    assert!(b.session().peer(a_id).is_some_and(|p| !p.min));
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert_eq!(after.missing_peers, before.missing_peers + 1, "{after:?}");
+    assert!(after.differences > before.differences, "{after:?}");
 }
 
 #[tokio::test]
