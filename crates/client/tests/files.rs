@@ -462,3 +462,61 @@ async fn the_server_checks_md5_and_missing_parts() {
     assert!(error.is("FILE_PART_SIZE_INVALID"), "{error:?}");
     client.disconnect().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_file_references_are_fetched_again_midway() {
+    let server = common::start().await;
+    let (client, _) = common::signed_in(&server, 2, "1008").await;
+    let bytes = data(3 * MIB + 999, 8);
+    let file = client
+        .upload_bytes(bytes.clone(), "aging.bin")
+        .await
+        .unwrap();
+    let sent = client
+        .send_file("me", InputMedia::document(file))
+        .await
+        .unwrap();
+    let reference = |m: &Message| match document(m) {
+        enums::Document::Document(d) => d.file_reference,
+        enums::Document::Empty(_) => Vec::new(),
+    };
+
+    // After the first chunk every reference expires; the download fetches the message again
+    // and goes on without losing or repeating a byte.
+    let faults = server.faults().clone();
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut back = Vec::new();
+    client
+        .download_media(&sent, &mut back)
+        .request_size(256 * 1024)
+        .parallelism(3)
+        .progress(move |done, _| {
+            if done > 0 && !armed.swap(true, Ordering::Relaxed) {
+                faults.expire_file_references();
+            }
+        })
+        .await
+        .expect("downloads with a fresh reference");
+    assert!(back == bytes);
+    let again = client.get_messages("me", &[sent.id()]).await.unwrap();
+    let fresh = again[0].as_ref().expect("the message");
+    assert_ne!(
+        reference(fresh),
+        reference(&sent),
+        "the references did expire"
+    );
+
+    // A bare location has no origin to refresh from: the error comes out, and a download to
+    // a path leaves no file behind.
+    server.faults().expire_file_references();
+    let location = FileLocation::of_document(&document(fresh)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stale.bin");
+    let error = client.download_file(location, &path).await.unwrap_err();
+    assert!(
+        error.rpc().is_some_and(|e| e.is("FILE_REFERENCE_EXPIRED")),
+        "{error:?}"
+    );
+    assert!(!path.exists());
+    client.disconnect().await;
+}

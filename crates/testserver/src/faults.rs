@@ -96,6 +96,7 @@ pub struct FaultState {
     delay_updates: Option<Armed<Duration>>,
     clock_skew: i64,
     expire_salts: bool,
+    expire_file_references: bool,
 }
 
 /// A shared, cloneable handle on the server's injected faults. `Default` has none armed.
@@ -107,7 +108,7 @@ pub struct Faults(Arc<Mutex<FaultState>>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FaultSpecError {
     /// The fault's name is not one of the known kinds.
-    #[error("unknown fault kind {0:?} (expected flood, migrate, error, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew or expire-salts)")]
+    #[error("unknown fault kind {0:?} (expected flood, migrate, error, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew, expire-salts or expire-file-references)")]
     UnknownKind(String),
     /// A field is missing or not a number / migrate kind.
     #[error("bad fault {spec:?}: {reason}")]
@@ -273,6 +274,18 @@ impl Faults {
         self.lock().clock_skew
     }
 
+    /// Every stored photo and document gets a new file reference when the next
+    /// `upload.getFile` arrives, so that request (and any other with an old reference) answers
+    /// `FILE_REFERENCE_EXPIRED` until the client fetches the media again.
+    pub fn expire_file_references(&self) {
+        self.lock().expire_file_references = true;
+    }
+
+    /// Backend: `true` once after [`Faults::expire_file_references`].
+    pub(crate) fn take_file_reference_expiry(&self) -> bool {
+        std::mem::take(&mut self.lock().expire_file_references)
+    }
+
     /// Protocol side: `true` once after [`Faults::expire_salts`].
     pub fn take_salt_expiry(&self) -> bool {
         std::mem::take(&mut self.lock().expire_salts)
@@ -335,6 +348,7 @@ impl Faults {
     /// | `delay-updates:N:MS` | [`Faults::delay_updates`] |
     /// | `clock-skew:SECS` | [`Faults::clock_skew`] |
     /// | `expire-salts` | [`Faults::expire_salts`] |
+    /// | `expire-file-references` | [`Faults::expire_file_references`] |
     ///
     /// ```
     /// use tgwire_testserver::faults::Faults;
@@ -413,6 +427,7 @@ impl Faults {
             }
             "clock-skew" => self.clock_skew(number(1, "SECS is not a number")?),
             "expire-salts" => self.expire_salts(),
+            "expire-file-references" => self.expire_file_references(),
             other => return Err(FaultSpecError::UnknownKind(other.to_owned())),
         }
         Ok(())
@@ -513,6 +528,10 @@ mod tests {
         );
         assert_eq!(faults.rpc_errors_left("upload.saveFilePart"), 1);
         assert!(faults.apply_spec("error:upload.saveFilePart:500").is_err());
+
+        faults.apply_spec("expire-file-references").unwrap();
+        assert!(faults.take_file_reference_expiry());
+        assert!(!faults.take_file_reference_expiry());
 
         faults.apply_spec("delay-ms:250").unwrap();
         assert_eq!(faults.answer_delay(), Some(Duration::from_millis(250)));

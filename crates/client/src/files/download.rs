@@ -111,7 +111,14 @@ fn choose_photo_size<'s>(
 /// Something [`Client::download_media`] can fetch: a message's media, a photo, a document or
 /// a raw location.
 #[derive(Clone, Debug)]
-pub struct Downloadable(What);
+pub struct Downloadable(What, Option<Origin>);
+
+/// Where a file reference can be fetched again when it expires.
+#[derive(Clone, Debug)]
+struct Origin {
+    chat_id: i64,
+    message_id: i32,
+}
 
 #[derive(Clone, Debug)]
 enum What {
@@ -123,7 +130,7 @@ enum What {
 
 impl From<&enums::MessageMedia> for Downloadable {
     fn from(media: &enums::MessageMedia) -> Self {
-        Downloadable(match media {
+        let what = match media {
             enums::MessageMedia::Photo(m) => match &m.photo {
                 Some(photo) => What::Photo(photo.clone()),
                 None => What::Nothing("the photo is gone"),
@@ -133,41 +140,51 @@ impl From<&enums::MessageMedia> for Downloadable {
                 None => What::Nothing("the document is gone"),
             },
             _ => What::Nothing("the media is neither a photo nor a document"),
-        })
+        };
+        Downloadable(what, None)
     }
 }
 
 impl From<&Message> for Downloadable {
     fn from(message: &Message) -> Self {
+        let origin = message.chat_id().map(|chat_id| Origin {
+            chat_id,
+            message_id: message.id(),
+        });
         match message.raw() {
             enums::Message::Message(m) => match &m.media {
-                Some(media) => media.into(),
-                None => Downloadable(What::Nothing("the message has no media")),
+                Some(media) => Downloadable(Downloadable::from(media).0, origin),
+                None => Downloadable(What::Nothing("the message has no media"), None),
             },
-            _ => Downloadable(What::Nothing("the message has no media")),
+            _ => Downloadable(What::Nothing("the message has no media"), None),
         }
     }
 }
 
 impl From<&enums::Photo> for Downloadable {
     fn from(photo: &enums::Photo) -> Self {
-        Downloadable(What::Photo(photo.clone()))
+        Downloadable(What::Photo(photo.clone()), None)
     }
 }
 
 impl From<&enums::Document> for Downloadable {
     fn from(document: &enums::Document) -> Self {
-        Downloadable(What::Document(document.clone()))
+        Downloadable(What::Document(document.clone()), None)
     }
 }
 
 impl From<FileLocation> for Downloadable {
     fn from(location: FileLocation) -> Self {
-        Downloadable(What::Location(location))
+        Downloadable(What::Location(location), None)
     }
 }
 
 impl Downloadable {
+    /// How to get a fresh file reference for photo size `size_type`, if the origin is known.
+    fn refresh(&self, size_type: Option<String>) -> Option<Refresh> {
+        self.1.clone().map(|origin| Refresh { origin, size_type })
+    }
+
     /// Where the bytes are, for photo size `size_type` (`None`: the largest).
     fn locate(&self, size_type: Option<&str>) -> Result<FileLocation, FileError> {
         match &self.0 {
@@ -315,7 +332,8 @@ impl<'a> Download<'a> {
     async fn run(self) -> Result<u64, FileError> {
         let location = self.what.locate(self.size_type.as_deref())?;
         let total = location.size.unwrap_or(0);
-        let mut chunks = DownloadIter::new(self.client, Ok(location)).tuned(self.tuning);
+        let refresh = self.what.refresh(self.size_type);
+        let mut chunks = DownloadIter::new(self.client, Ok(location), refresh).tuned(self.tuning);
         match self.to {
             DownloadTarget::Writer(mut writer) => {
                 write_all(&mut chunks, &mut writer, self.progress.as_ref(), total).await
@@ -376,6 +394,7 @@ impl<'a> IntoFuture for Download<'a> {
 pub struct DownloadIter {
     client: Client,
     location: Result<FileLocation, FileError>,
+    refresh: Option<Refresh>,
     offset: u64,
     limit: Option<u64>,
     tuning: Tuning,
@@ -393,10 +412,15 @@ impl std::fmt::Debug for DownloadIter {
 }
 
 impl DownloadIter {
-    fn new(client: &Client, location: Result<FileLocation, FileError>) -> Self {
+    fn new(
+        client: &Client,
+        location: Result<FileLocation, FileError>,
+        refresh: Option<Refresh>,
+    ) -> Self {
         DownloadIter {
             client: client.clone(),
             location,
+            refresh,
             offset: 0,
             limit: None,
             tuning: Tuning::default(),
@@ -458,13 +482,17 @@ impl DownloadIter {
         };
         let dc = location.dc.unwrap_or_else(|| self.client.home_dc());
         let lanes = Arc::new(Lanes::new(&self.client, dc, self.tuning.connections));
-        let location = Arc::new(location);
+        let current = Arc::new(Current {
+            client: self.client.clone(),
+            location: tokio::sync::Mutex::new((0, location)),
+            refresh: self.refresh.take(),
+        });
         let request_size = plan.request_size;
         stream::iter(plan.offsets().enumerate())
             .map(move |(index, offset)| {
-                let (lanes, location) = (Arc::clone(&lanes), Arc::clone(&location));
+                let (lanes, current) = (Arc::clone(&lanes), Arc::clone(&current));
                 async move {
-                    let bytes = fetch(&lanes, index, &location, offset, request_size).await?;
+                    let bytes = fetch(&lanes, index, &current, offset, request_size).await?;
                     Ok::<_, FileError>((offset, bytes))
                 }
             })
@@ -505,23 +533,89 @@ impl Stream for DownloadIter {
     }
 }
 
-/// One `upload.getFile` of `limit` bytes at `offset`.
+/// How to fetch a file reference again: the message it came from, and the photo size.
+#[derive(Clone, Debug)]
+struct Refresh {
+    origin: Origin,
+    size_type: Option<String>,
+}
+
+/// How often one request fetches a fresh file reference before giving up.
+const MAX_REFRESHES: u32 = 3;
+
+/// The location a download uses now: replaced (and its generation counted up) when the file
+/// reference expires, once for all the requests that saw the old one.
+struct Current {
+    client: Client,
+    location: tokio::sync::Mutex<(u32, FileLocation)>,
+    refresh: Option<Refresh>,
+}
+
+impl Current {
+    /// Replaces location generation `seen` with one carrying a fresh file reference (unless
+    /// another request already did).
+    async fn renew(&self, seen: u32) -> Result<(), FileError> {
+        let Some(refresh) = &self.refresh else {
+            return Ok(());
+        };
+        let mut current = self.location.lock().await;
+        if current.0 != seen {
+            return Ok(());
+        }
+        let origin = &refresh.origin;
+        log::info!(
+            "file reference expired: fetching message {} of {} again",
+            origin.message_id,
+            origin.chat_id
+        );
+        let message = self
+            .client
+            .get_messages(origin.chat_id, &[origin.message_id])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or(FileError::NoMedia("the message is gone"))?;
+        let fresh = Downloadable::from(&message).locate(refresh.size_type.as_deref())?;
+        *current = (seen + 1, fresh);
+        Ok(())
+    }
+}
+
+/// One `upload.getFile` of `limit` bytes at `offset`; an expired file reference is fetched
+/// again from its origin and the request repeated.
 async fn fetch(
     lanes: &Lanes,
     index: usize,
-    location: &FileLocation,
+    current: &Current,
     offset: u64,
     limit: usize,
 ) -> Result<Vec<u8>, FileError> {
-    let body = functions::upload::GetFile {
-        precise: false,
-        cdn_supported: false,
-        location: location.raw.clone(),
-        offset: offset as i64,
-        limit: limit as i32,
-    }
-    .to_bytes();
-    let answer = lanes.call(index, &body).await?;
+    let mut refreshes = 0;
+    let answer = loop {
+        let (generation, location) = {
+            let current = current.location.lock().await;
+            (current.0, current.1.raw.clone())
+        };
+        let body = functions::upload::GetFile {
+            precise: false,
+            cdn_supported: false,
+            location,
+            offset: offset as i64,
+            limit: limit as i32,
+        }
+        .to_bytes();
+        match lanes.call(index, &body).await {
+            Err(InvocationError::Rpc(error))
+                if error.is("FILE_REFERENCE_EXPIRED")
+                    && current.refresh.is_some()
+                    && refreshes < MAX_REFRESHES =>
+            {
+                refreshes += 1;
+                current.renew(generation).await?;
+            }
+            answer => break answer?,
+        }
+    };
     match enums::upload::File::from_bytes(&answer).map_err(InvocationError::from)? {
         enums::upload::File::File(file) => Ok(file.bytes),
         enums::upload::File::CdnRedirect(_) => Err(InvocationError::UnexpectedAnswer(
@@ -588,6 +682,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn iter_download(&self, media: impl Into<Downloadable>) -> DownloadIter {
-        DownloadIter::new(self, media.into().locate(None))
+        let media = media.into();
+        DownloadIter::new(self, media.locate(None), media.refresh(None))
     }
 }

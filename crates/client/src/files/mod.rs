@@ -18,8 +18,13 @@
 //!  file's DC ─getFile(offset, limit)─▶ in-order buffer ─▶ file / writer / Stream of chunks
 //! ```
 //!
-//! Deliberately not here yet: CDN DCs (downloads ask without `cdn_supported`), refreshing
-//! expired file references, stripped thumbnails, Bot API file ids.
+//! A download of a message's media that meets `FILE_REFERENCE_EXPIRED` fetches the message
+//! again for a fresh reference and goes on where it was (chunks already handed out stay
+//! valid). `FILE_MIGRATE_X` moves the rest of a transfer to DC X, with the authorization
+//! copied there.
+//!
+//! Deliberately not here yet: CDN DCs (downloads ask without `cdn_supported`), profile photos,
+//! stripped thumbnails, Bot API file ids.
 
 mod download;
 mod parts;

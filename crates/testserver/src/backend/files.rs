@@ -254,6 +254,19 @@ fn content(cx: &mut Cx<'_>, id: i64) -> RpcResult<Arc<Vec<u8>>> {
     Ok(content)
 }
 
+/// Gives every stored photo and document a new file reference (the old ones answer
+/// `FILE_REFERENCE_EXPIRED`), as Telegram does when references age.
+pub(crate) fn renew_file_references(cx: &mut Cx<'_>) {
+    log::info!("fault: every file reference expires");
+    for document in cx.state.documents.values_mut() {
+        document.file_reference = Bytes(random_i64().to_le_bytes().to_vec());
+    }
+    for photo in cx.state.photos.values_mut() {
+        photo.file_reference = Bytes(random_i64().to_le_bytes().to_vec());
+    }
+    cx.dirty = true;
+}
+
 fn next_media_id(cx: &mut Cx<'_>) -> i64 {
     let id = cx.state.next_media_id;
     cx.state.next_media_id += 1;

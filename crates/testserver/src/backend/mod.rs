@@ -386,6 +386,9 @@ impl Backend {
                 message: fault.message,
             };
         }
+        if name == "upload.getFile" && self.faults.take_file_reference_expiry() {
+            self.with_cx(ctx, files::renew_file_references);
+        }
         let result = self.with_cx(ctx, |cx| {
             let mut answer = dispatch::dispatch(cx, id, name, request)?;
             sequence::seal(cx, Some(&mut answer));
