@@ -59,10 +59,12 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let mtproto_code = tgwire_tl_gen::generate(&mtproto, &mtproto_config)?;
     let index = tgwire_tl_gen::generate_index(&[("api", &api), ("mtproto", &mtproto)], layer);
     let dir = PathBuf::from("crates/tl-types/src/generated");
+    let (errors_path, errors_code) = crate::errors::generate(root)?;
     Ok(vec![
         (dir.join("mod.rs"), rustfmt(root, &index)?),
         (dir.join("api.rs"), rustfmt(root, &api_code)?),
         (dir.join("mtproto.rs"), rustfmt(root, &mtproto_code)?),
+        (errors_path, rustfmt(root, &errors_code)?),
     ])
 }
 

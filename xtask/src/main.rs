@@ -1,11 +1,13 @@
 //! `cargo xtask`: project automation.
 //!
 //! - `cargo xtask codegen [--check]`: regenerate `crates/tl-types/src/generated/` from `tl-schema/*.tl`
-//!   (or, with `--check`, fail if the committed files differ from what would be generated);
+//!   and the known RPC errors from `tl-schema/errors.tsv` (or, with `--check`, fail if the committed
+//!   files differ from what would be generated);
 //! - `cargo xtask update-schema --from PATH`: install a new `api.tl`, print what changed between the
 //!   layers, and regenerate.
 
 mod codegen;
+mod errors;
 mod schema_diff;
 
 use anyhow::{bail, Context as _};

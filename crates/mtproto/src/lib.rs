@@ -115,7 +115,7 @@ mod wire;
 
 pub use error::{AuthError, DecodeError, SessionError};
 pub use msg_id::MsgId;
-pub use rpc_error::RpcError;
+pub use rpc_error::{names as error_names, KnownError, RpcError};
 pub use salts::{FutureSalt, SaltSchedule};
 pub use session::client::{ClientConfig, DropReason, Event, RequestId, RequestOptions, Session};
 pub use session::core::Limits;

@@ -3,6 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
+mod known;
+
+pub use known::{names, KnownError};
+
 /// An error the server returned for a request (`rpc_error`).
 ///
 /// Telegram puts a number into some error names (`FLOOD_WAIT_30`, `PHONE_MIGRATE_2`,
@@ -43,6 +47,18 @@ impl RpcError {
             name: parts.join("_"),
             value,
         }
+    }
+
+    /// The error as a [`KnownError`] (matchable, with its description), when Telegram is known
+    /// to send this name; `None` for names the data file does not list (they still work through
+    /// [`RpcError::name`] and [`RpcError::is`]).
+    pub fn known(&self) -> Option<KnownError> {
+        KnownError::from_name(&self.name)
+    }
+
+    /// What the error means, in a sentence, for known names.
+    pub fn description(&self) -> Option<&'static str> {
+        self.known().map(KnownError::description)
     }
 
     /// Whether the name is `name`, ignoring the numeric part: `err.is("FLOOD_WAIT")`.
@@ -111,8 +127,39 @@ mod tests {
         );
         assert_eq!(e.to_string(), "rpc error 400: PEER_ID_INVALID");
 
+        assert_eq!(e.known(), Some(KnownError::PeerIdInvalid));
+        assert!(e.is(names::PEER_ID_INVALID));
+
         // Too large to be a parameter: kept as part of the name rather than panicking.
         let e = RpcError::new(500, "X_99999999999999999999");
         assert_eq!((e.name.as_str(), e.value), ("X_99999999999999999999", None));
+    }
+
+    #[test]
+    fn known_errors_round_trip_through_the_parser() {
+        // Every listed template, with its placeholder filled in the way Telegram does, parses
+        // back to that known error: the data file and `RpcError::new` agree on names.
+        for &known in KnownError::ALL {
+            let message = known.template().replacen("_X", "_42", 1);
+            let message = if message.starts_with("X_") {
+                message.replacen("X_", "42_", 1)
+            } else {
+                message
+            };
+            let e = RpcError::new(known.codes()[0], &message);
+            assert_eq!(e.known(), Some(known), "{message}");
+            assert_eq!(e.description(), Some(known.description()));
+            if known.template().contains("_X") {
+                assert_eq!(e.value, Some(42), "{message}");
+            }
+        }
+        let e = RpcError::new(420, "FLOOD_WAIT_7");
+        assert_eq!(e.known(), Some(KnownError::FloodWait));
+        assert_eq!(KnownError::FloodWait.codes(), &[420]);
+        assert!(e
+            .description()
+            .is_some_and(|d| d.contains("wait X seconds")));
+        assert_eq!(RpcError::new(400, "SOMETHING_NEW").known(), None);
+        assert_eq!(names::TWO_FA_CONFIRM_WAIT, "2FA_CONFIRM_WAIT");
     }
 }
