@@ -19,12 +19,13 @@
 //!
 //! The friendly layer ([`User`], [`Group`], [`Channel`], [`Chat`], [`Message`], [`Dialog`])
 //! wraps the raw TL objects without hiding them (`raw()` on each). Formatted text is parsed into
-//! entities with UTF-16 offsets by [`text`].
+//! entities with UTF-16 offsets by [`text`]. Files move in parallel parts
+//! ([`Client::upload_file`], [`Client::send_file`], [`Client::download_media`],
+//! [`Client::iter_download`]; guide: `docs/files.md`).
 //!
 //! # Not here (yet)
 //!
-//! Event handlers, file upload and download, and chat administration come with later
-//! versions. Updates are handed out gap-free by [`Client::updates`] (see [`updates`]).
+//! Event handlers and chat administration come with later versions. Updates are handed out gap-free by [`Client::updates`] (see [`updates`]).
 //! Perfect forward secrecy (temporary keys) waits on `tgwire-net`.
 //!
 //! # Example

@@ -81,6 +81,11 @@ pub enum FileError {
     InvalidArgument(String),
 }
 
+/// The files guide, `docs/files.md`, included so that `cargo test` compiles its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../../docs/files.md")]
+pub struct FilesGuide;
+
 impl From<std::io::Error> for FileError {
     fn from(error: std::io::Error) -> Self {
         FileError::Io(Arc::new(error))
