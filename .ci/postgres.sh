@@ -8,8 +8,9 @@
 
 tgwire_pg_bin() {
     local dir
+    # Must not fail when nothing matches (.ci/run runs under `set -euo pipefail`).
     for dir in /usr/lib/postgresql/*/bin; do
-        [ -x "$dir/initdb" ] && echo "$dir"
+        if [ -x "$dir/initdb" ]; then echo "$dir"; fi
     done | sort -V | tail -n 1
 }
 

@@ -121,4 +121,16 @@ impl Changes {
         self.peers.extend(peers);
         self
     }
+
+    /// Whether these changes touch what the account cannot afford to lose to a power cut or a
+    /// database crash (keys, identity, home DC, a wipe). Storages commit those with full
+    /// durability and may commit the frequent rest (peers, update state) with less: losing the
+    /// last of those is repaired by refetching.
+    pub(crate) fn is_precious(&self) -> bool {
+        self.wipe
+            || self.home_dc.is_some()
+            || self.self_user.is_some()
+            || !self.auth_keys.is_empty()
+            || !self.temp_auth_keys.is_empty()
+    }
 }

@@ -11,10 +11,16 @@
 //! - [`SqliteStorage`], the default: one `<name>.session` SQLite file in WAL mode, schema-versioned
 //!   with migrations, created `0600`, locked exclusively so a second client gets
 //!   [`SessionError::SessionInUse`] immediately, crash-safe, and never overwritten when damaged.
+//! - `PostgresStorage` (feature `postgres`): many sessions in one PostgreSQL database for fleets
+//!   of clients on many machines, one owner per session enforced by an advisory lock (with a
+//!   fencing epoch), [`SessionError::SessionLocked`] for a second opener, taken over when the
+//!   holder dies. The `postgres` module explains the design.
 //! - [`MemoryStorage`]: nothing on disk.
 //! - [`StringSession`]: the essentials (home DC, address, key, user) as a string, in tgwire's own
 //!   checksummed format or in Telethon's `StringSession` format, both ways.
 //! - [`import_telethon_session`]: reads a Telethon `.session` file into any storage.
+//!
+//! [`copy_session`] moves a whole session from any storage to any other.
 //!
 //! Peers are addressed by [`PeerRef`] (kind, id, access hash), which has a stable text form and
 //! converts to and from Bot API ids.
@@ -92,7 +98,7 @@ mod key;
 mod memory;
 mod peer;
 #[cfg(feature = "postgres")]
-mod postgres;
+pub mod postgres;
 mod rows;
 mod sqlite;
 mod state;

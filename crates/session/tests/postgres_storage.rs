@@ -370,14 +370,22 @@ fn a_holder_that_lost_its_lock_is_fenced_off() {
     let Some(backend) = PostgresBackend::new("fence") else {
         return;
     };
-    let old = backend.pool.open("fenced").unwrap();
+    // A long lease: the old pool's watchdog (which runs every third of it and would re-take the
+    // session) stays out of the way while the new owner moves in.
+    let old_pool = PostgresPool::builder(backend.url.clone())
+        .schema(backend.schema.clone())
+        .holder_name("fence old")
+        .lease(Duration::from_secs(3600))
+        .connect()
+        .unwrap();
+    let old = old_pool.open("fenced").unwrap();
     old.apply(full_changes()).unwrap();
 
     // The old holder's lock connection dies (a network cut, say) while the process lives on.
     raw_sql(
         &backend.url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE application_name = 'tgwire lock: test fence'",
+         WHERE application_name = 'tgwire lock: fence old'",
     );
     let other = PostgresPool::builder(backend.url.clone())
         .schema(backend.schema.clone())
@@ -557,4 +565,90 @@ fn bad_names_are_refused() {
         .session_names()
         .unwrap()
         .contains(&odd.to_string()));
+}
+
+#[test]
+fn a_lost_lock_connection_is_reestablished_with_its_locks() {
+    let Some(backend) = PostgresBackend::new("relock") else {
+        return;
+    };
+    // The shortest lease: the watchdog looks every second.
+    let pool = PostgresPool::builder(backend.url.clone())
+        .schema(backend.schema.clone())
+        .holder_name("relock holder")
+        .lease(Duration::from_secs(3))
+        .connect()
+        .unwrap();
+    let storage = pool.open("kept").unwrap();
+    let held_by_lock_connection = || -> (i64, i64) {
+        let row = &raw_sql(
+            &backend.url,
+            "SELECT count(*), min(a.pid)::bigint FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted \
+             AND a.application_name = 'tgwire lock: relock holder'",
+        )[0];
+        (row.get(0), row.get::<_, Option<i64>>(1).unwrap_or(0))
+    };
+    let (count, first_pid) = held_by_lock_connection();
+    assert_eq!(count, 1);
+
+    raw_sql(
+        &backend.url,
+        &format!("SELECT pg_terminate_backend({first_pid})"),
+    );
+    let started = Instant::now();
+    loop {
+        let (count, pid) = held_by_lock_connection();
+        if count == 1 && pid != first_pid {
+            break;
+        }
+        assert!(
+            started.elapsed() < EVENTUALLY,
+            "the lock was not taken again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "lock connection re-established with its lock in {:?}",
+        started.elapsed()
+    );
+    // Still ours: others are refused, and our writes go through.
+    let other = PostgresPool::builder(backend.url.clone())
+        .schema(backend.schema.clone())
+        .connect()
+        .unwrap();
+    assert!(other.open("kept").unwrap_err().is_in_use());
+    storage.apply(full_changes()).unwrap();
+}
+
+#[test]
+fn a_role_that_cannot_create_schemas_uses_one_made_for_it() {
+    let Some(backend) = PostgresBackend::new("limited") else {
+        return;
+    };
+    drop(backend.pool.open("made_by_admin").unwrap());
+    let schema = &backend.schema;
+    raw_sql(
+        &backend.url,
+        &format!(
+            "DO $$ BEGIN CREATE ROLE tgwire_limited LOGIN; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$; \
+             GRANT USAGE ON SCHEMA \"{schema}\" TO tgwire_limited; \
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO tgwire_limited; \
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO tgwire_limited;"
+        ),
+    );
+    let limited_url = backend.url.replace("user=postgres", "user=tgwire_limited");
+    assert_ne!(
+        limited_url, backend.url,
+        "the test URL names its user as user=postgres"
+    );
+    let pool = PostgresPool::builder(limited_url)
+        .schema(schema.clone())
+        .connect()
+        .unwrap();
+    let storage = pool.open("made_by_app").unwrap();
+    storage.apply(full_changes()).unwrap();
+    drop(storage);
+    assert_eq!(pool.open("made_by_app").unwrap().peer_count(), 7);
 }

@@ -18,7 +18,10 @@
 //!   the epoch in the same transaction. A process that lost its lock connection and was taken over
 //!   gets `SessionLocked` from `apply` and never writes over the new owner.
 //! - **Atomic writes.** [`Storage::apply`] is one transaction; peers go in one `INSERT … SELECT
-//!   unnest(…) ON CONFLICT` statement, so a batch of 200 is one round trip.
+//!   unnest(…) ON CONFLICT` statement, so a batch of 200 is one round trip. As with SQLite, keys
+//!   and identity are committed durably (waiting for the server's disk) and the frequent peer and
+//!   update-state writes with `synchronous_commit = off` (atomic, safe against any client crash; a
+//!   database server crash may lose the last fraction of a second, which the client refetches).
 //! - **Versioned schema.** Tables live in one schema (`tgwire` by default), with a version row and
 //!   append-only migrations run in one transaction under a transaction-scoped advisory lock, so
 //!   machines starting together do not race. A newer schema is refused with
@@ -36,8 +39,9 @@
 //! from `spawn_blocking`. Reads never touch the database: the session is loaded into memory when
 //! opened, as in every storage.
 //!
-//! Connections are unencrypted (`NoTls`): use a Unix socket, a loopback port, or a network you
-//! trust (or a TLS-terminating proxy such as PgBouncer) between the clients and the database.
+//! Needs PostgreSQL 12 or newer (for `tcp_user_timeout`). Connections are unencrypted (`NoTls`):
+//! use a Unix socket, a loopback port, or a network you trust (or a TLS-terminating proxy such as
+//! PgBouncer in session mode — advisory locks need session pooling) between clients and database.
 
 mod bridge;
 mod schema;
@@ -57,6 +61,9 @@ use crate::{Changes, SessionError, Storage};
 
 /// The schema used when none is given.
 pub const DEFAULT_SCHEMA: &str = "tgwire";
+
+/// The lock connection's `application_name` is this followed by the holder's name.
+const LOCK_CONNECTION_PREFIX: &str = "tgwire lock: ";
 
 /// Longest accepted session name, in bytes.
 const MAX_NAME_LEN: usize = 200;
@@ -116,6 +123,8 @@ impl PostgresPoolBuilder {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(self.connect_timeout);
         }
+        // Client-side keep-alive, so this side too notices a dead server within the lease.
+        config.keepalives_idle((self.lease / 3).max(Duration::from_secs(1)));
         let holder = self.holder.unwrap_or_else(default_holder);
         if config.get_application_name().is_none() {
             let name: String = format!("tgwire: {holder}").chars().take(63).collect();
@@ -161,6 +170,7 @@ impl PostgresPoolBuilder {
             drop(shared.lock_connection().await?);
             Ok(Arc::new(shared))
         })?;
+        bridge.spawn(watch_lock_connection(Arc::downgrade(&shared)));
         Ok(PostgresPool { shared, bridge })
     }
 }
@@ -288,9 +298,10 @@ struct Shared {
     /// The connection holding every advisory lock of this pool; `None` until connected, and
     /// replaced if it dies.
     lock: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
-    /// Session ids held through this pool, with their names: advisory locks are re-entrant on one
-    /// connection, so a second open in this process is refused here.
-    held: Mutex<HashMap<i32, String>>,
+    /// Session ids held through this pool, with the epoch we took them at (`None` while being
+    /// taken): advisory locks are re-entrant on one connection, so a second open in this process is
+    /// refused here, and a new lock connection re-takes exactly these.
+    held: Mutex<HashMap<i32, Option<i64>>>,
 }
 
 impl Shared {
@@ -315,7 +326,7 @@ impl Shared {
         // releases its locks (ignored on Unix sockets, where the peer cannot vanish unnoticed).
         let lease = self.lease.as_secs().max(3);
         // Named after the holder, so that an operator sees in `pg_stat_activity` who holds what.
-        let name: String = format!("tgwire lock: {}", self.holder)
+        let name: String = format!("{LOCK_CONNECTION_PREFIX}{}", self.holder)
             .chars()
             .take(63)
             .collect();
@@ -333,26 +344,48 @@ impl Shared {
                 lease * 1000,
             ))
             .await?;
-        // Sessions held through the old connection: take their locks again. One that another
-        // process took meanwhile stays lost; its epoch check refuses further writes.
-        let held: Vec<i32> = self
+        // Sessions held through the old connection: take their locks again, unless another
+        // process took the session meanwhile (its epoch moved on). A lost session stays lost: its
+        // epoch check refuses every further write.
+        let held: Vec<(i32, i64)> = self
             .held
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .copied()
+            .iter()
+            .filter_map(|(id, epoch)| Some((*id, (*epoch)?)))
             .collect();
-        for id in held {
-            let row = client
+        for (id, epoch) in held {
+            let locked: bool = client
                 .query_one(
                     "SELECT pg_try_advisory_lock($1, $2)",
                     &[&self.lock_class, &id],
                 )
-                .await?;
-            if !row.try_get::<_, bool>(0)? {
+                .await?
+                .try_get(0)?;
+            let current: Option<i64> = if locked {
+                client
+                    .query_opt(
+                        &self.sql.q("SELECT epoch FROM {s}.session WHERE id = $1"),
+                        &[&id],
+                    )
+                    .await?
+                    .map(|row| row.try_get(0))
+                    .transpose()?
+            } else {
+                None
+            };
+            if current != Some(epoch) {
                 log::warn!(
                     "session {id} was taken by another process while the lock connection was down"
                 );
+                if locked {
+                    client
+                        .execute(
+                            "SELECT pg_advisory_unlock($1, $2)",
+                            &[&self.lock_class, &id],
+                        )
+                        .await?;
+                }
             }
         }
         *guard = Some(client);
@@ -386,7 +419,7 @@ impl Shared {
                     holder: format!("{} (this process)", self.holder),
                 });
             }
-            held.insert(id, name.to_owned());
+            held.insert(id, None);
         }
         let result = async {
             let locked = {
@@ -402,16 +435,33 @@ impl Shared {
                 .try_get::<_, bool>(0)?
             };
             if !locked {
-                let holder: Option<String> = client
+                // The holder's lock connection is named after it; the session row may not name
+                // it yet (it is written just after the lock is taken), so ask the server who holds
+                // the lock, and fall back to the row.
+                let row = client
                     .query_one(
-                        &self.sql.q("SELECT owner FROM {s}.session WHERE id = $1"),
-                        &[&id],
+                        &self
+                            .sql
+                            .q("SELECT (SELECT a.application_name FROM pg_locks l
+                                     JOIN pg_stat_activity a ON a.pid = l.pid
+                                     WHERE l.locktype = 'advisory' AND l.granted
+                                       AND l.classid = $1::integer::oid
+                                       AND l.objid = $2::integer::oid AND l.objsubid = 2
+                                     LIMIT 1),
+                                    (SELECT owner FROM {s}.session WHERE id = $2)"),
+                        &[&self.lock_class, &id],
                     )
-                    .await?
-                    .try_get(0)?;
+                    .await?;
+                let by_lock: Option<String> = row.try_get(0)?;
+                let by_row: Option<String> = row.try_get(1)?;
+                let holder = by_lock
+                    .and_then(|name| name.strip_prefix(LOCK_CONNECTION_PREFIX).map(str::to_owned))
+                    .filter(|name| !name.is_empty())
+                    .or(by_row)
+                    .unwrap_or_else(|| "unknown".into());
                 return Err(SessionError::SessionLocked {
                     session: name.to_owned(),
-                    holder: holder.unwrap_or_else(|| "unknown".into()),
+                    holder,
                 });
             }
             let taken = async {
@@ -440,7 +490,13 @@ impl Shared {
         }
         .await;
         match result {
-            Ok((epoch, state)) => Ok((id, epoch, state)),
+            Ok((epoch, state)) => {
+                self.held
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id, Some(epoch));
+                Ok((id, epoch, state))
+            }
             Err(e) => {
                 self.held
                     .lock()
@@ -476,14 +532,14 @@ impl Shared {
         epoch: i64,
         name: &str,
     ) -> Result<(), SessionError> {
-        let row = tx
-            .query_opt(
+        let statement = tx
+            .prepare_cached(
                 &self
                     .sql
                     .q("SELECT epoch, owner FROM {s}.session WHERE id = $1 FOR UPDATE"),
-                &[&id],
             )
             .await?;
+        let row = tx.query_opt(&statement, &[&id]).await?;
         let Some(row) = row else {
             return Err(SessionError::SessionLocked {
                 session: name.to_owned(),
@@ -510,6 +566,14 @@ impl Shared {
     ) -> Result<(), SessionError> {
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let tx = client.transaction().await?;
+        if !plan.is_precious() {
+            // Like SQLite's synchronous=NORMAL: the commit is atomic and survives this process
+            // dying, but is not waited on to reach the server's disk; a crash of the database
+            // server may lose the last few hundred milliseconds of peers and update state, which
+            // the client refetches. Keys and identity always wait for the disk.
+            tx.batch_execute("SET LOCAL synchronous_commit = off")
+                .await?;
+        }
         self.check_epoch(&tx, id, epoch, name).await?;
         schema::persist(&tx, &self.sql, id, plan).await?;
         tx.commit().await?;
@@ -625,6 +689,26 @@ impl std::fmt::Debug for PostgresStorage {
             .field("home_dc", &self.state().home_dc)
             .field("peers", &self.state().peer_count())
             .finish_non_exhaustive()
+    }
+}
+
+/// Keeps the lock connection alive while the pool exists: checks it every third of the lease and,
+/// if it died, reconnects and re-takes this pool's sessions before another process can (or learns
+/// that one did).
+async fn watch_lock_connection(shared: std::sync::Weak<Shared>) {
+    let period = match shared.upgrade() {
+        Some(shared) => (shared.lease / 3).max(Duration::from_secs(1)),
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let checked = shared.lock_connection().await.map(drop);
+        if let Err(e) = checked {
+            log::warn!("PostgreSQL session lock connection is down: {e}");
+        }
     }
 }
 

@@ -114,9 +114,29 @@ pub(crate) async fn migrate(
 ) -> Result<(), SessionError> {
     tx.execute("SELECT pg_advisory_xact_lock($1, 0)", &[&lock_class])
         .await?;
-    tx.batch_execute(&sql.q("CREATE SCHEMA IF NOT EXISTS {s};
-         CREATE TABLE IF NOT EXISTS {s}.schema_version (version integer NOT NULL);"))
-        .await?;
+    // Create only what is missing: a role that may use a schema a DBA made for it, but not create
+    // one, must still get in (CREATE … IF NOT EXISTS checks the privilege first).
+    let has_schema = tx
+        .query_opt(
+            "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+            &[&sql.schema()],
+        )
+        .await?
+        .is_some();
+    if !has_schema {
+        tx.batch_execute(&sql.q("CREATE SCHEMA {s}")).await?;
+    }
+    let has_version: bool = tx
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[&sql.q("{s}.schema_version")],
+        )
+        .await?
+        .try_get(0)?;
+    if !has_version {
+        tx.batch_execute(&sql.q("CREATE TABLE {s}.schema_version (version integer NOT NULL)"))
+            .await?;
+    }
     let stored: Option<i32> = tx
         .query_opt(&sql.q("SELECT version FROM {s}.schema_version"), &[])
         .await?
@@ -296,21 +316,24 @@ pub(crate) async fn persist(
         tx.execute(&wipe, &[&id]).await?;
     }
     if let Some(dc) = plan.home_dc {
-        tx.execute(
+        exec(
+            tx,
             &sql.q("UPDATE {s}.session SET home_dc = $2 WHERE id = $1"),
             &[&id, &dc],
         )
         .await?;
     }
     if let Some(user) = plan.self_user {
-        tx.execute(
+        exec(
+            tx,
             &sql.q("UPDATE {s}.session SET self_id = $2, self_bot = $3 WHERE id = $1"),
             &[&id, &user.map(|u| u.id), &user.map(|u| u.bot)],
         )
         .await?;
     }
     if let Some(options) = &plan.dc_options {
-        tx.execute(
+        exec(
+            tx,
             &sql.q("DELETE FROM {s}.dc_option WHERE session_id = $1"),
             &[&id],
         )
@@ -331,8 +354,7 @@ pub(crate) async fn persist(
                 .iter()
                 .map(|o| i32::from(o.flags.to_bits()))
                 .collect();
-            tx.execute(
-                &sql.q("INSERT INTO {s}.dc_option (session_id, position, dc_id, ipv4, ipv6, port, flags)
+            exec(tx, &sql.q("INSERT INTO {s}.dc_option (session_id, position, dc_id, ipv4, ipv6, port, flags)
                         SELECT $1, * FROM unnest($2::integer[], $3::integer[], $4::text[],
                                                  $5::text[], $6::integer[], $7::integer[])"),
                 &[&id, &positions, &dcs, &ipv4, &ipv6, &ports, &flags],
@@ -343,7 +365,8 @@ pub(crate) async fn persist(
     for (dc, key) in &plan.auth_keys {
         match key {
             Some(key) => {
-                tx.execute(
+                exec(
+                    tx,
                     &sql.q(
                         "INSERT INTO {s}.auth_key (session_id, dc_id, key) VALUES ($1, $2, $3)
                             ON CONFLICT (session_id, dc_id) DO UPDATE SET key = EXCLUDED.key",
@@ -353,7 +376,8 @@ pub(crate) async fn persist(
                 .await?
             }
             None => {
-                tx.execute(
+                exec(
+                    tx,
                     &sql.q("DELETE FROM {s}.auth_key WHERE session_id = $1 AND dc_id = $2"),
                     &[&id, dc],
                 )
@@ -364,7 +388,8 @@ pub(crate) async fn persist(
     for (dc, key) in &plan.temp_auth_keys {
         match key {
             Some(temp) => {
-                tx.execute(
+                exec(
+                    tx,
                     &sql.q(
                         "INSERT INTO {s}.temp_auth_key (session_id, dc_id, key, expires_at)
                             VALUES ($1, $2, $3, $4)
@@ -376,7 +401,8 @@ pub(crate) async fn persist(
                 .await?
             }
             None => {
-                tx.execute(
+                exec(
+                    tx,
                     &sql.q("DELETE FROM {s}.temp_auth_key WHERE session_id = $1 AND dc_id = $2"),
                     &[&id, dc],
                 )
@@ -398,7 +424,8 @@ pub(crate) async fn persist(
                 .await?;
         }
         Some(None) => {
-            tx.execute(
+            exec(
+                tx,
                 &sql.q("DELETE FROM {s}.update_state WHERE session_id = $1"),
                 &[&id],
             )
@@ -423,7 +450,8 @@ pub(crate) async fn persist(
         }
         if !unset.is_empty() {
             let channels: Vec<i64> = unset.iter().map(|(c, _)| *c).collect();
-            tx.execute(
+            exec(
+                tx,
                 &sql.q(
                     "DELETE FROM {s}.channel_state WHERE session_id = $1 AND channel_id = ANY($2)",
                 ),
@@ -462,4 +490,15 @@ pub(crate) async fn persist(
         .await?;
     }
     Ok(())
+}
+
+/// Runs one statement through the connection's statement cache: after the first use, one round
+/// trip instead of two (prepare, then execute).
+async fn exec(
+    tx: &deadpool_postgres::Transaction<'_>,
+    statement: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64, SessionError> {
+    let prepared = tx.prepare_cached(statement).await?;
+    Ok(tx.execute(&prepared, params).await?)
 }

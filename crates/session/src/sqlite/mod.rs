@@ -88,7 +88,7 @@ impl Storage for SqliteStorage {
         // the plan is computed against exactly the state it will be committed on top of.
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let plan = self.state().plan(changes);
-        let precious = schema::is_precious(&plan);
+        let precious = plan.is_precious();
         if precious {
             conn.pragma_update(None, "synchronous", "FULL")
                 .map_err(|e| open::classify(e, &self.path))?;

@@ -317,16 +317,6 @@ pub(crate) fn persist(tx: &Transaction<'_>, plan: &Changes) -> Result<(), Sessio
     Ok(())
 }
 
-/// Whether a plan changes what the account cannot afford to lose to a power cut (keys, identity),
-/// which is then committed with a full fsync.
-pub(crate) fn is_precious(plan: &Changes) -> bool {
-    plan.wipe
-        || plan.home_dc.is_some()
-        || plan.self_user.is_some()
-        || !plan.auth_keys.is_empty()
-        || !plan.temp_auth_keys.is_empty()
-}
-
 /// Tables a Telethon session file has, to give a helpful error when one is opened directly.
 pub(crate) fn looks_like_telethon(tx: &Transaction<'_>) -> Result<bool, SessionError> {
     let count: i64 = tx.query_row(
