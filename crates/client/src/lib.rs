@@ -76,10 +76,10 @@ pub mod updates;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use chats::{
-    AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights, CreateChannel,
-    EditAdmin, EditPermissions, ExportInvite, FullChat, FullUser, InviteLink, InvitePreview,
-    Participant, ParticipantFilter, ParticipantIter, ParticipantList, ParticipantPermissions,
-    Permissions, Role,
+    ActionGuard, AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights,
+    ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat, FullUser,
+    InviteLink, InvitePreview, Participant, ParticipantFilter, ParticipantIter, ParticipantList,
+    ParticipantPermissions, Permissions, ProfilePhotoIter, Role,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use error::{InvocationError, RpcError, SignInError};

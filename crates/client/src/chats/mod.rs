@@ -1,6 +1,6 @@
 //! Chat management: creating, joining and leaving groups and channels, adding members,
 //! editing them, migrating basic groups, and everything an admin does (rights, permissions,
-//! participants, the admin log, invite links).
+//! participants, the admin log, invite links); chat actions ("typing…") and our profile.
 //!
 //! Telegram has two kinds of groups with different calls: basic groups (`messages.*`, at most
 //! 200 members, every admin has every right) and channels — supergroups and broadcast channels
@@ -9,10 +9,12 @@
 //! [`InvocationError::InvalidArgument`] saying so rather than sending a request Telegram would
 //! refuse.
 
+mod action;
 mod admin_log;
 mod full;
 mod invites;
 mod participants;
+mod profile;
 mod rights;
 
 use std::future::{Future, IntoFuture};
@@ -24,10 +26,12 @@ use tgwire_tl_types::{enums, functions, types};
 use crate::types::chat::{input_channel, input_peer, input_user};
 use crate::{Chat, Client, Group, InvocationError, PeerQuery};
 
+pub use action::{ActionGuard, ChatAction};
 pub use admin_log::{AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter};
 pub use full::{FullChat, FullUser};
 pub use invites::{ExportInvite, InviteLink, InvitePreview};
 pub use participants::{Participant, ParticipantFilter, ParticipantIter, ParticipantList, Role};
+pub use profile::ProfilePhotoIter;
 pub use rights::{AdminRights, EditAdmin, EditPermissions, ParticipantPermissions, Permissions};
 
 /// A boxed future, what the builders here turn into.

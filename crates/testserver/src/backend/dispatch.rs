@@ -11,7 +11,7 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 use super::rpc::{RpcError, RpcResult};
 use super::{
     account, admin_log, auth, channels, chat_edit, chats, dialogs, files, invites, messages, pins,
-    updates, users, Cx,
+    profile, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -117,6 +117,11 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::channels::ToggleSlowMode => chat_edit::toggle_slow_mode,
         functions::channels::DeleteChannel => chat_edit::delete_channel,
         functions::channels::GetAdminLog => admin_log::get_admin_log,
+        functions::photos::UploadProfilePhoto => profile::upload_profile_photo,
+        functions::photos::UpdateProfilePhoto => profile::update_profile_photo,
+        functions::photos::DeletePhotos => profile::delete_photos,
+        functions::photos::GetUserPhotos => profile::get_user_photos,
+        functions::account::CheckUsername => profile::check_username,
         functions::channels::GetChannels => channels::get_channels,
         functions::channels::GetFullChannel => channels::get_full_channel,
         functions::channels::CheckUsername => channels::check_username,

@@ -1004,6 +1004,10 @@ fn filter_matches(filter: &enums::MessagesFilter, msg: &MessageRec) -> bool {
         }
         F::InputMessagesFilterDocument => matches!(msg.media, Some(MediaRec::Document(_))),
         F::InputMessagesFilterUrl => msg.text.contains("http://") || msg.text.contains("https://"),
+        F::InputMessagesFilterChatPhotos => matches!(
+            msg.action,
+            Some(super::model::ActionRec::ChatEditPhoto { .. })
+        ),
         _ => false,
     }
 }
@@ -1022,7 +1026,14 @@ pub(crate) fn search(
     let query = req.q.to_lowercase();
     let list: Vec<&MessageRec> = history_of(cx.state, me, peer)
         .into_iter()
-        .filter(|m| m.action.is_none())
+        // Service messages are found only by the filter made for them (chat photo changes).
+        .filter(|m| {
+            m.action.is_none()
+                || matches!(
+                    req.filter,
+                    enums::MessagesFilter::InputMessagesFilterChatPhotos
+                )
+        })
         .filter(|m| query.is_empty() || m.text.to_lowercase().contains(&query))
         .filter(|m| from.is_none() || m.from == from)
         .filter(|m| filter_matches(&req.filter, m))

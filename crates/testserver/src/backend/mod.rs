@@ -56,6 +56,7 @@ mod peers;
 mod persist;
 mod pins;
 mod present;
+mod profile;
 mod qts;
 mod rights;
 mod rpc;

@@ -133,6 +133,9 @@ pub(crate) struct State {
     /// Invite links by their hash.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) invites: BTreeMap<String, InviteRec>,
+    /// Each user's profile photos (ids in [`State::photos`]), the current one first.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) profile_photos: BTreeMap<i64, Vec<i64>>,
     /// The last admin-log event id used (ids are unique across channels).
     #[serde(default, skip_serializing_if = "no_log_yet")]
     pub(crate) last_log_id: i64,
@@ -180,6 +183,7 @@ impl Default for State {
             next_global_id: 1,
             next_media_id: 5_000_000_000_001,
             invites: BTreeMap::new(),
+            profile_photos: BTreeMap::new(),
             last_log_id: 0,
             statuses: BTreeMap::new(),
         }

@@ -161,7 +161,7 @@ pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
             username: rec.username.clone(),
             // Phone numbers are visible to the account itself and its contacts.
             phone: rec.phone.clone().filter(|_| is_self || contact),
-            photo: None,
+            photo: profile_photo(state, id),
             status,
             bot_info_version: rec.bot.then_some(1),
             restriction_reason: None,
@@ -202,6 +202,22 @@ pub(crate) fn status(state: &State, user: i64, now: i32) -> Option<enums::UserSt
         Some(s) => types::UserStatusOffline { was_online: s.date }.into(),
         None => types::UserStatusRecently { by_me: false }.into(),
     })
+}
+
+/// A user's current profile photo as their `user` object shows it.
+fn profile_photo(state: &State, user: i64) -> Option<enums::UserProfilePhoto> {
+    let id = *state.profile_photos.get(&user)?.first()?;
+    let photo = state.photos.get(&id)?;
+    Some(
+        types::UserProfilePhoto {
+            has_video: false,
+            personal: false,
+            photo_id: id,
+            stripped_thumb: None,
+            dc_id: photo.dc_id,
+        }
+        .into(),
+    )
 }
 
 /// Basic group `id` as `viewer` sees it: `chat` for current and former members (`left`),
