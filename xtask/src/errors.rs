@@ -141,7 +141,9 @@ pub(crate) fn render(errors: &[KnownError]) -> String {
         let _ = writeln!(s, "{},", variant(&e.name));
     }
     s.push_str("}\n\nimpl KnownError {\n");
-    s.push_str("/// Every known error, sorted by name.\npub const ALL: &'static [KnownError] = &[\n");
+    s.push_str(
+        "/// Every known error, sorted by name.\npub const ALL: &'static [KnownError] = &[\n",
+    );
     for e in errors {
         let _ = writeln!(s, "KnownError::{},", variant(&e.name));
     }
@@ -243,10 +245,13 @@ mod tests {
 
     #[test]
     fn the_project_file_parses() {
-        let text = std::fs::read_to_string(crate::codegen::project_root().join("tl-schema/errors.tsv"))
-            .unwrap();
+        let text =
+            std::fs::read_to_string(crate::codegen::project_root().join("tl-schema/errors.tsv"))
+                .unwrap();
         let errors = parse(&text).unwrap();
         assert!(errors.len() > 250, "{}", errors.len());
-        assert!(errors.iter().any(|e| e.name == "FLOOD_WAIT" && e.codes == [420]));
+        assert!(errors
+            .iter()
+            .any(|e| e.name == "FLOOD_WAIT" && e.codes == [420]));
     }
 }

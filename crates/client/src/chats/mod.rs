@@ -565,6 +565,11 @@ impl Client {
     }
 }
 
+/// The chats guide, `docs/chats.md`, included so that `cargo test` compiles its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../../docs/chats.md")]
+pub struct ChatsGuide;
+
 #[cfg(test)]
 mod tests {
     use super::*;
