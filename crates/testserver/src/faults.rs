@@ -6,8 +6,9 @@
 //! - the backend ([`crate::backend`]) answers `420 FLOOD_WAIT_X` and `303 *_MIGRATE_X` for named
 //!   methods, skips pushing updates (their pts still advance, so clients see a gap and must call
 //!   `updates.getDifference`), replaces pushed updates with `updatesTooLong`, pushes updates
-//!   twice (clients must skip the copy) and holds updates back so later ones overtake them
-//!   (clients must wait for the late one rather than fetch a difference at once);
+//!   twice (clients must skip the copy), holds updates back so later ones overtake them
+//!   (clients must wait for the late one rather than fetch a difference at once) and replaces
+//!   a channel's updates with `updateChannelTooLong`;
 //! - the protocol side reads [`Faults::should_disconnect`], [`Faults::answer_delay`],
 //!   [`Faults::clock_skew_secs`] and [`Faults::take_salt_expiry`].
 //!
@@ -94,6 +95,7 @@ pub struct FaultState {
     updates_too_long: u32,
     duplicate_updates: u32,
     delay_updates: Option<Armed<Duration>>,
+    channel_too_long: u32,
     clock_skew: i64,
     expire_salts: bool,
     expire_file_references: bool,
@@ -108,7 +110,7 @@ pub struct Faults(Arc<Mutex<FaultState>>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FaultSpecError {
     /// The fault's name is not one of the known kinds.
-    #[error("unknown fault kind {0:?} (expected flood, migrate, error, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, clock-skew, expire-salts or expire-file-references)")]
+    #[error("unknown fault kind {0:?} (expected flood, migrate, error, disconnect-after, delay-ms, drop-updates, updates-too-long, duplicate-updates, delay-updates, channel-too-long, clock-skew, expire-salts or expire-file-references)")]
     UnknownKind(String),
     /// A field is missing or not a number / migrate kind.
     #[error("bad fault {spec:?}: {reason}")]
@@ -214,6 +216,25 @@ impl Faults {
     /// The next update the backend would push is replaced by `updatesTooLong`.
     pub fn updates_too_long(&self) {
         self.lock().updates_too_long += 1;
+    }
+
+    /// The next `n` pushes carrying a channel's updates are replaced by
+    /// `updateChannelTooLong` for that channel, as Telegram does when it will not push a
+    /// channel's backlog: the client must fetch it with `updates.getChannelDifference`.
+    pub fn channel_too_long(&self, n: u32) {
+        self.lock().channel_too_long = n;
+    }
+
+    /// Backend: `true` (consuming one) if the next push of a channel's updates is to be
+    /// replaced by `updateChannelTooLong`.
+    pub(crate) fn take_channel_too_long(&self) -> bool {
+        let mut state = self.lock();
+        if state.channel_too_long > 0 {
+            state.channel_too_long -= 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// The next `n` updates the backend would push are pushed twice (the copy carries the same
@@ -346,6 +367,7 @@ impl Faults {
     /// | `updates-too-long` | [`Faults::updates_too_long`] |
     /// | `duplicate-updates:N` | [`Faults::duplicate_updates`] |
     /// | `delay-updates:N:MS` | [`Faults::delay_updates`] |
+    /// | `channel-too-long:N` | [`Faults::channel_too_long`] |
     /// | `clock-skew:SECS` | [`Faults::clock_skew`] |
     /// | `expire-salts` | [`Faults::expire_salts`] |
     /// | `expire-file-references` | [`Faults::expire_file_references`] |
@@ -419,6 +441,9 @@ impl Faults {
             "updates-too-long" => self.updates_too_long(),
             "duplicate-updates" => {
                 self.duplicate_updates(fits_u32(number(1, "N is not a number")?, "N out of range")?)
+            }
+            "channel-too-long" => {
+                self.channel_too_long(fits_u32(number(1, "N is not a number")?, "N out of range")?)
             }
             "delay-updates" => {
                 let n = fits_u32(number(1, "N is not a number")?, "N out of range")?;

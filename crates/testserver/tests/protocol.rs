@@ -394,3 +394,48 @@ async fn garbage_frames_never_take_the_server_down() -> Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// The `Update` events (pushed `Updates`, serialized) the client saw so far.
+fn updates_seen(client: &Client) -> usize {
+    client
+        .events
+        .iter()
+        .filter(|e| matches!(e, tgwire_mtproto::Event::Update { .. }))
+        .count()
+}
+
+#[tokio::test]
+async fn only_sessions_that_asked_for_updates_get_them() -> Result<()> {
+    use tgwire_testserver::backend::Peer;
+    let server = TestServer::start(Config::default()).await?;
+    let mut client = new_client(&server, 2, TransportKind::Intermediate).await?;
+    let backend = server.backend();
+    let me = backend.create_user("9996620001", "Me", None)?;
+    let friend = backend.create_user("9996620002", "Friend", None)?;
+    backend.authorize_key(client.session.auth_key().id(), me)?;
+    let quiet = || {
+        functions::InvokeWithoutUpdates {
+            query: functions::updates::GetState,
+        }
+        .to_bytes()
+    };
+
+    // Only `invokeWithoutUpdates` (and file transfers) so far: not subscribed.
+    client.call_ok(quiet()).await?;
+    backend.send_message_as(friend, Peer::User(me), "unseen")?;
+    client.call_ok(quiet()).await?;
+    client.call_ok(quiet()).await?;
+    assert_eq!(updates_seen(&client), 0, "{:?}", client.events);
+
+    // A plain query subscribes the session.
+    client
+        .call_ok(functions::updates::GetState.to_bytes())
+        .await?;
+    backend.send_message_as(friend, Peer::User(me), "seen")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while updates_seen(&client) == 0 && std::time::Instant::now() < deadline {
+        client.call_ok(quiet()).await?;
+    }
+    assert_eq!(updates_seen(&client), 1, "{:?}", client.events);
+    Ok(())
+}

@@ -35,7 +35,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tgwire_tl_types::{enums, Serializable};
+use tgwire_tl_types::{enums, types, Serializable};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use crate::faults::{Faults, PushFault};
@@ -592,12 +592,60 @@ impl Backend {
     }
 }
 
+/// The channel whose pts-carrying updates `updates` holds, if any.
+fn channel_of(updates: &enums::Updates) -> Option<i64> {
+    let list = match updates {
+        enums::Updates::Updates(u) => &u.updates,
+        enums::Updates::Combined(u) => &u.updates,
+        _ => return None,
+    };
+    list.iter().find_map(|update| match update {
+        enums::Update::NewChannelMessage(u) => channel_id_of(&u.message),
+        enums::Update::EditChannelMessage(u) => channel_id_of(&u.message),
+        enums::Update::DeleteChannelMessages(u) => Some(u.channel_id),
+        enums::Update::PinnedChannelMessages(u) => Some(u.channel_id),
+        _ => None,
+    })
+}
+
+fn channel_id_of(message: &enums::Message) -> Option<i64> {
+    let peer = match message {
+        enums::Message::Message(m) => &m.peer_id,
+        enums::Message::Service(m) => &m.peer_id,
+        enums::Message::Empty(m) => m.peer_id.as_ref()?,
+    };
+    match peer {
+        enums::Peer::Channel(c) => Some(c.channel_id),
+        _ => None,
+    }
+}
+
 /// Sends one push to every live session it targets (the calling session only when targeted
 /// as [`Target::Caller`]).
 fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, push: Push) {
     let caller = (ctx.auth_key_id, ctx.session_id);
     let bytes = push.updates.to_bytes();
     let too_long = enums::Updates::TooLong.to_bytes();
+    // What the channel-too-long fault sends instead, if this push carries a channel's updates.
+    let channel_too_long = channel_of(&push.updates).map(|channel_id| {
+        let mut refs = present::Refs::default();
+        refs.peer(Peer::Channel(channel_id));
+        let viewer = match push.target {
+            Target::User(user) => user,
+            _ => 0,
+        };
+        refs.updates(
+            state,
+            viewer,
+            vec![types::UpdateChannelTooLong {
+                channel_id,
+                pts: None,
+            }
+            .into()],
+            unix_now(),
+        )
+        .to_bytes()
+    });
     rt.sessions.retain(|&key, session| {
         let wanted = match push.target {
             Target::User(user) => state
@@ -610,6 +658,12 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
         // The caller's own session learns of its call from the answer.
         if !wanted || (key == caller && push.target != Target::Caller) {
             return true;
+        }
+        if let Some(instead) = &channel_too_long {
+            if faults.take_channel_too_long() {
+                log::info!("fault: updateChannelTooLong instead of a channel push");
+                return session.tx.send(instead.clone()).is_ok();
+            }
         }
         let payload = match faults.take_push_fault() {
             PushFault::Deliver => bytes.clone(),

@@ -353,13 +353,14 @@ impl Connection {
         body: &[u8],
     ) {
         let shared = &self.shared;
-        let outcome = rpc::execute(
+        let outcome = rpc::execute_subscribing(
             &shared.keys,
             &shared.backend,
             &mut ctx,
             unix_secs(now),
             msg_id.0,
             body,
+            |ctx| sessions::subscribe(slot, &shared.backend, ctx),
         );
         match shared.faults.answer_delay() {
             None => respond(&mut lock(slot).session, msg_id, outcome),

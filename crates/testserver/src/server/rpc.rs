@@ -5,8 +5,9 @@
 //!
 //! - `invokeWithLayer` — the layer is remembered for the key and passed to the backend;
 //! - `initConnection` — the client's description is remembered for the key;
-//! - `invokeWithoutUpdates` — stripped (the backend pushes updates to *other* sessions only, so
-//!   there is nothing to suppress for the calling one);
+//! - `invokeWithoutUpdates` — stripped, and the query does not subscribe its session to updates
+//!   (neither do `upload.*` queries, as on Telegram); any other query does (see
+//!   [`execute_subscribing`]);
 //! - `invokeAfterMsg(s)` — stripped: a connection's queries run one after another in the order
 //!   they arrived, so a query always runs after the queries it names that arrived before it.
 
@@ -29,6 +30,7 @@ fn constructor(body: &[u8]) -> Option<u32> {
 }
 
 /// Answers the query `msg_id` (its body as received, wrappers included).
+#[cfg(test)]
 pub(crate) fn execute(
     store: &AuthKeyStore,
     backend: &Backend,
@@ -37,6 +39,23 @@ pub(crate) fn execute(
     msg_id: i64,
     body: &[u8],
 ) -> RpcOutcome {
+    execute_subscribing(store, backend, ctx, now, msg_id, body, |_| {})
+}
+
+/// Answers the query `msg_id` (its body as received, wrappers included). Telegram pushes
+/// updates to a session once it made an API query that was neither wrapped in
+/// `invokeWithoutUpdates` nor a file transfer; for such a query `subscribe` is called before
+/// the backend runs it (so the query's own updates for its session already reach it).
+pub(crate) fn execute_subscribing(
+    store: &AuthKeyStore,
+    backend: &Backend,
+    ctx: &mut CallContext,
+    now: i64,
+    msg_id: i64,
+    body: &[u8],
+    subscribe: impl FnOnce(&CallContext),
+) -> RpcOutcome {
+    let mut subscribes = true;
     let malformed = || err(400, "INPUT_FETCH_ERROR");
     let mut query = body.to_vec();
     loop {
@@ -76,6 +95,7 @@ pub(crate) fn execute(
                 let Ok(w) = functions::InvokeWithoutUpdates::<Blob>::from_bytes(&query) else {
                     return malformed();
                 };
+                subscribes = false;
                 query = w.query.0;
             }
             Some(functions::InvokeAfterMsg::<Blob>::CONSTRUCTOR_ID) => {
@@ -96,7 +116,15 @@ pub(crate) fn execute(
                 };
                 return bind_temp_auth_key(store, backend, ctx, now, msg_id, &req);
             }
-            _ => return backend.call(ctx, &query),
+            id => {
+                let file_transfer = id
+                    .and_then(tgwire_tl_types::name_for_id)
+                    .is_some_and(|name| name.starts_with("upload."));
+                if subscribes && !file_transfer {
+                    subscribe(ctx);
+                }
+                return backend.call(ctx, &query);
+            }
         }
     }
 }

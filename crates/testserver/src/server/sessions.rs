@@ -3,10 +3,12 @@
 //! MTProto sessions are not connections: a client may reconnect and continue a session, and
 //! the server then answers on the new connection. A session is *attached* to the connection that
 //! last carried a packet of it; that connection transmits whatever the session has queued
-//! (answers, updates, service messages). While attached, the session is registered with the
-//! backend, whose updates a forwarding task pushes into it; a detached session stops receiving
-//! updates (the client recovers them with `updates.getDifference`, as on Telegram) and is
-//! forgotten after [`DETACHED_RETENTION`].
+//! (answers, updates, service messages). A session is *subscribed* to updates once it made an
+//! API query that subscribes (not wrapped in `invokeWithoutUpdates`, not a file transfer; see
+//! [`super::rpc::execute_subscribing`]). While attached and subscribed, the session is
+//! registered with the backend, whose updates a forwarding task pushes into it; a detached
+//! session stops receiving updates (the client recovers them with `updates.getDifference`, as
+//! on Telegram) and is forgotten after [`DETACHED_RETENTION`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -36,6 +38,8 @@ pub(crate) struct Slot {
     pub(crate) session: ServerSession,
     pub(crate) attached: Option<Attachment>,
     detached_since: Option<std::time::Instant>,
+    /// The session asked for updates (see the module docs).
+    subscribed: bool,
 }
 
 impl Slot {
@@ -94,6 +98,7 @@ impl Sessions {
             session: make(),
             attached: None,
             detached_since: Some(std::time::Instant::now()),
+            subscribed: false,
         }));
         map.insert(key, slot.clone());
         slot
@@ -114,8 +119,8 @@ impl Sessions {
     }
 }
 
-/// Attaches `slot` to a connection and (re-)registers it with the backend, spawning the task
-/// that pushes the backend's updates into it. Must run inside a tokio runtime.
+/// Attaches `slot` to a connection and, if it is subscribed, (re-)registers it with the
+/// backend. Must run inside a tokio runtime.
 pub(crate) fn attach(
     slot: &SharedSlot,
     attachment: Attachment,
@@ -132,7 +137,31 @@ pub(crate) fn attach(
         }
         s.attached = Some(attachment);
         s.detached_since = None;
+        if !s.subscribed {
+            return;
+        }
     }
+    forward_updates(slot, backend, ctx);
+}
+
+/// Subscribes `slot` to updates (a no-op if it already is), registering it with the backend
+/// while attached. Must run inside a tokio runtime.
+pub(crate) fn subscribe(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
+    {
+        let mut s = lock(slot);
+        if s.subscribed {
+            return;
+        }
+        s.subscribed = true;
+        if s.attached.is_none() {
+            return;
+        }
+    }
+    forward_updates(slot, backend, ctx);
+}
+
+/// Registers `slot` with the backend and spawns the task that pushes its updates into it.
+fn forward_updates(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
     // Registering again replaces the previous channel, which ends the previous forwarder.
     let mut updates = backend.register_session(ctx);
     let weak: Weak<Mutex<Slot>> = Arc::downgrade(slot);

@@ -931,3 +931,49 @@ fn answers_wrapping_updates_take_the_callers_seq_step() {
     );
     assert_eq!(alice.state().seq, seq + 1);
 }
+
+#[test]
+fn channel_too_long_replaces_a_channel_push() {
+    let b = backend();
+    let (owner, _, mut member, group) = super::channels::group_of_two(&b, "Backlog");
+    member.pushed();
+    b.faults().channel_too_long(1);
+    owner.send_text(input_peer_channel(&b, group), "skipped");
+    let pushed = member.pushed();
+    let [enums::Updates::Updates(updates)] = pushed.as_slice() else {
+        panic!("{pushed:?}")
+    };
+    assert_eq!(
+        updates.updates,
+        vec![types::UpdateChannelTooLong {
+            channel_id: group,
+            pts: None
+        }
+        .into()]
+    );
+    assert!(updates
+        .chats
+        .iter()
+        .any(|c| matches!(c, enums::Chat::Channel(c) if c.id == group)));
+    // The next one is pushed as usual; the skipped one is in the channel difference.
+    owner.send_text(input_peer_channel(&b, group), "next");
+    let pts = b.channel_pts(group).unwrap();
+    assert_eq!(
+        new_messages(&member.pushed()),
+        vec![(pts, 1, "next".into())]
+    );
+    let answer = member.ok(&functions::updates::GetChannelDifference {
+        force: false,
+        channel: super::channels::input_channel(&b, group),
+        filter: enums::ChannelMessagesFilter::Empty,
+        pts: pts - 2,
+        limit: 100,
+    });
+    let enums::updates::ChannelDifference::ChannelDifference(diff) = answer else {
+        panic!("{answer:?}")
+    };
+    assert_eq!(
+        diff.new_messages.iter().map(text_of).collect::<Vec<_>>(),
+        ["skipped", "next"]
+    );
+}
