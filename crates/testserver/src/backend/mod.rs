@@ -12,10 +12,20 @@
 //! ```text
 //!  protocol side ── call(ctx, bytes) ──▶ dispatch ─▶ handler (auth, users, messages, …)
 //!        ▲                                               │ mutates State, queues pushes
-//!        │◀──────────── RpcOutcome ──────────────────────┤
+//!        │◀──────────── RpcOutcome ◀── sequence::seal ◀──┤ merge per account, seq, short forms
 //!  session rx ◀── serialized Updates ◀── deliver ◀───────┘ (faults may drop / replace them)
 //!                                                         └▶ --data FILE (JSON, on change)
 //! ```
+//!
+//! Updates are modelled as Telegram's: each account's common box (private chats and basic
+//! groups) has its pts, its `seq` (containers of updates without pts, see `sequence.rs`) and
+//! its `qts` (bots' updates, see `qts.rs`); each channel has its own pts. Every pts, qts and seq
+//! step is persisted with `--data`, and every pts and qts event is kept for
+//! `updates.getDifference` / `updates.getChannelDifference` (`updates.rs`), which page and
+//! answer "too long" by [`UpdateLimits`]. What is pushed — new, edited, deleted and read
+//! messages in every kind of chat, typing, presence, chat actions — reaches every session of
+//! every account concerned, in the forms Telegram uses (`updateShortMessage`,
+//! `updateShortChatMessage`, `updates`, `updatesCombined`, `updateShort`).
 //!
 //! Accounts behave as on Telegram's own test servers: phone numbers `99966XYYYY` live on DC `X`
 //! and sign in with the code `XXXXX`; `auth.sendCode` elsewhere answers `PHONE_MIGRATE_X`. Other
