@@ -416,3 +416,85 @@ async fn paused_updates_are_caught_up_on_resume() {
     assert_eq!(next_texts(&mut stream, 1).await, ["seen"]);
     assert_quiet(&mut stream).await;
 }
+
+#[tokio::test]
+async fn pushes_sent_twice_are_handed_out_once() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "2101", "2102").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    server.faults().duplicate_updates(6);
+    let expected = texts("dup", 10);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    assert_eq!(next_texts(&mut stream, 10).await, expected);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.duplicates >= before.duplicates + 6, "{after:?}");
+}
+
+#[tokio::test]
+async fn overtaken_pushes_are_put_back_in_order() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "2201", "2202").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    // The first two pushes are held back, so the later ones arrive first: a gap, filled when
+    // the late ones arrive (or by the difference if they take longer than the gap wait).
+    server.faults().delay_updates(2, Duration::from_millis(300));
+    let expected = texts("late", 6);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    assert_eq!(next_texts(&mut stream, 6).await, expected);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.gaps > before.gaps, "{after:?}");
+}
+
+#[tokio::test]
+async fn a_reconnect_alone_brings_what_was_lost() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "2301", "2302").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    // Both pushes are lost and nothing follows them: only the reconnect can tell.
+    server.faults().drop_updates(2);
+    a.send_message(to_b.as_str(), "lost0").await.expect("sent");
+    a.send_message(to_b.as_str(), "lost1").await.expect("sent");
+    server.disconnect_all();
+    assert_eq!(next_texts(&mut stream, 2).await, ["lost0", "lost1"]);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.differences > before.differences, "{after:?}");
+}
+
+#[tokio::test]
+async fn a_server_restart_from_its_data_file_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = tgwire_testserver::TestServer::start(tgwire_testserver::Config {
+        data_file: Some(dir.path().join("server.json")),
+        ..Default::default()
+    })
+    .await
+    .expect("server starts");
+    let (a, b, to_b) = pair(&server, "2401", "2402").await;
+    let mut stream = b.updates();
+    a.send_message(to_b.as_str(), "before").await.expect("sent");
+    assert_eq!(next_texts(&mut stream, 1).await, ["before"]);
+    server.faults().drop_updates(1);
+    a.send_message(to_b.as_str(), "dropped")
+        .await
+        .expect("sent");
+    server.restart().await.expect("restarts");
+    a.send_message(to_b.as_str(), "after")
+        .await
+        .expect("sent after restart");
+    assert_eq!(next_texts(&mut stream, 2).await, ["dropped", "after"]);
+    assert_quiet(&mut stream).await;
+}

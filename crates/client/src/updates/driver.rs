@@ -130,7 +130,7 @@ impl Driver {
         mut rx: mpsc::UnboundedReceiver<Input>,
         mut state: watch::Receiver<tgwire_net::ConnectionState>,
     ) {
-        let mut connected = state.borrow_and_update().is_connected();
+        state.borrow_and_update();
         self.start(None).await;
         loop {
             if !self.step(&mut state).await {
@@ -163,13 +163,15 @@ impl Driver {
                         break;
                     }
                     let up = now_state.is_connected();
-                    if up && !connected {
+                    // Connected again, or a change seen while connected (the watch keeps only
+                    // the latest value, so a quick drop and reconnect can look like nothing
+                    // changed): pushes may have been lost either way.
+                    if up {
                         if let Some(engine) = &mut self.engine {
                             log::debug!("reconnected: fetching the update difference");
                             engine.handle_connection_reset(Instant::now());
                         }
                     }
-                    connected = up;
                 }
                 () = hub.wait_for_subscriber(), if gated => {
                     self.gated = false;
