@@ -250,11 +250,6 @@ pub enum PoolError {
     /// The pool was shut down.
     #[error("the pool is shut down")]
     Shutdown,
-    /// A second connection to a DC was asked for while PFS is on. Telegram binds one temporary
-    /// key per permanent key, so each extra connection binding its own would unbind the others;
-    /// until the pool shares one temporary key per DC, PFS means one connection per DC.
-    #[error("DC {0}: several connections per DC are not supported with PFS yet")]
-    PfsSingleConnection(i16),
 }
 
 /// Why a proxy link (`tg://proxy?…`, `tg://socks?…`) does not parse.

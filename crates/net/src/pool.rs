@@ -3,7 +3,9 @@
 //! Each DC has a primary connection (index 0) for ordinary API calls and may have more (index
 //! 1, 2, …) for parallel file transfers. All connections to a DC share its auth key, each with
 //! its own MTProto session; extra connections wait until the primary has a key rather than
-//! racing to create several.
+//! racing to create several. With PFS they also share one temporary key: Telegram binds one
+//! temporary key per permanent key, so the primary creates and binds each temporary key and the
+//! others use it once it is bound (and the next one when the primary renews it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,6 +16,7 @@ use tgwire_crypto::AuthKey;
 use tokio::sync::mpsc;
 
 use crate::error::PoolError;
+use crate::sender::config::{SharedTempKey, TempKeyShare};
 use crate::sender::{ConnectionState, Sender, SenderConfig, SenderEvent, SenderHandle};
 
 /// How a [`Pool`] builds and retires connections.
@@ -43,6 +46,8 @@ pub struct PoolEvent {
 struct Inner {
     config: PoolConfig,
     conns: HashMap<(i16, usize), SenderHandle>,
+    /// With PFS: each DC's temporary key, published by its primary connection.
+    temp_keys: HashMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
     events: mpsc::UnboundedSender<PoolEvent>,
     closed: bool,
 }
@@ -78,6 +83,7 @@ impl Pool {
         let inner = Arc::new(Mutex::new(Inner {
             config,
             conns: HashMap::new(),
+            temp_keys: HashMap::new(),
             events,
             closed: false,
         }));
@@ -100,11 +106,11 @@ impl Pool {
     /// # Errors
     ///
     /// [`PoolError::UnknownDc`], [`PoolError::NoAuthKey`] if the primary stopped before it had
-    /// a key, [`PoolError::Shutdown`], [`PoolError::PfsSingleConnection`] for `index > 0` when
-    /// the template has PFS on.
+    /// a key, [`PoolError::Shutdown`].
     pub async fn get_nth(&self, dc_id: i16, index: usize) -> Result<SenderHandle, PoolError> {
         if index > 0 && self.lock().config.template.pfs.is_some() {
-            return Err(PoolError::PfsSingleConnection(dc_id));
+            // The primary makes the temporary keys the others use: it must be running.
+            self.open(dc_id, 0)?;
         }
         if index > 0 && !self.lock().config.auth_keys.contains_key(&dc_id) {
             let primary = self.open(dc_id, 0)?;
@@ -143,6 +149,17 @@ impl Pool {
         config.dc_id = dc_id;
         config.addr = addr;
         config.auth_key = inner.config.auth_keys.get(&dc_id).cloned();
+        if config.pfs.is_some() {
+            let share = inner
+                .temp_keys
+                .entry(dc_id)
+                .or_insert_with(|| Arc::new(tokio::sync::watch::channel(None).0));
+            config.temp_key_share = if index == 0 {
+                TempKeyShare::Lead(Arc::clone(share))
+            } else {
+                TempKeyShare::Follow(share.subscribe())
+            };
+        }
         if let Some(seed) = config.seed {
             // Distinct seeds per connection, so session ids differ even in tests.
             config.seed = Some(seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);

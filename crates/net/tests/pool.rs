@@ -143,22 +143,3 @@ async fn a_dc_address_can_change() {
     assert_eq!(new.knobs.connections.load(Ordering::SeqCst), 1);
     pool.shutdown().await;
 }
-
-#[tokio::test]
-async fn pfs_pools_refuse_a_second_connection_per_dc() {
-    let dc2 = MtServer::start(None).await;
-    let mut template = SenderConfig::new(2, dc2.addr, vec![dc2.rsa_public.clone()]);
-    template.pfs = Some(Duration::from_secs(3600));
-    let (pool, _events) = Pool::new(PoolConfig {
-        template,
-        dc_addrs: HashMap::from([(2, dc2.addr)]),
-        auth_keys: HashMap::new(),
-        idle_timeout: Duration::from_secs(60),
-    });
-    assert_eq!(
-        pool.get_nth(2, 1).await.err(),
-        Some(PoolError::PfsSingleConnection(2))
-    );
-    assert!(pool.connections().is_empty(), "nothing was opened");
-    pool.shutdown().await;
-}

@@ -317,7 +317,7 @@ impl<'a> Download<'a> {
     }
 
     /// Over how many connections to the file's DC requests are spread (default 4; at least
-    /// 1). With PFS on, the pool has one connection per DC and this is ignored.
+    /// 1). With PFS on they share the DC's temporary key.
     pub fn connections(mut self, connections: usize) -> Self {
         self.tuning.connections = connections.max(1);
         self

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use tgwire_net::{InvokeError, InvokeOptions, PoolError};
+use tgwire_net::{InvokeError, InvokeOptions};
 
 use crate::{Client, InvocationError};
 
@@ -52,12 +52,7 @@ impl Lanes {
                 client.ensure_authorized_in(dc).await?;
             }
             let index = lane % self.connections;
-            let handle = match client.inner.pool.get_nth(dc as i16, index).await {
-                Ok(handle) => handle,
-                // With PFS the pool keeps one connection per DC: the requests share it.
-                Err(PoolError::PfsSingleConnection(_)) => client.inner.pool.get(dc as i16).await?,
-                Err(error) => return Err(error.into()),
-            };
+            let handle = client.inner.pool.get_nth(dc as i16, index).await?;
             let options = InvokeOptions {
                 timeout: client.inner.request_timeout,
                 // File bytes are compressed or random: gzip would only cost time.

@@ -140,7 +140,7 @@ impl<'a> Upload<'a> {
     }
 
     /// Over how many connections to the home DC the parts are spread (default 4; at least 1).
-    /// With PFS on, the pool has one connection per DC and this is ignored.
+    /// With PFS on they share the DC's temporary key.
     pub fn connections(mut self, connections: usize) -> Self {
         self.connections = connections.max(1);
         self

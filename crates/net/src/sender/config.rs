@@ -53,6 +53,36 @@ pub struct SenderConfig {
     /// Seed for every random choice the sender makes (session ids, jitter, nonces). `None` (the
     /// default) seeds from the OS; set it only in tests, since session ids must not repeat.
     pub seed: Option<u64>,
+    /// With PFS and several connections to one DC: which connection makes and binds the DC's
+    /// temporary key and which ones use it (set by the [`Pool`](crate::Pool)).
+    pub(crate) temp_key_share: TempKeyShare,
+}
+
+/// A bound temporary key, as one connection hands it to the others of its DC.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedTempKey {
+    pub(crate) key: AuthKey,
+    pub(crate) salt: i64,
+    pub(crate) time_offset: i32,
+    pub(crate) expires_at: i32,
+    pub(crate) renew_at: tokio::time::Instant,
+    pub(crate) renew_by: tokio::time::Instant,
+}
+
+/// Who makes the temporary key a PFS connection runs on.
+///
+/// Telegram keeps one binding per permanent key (`auth.bindTempAuthKey` replaces the previous
+/// one), so the connections of a DC must share one temporary key: the lead creates, binds and
+/// publishes it, the followers wait for it and use it with sessions of their own.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum TempKeyShare {
+    /// A connection alone on its DC: it makes its own keys.
+    #[default]
+    Own,
+    /// Makes the DC's keys and publishes each once it is bound.
+    Lead(std::sync::Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>),
+    /// Uses the keys the lead publishes.
+    Follow(tokio::sync::watch::Receiver<Option<SharedTempKey>>),
 }
 
 impl SenderConfig {
@@ -75,6 +105,7 @@ impl SenderConfig {
             reconnect: ReconnectPolicy::default(),
             pfs: None,
             seed: None,
+            temp_key_share: TempKeyShare::Own,
         }
     }
 }

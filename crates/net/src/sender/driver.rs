@@ -27,7 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::sleep_until;
 
-use super::config::{InvokeOptions, OnDisconnect, SenderConfig};
+use super::config::{InvokeOptions, OnDisconnect, SenderConfig, SharedTempKey, TempKeyShare};
 use super::handle::{BatchCall, CallId, Command, Reply};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
@@ -62,6 +62,10 @@ struct Waiting {
 /// The temporary key the session runs on, with [`SenderConfig::pfs`].
 struct TempKey {
     id: i64,
+    /// The key itself, for the other connections of the DC (see [`TempKeyShare`]).
+    key: AuthKey,
+    salt: i64,
+    time_offset: i32,
     /// When the server lets it expire (server Unix time).
     expires_at: i32,
     /// From here on, new calls wait and the key is replaced once the session is idle.
@@ -95,6 +99,8 @@ pub(crate) struct Driver {
     rekey_now: bool,
     /// PFS: the key is due for renewal; new calls wait for the new key.
     renewing: bool,
+    /// PFS follower: the shared temporary key the server forgot (wait for another).
+    forgotten_temp: Option<i64>,
 }
 
 impl Driver {
@@ -129,6 +135,7 @@ impl Driver {
             bind_request: None,
             rekey_now: false,
             renewing: false,
+            forgotten_temp: None,
         }
     }
 
@@ -227,6 +234,11 @@ impl Driver {
             session.handle_reconnect(self.clock.now());
             return Ok(());
         }
+        if let TempKeyShare::Follow(shared) = &self.cfg.temp_key_share {
+            let shared = self.wait_for_shared_key(shared.clone(), now).await?;
+            self.use_temp_key(shared);
+            return Ok(());
+        }
         let secs = i32::try_from(lifetime.as_secs().max(1)).unwrap_or(i32::MAX);
         let done = self.exchange(link, Some(secs)).await?;
         let server_now = i64::try_from(self.clock.now().unix_secs()).unwrap_or(i64::MAX)
@@ -238,6 +250,9 @@ impl Driver {
         let renew_at = now + lifetime.saturating_sub(margin);
         let temp = TempKey {
             id: done.auth_key.id(),
+            key: done.auth_key.clone(),
+            salt: done.first_salt,
+            time_offset: done.time_offset,
             expires_at,
             renew_at,
             renew_by: renew_at + margin / 2,
@@ -274,6 +289,67 @@ impl Driver {
             self.enqueue(w.call, w.body, &w.opts, w.after);
         }
         Ok(())
+    }
+
+    /// PFS follower: the lead's bound temporary key that is good past `now` (and is not the
+    /// one the server forgot).
+    async fn wait_for_shared_key(
+        &mut self,
+        mut shared: watch::Receiver<Option<SharedTempKey>>,
+        now: tokio::time::Instant,
+    ) -> Result<SharedTempKey, DisconnectReason> {
+        let forgotten = self.forgotten_temp;
+        let wanted = move |key: &Option<SharedTempKey>| {
+            key.as_ref()
+                .is_some_and(|k| k.renew_at > now && Some(k.key.id()) != forgotten)
+        };
+        let got = self
+            .until(async move { shared.wait_for(wanted).await.ok().and_then(|k| k.clone()) })
+            .await;
+        match got {
+            Some(Some(key)) => Ok(key),
+            // Shut down while waiting, or the lead is gone for good.
+            _ => Err(self.stop.clone().unwrap_or(DisconnectReason::Shutdown)),
+        }
+    }
+
+    /// PFS follower: moves the session onto the lead's temporary key (bound already).
+    fn use_temp_key(&mut self, shared: SharedTempKey) {
+        log::info!(
+            "DC {}: using the shared temporary key {:#x}",
+            self.cfg.dc_id,
+            shared.key.id()
+        );
+        self.cfg.salt = shared.salt;
+        match self.session.as_mut() {
+            Some(session) => session.rekey(shared.key.clone(), shared.salt),
+            None => {
+                let seed: [u8; 32] = self.rng.gen();
+                self.session = Some(Session::new(
+                    shared.key.clone(),
+                    shared.salt,
+                    shared.time_offset,
+                    self.cfg.session.clone(),
+                    seed,
+                ));
+            }
+        }
+        self.temp = Some(TempKey {
+            id: shared.key.id(),
+            key: shared.key,
+            salt: shared.salt,
+            time_offset: shared.time_offset,
+            expires_at: shared.expires_at,
+            renew_at: shared.renew_at,
+            renew_by: shared.renew_by,
+        });
+        self.forgotten_temp = None;
+        self.renewing = false;
+        self.rekey_now = false;
+        self.init = InitState::Needed;
+        while let Some(w) = self.waiting.pop_front() {
+            self.enqueue(w.call, w.body, &w.opts, w.after);
+        }
     }
 
     /// Runs the auth-key exchange for the permanent key and reports the new key.
@@ -571,6 +647,16 @@ impl Driver {
                 if body == true.to_bytes() {
                     if let Some(t) = &self.temp {
                         log::info!("DC {}: temporary key {:#x} bound", self.cfg.dc_id, t.id);
+                        if let TempKeyShare::Lead(share) = &self.cfg.temp_key_share {
+                            share.send_replace(Some(SharedTempKey {
+                                key: t.key.clone(),
+                                salt: t.salt,
+                                time_offset: t.time_offset,
+                                expires_at: t.expires_at,
+                                renew_at: t.renew_at,
+                                renew_by: t.renew_by,
+                            }));
+                        }
                         self.publish(SenderEvent::TempKeyBound {
                             temp_key_id: t.id,
                             expires_at: t.expires_at,
@@ -764,7 +850,7 @@ impl Driver {
             // Under PFS only temporary keys encrypt packets: the server lost that one (it may
             // at any time). The permanent key, the session and every request survive; the
             // next connection brings a newly bound temporary key.
-            self.temp = None;
+            self.forgotten_temp = self.temp.take().map(|t| t.id);
         } else if matches!(reason, DisconnectReason::AuthKeyUnknown) {
             // The key is gone on the server: nothing sent under it can be answered.
             let lost: Vec<CallId> = self

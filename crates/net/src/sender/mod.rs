@@ -8,7 +8,7 @@
 //!
 //! [`Session`]: tgwire_mtproto::Session
 
-mod config;
+pub(crate) mod config;
 mod driver;
 mod handle;
 mod init;
