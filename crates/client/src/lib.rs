@@ -77,9 +77,10 @@ pub mod updates;
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use chats::{
     ActionGuard, AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights,
-    ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat, FullUser,
-    InviteLink, InvitePreview, Participant, ParticipantFilter, ParticipantIter, ParticipantList,
-    ParticipantPermissions, Permissions, ProfilePhotoIter, Role,
+    ChannelStats, ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat,
+    FullUser, Graph, InviteLink, InvitePreview, MessageStats, Participant, ParticipantFilter,
+    ParticipantIter, ParticipantList, ParticipantPermissions, Permissions, ProfilePhotoIter,
+    RawStats, Role, StatValue,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use error::{InvocationError, RpcError, SignInError};

@@ -16,6 +16,7 @@ mod invites;
 mod participants;
 mod profile;
 mod rights;
+mod stats;
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -33,6 +34,7 @@ pub use invites::{ExportInvite, InviteLink, InvitePreview};
 pub use participants::{Participant, ParticipantFilter, ParticipantIter, ParticipantList, Role};
 pub use profile::ProfilePhotoIter;
 pub use rights::{AdminRights, EditAdmin, EditPermissions, ParticipantPermissions, Permissions};
+pub use stats::{ChannelStats, Graph, MessageStats, RawStats, StatValue};
 
 /// A boxed future, what the builders here turn into.
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

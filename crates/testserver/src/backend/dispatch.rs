@@ -11,7 +11,7 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 use super::rpc::{RpcError, RpcResult};
 use super::{
     account, admin_log, auth, channels, chat_edit, chats, dialogs, files, invites, messages, pins,
-    profile, updates, users, Cx,
+    profile, stats, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -122,6 +122,10 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::photos::DeletePhotos => profile::delete_photos,
         functions::photos::GetUserPhotos => profile::get_user_photos,
         functions::account::CheckUsername => profile::check_username,
+        functions::stats::GetBroadcastStats => stats::get_broadcast_stats,
+        functions::stats::GetMegagroupStats => stats::get_megagroup_stats,
+        functions::stats::LoadAsyncGraph => stats::load_async_graph,
+        functions::stats::GetMessageStats => stats::get_message_stats,
         functions::channels::GetChannels => channels::get_channels,
         functions::channels::GetFullChannel => channels::get_full_channel,
         functions::channels::CheckUsername => channels::check_username,

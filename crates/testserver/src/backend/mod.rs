@@ -73,6 +73,7 @@ mod rpc;
 mod runtime;
 mod sequence;
 mod setup;
+mod stats;
 mod updates;
 mod users;
 
