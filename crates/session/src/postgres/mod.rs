@@ -395,21 +395,23 @@ impl Shared {
     /// Finds or creates the session, locks it, bumps its epoch and loads it.
     async fn take(&self, name: &str) -> Result<(i32, i64, State), SessionError> {
         let mut client = self.pool.get().await.map_err(pool_error)?;
-        client
-            .execute(
-                &self
-                    .sql
-                    .q("INSERT INTO {s}.session (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"),
-                &[&name],
-            )
-            .await?;
-        let id: i32 = client
-            .query_one(
-                &self.sql.q("SELECT id FROM {s}.session WHERE name = $1"),
-                &[&name],
-            )
-            .await?
-            .try_get(0)?;
+        let find = self.sql.q("SELECT id FROM {s}.session WHERE name = $1");
+        let id: i32 = match client.query_opt(&find, &[&name]).await? {
+            Some(row) => row.try_get(0)?,
+            None => {
+                // Only inserted when missing: an identity value is used up by every attempt,
+                // even one that conflicts, and fleets reopen their sessions all the time.
+                client
+                    .execute(
+                        &self.sql.q(
+                            "INSERT INTO {s}.session (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                        ),
+                        &[&name],
+                    )
+                    .await?;
+                client.query_one(&find, &[&name]).await?.try_get(0)?
+            }
+        };
 
         {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
