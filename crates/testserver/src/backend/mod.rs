@@ -452,7 +452,11 @@ impl Backend {
             pushes: Vec::new(),
             ready: Vec::new(),
         };
+        let watch = qts::ParticipantWatch::before(cx.state);
         let result = f(&mut cx);
+        if let Some(watch) = watch {
+            watch.after(&mut cx);
+        }
         sequence::seal(&mut cx, None);
         let Cx { dirty, ready, .. } = cx;
         for push in ready {

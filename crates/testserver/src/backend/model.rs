@@ -276,6 +276,15 @@ pub(crate) struct QtsEvent {
 pub(crate) enum QtsKind {
     /// `user` blocked (`stopped`) or unblocked the bot: `updateBotStopped`.
     BotStopped { user: i64, stopped: bool },
+    /// `user`'s participation in `channel` changed (by `actor`): `updateChannelParticipant`.
+    /// `prev` and `new` are `ChannelParticipant`s as TL (`None`: not a participant).
+    ChannelParticipant {
+        channel: i64,
+        user: i64,
+        actor: i64,
+        prev: Option<Bytes>,
+        new: Option<Bytes>,
+    },
 }
 
 /// What the box owner set on one dialog.

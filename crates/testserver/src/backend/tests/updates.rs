@@ -977,3 +977,74 @@ fn channel_too_long_replaces_a_channel_push() {
         ["skipped", "next"]
     );
 }
+
+#[test]
+fn admin_bots_hear_of_participant_changes_as_qts_updates() {
+    let b = backend();
+    let (mut bot, bot_id) = bot_client(&b);
+    let owner = Client::connect(&b, 2);
+    owner.sign_in("9996620001");
+    let mut user = Client::connect(&b, 2);
+    let user_id = user.sign_in("9996620002");
+    let group = create(&owner, "With a bot", true);
+    let participants = |pushed: &[enums::Updates]| -> Vec<(i64, bool, bool, i32)> {
+        pushed
+            .iter()
+            .flat_map(inner_updates)
+            .filter_map(|u| match u {
+                enums::Update::ChannelParticipant(p) => Some((
+                    p.user_id,
+                    p.prev_participant.is_some(),
+                    p.new_participant.is_some(),
+                    p.qts,
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+
+    // The bot is added: it hears of itself.
+    invite(&owner, &b, group, &[bot_id]).unwrap();
+    assert_eq!(participants(&bot.pushed()), vec![(bot_id, false, true, 1)]);
+    // A plain member bot does not hear of others.
+    invite(&owner, &b, group, &[user_id]).unwrap();
+    assert!(participants(&bot.pushed()).is_empty());
+    // Promoted, it hears of its promotion and then of everyone.
+    owner.ok(&functions::channels::EditAdmin {
+        channel: super::channels::input_channel(&b, group),
+        user_id: input_user(&b, bot_id),
+        admin_rights: types::ChatAdminRights {
+            ban_users: true,
+            ..super::super::channels::no_admin_rights()
+        }
+        .into(),
+        rank: None,
+    });
+    assert_eq!(participants(&bot.pushed()), vec![(bot_id, true, true, 2)]);
+    user.ok(&functions::channels::LeaveChannel {
+        channel: super::channels::input_channel(&b, group),
+    });
+    user.pushed();
+    assert_eq!(participants(&bot.pushed()), vec![(user_id, true, false, 3)]);
+    // All three come back from the difference.
+    let state = bot.state();
+    assert_eq!(state.qts, 3);
+    let enums::updates::Difference::Difference(diff) =
+        get_difference(&bot, state.pts, 0, state.date + 1)
+    else {
+        panic!()
+    };
+    let replayed = participants(&[types::Updates {
+        updates: diff.other_updates,
+        users: Vec::new(),
+        chats: Vec::new(),
+        date: 0,
+        seq: 0,
+    }
+    .into()]);
+    assert_eq!(replayed.iter().map(|p| p.3).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(diff
+        .chats
+        .iter()
+        .any(|c| matches!(c, enums::Chat::Channel(c) if c.id == group)));
+}
