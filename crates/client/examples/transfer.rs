@@ -1,0 +1,213 @@
+//! Moves files with progress bars, and measures how fast.
+//!
+//! Without `TG_API_ID`/`TG_API_HASH` it starts tgwire's local test server in-process, signs in
+//! as a test account, and uploads then downloads a generated file of `--size-mib` MiB (default
+//! 64) `--runs` times (default 3), printing MiB/s for each run and the medians:
+//!
+//!     cargo run --release --example transfer -- --size-mib 256 --runs 3
+//!
+//! With them set (from https://my.telegram.org) it talks to Telegram (session in
+//! `transfer.session`, asking for phone, code and password the first time):
+//!
+//!     cargo run --release --example transfer -- upload PATH [CHAT]     # default chat: me
+//!     cargo run --release --example transfer -- download CHAT MESSAGE_ID PATH
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use tgwire::{Client, InputMedia, InputMessage, SignInError};
+use tgwire_testserver::{Config, TestServer};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:>9} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+async fn upload(
+    client: &Client,
+    path: &Path,
+    chat: &str,
+) -> anyhow::Result<(tgwire::Message, f64)> {
+    let size = std::fs::metadata(path)?.len();
+    let progress = bar(size, "upload");
+    let shown = progress.clone();
+    let started = Instant::now();
+    let file = client
+        .upload_file(path)
+        .progress(move |done, _| shown.set_position(done))
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    progress.finish();
+    let caption = format!("{} ({size} bytes)", file.name());
+    let sent = client
+        .send_file(
+            chat,
+            InputMedia::auto(file).caption(InputMessage::text(caption)),
+        )
+        .await?;
+    Ok((sent, size as f64 / MIB / secs))
+}
+
+async fn download(client: &Client, message: &tgwire::Message, path: &Path) -> anyhow::Result<f64> {
+    let progress = bar(0, "download");
+    let shown = progress.clone();
+    let started = Instant::now();
+    let bytes = client
+        .download_media(message, path)
+        .progress(move |done, total| {
+            shown.set_length(total.max(done));
+            shown.set_position(done);
+        })
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    progress.finish();
+    Ok(bytes as f64 / MIB / secs)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
+    match args.iter().position(|a| a == name) {
+        Some(i) => Ok(args
+            .get(i + 1)
+            .with_context(|| format!("{name} needs a value"))?
+            .parse()?),
+        None => Ok(default),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let api = std::env::var("TG_API_ID")
+        .ok()
+        .zip(std::env::var("TG_API_HASH").ok());
+    match api {
+        Some((id, hash)) => {
+            let client = Client::builder(id.trim().parse()?, hash.trim())
+                .session_file("transfer")
+                .connect()
+                .await?;
+            if !client.is_authorized().await? {
+                sign_in_interactively(&client).await?;
+            }
+            match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                ["upload", path] | ["upload", path, _] => {
+                    let chat = args.get(2).map_or("me", String::as_str);
+                    let (sent, speed) = upload(&client, Path::new(path), chat).await?;
+                    println!("sent message {} at {speed:.1} MiB/s", sent.id());
+                }
+                ["download", chat, id, path] => {
+                    let found = client.get_messages(chat, &[id.parse()?]).await?;
+                    let Some(Some(message)) = found.into_iter().next() else {
+                        bail!("no message {id} in {chat}");
+                    };
+                    let speed = download(&client, &message, Path::new(path)).await?;
+                    println!("downloaded at {speed:.1} MiB/s");
+                }
+                _ => bail!(
+                    "usage: transfer upload PATH [CHAT] | transfer download CHAT MESSAGE_ID PATH"
+                ),
+            }
+            client.disconnect().await;
+        }
+        None => {
+            let size_mib = option(&args, "--size-mib", 64)?;
+            let runs = option(&args, "--runs", 3)?.max(1);
+            println!("local test server: {runs} runs of a {size_mib} MiB file");
+            let server = TestServer::start(Config::default()).await?;
+            let mut builder = Client::builder(1, "0123456789abcdef0123456789abcdef")
+                .rsa_key(server.rsa_public_key().clone())
+                .in_memory();
+            for dc in server.dcs() {
+                builder = builder.dc_addr(dc.id, format!("{}:{}", dc.host, dc.port).parse()?);
+            }
+            let client = builder.connect().await?;
+            let token = client.request_login_code("+9996621234").await?;
+            client.sign_in(&token, "22222").await?;
+
+            let dir = tempfile::tempdir()?;
+            let source: PathBuf = dir.path().join("source.bin");
+            let mut file = std::fs::File::create(&source)?;
+            let mut state = 0x2545_f491_4f6c_dd1d_u64;
+            let mut block = vec![0u8; 1 << 20];
+            for _ in 0..size_mib {
+                for byte in block.iter_mut() {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    *byte = state as u8;
+                }
+                file.write_all(&block)?;
+            }
+            drop(file);
+
+            let (mut ups, mut downs) = (Vec::new(), Vec::new());
+            for run in 1..=runs {
+                let (sent, up) = upload(&client, &source, "me").await?;
+                let target = dir.path().join(format!("back-{run}.bin"));
+                let down = download(&client, &sent, &target).await?;
+                if std::fs::read(&target)? != std::fs::read(&source)? {
+                    bail!("run {run}: the downloaded file differs");
+                }
+                std::fs::remove_file(&target)?;
+                println!("run {run}: upload {up:.1} MiB/s, download {down:.1} MiB/s");
+                ups.push(up);
+                downs.push(down);
+            }
+            println!(
+                "median of {runs}: upload {:.1} MiB/s, download {:.1} MiB/s",
+                median(ups),
+                median(downs)
+            );
+            client.disconnect().await;
+        }
+    }
+    Ok(())
+}
+
+async fn sign_in_interactively(client: &Client) -> anyhow::Result<()> {
+    let phone = prompt("Phone number (international format): ")?;
+    let token = client.request_login_code(&phone).await?;
+    loop {
+        let code = prompt("Login code: ")?;
+        match client.sign_in(&token, &code).await {
+            Ok(user) => {
+                println!("signed in as {}", user.full_name());
+                return Ok(());
+            }
+            Err(SignInError::InvalidCode) => println!("wrong code, try again"),
+            Err(SignInError::PasswordRequired(password)) => {
+                let hint = password.hint().unwrap_or("none").to_owned();
+                let secret = prompt(&format!("Password (hint: {hint}): "))?;
+                client.check_password(password, secret).await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn prompt(question: &str) -> anyhow::Result<String> {
+    print!("{question}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
