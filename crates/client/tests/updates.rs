@@ -498,3 +498,120 @@ async fn a_server_restart_from_its_data_file_loses_nothing() {
     assert_eq!(next_texts(&mut stream, 2).await, ["dropped", "after"]);
     assert_quiet(&mut stream).await;
 }
+
+#[tokio::test]
+async fn a_long_absence_is_caught_up_in_difference_slices() {
+    let server = common::start().await;
+    server
+        .backend()
+        .set_update_limits(tgwire_testserver::UpdateLimits {
+            difference_slice: 10,
+            ..Default::default()
+        });
+    let (a, b, to_b) = pair(&server, "2501", "2502").await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    b.set_receive_updates(false);
+    let expected = texts("s", 35);
+    for text in &expected {
+        a.send_message(to_b.as_str(), text.as_str())
+            .await
+            .expect("sent");
+    }
+    b.set_receive_updates(true);
+    assert_eq!(next_texts(&mut stream, 35).await, expected);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    // 35 events in slices of 10: four answers.
+    assert!(after.differences >= before.differences + 4, "{after:?}");
+}
+
+#[tokio::test]
+async fn update_channel_too_long_fetches_the_channel_difference() {
+    let server = common::start().await;
+    let (b, _) = common::signed_in(&server, 2, "2602").await;
+    let me = common::me(&b).await;
+    let backend = server.backend();
+    let poster = backend
+        .create_user("9996622601", "Poster", Some("poster_tl"))
+        .expect("user");
+    let channel = backend
+        .create_channel(poster, "Feed", false, Some("poster_tl_feed"))
+        .expect("channel");
+    backend.add_channel_member(channel, me).expect("member");
+    let mut stream = b.updates();
+    backend
+        .send_message_as(poster, Peer::Channel(channel), "first")
+        .expect("posted");
+    assert_eq!(next_texts(&mut stream, 1).await, ["first"]);
+    let before = settled(&b).await;
+    // The next channel push is replaced by updateChannelTooLong.
+    server.faults().channel_too_long(1);
+    backend
+        .send_message_as(poster, Peer::Channel(channel), "second")
+        .expect("posted");
+    assert_eq!(next_texts(&mut stream, 1).await, ["second"]);
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(
+        after.channel_differences > before.channel_differences,
+        "{after:?}"
+    );
+}
+
+#[tokio::test]
+async fn far_behind_in_a_channel_the_newest_messages_come_once() {
+    let server = common::start().await;
+    server
+        .backend()
+        .set_update_limits(tgwire_testserver::UpdateLimits {
+            channel_difference_too_long: 20,
+            ..Default::default()
+        });
+    let (b, _) = common::signed_in(&server, 2, "2702").await;
+    let me = common::me(&b).await;
+    let backend = server.backend();
+    let poster = backend
+        .create_user("9996622701", "Poster", Some("poster_far"))
+        .expect("user");
+    let channel = backend
+        .create_channel(poster, "Feed", false, Some("poster_far_feed"))
+        .expect("channel");
+    backend.add_channel_member(channel, me).expect("member");
+    let mut stream = b.updates();
+    backend
+        .send_message_as(poster, Peer::Channel(channel), "seen")
+        .expect("posted");
+    assert_eq!(next_texts(&mut stream, 1).await, ["seen"]);
+    settled(&b).await;
+    b.set_receive_updates(false);
+    let posted = texts("far", 30);
+    for text in &posted {
+        backend
+            .send_message_as(poster, Peer::Channel(channel), text)
+            .expect("posted");
+    }
+    let before = settled(&b).await;
+    b.set_receive_updates(true);
+    // More than 20 behind: channelDifferenceTooLong resets the channel and hands out the
+    // newest messages it carries (never "seen" again), oldest first.
+    let first = next_texts(&mut stream, 1).await;
+    let start = posted
+        .iter()
+        .position(|t| *t == first[0])
+        .expect("one of the new messages");
+    let rest = next_texts(&mut stream, posted.len() - start - 1).await;
+    assert_eq!(
+        [first, rest].concat(),
+        posted[start..].to_vec(),
+        "the newest, in order"
+    );
+    assert_quiet(&mut stream).await;
+    let after = settled(&b).await;
+    assert!(after.too_long > before.too_long, "{after:?}");
+    // Live again from the new position.
+    backend
+        .send_message_as(poster, Peer::Channel(channel), "live")
+        .expect("posted");
+    assert_eq!(next_texts(&mut stream, 1).await, ["live"]);
+}

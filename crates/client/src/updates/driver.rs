@@ -264,14 +264,20 @@ impl Driver {
             Input::Receive(on) => {
                 self.receive = on;
                 if on {
-                    // Resuming catches up on what was skipped while paused.
-                    self.start_with(None, true).await;
-                } else {
-                    self.engine = None;
+                    // Resuming catches up on what was skipped while paused: the engine kept
+                    // its position (and what it handed out last), so it fetches the difference.
+                    match &mut self.engine {
+                        Some(engine) => engine.handle_connection_reset(now),
+                        None => self.start_with(None, true).await,
+                    }
                 }
                 return;
             }
             _ => {}
+        }
+        if !self.receive {
+            // Paused: pushes and own answers are ignored (the difference on resume covers them).
+            return;
         }
         if self.engine.is_none() {
             self.start(None).await;
@@ -336,7 +342,7 @@ impl Driver {
                 .update_stats
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = engine.stats();
-            if self.gated {
+            if self.gated || !self.receive {
                 return true;
             }
             let Some(request) = engine.poll_request(Instant::now()) else {

@@ -778,13 +778,14 @@ impl Engine {
             .channels
             .entry(channel_id)
             .or_insert_with(|| PtsBox::new(None));
-        if b.pts.is_none() {
-            match pts {
-                Some(pts) => b.pts = Some(pts),
-                None => {
-                    log::debug!("updateChannelTooLong for channel {channel_id} with no known pts: it is tracked from its next update");
-                    return;
-                }
+        match (b.pts, pts) {
+            // Already there (the update carries the channel's current pts): nothing to fetch.
+            (Some(local), Some(remote)) if local >= remote => return,
+            (Some(_), _) => {}
+            (None, Some(remote)) => b.pts = Some(remote),
+            (None, None) => {
+                log::debug!("updateChannelTooLong for channel {channel_id} with no known pts: it is tracked from its next update");
+                return;
             }
         }
         self.want_channel(channel_id);

@@ -579,6 +579,19 @@ fn channel_difference_too_long_resets_and_hands_out_the_newest_messages_once() {
     let mut e = ready(base);
     feed(&mut e, push(in_channel(5, 10, 50)), base);
     assert_eq!(drain(&mut e), [10]);
+    // Carrying a pts the channel is already at, it needs no fetch.
+    feed(
+        &mut e,
+        push(
+            types::UpdateChannelTooLong {
+                channel_id: 5,
+                pts: Some(50),
+            }
+            .into(),
+        ),
+        base,
+    );
+    assert_eq!(e.poll_request(base), None);
     feed(
         &mut e,
         push(
