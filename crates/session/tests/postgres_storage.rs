@@ -652,3 +652,34 @@ fn a_role_that_cannot_create_schemas_uses_one_made_for_it() {
     drop(storage);
     assert_eq!(pool.open("made_by_app").unwrap().peer_count(), 7);
 }
+
+/// The reason for the private runtime (see the `postgres` module docs): opening, writing and
+/// dropping the last handle directly on a thread of the application's tokio runtime — where the
+/// synchronous `postgres` crate would panic — blocks that thread for a moment and nothing more.
+#[test]
+fn works_and_drops_on_an_async_runtime_thread() {
+    let Some(backend) = PostgresBackend::new("async") else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (url, schema) = (backend.url.clone(), backend.schema.clone());
+    let peers = runtime.block_on(async move {
+        let pool = PostgresPool::builder(url).schema(schema).connect().unwrap();
+        let storage = pool.open("on_async_thread").unwrap();
+        storage.apply(full_changes()).unwrap();
+        drop(pool);
+        let count = storage.peer_count();
+        drop(storage); // the last handle: shuts the private runtime down from inside ours
+        tokio::task::yield_now().await;
+        count
+    });
+    assert_eq!(peers, 7);
+    drop(runtime);
+    assert_eq!(
+        open_eventually(&backend.pool, "on_async_thread").peer_count(),
+        7
+    );
+}
