@@ -66,6 +66,7 @@ mod auth;
 mod chats;
 mod client;
 mod error;
+pub mod events;
 mod files;
 mod iter;
 mod messages;

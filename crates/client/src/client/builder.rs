@@ -338,6 +338,7 @@ impl ClientBuilder {
                 receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
                 update_stats: Mutex::default(),
                 update_driver: Mutex::new(None),
+                events: crate::events::Registry::default(),
             }),
         };
         tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));

@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
     /// as the session file, outlives it).
     pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The event handlers and their dispatcher.
+    pub(crate) events: crate::events::Registry,
 }
 
 impl Client {

@@ -250,6 +250,111 @@ impl Message {
         })
     }
 
+    /// Whether it was sent in a private chat (with a user or bot).
+    pub fn is_private(&self) -> bool {
+        matches!(self.peer(), Some(enums::Peer::User(_)))
+    }
+
+    /// Whether it was sent in a group (basic group or megagroup).
+    pub fn is_group(&self) -> bool {
+        match self.peer() {
+            Some(enums::Peer::Chat(_)) => true,
+            Some(enums::Peer::Channel(_)) => !self.is_channel_post(),
+            _ => false,
+        }
+    }
+
+    /// Whether it was posted in a broadcast channel.
+    pub fn is_channel(&self) -> bool {
+        matches!(self.peer(), Some(enums::Peer::Channel(_))) && self.is_channel_post()
+    }
+
+    /// Whether the chat is a broadcast channel: from the chat object when the update described
+    /// it, otherwise from the message's `post` flag (set on every broadcast post).
+    fn is_channel_post(&self) -> bool {
+        match self.chat() {
+            Some(Chat::Channel(_)) => true,
+            Some(_) => false,
+            None => match &self.raw {
+                enums::Message::Message(m) => m.post,
+                enums::Message::Service(m) => m.post,
+                enums::Message::Empty(_) => false,
+            },
+        }
+    }
+
+    /// Where a forwarded message came from; `None` if it is not a forward.
+    pub fn forward_header(&self) -> Option<&enums::MessageFwdHeader> {
+        match &self.raw {
+            enums::Message::Message(m) => m.fwd_from.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether it is a forward.
+    pub fn is_forward(&self) -> bool {
+        self.forward_header().is_some()
+    }
+
+    /// The album it belongs to: messages sent together share this id.
+    pub fn grouped_id(&self) -> Option<i64> {
+        match &self.raw {
+            enums::Message::Message(m) => m.grouped_id,
+            _ => None,
+        }
+    }
+
+    /// What a service message announces (someone joined, a new title, a pin, …).
+    pub fn action(&self) -> Option<&enums::MessageAction> {
+        match &self.raw {
+            enums::Message::Service(m) => Some(&m.action),
+            _ => None,
+        }
+    }
+
+    /// The client this message acts through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A user or chat the answer (or update) that brought this message described, by Bot API
+    /// id.
+    pub(crate) fn known_chat(&self, bot_api_id: i64) -> Option<Chat> {
+        self.chats.get(bot_api_id).cloned()
+    }
+
+    /// The chat it was sent in: from the answer that brought it, else from the peer cache or
+    /// the server.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::get_chat`]; [`InvocationError::PeerNotFound`] for a message without a chat.
+    pub async fn get_chat(&self) -> Result<Chat, InvocationError> {
+        if let Some(chat) = self.chat() {
+            return Ok(chat);
+        }
+        let id = self
+            .chat_id()
+            .ok_or_else(|| InvocationError::PeerNotFound("message without a chat".into()))?;
+        self.client.get_chat(id).await
+    }
+
+    /// The sender: from the answer that brought the message, else from the peer cache or the
+    /// server; `None` for anonymous channel posts.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::get_chat`].
+    pub async fn get_sender(&self) -> Result<Option<Chat>, InvocationError> {
+        if let Some(sender) = self.sender() {
+            return Ok(Some(sender));
+        }
+        match self.sender_id() {
+            Some(id) => self.client.get_chat(id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A reference to the chat, for acting on the message.
     fn chat_ref(&self) -> Result<PeerRef, InvocationError> {
         let id = self
