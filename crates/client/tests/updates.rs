@@ -615,3 +615,82 @@ async fn far_behind_in_a_channel_the_newest_messages_come_once() {
         .expect("posted");
     assert_eq!(next_texts(&mut stream, 1).await, ["live"]);
 }
+
+/// The `(stopped, qts)` of the next `n` `updateBotStopped` on `stream`.
+async fn next_bot_stopped(stream: &mut UpdateStream, n: usize) -> Vec<(bool, i32)> {
+    let mut seen = Vec::new();
+    while seen.len() < n {
+        let update = tokio::time::timeout(PATIENCE, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("only {seen:?} of {n} arrived"))
+            .expect("the stream ended");
+        if let enums::Update::BotStopped(u) = &update.update {
+            seen.push((u.stopped, u.qts));
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn bot_updates_follow_qts_and_missed_ones_come_with_the_difference() {
+    let server = common::start().await;
+    let bot = common::builder(&server, 2)
+        .in_memory()
+        .connect()
+        .await
+        .expect("connects");
+    bot.bot_sign_in("4242:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq")
+        .await
+        .expect("bot signed in");
+    server
+        .backend()
+        .set_username(4242, Some("qts_bot"))
+        .expect("username");
+    let (user, _) = common::signed_in(&server, 2, "2801").await;
+    let peer = tgwire::input_peer(user.resolve("@qts_bot").await.expect("resolves"));
+    let mut stream = bot.updates();
+    let before = settled(&bot).await;
+    let block = |blocked: bool| {
+        let user = user.clone();
+        let peer = peer.clone();
+        async move {
+            if blocked {
+                user.invoke(&tgwire::tl::functions::contacts::Block {
+                    my_stories_from: false,
+                    id: peer,
+                })
+                .await
+            } else {
+                user.invoke(&tgwire::tl::functions::contacts::Unblock {
+                    my_stories_from: false,
+                    id: peer,
+                })
+                .await
+            }
+            .expect("blocked or unblocked")
+        }
+    };
+    block(true).await;
+    let first = next_bot_stopped(&mut stream, 1).await;
+    assert!(first[0].0, "stopped");
+    let q = first[0].1;
+    // Missed while paused: the difference replays them from the saved qts.
+    bot.set_receive_updates(false);
+    block(false).await;
+    block(true).await;
+    bot.set_receive_updates(true);
+    assert_eq!(
+        next_bot_stopped(&mut stream, 2).await,
+        [(false, q + 1), (true, q + 2)]
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(Some(update)) = tokio::time::timeout_at(deadline, stream.next()).await {
+        assert!(
+            !matches!(update.update, enums::Update::BotStopped(_)),
+            "handed out twice: {update:?}"
+        );
+    }
+    let after = settled(&bot).await;
+    assert!(after.differences > before.differences, "{after:?}");
+    assert_eq!(bot.session().update_state().map(|s| s.qts), Some(q + 2));
+}

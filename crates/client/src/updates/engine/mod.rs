@@ -37,6 +37,16 @@
 //!   account's other sessions see them pushed. (If such an update lands in a gap that a
 //!   difference then fills, the difference hands it out like any other.)
 //!
+//! # What it does not promise
+//! - After `differenceTooLong` / `channelDifferenceTooLong` the position jumps: what lies
+//!   between is not fetched (the spec's remedy is to reload the chats). For a channel, the
+//!   newest messages the answer carries are handed out, minus those already handed out in this
+//!   run; the highest id handed out per channel is not saved, so after a restart some may be
+//!   handed out again.
+//! - `updateChannelTooLong` without a `pts` for a channel whose `pts` is unknown is ignored:
+//!   the channel is tracked from its next update.
+//! - Container order is arrival order across boxes; within a box, `pts` order.
+//!
 //! # The contract (like quinn-proto's `Connection`)
 //! Four kinds of methods; call them in this order whenever something happens:
 //! 1. `handle_*` feed it: [`handle_updates`](Engine::handle_updates) (a pushed or answered
