@@ -21,11 +21,13 @@
 //! wraps the raw TL objects without hiding them (`raw()` on each). Formatted text is parsed into
 //! entities with UTF-16 offsets by [`text`]. Files move in parallel parts
 //! ([`Client::upload_file`], [`Client::send_file`], [`Client::download_media`],
-//! [`Client::iter_download`]; guide: `docs/files.md`).
+//! [`Client::iter_download`]; guide: `docs/files.md`). Updates are handed out gap-free by
+//! [`Client::updates`] (see [`updates`]) and as typed events to handlers registered with
+//! [`Client::add_event_handler`] (see [`events`]; guide: `docs/updates.md`).
 //!
 //! # Not here (yet)
 //!
-//! Event handlers and chat administration come with later versions. Updates are handed out gap-free by [`Client::updates`] (see [`updates`]).
+//! Chat administration comes with a later version.
 //! Perfect forward secrecy (temporary keys) waits on `tgwire-net`.
 //!
 //! # Example

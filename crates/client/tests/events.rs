@@ -223,3 +223,45 @@ async fn handlers_keep_one_chats_order_under_a_burst() -> Result<(), InvocationE
     assert_eq!(got, sent);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_album_reaches_the_other_side_as_one_event() {
+    use tgwire::events::Album;
+    use tgwire::InputMedia;
+
+    let server = common::start().await;
+    let (a, b, name_a, _) = pair(&server).await;
+    let (tx, mut albums) = mpsc::unbounded_channel();
+    a.add_event_handler(Album::new(), move |album| {
+        let tx = tx.clone();
+        async move {
+            let ids: Vec<i32> = album.messages().iter().map(|m| m.id()).collect();
+            tx.send((ids, album.text().to_owned(), album.grouped_id()))
+                .expect("alive")
+        }
+    })
+    .await
+    .expect("registered");
+
+    let mut media = Vec::new();
+    for (i, caption) in ["first of three", "", ""].into_iter().enumerate() {
+        let file = b
+            .upload_bytes(vec![i as u8; 100 + i], format!("part{i}.txt"))
+            .await
+            .expect("uploaded");
+        media.push(InputMedia::document(file).caption(caption));
+    }
+    let sent = b
+        .send_album(name_a.as_str(), media)
+        .await
+        .expect("album sent");
+    assert_eq!(sent.len(), 3);
+
+    let (ids, caption, grouped) = recv(&mut albums, "album").await;
+    assert_eq!(ids.len(), 3, "one event with every part: {ids:?}");
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert_eq!(caption, "first of three");
+    assert!(grouped.is_some());
+    a.disconnect().await;
+    b.disconnect().await;
+}

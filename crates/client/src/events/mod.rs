@@ -155,3 +155,9 @@ mod sealed {
 
 #[cfg(test)]
 mod tests;
+
+/// The guide's events part, `docs/updates.md`, included so that `cargo test` compiles (and
+/// runs) its examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../../docs/updates.md")]
+pub struct UpdatesGuide;
