@@ -83,7 +83,7 @@ pub use chats::{
     ChannelStats, ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat,
     FullUser, Graph, InviteLink, InvitePreview, MessageStats, Participant, ParticipantFilter,
     ParticipantIter, ParticipantList, ParticipantPermissions, Permissions, ProfilePhotoIter,
-    RawStats, Role, StatValue,
+    RawStats, Role, StatValue, Takeout, TakeoutBuilder, TakeoutError,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use error::{InvocationError, RpcError, SignInError};

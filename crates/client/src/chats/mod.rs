@@ -17,6 +17,7 @@ mod participants;
 mod profile;
 mod rights;
 mod stats;
+mod takeout;
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -35,6 +36,7 @@ pub use participants::{Participant, ParticipantFilter, ParticipantIter, Particip
 pub use profile::ProfilePhotoIter;
 pub use rights::{AdminRights, EditAdmin, EditPermissions, ParticipantPermissions, Permissions};
 pub use stats::{ChannelStats, Graph, MessageStats, RawStats, StatValue};
+pub use takeout::{Takeout, TakeoutBuilder, TakeoutError};
 
 /// A boxed future, what the builders here turn into.
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

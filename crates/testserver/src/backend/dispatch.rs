@@ -11,7 +11,7 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 use super::rpc::{RpcError, RpcResult};
 use super::{
     account, admin_log, auth, channels, chat_edit, chats, dialogs, files, invites, messages, pins,
-    profile, stats, updates, users, Cx,
+    profile, stats, takeout, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -30,6 +30,10 @@ macro_rules! routes {
 
 /// Runs the request whose constructor id is `id` (TL name `name`).
 pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> RpcResult<Vec<u8>> {
+    // A wrapper around another request, answered with that request's result.
+    if id == functions::InvokeWithTakeout::<tgwire_tl_types::Blob>::CONSTRUCTOR_ID {
+        return takeout::invoke_with_takeout(cx, bytes);
+    }
     routes! { cx, id, name, bytes;
         functions::help::GetConfig => auth::get_config,
         functions::help::GetNearestDc => auth::get_nearest_dc,
@@ -126,6 +130,8 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::stats::GetMegagroupStats => stats::get_megagroup_stats,
         functions::stats::LoadAsyncGraph => stats::load_async_graph,
         functions::stats::GetMessageStats => stats::get_message_stats,
+        functions::account::InitTakeoutSession => takeout::init_takeout_session,
+        functions::account::FinishTakeoutSession => takeout::finish_takeout_session,
         functions::channels::GetChannels => channels::get_channels,
         functions::channels::GetFullChannel => channels::get_full_channel,
         functions::channels::CheckUsername => channels::check_username,

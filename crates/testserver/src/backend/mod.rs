@@ -74,6 +74,7 @@ mod runtime;
 mod sequence;
 mod setup;
 mod stats;
+mod takeout;
 mod updates;
 mod users;
 

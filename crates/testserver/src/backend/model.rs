@@ -133,6 +133,9 @@ pub(crate) struct State {
     /// Invite links by their hash.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) invites: BTreeMap<String, InviteRec>,
+    /// Open takeout sessions by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) takeouts: BTreeMap<i64, super::takeout::TakeoutRec>,
     /// Each user's profile photos (ids in [`State::photos`]), the current one first.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) profile_photos: BTreeMap<i64, Vec<i64>>,
@@ -184,6 +187,7 @@ impl Default for State {
             next_media_id: 5_000_000_000_001,
             invites: BTreeMap::new(),
             profile_photos: BTreeMap::new(),
+            takeouts: BTreeMap::new(),
             last_log_id: 0,
             statuses: BTreeMap::new(),
         }
