@@ -97,8 +97,9 @@ impl PtsBox {
     }
 
     /// Offers `entry`; applied entries (it and any held ones it unblocks) are passed to `apply`
-    /// in order. With an unknown position the first entry is taken as it is (nothing before it
-    /// can be known to be missing).
+    /// in order. With an unknown position (a channel never seen) entries are held for one gap
+    /// wait, so that one overtaken by a later one is not taken for a duplicate; then
+    /// [`PtsBox::adopt_held`] starts the box from the earliest of them.
     pub(crate) fn offer(
         &mut self,
         entry: Entry,
@@ -106,9 +107,13 @@ impl PtsBox {
         wait: std::time::Duration,
         apply: &mut impl FnMut(&mut PtsBox, Entry),
     ) -> Offered {
-        let local = match self.pts {
-            Some(local) => local,
-            None => entry.start(),
+        let Some(local) = self.pts else {
+            self.held.push(entry);
+            let new_gap = self.gap_deadline.is_none();
+            if new_gap {
+                self.gap_deadline = Some(now + wait);
+            }
+            return Offered::Held { new_gap };
         };
         let expected = local.saturating_add(entry.count);
         if expected == entry.pts {
@@ -160,6 +165,22 @@ impl PtsBox {
             self.gap_deadline = None;
         }
         released
+    }
+
+    /// For a box whose position is unknown: takes the earliest held entry's start as the
+    /// position (nothing before it can be known to be missing) and returns whether there was
+    /// anything to start from. The held entries are then re-offered by the caller.
+    pub(crate) fn adopt_held(&mut self) -> bool {
+        if self.pts.is_some() {
+            return false;
+        }
+        match self.held.iter().map(Entry::start).min() {
+            Some(start) => {
+                self.pts = Some(start);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Takes every held entry (when the box is given up on, or re-offered after a fetch).

@@ -487,7 +487,14 @@ impl Engine {
             }
             _ => {}
         }
+        let mut adopted = Vec::new();
         for (id, b) in &mut self.channels {
+            // A channel seen for the first time: its updates waited one gap wait for any that
+            // were overtaken; now it starts from the earliest.
+            if b.fetch == Fetch::Idle && due(b.gap_deadline) && b.adopt_held() {
+                adopted.push(*id);
+                continue;
+            }
             match b.fetch {
                 Fetch::RetryAt(t) if t <= now => {
                     b.fetch = Fetch::Wanted;
@@ -500,6 +507,10 @@ impl Engine {
                 }
                 _ => {}
             }
+        }
+        for id in adopted {
+            self.dirty_channels.insert(id);
+            self.reoffer_held(BoxKey::Channel(id), now);
         }
     }
 

@@ -489,11 +489,16 @@ fn an_empty_difference_updates_date_and_seq() {
 fn channels_keep_their_own_pts_and_fetch_their_own_difference() {
     let base = Instant::now();
     let mut e = ready(base);
-    // Unknown channel: the first update is taken as it is.
+    // Unknown channels: their first updates wait one gap wait, then start the box.
     feed(&mut e, push(in_channel(5, 1, 50)), base);
     feed(&mut e, push(in_channel(5, 2, 51)), base);
     feed(&mut e, push(in_channel(6, 1, 7)), base);
-    assert_eq!(drain(&mut e), [1, 2, 1]);
+    assert!(drain(&mut e).is_empty());
+    e.handle_timeout(at(base, 500));
+    // Each channel's updates in its own order; the two channels may interleave either way.
+    let mut out = drain(&mut e);
+    out.sort_unstable();
+    assert_eq!(out, [1, 1, 2]);
     assert_eq!(e.state().channels, [(5, 51), (6, 7)]);
     // A gap in channel 5 only.
     feed(&mut e, push(in_channel(5, 5, 54)), base);
@@ -578,6 +583,7 @@ fn channel_difference_too_long_resets_and_hands_out_the_newest_messages_once() {
     let base = Instant::now();
     let mut e = ready(base);
     feed(&mut e, push(in_channel(5, 10, 50)), base);
+    e.handle_timeout(at(base, 500));
     assert_eq!(drain(&mut e), [10]);
     // Carrying a pts the channel is already at, it needs no fetch.
     feed(
@@ -847,11 +853,12 @@ fn failed_fetches_are_retried_and_lost_channels_are_forgotten() {
     );
 
     feed(&mut e, push(in_channel(5, 1, 50)), base);
-    feed(&mut e, push(in_channel(5, 3, 52)), base);
-    assert_eq!(drain(&mut e), [1]);
     e.handle_timeout(at(base, 500));
-    let request = e.poll_request(at(base, 500)).expect("channel difference");
-    e.handle_request_error(&request, RequestError::Permanent, at(base, 500));
+    feed(&mut e, push(in_channel(5, 3, 52)), at(base, 500));
+    assert_eq!(drain(&mut e), [1]);
+    e.handle_timeout(at(base, 1000));
+    let request = e.poll_request(at(base, 1000)).expect("channel difference");
+    e.handle_request_error(&request, RequestError::Permanent, at(base, 1000));
     assert_eq!(drain(&mut e), [3], "what was held is handed out");
     assert!(e.state().channels.is_empty());
     let changes = e.take_state_changes().expect("the channel is forgotten");
@@ -864,10 +871,28 @@ fn state_changes_wait_until_everything_was_handed_out() {
     let mut e = ready(base);
     feed(&mut e, push(private(1, 101)), base);
     feed(&mut e, push(in_channel(5, 1, 50)), base);
+    e.handle_timeout(at(base, 500));
     assert!(e.poll_update().is_some());
     assert_eq!(e.take_state_changes(), None, "one update still waits");
     assert!(e.poll_update().is_some());
     let changes = e.take_state_changes().expect("now");
     assert_eq!(changes.common.map(|s| s.pts), Some(101));
     assert_eq!(changes.channels, [(5, Some(50))]);
+}
+
+#[test]
+fn an_unknown_channels_first_updates_wait_for_overtaken_ones() {
+    let base = Instant::now();
+    let mut e = ready(base);
+    // The channel's second message overtakes its first: neither is lost.
+    feed(&mut e, push(in_channel(7, 2, 31)), base);
+    feed(&mut e, push(in_channel(7, 1, 30)), at(base, 200));
+    assert!(drain(&mut e).is_empty(), "held for one gap wait");
+    assert_eq!(e.poll_timeout(), Some(at(base, 500)));
+    e.handle_timeout(at(base, 500));
+    assert_eq!(drain(&mut e), [1, 2]);
+    assert_eq!(e.state().channels, [(7, 31)]);
+    // From now on the channel is known: the next update goes out at once.
+    feed(&mut e, push(in_channel(7, 3, 32)), at(base, 600));
+    assert_eq!(drain(&mut e), [3]);
 }
