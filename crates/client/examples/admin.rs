@@ -1,62 +1,33 @@
 //! Administering a group: list its admins, promote a member, restrict another until a date,
 //! and print the admin log.
 //!
-//! Without `TG_API_ID`/`TG_API_HASH` in the environment it starts tgwire's local test server
-//! in-process, signs in as a test account and makes a supergroup with two members to work on:
+//! It connects as every example does (see `examples/common`): with nothing set it starts
+//! tgwire's test server in-process, signs in as a test account and makes a supergroup with two
+//! members to work on:
 //!
 //!     cargo run --example admin
 //!
-//! With them set (from https://my.telegram.org) it talks to Telegram, using the session
-//! `admin.session` made by `cargo run --example quickstart` (sign in there first), and works
-//! on the group and members named on the command line, which must be yours to administer:
+//! Against Telegram (`TG_API_ID`/`TG_API_HASH`) or a separate test server (`TGWIRE_SERVER`) it
+//! works on the group and members named on the command line, which must be yours to
+//! administer:
 //!
 //!     cargo run --example admin -- @your_group @member_to_promote @member_to_restrict
 
+mod common;
+
 use futures_util::TryStreamExt;
-use tgwire::{
-    AdminLogAction, AdminRights, Chat, Client, ParticipantFilter, PeerQuery, Permissions, Role,
-};
-use tgwire_testserver::{Config, TestServer};
+use tgwire::{AdminLogAction, AdminRights, Chat, ParticipantFilter, PeerQuery, Permissions, Role};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let api = std::env::var("TG_API_ID")
-        .ok()
-        .zip(std::env::var("TG_API_HASH").ok());
-    // Keeps the local server alive for as long as the client uses it.
-    let mut _server = None;
-    let (client, group, promote, restrict): (Client, PeerQuery, PeerQuery, PeerQuery) = match api {
-        Some((id, hash)) => {
-            let args: Vec<String> = std::env::args().skip(1).collect();
-            let [group, promote, restrict] = <[String; 3]>::try_from(args).map_err(|_| {
-                anyhow::anyhow!("usage: admin <group> <member to promote> <member to restrict>")
-            })?;
-            println!("== Connecting to Telegram (api_id {id})");
-            let client = Client::builder(id.trim().parse()?, hash.trim())
-                .session_file("quickstart")
-                .connect()
-                .await?;
-            if !client.is_authorized().await? {
-                anyhow::bail!("not signed in: run `cargo run --example quickstart` first");
-            }
-            (client, group.into(), promote.into(), restrict.into())
-        }
-        None => {
-            println!("== No TG_API_ID/TG_API_HASH: starting the local test server");
-            let server = TestServer::start(Config::default()).await?;
-            let mut builder = Client::builder(1, "0123456789abcdef0123456789abcdef")
-                .rsa_key(server.rsa_public_key().clone())
-                .in_memory();
-            for dc in server.dcs() {
-                builder = builder.dc_addr(dc.id, format!("{}:{}", dc.host, dc.port).parse()?);
-            }
+    let example = common::Example::start("admin").await?;
+    let client = example.connect_user().await?;
+    let (group, promote, restrict): (PeerQuery, PeerQuery, PeerQuery) = match example.embedded() {
+        Some(server) => {
             let backend = server.backend();
             backend.create_user("9996620042", "Grace", Some("grace_hopper"))?;
             backend.create_user("9996620043", "Linus", Some("linus_t"))?;
-            let client = builder.connect().await?;
-            let token = client.request_login_code("+9996621234").await?;
-            client.sign_in(&token, "22222").await?;
-            println!("== Signed in as the test account; making a supergroup");
+            println!("== Making a supergroup with Grace and Linus");
             let Chat::Group(group) = client
                 .create_supergroup("Rustaceans")
                 .about("an example group")
@@ -67,13 +38,18 @@ async fn main() -> anyhow::Result<()> {
             client
                 .add_participants(&group, ["@grace_hopper", "@linus_t"])
                 .await?;
-            _server = Some(server);
             (
-                client,
                 PeerQuery::from(&group),
                 "@grace_hopper".into(),
                 "@linus_t".into(),
             )
+        }
+        None => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let [group, promote, restrict] = <[String; 3]>::try_from(args).map_err(|_| {
+                anyhow::anyhow!("usage: admin <group> <member to promote> <member to restrict>")
+            })?;
+            (group.into(), promote.into(), restrict.into())
         }
     };
 
