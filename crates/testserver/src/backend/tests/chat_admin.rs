@@ -898,3 +898,164 @@ fn group_and_channel_photos_and_about() {
         if matches!(p.prev_photo, enums::Photo::Empty(_)) && matches!(p.new_photo, enums::Photo::Photo(_)))
     );
 }
+
+#[test]
+fn profile_photos_page_newest_first() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    alice.sign_in("9996620001");
+    let bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620002");
+    let mut ids = Vec::new();
+    for i in 0..3u8 {
+        let file_id: i64 = rand::random();
+        assert!(bob.ok(&functions::upload::SaveFilePart {
+            file_id,
+            file_part: 0,
+            bytes: vec![0xff, 0xd8, i],
+        }));
+        let enums::photos::Photo::Photo(photo) = bob.ok(&functions::photos::UploadProfilePhoto {
+            fallback: false,
+            bot: None,
+            file: Some(
+                types::InputFile {
+                    id: file_id,
+                    parts: 1,
+                    name: "p.jpg".into(),
+                    md5_checksum: String::new(),
+                }
+                .into(),
+            ),
+            video: None,
+            video_start_ts: None,
+            video_emoji_markup: None,
+        });
+        let enums::Photo::Photo(photo) = photo.photo else {
+            panic!()
+        };
+        ids.push(photo.id);
+    }
+    let page = |max_id, limit| match alice.ok(&functions::photos::GetUserPhotos {
+        user_id: input_user(&b, bob_id),
+        offset: 0,
+        max_id,
+        limit,
+    }) {
+        enums::photos::Photos::Photos(p) => (p.photos.len(), None, p.photos),
+        enums::photos::Photos::Slice(p) => (p.photos.len(), Some(p.count), p.photos),
+    };
+    let id_of = |p: &enums::Photo| match p {
+        enums::Photo::Photo(p) => p.id,
+        enums::Photo::Empty(p) => p.id,
+    };
+    let (n, count, first) = page(0, 2);
+    assert_eq!((n, count), (2, Some(3)));
+    assert_eq!(id_of(&first[0]), ids[2], "newest first");
+    let (n, _, rest) = page(id_of(&first[1]), 2);
+    assert_eq!(n, 1);
+    assert_eq!(id_of(&rest[0]), ids[0]);
+    // Alice has no photo; Bob's user object shows his newest.
+    assert!(alice.me().photo.is_none());
+    let users = alice.ok(&functions::users::GetUsers {
+        id: vec![input_user(&b, bob_id)],
+    });
+    assert!(matches!(&users[0], enums::User::User(u)
+        if matches!(&u.photo, Some(enums::UserProfilePhoto::UserProfilePhoto(p)) if p.photo_id == ids[2])));
+    assert!(alice.ok(&functions::account::CheckUsername {
+        username: "free_name".into()
+    }));
+    assert_eq!(
+        alice
+            .call(&functions::account::CheckUsername {
+                username: "no".into()
+            })
+            .unwrap_err(),
+        err(400, "USERNAME_INVALID")
+    );
+}
+
+#[test]
+fn statistics_are_for_admins_of_the_right_kind() {
+    let b = backend();
+    let (owner, _, member, group) = group_of_two(&b, "Stats");
+    let megagroup = functions::stats::GetMegagroupStats {
+        dark: false,
+        channel: input_channel(&b, group),
+    };
+    assert_eq!(
+        member.call(&megagroup).unwrap_err(),
+        err(403, "CHAT_ADMIN_REQUIRED")
+    );
+    assert_eq!(
+        owner
+            .call(&functions::stats::GetBroadcastStats {
+                dark: false,
+                channel: input_channel(&b, group),
+            })
+            .unwrap_err(),
+        err(400, "BROADCAST_REQUIRED")
+    );
+    let enums::stats::MegagroupStats::MegagroupStats(stats) = owner.ok(&megagroup);
+    let enums::StatsGraph::StatsGraphAsync(token) = &stats.messages_graph else {
+        panic!("the messages graph is loaded separately")
+    };
+    let load = |token: &str| functions::stats::LoadAsyncGraph {
+        token: token.into(),
+        x: None,
+    };
+    assert!(matches!(
+        owner.ok(&load(&token.token)),
+        enums::StatsGraph::StatsGraph(_)
+    ));
+    assert_eq!(
+        member.call(&load(&token.token)).unwrap_err(),
+        err(403, "CHAT_ADMIN_REQUIRED")
+    );
+    assert_eq!(
+        owner.call(&load("nonsense")).unwrap_err(),
+        err(400, "GRAPH_INVALID_RELOAD")
+    );
+}
+
+#[test]
+fn takeouts_belong_to_their_key() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620001");
+    let other_device = Client::connect(&b, 2);
+    other_device.sign_in("9996620001");
+    let enums::account::Takeout::Takeout(takeout) =
+        alice.ok(&functions::account::InitTakeoutSession {
+            contacts: true,
+            message_users: false,
+            message_chats: false,
+            message_megagroups: false,
+            message_channels: false,
+            files: false,
+            file_max_size: None,
+        });
+    let wrapped = |id| functions::InvokeWithTakeout {
+        takeout_id: id,
+        query: functions::users::GetUsers {
+            id: vec![enums::InputUser::InputUserSelf],
+        },
+    };
+    assert_eq!(alice.ok(&wrapped(takeout.id)).len(), 1);
+    assert_eq!(b.takeout_requests(alice_id), Some(1));
+    assert_eq!(
+        other_device.call(&wrapped(takeout.id)).unwrap_err(),
+        err(400, "TAKEOUT_INVALID")
+    );
+    assert_eq!(
+        other_device
+            .call(&functions::account::FinishTakeoutSession { success: true })
+            .unwrap_err(),
+        err(400, "TAKEOUT_REQUIRED")
+    );
+    assert!(alice.ok(&functions::account::FinishTakeoutSession { success: true }));
+    assert_eq!(b.takeout_requests(alice_id), None);
+    assert_eq!(
+        alice.call(&wrapped(takeout.id)).unwrap_err(),
+        err(400, "TAKEOUT_INVALID")
+    );
+}
