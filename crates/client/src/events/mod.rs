@@ -40,7 +40,7 @@ mod raw;
 mod read;
 mod user_update;
 
-pub use album::{Album, AlbumEvent};
+pub use album::{Album, AlbumEvent, ALBUM_WAIT};
 pub use chat_action::{ChatAction, ChatActionEvent, ChatActionKind};
 pub use deleted::{MessageDeleted, MessageDeletedEvent};
 pub use dispatch::{EventStream, HandlerId, HandlerInfo, IN_FLIGHT};
