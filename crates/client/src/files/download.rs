@@ -686,3 +686,50 @@ impl Client {
         DownloadIter::new(self, media.locate(None), media.refresh(None))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes() -> Vec<enums::PhotoSize> {
+        vec![
+            types::PhotoStrippedSize {
+                r#type: "i".into(),
+                bytes: vec![1, 2, 3],
+            }
+            .into(),
+            types::PhotoSize {
+                r#type: "m".into(),
+                w: 320,
+                h: 240,
+                size: 20_000,
+            }
+            .into(),
+            types::PhotoSizeProgressive {
+                r#type: "y".into(),
+                w: 1280,
+                h: 960,
+                sizes: vec![10_000, 90_000, 150_000],
+            }
+            .into(),
+            types::PhotoSize {
+                r#type: "x".into(),
+                w: 800,
+                h: 600,
+                size: 80_000,
+            }
+            .into(),
+        ]
+    }
+
+    #[test]
+    fn photos_give_their_largest_or_the_named_size() {
+        let sizes = sizes();
+        assert_eq!(choose_photo_size(&sizes, None), Some(("y", 150_000)));
+        assert_eq!(choose_photo_size(&sizes, Some("m")), Some(("m", 20_000)));
+        // Inline sizes have no location to download from.
+        assert_eq!(choose_photo_size(&sizes, Some("i")), None);
+        assert_eq!(choose_photo_size(&sizes, Some("w")), None);
+        assert_eq!(choose_photo_size(&[], None), None);
+    }
+}
