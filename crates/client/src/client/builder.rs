@@ -338,10 +338,22 @@ impl ClientBuilder {
                 receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
                 update_stats: Mutex::default(),
                 update_driver: Mutex::new(None),
+                background: Mutex::new(Vec::new()),
+                closing: Arc::new(tokio::sync::Notify::new()),
                 events: crate::events::Registry::default(),
             }),
         };
-        tokio::spawn(persist_events(Arc::downgrade(&client.inner), events));
+        let pool_events = tokio::spawn(persist_events(
+            Arc::downgrade(&client.inner),
+            events,
+            Arc::clone(&client.inner.closing),
+        ));
+        client
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pool_events);
         let driver = crate::updates::driver::spawn(
             &client.inner,
             update_rx,
@@ -367,12 +379,22 @@ const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Saves what the connections learn (new auth keys) into the session, forgets keys the server
 /// no longer knows, and passes the home DC's pushes to the update driver. Ends when the pool
-/// does.
+/// does, or once `closing` is signalled and nothing is left in its queue.
 async fn persist_events(
     inner: std::sync::Weak<Inner>,
     mut events: mpsc::UnboundedReceiver<PoolEvent>,
+    closing: Arc<tokio::sync::Notify>,
 ) {
-    while let Some(PoolEvent { dc_id, event, .. }) = events.recv().await {
+    loop {
+        let next = tokio::select! {
+            // Queued events first: an auth key learnt just before `disconnect` is still saved.
+            biased;
+            next = events.recv() => next,
+            () = closing.notified() => None,
+        };
+        let Some(PoolEvent { dc_id, event, .. }) = next else {
+            return;
+        };
         let mut changes = Changes::new();
         match event {
             SenderEvent::AuthKeyCreated { auth_key, .. } => {

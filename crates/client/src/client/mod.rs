@@ -65,6 +65,12 @@ pub(crate) struct Inner {
     /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
     /// as the session file, outlives it).
     pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The other tasks that briefly hold the client (the pool-event task, home-state
+    /// watchers): `disconnect` signals `closing` and waits for them, so that once it returned
+    /// and the last clone is dropped, the session is closed at once (a file can be reopened).
+    pub(crate) background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Signalled by `disconnect`: the pool-event task stops once its queue is empty.
+    pub(crate) closing: Arc<tokio::sync::Notify>,
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
 }
@@ -118,6 +124,22 @@ impl Client {
                 log::warn!("the update driver did not stop within 10 s");
             }
         }
+        self.inner.closing.notify_one();
+        let tasks = std::mem::take(
+            &mut *self
+                .inner
+                .background
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for task in tasks {
+            if tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+            {
+                log::warn!("a background task of the client did not stop within 10 s");
+            }
+        }
     }
 
     /// Applies `changes` to the session off the async threads (SQLite writes block).
@@ -158,7 +180,7 @@ impl Client {
         };
         let mut state = handle.state();
         let client = Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 let now = state.borrow_and_update().clone();
                 let Some(inner) = client.upgrade() else {
@@ -175,5 +197,12 @@ impl Client {
                 }
             }
         });
+        let mut background = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        background.retain(|t| !t.is_finished());
+        background.push(task);
     }
 }
