@@ -5,6 +5,7 @@
 //! message must reach the receiver exactly once and in order per chat.
 //!
 //! `TGWIRE_SOAK_FAULTS` (default 1000) scales the run, `TGWIRE_SOAK_SEED` picks another draw.
+//! Ignored in a plain `cargo test` (it takes minutes); `.ci/run` runs it with `--ignored`.
 
 mod common;
 
@@ -56,6 +57,8 @@ async fn receiver(server: &tgwire_testserver::TestServer, path: &std::path::Path
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a few minutes long: .ci/run runs it on its own, printing its counts \
+            (cargo test -p tgwire --test soak -- --ignored --nocapture)"]
 async fn every_message_arrives_once_in_order_under_faults() {
     let faults: usize = std::env::var("TGWIRE_SOAK_FAULTS")
         .ok()
@@ -202,6 +205,16 @@ async fn every_message_arrives_once_in_order_under_faults() {
         }
     }
 
+    // A push dropped by the last faults leaves a gap that only a later update of the same box
+    // reveals (or the 15-minute poll): with the faults off, one more message in every chat
+    // reveals them, as the next message would for any client. (Not counted: no `:`.)
+    server.faults().clear();
+    for (_, peer, posters) in &chats {
+        backend
+            .send_message_as(posters[0], *peer, "closing")
+            .expect("message posted");
+    }
+
     // Everything sent must arrive; give the engine time to fill the last gaps.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -217,7 +230,9 @@ async fn every_message_arrives_once_in_order_under_faults() {
     let seen = seen.lock().unwrap().clone();
     let received: usize = seen.values().map(Vec::len).sum();
     println!(
-        "soak: seed {seed}, {faults} fault draws {counts:?}, {sent} messages sent, {received} received"
+        "soak: seed {seed}, {faults} fault draws {counts:?}, {sent} messages sent, {received} received; \
+         engine of the last client run: {:?}",
+        client.update_stats()
     );
     for (chat, count) in &next_seq {
         let expected: Vec<u32> = (0..*count).collect();
