@@ -355,6 +355,11 @@ impl Driver {
     /// Hands out every update the engine has, waiting on slow subscribers (but not past the
     /// client's end).
     async fn hand_out(&mut self, state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+        // Catching up waits for the first subscriber: until then nothing leaves the engine (and
+        // so no state is saved past it), or pushes applied meanwhile would go out to nobody.
+        if self.gated {
+            return true;
+        }
         while let Some(Handout { update, peers }) =
             self.engine.as_mut().and_then(Engine::poll_update)
         {
