@@ -76,6 +76,7 @@ mod peers;
 pub mod text;
 mod types;
 pub mod updates;
+pub mod utils;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use chats::{
@@ -110,7 +111,7 @@ pub use tgwire_tl_types as tl;
 /// Connection-level types: transports, proxies and the connection state.
 pub mod net {
     pub use tgwire_net::{
-        ConnectionState, Credentials, DisconnectReason, Framing, MtProxySecret, Proxy,
+        ConnectionState, Credentials, DisconnectReason, Framing, MtProxySecret, Proxy, ProxyLink,
         TransportKind,
     };
 }

@@ -4,14 +4,18 @@ use tgwire_session::{PeerKind, PeerRef};
 use tgwire_tl_types::{enums, functions, types};
 
 use crate::types::chat::{input_channel, input_user, Channel, Chat, Group, User};
+use crate::utils::{parse_link, parse_phone, valid_username, Link, LinkChat};
 use crate::{Client, InvocationError};
 
 /// Anything that names a chat. Every method that takes a chat accepts these:
 ///
 /// - `"me"` or `"self"`: the signed-in account;
 /// - a username with or without `@` (`"@durov"`, `"durov"`), or a link
-///   (`"https://t.me/durov"`, `"t.me/durov"`, `"telegram.me/durov"`, `"tg://resolve?domain=durov"`);
-/// - a phone number starting with `+` (a contact's);
+///   (`"https://t.me/durov"`, `"t.me/durov"`, `"telegram.me/durov"`, `"tg://resolve?domain=durov"`,
+///   a message link names its chat; see [`utils::parse_link`](crate::utils::parse_link));
+/// - a phone number starting with `+` (a contact's), or a phone link (`"t.me/+15550100"`);
+/// - a user link `"tg://user?id=42"` or private chat link `"t.me/c/1234567890/5"`, for peers
+///   in the cache;
 /// - a Bot API id (`i64` or its text: users positive, groups `-id`, channels `-100…`) of a peer
 ///   in the cache;
 /// - a [`PeerRef`], or its text form with an access hash (`"u42.1f"`; without one, `"b12345"`
@@ -99,15 +103,10 @@ pub(crate) fn parse_query(text: &str) -> Result<Parsed, InvocationError> {
     if text.eq_ignore_ascii_case("me") || text.eq_ignore_ascii_case("self") {
         return Ok(Parsed::Me);
     }
-    if let Some(phone) = text.strip_prefix('+') {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        if !digits.is_empty()
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " -()".contains(c))
-        {
-            return Ok(Parsed::Phone(digits));
-        }
+    if text.starts_with('+') {
+        return parse_phone(text).map(Parsed::Phone).ok_or_else(|| {
+            InvocationError::InvalidArgument(format!("{text:?} is not a phone number"))
+        });
     }
     if let Ok(id) = text.parse::<i64>() {
         return Ok(Parsed::Id(id));
@@ -118,46 +117,32 @@ pub(crate) fn parse_query(text: &str) -> Result<Parsed, InvocationError> {
             return Ok(Parsed::Ref(peer));
         }
     }
-    let link = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"))
-        .unwrap_or(text);
-    let link = link.strip_prefix("www.").unwrap_or(link);
-    let name = if let Some(path) = ["t.me/", "telegram.me/", "telegram.dog/"]
-        .iter()
-        .find_map(|host| link.strip_prefix(host))
-    {
-        let segment = path.split(['/', '?', '#']).next().unwrap_or("");
-        if segment == "joinchat" || segment.starts_with('+') {
+    let channel = |id: i64| Parsed::Id(-(tgwire_session::BOT_API_CHANNEL_OFFSET + id));
+    match parse_link(text) {
+        Some(Link::Username { username, .. }) => return Ok(Parsed::Username(username)),
+        Some(Link::Phone(phone)) => return Ok(Parsed::Phone(phone)),
+        Some(Link::User(id)) => return Ok(Parsed::Id(id)),
+        Some(Link::Channel(id)) => return Ok(channel(id)),
+        Some(Link::Message(message)) => {
+            return Ok(match message.chat {
+                LinkChat::Username(name) => Parsed::Username(name),
+                LinkChat::Channel(id) => channel(id),
+            })
+        }
+        Some(Link::Invite(_)) => {
             return Err(InvocationError::InvalidArgument(format!(
                 "{text:?} is an invite link, not a username"
-            )));
+            )))
         }
-        if segment == "s" || segment == "c" {
-            // t.me/s/name (channel preview) and t.me/c/id (private link by id).
-            let next = path.split('/').nth(1).unwrap_or("");
-            if segment == "c" {
-                let id: i64 = next.parse().map_err(|_| {
-                    InvocationError::InvalidArgument(format!("{text:?} has no channel id"))
-                })?;
-                return Ok(Parsed::Id(-(tgwire_session::BOT_API_CHANNEL_OFFSET + id)));
-            }
-            next
-        } else {
-            segment
+        Some(_) => {
+            return Err(InvocationError::InvalidArgument(format!(
+                "{text:?} is a link to no chat"
+            )))
         }
-    } else if let Some(query) = text.strip_prefix("tg://resolve?") {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("domain="))
-            .unwrap_or("")
-    } else {
-        text.strip_prefix('@').unwrap_or(text)
-    };
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid {
+        None => {}
+    }
+    let name = text.strip_prefix('@').unwrap_or(text);
+    if !valid_username(name) {
         return Err(InvocationError::InvalidArgument(format!(
             "{text:?} is not a username, link, phone number, id or peer reference"
         )));
@@ -359,6 +344,19 @@ mod tests {
             parse_query("https://t.me/c/777/5").ok(),
             Some(Parsed::Id(-1_000_000_000_777))
         );
+        assert_eq!(parse_query("tg://user?id=42").ok(), Some(Parsed::Id(42)));
+        assert_eq!(
+            parse_query("https://t.me/+15550100").ok(),
+            Some(Parsed::Phone("15550100".into()))
+        );
+        assert_eq!(
+            parse_query("tg://privatepost?channel=777&post=5").ok(),
+            Some(Parsed::Id(-1_000_000_000_777))
+        );
+        assert_eq!(
+            parse_query("https://t.me/news/3/12?comment=4").ok(),
+            name("news")
+        );
         assert_eq!(
             parse_query("u42.ff").ok(),
             Some(Parsed::Ref("u42.ff".parse().unwrap()))
@@ -369,6 +367,11 @@ mod tests {
             "two words",
             "https://t.me/+AbCd",
             "t.me/joinchat/x",
+            "tg://join?invite=x",
+            "https://t.me/addstickers/Animals",
+            "https://t.me/c/9223372036854775807/1",
+            "+12",
+            "+abc",
             "é",
         ] {
             assert!(

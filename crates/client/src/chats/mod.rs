@@ -87,10 +87,15 @@ fn require_group(peer: PeerRef) -> Result<PeerRef, InvocationError> {
     Ok(peer)
 }
 
-/// The hash of an invite link (`https://t.me/+HASH`, `t.me/joinchat/HASH`, `+HASH`), if
-/// `text` is one.
+/// The hash of an invite link (`https://t.me/+HASH`, `t.me/joinchat/HASH`,
+/// `tg://join?invite=HASH`, `+HASH`), if `text` is one. Agrees with
+/// [`parse_link`](crate::utils::parse_link)'s `Link::Invite`, but borrows.
 pub(crate) fn invite_hash(text: &str) -> Option<&str> {
     let text = text.trim();
+    if let Some(query) = text.strip_prefix("tg://join?") {
+        let hash = query.split('&').find_map(|kv| kv.strip_prefix("invite="))?;
+        return (!hash.is_empty()).then_some(hash);
+    }
     let link = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
@@ -586,6 +591,18 @@ mod tests {
         assert_eq!(invite_hash("+hash"), Some("hash"));
         assert_eq!(invite_hash("https://t.me/durov"), None);
         assert_eq!(invite_hash("durov"), None);
+        assert_eq!(invite_hash("tg://join?invite=XyZ"), Some("XyZ"));
+        assert_eq!(invite_hash("tg://join?x=1"), None);
+        for link in [
+            "https://t.me/+AbC_d-1",
+            "t.me/joinchat/XyZ",
+            "tg://join?invite=XyZ",
+        ] {
+            let Some(crate::utils::Link::Invite(hash)) = crate::utils::parse_link(link) else {
+                panic!("{link} is an invite link");
+            };
+            assert_eq!(invite_hash(link), Some(hash.as_str()));
+        }
         assert_eq!(invite_hash("https://t.me/+"), None);
     }
 }
