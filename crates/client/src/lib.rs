@@ -65,6 +65,8 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod chats;
 mod client;
 mod error;
