@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use tgwire_mtproto::RpcError;
+pub use tgwire_mtproto::{error_names, KnownError, RpcError};
 use tgwire_net::InvokeError;
 use tgwire_session::SessionError;
 
@@ -75,6 +75,12 @@ impl InvocationError {
     /// Whether this is the RPC error `name` (without its number): `err.is("PEER_ID_INVALID")`.
     pub fn is(&self, name: &str) -> bool {
         self.rpc().is_some_and(|e| e.is(name))
+    }
+
+    /// The server's error as a [`KnownError`] (matchable, with its description), when its name
+    /// is one Telegram is known to send.
+    pub fn known(&self) -> Option<KnownError> {
+        self.rpc().and_then(RpcError::known)
     }
 
     /// How long the server asks to wait (`FLOOD_WAIT_X`, `FLOOD_PREMIUM_WAIT_X`,
@@ -178,6 +184,15 @@ mod tests {
         assert_eq!(migrate.migrate_to(), Some(3));
         assert_eq!(InvocationError::Rpc(migrate).flood_wait(), None);
         assert!(!InvocationError::Disconnected.is("FLOOD_WAIT"));
+        assert_eq!(flood.known(), Some(KnownError::FloodPremiumWait));
+        assert_eq!(
+            InvocationError::Rpc(RpcError::new(400, "NOT_A_REAL_ERROR")).known(),
+            None
+        );
+        let invalid = InvocationError::Rpc(RpcError::new(400, "PEER_ID_INVALID"));
+        assert_eq!(invalid.known(), Some(KnownError::PeerIdInvalid));
+        assert!(invalid.is(error_names::PEER_ID_INVALID));
+        assert_eq!(InvocationError::Disconnected.known(), None);
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub use chats::{
     RawStats, Role, StatValue, Takeout, TakeoutBuilder, TakeoutError,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
-pub use error::{InvocationError, RpcError, SignInError};
+pub use error::{error_names, InvocationError, KnownError, RpcError, SignInError};
 pub use files::{
     Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileLocation, InputMedia,
     Upload, UploadedFile,
@@ -122,3 +122,19 @@ pub mod net {
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/client.md")]
 pub struct ClientGuide;
+
+/// The chapters of the user guide (`docs/`), included so that `cargo test --doc` compiles and
+/// runs every example in them.
+#[cfg(doctest)]
+pub mod guide {
+    #[doc = include_str!("../../../docs/installing.md")]
+    pub struct Installing;
+    #[doc = include_str!("../../../docs/quickstart.md")]
+    pub struct Quickstart;
+    #[doc = include_str!("../../../docs/raw-api.md")]
+    pub struct RawApi;
+    #[doc = include_str!("../../../docs/errors.md")]
+    pub struct Errors;
+    #[doc = include_str!("../../../docs/peers.md")]
+    pub struct Peers;
+}
