@@ -67,8 +67,10 @@
 mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+mod bot_commands;
 mod chats;
 mod client;
+mod conversation;
 mod error;
 pub mod events;
 mod files;
@@ -81,6 +83,7 @@ pub mod updates;
 pub mod utils;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
+pub use bot_commands::{BotCommand, CommandScope};
 pub use chats::{
     ActionGuard, AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights,
     ChannelStats, ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat,
@@ -89,6 +92,10 @@ pub use chats::{
     RawStats, Role, StatValue, Takeout, TakeoutBuilder, TakeoutError,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
+pub use conversation::{
+    Conversation, ConversationBuilder, ConversationError, Step, DEFAULT_MAX_MESSAGES,
+    DEFAULT_STEP_TIMEOUT,
+};
 pub use error::{error_names, InvocationError, KnownError, RpcError, SignInError};
 pub use files::{
     Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileLocation, InputMedia,

@@ -51,6 +51,20 @@ impl FullUser {
         self.full().profile_photo.as_ref()
     }
 
+    /// For a bot, the commands it offers in our private chat with it (the list for that chat,
+    /// else for private chats, else its default one); empty for users.
+    pub fn bot_commands(&self) -> Vec<crate::BotCommand> {
+        match &self.full().bot_info {
+            Some(enums::BotInfo::BotInfo(info)) => info
+                .commands
+                .iter()
+                .flatten()
+                .map(crate::BotCommand::from_raw)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The raw TL object.
     pub fn raw(&self) -> &enums::UserFull {
         &self.raw

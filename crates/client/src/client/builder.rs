@@ -341,6 +341,7 @@ impl ClientBuilder {
                 background: Mutex::new(Vec::new()),
                 closing: Arc::new(tokio::sync::Notify::new()),
                 events: crate::events::Registry::default(),
+                conversations: Default::default(),
             }),
         };
         let pool_events = tokio::spawn(persist_events(

@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) closing: Arc<tokio::sync::Notify>,
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
+    /// The conversations going on, fed by the event dispatcher.
+    pub(crate) conversations: crate::conversation::Conversations,
 }
 
 impl Client {

@@ -107,8 +107,8 @@ impl Registry {
         Arc::clone(&lock(&self.handlers))
     }
 
-    /// Starts the dispatcher, once per client.
-    fn start(&self, client: &Client) {
+    /// Starts the dispatcher, once per client (with the first handler or conversation).
+    pub(crate) fn start(&self, client: &Client) {
         self.dispatcher.get_or_init(|| {
             let dispatcher = Arc::new(Dispatcher {
                 client: Arc::downgrade(&client.inner),
@@ -155,11 +155,19 @@ impl Dispatcher {
             if inner.events.snapshot().iter().any(|h| h.albums) {
                 self.gather_album(key, &update);
             }
-            drop(inner);
+            let item = Item::Update(update);
+            // Conversations see the update first and here, not in the chat's queue: a
+            // handler holding a conversation in its own chat would otherwise wait for itself.
+            if inner.conversations.any() {
+                let client = Client { inner };
+                client.inner.conversations.feed(key, &item, &client);
+            } else {
+                drop(inner);
+            }
             let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
                 return;
             };
-            self.enqueue(key, Item::Update(update), permit);
+            self.enqueue(key, item, permit);
         }
         log::debug!("the update stream ended; the event dispatcher stops");
     }
@@ -268,9 +276,11 @@ impl Dispatcher {
                 .into_iter()
                 .map(|(raw, chats)| Message::new(&client, raw, chats))
                 .collect();
+            let item = Item::Album(Arc::new(messages));
+            client.inner.conversations.feed(key, &item, &client);
             drop(client);
             if let Ok(permit) = Arc::clone(&this.permits).acquire_owned().await {
-                this.enqueue(key, Item::Album(Arc::new(messages)), permit);
+                this.enqueue(key, item, permit);
             }
         });
     }

@@ -55,6 +55,7 @@ pub use user_update::{UserUpdate, UserUpdateEvent};
 pub use regex;
 
 pub(crate) use dispatch::Registry;
+pub(crate) use sealed::Item;
 
 use crate::Client;
 

@@ -10,8 +10,8 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 
 use super::rpc::{RpcError, RpcResult};
 use super::{
-    account, admin_log, auth, channels, chat_edit, chats, dialogs, files, invites, messages, pins,
-    profile, stats, takeout, updates, users, Cx,
+    account, admin_log, auth, bot_commands, channels, chat_edit, chats, dialogs, files, invites,
+    messages, pins, profile, stats, takeout, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -142,6 +142,9 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::upload::SaveFilePart => files::save_file_part,
         functions::upload::SaveBigFilePart => files::save_big_file_part,
         functions::upload::GetFile => files::get_file,
+        functions::bots::SetBotCommands => bot_commands::set_bot_commands,
+        functions::bots::GetBotCommands => bot_commands::get_bot_commands,
+        functions::bots::ResetBotCommands => bot_commands::reset_bot_commands,
     }
     if tgwire_tl_types::name_for_id(id).is_none() {
         log::warn!("request with unknown constructor id {id:#010x}");

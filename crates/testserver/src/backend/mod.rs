@@ -53,6 +53,7 @@ use crate::faults::{Faults, PushFault};
 mod account;
 mod admin_log;
 mod auth;
+mod bot_commands;
 mod channels;
 mod chat_edit;
 mod chats;

@@ -145,6 +145,9 @@ pub(crate) struct State {
     /// Last `account.updateStatus` of each user (absent: never reported, shown as "recently").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) statuses: BTreeMap<i64, StatusRec>,
+    /// Each bot's command lists (`bots.setBotCommands`), by bot id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) bot_commands: BTreeMap<i64, Vec<super::bot_commands::CommandListRec>>,
 }
 
 impl MessageBox {
@@ -190,6 +193,7 @@ impl Default for State {
             takeouts: BTreeMap::new(),
             last_log_id: 0,
             statuses: BTreeMap::new(),
+            bot_commands: BTreeMap::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ use tgwire_tl_types::{enums, functions, types};
 use super::model::{Peer, State, UserRec};
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, random_i64, Cx};
+use super::{bot_commands, peers, random_i64, Cx};
 
 /// The account with this phone number (digits only).
 pub(crate) fn by_phone(state: &State, phone: &str) -> Option<i64> {
@@ -211,7 +211,21 @@ pub(crate) fn get_full_user(
         profile_photo: None,
         fallback_photo: None,
         notify_settings: present::notify_settings(),
-        bot_info: None,
+        bot_info: rec.bot.then(|| {
+            types::BotInfo {
+                has_preview_medias: false,
+                user_id: Some(id),
+                description: rec.about.clone(),
+                description_photo: None,
+                description_document: None,
+                commands: Some(bot_commands::private_chat_commands(cx.state, id, me)),
+                menu_button: None,
+                privacy_policy_url: None,
+                app_settings: None,
+                verifier_settings: None,
+            }
+            .into()
+        }),
         pinned_msg_id: None,
         common_chats_count: i32::try_from(common).unwrap_or(i32::MAX),
         folder_id: None,
