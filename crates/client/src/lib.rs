@@ -25,10 +25,13 @@
 //! [`Client::updates`] (see [`updates`]) and as typed events to handlers registered with
 //! [`Client::add_event_handler`] (see [`events`]; guide: `docs/updates.md`).
 //!
+//! Telethon's `utils` conveniences (links, phone numbers, `Input*` conversions) are in
+//! [`utils`]; with the feature `blocking`, `tgwire::blocking` is the same client without async.
+//! The user guide (`docs/README.md`) explains the concepts chapter by chapter.
+//!
 //! # Not here (yet)
 //!
-//! Chat administration comes with a later version.
-//! Perfect forward secrecy (temporary keys) waits on `tgwire-net`.
+//! CDN downloads, Bot API `file_id` strings, secret chats and calls.
 //!
 //! # Example
 //!
@@ -144,4 +147,12 @@ pub mod guide {
     pub struct Errors;
     #[doc = include_str!("../../../docs/peers.md")]
     pub struct Peers;
+    #[doc = include_str!("../../../docs/async.md")]
+    pub struct Async;
+    #[doc = include_str!("../../../docs/debugging.md")]
+    pub struct Debugging;
+    #[doc = include_str!("../../../docs/bot-api.md")]
+    pub struct BotApi;
+    #[doc = include_str!("../../../docs/faq.md")]
+    pub struct Faq;
 }
