@@ -18,7 +18,8 @@ use tgwire_testserver::{Config, TestServer};
 
 /// The test account examples sign in as on a test server (DC 2, code `22222`).
 pub const TEST_PHONE: &str = "+9996621234";
-const TEST_CODE: &str = "22222";
+/// The login code of the test accounts on DC 2.
+pub const TEST_CODE: &str = "22222";
 /// A well-formed token: the test server signs any such token in as the bot with that id.
 pub const TEST_BOT_TOKEN: &str = "4242424:tgwire-example-bot-token-0123456789ab";
 const TEST_API_ID: i32 = 1;
