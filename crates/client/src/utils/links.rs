@@ -526,4 +526,45 @@ mod tests {
             let _ = parse_link(text);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_anything(text in "\\PC{0,80}") {
+            let _ = parse_link(&text);
+        }
+
+        #[test]
+        fn never_panics_on_link_shaped_text(
+            prefix in proptest::sample::select(vec![
+                "https://t.me/", "t.me/c/", "t.me/+", "t.me/joinchat/", "t.me/s/", "name.t.me/",
+                "tg://resolve?", "tg://privatepost?", "tg://join?", "tg://user?", "tg://proxy?",
+            ]),
+            tail in "[a-zA-Z0-9_+%=&?/#.é-]{0,40}",
+        ) {
+            let _ = parse_link(&format!("{prefix}{tail}"));
+        }
+
+        #[test]
+        fn message_links_round_trip(
+            name in "[a-zA-Z][a-zA-Z0-9_]{3,31}",
+            id in 1..=i32::MAX,
+            topic in proptest::option::of(1..=i32::MAX),
+            channel in 1..=(i64::MAX - BOT_API_CHANNEL_OFFSET),
+        ) {
+            proptest::prop_assume!(
+                !RESERVED.contains(&name.as_str()) && !["joinchat", "proxy", "socks"].contains(&name.as_str())
+            );
+            let path = |chat: String| match topic {
+                Some(t) => format!("https://t.me/{chat}/{t}/{id}"),
+                None => format!("https://t.me/{chat}/{id}"),
+            };
+            let expected = |chat| Some(Link::Message(MessageLink { chat, id, topic, comment: None }));
+            proptest::prop_assert_eq!(parse_link(&path(name.clone())), expected(LinkChat::Username(name.clone())));
+            proptest::prop_assert_eq!(parse_link(&path(format!("c/{channel}"))), expected(LinkChat::Channel(channel)));
+            proptest::prop_assert_eq!(
+                parse_link(&format!("tg://resolve?domain={name}")),
+                Some(Link::Username { username: name, start: None })
+            );
+        }
+    }
 }

@@ -54,4 +54,14 @@ mod tests {
             assert_eq!(parse_phone(bad), None, "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_answer_is_five_to_fifteen_digits(text in "[+0-9 ().a-z-]{0,24}") {
+            if let Some(digits) = parse_phone(&text) {
+                proptest::prop_assert!((5..=15).contains(&digits.len()));
+                proptest::prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+    }
 }
