@@ -131,3 +131,15 @@ fn a_blocking_client_does_everything_without_async() {
     drop(alice_again);
     drop(bob); // disconnects on drop
 }
+
+#[test]
+fn dropping_the_last_clone_inside_async_code_does_not_panic() {
+    let server_runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = server_runtime.block_on(common::start());
+    let client = signed_in(&server, "7103");
+    let other = client.clone();
+    drop(client);
+    assert!(other.get_me().is_ok(), "a clone keeps the connection");
+    // Blocking is refused inside async code, so the last drop there must not try to.
+    server_runtime.block_on(async move { drop(other) });
+}

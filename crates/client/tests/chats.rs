@@ -472,6 +472,12 @@ async fn invite_links_join_check_and_revoke() -> anyhow::Result<()> {
         bob.join_invite(primary.hash()).await,
         "USER_ALREADY_PARTICIPANT",
     );
+    // The tg:// spelling of the same link reaches messages.importChatInvite too.
+    assert_rpc(
+        bob.join_chat(format!("tg://join?invite={}", primary.hash()))
+            .await,
+        "USER_ALREADY_PARTICIPANT",
+    );
     // Bob's join is a service message in the history.
     let history: Vec<_> = bob.iter_messages(chat).limit(1).try_collect().await?;
     assert!(history[0].is_service());
