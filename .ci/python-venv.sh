@@ -12,7 +12,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${TGWIRE_VENV:-$repo/target/py-venv}"
 # Pinned so the fixtures a test builds are reproducible.
-requirements=("telethon==1.45.0")
+requirements=("telethon==1.45.0" "kurigram==2.2.26")
 python="$venv/bin/python"
 
 # A lock keeps two test processes (cargo runs test binaries in parallel) from racing to create

@@ -101,8 +101,8 @@ pub use conversation::{
 };
 pub use error::{error_names, InvocationError, KnownError, RpcError, SignInError};
 pub use files::{
-    Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileLocation, InputMedia,
-    Upload, UploadedFile,
+    Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileId, FileIdError,
+    FileIdLocation, FileLocation, FileType, InputMedia, PhotoSource, Upload, UploadedFile,
 };
 pub use iter::{DialogIter, MessageIter};
 pub use messages::InputMessage;

@@ -27,6 +27,7 @@
 //! stripped thumbnails, Bot API file ids.
 
 mod download;
+mod file_id;
 mod parts;
 mod send;
 mod transfer;
@@ -35,6 +36,7 @@ mod upload;
 use std::sync::Arc;
 
 pub use download::{Download, DownloadIter, DownloadTarget, Downloadable, FileLocation};
+pub use file_id::{FileId, FileIdError, FileIdLocation, FileType, PhotoSource};
 pub use send::InputMedia;
 pub use upload::{Upload, UploadedFile};
 
