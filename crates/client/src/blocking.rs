@@ -307,6 +307,68 @@ impl Client {
         self.block_on(self.as_async().get_messages(chat, ids))
     }
 
+    /// Edits a message; see [`crate::Client::edit_message`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::edit_message`].
+    pub fn edit_message(
+        &self,
+        chat: impl Into<PeerQuery>,
+        id: i32,
+        message: impl Into<InputMessage>,
+    ) -> Result<Message, InvocationError> {
+        self.block_on(self.as_async().edit_message(chat, id, message))
+    }
+
+    /// Deletes messages (for everyone with `revoke`), answering how many were deleted; see
+    /// [`crate::Client::delete_messages`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::delete_messages`].
+    pub fn delete_messages(
+        &self,
+        chat: impl Into<PeerQuery>,
+        ids: &[i32],
+        revoke: bool,
+    ) -> Result<usize, InvocationError> {
+        self.block_on(self.as_async().delete_messages(chat, ids, revoke))
+    }
+
+    /// Forwards messages of `from` to `to`; see [`crate::Client::forward_messages`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::forward_messages`].
+    pub fn forward_messages(
+        &self,
+        to: impl Into<PeerQuery>,
+        ids: &[i32],
+        from: impl Into<PeerQuery>,
+    ) -> Result<Vec<Message>, InvocationError> {
+        self.block_on(self.as_async().forward_messages(to, ids, from))
+    }
+
+    /// Marks a chat as read; see [`crate::Client::mark_read`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::mark_read`].
+    pub fn mark_read(&self, chat: impl Into<PeerQuery>) -> Result<(), InvocationError> {
+        self.block_on(self.as_async().mark_read(chat))
+    }
+
+    /// Joins a public group or channel, or a private one by invite link; see
+    /// [`crate::Client::join_chat`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::Client::join_chat`].
+    pub fn join_chat(&self, chat: impl Into<PeerQuery>) -> Result<Chat, InvocationError> {
+        self.block_on(self.as_async().join_chat(chat))
+    }
+
     /// A chat's history as an [`Iterator`], newest first; configure it like
     /// [`crate::MessageIter`] before the first `next`.
     pub fn iter_messages(&self, chat: impl Into<PeerQuery>) -> MessageIter {

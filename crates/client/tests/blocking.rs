@@ -72,6 +72,31 @@ fn a_blocking_client_does_everything_without_async() {
         Some(newest_id)
     );
 
+    // Edit, forward, delete.
+    let edited = alice
+        .edit_message("me", newest_id, "note 4, edited")
+        .expect("edited");
+    assert_eq!(edited.text(), "note 4, edited");
+    let forwarded = alice
+        .forward_messages("me", &[newest_id], "me")
+        .expect("forwarded");
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(
+        alice
+            .delete_messages("me", &[forwarded[0].id()], true)
+            .expect("deleted"),
+        1
+    );
+    assert_eq!(
+        alice
+            .get_messages("me", &[newest_id, forwarded[0].id()])
+            .expect("fetched")
+            .iter()
+            .map(|m| m.as_ref().map(|m| m.text().to_owned()))
+            .collect::<Vec<_>>(),
+        [Some("note 4, edited".to_owned()), None]
+    );
+
     // The raw API, and a batch in one container.
     let enums::updates::State::State(state) =
         alice.invoke(&functions::updates::GetState).expect("state");
