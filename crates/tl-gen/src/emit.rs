@@ -13,7 +13,36 @@ use crate::model::{BoxedType, Coding, Model};
 use crate::names::{field_name, pascal_case};
 use crate::GenError;
 
-const DERIVES: &str = "#[derive(Debug, Clone, PartialEq)]\n#[cfg_attr(feature = \"serde\", derive(serde::Serialize))]\n";
+const DERIVES: &str = "#[derive(Debug, Clone, PartialEq)]\n\
+     #[cfg_attr(feature = \"serde\", derive(serde::Serialize, serde::Deserialize))]\n";
+
+/// The serde attribute of a field of Rust type `rust` (before any `Option`), if it needs one: absent
+/// options and unset flags are left out, byte strings are base64 (see `tgwire_tl_types`'s
+/// `serde_fields`, which these paths name).
+fn serde_field_attr(rust: &str, optional: bool, flag_bit: bool) -> Option<String> {
+    let bytes = matches!(rust, "Vec<u8>" | "Vec<Vec<u8>>" | "[u8; 16]" | "[u8; 32]");
+    let mut parts = Vec::new();
+    if flag_bit {
+        parts.push("default, skip_serializing_if = \"crate::serde_fields::is_false\"");
+    } else if optional {
+        // Missing `Option` fields read as `None` without `default`, unless read `with` a function.
+        parts.push(if bytes {
+            "default, skip_serializing_if = \"Option::is_none\""
+        } else {
+            "skip_serializing_if = \"Option::is_none\""
+        });
+    }
+    if bytes && !flag_bit {
+        parts.push("with = \"crate::serde_fields::base64\"");
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "    #[cfg_attr(feature = \"serde\", serde({}))]\n",
+        parts.join(", ")
+    ))
+}
 
 pub(crate) fn module(model: &Model<'_>) -> Result<String, GenError> {
     let mut out = String::new();
@@ -164,6 +193,9 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
             )));
         }
         let rust = model.rust_type(ty, &def.generics)?;
+        if let Some(attr) = serde_field_attr(&rust, flag.is_some(), p.is_flag_bit()) {
+            out.push_str(&attr);
+        }
         let rust = match flag {
             Some(_) if p.is_flag_bit() => "bool".to_owned(),
             Some(_) => format!("Option<{rust}>"),
@@ -502,16 +534,22 @@ fn function(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
 fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     let name = &boxed.rust_name;
     let mut out = format!(
-        "/// The boxed type `{}`: a value of one of its {} constructor(s).\n{DERIVES}pub enum {name} {{\n",
+        "/// The boxed type `{}`: a value of one of its {} constructor(s).\n{DERIVES}\
+         #[cfg_attr(feature = \"serde\", serde(tag = \"_\"))]\npub enum {name} {{\n",
         boxed.tl_name,
         boxed.variants.len()
     );
     for (variant, def) in &boxed.variants {
         let path = model.struct_path(def);
+        let _ = writeln!(
+            out,
+            "    /// [`{path}`]\n    #[cfg_attr(feature = \"serde\", serde(rename = \"{}\"))]",
+            def.full_name()
+        );
         if has_fields(def) {
-            let _ = writeln!(out, "    /// [`{path}`]\n    {variant}(Box<{path}>),");
+            let _ = writeln!(out, "    {variant}(Box<{path}>),");
         } else {
-            let _ = writeln!(out, "    /// [`{path}`]\n    {variant},");
+            let _ = writeln!(out, "    {variant},");
         }
     }
     out.push_str("}\n\n");
@@ -590,22 +628,42 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     out
 }
 
-/// A test and fuzzing entry point: decode any object of this schema by the id it starts with, and encode
-/// it again.
+/// The test and fuzzing entry points: decode any object of this schema by the id it starts with, and
+/// encode it again (`reencode`); the same through serde's JSON form in between (`reencode_json`, for the
+/// `serde` feature's tests).
 fn reencode(model: &Model<'_>) -> String {
-    let mut out = String::from(
+    let mut out = dispatcher(
+        model,
         "/// Decodes the boxed object or function call at the start of `bytes` by its leading constructor id, \
          requiring all bytes to be used, and encodes the result again.\n///\n\
          /// `None` when the id belongs to no constructor or function of this schema. For tests and fuzzing.\n\
          #[cfg(any(test, feature = \"fuzzing\"))]\n\
-         pub fn reencode(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>> {\n    \
-         let id = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);\n    Some(match id {\n",
+         pub fn reencode",
+        "crate::runtime::reencode",
+    );
+    out.push('\n');
+    out.push_str(&dispatcher(
+        model,
+        "/// Like [`reencode`], with a trip through JSON between decoding and encoding that must give back \
+         an equal value.\n\
+         #[cfg(all(test, feature = \"serde\"))]\n\
+         pub fn reencode_json",
+        "crate::runtime::reencode_json",
+    ));
+    out
+}
+
+/// A function `head(bytes)` that calls `through::<T>(bytes)` with the type `T` of the leading id.
+fn dispatcher(model: &Model<'_>, head: &str, through: &str) -> String {
+    let mut out = format!(
+        "{head}(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>> {{\n    \
+         let id = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);\n    Some(match id {{\n",
     );
     let arm = |out: &mut String, ids: &[u32], ty: &str| {
         let ids: Vec<String> = ids.iter().map(|id| format!("0x{id:08x}")).collect();
         let _ = writeln!(
             out,
-            "        {} => crate::runtime::reencode::<{ty}>(bytes),",
+            "        {} => {through}::<{ty}>(bytes),",
             ids.join(" | ")
         );
     };

@@ -14,6 +14,11 @@
 //! - namespaces as nested modules, and a `reencode` dispatcher (behind `cfg(any(test, feature =
 //!   "fuzzing"))`) used by round-trip tests and fuzzing.
 //!
+//! Every item also carries `cfg_attr(feature = "serde", ...)` attributes: serde derives, the TL name of
+//! each variant under a `"_"` tag, and per-field attributes that leave out absent options and unset
+//! flags and write bytes through the generated crate's `serde_fields::base64`. Behind a `cfg_attr` they
+//! cost nothing when the feature is off.
+//!
 //! [`generate_index`] writes the module tying schemas together: `LAYER` and `name_for_id`.
 //!
 //! What it deliberately does not do: format (the `xtask` runs rustfmt), or emit any runtime code — the

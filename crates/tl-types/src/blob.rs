@@ -9,8 +9,10 @@ use crate::{Deserializable, DeserializeError, Reader, RemoteCall, Serializable};
 /// consumes the rest of the input, a `Blob` must be the last thing decoded (the generic `query` is always
 /// the last parameter). As a [`RemoteCall`] its answer is again a `Blob`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Blob(pub Vec<u8>);
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Blob(
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))] pub Vec<u8>,
+);
 
 impl Serializable for Blob {
     fn serialize(&self, buf: &mut Vec<u8>) {

@@ -21,6 +21,12 @@
 //! by [`mtproto::service::MAX_UNPACKED_SIZE`]. Invalid UTF-8 in `string` fields decodes lossily (U+FFFD);
 //! binary data is always `bytes` (`Vec<u8>`) and exact. Padding bytes are not checked.
 //!
+//! With the `serde` feature (off by default) every type implements `serde::Serialize` and
+//! `serde::Deserialize`: a boxed value is a map whose `"_"` key holds the constructor's TL name
+//! (`{"_": "peerUser", "user_id": 1}`), absent options and unset flags are left out, and `bytes`,
+//! `int128` and `int256` are base64 strings. Everything reads back equal, NaN and infinite doubles
+//! excepted (JSON has no form for them). The user guide's `docs/tl.md` shows an example.
+//!
 //! This crate deliberately does no I/O, no encryption and no message framing: it turns values into bytes
 //! and back. Sessions, message ids and containers' meaning belong to `tgwire-mtproto`.
 //!
@@ -52,6 +58,8 @@ pub mod mtproto;
 mod primitives;
 mod reader;
 pub mod runtime;
+#[cfg(feature = "serde")]
+mod serde_fields;
 // The round trip covers functions too, so it needs them decodable.
 #[cfg(all(test, feature = "deserializable-functions"))]
 mod schema_tests;

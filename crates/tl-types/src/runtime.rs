@@ -45,3 +45,26 @@ pub fn reencode<T: crate::Serializable + crate::Deserializable>(
 ) -> Result<Vec<u8>, DeserializeError> {
     T::from_bytes(bytes).map(|value| value.to_bytes())
 }
+
+/// [`reencode`] with a trip through JSON in between: the value must come back equal from its JSON form
+/// (what the `serde` feature's tests check for every definition).
+///
+/// # Panics
+///
+/// When the JSON form does not give back an equal value (a test failure).
+#[cfg(all(test, feature = "serde"))]
+pub(crate) fn reencode_json<T>(bytes: &[u8]) -> Result<Vec<u8>, DeserializeError>
+where
+    T: crate::Serializable
+        + crate::Deserializable
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + PartialEq
+        + std::fmt::Debug,
+{
+    let value = T::from_bytes(bytes)?;
+    let json = serde_json::to_string(&value).expect("every value serialises");
+    let back: T = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e} in {json}"));
+    assert_eq!(back, value, "changed by a trip through {json}");
+    Ok(back.to_bytes())
+}

@@ -6,7 +6,7 @@ pub mod types {
 ///
 /// `int_tree#86b7b6e0 left:IntTree value:int right:IntTree = IntTree`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IntTree {
     pub left: crate::enums::IntTree,
     pub value: i32,
@@ -50,7 +50,7 @@ impl crate::Deserializable for IntTree {
 ///
 /// `empty_tree#591ff291 = IntTree`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EmptyTree;
 
 impl crate::Identifiable for EmptyTree {
@@ -84,7 +84,7 @@ impl crate::Deserializable for EmptyTree {
 ///
 /// `int_couple#b728d14e a:int b:int = IntCouple`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IntCouple {
     pub a: i32,
     pub b: i32,
@@ -125,7 +125,7 @@ impl crate::Deserializable for IntCouple {
 ///
 /// `couples#33e1ba9f bare:vector<%IntCouple> boxed:Vector<int_couple> = Couples`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Couples {
     pub bare: Vec<crate::types::IntCouple>,
     pub boxed: Vec<crate::types::IntCouple>,
@@ -166,7 +166,7 @@ impl crate::Deserializable for Couples {
 ///
 /// `pong#347773c5 msg_id:long ping_id:long = Pong`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Pong {
     pub msg_id: i64,
     pub ping_id: i64,
@@ -207,15 +207,22 @@ impl crate::Deserializable for Pong {
 ///
 /// `user#7aa094db flags:# self:flags.0?true bot:flags.1?true id:long name:flags.2?string photo:flags.1?bytes flags2:# premium:flags2.0?true type:flags2.1?int key:int128 = User`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct User {
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub is_self: bool,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub bot: bool,
     pub id: i64,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_fields::base64"))]
     pub photo: Option<Vec<u8>>,
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub premium: bool,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub r#type: Option<i32>,
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
     pub key: [u8; 16],
 }
 
@@ -305,7 +312,7 @@ impl crate::Deserializable for User {
 ///
 /// `userEmpty#d3bc4b7a id:long = User`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UserEmpty {
     pub id: i64,
 }
@@ -345,9 +352,10 @@ pub mod auth {
 ///
 /// `auth.authorization#671275d3 flags:# user:User tmp_session:flags.0?Bool = auth.Authorization`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Authorization {
     pub user: crate::enums::User,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tmp_session: Option<bool>,
 }
 
@@ -400,11 +408,14 @@ impl crate::Deserializable for Authorization {
 pub mod enums {
 /// The boxed type `IntTree`: a value of one of its 2 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum IntTree {
     /// [`crate::types::IntTree`]
+    #[cfg_attr(feature = "serde", serde(rename = "int_tree"))]
     IntTree(Box<crate::types::IntTree>),
     /// [`crate::types::EmptyTree`]
+    #[cfg_attr(feature = "serde", serde(rename = "empty_tree"))]
     EmptyTree,
 }
 
@@ -452,9 +463,11 @@ impl From<crate::types::EmptyTree> for IntTree {
 
 /// The boxed type `IntCouple`: a value of one of its 1 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum IntCouple {
     /// [`crate::types::IntCouple`]
+    #[cfg_attr(feature = "serde", serde(rename = "int_couple"))]
     IntCouple(Box<crate::types::IntCouple>),
 }
 
@@ -493,9 +506,11 @@ impl From<crate::types::IntCouple> for IntCouple {
 
 /// The boxed type `Couples`: a value of one of its 1 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Couples {
     /// [`crate::types::Couples`]
+    #[cfg_attr(feature = "serde", serde(rename = "couples"))]
     Couples(Box<crate::types::Couples>),
 }
 
@@ -534,9 +549,11 @@ impl From<crate::types::Couples> for Couples {
 
 /// The boxed type `Pong`: a value of one of its 1 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Pong {
     /// [`crate::types::Pong`]
+    #[cfg_attr(feature = "serde", serde(rename = "pong"))]
     Pong(Box<crate::types::Pong>),
 }
 
@@ -575,11 +592,14 @@ impl From<crate::types::Pong> for Pong {
 
 /// The boxed type `User`: a value of one of its 2 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum User {
     /// [`crate::types::User`]
+    #[cfg_attr(feature = "serde", serde(rename = "user"))]
     User(Box<crate::types::User>),
     /// [`crate::types::UserEmpty`]
+    #[cfg_attr(feature = "serde", serde(rename = "userEmpty"))]
     Empty(Box<crate::types::UserEmpty>),
 }
 
@@ -629,9 +649,11 @@ impl From<crate::types::UserEmpty> for User {
 pub mod auth {
 /// The boxed type `auth.Authorization`: a value of one of its 1 constructor(s).
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Authorization {
     /// [`crate::types::auth::Authorization`]
+    #[cfg_attr(feature = "serde", serde(rename = "auth.authorization"))]
     Authorization(Box<crate::types::auth::Authorization>),
 }
 
@@ -676,7 +698,7 @@ pub mod functions {
 ///
 /// `ping#7abe77ec ping_id:long = Pong`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ping {
     pub ping_id: i64,
 }
@@ -708,7 +730,7 @@ impl crate::RemoteCall for Ping {
 ///
 /// `invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InvokeWithLayer<X> {
     pub layer: i32,
     pub query: X,
@@ -745,7 +767,7 @@ pub mod auth {
 ///
 /// `auth.logOut#5717da40 = Bool`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogOut;
 
 impl crate::Identifiable for LogOut {
@@ -776,7 +798,7 @@ pub mod users {
 ///
 /// `users.getUsers#c21c1e5d ids:Vector<long> = Vector<User>`
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GetUsers {
     pub ids: Vec<i64>,
 }
@@ -824,6 +846,26 @@ pub fn reencode(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>
         0xc21c1e5d => crate::runtime::reencode::<crate::functions::users::GetUsers>(bytes),
         0x5717da40 => crate::runtime::reencode::<crate::functions::auth::LogOut>(bytes),
         0xda9b0d0d => crate::runtime::reencode::<crate::functions::InvokeWithLayer<crate::Blob>>(bytes),
+        _ => return None,
+    })
+}
+
+/// Like [`reencode`], with a trip through JSON between decoding and encoding that must give back an equal value.
+#[cfg(all(test, feature = "serde"))]
+pub fn reencode_json(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>> {
+    let id = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
+    Some(match id {
+        0xbc799737 | 0x997275b5 => crate::runtime::reencode_json::<bool>(bytes),
+        0x86b7b6e0 | 0x591ff291 => crate::runtime::reencode_json::<crate::enums::IntTree>(bytes),
+        0xb728d14e => crate::runtime::reencode_json::<crate::enums::IntCouple>(bytes),
+        0x33e1ba9f => crate::runtime::reencode_json::<crate::enums::Couples>(bytes),
+        0x347773c5 => crate::runtime::reencode_json::<crate::enums::Pong>(bytes),
+        0x7aa094db | 0xd3bc4b7a => crate::runtime::reencode_json::<crate::enums::User>(bytes),
+        0x671275d3 => crate::runtime::reencode_json::<crate::enums::auth::Authorization>(bytes),
+        0x7abe77ec => crate::runtime::reencode_json::<crate::functions::Ping>(bytes),
+        0xc21c1e5d => crate::runtime::reencode_json::<crate::functions::users::GetUsers>(bytes),
+        0x5717da40 => crate::runtime::reencode_json::<crate::functions::auth::LogOut>(bytes),
+        0xda9b0d0d => crate::runtime::reencode_json::<crate::functions::InvokeWithLayer<crate::Blob>>(bytes),
         _ => return None,
     })
 }

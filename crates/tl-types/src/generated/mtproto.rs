@@ -6,10 +6,13 @@ pub mod types {
     ///
     /// `resPQ#05162463 nonce:int128 server_nonce:int128 pq:bytes server_public_key_fingerprints:Vector<long> = ResPQ`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ResPq {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
         pub server_public_key_fingerprints: Vec<i64>,
     }
@@ -59,13 +62,19 @@ pub mod types {
     ///
     /// `p_q_inner_data#83c95aec pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 = P_Q_inner_data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerData {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
     }
 
@@ -119,13 +128,19 @@ pub mod types {
     ///
     /// `p_q_inner_data_dc#a9f55f95 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 dc:int = P_Q_inner_data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataDc {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
         pub dc: i32,
     }
@@ -183,13 +198,19 @@ pub mod types {
     ///
     /// `p_q_inner_data_temp#3c6a84d4 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 expires_in:int = P_Q_inner_data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataTemp {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
         pub expires_in: i32,
     }
@@ -247,13 +268,19 @@ pub mod types {
     ///
     /// `p_q_inner_data_temp_dc#56fddf88 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 dc:int expires_in:int = P_Q_inner_data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataTempDc {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
         pub dc: i32,
         pub expires_in: i32,
@@ -315,10 +342,13 @@ pub mod types {
     ///
     /// `server_DH_params_fail#79cb045d nonce:int128 server_nonce:int128 new_nonce_hash:int128 = Server_DH_Params`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhParamsFail {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash: [u8; 16],
     }
 
@@ -363,10 +393,13 @@ pub mod types {
     ///
     /// `server_DH_params_ok#d0e8075c nonce:int128 server_nonce:int128 encrypted_answer:bytes = Server_DH_Params`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhParamsOk {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_answer: Vec<u8>,
     }
 
@@ -411,12 +444,16 @@ pub mod types {
     ///
     /// `server_DH_inner_data#b5890dba nonce:int128 server_nonce:int128 g:int dh_prime:bytes g_a:bytes server_time:int = Server_DH_inner_data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhInnerData {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
         pub g: i32,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub dh_prime: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub g_a: Vec<u8>,
         pub server_time: i32,
     }
@@ -471,11 +508,14 @@ pub mod types {
     ///
     /// `client_DH_inner_data#6643b654 nonce:int128 server_nonce:int128 retry_id:long g_b:bytes = Client_DH_Inner_Data`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ClientDhInnerData {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
         pub retry_id: i64,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub g_b: Vec<u8>,
     }
 
@@ -523,10 +563,13 @@ pub mod types {
     ///
     /// `dh_gen_ok#3bcbf734 nonce:int128 server_nonce:int128 new_nonce_hash1:int128 = Set_client_DH_params_answer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenOk {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash1: [u8; 16],
     }
 
@@ -571,10 +614,13 @@ pub mod types {
     ///
     /// `dh_gen_retry#46dc1fb9 nonce:int128 server_nonce:int128 new_nonce_hash2:int128 = Set_client_DH_params_answer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenRetry {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash2: [u8; 16],
     }
 
@@ -619,10 +665,13 @@ pub mod types {
     ///
     /// `dh_gen_fail#a69dae02 nonce:int128 server_nonce:int128 new_nonce_hash3:int128 = Set_client_DH_params_answer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenFail {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash3: [u8; 16],
     }
 
@@ -667,7 +716,7 @@ pub mod types {
     ///
     /// `bind_auth_key_inner#75a3f765 nonce:long temp_auth_key_id:long perm_auth_key_id:long temp_session_id:long expires_at:int = BindAuthKeyInner`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BindAuthKeyInner {
         pub nonce: i64,
         pub temp_auth_key_id: i64,
@@ -723,7 +772,7 @@ pub mod types {
     ///
     /// `rpc_error#2144ca19 error_code:int error_message:string = RpcError`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcError {
         pub error_code: i32,
         pub error_message: String,
@@ -767,7 +816,7 @@ pub mod types {
     ///
     /// `rpc_answer_unknown#5e2ad36e = RpcDropAnswer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerUnknown;
 
     impl crate::Identifiable for RpcAnswerUnknown {
@@ -800,7 +849,7 @@ pub mod types {
     ///
     /// `rpc_answer_dropped_running#cd78e586 = RpcDropAnswer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerDroppedRunning;
 
     impl crate::Identifiable for RpcAnswerDroppedRunning {
@@ -833,7 +882,7 @@ pub mod types {
     ///
     /// `rpc_answer_dropped#a43ad8b7 msg_id:long seq_no:int bytes:int = RpcDropAnswer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerDropped {
         pub msg_id: i64,
         pub seq_no: i32,
@@ -881,7 +930,7 @@ pub mod types {
     ///
     /// `future_salt#0949d9dc valid_since:int valid_until:int salt:long = FutureSalt`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct FutureSalt {
         pub valid_since: i32,
         pub valid_until: i32,
@@ -929,7 +978,7 @@ pub mod types {
     ///
     /// `future_salts#ae500895 req_msg_id:long now:int salts:vector<future_salt> = FutureSalts`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct FutureSalts {
         pub req_msg_id: i64,
         pub now: i32,
@@ -981,7 +1030,7 @@ pub mod types {
     ///
     /// `pong#347773c5 msg_id:long ping_id:long = Pong`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct Pong {
         pub msg_id: i64,
         pub ping_id: i64,
@@ -1022,7 +1071,7 @@ pub mod types {
     ///
     /// `destroy_session_ok#e22045fc session_id:long = DestroySessionRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySessionOk {
         pub session_id: i64,
     }
@@ -1060,7 +1109,7 @@ pub mod types {
     ///
     /// `destroy_session_none#62d350c9 session_id:long = DestroySessionRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySessionNone {
         pub session_id: i64,
     }
@@ -1098,7 +1147,7 @@ pub mod types {
     ///
     /// `new_session_created#9ec20908 first_msg_id:long unique_id:long server_salt:long = NewSession`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct NewSessionCreated {
         pub first_msg_id: i64,
         pub unique_id: i64,
@@ -1146,7 +1195,7 @@ pub mod types {
     ///
     /// `msgs_ack#62d6b459 msg_ids:Vector<long> = MsgsAck`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsAck {
         pub msg_ids: Vec<i64>,
     }
@@ -1184,7 +1233,7 @@ pub mod types {
     ///
     /// `bad_msg_notification#a7eff811 bad_msg_id:long bad_msg_seqno:int error_code:int = BadMsgNotification`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BadMsgNotification {
         pub bad_msg_id: i64,
         pub bad_msg_seqno: i32,
@@ -1232,7 +1281,7 @@ pub mod types {
     ///
     /// `bad_server_salt#edab447b bad_msg_id:long bad_msg_seqno:int error_code:int new_server_salt:long = BadMsgNotification`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BadServerSalt {
         pub bad_msg_id: i64,
         pub bad_msg_seqno: i32,
@@ -1284,7 +1333,7 @@ pub mod types {
     ///
     /// `msg_resend_req#7d861a08 msg_ids:Vector<long> = MsgResendReq`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgResendReq {
         pub msg_ids: Vec<i64>,
     }
@@ -1322,7 +1371,7 @@ pub mod types {
     ///
     /// `msg_resend_ans_req#8610baeb msg_ids:Vector<long> = MsgResendReq`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgResendAnsReq {
         pub msg_ids: Vec<i64>,
     }
@@ -1360,7 +1409,7 @@ pub mod types {
     ///
     /// `msgs_state_req#da69fb52 msg_ids:Vector<long> = MsgsStateReq`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsStateReq {
         pub msg_ids: Vec<i64>,
     }
@@ -1398,9 +1447,10 @@ pub mod types {
     ///
     /// `msgs_state_info#04deb57d req_msg_id:long info:bytes = MsgsStateInfo`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsStateInfo {
         pub req_msg_id: i64,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub info: Vec<u8>,
     }
 
@@ -1439,9 +1489,10 @@ pub mod types {
     ///
     /// `msgs_all_info#8cc0d131 msg_ids:Vector<long> info:bytes = MsgsAllInfo`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsAllInfo {
         pub msg_ids: Vec<i64>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub info: Vec<u8>,
     }
 
@@ -1480,7 +1531,7 @@ pub mod types {
     ///
     /// `msg_detailed_info#276d3ec6 msg_id:long answer_msg_id:long bytes:int status:int = MsgDetailedInfo`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgDetailedInfo {
         pub msg_id: i64,
         pub answer_msg_id: i64,
@@ -1532,7 +1583,7 @@ pub mod types {
     ///
     /// `msg_new_detailed_info#809db6df answer_msg_id:long bytes:int status:int = MsgDetailedInfo`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgNewDetailedInfo {
         pub answer_msg_id: i64,
         pub bytes: i32,
@@ -1580,7 +1631,7 @@ pub mod types {
     ///
     /// `http_wait#9299359f max_delay:int wait_after:int max_wait:int = HttpWait`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct HttpWait {
         pub max_delay: i32,
         pub wait_after: i32,
@@ -1628,7 +1679,7 @@ pub mod types {
     ///
     /// `destroy_auth_key_ok#f660e1d4 = DestroyAuthKeyRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyOk;
 
     impl crate::Identifiable for DestroyAuthKeyOk {
@@ -1661,7 +1712,7 @@ pub mod types {
     ///
     /// `destroy_auth_key_none#0a9f2259 = DestroyAuthKeyRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyNone;
 
     impl crate::Identifiable for DestroyAuthKeyNone {
@@ -1694,7 +1745,7 @@ pub mod types {
     ///
     /// `destroy_auth_key_fail#ea109b13 = DestroyAuthKeyRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyFail;
 
     impl crate::Identifiable for DestroyAuthKeyFail {
@@ -1728,9 +1779,11 @@ pub mod types {
 pub mod enums {
     /// The boxed type `ResPQ`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ResPq {
         /// [`crate::mtproto::types::ResPq`]
+        #[cfg_attr(feature = "serde", serde(rename = "resPQ"))]
         ResPq(Box<crate::mtproto::types::ResPq>),
     }
 
@@ -1771,15 +1824,20 @@ pub mod enums {
 
     /// The boxed type `P_Q_inner_data`: a value of one of its 4 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum PQInnerData {
         /// [`crate::mtproto::types::PQInnerData`]
+        #[cfg_attr(feature = "serde", serde(rename = "p_q_inner_data"))]
         PQInnerData(Box<crate::mtproto::types::PQInnerData>),
         /// [`crate::mtproto::types::PQInnerDataDc`]
+        #[cfg_attr(feature = "serde", serde(rename = "p_q_inner_data_dc"))]
         Dc(Box<crate::mtproto::types::PQInnerDataDc>),
         /// [`crate::mtproto::types::PQInnerDataTemp`]
+        #[cfg_attr(feature = "serde", serde(rename = "p_q_inner_data_temp"))]
         Temp(Box<crate::mtproto::types::PQInnerDataTemp>),
         /// [`crate::mtproto::types::PQInnerDataTempDc`]
+        #[cfg_attr(feature = "serde", serde(rename = "p_q_inner_data_temp_dc"))]
         TempDc(Box<crate::mtproto::types::PQInnerDataTempDc>),
     }
 
@@ -1853,11 +1911,14 @@ pub mod enums {
 
     /// The boxed type `Server_DH_Params`: a value of one of its 2 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ServerDhParams {
         /// [`crate::mtproto::types::ServerDhParamsFail`]
+        #[cfg_attr(feature = "serde", serde(rename = "server_DH_params_fail"))]
         Fail(Box<crate::mtproto::types::ServerDhParamsFail>),
         /// [`crate::mtproto::types::ServerDhParamsOk`]
+        #[cfg_attr(feature = "serde", serde(rename = "server_DH_params_ok"))]
         Ok(Box<crate::mtproto::types::ServerDhParamsOk>),
     }
 
@@ -1911,9 +1972,11 @@ pub mod enums {
 
     /// The boxed type `Server_DH_inner_data`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ServerDhInnerData {
         /// [`crate::mtproto::types::ServerDhInnerData`]
+        #[cfg_attr(feature = "serde", serde(rename = "server_DH_inner_data"))]
         ServerDhInnerData(Box<crate::mtproto::types::ServerDhInnerData>),
     }
 
@@ -1954,9 +2017,11 @@ pub mod enums {
 
     /// The boxed type `Client_DH_Inner_Data`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ClientDhInnerData {
         /// [`crate::mtproto::types::ClientDhInnerData`]
+        #[cfg_attr(feature = "serde", serde(rename = "client_DH_inner_data"))]
         ClientDhInnerData(Box<crate::mtproto::types::ClientDhInnerData>),
     }
 
@@ -1997,13 +2062,17 @@ pub mod enums {
 
     /// The boxed type `Set_client_DH_params_answer`: a value of one of its 3 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum SetClientDhParamsAnswer {
         /// [`crate::mtproto::types::DhGenOk`]
+        #[cfg_attr(feature = "serde", serde(rename = "dh_gen_ok"))]
         DhGenOk(Box<crate::mtproto::types::DhGenOk>),
         /// [`crate::mtproto::types::DhGenRetry`]
+        #[cfg_attr(feature = "serde", serde(rename = "dh_gen_retry"))]
         DhGenRetry(Box<crate::mtproto::types::DhGenRetry>),
         /// [`crate::mtproto::types::DhGenFail`]
+        #[cfg_attr(feature = "serde", serde(rename = "dh_gen_fail"))]
         DhGenFail(Box<crate::mtproto::types::DhGenFail>),
     }
 
@@ -2066,9 +2135,11 @@ pub mod enums {
 
     /// The boxed type `BindAuthKeyInner`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum BindAuthKeyInner {
         /// [`crate::mtproto::types::BindAuthKeyInner`]
+        #[cfg_attr(feature = "serde", serde(rename = "bind_auth_key_inner"))]
         BindAuthKeyInner(Box<crate::mtproto::types::BindAuthKeyInner>),
     }
 
@@ -2109,9 +2180,11 @@ pub mod enums {
 
     /// The boxed type `RpcError`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum RpcError {
         /// [`crate::mtproto::types::RpcError`]
+        #[cfg_attr(feature = "serde", serde(rename = "rpc_error"))]
         RpcError(Box<crate::mtproto::types::RpcError>),
     }
 
@@ -2152,13 +2225,17 @@ pub mod enums {
 
     /// The boxed type `RpcDropAnswer`: a value of one of its 3 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum RpcDropAnswer {
         /// [`crate::mtproto::types::RpcAnswerUnknown`]
+        #[cfg_attr(feature = "serde", serde(rename = "rpc_answer_unknown"))]
         RpcAnswerUnknown,
         /// [`crate::mtproto::types::RpcAnswerDroppedRunning`]
+        #[cfg_attr(feature = "serde", serde(rename = "rpc_answer_dropped_running"))]
         RpcAnswerDroppedRunning,
         /// [`crate::mtproto::types::RpcAnswerDropped`]
+        #[cfg_attr(feature = "serde", serde(rename = "rpc_answer_dropped"))]
         RpcAnswerDropped(Box<crate::mtproto::types::RpcAnswerDropped>),
     }
 
@@ -2219,9 +2296,11 @@ pub mod enums {
 
     /// The boxed type `FutureSalt`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum FutureSalt {
         /// [`crate::mtproto::types::FutureSalt`]
+        #[cfg_attr(feature = "serde", serde(rename = "future_salt"))]
         FutureSalt(Box<crate::mtproto::types::FutureSalt>),
     }
 
@@ -2262,9 +2341,11 @@ pub mod enums {
 
     /// The boxed type `FutureSalts`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum FutureSalts {
         /// [`crate::mtproto::types::FutureSalts`]
+        #[cfg_attr(feature = "serde", serde(rename = "future_salts"))]
         FutureSalts(Box<crate::mtproto::types::FutureSalts>),
     }
 
@@ -2305,9 +2386,11 @@ pub mod enums {
 
     /// The boxed type `Pong`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum Pong {
         /// [`crate::mtproto::types::Pong`]
+        #[cfg_attr(feature = "serde", serde(rename = "pong"))]
         Pong(Box<crate::mtproto::types::Pong>),
     }
 
@@ -2348,11 +2431,14 @@ pub mod enums {
 
     /// The boxed type `DestroySessionRes`: a value of one of its 2 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum DestroySessionRes {
         /// [`crate::mtproto::types::DestroySessionOk`]
+        #[cfg_attr(feature = "serde", serde(rename = "destroy_session_ok"))]
         DestroySessionOk(Box<crate::mtproto::types::DestroySessionOk>),
         /// [`crate::mtproto::types::DestroySessionNone`]
+        #[cfg_attr(feature = "serde", serde(rename = "destroy_session_none"))]
         DestroySessionNone(Box<crate::mtproto::types::DestroySessionNone>),
     }
 
@@ -2406,9 +2492,11 @@ pub mod enums {
 
     /// The boxed type `NewSession`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum NewSession {
         /// [`crate::mtproto::types::NewSessionCreated`]
+        #[cfg_attr(feature = "serde", serde(rename = "new_session_created"))]
         Created(Box<crate::mtproto::types::NewSessionCreated>),
     }
 
@@ -2449,9 +2537,11 @@ pub mod enums {
 
     /// The boxed type `MsgsAck`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsAck {
         /// [`crate::mtproto::types::MsgsAck`]
+        #[cfg_attr(feature = "serde", serde(rename = "msgs_ack"))]
         MsgsAck(Box<crate::mtproto::types::MsgsAck>),
     }
 
@@ -2492,11 +2582,14 @@ pub mod enums {
 
     /// The boxed type `BadMsgNotification`: a value of one of its 2 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum BadMsgNotification {
         /// [`crate::mtproto::types::BadMsgNotification`]
+        #[cfg_attr(feature = "serde", serde(rename = "bad_msg_notification"))]
         BadMsgNotification(Box<crate::mtproto::types::BadMsgNotification>),
         /// [`crate::mtproto::types::BadServerSalt`]
+        #[cfg_attr(feature = "serde", serde(rename = "bad_server_salt"))]
         BadServerSalt(Box<crate::mtproto::types::BadServerSalt>),
     }
 
@@ -2550,11 +2643,14 @@ pub mod enums {
 
     /// The boxed type `MsgResendReq`: a value of one of its 2 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgResendReq {
         /// [`crate::mtproto::types::MsgResendReq`]
+        #[cfg_attr(feature = "serde", serde(rename = "msg_resend_req"))]
         MsgResendReq(Box<crate::mtproto::types::MsgResendReq>),
         /// [`crate::mtproto::types::MsgResendAnsReq`]
+        #[cfg_attr(feature = "serde", serde(rename = "msg_resend_ans_req"))]
         MsgResendAnsReq(Box<crate::mtproto::types::MsgResendAnsReq>),
     }
 
@@ -2606,9 +2702,11 @@ pub mod enums {
 
     /// The boxed type `MsgsStateReq`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsStateReq {
         /// [`crate::mtproto::types::MsgsStateReq`]
+        #[cfg_attr(feature = "serde", serde(rename = "msgs_state_req"))]
         MsgsStateReq(Box<crate::mtproto::types::MsgsStateReq>),
     }
 
@@ -2649,9 +2747,11 @@ pub mod enums {
 
     /// The boxed type `MsgsStateInfo`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsStateInfo {
         /// [`crate::mtproto::types::MsgsStateInfo`]
+        #[cfg_attr(feature = "serde", serde(rename = "msgs_state_info"))]
         MsgsStateInfo(Box<crate::mtproto::types::MsgsStateInfo>),
     }
 
@@ -2692,9 +2792,11 @@ pub mod enums {
 
     /// The boxed type `MsgsAllInfo`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsAllInfo {
         /// [`crate::mtproto::types::MsgsAllInfo`]
+        #[cfg_attr(feature = "serde", serde(rename = "msgs_all_info"))]
         MsgsAllInfo(Box<crate::mtproto::types::MsgsAllInfo>),
     }
 
@@ -2735,11 +2837,14 @@ pub mod enums {
 
     /// The boxed type `MsgDetailedInfo`: a value of one of its 2 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgDetailedInfo {
         /// [`crate::mtproto::types::MsgDetailedInfo`]
+        #[cfg_attr(feature = "serde", serde(rename = "msg_detailed_info"))]
         MsgDetailedInfo(Box<crate::mtproto::types::MsgDetailedInfo>),
         /// [`crate::mtproto::types::MsgNewDetailedInfo`]
+        #[cfg_attr(feature = "serde", serde(rename = "msg_new_detailed_info"))]
         MsgNewDetailedInfo(Box<crate::mtproto::types::MsgNewDetailedInfo>),
     }
 
@@ -2793,9 +2898,11 @@ pub mod enums {
 
     /// The boxed type `HttpWait`: a value of one of its 1 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum HttpWait {
         /// [`crate::mtproto::types::HttpWait`]
+        #[cfg_attr(feature = "serde", serde(rename = "http_wait"))]
         HttpWait(Box<crate::mtproto::types::HttpWait>),
     }
 
@@ -2836,13 +2943,17 @@ pub mod enums {
 
     /// The boxed type `DestroyAuthKeyRes`: a value of one of its 3 constructor(s).
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum DestroyAuthKeyRes {
         /// [`crate::mtproto::types::DestroyAuthKeyOk`]
+        #[cfg_attr(feature = "serde", serde(rename = "destroy_auth_key_ok"))]
         DestroyAuthKeyOk,
         /// [`crate::mtproto::types::DestroyAuthKeyNone`]
+        #[cfg_attr(feature = "serde", serde(rename = "destroy_auth_key_none"))]
         DestroyAuthKeyNone,
         /// [`crate::mtproto::types::DestroyAuthKeyFail`]
+        #[cfg_attr(feature = "serde", serde(rename = "destroy_auth_key_fail"))]
         DestroyAuthKeyFail,
     }
 
@@ -2904,8 +3015,9 @@ pub mod functions {
     ///
     /// `req_pq#60469778 nonce:int128 = ResPQ`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqPq {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
     }
 
@@ -2937,8 +3049,9 @@ pub mod functions {
     ///
     /// `req_pq_multi#be7e8ef1 nonce:int128 = ResPQ`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqPqMulti {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
     }
 
@@ -2970,13 +3083,18 @@ pub mod functions {
     ///
     /// `req_DH_params#d712e4be nonce:int128 server_nonce:int128 p:bytes q:bytes public_key_fingerprint:long encrypted_data:bytes = Server_DH_Params`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqDhParams {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
         pub public_key_fingerprint: i64,
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_data: Vec<u8>,
     }
 
@@ -3025,10 +3143,13 @@ pub mod functions {
     ///
     /// `set_client_DH_params#f5045f1f nonce:int128 server_nonce:int128 encrypted_data:bytes = Set_client_DH_params_answer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct SetClientDhParams {
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_data: Vec<u8>,
     }
 
@@ -3068,7 +3189,7 @@ pub mod functions {
     ///
     /// `rpc_drop_answer#58e4a740 req_msg_id:long = RpcDropAnswer`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcDropAnswer {
         pub req_msg_id: i64,
     }
@@ -3101,7 +3222,7 @@ pub mod functions {
     ///
     /// `get_future_salts#b921bd04 num:int = FutureSalts`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct GetFutureSalts {
         pub num: i32,
     }
@@ -3134,7 +3255,7 @@ pub mod functions {
     ///
     /// `ping#7abe77ec ping_id:long = Pong`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct Ping {
         pub ping_id: i64,
     }
@@ -3167,7 +3288,7 @@ pub mod functions {
     ///
     /// `ping_delay_disconnect#f3427b8c ping_id:long disconnect_delay:int = Pong`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PingDelayDisconnect {
         pub ping_id: i64,
         pub disconnect_delay: i32,
@@ -3206,7 +3327,7 @@ pub mod functions {
     ///
     /// `destroy_session#e7512126 session_id:long = DestroySessionRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySession {
         pub session_id: i64,
     }
@@ -3239,7 +3360,7 @@ pub mod functions {
     ///
     /// `destroy_auth_key#d1435160 = DestroyAuthKeyRes`
     #[derive(Debug, Clone, PartialEq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKey;
 
     impl crate::Identifiable for DestroyAuthKey {
@@ -3337,6 +3458,96 @@ pub fn reencode(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>
         0xe7512126 => crate::runtime::reencode::<crate::mtproto::functions::DestroySession>(bytes),
         #[cfg(feature = "deserializable-functions")]
         0xd1435160 => crate::runtime::reencode::<crate::mtproto::functions::DestroyAuthKey>(bytes),
+        _ => return None,
+    })
+}
+
+/// Like [`reencode`], with a trip through JSON between decoding and encoding that must give back an equal value.
+#[cfg(all(test, feature = "serde"))]
+pub fn reencode_json(bytes: &[u8]) -> Option<Result<Vec<u8>, crate::DeserializeError>> {
+    let id = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?);
+    Some(match id {
+        0x05162463 => crate::runtime::reencode_json::<crate::mtproto::enums::ResPq>(bytes),
+        0x83c95aec | 0xa9f55f95 | 0x3c6a84d4 | 0x56fddf88 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::PQInnerData>(bytes)
+        }
+        0x79cb045d | 0xd0e8075c => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::ServerDhParams>(bytes)
+        }
+        0xb5890dba => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::ServerDhInnerData>(bytes)
+        }
+        0x6643b654 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::ClientDhInnerData>(bytes)
+        }
+        0x3bcbf734 | 0x46dc1fb9 | 0xa69dae02 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::SetClientDhParamsAnswer>(bytes)
+        }
+        0x75a3f765 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::BindAuthKeyInner>(bytes)
+        }
+        0x2144ca19 => crate::runtime::reencode_json::<crate::mtproto::enums::RpcError>(bytes),
+        0x5e2ad36e | 0xcd78e586 | 0xa43ad8b7 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::RpcDropAnswer>(bytes)
+        }
+        0x0949d9dc => crate::runtime::reencode_json::<crate::mtproto::enums::FutureSalt>(bytes),
+        0xae500895 => crate::runtime::reencode_json::<crate::mtproto::enums::FutureSalts>(bytes),
+        0x347773c5 => crate::runtime::reencode_json::<crate::mtproto::enums::Pong>(bytes),
+        0xe22045fc | 0x62d350c9 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::DestroySessionRes>(bytes)
+        }
+        0x9ec20908 => crate::runtime::reencode_json::<crate::mtproto::enums::NewSession>(bytes),
+        0x62d6b459 => crate::runtime::reencode_json::<crate::mtproto::enums::MsgsAck>(bytes),
+        0xa7eff811 | 0xedab447b => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::BadMsgNotification>(bytes)
+        }
+        0x7d861a08 | 0x8610baeb => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::MsgResendReq>(bytes)
+        }
+        0xda69fb52 => crate::runtime::reencode_json::<crate::mtproto::enums::MsgsStateReq>(bytes),
+        0x04deb57d => crate::runtime::reencode_json::<crate::mtproto::enums::MsgsStateInfo>(bytes),
+        0x8cc0d131 => crate::runtime::reencode_json::<crate::mtproto::enums::MsgsAllInfo>(bytes),
+        0x276d3ec6 | 0x809db6df => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::MsgDetailedInfo>(bytes)
+        }
+        0x9299359f => crate::runtime::reencode_json::<crate::mtproto::enums::HttpWait>(bytes),
+        0xf660e1d4 | 0x0a9f2259 | 0xea109b13 => {
+            crate::runtime::reencode_json::<crate::mtproto::enums::DestroyAuthKeyRes>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0x60469778 => crate::runtime::reencode_json::<crate::mtproto::functions::ReqPq>(bytes),
+        #[cfg(feature = "deserializable-functions")]
+        0xbe7e8ef1 => crate::runtime::reencode_json::<crate::mtproto::functions::ReqPqMulti>(bytes),
+        #[cfg(feature = "deserializable-functions")]
+        0xd712e4be => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::ReqDhParams>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0xf5045f1f => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::SetClientDhParams>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0x58e4a740 => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::RpcDropAnswer>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0xb921bd04 => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::GetFutureSalts>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0x7abe77ec => crate::runtime::reencode_json::<crate::mtproto::functions::Ping>(bytes),
+        #[cfg(feature = "deserializable-functions")]
+        0xf3427b8c => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::PingDelayDisconnect>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0xe7512126 => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::DestroySession>(bytes)
+        }
+        #[cfg(feature = "deserializable-functions")]
+        0xd1435160 => {
+            crate::runtime::reencode_json::<crate::mtproto::functions::DestroyAuthKey>(bytes)
+        }
         _ => return None,
     })
 }

@@ -22,11 +22,12 @@ pub const MAX_UNPACKED_SIZE: usize = 16 * 1024 * 1024;
 ///
 /// `result` is every byte after `req_msg_id`: an `rpc_error`, a `gzip_packed`, or the answer itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RpcResult {
     /// The id of the message carrying the request this answers.
     pub req_msg_id: i64,
     /// The encoded answer.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
     pub result: Vec<u8>,
 }
 
@@ -72,13 +73,14 @@ impl Deserializable for RpcResult {
 /// form too. `bytes` is not stored: it is `body.len()` when writing and checked when reading (it must be
 /// a multiple of 4 and fit in the input).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// The message id.
     pub msg_id: i64,
     /// The sequence number.
     pub seqno: i32,
     /// The encoded object.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
     pub body: Vec<u8>,
 }
 
@@ -132,7 +134,7 @@ impl Deserializable for Message {
 
 /// `msg_container#73f1f8dc messages:vector<%Message> = MessageContainer;`
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MsgContainer {
     /// The messages, in order.
     pub messages: Vec<Message>,
@@ -172,7 +174,7 @@ impl Deserializable for MsgContainer {
 /// `msg_copy#e06046b2 orig_message:Message = MessageCopy;` — the message is boxed, so it is preceded
 /// by `message`'s computed id ([`Message::CONSTRUCTOR_ID`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MsgCopy {
     /// The copied message.
     pub orig_message: Message,
@@ -202,9 +204,10 @@ impl Deserializable for MsgCopy {
 
 /// `gzip_packed#3072cfa1 packed_data:bytes = Object;` — any object, gzip-compressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GzipPacked {
     /// The gzip stream.
+    #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
     pub packed_data: Vec<u8>,
 }
 
