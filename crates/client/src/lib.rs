@@ -31,7 +31,7 @@
 //!
 //! # Not here (yet)
 //!
-//! CDN downloads, Bot API `file_id` strings, secret chats and calls.
+//! CDN downloads, secret chats and calls.
 //!
 //! # Example
 //!

@@ -13,6 +13,7 @@
 //! | `get_input_peer` / `get_input_user` / `get_input_channel` | [`input_peer`], [`input_user`], [`input_channel`] from a [`PeerRef`]; [`user_ref`] and [`chat_ref`] get that reference from a raw object; [`input_user_of`] and [`input_channel_of`] convert an `InputPeer` |
 //! | `get_input_document` / `get_input_photo` | [`input_document`], [`input_photo`] |
 //! | `get_input_media(media)` | [`InputMedia::from_media`](crate::InputMedia::from_media) |
+//! | `pack_bot_file_id` / `resolve_bot_file_id` | [`FileId::pack`](crate::FileId::pack) / [`FileId::unpack`](crate::FileId::unpack) |
 //! | `parse_username(text)`, `resolve_invite_link(link)` | [`parse_link`] |
 //! | `parse_phone(text)` | [`parse_phone`] |
 //!
