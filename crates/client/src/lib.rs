@@ -71,6 +71,7 @@ mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod bot_commands;
+mod bots;
 mod chats;
 mod client;
 mod conversation;
@@ -87,6 +88,10 @@ pub mod utils;
 
 pub use auth::{LoginToken, PasswordToken, QrLogin};
 pub use bot_commands::{BotCommand, CommandScope};
+pub use bots::{
+    Button, CallbackAnswer, Click, ForceReply, InlineAnswer, InlineButton, InlineResult,
+    InlineResults, InputInlineResult, Keyboard, MessageButton, ReplyButton, ReplyMarkup,
+};
 pub use chats::{
     ActionGuard, AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights,
     ChannelStats, ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat,

@@ -120,6 +120,21 @@ impl InputMessage {
         self
     }
 
+    /// Attaches buttons: rows of [`InlineButton`](crate::InlineButton)s or
+    /// [`ReplyButton`](crate::ReplyButton)s, or any [`ReplyMarkup`](crate::ReplyMarkup)
+    /// (a keyboard with options, a forced reply, a keyboard removal). Only bots' markup is
+    /// kept by Telegram.
+    #[must_use]
+    pub fn buttons(mut self, markup: impl Into<crate::ReplyMarkup>) -> Self {
+        self.reply_markup = Some(markup.into().into());
+        self
+    }
+
+    /// The markup that will be attached, if any.
+    pub fn markup(&self) -> Option<&enums::ReplyMarkup> {
+        self.reply_markup.as_ref()
+    }
+
     /// The plain text (after markup was parsed).
     pub fn plain_text(&self) -> &str {
         &self.text

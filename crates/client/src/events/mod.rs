@@ -26,8 +26,10 @@
 //! Users who prefer a loop use [`Client::updates`](crate::Client::updates) or
 //! [`Client::stream_events`](crate::Client::stream_events) instead of handlers.
 //!
-//! What is deliberately not here: answering callback and inline queries belongs to the bots
-//! API (the events carry the query id to answer with [`Client::invoke`](crate::Client::invoke)).
+//! [`CallbackQueryEvent`] and [`InlineQueryEvent`] answer their queries themselves (`answer`);
+//! buttons, pressing them and asking bots inline are in the crate's bots API
+//! ([`Button`](crate::Button), [`Message::click`](crate::Message::click),
+//! [`Client::inline_query`](crate::Client::inline_query)).
 
 mod album;
 mod chat_action;
@@ -45,7 +47,9 @@ pub use chat_action::{ChatAction, ChatActionEvent, ChatActionKind};
 pub use deleted::{MessageDeleted, MessageDeletedEvent};
 pub use dispatch::{EventStream, HandlerId, HandlerInfo, IN_FLIGHT};
 pub use message::{MessageEdited, MessageEvent, NewMessage};
-pub use query::{CallbackQuery, CallbackQueryEvent, InlineQuery, InlineQueryEvent};
+pub use query::{
+    CallbackAnswerBuilder, CallbackQuery, CallbackQueryEvent, InlineQuery, InlineQueryEvent,
+};
 pub use raw::Raw;
 pub use read::{MessageRead, MessageReadEvent};
 pub use user_update::{UserUpdate, UserUpdateEvent};

@@ -1,17 +1,23 @@
 //! [`CallbackQuery`] (a button of a bot's message was pressed) and [`InlineQuery`] (someone
-//! typed `@bot query`): the events and their filters. Answering them belongs to the bots API;
-//! meanwhile `messages.setBotCallbackAnswer` / `messages.setInlineBotResults` through
-//! [`Client::invoke`] take the [`query_id`](CallbackQueryEvent::query_id).
+//! typed `@bot query`): the events, their filters, and answering them
+//! ([`CallbackQueryEvent::answer`], [`InlineQueryEvent::answer`]).
+//!
+//! The user who pressed a button waits for the answer (apps show a spinner); Telegram gives
+//! the bot a few seconds before the user's call fails with `BOT_RESPONSE_TIMEOUT`, so answer
+//! first and do slow work afterwards.
 
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Arc;
 
-use tgwire_tl_types::enums;
+use tgwire_tl_types::{enums, functions};
 
 use super::filters::{ChatFilter, PeerFilter, Predicate};
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
+use crate::bots::{InlineAnswer, InputInlineResult};
 use crate::types::chat::peer_bot_api_id;
-use crate::{Chat, Client, InvocationError, Message, PeerQuery};
+use crate::{Chat, Client, InputMessage, InvocationError, Message, PeerQuery};
 
 /// A user pressed a callback button of a bot's message.
 #[derive(Clone, Debug)]
@@ -117,6 +123,147 @@ impl CallbackQueryEvent {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// Answers the query; without options the user's app just stops waiting. Set a
+    /// [`text`](CallbackAnswerBuilder::text) (a toast, or with
+    /// [`alert`](CallbackAnswerBuilder::alert) a dialog), a [`url`](CallbackAnswerBuilder::url)
+    /// or a [`cache_time`](CallbackAnswerBuilder::cache_time), then `.await` it.
+    ///
+    /// ```no_run
+    /// # async fn f(event: tgwire::events::CallbackQueryEvent) -> Result<(), tgwire::InvocationError> {
+    /// event.answer().text("Saved").alert(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn answer(&self) -> CallbackAnswerBuilder {
+        CallbackAnswerBuilder {
+            client: self.client.clone(),
+            query_id: self.query_id,
+            text: None,
+            alert: false,
+            url: None,
+            cache_time: 0,
+        }
+    }
+
+    /// Edits the message with the button (text, formatting and buttons: an edit without
+    /// [`buttons`](InputMessage::buttons) removes them). Returns the edited message, or `None`
+    /// for a message sent via inline mode (edited by its inline id, which returns nothing).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::edit_message`] (`MESSAGE_NOT_MODIFIED`, …).
+    pub async fn edit(
+        &self,
+        message: impl Into<InputMessage>,
+    ) -> Result<Option<Message>, InvocationError> {
+        let message = message.into();
+        if let Some(id) = &self.inline_message_id {
+            self.client
+                .invoke(&functions::messages::EditInlineBotMessage {
+                    no_webpage: !message.link_preview,
+                    invert_media: false,
+                    id: id.clone(),
+                    message: Some(message.text.clone()),
+                    media: None,
+                    reply_markup: message.reply_markup.clone(),
+                    entities: message.input_entities(&self.client),
+                    rich_message: None,
+                })
+                .await?;
+            return Ok(None);
+        }
+        let (Some(chat), Some(id)) = (self.chat_id, self.message_id) else {
+            return Err(InvocationError::InvalidArgument(
+                "a callback query without a message".into(),
+            ));
+        };
+        self.client.edit_message(chat, id, message).await.map(Some)
+    }
+
+    /// Deletes the message with the button (for everyone).
+    ///
+    /// # Errors
+    ///
+    /// [`InvocationError::InvalidArgument`] for messages sent via inline mode (bots cannot
+    /// delete those); otherwise as [`Client::delete_messages`].
+    pub async fn delete(&self) -> Result<(), InvocationError> {
+        let (Some(chat), Some(id)) = (self.chat_id, self.message_id) else {
+            return Err(InvocationError::InvalidArgument(
+                "messages sent via inline mode cannot be deleted by the bot".into(),
+            ));
+        };
+        self.client
+            .delete_messages(chat, &[id], true)
+            .await
+            .map(drop)
+    }
+}
+
+/// A callback query's answer being built (see [`CallbackQueryEvent::answer`]); `.await` (or
+/// [`send`](Self::send)) sends it.
+#[must_use = "an answer does nothing until awaited"]
+#[derive(Debug)]
+pub struct CallbackAnswerBuilder {
+    client: Client,
+    query_id: i64,
+    text: Option<String>,
+    alert: bool,
+    url: Option<String>,
+    cache_time: i32,
+}
+
+impl CallbackAnswerBuilder {
+    /// Text to show (at most 200 characters), as a toast unless [`alert`](Self::alert).
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    /// Shows the text as a dialog the user must close.
+    pub fn alert(mut self, alert: bool) -> Self {
+        self.alert = alert;
+        self
+    }
+
+    /// A URL for the app to open: a game's, or a `t.me/yourbot?start=…` link.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// How long (seconds) apps may reuse this answer for the same button.
+    pub fn cache_time(mut self, seconds: i32) -> Self {
+        self.cache_time = seconds;
+        self
+    }
+
+    /// Sends the answer (`messages.setBotCallbackAnswer`).
+    ///
+    /// # Errors
+    ///
+    /// `QUERY_ID_INVALID` when the user stopped waiting (too late) or it was answered
+    /// already; `MESSAGE_TOO_LONG`, …
+    pub async fn send(self) -> Result<(), InvocationError> {
+        self.client
+            .invoke(&functions::messages::SetBotCallbackAnswer {
+                alert: self.alert,
+                query_id: self.query_id,
+                message: self.text,
+                url: self.url,
+                cache_time: self.cache_time,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+impl IntoFuture for CallbackAnswerBuilder {
+    type Output = Result<(), InvocationError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
 }
 
 /// Callback queries, as [`CallbackQueryEvent`]s.
@@ -124,6 +271,7 @@ impl CallbackQueryEvent {
 pub struct CallbackQuery {
     chat: ChatFilter,
     data: Option<Vec<u8>>,
+    prefix: Option<Vec<u8>>,
     pattern: Option<Arc<regex::bytes::Regex>>,
     error: Option<String>,
     predicate: Predicate<CallbackQueryEvent>,
@@ -154,6 +302,12 @@ impl CallbackQuery {
     /// Only buttons whose data is exactly `data`.
     pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
         self.data = Some(data.into());
+        self
+    }
+
+    /// Only buttons whose data starts with `prefix` (`b"page:"` for `page:1`, `page:2`, …).
+    pub fn data_prefix(mut self, prefix: impl Into<Vec<u8>>) -> Self {
+        self.prefix = Some(prefix.into());
         self
     }
 
@@ -227,6 +381,13 @@ impl EventBuilder for CallbackQuery {
             .data
             .as_ref()
             .is_some_and(|want| event.data() != Some(want))
+        {
+            return None;
+        }
+        if self
+            .prefix
+            .as_ref()
+            .is_some_and(|prefix| !event.data().is_some_and(|d| d.starts_with(prefix)))
         {
             return None;
         }
@@ -307,6 +468,31 @@ impl InlineQueryEvent {
     /// The client, to act on the event.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Answers the query with `results` (at most 50); set the answer's options on the builder,
+    /// then `.await` it.
+    ///
+    /// ```no_run
+    /// # async fn f(event: tgwire::events::InlineQueryEvent) -> Result<(), tgwire::InvocationError> {
+    /// use tgwire::InputInlineResult;
+    /// let page: usize = event.offset().parse().unwrap_or(0);
+    /// let results = (page..page + 10)
+    ///     .map(|n| InputInlineResult::article(format!("#{n}"), format!("{} #{n}", event.text())).id(n.to_string()));
+    /// event
+    ///     .answer(results)
+    ///     .cache_time(60)
+    ///     .next_offset((page + 10).to_string())
+    ///     .switch_pm("Settings", "settings")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn answer(&self, results: impl IntoIterator<Item = InputInlineResult>) -> InlineAnswer {
+        InlineAnswer::new(
+            self.client.clone(),
+            self.query_id,
+            results.into_iter().collect(),
+        )
     }
 }
 

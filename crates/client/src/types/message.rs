@@ -356,7 +356,7 @@ impl Message {
     }
 
     /// A reference to the chat, for acting on the message.
-    fn chat_ref(&self) -> Result<PeerRef, InvocationError> {
+    pub(crate) fn chat_ref(&self) -> Result<PeerRef, InvocationError> {
         let id = self
             .chat_id()
             .ok_or_else(|| InvocationError::PeerNotFound("message without a chat".into()))?;

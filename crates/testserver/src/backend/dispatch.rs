@@ -10,8 +10,8 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 
 use super::rpc::{RpcError, RpcResult};
 use super::{
-    account, admin_log, auth, bot_commands, channels, chat_edit, chats, dialogs, files, invites,
-    messages, pins, profile, stats, takeout, updates, users, Cx,
+    account, admin_log, auth, bot_commands, bots, channels, chat_edit, chats, dialogs, files,
+    inline, invites, messages, pins, profile, stats, takeout, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -84,6 +84,12 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::messages::UnpinAllMessages => pins::unpin_all_messages,
         functions::messages::ReadHistory => messages::read_history,
         functions::messages::SetTyping => messages::set_typing,
+        functions::messages::GetBotCallbackAnswer => bots::get_bot_callback_answer,
+        functions::messages::SetBotCallbackAnswer => bots::set_bot_callback_answer,
+        functions::messages::GetInlineBotResults => inline::get_inline_bot_results,
+        functions::messages::SetInlineBotResults => inline::set_inline_bot_results,
+        functions::messages::SendInlineBotResult => inline::send_inline_bot_result,
+        functions::messages::EditInlineBotMessage => inline::edit_inline_bot_message,
         functions::messages::CreateChat => chats::create_chat,
         functions::messages::AddChatUser => chats::add_chat_user,
         functions::messages::DeleteChatUser => chats::delete_chat_user,

@@ -15,7 +15,7 @@ use super::{files, peers, Cx};
 
 /// Longest message text and media caption, in characters.
 pub(crate) const MAX_TEXT: usize = 4096;
-const MAX_CAPTION: usize = 1024;
+pub(crate) const MAX_CAPTION: usize = 1024;
 /// Most messages one history/search/dialogs call returns.
 pub(crate) const MAX_PAGE: i32 = 100;
 
@@ -31,8 +31,12 @@ pub(crate) struct Content {
     pub(crate) action: Option<super::model::ActionRec>,
     pub(crate) silent: bool,
     pub(crate) grouped_id: Option<i64>,
-    /// `ReplyMarkup`, kept only when a bot sends it.
+    /// `ReplyMarkup`, kept only when a bot sends it (or a user sends a bot's inline result).
     pub(crate) reply_markup: Option<super::model::Bytes>,
+    /// The bot whose inline result this is.
+    pub(crate) via_bot: Option<i64>,
+    /// The inline message id of a message sent through inline mode.
+    pub(crate) inline_id: Option<i64>,
 }
 
 /// The sender's side of a posted message.
@@ -200,6 +204,8 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             grouped_id: content.grouped_id,
             pinned: false,
             reply_markup: content.reply_markup.clone(),
+            via_bot: content.via_bot,
+            inline_id: content.inline_id,
         };
         mbox.store.messages.insert(id, rec.clone());
         let pts = mbox.store.record(1, EventKind::NewMessage { id });
@@ -263,6 +269,8 @@ fn post_to_channel(
         grouped_id: content.grouped_id,
         pinned: false,
         reply_markup: content.reply_markup,
+        via_bot: content.via_bot,
+        inline_id: content.inline_id,
     };
     rec_channel.store.messages.insert(id, rec.clone());
     let pts = rec_channel.store.record(1, EventKind::NewMessage { id });
@@ -350,7 +358,7 @@ pub(crate) fn stored(state: &State, me: i64, peer: Peer, id: i32) -> Option<&Mes
     }
 }
 
-fn reply_id(reply_to: &Option<enums::InputReplyTo>) -> Option<i32> {
+pub(crate) fn reply_id(reply_to: &Option<enums::InputReplyTo>) -> Option<i32> {
     match reply_to {
         Some(enums::InputReplyTo::Message(reply)) => Some(reply.reply_to_msg_id),
         _ => None,
@@ -387,7 +395,7 @@ pub(crate) fn stored_entities(
     Ok(Some(super::model::Bytes::tl(&converted)))
 }
 
-fn check_text(text: &str, limit: usize, too_long: &str) -> RpcResult<()> {
+pub(crate) fn check_text(text: &str, limit: usize, too_long: &str) -> RpcResult<()> {
     if text.chars().count() > limit {
         return Err(RpcError::bad(too_long));
     }
@@ -532,6 +540,8 @@ fn schedule(
         grouped_id: None,
         pinned: false,
         reply_markup: content.reply_markup,
+        via_bot: content.via_bot,
+        inline_id: content.inline_id,
     };
     mbox.scheduled.insert(id, rec.clone());
     cx.dirty = true;
@@ -642,6 +652,52 @@ pub(crate) fn media_of(cx: &mut Cx<'_>, me: i64, media: enums::InputMedia) -> Rp
                 .into(),
             )
         }
+        enums::InputMedia::Venue(venue) => match venue.geo_point {
+            enums::InputGeoPoint::InputGeoPoint(point) => inline(
+                types::MessageMediaVenue {
+                    geo: types::GeoPoint {
+                        long: point.long,
+                        lat: point.lat,
+                        access_hash: super::random_i64(),
+                        accuracy_radius: point.accuracy_radius,
+                    }
+                    .into(),
+                    title: venue.title,
+                    address: venue.address,
+                    provider: venue.provider,
+                    venue_id: venue.venue_id,
+                    venue_type: venue.venue_type,
+                }
+                .into(),
+            ),
+            enums::InputGeoPoint::Empty => Err(RpcError::bad("MEDIA_INVALID")),
+        },
+        enums::InputMedia::Game(game) => {
+            let enums::InputGame::ShortName(game) = game.id else {
+                return Err(RpcError::bad("MEDIA_INVALID"));
+            };
+            // Games belong to bots (BotFather registers them; this server takes any short
+            // name a bot names).
+            let bot = peers::input_user(cx.state, me, &game.bot_id)?;
+            if !cx.state.users.get(&bot).is_some_and(|u| u.bot) {
+                return Err(RpcError::bad("BOT_GAMES_DISABLED"));
+            }
+            inline(
+                types::MessageMediaGame {
+                    game: types::Game {
+                        id: super::random_i64(),
+                        access_hash: super::random_i64(),
+                        title: game.short_name.clone(),
+                        short_name: game.short_name,
+                        description: String::new(),
+                        photo: enums::Photo::Empty(Box::new(types::PhotoEmpty { id: 0 })),
+                        document: None,
+                    }
+                    .into(),
+                }
+                .into(),
+            )
+        }
         enums::InputMedia::Dice(dice) => inline(
             types::MessageMediaDice {
                 value: i32::from(rand::random::<u8>() % 6) + 1,
@@ -671,12 +727,19 @@ pub(crate) fn send_media(
     }
     let entities = stored_entities(cx.state, me, req.entities.as_ref())?;
     let media = media_of(cx, me, req.media)?;
+    let sender_is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
     let content = Content {
         text: req.message,
         entities,
         media: Some(media),
         reply_to: reply_id(&req.reply_to),
         silent: req.silent,
+        // Reply markup is for bots; Telegram drops what users send.
+        reply_markup: req
+            .reply_markup
+            .as_ref()
+            .filter(|_| sender_is_bot)
+            .map(super::model::Bytes::tl),
         ..Content::default()
     };
     let posted = post(cx, me, peer, content, Some(req.random_id))?;
@@ -1231,11 +1294,45 @@ pub(crate) fn edit_message(
     if !may_edit {
         return Err(RpcError::forbidden("MESSAGE_AUTHOR_REQUIRED"));
     }
-    let media = match req.media {
+    let sender_is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
+    let edit = Edit {
+        message: req.message,
+        entities: req.entities,
+        media: req.media,
+        // Reply markup is for bots; Telegram drops what users send.
+        reply_markup: req.reply_markup.filter(|_| sender_is_bot),
+    };
+    edit_as(cx, me, peer, original, edit)
+}
+
+/// What an edit changes (`messages.editMessage`, `messages.editInlineBotMessage`).
+pub(crate) struct Edit {
+    /// New text; `None` keeps the text.
+    pub(crate) message: Option<String>,
+    pub(crate) entities: Option<Vec<enums::MessageEntity>>,
+    pub(crate) media: Option<enums::InputMedia>,
+    /// New markup; `None` removes the markup (an edit without a keyboard drops it, as on
+    /// Telegram).
+    pub(crate) reply_markup: Option<enums::ReplyMarkup>,
+}
+
+/// Edits `original` (`me`'s copy in dialog `peer`) in every box that holds it, once the caller
+/// checked that the edit is allowed; answers with `me`'s edit update.
+pub(crate) fn edit_as(
+    cx: &mut Cx<'_>,
+    me: i64,
+    peer: Peer,
+    original: MessageRec,
+    edit: Edit,
+) -> RpcResult<enums::Updates> {
+    let media = match edit.media {
         Some(media) => Some(media_of(cx, me, media)?),
         None => None,
     };
-    let text = req.message.clone().unwrap_or_else(|| original.text.clone());
+    let text = edit
+        .message
+        .clone()
+        .unwrap_or_else(|| original.text.clone());
     check_text(
         &text,
         if original.media.is_some() || media.is_some() {
@@ -1245,14 +1342,20 @@ pub(crate) fn edit_message(
         },
         "MESSAGE_TOO_LONG",
     )?;
-    let entities = match (&req.message, &req.entities) {
+    let entities = match (&edit.message, &edit.entities) {
         (_, Some(entities)) => stored_entities(cx.state, me, Some(entities))?,
         (Some(_), None) => None,
         (None, None) => original.entities.clone(),
     };
-    if text == original.text && entities == original.entities && media.is_none() {
+    let markup = edit.reply_markup.as_ref().map(super::model::Bytes::tl);
+    if text == original.text
+        && entities == original.entities
+        && media.is_none()
+        && markup.as_ref().map(|m| &m.0) == original.reply_markup.as_ref().map(|m| &m.0)
+    {
         return Err(RpcError::bad("MESSAGE_NOT_MODIFIED"));
     }
+    let req_id = original.id;
     let now = cx.now;
     let apply = |msg: &mut MessageRec| {
         msg.text = text.clone();
@@ -1260,6 +1363,7 @@ pub(crate) fn edit_message(
         if let Some(media) = &media {
             msg.media = Some(media.clone());
         }
+        msg.reply_markup = markup.clone();
         msg.edit_date = Some(now);
     };
     let mut own_update = None;
@@ -1268,15 +1372,15 @@ pub(crate) fn edit_message(
             let Some(rec) = cx.state.channels.get_mut(&channel) else {
                 return Err(RpcError::bad("CHANNEL_INVALID"));
             };
-            if let Some(msg) = rec.store.messages.get_mut(&req.id) {
+            if let Some(msg) = rec.store.messages.get_mut(&req_id) {
                 apply(msg);
             }
-            let pts = rec.store.record(1, EventKind::EditMessage { id: req.id });
+            let pts = rec.store.record(1, EventKind::EditMessage { id: req_id });
             let mut members: Vec<i64> = rec.members.keys().copied().collect();
             if !members.contains(&me) {
                 members.push(me);
             }
-            let edited = rec.store.messages.get(&req.id).cloned();
+            let edited = rec.store.messages.get(&req_id).cloned();
             // Every member's sessions, the editor's other sessions included.
             for member in members {
                 let Some(msg) = &edited else { break };

@@ -54,12 +54,14 @@ mod account;
 mod admin_log;
 mod auth;
 mod bot_commands;
+mod bots;
 mod channels;
 mod chat_edit;
 mod chats;
 mod dialogs;
 mod dispatch;
 mod files;
+mod inline;
 mod invites;
 mod messages;
 mod model;
@@ -82,6 +84,7 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+pub use bots::{Answer, PendingAnswer};
 pub use model::Peer;
 pub use rpc::BackendError;
 pub use setup::StoredMessage;
@@ -189,6 +192,7 @@ struct Inner {
     /// Where to save; `None` when not persisting (or when loading failed in [`Backend::new`]).
     data_file: Option<PathBuf>,
     limits: UpdateLimits,
+    bot_timeout: std::time::Duration,
 }
 
 /// One call's view of the backend: the state, who is calling, and what to push afterwards.
@@ -207,6 +211,12 @@ pub(crate) struct Cx<'a> {
     pub(crate) pushes: Vec<Push>,
     /// The pushes in their final form ([`sequence::seal`]), ready to deliver.
     pub(crate) ready: Vec<Push>,
+    /// How long a user's call waits for a bot's answer.
+    pub(crate) bot_timeout: std::time::Duration,
+    /// Set by a handler whose answer a bot gives later (`messages.getBotCallbackAnswer`,
+    /// `messages.getInlineBotResults`): the value the handler returned is a placeholder and
+    /// the call is answered by this instead.
+    pub(crate) deferred: Option<PendingAnswer>,
 }
 
 /// An `Updates` for live sessions.
@@ -353,6 +363,7 @@ impl Backend {
                 rt: Runtime::default(),
                 data_file,
                 limits: UpdateLimits::default(),
+                bot_timeout: bots::DEFAULT_BOT_TIMEOUT,
             })),
             faults,
         }
@@ -361,6 +372,13 @@ impl Backend {
     /// Sets when differences come in slices or as "too long" (see [`UpdateLimits`]).
     pub fn set_update_limits(&self, limits: UpdateLimits) {
         self.lock().limits = limits;
+    }
+
+    /// Sets how long a user's `messages.getBotCallbackAnswer` or `messages.getInlineBotResults`
+    /// waits for the bot's answer before failing with `BOT_RESPONSE_TIMEOUT` (default
+    /// [`DEFAULT_BOT_TIMEOUT`](bots::DEFAULT_BOT_TIMEOUT), 10 s).
+    pub fn set_bot_response_timeout(&self, timeout: std::time::Duration) {
+        self.lock().bot_timeout = timeout;
     }
 
     /// The fault-injection handle this backend honours.
@@ -376,9 +394,37 @@ impl Backend {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Answers one request. `request` is the serialized TL function with the wrappers already
-    /// removed by the protocol side.
+    /// Answers one request at once. `request` is the serialized TL function with the wrappers
+    /// already removed by the protocol side.
+    ///
+    /// A request a bot answers later (see [`Backend::call_deferred`]) cannot be waited for
+    /// here: it answers `400 BOT_RESPONSE_TIMEOUT` at once (and the bot's answer, when it
+    /// comes, `QUERY_ID_INVALID`).
     pub fn call(&self, ctx: &CallContext, request: &[u8]) -> RpcOutcome {
+        match self.call_deferred(ctx, request) {
+            Answer::Now(outcome) => outcome,
+            Answer::Later(_) => bots::timeout_error(),
+        }
+    }
+
+    /// Answers one request, now or — for `messages.getBotCallbackAnswer` and
+    /// `messages.getInlineBotResults`, which a bot answers — later: [`Answer::Later`] resolves
+    /// when the bot answers or its time runs out (`BOT_RESPONSE_TIMEOUT`).
+    pub fn call_deferred(&self, ctx: &CallContext, request: &[u8]) -> Answer {
+        let mut deferred = None;
+        let outcome = self.call_now(ctx, request, &mut deferred);
+        match (outcome, deferred) {
+            (RpcOutcome::Ok(_), Some(pending)) => Answer::Later(pending),
+            (outcome, _) => Answer::Now(outcome),
+        }
+    }
+
+    fn call_now(
+        &self,
+        ctx: &CallContext,
+        request: &[u8],
+        deferred: &mut Option<PendingAnswer>,
+    ) -> RpcOutcome {
         let Some(id) = request
             .get(..4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -405,6 +451,7 @@ impl Backend {
         }
         let result = self.with_cx(ctx, |cx| {
             let mut answer = dispatch::dispatch(cx, id, name, request)?;
+            *deferred = cx.deferred.take();
             sequence::seal(cx, Some(&mut answer));
             Ok(answer)
         });
@@ -441,6 +488,7 @@ impl Backend {
             rt,
             data_file,
             limits,
+            bot_timeout,
         } = inner;
         let mut cx = Cx {
             state,
@@ -453,6 +501,8 @@ impl Backend {
             dirty: false,
             pushes: Vec::new(),
             ready: Vec::new(),
+            bot_timeout: *bot_timeout,
+            deferred: None,
         };
         let watch = qts::ParticipantWatch::before(cx.state);
         let result = f(&mut cx);

@@ -148,6 +148,12 @@ pub(crate) struct State {
     /// Each bot's command lists (`bots.setBotCommands`), by bot id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) bot_commands: BTreeMap<i64, Vec<super::bot_commands::CommandListRec>>,
+    /// Bots with inline mode on, with their placeholder (BotFather's `/setinline`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) inline_bots: BTreeMap<i64, String>,
+    /// Messages sent through inline mode, by inline message id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) inline_messages: BTreeMap<i64, InlineMessageRec>,
 }
 
 impl MessageBox {
@@ -194,6 +200,8 @@ impl Default for State {
             last_log_id: 0,
             statuses: BTreeMap::new(),
             bot_commands: BTreeMap::new(),
+            inline_bots: BTreeMap::new(),
+            inline_messages: BTreeMap::new(),
         }
     }
 }
@@ -490,9 +498,31 @@ pub(crate) struct MessageRec {
     pub(crate) grouped_id: Option<i64>,
     #[serde(default)]
     pub(crate) pinned: bool,
-    /// A bot's `ReplyMarkup` (Telegram drops markup sent by users).
+    /// A bot's `ReplyMarkup` (Telegram drops markup sent by users, except in messages sent
+    /// through a bot's inline mode).
     #[serde(default)]
     pub(crate) reply_markup: Option<Bytes>,
+    /// The bot whose inline result this message is ("via @bot").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) via_bot: Option<i64>,
+    /// The inline message id (key of [`State::inline_messages`]) of a message sent through a
+    /// bot's inline mode, shared by every copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) inline_id: Option<i64>,
+}
+
+/// A message sent through a bot's inline mode, as the bot addresses it
+/// (`inputBotInlineMessageID`): where the sender's copy is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct InlineMessageRec {
+    /// The bot whose result it is (the only account that may edit it by this id).
+    pub(crate) bot: i64,
+    /// The user who sent it; `peer` and `id` are in their numbering.
+    pub(crate) sender: i64,
+    pub(crate) peer: Peer,
+    pub(crate) id: i32,
+    pub(crate) access_hash: i64,
+    pub(crate) dc_id: i32,
 }
 
 /// A message's attachment.

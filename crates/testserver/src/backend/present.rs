@@ -38,6 +38,9 @@ impl Refs {
         if let Some(from) = msg.fwd.as_ref().and_then(|fwd| fwd.from) {
             self.peer(from);
         }
+        if let Some(bot) = msg.via_bot {
+            self.users.insert(bot);
+        }
         // Users mentioned by id must come along, or the client cannot show the mention.
         if let Some(entities) = msg
             .entities
@@ -165,7 +168,7 @@ pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
             status,
             bot_info_version: rec.bot.then_some(1),
             restriction_reason: None,
-            bot_inline_placeholder: None,
+            bot_inline_placeholder: state.inline_bots.get(&id).cloned(),
             lang_code: None,
             emoji_status: None,
             usernames: None,
@@ -629,7 +632,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         peer_id: msg.peer.to_tl(),
         saved_peer_id: None,
         fwd_from,
-        via_bot_id: None,
+        via_bot_id: msg.via_bot,
         via_business_bot_id: None,
         guestchat_via_from: None,
         reply_to,

@@ -30,6 +30,12 @@ pub(crate) struct Runtime {
     pub(crate) contents: HashMap<i64, Arc<Vec<u8>>>,
     /// Bytes held by `uploads` and `contents`, against the memory cap.
     pub(crate) stored_bytes: u64,
+    /// Callback and inline queries a bot has not answered yet, by query id.
+    pub(crate) bot_queries: HashMap<i64, super::bots::PendingQuery>,
+    /// Inline results bots answered with, by query id (for `messages.sendInlineBotResult`).
+    pub(crate) inline_answers: HashMap<i64, super::inline::InlineAnswer>,
+    /// Query ids of cached inline answers, by what was asked.
+    pub(crate) inline_cache: HashMap<super::inline::CacheKey, i64>,
 }
 
 /// A connected MTProto session that wants updates.

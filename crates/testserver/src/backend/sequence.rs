@@ -76,6 +76,11 @@ pub(crate) fn needs_seq(update: &enums::Update) -> bool {
             | U::ChatUserTyping(_)
             | U::UserStatus(_)
             | U::EncryptedChatTyping(_)
+            // Bots' queries: answered at once or never, in no order.
+            | U::BotCallbackQuery(_)
+            | U::InlineBotCallbackQuery(_)
+            | U::BotInlineQuery(_)
+            | U::BotInlineSend(_)
     )
 }
 

@@ -36,7 +36,7 @@ use super::handshake::Handshake;
 use super::rpc;
 use super::sessions::{self, lock, Attachment, SessionKey, SharedSlot};
 use super::Shared;
-use crate::backend::{CallContext, RpcOutcome};
+use crate::backend::{Answer, CallContext, RpcOutcome};
 
 /// Which DC a listener serves.
 #[derive(Clone, Copy, Debug)]
@@ -362,6 +362,25 @@ impl Connection {
             body,
             |ctx| sessions::subscribe(slot, &shared.backend, ctx),
         );
+        let outcome = match outcome {
+            Answer::Now(outcome) => outcome,
+            // A bot answers this one: wait for it off the loop, so this connection's other
+            // queries (and the bot's own answer, if it shares the connection) go on.
+            Answer::Later(pending) => {
+                let slot = slot.clone();
+                let delay = shared.faults.answer_delay();
+                tokio::spawn(async move {
+                    let outcome = pending.wait().await;
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                    }
+                    let mut s = lock(&slot);
+                    respond(&mut s.session, msg_id, outcome);
+                    s.wake();
+                });
+                return;
+            }
+        };
         match shared.faults.answer_delay() {
             None => respond(&mut lock(slot).session, msg_id, outcome),
             Some(delay) => {

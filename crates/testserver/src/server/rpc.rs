@@ -16,7 +16,7 @@ use tgwire_tl_types::mtproto::enums::BindAuthKeyInner;
 use tgwire_tl_types::{functions, Blob, Deserializable, Identifiable, Serializable};
 
 use super::auth_keys::{AuthKeyStore, BindRefusal, ClientInfo};
-use crate::backend::{Backend, CallContext, RpcOutcome};
+use crate::backend::{Answer, Backend, CallContext, RpcOutcome};
 
 fn err(code: i32, message: &str) -> RpcOutcome {
     RpcOutcome::Err {
@@ -39,13 +39,18 @@ pub(crate) fn execute(
     msg_id: i64,
     body: &[u8],
 ) -> RpcOutcome {
-    execute_subscribing(store, backend, ctx, now, msg_id, body, |_| {})
+    match execute_subscribing(store, backend, ctx, now, msg_id, body, |_| {}) {
+        Answer::Now(outcome) => outcome,
+        // Nobody to wait here (see `Backend::call`).
+        Answer::Later(_) => err(400, "BOT_RESPONSE_TIMEOUT"),
+    }
 }
 
 /// Answers the query `msg_id` (its body as received, wrappers included). Telegram pushes
 /// updates to a session once it made an API query that was neither wrapped in
 /// `invokeWithoutUpdates` nor a file transfer; for such a query `subscribe` is called before
-/// the backend runs it (so the query's own updates for its session already reach it).
+/// the backend runs it (so the query's own updates for its session already reach it). A query
+/// a bot answers comes back as [`Answer::Later`].
 pub(crate) fn execute_subscribing(
     store: &AuthKeyStore,
     backend: &Backend,
@@ -54,9 +59,9 @@ pub(crate) fn execute_subscribing(
     msg_id: i64,
     body: &[u8],
     subscribe: impl FnOnce(&CallContext),
-) -> RpcOutcome {
+) -> Answer {
     let mut subscribes = true;
-    let malformed = || err(400, "INPUT_FETCH_ERROR");
+    let malformed = || Answer::Now(err(400, "INPUT_FETCH_ERROR"));
     let mut query = body.to_vec();
     loop {
         match constructor(&query) {
@@ -114,7 +119,7 @@ pub(crate) fn execute_subscribing(
                 let Ok(req) = functions::auth::BindTempAuthKey::from_bytes(&query) else {
                     return malformed();
                 };
-                return bind_temp_auth_key(store, backend, ctx, now, msg_id, &req);
+                return Answer::Now(bind_temp_auth_key(store, backend, ctx, now, msg_id, &req));
             }
             id => {
                 let file_transfer = id
@@ -123,7 +128,7 @@ pub(crate) fn execute_subscribing(
                 if subscribes && !file_transfer {
                     subscribe(ctx);
                 }
-                return backend.call(ctx, &query);
+                return backend.call_deferred(ctx, &query);
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::faults::Faults;
 use requests::get_history;
 
 mod accounts;
+mod bots;
 mod channels;
 mod chat_admin;
 mod chats;
