@@ -148,7 +148,12 @@ pub(crate) fn get_inline_bot_results(
     if !cx.state.inline_bots.contains_key(&bot) {
         return Err(RpcError::bad("BOT_INLINE_DISABLED"));
     }
-    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    // Apps that do not say where the query was typed send `inputPeerEmpty` (Telethon's
+    // default); the bot is then not told the chat's kind.
+    let peer = match &req.peer {
+        enums::InputPeer::Empty => None,
+        peer => Some(peers::input_peer(cx.state, me, peer)?),
+    };
     let now = cx.now;
     let cached = [Some(me), None].into_iter().find_map(|user| {
         let key = CacheKey {
@@ -172,7 +177,7 @@ pub(crate) fn get_inline_bot_results(
         user_id: me,
         query: req.query.clone(),
         geo: req.geo_point.as_ref().map(geo_of),
-        peer_type: Some(peer_type(cx, me, bot, peer)),
+        peer_type: peer.map(|peer| peer_type(cx, me, bot, peer)),
         offset: req.offset.clone(),
     };
     let mut refs = Refs::default();
