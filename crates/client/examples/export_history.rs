@@ -124,8 +124,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One message as a JSON object. Only what most exports want; with the `serde` feature of
-/// `tgwire-tl-types`, `serde_json::to_value(message.raw())` would give every field.
+/// One message as a JSON object. Only what most exports want; with tgwire's `serde` feature,
+/// `serde_json::to_value(message.raw())` gives every field of the TL object instead.
 fn line(message: &Message) -> serde_json::Value {
     json!({
         "id": message.id(),
