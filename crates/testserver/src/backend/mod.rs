@@ -376,7 +376,7 @@ impl Backend {
 
     /// Sets how long a user's `messages.getBotCallbackAnswer` or `messages.getInlineBotResults`
     /// waits for the bot's answer before failing with `BOT_RESPONSE_TIMEOUT` (default
-    /// [`DEFAULT_BOT_TIMEOUT`](bots::DEFAULT_BOT_TIMEOUT), 10 s).
+    /// `DEFAULT_BOT_TIMEOUT`, 10 s).
     pub fn set_bot_response_timeout(&self, timeout: std::time::Duration) {
         self.lock().bot_timeout = timeout;
     }
