@@ -95,9 +95,10 @@ pub use bots::{
 pub use chats::{
     ActionGuard, AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter, AdminRights,
     ChannelStats, ChatAction, CreateChannel, EditAdmin, EditPermissions, ExportInvite, FullChat,
-    FullUser, Graph, InviteLink, InvitePreview, MessageStats, Participant, ParticipantFilter,
-    ParticipantIter, ParticipantList, ParticipantPermissions, Permissions, ProfilePhotoIter,
-    RawStats, Role, StatValue, Takeout, TakeoutBuilder, TakeoutError,
+    FullUser, Graph, InviteImporter, InviteImporters, InviteLink, InvitePreview, MessageStats,
+    Participant, ParticipantFilter, ParticipantIter, ParticipantList, ParticipantPermissions,
+    Permissions, ProfilePhotoIter, RawStats, Role, StatValue, Takeout, TakeoutBuilder,
+    TakeoutError,
 };
 pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
 pub use conversation::{

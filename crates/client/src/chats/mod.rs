@@ -13,6 +13,7 @@ mod action;
 mod admin_log;
 mod full;
 mod invites;
+mod join_requests;
 mod participants;
 mod profile;
 mod rights;
@@ -32,6 +33,7 @@ pub use action::{ActionGuard, ChatAction};
 pub use admin_log::{AdminLogAction, AdminLogEvent, AdminLogFilter, AdminLogIter};
 pub use full::{FullChat, FullUser};
 pub use invites::{ExportInvite, InviteLink, InvitePreview};
+pub use join_requests::{InviteImporter, InviteImporters};
 pub use participants::{Participant, ParticipantFilter, ParticipantIter, ParticipantList, Role};
 pub use profile::ProfilePhotoIter;
 pub use rights::{AdminRights, EditAdmin, EditPermissions, ParticipantPermissions, Permissions};
@@ -361,6 +363,30 @@ impl Client {
                 .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the public username of a supergroup or channel the
+    /// signed-in user created (basic groups have none: [`InvocationError::InvalidArgument`]).
+    ///
+    /// # Errors
+    ///
+    /// `CHAT_ADMIN_REQUIRED` (not the creator), `USERNAME_OCCUPIED`, `USERNAME_INVALID`,
+    /// `USERNAME_NOT_MODIFIED` and others.
+    pub async fn set_chat_username(
+        &self,
+        chat: impl Into<PeerQuery>,
+        username: Option<&str>,
+    ) -> Result<(), InvocationError> {
+        let peer = require_group(self.resolve(chat).await?)?;
+        let channel = input_channel(peer).ok_or_else(|| {
+            InvocationError::InvalidArgument(format!("{peer} is a basic group: no username"))
+        })?;
+        self.invoke(&functions::channels::UpdateUsername {
+            channel,
+            username: username.unwrap_or("").trim_start_matches('@').to_owned(),
+        })
+        .await?;
         Ok(())
     }
 

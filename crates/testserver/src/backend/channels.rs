@@ -504,8 +504,26 @@ pub(crate) fn delete_messages(
     if forbidden {
         return Err(RpcError::forbidden("MESSAGE_DELETE_FORBIDDEN"));
     }
+    // Deleting others' messages (and posts) is an admin action the log shows, with the message.
+    let logged: Vec<(enums::Message, Vec<i64>)> = req
+        .id
+        .iter()
+        .filter_map(|id| rec.store.messages.get(id))
+        .filter(|m| m.post || m.from != Some(Peer::User(me)))
+        .map(|m| {
+            let author = match m.from {
+                Some(Peer::User(user)) => vec![user],
+                _ => Vec::new(),
+            };
+            (present::message(cx.state, me, m), author)
+        })
+        .collect();
     let id = rec.id;
     let (pts, pts_count) = delete_in_channel(cx, id, &req.id);
+    for (message, mentions) in logged {
+        let action = types::ChannelAdminLogEventActionDeleteMessage { message };
+        admin_log::record(cx, id, me, action.into(), mentions);
+    }
     Ok(types::messages::AffectedMessages { pts, pts_count }.into())
 }
 
@@ -778,6 +796,26 @@ pub(crate) fn join(
     admin_log::record(cx, id, me, log, Vec::new());
     push_channel_changed(cx, me, id);
     Ok(channel_updates(cx, me, id, posted))
+}
+
+/// `user` joins channel `id` because admin `admin` approved their request to join through
+/// `invite`; the log says so (`participantJoinByRequest`).
+pub(crate) fn join_by_request(
+    cx: &mut Cx<'_>,
+    user: i64,
+    id: i64,
+    admin: i64,
+    invite: enums::ExportedChatInvite,
+) -> RpcResult<()> {
+    add_member(cx, id, user, admin)?;
+    member_service(cx, user, id, ActionRec::ChatJoinedByLink { inviter: admin })?;
+    let log = types::ChannelAdminLogEventActionParticipantJoinByRequest {
+        invite,
+        approved_by: admin,
+    };
+    admin_log::record(cx, id, user, log.into(), vec![admin]);
+    push_channel_changed(cx, user, id);
+    Ok(())
 }
 
 pub(crate) fn join_channel(
@@ -1184,18 +1222,29 @@ pub(crate) fn update_username(
 ) -> RpcResult<bool> {
     let me = cx.me()?;
     let id = check_owner(cx, me, &req.channel)?;
+    let current = cx.state.channels.get(&id).and_then(|c| c.username.clone());
     if req.username.is_empty() {
         if let Some(rec) = cx.state.channels.get_mut(&id) {
             rec.username = None;
             cx.dirty = true;
         }
-        return Ok(true);
+    } else {
+        if current
+            .as_ref()
+            .is_some_and(|name| name.eq_ignore_ascii_case(&req.username))
+        {
+            return Err(RpcError::bad("USERNAME_NOT_MODIFIED"));
+        }
+        set_username(cx, id, &req.username)?;
     }
-    let current = cx.state.channels.get(&id).and_then(|c| c.username.clone());
-    if current.is_some_and(|name| name.eq_ignore_ascii_case(&req.username)) {
-        return Err(RpcError::bad("USERNAME_NOT_MODIFIED"));
+    let prev_value = current.unwrap_or_default();
+    if prev_value != req.username {
+        let action = types::ChannelAdminLogEventActionChangeUsername {
+            prev_value,
+            new_value: req.username,
+        };
+        admin_log::record(cx, id, me, action.into(), Vec::new());
     }
-    set_username(cx, id, &req.username)?;
     Ok(true)
 }
 

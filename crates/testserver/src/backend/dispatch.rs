@@ -11,7 +11,7 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 use super::rpc::{RpcError, RpcResult};
 use super::{
     account, admin_log, auth, bot_commands, bots, channels, chat_edit, chats, dialogs, files,
-    inline, invites, messages, pins, profile, stats, takeout, updates, users, Cx,
+    inline, invites, join_requests, messages, pins, profile, stats, takeout, updates, users, Cx,
 };
 
 macro_rules! routes {
@@ -148,6 +148,9 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::upload::SaveFilePart => files::save_file_part,
         functions::upload::SaveBigFilePart => files::save_big_file_part,
         functions::upload::GetFile => files::get_file,
+        functions::messages::GetChatInviteImporters => join_requests::get_chat_invite_importers,
+        functions::messages::HideChatJoinRequest => join_requests::hide_chat_join_request,
+        functions::messages::HideAllChatJoinRequests => join_requests::hide_all_chat_join_requests,
         functions::bots::SetBotCommands => bot_commands::set_bot_commands,
         functions::bots::GetBotCommands => bot_commands::get_bot_commands,
         functions::bots::ResetBotCommands => bot_commands::reset_bot_commands,

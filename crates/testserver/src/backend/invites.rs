@@ -16,7 +16,7 @@ use super::model::{InviteRec, Peer, State};
 use super::present::{self, Refs};
 use super::rights;
 use super::rpc::{RpcError, RpcResult};
-use super::{admin_log, channels, chats, peers, Cx};
+use super::{admin_log, channels, chats, join_requests, peers, Cx};
 
 /// Most links one `messages.getExportedChatInvites` returns.
 const MAX_PAGE: i32 = 100;
@@ -29,7 +29,7 @@ fn link_of(hash: &str) -> String {
 }
 
 /// The hash in a link (`https://t.me/+HASH`, `t.me/joinchat/HASH`) or a bare hash.
-fn hash_of(link: &str) -> &str {
+pub(crate) fn hash_of(link: &str) -> &str {
     let tail = link.rsplit('/').next().unwrap_or(link);
     tail.strip_prefix('+').unwrap_or(tail)
 }
@@ -87,7 +87,7 @@ fn usable(rec: &InviteRec, now: i32) -> bool {
 }
 
 /// The group or channel `input` names, where `me` may manage invite links.
-fn managed_peer(cx: &Cx<'_>, me: i64, input: &enums::InputPeer) -> RpcResult<Peer> {
+pub(crate) fn managed_peer(cx: &Cx<'_>, me: i64, input: &enums::InputPeer) -> RpcResult<Peer> {
     let peer = peers::input_peer(cx.state, me, input)?;
     if matches!(peer, Peer::User(_)) {
         return Err(RpcError::bad("PEER_ID_INVALID"));
@@ -240,7 +240,7 @@ fn usable_link(cx: &Cx<'_>, hash: &str) -> RpcResult<InviteRec> {
     Ok(rec.clone())
 }
 
-fn is_member(state: &State, user: i64, peer: Peer) -> bool {
+pub(crate) fn is_member(state: &State, user: i64, peer: Peer) -> bool {
     match peer {
         Peer::Chat(id) => state
             .chats
@@ -352,6 +352,11 @@ pub(crate) fn import_chat_invite(
         return Err(RpcError::bad("USER_ALREADY_PARTICIPANT"));
     }
     if rec.request_needed {
+        if rec_channel(cx.state, rec.peer).is_some_and(|c| c.kicked.contains_key(&me)) {
+            return Err(RpcError::bad("CHANNEL_PRIVATE"));
+        }
+        // Telegram's answer to a request filed (the error is the success).
+        join_requests::file(cx, me, &rec);
         return Err(RpcError::bad("INVITE_REQUEST_SENT"));
     }
     let updates = match rec.peer {
@@ -369,6 +374,7 @@ pub(crate) fn import_chat_invite(
     if let Some(stored) = cx.state.invites.get_mut(&rec.hash) {
         stored.usage += 1;
     }
+    join_requests::imported(cx, &rec.hash, me, None);
     cx.dirty = true;
     Ok(types::messages::ChatInviteJoinResultOk { updates }.into())
 }

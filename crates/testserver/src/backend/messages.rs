@@ -1369,6 +1369,9 @@ pub(crate) fn edit_as(
     let mut own_update = None;
     match peer {
         Peer::Channel(channel) => {
+            // Edits of posts and of others' messages are admin actions the log shows.
+            let logged_before = (original.post || original.from != Some(Peer::User(me)))
+                .then(|| present::message(cx.state, me, &original));
             let Some(rec) = cx.state.channels.get_mut(&channel) else {
                 return Err(RpcError::bad("CHANNEL_INVALID"));
             };
@@ -1396,6 +1399,17 @@ pub(crate) fn edit_as(
                 if member == me {
                     own_update = Some((update, refs));
                 }
+            }
+            if let (Some(prev_message), Some(msg)) = (logged_before, &edited) {
+                let author = match original.from {
+                    Some(Peer::User(user)) => vec![user],
+                    _ => Vec::new(),
+                };
+                let action = types::ChannelAdminLogEventActionEditMessage {
+                    prev_message,
+                    new_message: present::message(cx.state, me, msg),
+                };
+                super::admin_log::record(cx, channel, me, action.into(), author);
             }
         }
         _ => {

@@ -63,6 +63,7 @@ mod dispatch;
 mod files;
 mod inline;
 mod invites;
+mod join_requests;
 mod messages;
 mod model;
 mod peers;

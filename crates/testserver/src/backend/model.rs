@@ -154,6 +154,12 @@ pub(crate) struct State {
     /// Messages sent through inline mode, by inline message id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) inline_messages: BTreeMap<i64, InlineMessageRec>,
+    /// Pending requests to join through links that need approval.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) join_requests: Vec<super::join_requests::JoinRequestRec>,
+    /// Who joined through which link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) invite_importers: Vec<super::join_requests::ImporterRec>,
 }
 
 impl MessageBox {
@@ -202,6 +208,8 @@ impl Default for State {
             bot_commands: BTreeMap::new(),
             inline_bots: BTreeMap::new(),
             inline_messages: BTreeMap::new(),
+            join_requests: Vec::new(),
+            invite_importers: Vec::new(),
         }
     }
 }

@@ -10,9 +10,9 @@ use tgwire_tl_types::{enums, functions, types};
 
 use super::messages::{self, box_mut, box_owners, copy_in, stored, Content};
 use super::model::{ActionRec, EventKind, Peer, State};
-use super::present::Refs;
+use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
-use super::{peers, Cx};
+use super::{admin_log, peers, Cx};
 
 /// Checks `me` may pin in `peer`: anyone in private chats and basic groups they are in,
 /// admins with the right in channels (`pin_messages` in supergroups, `edit_messages` in
@@ -83,6 +83,28 @@ fn set_pinned(
         .into();
         for member in members {
             cx.push_with(member, vec![update.clone()], &Refs::default());
+        }
+        // Every pin and unpin is an admin action the log shows, with the message as it is now.
+        let logged: Vec<(enums::Message, Vec<i64>)> = cx
+            .state
+            .channels
+            .get(&channel)
+            .map(|rec| {
+                ids.iter()
+                    .filter_map(|id| rec.store.messages.get(id))
+                    .map(|msg| {
+                        let author = match msg.from {
+                            Some(Peer::User(user)) => vec![user],
+                            _ => Vec::new(),
+                        };
+                        (present::message(cx.state, me, msg), author)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (message, mentions) in logged {
+            let action = types::ChannelAdminLogEventActionUpdatePinned { message };
+            admin_log::record(cx, channel, me, action.into(), mentions);
         }
         cx.dirty = true;
         return Some((update, pts));
