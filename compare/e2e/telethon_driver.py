@@ -58,6 +58,28 @@ def rss_kib(field):
     return 0
 
 
+def reset_peak_rss():
+    """VmHWM restarts from the current RSS, so the download's peak is measured apart."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def write_source(path, mib):
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1 << 20))
+
+
+def same_contents(a, b):
+    with open(a, "rb") as x, open(b, "rb") as y:
+        while True:
+            p, q = x.read(1 << 20), y.read(1 << 20)
+            if p != q:
+                return False
+            if not p:
+                return True
+
+
 def percentile(values, p):
     if not values:
         return 0.0
@@ -148,6 +170,28 @@ async def main(args):
         start = time.perf_counter()
         await done.wait()
         out = {"per_s": n / (time.perf_counter() - start), "peak_rss_kib": rss_kib("VmHWM:")}
+    elif kind == "files":
+        mib, folder = int(args[1]), args[2]
+        client = await user(args[3])
+        source, target = os.path.join(folder, "source.bin"), os.path.join(folder, "back.bin")
+        write_source(source, mib)
+        reset_peak_rss()
+        start = time.perf_counter()
+        uploaded = await client.upload_file(source)
+        up_secs = time.perf_counter() - start
+        up_rss = rss_kib("VmHWM:")
+        sent = await client.send_file("me", uploaded, force_document=True)
+        reset_peak_rss()
+        start = time.perf_counter()
+        await client.download_media(sent, target)
+        down_secs = time.perf_counter() - start
+        down_rss = rss_kib("VmHWM:")
+        if not same_contents(source, target):
+            raise SystemExit("the downloaded file differs from the uploaded one")
+        os.remove(source)
+        os.remove(target)
+        out = {"up_mib_s": mib / up_secs, "down_mib_s": mib / down_secs,
+               "up_peak_rss_mib": up_rss / 1024, "down_peak_rss_mib": down_rss / 1024}
     else:
         raise SystemExit(f"unknown scenario {kind}")
     print(json.dumps(out), flush=True)

@@ -59,6 +59,30 @@ const SCENARIOS: &[Scenario] = &[
         higher_is_better: true,
     },
     Scenario {
+        name: "files",
+        what: "upload 256 MiB from disk (MiB/s)",
+        key: "up_mib_s",
+        higher_is_better: true,
+    },
+    Scenario {
+        name: "files",
+        what: "  download 256 MiB to disk (MiB/s)",
+        key: "down_mib_s",
+        higher_is_better: true,
+    },
+    Scenario {
+        name: "files",
+        what: "  upload peak RSS (MiB)",
+        key: "up_peak_rss_mib",
+        higher_is_better: false,
+    },
+    Scenario {
+        name: "files",
+        what: "  download peak RSS (MiB)",
+        key: "down_peak_rss_mib",
+        higher_is_better: false,
+    },
+    Scenario {
         name: "idle",
         what: "500 idle signed-in clients (KiB RSS each)",
         key: "kib_per_client",
@@ -257,6 +281,29 @@ impl Run<'_> {
             "receive" => {
                 self.receive(rust, (20_000.0 * self.opts.scale) as usize)
                     .await
+            }
+            "files" => {
+                // A fresh server for every run: each stores its 256 MiB file, and the runs'
+                // files would otherwise pile up in this process.
+                let server = TestServer::start(Config::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let shared = std::mem::replace(&mut self.ready, server.ready_line());
+                let id = self.next_id();
+                let dir = self.tmp.join(format!("files-{id}"));
+                std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                let phone = format!("999662{:04}", self.next_id());
+                let args = [
+                    "files".into(),
+                    scaled(256.0),
+                    dir.display().to_string(),
+                    phone,
+                ];
+                let out = self.plain(rust, &args).await;
+                self.ready = shared;
+                server.shutdown().await;
+                let _ = std::fs::remove_dir_all(&dir);
+                out
             }
             "idle" => {
                 let bot = (100_000 + self.next_id()).to_string();

@@ -10,6 +10,8 @@
 //! tgwire-driver cold-setup FILE BOT_ID       sign in and keep the session in FILE (untimed)
 //! tgwire-driver cold FILE                    start from FILE, connect, answer get_me
 //! tgwire-driver receive N PHONE              print "ready <user id>", count N incoming messages
+//! tgwire-driver files MIB DIR PHONE          upload a MIB MiB file from DIR, send it to Saved
+//!                                            Messages, download it back to DIR (to disk)
 //! ```
 
 use std::sync::Arc;
@@ -68,6 +70,54 @@ async fn user(phone: &str) -> anyhow::Result<Client> {
     let code: String = std::iter::repeat_n(char::from(b'0' + dc as u8), 5).collect();
     client.sign_in(&token, &code).await?;
     Ok(client)
+}
+
+/// Forgets this process's peak RSS so far (`VmHWM` restarts from the current RSS), so that
+/// the download's peak is measured apart from the upload's.
+fn reset_peak_rss() {
+    if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
+        eprintln!("cannot reset the peak RSS: {e}");
+    }
+}
+
+/// Writes `mib` MiB of pseudo-random bytes (incompressible, different at every offset) to
+/// `path`, one MiB at a time.
+fn write_source(path: &std::path::Path, mib: usize) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        for word in block.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        file.write_all(&block)?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+/// Whether two files have the same bytes, compared one MiB at a time.
+fn same_contents(a: &std::path::Path, b: &std::path::Path) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let (mut a, mut b) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    if a.metadata()?.len() != b.metadata()?.len() {
+        return Ok(false);
+    }
+    let (mut x, mut y) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = a.read(&mut x)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        b.read_exact(&mut y[..n])?;
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// `VmHWM` (peak) or `VmRSS` (now) of this process, KiB.
@@ -211,6 +261,36 @@ async fn main() -> anyhow::Result<()> {
             }
             let secs = start.elapsed().as_secs_f64();
             json!({"per_s": n as f64 / secs, "peak_rss_kib": rss_kib("VmHWM:")})
+        }
+        "files" => {
+            let mib: usize = arg(1)?.parse()?;
+            let dir = std::path::PathBuf::from(arg(2)?);
+            let client = user(arg(3)?).await?;
+            let (source, target) = (dir.join("source.bin"), dir.join("back.bin"));
+            write_source(&source, mib)?;
+            let bytes = (mib << 20) as f64;
+            reset_peak_rss();
+            let start = Instant::now();
+            let file = client.upload_file(&source).await?;
+            let up_secs = start.elapsed().as_secs_f64();
+            let up_rss = rss_kib("VmHWM:");
+            let sent = client
+                .send_file("me", tgwire::InputMedia::document(file))
+                .await?;
+            reset_peak_rss();
+            let start = Instant::now();
+            let written = client.download_media(&sent, &target).await?;
+            let down_secs = start.elapsed().as_secs_f64();
+            let down_rss = rss_kib("VmHWM:");
+            if written != mib as u64 * (1 << 20) || !same_contents(&source, &target)? {
+                bail!("the downloaded file differs from the uploaded one");
+            }
+            std::fs::remove_file(&source)?;
+            std::fs::remove_file(&target)?;
+            json!({"up_mib_s": bytes / (1 << 20) as f64 / up_secs,
+                   "down_mib_s": bytes / (1 << 20) as f64 / down_secs,
+                   "up_peak_rss_mib": up_rss as f64 / 1024.0,
+                   "down_peak_rss_mib": down_rss as f64 / 1024.0})
         }
         other => bail!("unknown scenario {other}"),
     };

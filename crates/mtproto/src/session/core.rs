@@ -401,7 +401,7 @@ impl Core {
     }
 }
 
-fn parse_header(rx: &[u8]) -> Result<Opened, SessionError> {
+pub(crate) fn parse_header(rx: &[u8]) -> Result<Opened, SessionError> {
     let bad_len = |len| SessionError::BadLength {
         len,
         plaintext: rx.len(),

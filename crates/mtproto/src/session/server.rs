@@ -7,7 +7,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tgwire_crypto::{AuthKey, Side};
 
-use super::core::{state_of_received, Core, Limits, Opened, Outgoing, Sent, SentKind, Tag};
+use super::core::{
+    parse_header, state_of_received, Core, Limits, Opened, Outgoing, Sent, SentKind, Tag,
+};
 use crate::error::{DecodeError, SessionError};
 use crate::msg_id::MsgId;
 use crate::salts::SaltSchedule;
@@ -262,6 +264,15 @@ impl ServerSession {
         let result = self.handle_opened(now, &h, &rx[h.body.clone()]);
         self.core.recycle(rx);
         result
+    }
+
+    /// Like [`handle_incoming`](Self::handle_incoming) for a packet the caller already
+    /// decrypted with this session's auth key (`tgwire_crypto::decrypt_message`, which checks
+    /// the msg_key): a server that must decrypt a packet to learn which session it belongs to
+    /// need not decrypt it twice. `plaintext` is the whole decrypted payload, padding included.
+    pub fn handle_decrypted(&mut self, now: Instant, plaintext: &[u8]) -> Result<(), SessionError> {
+        let h = parse_header(plaintext)?;
+        self.handle_opened(now, &h, &plaintext[h.body.clone()])
     }
 
     fn handle_opened(&mut self, now: Instant, h: &Opened, body: &[u8]) -> Result<(), SessionError> {

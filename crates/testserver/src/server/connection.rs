@@ -256,8 +256,9 @@ impl Connection {
             self.closing = true;
             return;
         };
-        // The session a packet belongs to is inside the encryption. The mtproto core has no
-        // "peek" for it, so decrypt once here to route (see the crate docs: known gaps).
+        // The session a packet belongs to is inside the encryption: decrypt here to route,
+        // then hand the plaintext to the session, which would otherwise decrypt every
+        // upload part a second time.
         self.scratch.clear();
         if decrypt_message(&key.key, Side::Client, packet, &mut self.scratch).is_err() {
             log::debug!("packet under key {auth_key_id} does not decrypt; dropped");
@@ -287,7 +288,7 @@ impl Connection {
         let mut destroy = Vec::new();
         {
             let mut s = lock(&slot);
-            if let Err(e) = s.session.handle_incoming(now, packet) {
+            if let Err(e) = s.session.handle_decrypted(now, &self.scratch) {
                 log::debug!("session {session_id}: packet refused: {e}");
             }
             while let Some(event) = s.session.poll_event() {
