@@ -17,3 +17,9 @@ mod inline;
 pub use buttons::{Button, ForceReply, InlineButton, Keyboard, ReplyButton, ReplyMarkup};
 pub use click::{CallbackAnswer, Click, MessageButton};
 pub use inline::{InlineAnswer, InlineResult, InlineResults, InputInlineResult};
+
+/// The bots guide, `docs/bots.md`, included so that `cargo test` compiles (and runs) its
+/// examples.
+#[cfg(doctest)]
+#[doc = include_str!("../../../../docs/bots.md")]
+pub struct BotsGuide;
