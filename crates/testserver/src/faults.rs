@@ -99,6 +99,8 @@ pub struct FaultState {
     clock_skew: i64,
     expire_salts: bool,
     expire_file_references: bool,
+    cdn_reupload: u32,
+    cdn_corrupt: Vec<u64>,
 }
 
 /// A shared, cloneable handle on the server's injected faults. `Default` has none armed.
@@ -305,6 +307,39 @@ impl Faults {
     /// Backend: `true` once after [`Faults::expire_file_references`].
     pub(crate) fn take_file_reference_expiry(&self) -> bool {
         std::mem::take(&mut self.lock().expire_file_references)
+    }
+
+    /// The CDN DC loses the next `times` CDN files asked for: `upload.getCdnFile` answers
+    /// `upload.cdnFileReuploadNeeded` for such a file until the client calls
+    /// `upload.reuploadCdnFile` on its master DC.
+    pub fn cdn_reupload_needed(&self, times: u32) {
+        self.lock().cdn_reupload += times;
+    }
+
+    /// The CDN DC's next answer to `upload.getCdnFile` whose range holds byte `offset` of the
+    /// file has one byte flipped (after encryption, as a tampering CDN would), once.
+    pub fn cdn_corrupt_at(&self, offset: u64) {
+        self.lock().cdn_corrupt.push(offset);
+    }
+
+    /// Backend: `true` (consuming one) when a CDN file should be lost now.
+    pub(crate) fn take_cdn_reupload(&self) -> bool {
+        let mut state = self.lock();
+        if state.cdn_reupload > 0 {
+            state.cdn_reupload -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Backend: the armed corruption offset within `start..end`, if any (consumed).
+    pub(crate) fn take_cdn_corruption(&self, start: u64, end: u64) -> Option<u64> {
+        let mut state = self.lock();
+        let at = state
+            .cdn_corrupt
+            .iter()
+            .position(|offset| (start..end).contains(offset))?;
+        Some(state.cdn_corrupt.swap_remove(at))
     }
 
     /// Protocol side: `true` once after [`Faults::expire_salts`].

@@ -31,7 +31,7 @@
 //!
 //! # Not here
 //!
-//! No HTTP transport, no CDN DCs, no real phone or SMS, no rate limiting beyond injected faults.
+//! No HTTP transport, no real phone or SMS, no rate limiting beyond injected faults.
 //! Known gaps that need the mtproto core (listed in `docs/testserver.md`): the server accepts
 //! only its own salt schedule (so the salt from the key exchange gets one `bad_server_salt`),
 //! `ping_delay_disconnect` is answered but its disconnect timer is not armed, and the
@@ -61,11 +61,11 @@ pub mod backend;
 pub mod faults;
 mod server;
 
-pub use backend::{Backend, DcAddr, UpdateLimits};
+pub use backend::{Backend, CdnConfig, CdnStats, DcAddr, UpdateLimits};
 pub use faults::Faults;
 pub use server::{
     ClientInfo, Config, Error, ProxyAddr, TestServer, BUILTIN_PRIVATE_KEY_PEM,
-    BUILTIN_PUBLIC_KEY_PEM, MAX_DCS,
+    BUILTIN_PUBLIC_KEY_PEM, CDN_DC_ID, MAX_DCS,
 };
 
 /// The user guide, `docs/testserver.md`, included here only so that `cargo test` compiles and

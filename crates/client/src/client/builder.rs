@@ -313,6 +313,7 @@ impl ClientBuilder {
         template.connect_timeout = self.connect_timeout;
         template.init = Some(self.init);
         template.pfs = self.pfs;
+        let cdn = crate::files::cdn::CdnState::new(template.clone());
         let (pool, events) = Pool::new(PoolConfig {
             template,
             dc_addrs,
@@ -341,6 +342,7 @@ impl ClientBuilder {
                 background: Mutex::new(Vec::new()),
                 closing: Arc::new(tokio::sync::Notify::new()),
                 events: crate::events::Registry::default(),
+                cdn,
                 conversations: Default::default(),
             }),
         };

@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) closing: Arc<tokio::sync::Notify>,
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
+    /// Connections to CDN DCs, made on the first CDN redirect.
+    pub(crate) cdn: crate::files::cdn::CdnState,
     /// The conversations going on, fed by the event dispatcher.
     pub(crate) conversations: crate::conversation::Conversations,
 }
@@ -107,6 +109,7 @@ impl Client {
     /// session stays on disk for the next run (it is closed when the last clone is dropped).
     pub async fn disconnect(&self) {
         self.inner.pool.shutdown().await;
+        self.inner.cdn.shutdown().await;
         self.inner.state.send_replace(ConnectionState::Closed {
             reason: tgwire_net::DisconnectReason::Shutdown,
         });

@@ -486,6 +486,7 @@ impl DownloadIter {
             client: self.client.clone(),
             location: tokio::sync::Mutex::new((0, location)),
             refresh: self.refresh.take(),
+            cdn: Default::default(),
         });
         let request_size = plan.request_size;
         stream::iter(plan.offsets().enumerate())
@@ -549,6 +550,8 @@ struct Current {
     client: Client,
     location: tokio::sync::Mutex<(u32, FileLocation)>,
     refresh: Option<Refresh>,
+    /// Where the download continues after a CDN redirect.
+    cdn: super::cdn::CdnSlot,
 }
 
 impl Current {
@@ -590,6 +593,33 @@ async fn fetch(
     offset: u64,
     limit: usize,
 ) -> Result<Vec<u8>, FileError> {
+    // A redirect is followed once; a server that redirects a request sent without
+    // `cdn_supported` (after the CDN refused the file) is misbehaving.
+    for _ in 0..3 {
+        // After a CDN redirect the download goes on at the CDN DC.
+        if let Some(bytes) = current
+            .cdn
+            .fetch(&current.client, lanes, index, offset, limit)
+            .await?
+        {
+            return Ok(bytes);
+        }
+        match get_file(lanes, index, current, offset, limit).await? {
+            enums::upload::File::File(file) => return Ok(file.bytes),
+            enums::upload::File::CdnRedirect(redirect) => current.cdn.redirected(*redirect)?,
+        }
+    }
+    Err(InvocationError::UnexpectedAnswer("a CDN redirect after the CDN refused the file").into())
+}
+
+/// `upload.getFile` (accepting a CDN redirect unless the CDN refused this file).
+async fn get_file(
+    lanes: &Lanes,
+    index: usize,
+    current: &Current,
+    offset: u64,
+    limit: usize,
+) -> Result<enums::upload::File, FileError> {
     let mut refreshes = 0;
     let answer = loop {
         let (generation, location) = {
@@ -598,7 +628,7 @@ async fn fetch(
         };
         let body = functions::upload::GetFile {
             precise: false,
-            cdn_supported: false,
+            cdn_supported: current.cdn.supported(),
             location,
             offset: offset as i64,
             limit: limit as i32,
@@ -616,13 +646,7 @@ async fn fetch(
             answer => break answer?,
         }
     };
-    match enums::upload::File::from_bytes(&answer).map_err(InvocationError::from)? {
-        enums::upload::File::File(file) => Ok(file.bytes),
-        enums::upload::File::CdnRedirect(_) => Err(InvocationError::UnexpectedAnswer(
-            "a CDN redirect for a request that did not accept one",
-        )
-        .into()),
-    }
+    Ok(enums::upload::File::from_bytes(&answer).map_err(InvocationError::from)?)
 }
 
 impl Client {

@@ -23,9 +23,11 @@
 //! valid). `FILE_MIGRATE_X` moves the rest of a transfer to DC X, with the authorization
 //! copied there.
 //!
-//! Deliberately not here yet: CDN DCs (downloads ask without `cdn_supported`), profile photos,
-//! stripped thumbnails, Bot API file ids.
+//! Downloads accept CDN redirects (`cdn.rs`): the rest of such a download comes from the CDN
+//! DC, decrypted and checked part by part against SHA-256 hashes from the file's DC.
+//! Bot API file ids are packed and unpacked by [`FileId`] (`file_id.rs`).
 
+pub(crate) mod cdn;
 mod download;
 mod file_id;
 mod parts;
@@ -81,6 +83,17 @@ pub enum FileError {
     /// An argument cannot be used as given.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// A part from a CDN DC does not match its SHA-256 from the file's own DC: the CDN (or
+    /// the way to it) changed it. Nothing of that part was handed out or written.
+    #[error("the CDN's part at offset {offset} fails its SHA-256 check")]
+    CdnHashMismatch {
+        /// Where the part starts in the file.
+        offset: u64,
+    },
+    /// A CDN redirect cannot be followed (a CDN DC with no address or key, a malformed
+    /// redirect, a CDN that keeps losing the file).
+    #[error("cannot download from the CDN: {0}")]
+    Cdn(String),
 }
 
 /// The files guide, `docs/files.md`, included so that `cargo test` compiles its examples.

@@ -17,16 +17,19 @@ pub(crate) fn get_config(
     cx: &mut Cx<'_>,
     _: functions::help::GetConfig,
 ) -> RpcResult<enums::Config> {
+    let cdn = cx.cdn.map(|cdn| (&cdn.dc, true));
     let dc_options = cx
         .cfg
         .dcs
         .iter()
-        .map(|dc| {
+        .map(|dc| (dc, false))
+        .chain(cdn)
+        .map(|(dc, cdn)| {
             types::DcOption {
                 ipv6: false,
                 media_only: false,
                 tcpo_only: false,
-                cdn: false,
+                cdn,
                 r#static: false,
                 this_port_only: false,
                 id: dc.id,

@@ -10,7 +10,7 @@ use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable,
 
 use super::rpc::{RpcError, RpcResult};
 use super::{
-    account, admin_log, auth, bot_commands, bots, channels, chat_edit, chats, dialogs, files,
+    account, admin_log, auth, bot_commands, bots, cdn, channels, chat_edit, chats, dialogs, files,
     inline, invites, join_requests, messages, pins, profile, stats, takeout, updates, users, Cx,
 };
 
@@ -34,8 +34,16 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
     if id == functions::InvokeWithTakeout::<tgwire_tl_types::Blob>::CONSTRUCTOR_ID {
         return takeout::invoke_with_takeout(cx, bytes);
     }
+    // The CDN DC serves file parts to anyone, and nothing else.
+    if cdn::on_cdn(cx) && id != functions::upload::GetCdnFile::CONSTRUCTOR_ID {
+        return Err(RpcError::bad("CDN_METHOD_INVALID"));
+    }
     routes! { cx, id, name, bytes;
         functions::help::GetConfig => auth::get_config,
+        functions::help::GetCdnConfig => cdn::get_cdn_config,
+        functions::upload::GetCdnFile => cdn::get_cdn_file,
+        functions::upload::GetCdnFileHashes => cdn::get_cdn_file_hashes,
+        functions::upload::ReuploadCdnFile => cdn::reupload_cdn_file,
         functions::help::GetNearestDc => auth::get_nearest_dc,
         functions::auth::SendCode => auth::send_code,
         functions::auth::SignIn => auth::sign_in,

@@ -232,7 +232,7 @@ fn keep_content(cx: &mut Cx<'_>, id: i64, bytes: Arc<Vec<u8>>) {
 }
 
 /// The contents of media `id`: from memory, or from disk after a restart.
-fn content(cx: &mut Cx<'_>, id: i64) -> RpcResult<Arc<Vec<u8>>> {
+pub(crate) fn content(cx: &mut Cx<'_>, id: i64) -> RpcResult<Arc<Vec<u8>>> {
     if let Some(content) = cx.rt.contents.get(&id) {
         return Ok(content.clone());
     }
@@ -274,7 +274,7 @@ fn next_media_id(cx: &mut Cx<'_>) -> i64 {
 }
 
 /// Checks a download range against the rules of the module docs.
-fn check_range(offset: i64, limit: i32, precise: bool) -> RpcResult<()> {
+pub(crate) fn check_range(offset: i64, limit: i32, precise: bool) -> RpcResult<()> {
     let limit = i64::from(limit);
     if limit <= 0 || limit > MIB {
         return Err(RpcError::bad("LIMIT_INVALID"));
@@ -330,6 +330,11 @@ pub(crate) fn get_file(
         return Err(RpcError::migrate("FILE_MIGRATE", dc_id));
     }
     let content = content(cx, id)?;
+    if req.cdn_supported {
+        if let Some(redirect) = super::cdn::redirect(cx, id, &content) {
+            return Ok(redirect);
+        }
+    }
     let len = content.len();
     let start = usize::try_from(req.offset).unwrap_or(usize::MAX).min(len);
     let end = start

@@ -37,7 +37,7 @@
 //! Deliberately missing: secret chats, calls, stickers, reactions, stories, payments, chat
 //! folders other than the archive, sending scheduled messages when their time comes (they are
 //! stored and listed only), fetching link previews (they stay `webPagePending`), forum topics,
-//! CDN DCs, per-viewer access hashes (each user and channel has one), `min` constructors and
+//! per-viewer access hashes (each user and channel has one), `min` constructors and
 //! rate limits other than injected ones.
 //! Every method without a handler answers `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER` and is
 //! logged by name.
@@ -55,6 +55,7 @@ mod admin_log;
 mod auth;
 mod bot_commands;
 mod bots;
+mod cdn;
 mod channels;
 mod chat_edit;
 mod chats;
@@ -86,6 +87,7 @@ mod users;
 mod tests;
 
 pub use bots::{Answer, PendingAnswer};
+pub use cdn::{CdnConfig, CdnStats};
 pub use model::Peer;
 pub use rpc::BackendError;
 pub use setup::StoredMessage;
@@ -194,6 +196,8 @@ struct Inner {
     data_file: Option<PathBuf>,
     limits: UpdateLimits,
     bot_timeout: std::time::Duration,
+    /// The CDN DC, when one runs.
+    cdn: Option<CdnConfig>,
 }
 
 /// One call's view of the backend: the state, who is calling, and what to push afterwards.
@@ -206,6 +210,10 @@ pub(crate) struct Cx<'a> {
     pub(crate) data_file: Option<&'a std::path::Path>,
     pub(crate) now: i32,
     pub(crate) limits: UpdateLimits,
+    /// The CDN DC, when one runs.
+    pub(crate) cdn: Option<&'a CdnConfig>,
+    /// The fault-injection handle (for faults decided inside a handler).
+    pub(crate) faults: &'a Faults,
     /// The state changed (save it).
     pub(crate) dirty: bool,
     /// Updates queued by the handler, to push once the call is done.
@@ -365,9 +373,21 @@ impl Backend {
                 data_file,
                 limits: UpdateLimits::default(),
                 bot_timeout: bots::DEFAULT_BOT_TIMEOUT,
+                cdn: None,
             })),
             faults,
         }
+    }
+
+    /// Runs a CDN DC: `help.getCdnConfig` publishes its key, `help.getConfig` lists it, and
+    /// files of at least `cdn.min_size` bytes are redirected there (see [`CdnConfig`]).
+    pub fn set_cdn(&self, cdn: CdnConfig) {
+        self.lock().cdn = Some(cdn);
+    }
+
+    /// What the CDN DC did so far (redirects, parts served, re-uploads).
+    pub fn cdn_stats(&self) -> CdnStats {
+        self.lock().rt.cdn_stats
     }
 
     /// Sets when differences come in slices or as "too long" (see [`UpdateLimits`]).
@@ -490,6 +510,7 @@ impl Backend {
             data_file,
             limits,
             bot_timeout,
+            cdn,
         } = inner;
         let mut cx = Cx {
             state,
@@ -499,6 +520,8 @@ impl Backend {
             data_file: data_file.as_deref(),
             now: unix_now(),
             limits: *limits,
+            cdn: cdn.as_ref(),
+            faults: &self.faults,
             dirty: false,
             pushes: Vec::new(),
             ready: Vec::new(),

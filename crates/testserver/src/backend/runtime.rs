@@ -36,6 +36,12 @@ pub(crate) struct Runtime {
     pub(crate) inline_answers: HashMap<i64, super::inline::InlineAnswer>,
     /// Query ids of cached inline answers, by what was asked.
     pub(crate) inline_cache: HashMap<super::inline::CacheKey, i64>,
+    /// Files handed to the CDN DC, by file token.
+    pub(crate) cdn_files: HashMap<Vec<u8>, super::cdn::CdnFileRec>,
+    /// Media id → its CDN file token.
+    pub(crate) cdn_tokens: HashMap<i64, Vec<u8>>,
+    /// What the CDN did so far.
+    pub(crate) cdn_stats: super::cdn::CdnStats,
 }
 
 /// A connected MTProto session that wants updates.

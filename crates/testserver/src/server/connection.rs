@@ -210,7 +210,7 @@ impl Connection {
                 let now = server_now(&self.shared.faults);
                 self.scratch.clear();
                 let result = self.handshake.handle(
-                    &self.shared.auth,
+                    self.shared.auth_for(self.dc_id),
                     &self.shared.keys,
                     now,
                     packet,

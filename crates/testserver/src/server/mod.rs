@@ -34,6 +34,10 @@ use sessions::Sessions;
 pub const BUILTIN_PRIVATE_KEY_PEM: &str = include_str!("../../keys/test-server-private.pem");
 /// The built-in RSA public key (PKCS#1 PEM) clients embed to talk to a default test server.
 pub const BUILTIN_PUBLIC_KEY_PEM: &str = include_str!("../../keys/test-server-public.pem");
+/// The CDN DC's built-in RSA private key (PKCS#1 PEM). Test-only, like the main one.
+const CDN_PRIVATE_KEY_PEM: &str = include_str!("../../keys/test-cdn-private.pem");
+/// The id of the CDN DC (Telegram numbers its CDN DCs from 201).
+pub const CDN_DC_ID: i32 = 201;
 
 /// Most DCs one server runs (ids 1..=MAX_DCS).
 pub const MAX_DCS: usize = 64;
@@ -62,6 +66,10 @@ pub struct Config {
     pub require_signup: bool,
     /// The fault-injection handle (clone it to keep control, or use [`TestServer::faults`]).
     pub faults: Faults,
+    /// Also run a CDN DC ([`CDN_DC_ID`], its own RSA key, published by `help.getCdnConfig`)
+    /// and redirect downloads (`upload.getFile` with `cdn_supported`) of files of at least
+    /// this many bytes to it. `None` (the default): no CDN.
+    pub cdn_min_size: Option<u64>,
 }
 
 impl Default for Config {
@@ -75,6 +83,7 @@ impl Default for Config {
             proxy_secret: None,
             require_signup: false,
             faults: Faults::new(),
+            cdn_min_size: None,
         }
     }
 }
@@ -95,6 +104,8 @@ pub(crate) struct Shared {
     pub(crate) backend: Backend,
     pub(crate) faults: Faults,
     pub(crate) auth: tgwire_mtproto::auth::server::Config,
+    /// The CDN DC's exchange (its own key), when one runs.
+    pub(crate) cdn_auth: Option<tgwire_mtproto::auth::server::Config>,
     pub(crate) keys: AuthKeyStore,
     pub(crate) sessions: Sessions,
     pub(crate) dc_count: i32,
@@ -107,6 +118,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The auth-key exchange of DC `dc_id`: the CDN DC has a key of its own.
+    pub(crate) fn auth_for(&self, dc_id: i32) -> &tgwire_mtproto::auth::server::Config {
+        match &self.cdn_auth {
+            Some(cdn) if dc_id == CDN_DC_ID => cdn,
+            _ => &self.auth,
+        }
+    }
+
     /// The salt schedule of sessions under `auth_key_id`: per key (as on Telegram) and per
     /// salt generation.
     pub(crate) fn salt_schedule(&self, auth_key_id: i64) -> SaltSchedule {
@@ -130,6 +149,8 @@ pub struct TestServer {
     shared: Arc<Shared>,
     host: IpAddr,
     dcs: Vec<DcAddr>,
+    /// Boxed: most servers run none, and the handle stays small.
+    cdn: Option<Box<crate::backend::CdnConfig>>,
     proxy: Option<ProxyAddr>,
     /// The MTProxy's accept options, to listen again after a restart.
     proxy_options: Option<Arc<AcceptOptions>>,
@@ -163,7 +184,8 @@ impl TestServer {
                 max: MAX_DCS,
             });
         }
-        let extra = usize::from(config.proxy_secret.is_some());
+        let proxies = usize::from(config.proxy_secret.is_some());
+        let extra = proxies + usize::from(config.cdn_min_size.is_some());
         if config.port != 0 && usize::from(config.port) + count + extra - 1 > usize::from(u16::MAX)
         {
             return Err(Error::PortRange {
@@ -208,6 +230,31 @@ impl TestServer {
             Some(_) => Some(bind(count).await?),
             None => None,
         };
+        let mut cdn = None;
+        if let Some(min_size) = config.cdn_min_size {
+            let listener = bind(count + proxies).await?;
+            let port = listener
+                .local_addr()
+                .map_err(|source| Error::Bind {
+                    addr: SocketAddr::new(config.host, port_of(count + proxies)),
+                    source,
+                })?
+                .port();
+            let key = RsaPrivateKey::from_pkcs1_pem(CDN_PRIVATE_KEY_PEM)?;
+            cdn = Some((
+                listener,
+                crate::backend::CdnConfig {
+                    dc: DcAddr {
+                        id: CDN_DC_ID,
+                        host: config.host.to_string(),
+                        port,
+                    },
+                    public_key_pem: key.public_key().to_pkcs1_pem(),
+                    min_size,
+                },
+                key,
+            ));
+        }
 
         let rsa_key = match config.rsa_key {
             Some(k) => k,
@@ -224,12 +271,21 @@ impl TestServer {
             config.faults.clone(),
         )?;
         let keys = AuthKeyStore::open(config.data_file.as_deref())?;
+        let (cdn_listener, cdn, cdn_auth) = match cdn {
+            Some((listener, cdn, key)) => {
+                backend.set_cdn(cdn.clone());
+                let auth = tgwire_mtproto::auth::server::Config { keys: vec![key] };
+                (Some((listener, cdn.dc.id)), Some(Box::new(cdn)), Some(auth))
+            }
+            None => (None, None, None),
+        };
         let shared = Arc::new(Shared {
             backend,
             faults: config.faults,
             auth: tgwire_mtproto::auth::server::Config {
                 keys: vec![rsa_key],
             },
+            cdn_auth,
             keys,
             sessions: Sessions::default(),
             // MAX_DCS fits in i32.
@@ -264,6 +320,7 @@ impl TestServer {
             listeners
                 .into_iter()
                 .zip(dcs.iter().map(|dc| dc.id))
+                .chain(cdn_listener)
                 .collect(),
             proxy_listener.zip(proxy_options.clone()),
             &watch_rx,
@@ -273,6 +330,7 @@ impl TestServer {
             shared,
             host: config.host,
             dcs,
+            cdn,
             proxy,
             proxy_options,
             public_key,
@@ -290,6 +348,16 @@ impl TestServer {
     /// The address of DC `id`.
     pub fn dc(&self, id: i32) -> Option<&DcAddr> {
         self.dcs.iter().find(|d| d.id == id)
+    }
+
+    /// The CDN DC, when started with [`Config::cdn_min_size`].
+    pub fn cdn_dc(&self) -> Option<&DcAddr> {
+        self.cdn.as_ref().map(|cdn| &cdn.dc)
+    }
+
+    /// The CDN DC's RSA public key (PKCS#1 PEM), as `help.getCdnConfig` publishes it.
+    pub fn cdn_public_key_pem(&self) -> Option<&str> {
+        self.cdn.as_ref().map(|cdn| cdn.public_key_pem.as_str())
     }
 
     /// The MTProxy, when started with a proxy secret.
@@ -440,7 +508,7 @@ impl TestServer {
             }
         };
         let mut listeners = Vec::with_capacity(self.dcs.len());
-        for dc in &self.dcs {
+        for dc in self.dcs.iter().chain(self.cdn.as_ref().map(|cdn| &cdn.dc)) {
             listeners.push((bind(dc.port).await?, dc.id));
         }
         let proxy = match (&self.proxy, &self.proxy_options) {
