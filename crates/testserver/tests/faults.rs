@@ -146,7 +146,7 @@ fn decode_state(bytes: &[u8]) -> Result<tgwire_tl_types::types::updates::State> 
     use tgwire_tl_types::Deserializable;
     let tgwire_tl_types::enums::updates::State::State(state) =
         tgwire_tl_types::enums::updates::State::from_bytes(bytes)?;
-    Ok(*state)
+    Ok(state)
 }
 
 #[tokio::test]

@@ -460,6 +460,68 @@ fn deserialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenEr
     Ok(out)
 }
 
+/// How an enum variant holds its constructor's struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// No parameters: a unit variant.
+    Unit,
+    /// In place: a small struct of plain data ([`INLINE_LIMIT`]).
+    Inline,
+    /// In a `Box`, so that the enum stays small and recursive types have a size.
+    Boxed,
+}
+
+/// The largest struct (estimated bytes) stored in place in its enum. Decoding allocates once per boxed
+/// value, and most values of small constructors (peers, entities, photo sizes, statuses) are as small
+/// as the box pointer they would need, so storing them in place saves an allocation each; the limit keeps
+/// enums of many variants from growing much (an enum is as large as its largest variant).
+const INLINE_LIMIT: usize = 48;
+
+impl Storage {
+    fn of(model: &Model<'_>, def: &Definition) -> Storage {
+        if !has_fields(def) {
+            Storage::Unit
+        } else if inline_size(model, def).is_some_and(|size| size <= INLINE_LIMIT) {
+            Storage::Inline
+        } else {
+            Storage::Boxed
+        }
+    }
+}
+
+/// The estimated size of `def`'s struct if all its fields are plain data (numbers, flags, strings,
+/// byte strings and vectors, which keep their contents on the heap). `None` when a field holds a boxed
+/// type or a constructor in place: storing those in place could make a type contain itself.
+fn inline_size(model: &Model<'_>, def: &Definition) -> Option<usize> {
+    let mut size = 0;
+    for p in fields(def) {
+        let ParamType::Normal { ty, flag } = &p.ty else {
+            continue;
+        };
+        if p.is_flag_bit() {
+            size += 1;
+            continue;
+        }
+        let rust = model.rust_type(ty, &def.generics).ok()?;
+        let base = match rust.as_str() {
+            "bool" => 1,
+            "i32" => 4,
+            "i64" | "f64" => 8,
+            "[u8; 16]" => 16,
+            "[u8; 32]" => 32,
+            "String" => 24,
+            vec if vec.starts_with("Vec<") => 24,
+            _ => return None,
+        };
+        // An `Option` of a heap type uses the pointer's niche; of a number, about twice the number.
+        size += match (flag, base) {
+            (None, _) | (Some(_), 24) => base,
+            (Some(_), _) => base * 2,
+        };
+    }
+    Some(size)
+}
+
 fn has_fields(def: &Definition) -> bool {
     !def.params.is_empty()
 }
@@ -546,10 +608,16 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
             "    /// [`{path}`]\n    #[cfg_attr(feature = \"serde\", serde(rename = \"{}\"))]",
             def.full_name()
         );
-        if has_fields(def) {
-            let _ = writeln!(out, "    {variant}(Box<{path}>),");
-        } else {
-            let _ = writeln!(out, "    {variant},");
+        match Storage::of(model, def) {
+            Storage::Unit => {
+                let _ = writeln!(out, "    {variant},");
+            }
+            Storage::Inline => {
+                let _ = writeln!(out, "    {variant}({path}),");
+            }
+            Storage::Boxed => {
+                let _ = writeln!(out, "    {variant}(Box<{path}>),");
+            }
         }
     }
     out.push_str("}\n\n");
@@ -576,7 +644,12 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
         if has_fields(def) {
             let _ = writeln!(
                 out,
-                "            Self::{variant}(x) => crate::Serializable::serialize(&**x, buf),"
+                "            Self::{variant}(x) => crate::Serializable::serialize({}x, buf),",
+                if Storage::of(model, def) == Storage::Boxed {
+                    "&**"
+                } else {
+                    ""
+                }
             );
         } else {
             let _ = writeln!(
@@ -597,11 +670,18 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     );
     for (variant, def) in &boxed.variants {
         if has_fields(def) {
+            let read = format!(
+                "<{} as crate::Bare>::deserialize_bare(r)?",
+                model.struct_path(def)
+            );
+            let value = match Storage::of(model, def) {
+                Storage::Boxed => format!("Box::new({read})"),
+                _ => read,
+            };
             let _ = writeln!(
                 out,
-                "            0x{:08x} => Self::{variant}(Box::new(<{} as crate::Bare>::deserialize_bare(r)?)),",
-                def.id,
-                model.struct_path(def)
+                "            0x{:08x} => Self::{variant}({value}),",
+                def.id
             );
         } else {
             let _ = writeln!(out, "            0x{:08x} => Self::{variant},", def.id);
@@ -614,9 +694,13 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     for (variant, def) in &boxed.variants {
         let path = model.struct_path(def);
         if has_fields(def) {
+            let value = match Storage::of(model, def) {
+                Storage::Boxed => "Box::new(x)",
+                _ => "x",
+            };
             let _ = write!(
                 out,
-                "\nimpl From<{path}> for {name} {{\n    fn from(x: {path}) -> Self {{\n        Self::{variant}(Box::new(x))\n    }}\n}}\n"
+                "\nimpl From<{path}> for {name} {{\n    fn from(x: {path}) -> Self {{\n        Self::{variant}({value})\n    }}\n}}\n"
             );
         } else {
             let _ = write!(

@@ -6,8 +6,10 @@
 //!
 //! - `types`: a struct per constructor, implementing `Identifiable`, `Bare` (its fields without id),
 //!   `Serializable` and `Deserializable` (id + fields);
-//! - `enums`: an enum per boxed type with a variant per constructor (data in a `Box`, so recursive types
-//!   have a size and enums stay small), one `match` to decode, and `From<types::X>` conversions;
+//! - `enums`: an enum per boxed type with a variant per constructor, one `match` to decode, and
+//!   `From<types::X>` conversions. A constructor of only plain data (numbers, strings, bytes, vectors)
+//!   of at most 48 bytes is held in place, saving an allocation per decoded value; any other is held in
+//!   a `Box`, so recursive types have a size and enums stay small;
 //! - `functions`: a struct per function implementing `RemoteCall` with the return type as `Return`;
 //!   generic functions (`invokeWithLayer {X:Type} query:!X = X`) become `InvokeWithLayer<X>` returning
 //!   `X::Return`;

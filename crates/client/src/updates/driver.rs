@@ -408,7 +408,7 @@ impl Driver {
                 {
                     Ok(enums::updates::State::State(state)) => {
                         if let Some(engine) = &mut self.engine {
-                            engine.handle_state(*state, now());
+                            engine.handle_state(state, now());
                         }
                     }
                     Err(e) => self.failed(&request, &e),
@@ -588,7 +588,7 @@ impl Client {
             .invoke_raw_typed(&functions::updates::GetState, None)
             .await
         {
-            Ok(enums::updates::State::State(state)) => Some(*state),
+            Ok(enums::updates::State::State(state)) => Some(state),
             Err(e) => {
                 log::warn!("updates.getState after sign-in failed: {e}");
                 None

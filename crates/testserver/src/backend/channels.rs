@@ -951,7 +951,7 @@ pub(crate) fn edit_admin(
             return Err(RpcError::forbidden("RIGHT_FORBIDDEN"));
         }
     }
-    let demote = **wanted == no_admin_rights();
+    let demote = *wanted == no_admin_rights();
     if demote && current.is_none() {
         return Err(RpcError::bad("USER_NOT_PARTICIPANT"));
     }
@@ -1017,7 +1017,7 @@ pub(crate) fn edit_banned(
         }
     }
     let enums::ChatBannedRights::ChatBannedRights(rights) = &req.banned_rights;
-    let lifted = **rights == no_banned_rights(rights.until_date);
+    let lifted = *rights == no_banned_rights(rights.until_date);
     let member = rec.members.contains_key(&user);
     let was_kicked = rec.kicked.contains_key(&user);
     if !rights.view_messages && !lifted && !member {

@@ -393,7 +393,7 @@ pub(crate) fn edit_chat_default_banned_rights(
     }
     .ok_or_else(|| RpcError::bad("PEER_ID_INVALID"))?;
     let previous = rights::banned_rights(previous.as_ref()).unwrap_or_else(|| no_banned_rights(0));
-    if previous == **wanted {
+    if previous == *wanted {
         return Err(RpcError::bad("CHAT_NOT_MODIFIED"));
     }
     cx.dirty = true;

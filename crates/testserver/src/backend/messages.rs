@@ -690,7 +690,7 @@ pub(crate) fn media_of(cx: &mut Cx<'_>, me: i64, media: enums::InputMedia) -> Rp
                         title: game.short_name.clone(),
                         short_name: game.short_name,
                         description: String::new(),
-                        photo: enums::Photo::Empty(Box::new(types::PhotoEmpty { id: 0 })),
+                        photo: enums::Photo::Empty(types::PhotoEmpty { id: 0 }),
                         document: None,
                     }
                     .into(),

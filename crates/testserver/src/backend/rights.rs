@@ -43,7 +43,7 @@ impl Right {
 /// Decodes stored `ChatBannedRights`.
 pub(crate) fn banned_rights(bytes: Option<&Bytes>) -> Option<types::ChatBannedRights> {
     match bytes?.decode::<enums::ChatBannedRights>()? {
-        enums::ChatBannedRights::ChatBannedRights(rights) => Some(*rights),
+        enums::ChatBannedRights::ChatBannedRights(rights) => Some(rights),
     }
 }
 
@@ -51,7 +51,7 @@ pub(crate) fn banned_rights(bytes: Option<&Bytes>) -> Option<types::ChatBannedRi
 /// `None` for everyone else.
 pub(crate) fn admin_rights(state: &State, user: i64, peer: Peer) -> Option<types::ChatAdminRights> {
     let full = |broadcast| match present::full_admin_rights(broadcast) {
-        enums::ChatAdminRights::ChatAdminRights(rights) => *rights,
+        enums::ChatAdminRights::ChatAdminRights(rights) => rights,
     };
     match peer {
         Peer::Chat(id) => {
@@ -66,7 +66,7 @@ pub(crate) fn admin_rights(state: &State, user: i64, peer: Peer) -> Option<types
             }
             let admin = rec.members.get(&user)?.admin.as_ref()?;
             match admin.rights.decode::<enums::ChatAdminRights>()? {
-                enums::ChatAdminRights::ChatAdminRights(rights) => Some(*rights),
+                enums::ChatAdminRights::ChatAdminRights(rights) => Some(rights),
             }
         }
         Peer::User(_) => None,

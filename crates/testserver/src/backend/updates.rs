@@ -236,7 +236,7 @@ pub(crate) fn get_difference(
                 pts: reached,
                 qts: req.qts.min(current.qts),
                 date: if req.date > 0 { req.date } else { current.date },
-                ..(**current).clone()
+                ..(*current).clone()
             }
             .into(),
         }

@@ -468,7 +468,7 @@ impl From<crate::types::EmptyTree> for IntTree {
 pub enum IntCouple {
     /// [`crate::types::IntCouple`]
     #[cfg_attr(feature = "serde", serde(rename = "int_couple"))]
-    IntCouple(Box<crate::types::IntCouple>),
+    IntCouple(crate::types::IntCouple),
 }
 
 impl IntCouple {
@@ -483,7 +483,7 @@ impl IntCouple {
 impl crate::Serializable for IntCouple {
     fn serialize(&self, buf: &mut Vec<u8>) {
         match self {
-            Self::IntCouple(x) => crate::Serializable::serialize(&**x, buf),
+            Self::IntCouple(x) => crate::Serializable::serialize(x, buf),
         }
     }
 }
@@ -492,7 +492,7 @@ impl crate::Deserializable for IntCouple {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
         Ok(match r.read_u32()? {
-            0xb728d14e => Self::IntCouple(Box::new(<crate::types::IntCouple as crate::Bare>::deserialize_bare(r)?)),
+            0xb728d14e => Self::IntCouple(<crate::types::IntCouple as crate::Bare>::deserialize_bare(r)?),
             id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
         })
     }
@@ -500,7 +500,7 @@ impl crate::Deserializable for IntCouple {
 
 impl From<crate::types::IntCouple> for IntCouple {
     fn from(x: crate::types::IntCouple) -> Self {
-        Self::IntCouple(Box::new(x))
+        Self::IntCouple(x)
     }
 }
 
@@ -511,7 +511,7 @@ impl From<crate::types::IntCouple> for IntCouple {
 pub enum Couples {
     /// [`crate::types::Couples`]
     #[cfg_attr(feature = "serde", serde(rename = "couples"))]
-    Couples(Box<crate::types::Couples>),
+    Couples(crate::types::Couples),
 }
 
 impl Couples {
@@ -526,7 +526,7 @@ impl Couples {
 impl crate::Serializable for Couples {
     fn serialize(&self, buf: &mut Vec<u8>) {
         match self {
-            Self::Couples(x) => crate::Serializable::serialize(&**x, buf),
+            Self::Couples(x) => crate::Serializable::serialize(x, buf),
         }
     }
 }
@@ -535,7 +535,7 @@ impl crate::Deserializable for Couples {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
         Ok(match r.read_u32()? {
-            0x33e1ba9f => Self::Couples(Box::new(<crate::types::Couples as crate::Bare>::deserialize_bare(r)?)),
+            0x33e1ba9f => Self::Couples(<crate::types::Couples as crate::Bare>::deserialize_bare(r)?),
             id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
         })
     }
@@ -543,7 +543,7 @@ impl crate::Deserializable for Couples {
 
 impl From<crate::types::Couples> for Couples {
     fn from(x: crate::types::Couples) -> Self {
-        Self::Couples(Box::new(x))
+        Self::Couples(x)
     }
 }
 
@@ -554,7 +554,7 @@ impl From<crate::types::Couples> for Couples {
 pub enum Pong {
     /// [`crate::types::Pong`]
     #[cfg_attr(feature = "serde", serde(rename = "pong"))]
-    Pong(Box<crate::types::Pong>),
+    Pong(crate::types::Pong),
 }
 
 impl Pong {
@@ -569,7 +569,7 @@ impl Pong {
 impl crate::Serializable for Pong {
     fn serialize(&self, buf: &mut Vec<u8>) {
         match self {
-            Self::Pong(x) => crate::Serializable::serialize(&**x, buf),
+            Self::Pong(x) => crate::Serializable::serialize(x, buf),
         }
     }
 }
@@ -578,7 +578,7 @@ impl crate::Deserializable for Pong {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
         Ok(match r.read_u32()? {
-            0x347773c5 => Self::Pong(Box::new(<crate::types::Pong as crate::Bare>::deserialize_bare(r)?)),
+            0x347773c5 => Self::Pong(<crate::types::Pong as crate::Bare>::deserialize_bare(r)?),
             id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
         })
     }
@@ -586,7 +586,7 @@ impl crate::Deserializable for Pong {
 
 impl From<crate::types::Pong> for Pong {
     fn from(x: crate::types::Pong) -> Self {
-        Self::Pong(Box::new(x))
+        Self::Pong(x)
     }
 }
 
@@ -600,7 +600,7 @@ pub enum User {
     User(Box<crate::types::User>),
     /// [`crate::types::UserEmpty`]
     #[cfg_attr(feature = "serde", serde(rename = "userEmpty"))]
-    Empty(Box<crate::types::UserEmpty>),
+    Empty(crate::types::UserEmpty),
 }
 
 impl User {
@@ -617,7 +617,7 @@ impl crate::Serializable for User {
     fn serialize(&self, buf: &mut Vec<u8>) {
         match self {
             Self::User(x) => crate::Serializable::serialize(&**x, buf),
-            Self::Empty(x) => crate::Serializable::serialize(&**x, buf),
+            Self::Empty(x) => crate::Serializable::serialize(x, buf),
         }
     }
 }
@@ -627,7 +627,7 @@ impl crate::Deserializable for User {
         let r = &mut r.nest()?;
         Ok(match r.read_u32()? {
             0x7aa094db => Self::User(Box::new(<crate::types::User as crate::Bare>::deserialize_bare(r)?)),
-            0xd3bc4b7a => Self::Empty(Box::new(<crate::types::UserEmpty as crate::Bare>::deserialize_bare(r)?)),
+            0xd3bc4b7a => Self::Empty(<crate::types::UserEmpty as crate::Bare>::deserialize_bare(r)?),
             id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
         })
     }
@@ -641,7 +641,7 @@ impl From<crate::types::User> for User {
 
 impl From<crate::types::UserEmpty> for User {
     fn from(x: crate::types::UserEmpty) -> Self {
-        Self::Empty(Box::new(x))
+        Self::Empty(x)
     }
 }
 

@@ -1916,7 +1916,7 @@ pub mod enums {
     pub enum ServerDhParams {
         /// [`crate::mtproto::types::ServerDhParamsFail`]
         #[cfg_attr(feature = "serde", serde(rename = "server_DH_params_fail"))]
-        Fail(Box<crate::mtproto::types::ServerDhParamsFail>),
+        Fail(crate::mtproto::types::ServerDhParamsFail),
         /// [`crate::mtproto::types::ServerDhParamsOk`]
         #[cfg_attr(feature = "serde", serde(rename = "server_DH_params_ok"))]
         Ok(Box<crate::mtproto::types::ServerDhParamsOk>),
@@ -1935,7 +1935,7 @@ pub mod enums {
     impl crate::Serializable for ServerDhParams {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::Fail(x) => crate::Serializable::serialize(&**x, buf),
+                Self::Fail(x) => crate::Serializable::serialize(x, buf),
                 Self::Ok(x) => crate::Serializable::serialize(&**x, buf),
             }
         }
@@ -1945,11 +1945,11 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x79cb045d => Self::Fail(Box::new(
+                0x79cb045d => Self::Fail(
                     <crate::mtproto::types::ServerDhParamsFail as crate::Bare>::deserialize_bare(
                         r,
                     )?,
-                )),
+                ),
                 0xd0e8075c => Self::Ok(Box::new(
                     <crate::mtproto::types::ServerDhParamsOk as crate::Bare>::deserialize_bare(r)?,
                 )),
@@ -1960,7 +1960,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::ServerDhParamsFail> for ServerDhParams {
         fn from(x: crate::mtproto::types::ServerDhParamsFail) -> Self {
-            Self::Fail(Box::new(x))
+            Self::Fail(x)
         }
     }
 
@@ -2067,13 +2067,13 @@ pub mod enums {
     pub enum SetClientDhParamsAnswer {
         /// [`crate::mtproto::types::DhGenOk`]
         #[cfg_attr(feature = "serde", serde(rename = "dh_gen_ok"))]
-        DhGenOk(Box<crate::mtproto::types::DhGenOk>),
+        DhGenOk(crate::mtproto::types::DhGenOk),
         /// [`crate::mtproto::types::DhGenRetry`]
         #[cfg_attr(feature = "serde", serde(rename = "dh_gen_retry"))]
-        DhGenRetry(Box<crate::mtproto::types::DhGenRetry>),
+        DhGenRetry(crate::mtproto::types::DhGenRetry),
         /// [`crate::mtproto::types::DhGenFail`]
         #[cfg_attr(feature = "serde", serde(rename = "dh_gen_fail"))]
-        DhGenFail(Box<crate::mtproto::types::DhGenFail>),
+        DhGenFail(crate::mtproto::types::DhGenFail),
     }
 
     impl SetClientDhParamsAnswer {
@@ -2090,9 +2090,9 @@ pub mod enums {
     impl crate::Serializable for SetClientDhParamsAnswer {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::DhGenOk(x) => crate::Serializable::serialize(&**x, buf),
-                Self::DhGenRetry(x) => crate::Serializable::serialize(&**x, buf),
-                Self::DhGenFail(x) => crate::Serializable::serialize(&**x, buf),
+                Self::DhGenOk(x) => crate::Serializable::serialize(x, buf),
+                Self::DhGenRetry(x) => crate::Serializable::serialize(x, buf),
+                Self::DhGenFail(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2101,15 +2101,15 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x3bcbf734 => Self::DhGenOk(Box::new(
+                0x3bcbf734 => Self::DhGenOk(
                     <crate::mtproto::types::DhGenOk as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x46dc1fb9 => Self::DhGenRetry(Box::new(
+                ),
+                0x46dc1fb9 => Self::DhGenRetry(
                     <crate::mtproto::types::DhGenRetry as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0xa69dae02 => Self::DhGenFail(Box::new(
+                ),
+                0xa69dae02 => Self::DhGenFail(
                     <crate::mtproto::types::DhGenFail as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2117,19 +2117,19 @@ pub mod enums {
 
     impl From<crate::mtproto::types::DhGenOk> for SetClientDhParamsAnswer {
         fn from(x: crate::mtproto::types::DhGenOk) -> Self {
-            Self::DhGenOk(Box::new(x))
+            Self::DhGenOk(x)
         }
     }
 
     impl From<crate::mtproto::types::DhGenRetry> for SetClientDhParamsAnswer {
         fn from(x: crate::mtproto::types::DhGenRetry) -> Self {
-            Self::DhGenRetry(Box::new(x))
+            Self::DhGenRetry(x)
         }
     }
 
     impl From<crate::mtproto::types::DhGenFail> for SetClientDhParamsAnswer {
         fn from(x: crate::mtproto::types::DhGenFail) -> Self {
-            Self::DhGenFail(Box::new(x))
+            Self::DhGenFail(x)
         }
     }
 
@@ -2140,7 +2140,7 @@ pub mod enums {
     pub enum BindAuthKeyInner {
         /// [`crate::mtproto::types::BindAuthKeyInner`]
         #[cfg_attr(feature = "serde", serde(rename = "bind_auth_key_inner"))]
-        BindAuthKeyInner(Box<crate::mtproto::types::BindAuthKeyInner>),
+        BindAuthKeyInner(crate::mtproto::types::BindAuthKeyInner),
     }
 
     impl BindAuthKeyInner {
@@ -2155,7 +2155,7 @@ pub mod enums {
     impl crate::Serializable for BindAuthKeyInner {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::BindAuthKeyInner(x) => crate::Serializable::serialize(&**x, buf),
+                Self::BindAuthKeyInner(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2164,9 +2164,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x75a3f765 => Self::BindAuthKeyInner(Box::new(
+                0x75a3f765 => Self::BindAuthKeyInner(
                     <crate::mtproto::types::BindAuthKeyInner as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2174,7 +2174,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::BindAuthKeyInner> for BindAuthKeyInner {
         fn from(x: crate::mtproto::types::BindAuthKeyInner) -> Self {
-            Self::BindAuthKeyInner(Box::new(x))
+            Self::BindAuthKeyInner(x)
         }
     }
 
@@ -2185,7 +2185,7 @@ pub mod enums {
     pub enum RpcError {
         /// [`crate::mtproto::types::RpcError`]
         #[cfg_attr(feature = "serde", serde(rename = "rpc_error"))]
-        RpcError(Box<crate::mtproto::types::RpcError>),
+        RpcError(crate::mtproto::types::RpcError),
     }
 
     impl RpcError {
@@ -2200,7 +2200,7 @@ pub mod enums {
     impl crate::Serializable for RpcError {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::RpcError(x) => crate::Serializable::serialize(&**x, buf),
+                Self::RpcError(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2209,9 +2209,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x2144ca19 => Self::RpcError(Box::new(
+                0x2144ca19 => Self::RpcError(
                     <crate::mtproto::types::RpcError as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2219,7 +2219,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::RpcError> for RpcError {
         fn from(x: crate::mtproto::types::RpcError) -> Self {
-            Self::RpcError(Box::new(x))
+            Self::RpcError(x)
         }
     }
 
@@ -2236,7 +2236,7 @@ pub mod enums {
         RpcAnswerDroppedRunning,
         /// [`crate::mtproto::types::RpcAnswerDropped`]
         #[cfg_attr(feature = "serde", serde(rename = "rpc_answer_dropped"))]
-        RpcAnswerDropped(Box<crate::mtproto::types::RpcAnswerDropped>),
+        RpcAnswerDropped(crate::mtproto::types::RpcAnswerDropped),
     }
 
     impl RpcDropAnswer {
@@ -2257,7 +2257,7 @@ pub mod enums {
                 Self::RpcAnswerDroppedRunning => {
                     buf.extend_from_slice(&0xcd78e586u32.to_le_bytes())
                 }
-                Self::RpcAnswerDropped(x) => crate::Serializable::serialize(&**x, buf),
+                Self::RpcAnswerDropped(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2268,9 +2268,9 @@ pub mod enums {
             Ok(match r.read_u32()? {
                 0x5e2ad36e => Self::RpcAnswerUnknown,
                 0xcd78e586 => Self::RpcAnswerDroppedRunning,
-                0xa43ad8b7 => Self::RpcAnswerDropped(Box::new(
+                0xa43ad8b7 => Self::RpcAnswerDropped(
                     <crate::mtproto::types::RpcAnswerDropped as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2290,7 +2290,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::RpcAnswerDropped> for RpcDropAnswer {
         fn from(x: crate::mtproto::types::RpcAnswerDropped) -> Self {
-            Self::RpcAnswerDropped(Box::new(x))
+            Self::RpcAnswerDropped(x)
         }
     }
 
@@ -2301,7 +2301,7 @@ pub mod enums {
     pub enum FutureSalt {
         /// [`crate::mtproto::types::FutureSalt`]
         #[cfg_attr(feature = "serde", serde(rename = "future_salt"))]
-        FutureSalt(Box<crate::mtproto::types::FutureSalt>),
+        FutureSalt(crate::mtproto::types::FutureSalt),
     }
 
     impl FutureSalt {
@@ -2316,7 +2316,7 @@ pub mod enums {
     impl crate::Serializable for FutureSalt {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::FutureSalt(x) => crate::Serializable::serialize(&**x, buf),
+                Self::FutureSalt(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2325,9 +2325,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x0949d9dc => Self::FutureSalt(Box::new(
+                0x0949d9dc => Self::FutureSalt(
                     <crate::mtproto::types::FutureSalt as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2335,7 +2335,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::FutureSalt> for FutureSalt {
         fn from(x: crate::mtproto::types::FutureSalt) -> Self {
-            Self::FutureSalt(Box::new(x))
+            Self::FutureSalt(x)
         }
     }
 
@@ -2346,7 +2346,7 @@ pub mod enums {
     pub enum FutureSalts {
         /// [`crate::mtproto::types::FutureSalts`]
         #[cfg_attr(feature = "serde", serde(rename = "future_salts"))]
-        FutureSalts(Box<crate::mtproto::types::FutureSalts>),
+        FutureSalts(crate::mtproto::types::FutureSalts),
     }
 
     impl FutureSalts {
@@ -2361,7 +2361,7 @@ pub mod enums {
     impl crate::Serializable for FutureSalts {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::FutureSalts(x) => crate::Serializable::serialize(&**x, buf),
+                Self::FutureSalts(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2370,9 +2370,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0xae500895 => Self::FutureSalts(Box::new(
+                0xae500895 => Self::FutureSalts(
                     <crate::mtproto::types::FutureSalts as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2380,7 +2380,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::FutureSalts> for FutureSalts {
         fn from(x: crate::mtproto::types::FutureSalts) -> Self {
-            Self::FutureSalts(Box::new(x))
+            Self::FutureSalts(x)
         }
     }
 
@@ -2391,7 +2391,7 @@ pub mod enums {
     pub enum Pong {
         /// [`crate::mtproto::types::Pong`]
         #[cfg_attr(feature = "serde", serde(rename = "pong"))]
-        Pong(Box<crate::mtproto::types::Pong>),
+        Pong(crate::mtproto::types::Pong),
     }
 
     impl Pong {
@@ -2406,7 +2406,7 @@ pub mod enums {
     impl crate::Serializable for Pong {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::Pong(x) => crate::Serializable::serialize(&**x, buf),
+                Self::Pong(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2415,9 +2415,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x347773c5 => Self::Pong(Box::new(
-                    <crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)?,
-                )),
+                0x347773c5 => {
+                    Self::Pong(<crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)?)
+                }
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2425,7 +2425,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::Pong> for Pong {
         fn from(x: crate::mtproto::types::Pong) -> Self {
-            Self::Pong(Box::new(x))
+            Self::Pong(x)
         }
     }
 
@@ -2436,10 +2436,10 @@ pub mod enums {
     pub enum DestroySessionRes {
         /// [`crate::mtproto::types::DestroySessionOk`]
         #[cfg_attr(feature = "serde", serde(rename = "destroy_session_ok"))]
-        DestroySessionOk(Box<crate::mtproto::types::DestroySessionOk>),
+        DestroySessionOk(crate::mtproto::types::DestroySessionOk),
         /// [`crate::mtproto::types::DestroySessionNone`]
         #[cfg_attr(feature = "serde", serde(rename = "destroy_session_none"))]
-        DestroySessionNone(Box<crate::mtproto::types::DestroySessionNone>),
+        DestroySessionNone(crate::mtproto::types::DestroySessionNone),
     }
 
     impl DestroySessionRes {
@@ -2455,8 +2455,8 @@ pub mod enums {
     impl crate::Serializable for DestroySessionRes {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::DestroySessionOk(x) => crate::Serializable::serialize(&**x, buf),
-                Self::DestroySessionNone(x) => crate::Serializable::serialize(&**x, buf),
+                Self::DestroySessionOk(x) => crate::Serializable::serialize(x, buf),
+                Self::DestroySessionNone(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2465,14 +2465,14 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0xe22045fc => Self::DestroySessionOk(Box::new(
+                0xe22045fc => Self::DestroySessionOk(
                     <crate::mtproto::types::DestroySessionOk as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x62d350c9 => Self::DestroySessionNone(Box::new(
+                ),
+                0x62d350c9 => Self::DestroySessionNone(
                     <crate::mtproto::types::DestroySessionNone as crate::Bare>::deserialize_bare(
                         r,
                     )?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2480,13 +2480,13 @@ pub mod enums {
 
     impl From<crate::mtproto::types::DestroySessionOk> for DestroySessionRes {
         fn from(x: crate::mtproto::types::DestroySessionOk) -> Self {
-            Self::DestroySessionOk(Box::new(x))
+            Self::DestroySessionOk(x)
         }
     }
 
     impl From<crate::mtproto::types::DestroySessionNone> for DestroySessionRes {
         fn from(x: crate::mtproto::types::DestroySessionNone) -> Self {
-            Self::DestroySessionNone(Box::new(x))
+            Self::DestroySessionNone(x)
         }
     }
 
@@ -2497,7 +2497,7 @@ pub mod enums {
     pub enum NewSession {
         /// [`crate::mtproto::types::NewSessionCreated`]
         #[cfg_attr(feature = "serde", serde(rename = "new_session_created"))]
-        Created(Box<crate::mtproto::types::NewSessionCreated>),
+        Created(crate::mtproto::types::NewSessionCreated),
     }
 
     impl NewSession {
@@ -2512,7 +2512,7 @@ pub mod enums {
     impl crate::Serializable for NewSession {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::Created(x) => crate::Serializable::serialize(&**x, buf),
+                Self::Created(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2521,9 +2521,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x9ec20908 => Self::Created(Box::new(
+                0x9ec20908 => Self::Created(
                     <crate::mtproto::types::NewSessionCreated as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2531,7 +2531,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::NewSessionCreated> for NewSession {
         fn from(x: crate::mtproto::types::NewSessionCreated) -> Self {
-            Self::Created(Box::new(x))
+            Self::Created(x)
         }
     }
 
@@ -2542,7 +2542,7 @@ pub mod enums {
     pub enum MsgsAck {
         /// [`crate::mtproto::types::MsgsAck`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_ack"))]
-        MsgsAck(Box<crate::mtproto::types::MsgsAck>),
+        MsgsAck(crate::mtproto::types::MsgsAck),
     }
 
     impl MsgsAck {
@@ -2557,7 +2557,7 @@ pub mod enums {
     impl crate::Serializable for MsgsAck {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgsAck(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgsAck(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2566,9 +2566,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x62d6b459 => Self::MsgsAck(Box::new(
+                0x62d6b459 => Self::MsgsAck(
                     <crate::mtproto::types::MsgsAck as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2576,7 +2576,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgsAck> for MsgsAck {
         fn from(x: crate::mtproto::types::MsgsAck) -> Self {
-            Self::MsgsAck(Box::new(x))
+            Self::MsgsAck(x)
         }
     }
 
@@ -2587,10 +2587,10 @@ pub mod enums {
     pub enum BadMsgNotification {
         /// [`crate::mtproto::types::BadMsgNotification`]
         #[cfg_attr(feature = "serde", serde(rename = "bad_msg_notification"))]
-        BadMsgNotification(Box<crate::mtproto::types::BadMsgNotification>),
+        BadMsgNotification(crate::mtproto::types::BadMsgNotification),
         /// [`crate::mtproto::types::BadServerSalt`]
         #[cfg_attr(feature = "serde", serde(rename = "bad_server_salt"))]
-        BadServerSalt(Box<crate::mtproto::types::BadServerSalt>),
+        BadServerSalt(crate::mtproto::types::BadServerSalt),
     }
 
     impl BadMsgNotification {
@@ -2606,8 +2606,8 @@ pub mod enums {
     impl crate::Serializable for BadMsgNotification {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::BadMsgNotification(x) => crate::Serializable::serialize(&**x, buf),
-                Self::BadServerSalt(x) => crate::Serializable::serialize(&**x, buf),
+                Self::BadMsgNotification(x) => crate::Serializable::serialize(x, buf),
+                Self::BadServerSalt(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2616,14 +2616,14 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0xa7eff811 => Self::BadMsgNotification(Box::new(
+                0xa7eff811 => Self::BadMsgNotification(
                     <crate::mtproto::types::BadMsgNotification as crate::Bare>::deserialize_bare(
                         r,
                     )?,
-                )),
-                0xedab447b => Self::BadServerSalt(Box::new(
+                ),
+                0xedab447b => Self::BadServerSalt(
                     <crate::mtproto::types::BadServerSalt as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2631,13 +2631,13 @@ pub mod enums {
 
     impl From<crate::mtproto::types::BadMsgNotification> for BadMsgNotification {
         fn from(x: crate::mtproto::types::BadMsgNotification) -> Self {
-            Self::BadMsgNotification(Box::new(x))
+            Self::BadMsgNotification(x)
         }
     }
 
     impl From<crate::mtproto::types::BadServerSalt> for BadMsgNotification {
         fn from(x: crate::mtproto::types::BadServerSalt) -> Self {
-            Self::BadServerSalt(Box::new(x))
+            Self::BadServerSalt(x)
         }
     }
 
@@ -2648,10 +2648,10 @@ pub mod enums {
     pub enum MsgResendReq {
         /// [`crate::mtproto::types::MsgResendReq`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_resend_req"))]
-        MsgResendReq(Box<crate::mtproto::types::MsgResendReq>),
+        MsgResendReq(crate::mtproto::types::MsgResendReq),
         /// [`crate::mtproto::types::MsgResendAnsReq`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_resend_ans_req"))]
-        MsgResendAnsReq(Box<crate::mtproto::types::MsgResendAnsReq>),
+        MsgResendAnsReq(crate::mtproto::types::MsgResendAnsReq),
     }
 
     impl MsgResendReq {
@@ -2667,8 +2667,8 @@ pub mod enums {
     impl crate::Serializable for MsgResendReq {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgResendReq(x) => crate::Serializable::serialize(&**x, buf),
-                Self::MsgResendAnsReq(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgResendReq(x) => crate::Serializable::serialize(x, buf),
+                Self::MsgResendAnsReq(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2677,12 +2677,12 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x7d861a08 => Self::MsgResendReq(Box::new(
+                0x7d861a08 => Self::MsgResendReq(
                     <crate::mtproto::types::MsgResendReq as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x8610baeb => Self::MsgResendAnsReq(Box::new(
+                ),
+                0x8610baeb => Self::MsgResendAnsReq(
                     <crate::mtproto::types::MsgResendAnsReq as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2690,13 +2690,13 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgResendReq> for MsgResendReq {
         fn from(x: crate::mtproto::types::MsgResendReq) -> Self {
-            Self::MsgResendReq(Box::new(x))
+            Self::MsgResendReq(x)
         }
     }
 
     impl From<crate::mtproto::types::MsgResendAnsReq> for MsgResendReq {
         fn from(x: crate::mtproto::types::MsgResendAnsReq) -> Self {
-            Self::MsgResendAnsReq(Box::new(x))
+            Self::MsgResendAnsReq(x)
         }
     }
 
@@ -2707,7 +2707,7 @@ pub mod enums {
     pub enum MsgsStateReq {
         /// [`crate::mtproto::types::MsgsStateReq`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_state_req"))]
-        MsgsStateReq(Box<crate::mtproto::types::MsgsStateReq>),
+        MsgsStateReq(crate::mtproto::types::MsgsStateReq),
     }
 
     impl MsgsStateReq {
@@ -2722,7 +2722,7 @@ pub mod enums {
     impl crate::Serializable for MsgsStateReq {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgsStateReq(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgsStateReq(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2731,9 +2731,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0xda69fb52 => Self::MsgsStateReq(Box::new(
+                0xda69fb52 => Self::MsgsStateReq(
                     <crate::mtproto::types::MsgsStateReq as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2741,7 +2741,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgsStateReq> for MsgsStateReq {
         fn from(x: crate::mtproto::types::MsgsStateReq) -> Self {
-            Self::MsgsStateReq(Box::new(x))
+            Self::MsgsStateReq(x)
         }
     }
 
@@ -2752,7 +2752,7 @@ pub mod enums {
     pub enum MsgsStateInfo {
         /// [`crate::mtproto::types::MsgsStateInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_state_info"))]
-        MsgsStateInfo(Box<crate::mtproto::types::MsgsStateInfo>),
+        MsgsStateInfo(crate::mtproto::types::MsgsStateInfo),
     }
 
     impl MsgsStateInfo {
@@ -2767,7 +2767,7 @@ pub mod enums {
     impl crate::Serializable for MsgsStateInfo {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgsStateInfo(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgsStateInfo(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2776,9 +2776,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x04deb57d => Self::MsgsStateInfo(Box::new(
+                0x04deb57d => Self::MsgsStateInfo(
                     <crate::mtproto::types::MsgsStateInfo as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2786,7 +2786,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgsStateInfo> for MsgsStateInfo {
         fn from(x: crate::mtproto::types::MsgsStateInfo) -> Self {
-            Self::MsgsStateInfo(Box::new(x))
+            Self::MsgsStateInfo(x)
         }
     }
 
@@ -2797,7 +2797,7 @@ pub mod enums {
     pub enum MsgsAllInfo {
         /// [`crate::mtproto::types::MsgsAllInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_all_info"))]
-        MsgsAllInfo(Box<crate::mtproto::types::MsgsAllInfo>),
+        MsgsAllInfo(crate::mtproto::types::MsgsAllInfo),
     }
 
     impl MsgsAllInfo {
@@ -2812,7 +2812,7 @@ pub mod enums {
     impl crate::Serializable for MsgsAllInfo {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgsAllInfo(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgsAllInfo(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2821,9 +2821,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x8cc0d131 => Self::MsgsAllInfo(Box::new(
+                0x8cc0d131 => Self::MsgsAllInfo(
                     <crate::mtproto::types::MsgsAllInfo as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2831,7 +2831,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgsAllInfo> for MsgsAllInfo {
         fn from(x: crate::mtproto::types::MsgsAllInfo) -> Self {
-            Self::MsgsAllInfo(Box::new(x))
+            Self::MsgsAllInfo(x)
         }
     }
 
@@ -2842,10 +2842,10 @@ pub mod enums {
     pub enum MsgDetailedInfo {
         /// [`crate::mtproto::types::MsgDetailedInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_detailed_info"))]
-        MsgDetailedInfo(Box<crate::mtproto::types::MsgDetailedInfo>),
+        MsgDetailedInfo(crate::mtproto::types::MsgDetailedInfo),
         /// [`crate::mtproto::types::MsgNewDetailedInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_new_detailed_info"))]
-        MsgNewDetailedInfo(Box<crate::mtproto::types::MsgNewDetailedInfo>),
+        MsgNewDetailedInfo(crate::mtproto::types::MsgNewDetailedInfo),
     }
 
     impl MsgDetailedInfo {
@@ -2861,8 +2861,8 @@ pub mod enums {
     impl crate::Serializable for MsgDetailedInfo {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::MsgDetailedInfo(x) => crate::Serializable::serialize(&**x, buf),
-                Self::MsgNewDetailedInfo(x) => crate::Serializable::serialize(&**x, buf),
+                Self::MsgDetailedInfo(x) => crate::Serializable::serialize(x, buf),
+                Self::MsgNewDetailedInfo(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2871,14 +2871,14 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x276d3ec6 => Self::MsgDetailedInfo(Box::new(
+                0x276d3ec6 => Self::MsgDetailedInfo(
                     <crate::mtproto::types::MsgDetailedInfo as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x809db6df => Self::MsgNewDetailedInfo(Box::new(
+                ),
+                0x809db6df => Self::MsgNewDetailedInfo(
                     <crate::mtproto::types::MsgNewDetailedInfo as crate::Bare>::deserialize_bare(
                         r,
                     )?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2886,13 +2886,13 @@ pub mod enums {
 
     impl From<crate::mtproto::types::MsgDetailedInfo> for MsgDetailedInfo {
         fn from(x: crate::mtproto::types::MsgDetailedInfo) -> Self {
-            Self::MsgDetailedInfo(Box::new(x))
+            Self::MsgDetailedInfo(x)
         }
     }
 
     impl From<crate::mtproto::types::MsgNewDetailedInfo> for MsgDetailedInfo {
         fn from(x: crate::mtproto::types::MsgNewDetailedInfo) -> Self {
-            Self::MsgNewDetailedInfo(Box::new(x))
+            Self::MsgNewDetailedInfo(x)
         }
     }
 
@@ -2903,7 +2903,7 @@ pub mod enums {
     pub enum HttpWait {
         /// [`crate::mtproto::types::HttpWait`]
         #[cfg_attr(feature = "serde", serde(rename = "http_wait"))]
-        HttpWait(Box<crate::mtproto::types::HttpWait>),
+        HttpWait(crate::mtproto::types::HttpWait),
     }
 
     impl HttpWait {
@@ -2918,7 +2918,7 @@ pub mod enums {
     impl crate::Serializable for HttpWait {
         fn serialize(&self, buf: &mut Vec<u8>) {
             match self {
-                Self::HttpWait(x) => crate::Serializable::serialize(&**x, buf),
+                Self::HttpWait(x) => crate::Serializable::serialize(x, buf),
             }
         }
     }
@@ -2927,9 +2927,9 @@ pub mod enums {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
             Ok(match r.read_u32()? {
-                0x9299359f => Self::HttpWait(Box::new(
+                0x9299359f => Self::HttpWait(
                     <crate::mtproto::types::HttpWait as crate::Bare>::deserialize_bare(r)?,
-                )),
+                ),
                 id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
             })
         }
@@ -2937,7 +2937,7 @@ pub mod enums {
 
     impl From<crate::mtproto::types::HttpWait> for HttpWait {
         fn from(x: crate::mtproto::types::HttpWait) -> Self {
-            Self::HttpWait(Box::new(x))
+            Self::HttpWait(x)
         }
     }
 

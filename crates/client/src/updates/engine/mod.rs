@@ -942,6 +942,6 @@ impl Engine {
     /// The answer to [`Request::GetState`].
     pub fn handle_state(&mut self, state: impl Into<enums::updates::State>, now: Instant) {
         let enums::updates::State::State(state) = state.into();
-        self.handle_state_inner(*state, now);
+        self.handle_state_inner(state, now);
     }
 }

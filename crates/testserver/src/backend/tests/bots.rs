@@ -99,10 +99,7 @@ fn a_callback_query_reaches_the_bot_and_its_answer_the_user() {
     };
     assert_eq!(query.user_id, user_id);
     assert_eq!(query.data.as_deref(), Some(&b"two"[..]));
-    assert_eq!(
-        query.peer,
-        enums::Peer::User(Box::new(types::PeerUser { user_id }))
-    );
+    assert_eq!(query.peer, enums::Peer::User(types::PeerUser { user_id }));
     // The bot's own numbering of the message.
     assert_eq!(query.msg_id, sent.id);
 

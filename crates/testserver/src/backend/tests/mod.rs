@@ -149,7 +149,7 @@ impl Client {
 
     fn state(&self) -> types::updates::State {
         let enums::updates::State::State(state) = self.ok(&functions::updates::GetState);
-        *state
+        state
     }
 
     fn send_text(&self, peer: enums::InputPeer, text: &str) -> enums::Updates {
