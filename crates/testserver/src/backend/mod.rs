@@ -147,6 +147,14 @@ impl Default for UpdateLimits {
     }
 }
 
+/// One registration of a live session for updates (see [`Backend::register_session_feed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Registration {
+    auth_key_id: i64,
+    session_id: i64,
+    id: u64,
+}
+
 /// Who is calling: filled in by the protocol side for every request.
 #[derive(Clone, Debug, Default)]
 pub struct CallContext {
@@ -612,6 +620,17 @@ impl Backend {
     /// Registers a live session: serialized `Updates` for it arrive on the returned channel
     /// (once its key is signed in). Registering the same session again replaces the channel.
     pub fn register_session(&self, ctx: &CallContext) -> UnboundedReceiver<Vec<u8>> {
+        self.register_session_feed(ctx).0
+    }
+
+    /// [`register_session`](Self::register_session), also returning which registration this
+    /// is, so that [`unregister_session`](Self::unregister_session) removes exactly it and never
+    /// a newer one of the same session (a client that reconnects registers its session again
+    /// while the old connection may still be closing).
+    pub fn register_session_feed(
+        &self,
+        ctx: &CallContext,
+    ) -> (UnboundedReceiver<Vec<u8>>, Registration) {
         let (tx, rx) = unbounded_channel();
         let mut inner = self.lock();
         let perm_key = match ctx.perm_auth_key_id {
@@ -622,16 +641,36 @@ impl Backend {
                 .map_or(ctx.auth_key_id, |&(perm, _)| perm),
             perm => perm,
         };
+        inner.rt.next_registration += 1;
+        let registration = Registration {
+            auth_key_id: ctx.auth_key_id,
+            session_id: ctx.session_id,
+            id: inner.rt.next_registration,
+        };
         inner.rt.sessions.insert(
             (ctx.auth_key_id, ctx.session_id),
-            LiveSession { perm_key, tx },
+            LiveSession {
+                perm_key,
+                tx,
+                registration: registration.id,
+            },
         );
-        rx
+        (rx, registration)
     }
 
-    /// Forgets a live session (its connection closed or it was destroyed).
-    pub fn unregister_session(&self, auth_key_id: i64, session_id: i64) {
-        self.lock().rt.sessions.remove(&(auth_key_id, session_id));
+    /// Forgets a live session's registration (its connection closed or it was destroyed),
+    /// unless the session registered again since.
+    pub fn unregister_session(&self, registration: Registration) {
+        let mut inner = self.lock();
+        let key = (registration.auth_key_id, registration.session_id);
+        if inner
+            .rt
+            .sessions
+            .get(&key)
+            .is_some_and(|live| live.registration == registration.id)
+        {
+            inner.rt.sessions.remove(&key);
+        }
     }
 
     /// Records `auth.bindTempAuthKey`: calls encrypted with `temp` act for `perm` until
@@ -737,6 +776,11 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
         )
         .to_bytes()
     });
+    log::trace!(
+        "push for {:?} to {} live sessions",
+        push.target,
+        rt.sessions.len()
+    );
     rt.sessions.retain(|&key, session| {
         let wanted = match push.target {
             Target::User(user) => state
@@ -784,6 +828,7 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
             }
         };
         // A closed receiver means the connection is gone: forget the session.
+        log::trace!("pushed to session {key:?}");
         session.tx.send(payload).is_ok()
     });
 }

@@ -12,6 +12,8 @@ use tokio::sync::mpsc::UnboundedSender;
 pub(crate) struct Runtime {
     /// `(auth_key_id, session_id)` → the session's push channel.
     pub(crate) sessions: HashMap<(i64, i64), LiveSession>,
+    /// The id of the next session registration (see `Backend::register_session_feed`).
+    pub(crate) next_registration: u64,
     /// Temporary auth key → (permanent key, expiry).
     pub(crate) temp_keys: HashMap<i64, (i64, i32)>,
     /// `phone_code_hash` → the code request it answers.
@@ -49,6 +51,8 @@ pub(crate) struct Runtime {
 pub(crate) struct LiveSession {
     pub(crate) perm_key: i64,
     pub(crate) tx: UnboundedSender<Vec<u8>>,
+    /// Which registration this is (a newer one of the same session replaces it).
+    pub(crate) registration: u64,
 }
 
 /// An `auth.sendCode` awaiting `auth.signIn` / `auth.signUp`.

@@ -309,12 +309,7 @@ impl Connection {
                     Some(gone) => {
                         let conn = lock(&gone).attached.as_ref().map(|a| a.conn_id);
                         if let Some(conn) = conn {
-                            sessions::detach(
-                                &gone,
-                                conn,
-                                &self.shared.backend,
-                                (auth_key_id, other),
-                            );
+                            sessions::detach(&gone, conn, &self.shared.backend);
                         }
                         true
                     }
@@ -436,8 +431,8 @@ impl Connection {
     }
 
     fn detach_all(&mut self) {
-        for (key, slot) in self.attached.drain(..) {
-            sessions::detach(&slot, self.conn_id, &self.shared.backend, key);
+        for (_, slot) in self.attached.drain(..) {
+            sessions::detach(&slot, self.conn_id, &self.shared.backend);
         }
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tgwire_mtproto::ServerSession;
 use tokio::sync::Notify;
 
-use crate::backend::{Backend, CallContext};
+use crate::backend::{Backend, CallContext, Registration};
 
 /// How long a session nobody is connected to is kept for a client that reconnects to it.
 pub(crate) const DETACHED_RETENTION: Duration = Duration::from_secs(600);
@@ -40,6 +40,8 @@ pub(crate) struct Slot {
     detached_since: Option<std::time::Instant>,
     /// The session asked for updates (see the module docs).
     subscribed: bool,
+    /// Its current registration with the backend (while attached and subscribed).
+    registration: Option<Registration>,
 }
 
 impl Slot {
@@ -99,6 +101,7 @@ impl Sessions {
             attached: None,
             detached_since: Some(std::time::Instant::now()),
             subscribed: false,
+            registration: None,
         }));
         map.insert(key, slot.clone());
         slot
@@ -121,49 +124,63 @@ impl Sessions {
 
 /// Attaches `slot` to a connection and, if it is subscribed, (re-)registers it with the
 /// backend. Must run inside a tokio runtime.
+///
+/// The backend registration changes only under the slot's lock (here, in [`subscribe`] and in
+/// [`detach`]), so it always follows the slot's latest attachment: a client that reconnects
+/// while its old connection is still closing must not have its new registration removed by
+/// the old connection's detach (it would then get no pushes until its next reconnect).
 pub(crate) fn attach(
     slot: &SharedSlot,
     attachment: Attachment,
     backend: &Backend,
     ctx: &CallContext,
 ) {
+    let mut s = lock(slot);
+    if s.attached
+        .as_ref()
+        .is_some_and(|a| a.conn_id == attachment.conn_id)
     {
-        let mut s = lock(slot);
-        if s.attached
-            .as_ref()
-            .is_some_and(|a| a.conn_id == attachment.conn_id)
-        {
-            return;
-        }
-        s.attached = Some(attachment);
-        s.detached_since = None;
-        if !s.subscribed {
-            return;
-        }
+        return;
     }
-    forward_updates(slot, backend, ctx);
+    log::debug!(
+        "session {} of key {} attached to connection {} (subscribed: {})",
+        ctx.session_id,
+        ctx.auth_key_id,
+        attachment.conn_id,
+        s.subscribed
+    );
+    s.attached = Some(attachment);
+    s.detached_since = None;
+    if s.subscribed {
+        forward_updates(&mut s, slot, backend, ctx);
+    }
 }
 
 /// Subscribes `slot` to updates (a no-op if it already is), registering it with the backend
 /// while attached. Must run inside a tokio runtime.
 pub(crate) fn subscribe(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
-    {
-        let mut s = lock(slot);
-        if s.subscribed {
-            return;
-        }
-        s.subscribed = true;
-        if s.attached.is_none() {
-            return;
-        }
+    let mut s = lock(slot);
+    if s.subscribed {
+        return;
     }
-    forward_updates(slot, backend, ctx);
+    s.subscribed = true;
+    log::debug!(
+        "session {} of key {} subscribed (attached: {})",
+        ctx.session_id,
+        ctx.auth_key_id,
+        s.attached.is_some()
+    );
+    if s.attached.is_some() {
+        forward_updates(&mut s, slot, backend, ctx);
+    }
 }
 
-/// Registers `slot` with the backend and spawns the task that pushes its updates into it.
-fn forward_updates(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
+/// Registers the session (`s`, the locked `slot`) with the backend and spawns the task that
+/// pushes its updates into it.
+fn forward_updates(s: &mut Slot, slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
     // Registering again replaces the previous channel, which ends the previous forwarder.
-    let mut updates = backend.register_session(ctx);
+    let (mut updates, registration) = backend.register_session_feed(ctx);
+    s.registration = Some(registration);
     let weak: Weak<Mutex<Slot>> = Arc::downgrade(slot);
     tokio::spawn(async move {
         while let Some(update) = updates.recv().await {
@@ -177,12 +194,17 @@ fn forward_updates(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
 
 /// Detaches `slot` from connection `conn_id` (if still attached there) and unregisters it from
 /// the backend.
-pub(crate) fn detach(slot: &SharedSlot, conn_id: u64, backend: &Backend, key: SessionKey) {
+pub(crate) fn detach(slot: &SharedSlot, conn_id: u64, backend: &Backend) {
     let mut s = lock(slot);
     if s.attached.as_ref().is_some_and(|a| a.conn_id == conn_id) {
         s.attached = None;
         s.detached_since = Some(std::time::Instant::now());
-        drop(s);
-        backend.unregister_session(key.0, key.1);
+        log::debug!(
+            "session {:?} detached from connection {conn_id}",
+            s.registration
+        );
+        if let Some(registration) = s.registration.take() {
+            backend.unregister_session(registration);
+        }
     }
 }

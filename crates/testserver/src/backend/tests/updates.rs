@@ -1048,3 +1048,35 @@ fn admin_bots_hear_of_participant_changes_as_qts_updates() {
         .iter()
         .any(|c| matches!(c, enums::Chat::Channel(c) if c.id == group)));
 }
+
+/// A client that reconnects registers its session again while the old connection may still be
+/// closing; the old connection's unregistering must not end the new registration (the client
+/// would get no pushes until its next reconnect: the update soak lost chat tails this way).
+#[test]
+fn an_old_registration_unregistered_late_leaves_the_new_one() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620071");
+    let bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620072");
+
+    let (_old_rx, old) = b.register_session_feed(&bob.ctx);
+    let (mut new_rx, new) = b.register_session_feed(&bob.ctx);
+    b.unregister_session(old);
+    b.send_message_as(alice_id, Peer::User(bob_id), "after the reconnect")
+        .unwrap();
+    let pushed = new_rx
+        .try_recv()
+        .expect("the new registration still gets pushes");
+    let pushed = enums::Updates::from_bytes(&pushed).unwrap();
+    assert!(
+        matches!(pushed, enums::Updates::UpdateShortMessage(ref m) if m.message == "after the reconnect"),
+        "{pushed:?}"
+    );
+
+    // Unregistering the current registration does end it.
+    b.unregister_session(new);
+    b.send_message_as(alice_id, Peer::User(bob_id), "after the close")
+        .unwrap();
+    assert!(new_rx.try_recv().is_err());
+}
