@@ -26,9 +26,9 @@ fn consume(client: &Client, seen: Seen) -> tokio::task::JoinHandle<()> {
     let mut updates = client.updates();
     tokio::spawn(async move {
         while let Some(update) = updates.next().await {
-            let message = match update.update {
-                enums::Update::NewMessage(u) => u.message,
-                enums::Update::NewChannelMessage(u) => u.message,
+            let (message, pts) = match update.update {
+                enums::Update::NewMessage(u) => (u.message, u.pts),
+                enums::Update::NewChannelMessage(u) => (u.message, u.pts),
                 _ => continue,
             };
             let enums::Message::Message(message) = message else {
@@ -38,6 +38,7 @@ fn consume(client: &Client, seen: Seen) -> tokio::task::JoinHandle<()> {
                 continue;
             };
             let Ok(seq) = seq.parse() else { continue };
+            log::trace!("soak: received {chat}:{seq} (pts {pts})");
             seen.lock()
                 .unwrap()
                 .entry(chat.to_owned())
@@ -60,6 +61,8 @@ async fn receiver(server: &tgwire_testserver::TestServer, path: &std::path::Path
 #[ignore = "a few minutes long: .ci/run runs it on its own, printing its counts \
             (cargo test -p tgwire --test soak -- --ignored --nocapture)"]
 async fn every_message_arrives_once_in_order_under_faults() {
+    // RUST_LOG=tgwire=trace shows every box position, difference and saved state.
+    let _ = env_logger::builder().is_test(true).try_init();
     let faults: usize = std::env::var("TGWIRE_SOAK_FAULTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -159,6 +162,7 @@ async fn every_message_arrives_once_in_order_under_faults() {
             backend
                 .send_message_as(from, *peer, &format!("{key}:{seq}"))
                 .expect("message posted");
+            log::trace!("soak: sent {key}:{seq}");
             *seq += 1;
             sent += 1;
         }
@@ -174,6 +178,7 @@ async fn every_message_arrives_once_in_order_under_faults() {
             _ => "none",
         };
         *counts.entry(fault).or_default() += 1;
+        log::trace!("soak: fault {fault}");
         match fault {
             "disconnect" => server.faults().disconnect_now(),
             "drop updates" => server.faults().drop_updates(rng.gen_range(1..=3)),
@@ -234,6 +239,16 @@ async fn every_message_arrives_once_in_order_under_faults() {
          engine of the last client run: {:?}",
         client.update_stats()
     );
+    for (chat, count) in &next_seq {
+        let got = seen.get(chat).map_or(&[][..], Vec::as_slice);
+        let missing: Vec<u32> = (0..*count).filter(|n| !got.contains(n)).collect();
+        if !missing.is_empty() || got.len() != *count as usize {
+            println!(
+                "soak: chat {chat}: {} of {count} received, missing {missing:?}",
+                got.len()
+            );
+        }
+    }
     for (chat, count) in &next_seq {
         let expected: Vec<u32> = (0..*count).collect();
         assert_eq!(

@@ -354,7 +354,7 @@ impl Driver {
 
     /// Hands out every update the engine has, waiting on slow subscribers (but not past the
     /// client's end).
-    async fn hand_out(&mut self, state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+    async fn hand_out(&mut self, state: &watch::Receiver<tgwire_net::ConnectionState>) -> bool {
         // Catching up waits for the first subscriber: until then nothing leaves the engine (and
         // so no state is saved past it), or pushes applied meanwhile would go out to nobody.
         if self.gated {
@@ -371,10 +371,8 @@ impl Driver {
                     map
                 }
             };
-            let raw = RawUpdate::new(update, chats);
-            tokio::select! {
-                () = self.hub.hand_out(raw) => {}
-                gone = wait_closed(state) => if gone { return false },
+            if !deliver(&self.hub, RawUpdate::new(update, chats), state).await {
+                return false;
             }
         }
         true
@@ -386,6 +384,7 @@ impl Driver {
         common: Option<UpdateState>,
         channels: Vec<(i64, Option<i32>)>,
     ) {
+        log::trace!("saving update state {common:?}, channels {channels:?}");
         let mut changes = Changes::new();
         if let Some(state) = common {
             changes.set_update_state(state);
@@ -481,8 +480,34 @@ impl Driver {
     }
 }
 
+/// Hands `update` to the subscribers; false if the client ended while a subscriber's queue was
+/// full (the update is then not handed out).
+///
+/// Delivery comes first: with room in every queue the update goes out even when the client is
+/// shutting down, so that the batch being handed out is completed and the state covering it
+/// saved (a batch cut short leaves the state before it, and a client restarted from that state
+/// hands out its first part again: the soak saw a message twice after a client restart). Only
+/// a subscriber that does not keep up can leave a batch unfinished at shutdown.
+async fn deliver(
+    hub: &Hub,
+    update: RawUpdate,
+    state: &watch::Receiver<tgwire_net::ConnectionState>,
+) -> bool {
+    tokio::select! {
+        biased;
+        () = hub.hand_out(update) => true,
+        _ = wait_closed(state) => false,
+    }
+}
+
 /// Resolves once the client is gone or shut down (true), or never.
-async fn wait_closed(state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+///
+/// It watches a clone of `state`, so the changes it sees stay unseen for the driver's main
+/// loop: a reconnect that happens while updates are handed out must still fetch the
+/// difference (before, this wait marked it seen and the pushes lost with the old connection
+/// stayed missing until some later update revealed the gap).
+async fn wait_closed(state: &watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+    let mut state = state.clone();
     loop {
         if state.changed().await.is_err() {
             return true;
@@ -595,5 +620,97 @@ impl Client {
             }
         };
         self.tell_updates(Input::SignedIn(state));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tgwire_net::{ConnectionState, DisconnectReason};
+
+    /// A reconnect seen while updates are handed out is left for the main loop, which fetches
+    /// the difference for it.
+    #[tokio::test]
+    async fn waiting_for_the_end_leaves_reconnects_to_the_main_loop() {
+        let (tx, mut rx) = watch::channel(ConnectionState::Connecting);
+        rx.borrow_and_update();
+        {
+            let waiting = wait_closed(&rx);
+            tokio::pin!(waiting);
+            tx.send(ConnectionState::Disconnected {
+                reason: DisconnectReason::ClosedByPeer,
+            })
+            .unwrap();
+            tx.send(ConnectionState::Connected).unwrap();
+            // The wait sees the change (not an end) and keeps waiting.
+            for _ in 0..10 {
+                tokio::select! {
+                    biased;
+                    _ = &mut waiting => panic!("a reconnect is not the end"),
+                    () = tokio::task::yield_now() => {}
+                }
+            }
+        }
+        assert!(
+            rx.has_changed().unwrap(),
+            "the main loop still sees the reconnect"
+        );
+        assert!(rx.borrow_and_update().is_connected());
+
+        let waiting = wait_closed(&rx);
+        tx.send(ConnectionState::Closed {
+            reason: DisconnectReason::Shutdown,
+        })
+        .unwrap();
+        assert!(waiting.await, "a shutdown ends the wait");
+    }
+
+    /// A shutdown does not cut a batch short while the subscribers have room (with an unbiased
+    /// choice, half of these would have been dropped).
+    #[tokio::test]
+    async fn updates_with_room_are_delivered_even_while_shutting_down() {
+        let hub = Hub::default();
+        let mut stream = hub.subscribe();
+        let (tx, rx) = watch::channel(ConnectionState::Connected);
+        tx.send(ConnectionState::Closed {
+            reason: DisconnectReason::Shutdown,
+        })
+        .unwrap();
+        for id in 1..=32 {
+            let update: enums::Update = types::UpdateDeleteMessages {
+                messages: vec![id],
+                pts: id,
+                pts_count: 1,
+            }
+            .into();
+            let raw = RawUpdate::new(update, ChatMap::new(&[], &[]));
+            assert!(deliver(&hub, raw, &rx).await, "update {id} delivered");
+        }
+        for id in 1..=32 {
+            let got = stream.next().await.unwrap();
+            assert!(
+                matches!(got.update, enums::Update::DeleteMessages(ref u) if u.messages == [id])
+            );
+        }
+
+        // A full queue at shutdown: the update is not handed out, and the driver stops.
+        let hub = Hub::default();
+        let _stream = hub.subscribe();
+        for id in 0..1024 {
+            let update: enums::Update = types::UpdateDeleteMessages {
+                messages: vec![id],
+                pts: id,
+                pts_count: 1,
+            }
+            .into();
+            assert!(deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), &rx).await);
+        }
+        let update: enums::Update = types::UpdateDeleteMessages {
+            messages: vec![0],
+            pts: 0,
+            pts_count: 1,
+        }
+        .into();
+        assert!(!deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), &rx).await);
     }
 }

@@ -40,6 +40,28 @@ impl Engine {
     /// The answer to [`Request::GetDifference`](super::Request::GetDifference).
     pub fn handle_difference(&mut self, difference: enums::updates::Difference, now: Instant) {
         use enums::updates::Difference as D;
+        if log::log_enabled!(log::Level::Trace) {
+            let (kind, messages, others, state) = match &difference {
+                D::Empty(_) => ("empty", 0, 0, None),
+                D::Difference(d) => (
+                    "difference",
+                    d.new_messages.len(),
+                    d.other_updates.len(),
+                    Some(&d.state),
+                ),
+                D::Slice(d) => (
+                    "slice",
+                    d.new_messages.len(),
+                    d.other_updates.len(),
+                    Some(&d.intermediate_state),
+                ),
+                D::TooLong(_) => ("too long", 0, 0, None),
+            };
+            log::trace!(
+                "difference from pts {:?}: {kind}, {messages} messages, {others} other updates, state {state:?}",
+                self.common.pts
+            );
+        }
         match difference {
             D::Empty(d) => {
                 self.date = d.date;

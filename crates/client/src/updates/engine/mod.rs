@@ -825,9 +825,16 @@ impl Engine {
             BoxKey::Channel(id) => self.channels.entry(id).or_insert_with(|| PtsBox::new(None)),
         };
         if blocked {
+            log::trace!(
+                "{key:?}: pts {} count {} held (box fetching)",
+                entry.pts,
+                entry.count
+            );
             b.held.push(entry);
             return;
         }
+        let before = b.pts;
+        let (pts, count) = (entry.pts, entry.count);
         let out = &mut self.out;
         let stats = &mut self.stats;
         let mut apply = |b: &mut PtsBox, e: Entry| {
@@ -842,7 +849,9 @@ impl Engine {
                 });
             }
         };
-        match b.offer(entry, now, wait, &mut apply) {
+        let offered = b.offer(entry, now, wait, &mut apply);
+        log::trace!("{key:?}: at {before:?}, pts {pts} count {count}: {offered:?}");
+        match offered {
             Offered::Applied { released } => {
                 self.stats.filled_late += released as u64;
                 if let Some(secs) = b.poll_secs {
