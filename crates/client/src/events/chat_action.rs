@@ -1,7 +1,10 @@
-//! [`ChatAction`]: what service messages announce (joins, leaves, titles, photos, pins), as
+//! [`ChatAction`]: what service messages announce (joins, leaves, titles, photos, pins), and
+//! the membership changes `updateChannelParticipant` reports in broadcast channels, as
 //! [`ChatActionEvent`]s.
 
-use tgwire_tl_types::enums;
+use std::sync::Arc;
+
+use tgwire_tl_types::{enums, types};
 
 use super::deleted::channel_bot_api_id;
 use super::filters::{ChatFilter, Predicate};
@@ -9,6 +12,7 @@ use super::message::new_message;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
 use crate::types::chat::peer_bot_api_id;
+use crate::types::message::ChatMap;
 use crate::{Chat, Client, InputMessage, InvocationError, Message, PeerQuery};
 
 /// What happened in the chat.
@@ -39,8 +43,13 @@ pub enum ChatActionKind {
 }
 
 /// Something happened in a chat: a member came or went, the title or photo changed, a
-/// message was (un)pinned. Built from the service message announcing it (unpins, which have
-/// none, from the pinned-messages update).
+/// message was (un)pinned. Built from the service message announcing it; unpins, which have
+/// none, from the pinned-messages update; and joins, leaves, additions and kicks in broadcast
+/// channels, which have no service message for them, from `updateChannelParticipant` (which
+/// Telegram sends to the channel's admin bots and to a bot about itself). In supergroups the
+/// service message is the one event for a membership change (their admin bots also get
+/// `updateChannelParticipant`, which does not make a second event; it stays available to
+/// [`Raw`](super::Raw) handlers).
 #[derive(Clone, Debug)]
 pub struct ChatActionEvent {
     kind: ChatActionKind,
@@ -50,6 +59,8 @@ pub struct ChatActionEvent {
     title: Option<String>,
     message_ids: Vec<i32>,
     message: Option<Message>,
+    /// The users and chats of the update, for events without a message.
+    chats: Option<Arc<ChatMap>>,
     client: Client,
 }
 
@@ -64,8 +75,9 @@ impl ChatActionEvent {
         self.chat_id
     }
 
-    /// Who did it (the sender of the service message): the adder, the kicker, the one who
-    /// changed the title; for joins and leaves the user themselves.
+    /// Who did it (the sender of the service message, or the participant update's actor): the
+    /// adder, the kicker, the one who changed the title; for joins and leaves the user
+    /// themselves.
     pub fn actor_id(&self) -> Option<i64> {
         self.actor_id
     }
@@ -135,7 +147,8 @@ impl ChatActionEvent {
         &self.message_ids
     }
 
-    /// The service message announcing it (none for unpins).
+    /// The service message announcing it (none for unpins and for changes reported by
+    /// `updateChannelParticipant`).
     pub fn action_message(&self) -> Option<&Message> {
         self.message.as_ref()
     }
@@ -147,6 +160,9 @@ impl ChatActionEvent {
     /// As [`Client::get_chat`].
     pub async fn get_chat(&self) -> Result<Chat, InvocationError> {
         if let Some(chat) = self.message.as_ref().and_then(Message::chat) {
+            return Ok(chat);
+        }
+        if let Some(chat) = self.known_chat(self.chat_id) {
             return Ok(chat);
         }
         self.client.get_chat(self.chat_id).await
@@ -161,13 +177,22 @@ impl ChatActionEvent {
     pub async fn get_users(&self) -> Result<Vec<Chat>, InvocationError> {
         let mut users = Vec::with_capacity(self.user_ids.len());
         for &id in &self.user_ids {
-            let known = self.message.as_ref().and_then(|m| m.known_chat(id));
+            let known = self.known_chat(id);
             users.push(match known {
                 Some(user) => user,
                 None => self.client.get_chat(id).await?,
             });
         }
         Ok(users)
+    }
+
+    /// A user or chat the update carried.
+    fn known_chat(&self, bot_api_id: i64) -> Option<Chat> {
+        match (&self.message, &self.chats) {
+            (Some(message), _) => message.known_chat(bot_api_id),
+            (None, Some(chats)) => chats.get(bot_api_id).cloned(),
+            (None, None) => None,
+        }
     }
 
     /// The pinned message, fetched from the server (for [`ChatActionKind::Pinned`]).
@@ -292,6 +317,7 @@ impl EventBuilder for ChatAction {
             enums::Update::PinnedChannelMessages(u) if !u.pinned => {
                 unpinned(client, channel_bot_api_id(u.channel_id), &u.messages)
             }
+            enums::Update::ChannelParticipant(u) => from_participant(client, u, &update.chats)?,
             other => {
                 let raw = new_message(other)?;
                 let message = Message::new(client, raw.clone(), update.chats.clone());
@@ -321,8 +347,69 @@ fn unpinned(client: &Client, chat_id: i64, ids: &[i32]) -> ChatActionEvent {
         title: None,
         message_ids: ids.to_vec(),
         message: None,
+        chats: None,
         client: client.clone(),
     }
+}
+
+/// Whether a participant (as `updateChannelParticipant` reports it before or after the change)
+/// is in the channel: members, admins and the creator are, and so are restricted members (a
+/// `channelParticipantBanned` without `left`); nobody, `channelParticipantLeft` and kicked or
+/// banned users are not.
+fn is_member(participant: Option<&enums::ChannelParticipant>) -> bool {
+    use enums::ChannelParticipant as P;
+    match participant {
+        Some(P::ChannelParticipant(_))
+        | Some(P::ChannelParticipantSelf(_))
+        | Some(P::Creator(_))
+        | Some(P::Admin(_)) => true,
+        Some(P::Banned(p)) => !p.left,
+        Some(P::Left(_)) | None => false,
+    }
+}
+
+/// The membership change an `updateChannelParticipant` reports, for broadcast channels (in
+/// supergroups the service message is the event); `None` for rights changes (promotions,
+/// restrictions) and for bans of users who were not members.
+fn from_participant(
+    client: &Client,
+    u: &types::UpdateChannelParticipant,
+    chats: &Arc<ChatMap>,
+) -> Option<ChatActionEvent> {
+    let chat_id = channel_bot_api_id(u.channel_id);
+    if !matches!(chats.get(chat_id), Some(Chat::Channel(_))) {
+        return None;
+    }
+    let was = is_member(u.prev_participant.as_ref());
+    let is = is_member(u.new_participant.as_ref());
+    let by_self = u.actor_id == u.user_id;
+    let kind = match (was, is) {
+        (false, true) if by_self || u.invite.is_some() => ChatActionKind::UserJoined,
+        (false, true) => ChatActionKind::UserAdded,
+        (true, false) => {
+            let banned = matches!(
+                u.new_participant,
+                Some(enums::ChannelParticipant::Banned(_))
+            );
+            if by_self && !banned {
+                ChatActionKind::UserLeft
+            } else {
+                ChatActionKind::UserKicked
+            }
+        }
+        _ => return None,
+    };
+    Some(ChatActionEvent {
+        kind,
+        chat_id,
+        actor_id: Some(u.actor_id),
+        user_ids: vec![u.user_id],
+        title: None,
+        message_ids: Vec::new(),
+        message: None,
+        chats: Some(Arc::clone(chats)),
+        client: client.clone(),
+    })
 }
 
 /// The chat action a service message announces; `None` for other messages and for actions
@@ -372,6 +459,7 @@ fn from_service_message(message: Message) -> Option<ChatActionEvent> {
         user_ids,
         title,
         message_ids,
+        chats: None,
         client: message.client().clone(),
         message: Some(message),
     })
