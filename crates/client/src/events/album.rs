@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::filters::{ChatFilter, Predicate};
+use super::filters::ChatFilters;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
 use crate::{Chat, Client, InputMessage, InvocationError, Message, PeerQuery};
@@ -165,8 +165,7 @@ impl AlbumEvent {
 /// Albums, as [`AlbumEvent`]s.
 #[derive(Clone, Debug, Default)]
 pub struct Album {
-    chat: ChatFilter,
-    predicate: Predicate<AlbumEvent>,
+    filters: ChatFilters<AlbumEvent>,
 }
 
 impl Album {
@@ -175,30 +174,10 @@ impl Album {
         Self::default()
     }
 
-    /// Only albums in these chats (resolved when the handler is registered).
-    pub fn chats<I, P>(mut self, chats: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PeerQuery>,
-    {
-        self.chat.chats.extend(chats);
-        self
-    }
-
-    /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
-    pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
-        self.chat.blacklist = blacklist;
-        self
-    }
-
-    /// Only events for which `predicate` returns `true`.
-    pub fn filter(
-        mut self,
-        predicate: impl Fn(&AlbumEvent) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.predicate.set(predicate);
-        self
-    }
+    super::filters::chat_filter_methods!(
+        AlbumEvent,
+        "Only albums in these chats (resolved when the handler is registered)."
+    );
 }
 
 impl Sealed for Album {}
@@ -215,20 +194,17 @@ impl EventBuilder for Album {
             return None;
         };
         let first = messages.first()?;
-        if !self.chat.passes(first.chat_id()) {
+        if !self.filters.chat_passes(first.chat_id()) {
             return None;
         }
         let event = AlbumEvent {
             messages: Arc::clone(messages),
         };
-        self.predicate.passes(&event).then_some(event)
+        self.filters.check(event)
     }
 
     fn prepare(&mut self) -> Prepare<'_> {
-        Prepare {
-            peers: vec![&mut self.chat.chats],
-            error: None,
-        }
+        self.filters.prepare()
     }
 
     fn wants_albums(&self) -> bool {

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use tgwire_tl_types::{enums, types};
 
 use super::deleted::channel_bot_api_id;
-use super::filters::{ChatFilter, Predicate};
+use super::filters::ChatFilters;
 use super::message::new_message;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
 use crate::types::chat::peer_bot_api_id;
 use crate::types::message::ChatMap;
-use crate::{Chat, Client, InputMessage, InvocationError, Message, PeerQuery};
+use crate::{Chat, Client, InputMessage, InvocationError, Message};
 
 /// What happened in the chat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,8 +261,7 @@ impl ChatActionEvent {
 /// Chat actions, as [`ChatActionEvent`]s.
 #[derive(Clone, Debug, Default)]
 pub struct ChatAction {
-    chat: ChatFilter,
-    predicate: Predicate<ChatActionEvent>,
+    filters: ChatFilters<ChatActionEvent>,
 }
 
 impl ChatAction {
@@ -271,30 +270,10 @@ impl ChatAction {
         Self::default()
     }
 
-    /// Only actions in these chats (resolved when the handler is registered).
-    pub fn chats<I, P>(mut self, chats: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PeerQuery>,
-    {
-        self.chat.chats.extend(chats);
-        self
-    }
-
-    /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
-    pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
-        self.chat.blacklist = blacklist;
-        self
-    }
-
-    /// Only events for which `predicate` returns `true`.
-    pub fn filter(
-        mut self,
-        predicate: impl Fn(&ChatActionEvent) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.predicate.set(predicate);
-        self
-    }
+    super::filters::chat_filter_methods!(
+        ChatActionEvent,
+        "Only actions in these chats (resolved when the handler is registered)."
+    );
 }
 
 impl Sealed for ChatAction {}
@@ -324,17 +303,14 @@ impl EventBuilder for ChatAction {
                 from_service_message(message)?
             }
         };
-        if !self.chat.passes(Some(event.chat_id)) {
+        if !self.filters.chat_passes(Some(event.chat_id)) {
             return None;
         }
-        self.predicate.passes(&event).then_some(event)
+        self.filters.check(event)
     }
 
     fn prepare(&mut self) -> Prepare<'_> {
-        Prepare {
-            peers: vec![&mut self.chat.chats],
-            error: None,
-        }
+        self.filters.prepare()
     }
 }
 

@@ -2,10 +2,10 @@
 
 use tgwire_tl_types::enums;
 
-use super::filters::{ChatFilter, Predicate};
+use super::filters::ChatFilters;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
-use crate::{Chat, Client, InvocationError, PeerQuery};
+use crate::{Chat, Client, InvocationError};
 
 /// Messages were deleted.
 ///
@@ -58,8 +58,7 @@ impl MessageDeletedEvent {
 /// basic groups) never match; as a blacklist they always do.
 #[derive(Clone, Debug, Default)]
 pub struct MessageDeleted {
-    chat: ChatFilter,
-    predicate: Predicate<MessageDeletedEvent>,
+    filters: ChatFilters<MessageDeletedEvent>,
 }
 
 impl MessageDeleted {
@@ -68,30 +67,10 @@ impl MessageDeleted {
         Self::default()
     }
 
-    /// Only deletions in these chats (resolved when the handler is registered).
-    pub fn chats<I, P>(mut self, chats: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PeerQuery>,
-    {
-        self.chat.chats.extend(chats);
-        self
-    }
-
-    /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
-    pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
-        self.chat.blacklist = blacklist;
-        self
-    }
-
-    /// Only events for which `predicate` returns `true`.
-    pub fn filter(
-        mut self,
-        predicate: impl Fn(&MessageDeletedEvent) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.predicate.set(predicate);
-        self
-    }
+    super::filters::chat_filter_methods!(
+        MessageDeletedEvent,
+        "Only deletions in these chats (resolved when the handler is registered)."
+    );
 }
 
 impl Sealed for MessageDeleted {}
@@ -114,7 +93,7 @@ impl EventBuilder for MessageDeleted {
             }
             _ => return None,
         };
-        if !self.chat.passes(chat_id) {
+        if !self.filters.chat_passes(chat_id) {
             return None;
         }
         let event = MessageDeletedEvent {
@@ -122,14 +101,11 @@ impl EventBuilder for MessageDeleted {
             chat_id,
             client: client.clone(),
         };
-        self.predicate.passes(&event).then_some(event)
+        self.filters.check(event)
     }
 
     fn prepare(&mut self) -> Prepare<'_> {
-        Prepare {
-            peers: vec![&mut self.chat.chats],
-            error: None,
-        }
+        self.filters.prepare()
     }
 }
 

@@ -1,10 +1,12 @@
 //! The filters builders share: a set of chats (or users), resolved once at registration; a
-//! regular expression; a predicate.
+//! regular expression; a predicate; and the chat list plus predicate most builders have
+//! ([`ChatFilters`], whose builder methods [`chat_filter_methods!`] writes).
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use super::sealed::Prepare;
 use crate::{Client, InvocationError, PeerQuery};
 
 /// A set of peers given as any [`PeerQuery`], resolved to Bot API ids when the handler is
@@ -147,3 +149,91 @@ impl<E> fmt::Debug for Predicate<E> {
         })
     }
 }
+
+/// What most builders filter on: the chat (only some, or all but some) and a predicate over
+/// the event. The builders' `chats`, `blacklist_chats` and `filter` methods come from
+/// [`chat_filter_methods!`]; their `build` checks [`chat_passes`](Self::chat_passes) before
+/// making the event and [`check`](Self::check) after.
+pub(crate) struct ChatFilters<E> {
+    pub(crate) chat: ChatFilter,
+    pub(crate) predicate: Predicate<E>,
+}
+
+impl<E> ChatFilters<E> {
+    /// Whether an event in chat `id` (`None`: unknown) passes the chat filter.
+    pub(crate) fn chat_passes(&self, id: Option<i64>) -> bool {
+        self.chat.passes(id)
+    }
+
+    /// `event`, if the predicate lets it through.
+    pub(crate) fn check(&self, event: E) -> Option<E> {
+        self.predicate.passes(&event).then_some(event)
+    }
+
+    /// The chats to resolve when the handler is registered.
+    pub(crate) fn prepare(&mut self) -> Prepare<'_> {
+        Prepare {
+            peers: vec![&mut self.chat.chats],
+            error: None,
+        }
+    }
+}
+
+impl<E> Default for ChatFilters<E> {
+    fn default() -> Self {
+        ChatFilters {
+            chat: ChatFilter::default(),
+            predicate: Predicate::default(),
+        }
+    }
+}
+
+impl<E> Clone for ChatFilters<E> {
+    fn clone(&self) -> Self {
+        ChatFilters {
+            chat: self.chat.clone(),
+            predicate: self.predicate.clone(),
+        }
+    }
+}
+
+impl<E> fmt::Debug for ChatFilters<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatFilters")
+            .field("chat", &self.chat)
+            .field("predicate", &self.predicate)
+            .finish()
+    }
+}
+
+/// The `chats`, `blacklist_chats` and `filter` builder methods over a `filters:
+/// ChatFilters<$event>` field; `$chats_doc` is the first line of `chats`' docs.
+macro_rules! chat_filter_methods {
+    ($event:ty, $chats_doc:literal) => {
+        #[doc = $chats_doc]
+        pub fn chats<I, P>(mut self, chats: I) -> Self
+        where
+            I: IntoIterator<Item = P>,
+            P: Into<$crate::PeerQuery>,
+        {
+            self.filters.chat.chats.extend(chats);
+            self
+        }
+
+        /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
+        pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
+            self.filters.chat.blacklist = blacklist;
+            self
+        }
+
+        /// Only events for which `predicate` returns `true`.
+        pub fn filter(
+            mut self,
+            predicate: impl Fn(&$event) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.filters.predicate.set(predicate);
+            self
+        }
+    };
+}
+pub(crate) use chat_filter_methods;

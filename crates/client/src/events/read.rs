@@ -3,11 +3,11 @@
 use tgwire_tl_types::enums;
 
 use super::deleted::channel_bot_api_id;
-use super::filters::{ChatFilter, Predicate};
+use super::filters::ChatFilters;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
 use crate::types::chat::peer_bot_api_id;
-use crate::{Chat, Client, InvocationError, Message, PeerQuery};
+use crate::{Chat, Client, InvocationError, Message};
 
 /// Messages in a chat were read, up to an id: by us on another device (inbox) or by the other
 /// side (outbox); or the contents of some messages were opened (voice notes, round videos).
@@ -84,10 +84,9 @@ impl MessageReadEvent {
 /// outbox only: say [`outbox`](Self::outbox) for that).
 #[derive(Clone, Debug, Default)]
 pub struct MessageRead {
-    chat: ChatFilter,
     /// `Some(true)`: only outbox; `Some(false)`: only inbox.
     outbox: Option<bool>,
-    predicate: Predicate<MessageReadEvent>,
+    filters: ChatFilters<MessageReadEvent>,
 }
 
 impl MessageRead {
@@ -108,30 +107,10 @@ impl MessageRead {
         self
     }
 
-    /// Only reads in these chats (resolved when the handler is registered).
-    pub fn chats<I, P>(mut self, chats: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PeerQuery>,
-    {
-        self.chat.chats.extend(chats);
-        self
-    }
-
-    /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
-    pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
-        self.chat.blacklist = blacklist;
-        self
-    }
-
-    /// Only events for which `predicate` returns `true`.
-    pub fn filter(
-        mut self,
-        predicate: impl Fn(&MessageReadEvent) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.predicate.set(predicate);
-        self
-    }
+    super::filters::chat_filter_methods!(
+        MessageReadEvent,
+        "Only reads in these chats (resolved when the handler is registered)."
+    );
 }
 
 impl Sealed for MessageRead {}
@@ -181,7 +160,7 @@ impl EventBuilder for MessageRead {
             ),
             _ => return None,
         };
-        if self.outbox.is_some_and(|want| want != outbox) || !self.chat.passes(chat_id) {
+        if self.outbox.is_some_and(|want| want != outbox) || !self.filters.chat_passes(chat_id) {
             return None;
         }
         let event = MessageReadEvent {
@@ -192,13 +171,10 @@ impl EventBuilder for MessageRead {
             contents,
             client: client.clone(),
         };
-        self.predicate.passes(&event).then_some(event)
+        self.filters.check(event)
     }
 
     fn prepare(&mut self) -> Prepare<'_> {
-        Prepare {
-            peers: vec![&mut self.chat.chats],
-            error: None,
-        }
+        self.filters.prepare()
     }
 }

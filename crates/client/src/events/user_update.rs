@@ -4,11 +4,11 @@
 use tgwire_tl_types::enums;
 
 use super::deleted::channel_bot_api_id;
-use super::filters::{ChatFilter, Predicate};
+use super::filters::ChatFilters;
 use super::sealed::{Item, Prepare, Sealed};
 use super::EventBuilder;
 use crate::types::chat::peer_bot_api_id;
-use crate::{Chat, Client, InvocationError, PeerQuery};
+use crate::{Chat, Client, InvocationError};
 
 /// A user's activity in a chat, or their online status.
 #[derive(Clone, Debug)]
@@ -174,8 +174,7 @@ impl UserUpdateEvent {
 /// Activity and status updates, as [`UserUpdateEvent`]s.
 #[derive(Clone, Debug, Default)]
 pub struct UserUpdate {
-    chat: ChatFilter,
-    predicate: Predicate<UserUpdateEvent>,
+    filters: ChatFilters<UserUpdateEvent>,
 }
 
 impl UserUpdate {
@@ -184,31 +183,7 @@ impl UserUpdate {
         Self::default()
     }
 
-    /// Only updates whose [chat](UserUpdateEvent::chat_id) is one of these (for status updates
-    /// and private chats, the user), resolved when the handler is registered.
-    pub fn chats<I, P>(mut self, chats: I) -> Self
-    where
-        I: IntoIterator<Item = P>,
-        P: Into<PeerQuery>,
-    {
-        self.chat.chats.extend(chats);
-        self
-    }
-
-    /// With `true`, [`chats`](Self::chats) lists the chats to ignore instead.
-    pub fn blacklist_chats(mut self, blacklist: bool) -> Self {
-        self.chat.blacklist = blacklist;
-        self
-    }
-
-    /// Only events for which `predicate` returns `true`.
-    pub fn filter(
-        mut self,
-        predicate: impl Fn(&UserUpdateEvent) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.predicate.set(predicate);
-        self
-    }
+    super::filters::chat_filter_methods!(UserUpdateEvent, "Only updates whose [chat](UserUpdateEvent::chat_id) is one of these (for status updates and private chats, the user), resolved when the handler is registered.");
 }
 
 impl Sealed for UserUpdate {}
@@ -242,7 +217,7 @@ impl EventBuilder for UserUpdate {
             U::UserStatus(u) => (u.user_id, u.user_id, None, Some(u.status.clone())),
             _ => return None,
         };
-        if !self.chat.passes(Some(chat_id)) {
+        if !self.filters.chat_passes(Some(chat_id)) {
             return None;
         }
         let event = UserUpdateEvent {
@@ -252,13 +227,10 @@ impl EventBuilder for UserUpdate {
             status,
             client: client.clone(),
         };
-        self.predicate.passes(&event).then_some(event)
+        self.filters.check(event)
     }
 
     fn prepare(&mut self) -> Prepare<'_> {
-        Prepare {
-            peers: vec![&mut self.chat.chats],
-            error: None,
-        }
+        self.filters.prepare()
     }
 }
