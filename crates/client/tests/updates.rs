@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use tgwire::tl::enums;
+use tgwire::updates::engine::UpdateStats;
 use tgwire::updates::UpdateStream;
 use tgwire::Client;
 use tgwire_testserver::backend::Peer;
@@ -88,8 +89,58 @@ async fn pair(
     (a, b, format!("@user_{tail_b}"))
 }
 
+/// Sends `texts` from `from` to `to`, one after another.
+async fn send_all(from: &Client, to: &str, texts: &[String]) {
+    for text in texts {
+        from.send_message(to, text.as_str()).await.expect("sent");
+    }
+}
+
+/// A fault test: `a` sends `n` messages (`<prefix>0`, `<prefix>1`, …) to `b` with `fault` armed
+/// on the server, and `b` must receive each exactly once, in order. Returns `b`'s engine
+/// counters before and after.
+async fn through_fault(
+    tails: (&str, &str),
+    prefix: &str,
+    n: usize,
+    fault: impl FnOnce(&tgwire_testserver::Faults),
+) -> (UpdateStats, UpdateStats) {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, tails.0, tails.1).await;
+    let mut stream = b.updates();
+    let before = settled(&b).await;
+    fault(server.faults());
+    let expected = texts(prefix, n);
+    send_all(&a, &to_b, &expected).await;
+    assert_eq!(next_texts(&mut stream, n).await, expected);
+    assert_quiet(&mut stream).await;
+    (before, settled(&b).await)
+}
+
+/// A user signed in on DC 2 with its session in the SQLite file `path`, named `@<username>`.
+async fn signed_in_to_file(
+    server: &tgwire_testserver::TestServer,
+    path: &std::path::Path,
+    phone: &str,
+    username: &str,
+) -> Client {
+    let client = common::builder(server, 2)
+        .session_file(path)
+        .connect()
+        .await
+        .expect("connects");
+    let token = client.request_login_code(phone).await.expect("code");
+    client.sign_in(&token, "22222").await.expect("signed in");
+    let id = common::me(&client).await;
+    server
+        .backend()
+        .set_username(id, Some(username))
+        .expect("username");
+    client
+}
+
 /// Waits until `client`'s engine has no difference in flight and stats stop moving.
-async fn settled(client: &Client) -> tgwire::updates::engine::UpdateStats {
+async fn settled(client: &Client) -> UpdateStats {
     let mut last = client.update_stats();
     loop {
         tokio::time::sleep(Duration::from_millis(700)).await;
@@ -110,11 +161,7 @@ async fn private_messages_arrive_exactly_once_in_order_and_own_sends_fetch_nothi
     let a_before = settled(&a).await;
     let b_before = settled(&b).await;
     let expected = texts("m", 30);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
+    send_all(&a, &to_b, &expected).await;
     assert_eq!(next_texts(&mut stream, 30).await, expected);
     assert_quiet(&mut stream).await;
     // A reply comes to `a` with the pts after its 30 sends: had its own answers not been
@@ -182,40 +229,14 @@ async fn a_message_from_an_unknown_user_is_refilled_by_the_difference() {
 
 #[tokio::test]
 async fn dropped_pushes_are_filled_by_the_difference() {
-    let server = common::start().await;
-    let (a, b, to_b) = pair(&server, "1201", "1202").await;
-    let mut stream = b.updates();
-    let before = settled(&b).await;
-    server.faults().drop_updates(3);
-    let expected = texts("d", 10);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
-    assert_eq!(next_texts(&mut stream, 10).await, expected);
-    assert_quiet(&mut stream).await;
-    let after = settled(&b).await;
+    let (before, after) = through_fault(("1201", "1202"), "d", 10, |f| f.drop_updates(3)).await;
     assert!(after.gaps > before.gaps, "{after:?}");
     assert!(after.differences > before.differences, "{after:?}");
 }
 
 #[tokio::test]
 async fn updates_too_long_is_followed_by_the_difference() {
-    let server = common::start().await;
-    let (a, b, to_b) = pair(&server, "1301", "1302").await;
-    let mut stream = b.updates();
-    let before = settled(&b).await;
-    server.faults().updates_too_long();
-    let expected = texts("t", 5);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
-    assert_eq!(next_texts(&mut stream, 5).await, expected);
-    assert_quiet(&mut stream).await;
-    let after = settled(&b).await;
+    let (before, after) = through_fault(("1301", "1302"), "t", 5, |f| f.updates_too_long()).await;
     assert!(after.too_long > before.too_long, "{after:?}");
     assert!(after.differences > before.differences, "{after:?}");
 }
@@ -246,18 +267,7 @@ async fn a_restarted_client_catches_up_from_its_sqlite_session() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bob");
     let (a, _) = common::signed_in(&server, 2, "1501").await;
-    let b = common::builder(&server, 2)
-        .session_file(&path)
-        .connect()
-        .await
-        .expect("connects");
-    let token = b.request_login_code("9996621502").await.expect("code");
-    b.sign_in(&token, "22222").await.expect("signed in");
-    let b_id = common::me(&b).await;
-    server
-        .backend()
-        .set_username(b_id, Some("bob_restarts"))
-        .expect("username");
+    let b = signed_in_to_file(&server, &path, "9996621502", "bob_restarts").await;
     let mut stream = b.updates();
     a.send_message("@bob_restarts", "before")
         .await
@@ -270,11 +280,7 @@ async fn a_restarted_client_catches_up_from_its_sqlite_session() {
 
     // Away: five messages in private and one in a channel bob is a member of.
     let expected = texts("away", 5);
-    for text in &expected {
-        a.send_message("@bob_restarts", text.as_str())
-            .await
-            .expect("sent");
-    }
+    send_all(&a, "@bob_restarts", &expected).await;
 
     let b = common::builder(&server, 2)
         .session_file(&path)
@@ -298,18 +304,7 @@ async fn without_catch_up_a_restarted_client_starts_from_now() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("carol");
     let (a, _) = common::signed_in(&server, 2, "1601").await;
-    let b = common::builder(&server, 2)
-        .session_file(&path)
-        .connect()
-        .await
-        .expect("connects");
-    let token = b.request_login_code("9996621602").await.expect("code");
-    b.sign_in(&token, "22222").await.expect("signed in");
-    let b_id = common::me(&b).await;
-    server
-        .backend()
-        .set_username(b_id, Some("carol_restarts"))
-        .expect("username");
+    let b = signed_in_to_file(&server, &path, "9996621602", "carol_restarts").await;
     settled(&b).await;
     b.disconnect().await;
     drop(b);
@@ -431,41 +426,19 @@ async fn paused_updates_are_caught_up_on_resume() {
 
 #[tokio::test]
 async fn pushes_sent_twice_are_handed_out_once() {
-    let server = common::start().await;
-    let (a, b, to_b) = pair(&server, "2101", "2102").await;
-    let mut stream = b.updates();
-    let before = settled(&b).await;
-    server.faults().duplicate_updates(6);
-    let expected = texts("dup", 10);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
-    assert_eq!(next_texts(&mut stream, 10).await, expected);
-    assert_quiet(&mut stream).await;
-    let after = settled(&b).await;
+    let (before, after) =
+        through_fault(("2101", "2102"), "dup", 10, |f| f.duplicate_updates(6)).await;
     assert!(after.duplicates >= before.duplicates + 6, "{after:?}");
 }
 
 #[tokio::test]
 async fn overtaken_pushes_are_put_back_in_order() {
-    let server = common::start().await;
-    let (a, b, to_b) = pair(&server, "2201", "2202").await;
-    let mut stream = b.updates();
-    let before = settled(&b).await;
     // The first two pushes are held back, so the later ones arrive first: a gap, filled when
     // the late ones arrive (or by the difference if they take longer than the gap wait).
-    server.faults().delay_updates(2, Duration::from_millis(300));
-    let expected = texts("late", 6);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
-    assert_eq!(next_texts(&mut stream, 6).await, expected);
-    assert_quiet(&mut stream).await;
-    let after = settled(&b).await;
+    let (before, after) = through_fault(("2201", "2202"), "late", 6, |f| {
+        f.delay_updates(2, Duration::from_millis(300))
+    })
+    .await;
     assert!(after.gaps > before.gaps, "{after:?}");
 }
 
@@ -525,11 +498,7 @@ async fn a_long_absence_is_caught_up_in_difference_slices() {
     let before = settled(&b).await;
     b.set_receive_updates(false);
     let expected = texts("s", 35);
-    for text in &expected {
-        a.send_message(to_b.as_str(), text.as_str())
-            .await
-            .expect("sent");
-    }
+    send_all(&a, &to_b, &expected).await;
     b.set_receive_updates(true);
     assert_eq!(next_texts(&mut stream, 35).await, expected);
     assert_quiet(&mut stream).await;
