@@ -40,6 +40,9 @@ struct HistoryParams {
     from_user: Option<PeerQuery>,
     search: Option<String>,
     filter: Option<enums::MessagesFilter>,
+    unread_mentions: bool,
+    /// Requests go inside this takeout session (`invokeWithTakeout`).
+    takeout: Option<i64>,
 }
 
 impl MessageIter {
@@ -84,6 +87,23 @@ impl MessageIter {
     /// Only messages matching a `MessagesFilter` (photos, documents, URLs, …).
     pub fn filter(self, filter: enums::MessagesFilter) -> Self {
         self.with(|p| p.filter = Some(filter))
+    }
+
+    /// Only messages that mention us: by `@username`, by a mention of our account, or as a
+    /// reply to one of our messages (Telethon's `filter=InputMessagesFilterMyMentions`).
+    pub fn mentions(self) -> Self {
+        self.filter(enums::MessagesFilter::InputMessagesFilterMyMentions)
+    }
+
+    /// Sends the requests inside takeout session `id` (see `Takeout::iter_messages`).
+    pub(crate) fn with_takeout(self, id: i64) -> Self {
+        self.with(|p| p.takeout = Some(id))
+    }
+
+    /// Only the mentions of us not read yet (`messages.getUnreadMentions`: those after our
+    /// read mark of the chat). Other filters and the search do not apply to it.
+    pub fn unread_mentions(self) -> Self {
+        self.with(|p| p.unread_mentions = true)
     }
 }
 
@@ -143,6 +163,29 @@ fn history_stream(params: HistoryParams) -> BoxStream<'static, Result<Message, I
     .boxed()
 }
 
+/// Sends `request`, inside takeout session `takeout` if there is one.
+async fn invoke_in<R>(
+    client: &Client,
+    takeout: Option<i64>,
+    request: R,
+) -> Result<R::Return, InvocationError>
+where
+    R: tgwire_tl_types::RemoteCall,
+    R::Return: 'static,
+{
+    match takeout {
+        Some(takeout_id) => {
+            client
+                .invoke(&functions::InvokeWithTakeout {
+                    takeout_id,
+                    query: request,
+                })
+                .await
+        }
+        None => client.invoke(&request).await,
+    }
+}
+
 impl HistoryState {
     async fn fetch(&mut self) -> Result<(), InvocationError> {
         let client = self.params.client.clone();
@@ -178,9 +221,27 @@ impl HistoryState {
         };
         let searching =
             self.params.search.is_some() || self.from.is_some() || self.params.filter.is_some();
-        let answer = if searching {
-            client
-                .invoke(&functions::messages::Search {
+        let takeout = self.params.takeout;
+        let answer = if self.params.unread_mentions {
+            invoke_in(
+                &client,
+                takeout,
+                functions::messages::GetUnreadMentions {
+                    peer: input_peer(peer),
+                    top_msg_id: None,
+                    offset_id,
+                    add_offset,
+                    limit: batch,
+                    max_id: 0,
+                    min_id: 0,
+                },
+            )
+            .await?
+        } else if searching {
+            invoke_in(
+                &client,
+                takeout,
+                functions::messages::Search {
                     peer: input_peer(peer),
                     q: self.params.search.clone().unwrap_or_default(),
                     from_id: self.from.clone(),
@@ -200,11 +261,14 @@ impl HistoryState {
                     max_id: 0,
                     min_id: 0,
                     hash: 0,
-                })
-                .await?
+                },
+            )
+            .await?
         } else {
-            client
-                .invoke(&functions::messages::GetHistory {
+            invoke_in(
+                &client,
+                takeout,
+                functions::messages::GetHistory {
                     peer: input_peer(peer),
                     offset_id,
                     offset_date,
@@ -213,8 +277,9 @@ impl HistoryState {
                     max_id: 0,
                     min_id: 0,
                     hash: 0,
-                })
-                .await?
+                },
+            )
+            .await?
         };
         let mut page = client.messages_from_answer(answer);
         let received = page.len();
@@ -414,6 +479,8 @@ impl Client {
                 from_user: None,
                 search: None,
                 filter: None,
+                unread_mentions: false,
+                takeout: None,
             }),
             stream: None,
         }

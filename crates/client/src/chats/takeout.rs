@@ -144,6 +144,13 @@ impl Takeout {
             .await
     }
 
+    /// The history of `chat` read inside this session (Telethon's `takeout.iter_messages`),
+    /// with every option of [`Client::iter_messages`]. Telegram serves exports at a higher
+    /// rate than ordinary history requests.
+    pub fn iter_messages(&self, chat: impl Into<crate::PeerQuery>) -> crate::MessageIter {
+        self.client.iter_messages(chat).with_takeout(self.id)
+    }
+
     /// Ends the session, telling Telegram whether the export succeeded.
     ///
     /// # Errors

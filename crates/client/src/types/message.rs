@@ -160,6 +160,15 @@ impl Message {
         matches!(&self.raw, enums::Message::Message(m) if m.pinned)
     }
 
+    /// Whether it mentions us (our username or account, or a reply to one of our messages).
+    pub fn is_mentioned(&self) -> bool {
+        match &self.raw {
+            enums::Message::Message(m) => m.mentioned,
+            enums::Message::Service(m) => m.mentioned,
+            enums::Message::Empty(_) => false,
+        }
+    }
+
     /// Whether it was sent silently.
     pub fn is_silent(&self) -> bool {
         match &self.raw {

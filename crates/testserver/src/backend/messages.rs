@@ -1057,11 +1057,18 @@ pub(crate) fn get_messages(
     .into())
 }
 
-/// Whether `msg` passes a `messages.search` filter (unsupported filters match nothing).
-fn filter_matches(filter: &enums::MessagesFilter, msg: &MessageRec) -> bool {
+/// Whether `msg` passes a `messages.search` filter for `viewer` (unsupported filters match
+/// nothing).
+fn filter_matches(
+    state: &State,
+    viewer: i64,
+    filter: &enums::MessagesFilter,
+    msg: &MessageRec,
+) -> bool {
     use enums::MessagesFilter as F;
     match filter {
         F::InputMessagesFilterEmpty => true,
+        F::InputMessagesFilterMyMentions => present::mentions(state, viewer, msg),
         F::InputMessagesFilterPhotos | F::InputMessagesFilterPhotoVideo => {
             matches!(msg.media, Some(MediaRec::Photo(_)))
         }
@@ -1099,9 +1106,48 @@ pub(crate) fn search(
         })
         .filter(|m| query.is_empty() || m.text.to_lowercase().contains(&query))
         .filter(|m| from.is_none() || m.from == from)
-        .filter(|m| filter_matches(&req.filter, m))
+        .filter(|m| filter_matches(cx.state, me, &req.filter, m))
         .filter(|m| req.min_date <= 0 || m.date >= req.min_date)
         .filter(|m| req.max_date <= 0 || m.date <= req.max_date)
+        .collect();
+    let page = page(
+        &list,
+        req.offset_id,
+        0,
+        req.add_offset,
+        req.limit,
+        req.max_id,
+        req.min_id,
+    );
+    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+}
+
+/// Mentions of the caller in `peer` they have not read yet: after their inbox read mark (so
+/// reading the history reads them), newest first.
+pub(crate) fn get_unread_mentions(
+    cx: &mut Cx<'_>,
+    req: functions::messages::GetUnreadMentions,
+) -> RpcResult<enums::messages::Messages> {
+    let me = cx.me_user()?;
+    let peer = peers::input_peer(cx.state, me, &req.peer)?;
+    check_visible(cx.state, me, peer)?;
+    let read = match peer {
+        Peer::Channel(channel) => cx
+            .state
+            .channels
+            .get(&channel)
+            .and_then(|c| c.read_inbox.get(&me).copied())
+            .unwrap_or(0),
+        _ => cx
+            .state
+            .boxes
+            .get(&me)
+            .and_then(|b| b.reads.get(&peer.marked()))
+            .map_or(0, |marks| marks.inbox),
+    };
+    let list: Vec<&MessageRec> = history_of(cx.state, me, peer)
+        .into_iter()
+        .filter(|m| m.id > read && present::mentions(cx.state, me, m))
         .collect();
     let page = page(
         &list,

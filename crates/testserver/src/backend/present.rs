@@ -545,6 +545,60 @@ fn action(state: &State, action: &ActionRec) -> enums::MessageAction {
     }
 }
 
+/// Whether `msg` mentions `viewer`: names them (`messageEntityMentionName`), says their
+/// `@username` (`messageEntityMention`), or replies to one of their messages. One's own
+/// messages mention no one to oneself.
+pub(crate) fn mentions(state: &State, viewer: i64, msg: &MessageRec) -> bool {
+    let own = match msg.peer {
+        Peer::Channel(_) => msg.from == Some(Peer::User(viewer)),
+        _ => msg.out,
+    };
+    if own || msg.action.is_some() {
+        return false;
+    }
+    let username = state
+        .users
+        .get(&viewer)
+        .and_then(|u| u.username.as_deref())
+        .map(str::to_lowercase);
+    let entities = msg
+        .entities
+        .as_ref()
+        .and_then(|e| e.decode::<Vec<enums::MessageEntity>>())
+        .unwrap_or_default();
+    let utf16: Vec<u16> = if entities.is_empty() {
+        Vec::new()
+    } else {
+        msg.text.encode_utf16().collect()
+    };
+    let named = entities.iter().any(|entity| match entity {
+        enums::MessageEntity::MentionName(m) => m.user_id == viewer,
+        enums::MessageEntity::Mention(m) => {
+            let (Ok(start), Ok(len)) = (usize::try_from(m.offset), usize::try_from(m.length))
+            else {
+                return false;
+            };
+            let said = utf16
+                .get(start..start.saturating_add(len))
+                .map(|units| String::from_utf16_lossy(units).to_lowercase());
+            match (said, &username) {
+                (Some(said), Some(name)) => said.strip_prefix('@') == Some(name.as_str()),
+                _ => false,
+            }
+        }
+        _ => false,
+    });
+    named
+        || msg.reply_to.is_some_and(|id| {
+            super::messages::stored(state, viewer, msg.peer, id).is_some_and(
+                |replied| match replied.peer {
+                    Peer::Channel(_) => replied.from == Some(Peer::User(viewer)),
+                    _ => replied.out,
+                },
+            )
+        })
+}
+
 /// A stored message as TL. `out` is recomputed for channel messages (one copy for everyone).
 pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Message {
     let out = match msg.peer {
@@ -611,7 +665,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
     });
     types::Message {
         out,
-        mentioned: false,
+        mentioned: mentions(state, viewer, msg),
         media_unread: false,
         silent: msg.silent,
         post: msg.post,
