@@ -107,8 +107,9 @@ pub use conversation::{
 };
 pub use error::{error_names, InvocationError, KnownError, RpcError, SignInError};
 pub use files::{
-    Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileId, FileIdError,
-    FileIdLocation, FileLocation, FileType, InputMedia, PhotoSource, Upload, UploadedFile,
+    stripped_to_jpeg, Download, DownloadIter, DownloadTarget, Downloadable, FileError, FileId,
+    FileIdError, FileIdLocation, FileLocation, FileType, InputMedia, PhotoSource, Upload,
+    UploadedFile,
 };
 pub use iter::{DialogIter, MessageIter};
 pub use messages::InputMessage;

@@ -16,7 +16,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use super::parts::{DownloadPlan, MAX_REQUEST_SIZE};
 use super::transfer::Lanes;
 use super::{FileError, Progress, DEFAULT_PARALLELISM};
-use crate::{Client, InvocationError, Message};
+use crate::{Chat, Client, InvocationError, Message, PeerQuery};
 
 /// Where a file is: its raw location, its DC and (when known) its size.
 #[derive(Clone, Debug)]
@@ -87,6 +87,33 @@ impl FileLocation {
     }
 }
 
+/// The bytes of an inline photo size (`photoStrippedSize` inflated to a JPEG,
+/// `photoCachedSize` as is), if `wanted` names one.
+fn inline_photo_size(photo: &enums::Photo, wanted: &str) -> Option<Vec<u8>> {
+    let enums::Photo::Photo(photo) = photo else {
+        return None;
+    };
+    photo.sizes.iter().find_map(|size| match size {
+        enums::PhotoSize::PhotoStrippedSize(s) if s.r#type == wanted => {
+            Some(super::stripped::stripped_to_jpeg(&s.bytes))
+        }
+        enums::PhotoSize::PhotoCachedSize(s) if s.r#type == wanted => Some(s.bytes.clone()),
+        _ => None,
+    })
+}
+
+/// A contact as the vCard 4.0 text Telethon writes for it (`;` removed from the names).
+fn vcard(contact: &types::MessageMediaContact) -> Vec<u8> {
+    let first = contact.first_name.replace(';', "");
+    let last = contact.last_name.replace(';', "");
+    format!(
+        "BEGIN:VCARD\nVERSION:4.0\nN:{first};{last};;;\nFN:{first} {last}\n\
+         TEL;TYPE=cell;VALUE=uri:tel:+{}\nEND:VCARD\n",
+        contact.phone_number
+    )
+    .into_bytes()
+}
+
 /// The downloadable photo sizes (`photoSize`, `photoSizeProgressive`) as (type, bytes): the one
 /// named, or the largest.
 fn choose_photo_size<'s>(
@@ -109,7 +136,8 @@ fn choose_photo_size<'s>(
 }
 
 /// Something [`Client::download_media`] can fetch: a message's media, a photo, a document or
-/// a raw location.
+/// a raw location. A contact gives its vCard text; a photo's stripped size (`"i"`) is
+/// inflated to a JPEG without any request.
 #[derive(Clone, Debug)]
 pub struct Downloadable(What, Option<Origin>);
 
@@ -125,7 +153,19 @@ enum What {
     Photo(enums::Photo),
     Document(enums::Document),
     Location(FileLocation),
+    /// Bytes at hand (a contact's vCard).
+    Inline(Vec<u8>),
+    /// The current photo of a user, group or channel (big or small), found when the
+    /// download starts.
+    ProfilePhoto(PeerQuery, bool),
     Nothing(&'static str),
+}
+
+/// Where the bytes of a [`Downloadable`] come from.
+#[derive(Debug)]
+enum Located {
+    Remote(FileLocation),
+    Inline(Vec<u8>),
 }
 
 impl From<&enums::MessageMedia> for Downloadable {
@@ -139,7 +179,8 @@ impl From<&enums::MessageMedia> for Downloadable {
                 Some(document) => What::Document(document.clone()),
                 None => What::Nothing("the document is gone"),
             },
-            _ => What::Nothing("the media is neither a photo nor a document"),
+            enums::MessageMedia::Contact(contact) => What::Inline(vcard(contact)),
+            _ => What::Nothing("the media is neither a photo, a document nor a contact"),
         };
         Downloadable(what, None)
     }
@@ -186,16 +227,67 @@ impl Downloadable {
     }
 
     /// Where the bytes are, for photo size `size_type` (`None`: the largest).
-    fn locate(&self, size_type: Option<&str>) -> Result<FileLocation, FileError> {
+    fn locate(&self, size_type: Option<&str>) -> Result<Located, FileError> {
         match &self.0 {
-            What::Photo(photo) => FileLocation::of_photo(photo, size_type)
-                .ok_or(FileError::NoMedia("the photo has no such size")),
-            What::Document(document) => {
-                FileLocation::of_document(document).ok_or(FileError::NoMedia("empty document"))
+            What::Photo(photo) => {
+                if let Some(bytes) = size_type.and_then(|kind| inline_photo_size(photo, kind)) {
+                    return Ok(Located::Inline(bytes));
+                }
+                FileLocation::of_photo(photo, size_type)
+                    .map(Located::Remote)
+                    .ok_or(FileError::NoMedia("the photo has no such size"))
             }
-            What::Location(location) => Ok(location.clone()),
+            What::Document(document) => FileLocation::of_document(document)
+                .map(Located::Remote)
+                .ok_or(FileError::NoMedia("empty document")),
+            What::Location(location) => Ok(Located::Remote(location.clone())),
+            What::Inline(bytes) => Ok(Located::Inline(bytes.clone())),
+            What::ProfilePhoto(..) => Err(FileError::NoMedia("the profile photo is not found yet")),
             What::Nothing(why) => Err(FileError::NoMedia(why)),
         }
+    }
+}
+
+/// The current photo of `chat` (its id and DC, from the user's or chat's object), as a
+/// location: the big (640×640) or small (160×160) version.
+async fn profile_photo_location(
+    client: &Client,
+    chat: PeerQuery,
+    big: bool,
+) -> Result<FileLocation, FileError> {
+    let chat = client.get_chat(chat).await?;
+    let photo = match &chat {
+        Chat::User(user) => match user.raw() {
+            enums::User::User(user) => match &user.photo {
+                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => Some((p.photo_id, p.dc_id)),
+                _ => None,
+            },
+            enums::User::Empty(_) => None,
+        },
+        Chat::Group(group) => chat_photo(group.raw()),
+        Chat::Channel(channel) => chat_photo(channel.raw()),
+    };
+    let (Some((photo_id, dc)), Some(peer)) = (photo, chat.peer_ref()) else {
+        return Err(FileError::NoMedia("no profile photo"));
+    };
+    let raw = types::InputPeerPhotoFileLocation {
+        big,
+        peer: crate::input_peer(peer),
+        photo_id,
+    };
+    Ok(FileLocation::new(raw.into(), Some(dc), None))
+}
+
+/// A group's or channel's current photo (id, DC).
+fn chat_photo(raw: &enums::Chat) -> Option<(i64, i32)> {
+    let photo = match raw {
+        enums::Chat::Chat(chat) => &chat.photo,
+        enums::Chat::Channel(channel) => &channel.photo,
+        _ => return None,
+    };
+    match photo {
+        enums::ChatPhoto::ChatPhoto(p) => Some((p.photo_id, p.dc_id)),
+        enums::ChatPhoto::Empty => None,
     }
 }
 
@@ -297,9 +389,18 @@ impl std::fmt::Debug for Download<'_> {
 
 impl<'a> Download<'a> {
     /// For photos: the size to fetch by its type letter (`"s"`, `"m"`, `"x"`, `"y"`, …);
-    /// default the largest.
+    /// default the largest. The stripped thumbnail (`"i"`) is inflated to a JPEG from the
+    /// bytes the photo carries, without a request.
     pub fn photo_size(mut self, size_type: impl Into<String>) -> Self {
         self.size_type = Some(size_type.into());
+        self
+    }
+
+    /// For profile photos ([`Client::download_profile_photo`]): the small (160×160) version.
+    pub fn small(mut self) -> Self {
+        if let What::ProfilePhoto(_, big) = &mut self.what.0 {
+            *big = false;
+        }
         self
     }
 
@@ -330,10 +431,19 @@ impl<'a> Download<'a> {
     }
 
     async fn run(self) -> Result<u64, FileError> {
-        let location = self.what.locate(self.size_type.as_deref())?;
-        let total = location.size.unwrap_or(0);
-        let refresh = self.what.refresh(self.size_type);
-        let mut chunks = DownloadIter::new(self.client, Ok(location), refresh).tuned(self.tuning);
+        let what = match self.what.0 {
+            What::ProfilePhoto(ref query, big) => {
+                Downloadable::from(profile_photo_location(self.client, query.clone(), big).await?)
+            }
+            _ => self.what.clone(),
+        };
+        let located = what.locate(self.size_type.as_deref())?;
+        let total = match &located {
+            Located::Remote(location) => location.size.unwrap_or(0),
+            Located::Inline(bytes) => bytes.len() as u64,
+        };
+        let refresh = what.refresh(self.size_type);
+        let mut chunks = DownloadIter::new(self.client, Ok(located), refresh).tuned(self.tuning);
         match self.to {
             DownloadTarget::Writer(mut writer) => {
                 write_all(&mut chunks, &mut writer, self.progress.as_ref(), total).await
@@ -393,7 +503,7 @@ impl<'a> IntoFuture for Download<'a> {
 #[must_use = "streams do nothing unless polled"]
 pub struct DownloadIter {
     client: Client,
-    location: Result<FileLocation, FileError>,
+    location: Result<Located, FileError>,
     refresh: Option<Refresh>,
     offset: u64,
     limit: Option<u64>,
@@ -414,7 +524,7 @@ impl std::fmt::Debug for DownloadIter {
 impl DownloadIter {
     fn new(
         client: &Client,
-        location: Result<FileLocation, FileError>,
+        location: Result<Located, FileError>,
         refresh: Option<Refresh>,
     ) -> Self {
         DownloadIter {
@@ -468,7 +578,17 @@ impl DownloadIter {
             &mut self.location,
             Err(FileError::NoMedia("the download already started")),
         ) {
-            Ok(location) => location,
+            Ok(Located::Remote(location)) => location,
+            Ok(Located::Inline(bytes)) => {
+                let start = usize::try_from(self.offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let end = self.limit.map_or(bytes.len(), |limit| {
+                    start.saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
+                });
+                let chunk = bytes[start..end.min(bytes.len())].to_vec();
+                return stream::iter((!chunk.is_empty()).then_some(Ok(chunk))).boxed();
+            }
             Err(error) => return stream::once(async { Err(error) }).boxed(),
         };
         let plan = match DownloadPlan::new(
@@ -578,7 +698,11 @@ impl Current {
             .pop()
             .flatten()
             .ok_or(FileError::NoMedia("the message is gone"))?;
-        let fresh = Downloadable::from(&message).locate(refresh.size_type.as_deref())?;
+        let Located::Remote(fresh) =
+            Downloadable::from(&message).locate(refresh.size_type.as_deref())?
+        else {
+            return Err(FileError::NoMedia("the message's media changed"));
+        };
         *current = (seen + 1, fresh);
         Ok(())
     }
@@ -678,6 +802,32 @@ impl Client {
             tuning: Tuning::default(),
             progress: None,
         }
+    }
+
+    /// Downloads the current profile photo of a user, group or channel (the big 640×640
+    /// version; `.small()` for 160×160) to a path or writer; `.await` answers the number of
+    /// bytes written. The photo is looked up when the download starts.
+    ///
+    /// ```no_run
+    /// # async fn f(client: tgwire::Client) -> Result<(), tgwire::FileError> {
+    /// client.download_profile_photo("@durov", "durov.jpg").await?;
+    /// client.download_profile_photo("me", "me-small.jpg").small().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When awaited: [`FileError::NoMedia`] when there is no photo, the errors of
+    /// [`get_chat`](Self::get_chat), and those of [`download_media`](Self::download_media).
+    pub fn download_profile_photo<'a>(
+        &'a self,
+        chat: impl Into<PeerQuery>,
+        to: impl Into<DownloadTarget<'a>>,
+    ) -> Download<'a> {
+        self.download_media(
+            Downloadable(What::ProfilePhoto(chat.into(), true), None),
+            to,
+        )
     }
 
     /// Downloads the file at `location` to a path or writer.

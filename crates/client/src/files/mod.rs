@@ -26,12 +26,18 @@
 //! Downloads accept CDN redirects (`cdn.rs`): the rest of such a download comes from the CDN
 //! DC, decrypted and checked part by part against SHA-256 hashes from the file's DC.
 //! Bot API file ids are packed and unpacked by [`FileId`] (`file_id.rs`).
+//!
+//! Photos come in sizes: the largest is downloaded unless one is named
+//! ([`Download::photo_size`]); the stripped thumbnail (`"i"`) is inflated to a JPEG from the
+//! bytes the photo carries ([`stripped_to_jpeg`]). [`Client::download_profile_photo`] fetches
+//! the current photo of a user, group or channel; a contact downloads as its vCard.
 
 pub(crate) mod cdn;
 mod download;
 mod file_id;
 mod parts;
 mod send;
+mod stripped;
 mod transfer;
 mod upload;
 
@@ -40,6 +46,7 @@ use std::sync::Arc;
 pub use download::{Download, DownloadIter, DownloadTarget, Downloadable, FileLocation};
 pub use file_id::{FileId, FileIdError, FileIdLocation, FileType, PhotoSource};
 pub use send::InputMedia;
+pub use stripped::stripped_to_jpeg;
 pub use upload::{Upload, UploadedFile};
 
 use crate::InvocationError;

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use tgwire_tl_types::{enums, functions, types};
 
-use super::model::{Bytes, DocumentRec, MediaRec, PhotoRec};
+use super::images::{self, PhotoError};
+use super::model::{Bytes, DocumentRec, MediaRec, PhotoRec, PhotoSizeRec};
 use super::rpc::{RpcError, RpcResult};
 use super::{random_i64, Cx, MAX_STORED_BYTES};
 
@@ -186,7 +187,9 @@ pub(crate) fn create_document(
     Ok(MediaRec::Document(id))
 }
 
-/// Turns an upload into a stored photo (one size, the bytes as uploaded).
+/// Turns an upload into a stored photo: its sizes and stripped thumbnail when it is a JPEG or
+/// PNG ([`images`]), else one nominal size holding the bytes as uploaded (tests and older
+/// clients send arbitrary bytes as photos; Telegram would refuse them).
 pub(crate) fn create_photo(
     cx: &mut Cx<'_>,
     me: i64,
@@ -194,6 +197,29 @@ pub(crate) fn create_photo(
 ) -> RpcResult<MediaRec> {
     let (bytes, _) = take_upload(cx, me, file)?;
     let id = next_media_id(cx);
+    let (sizes, stripped) = match images::make_photo(&bytes) {
+        Ok(made) => {
+            let mut sizes = Vec::with_capacity(made.sizes.len());
+            for size in made.sizes {
+                let content = next_media_id(cx);
+                sizes.push(PhotoSizeRec {
+                    kind: size.kind.into(),
+                    w: size.w as i32,
+                    h: size.h as i32,
+                    size: size.jpeg.len() as i64,
+                    content,
+                });
+                keep_content(cx, content, Arc::new(size.jpeg));
+            }
+            (sizes, Some(Bytes(made.stripped)))
+        }
+        Err(PhotoError::Dimensions) => return Err(RpcError::bad("PHOTO_INVALID_DIMENSIONS")),
+        Err(PhotoError::NotAnImage) => {
+            log::debug!("photo {id} is no JPEG or PNG: kept as uploaded, one nominal size");
+            (Vec::new(), None)
+        }
+    };
+    let as_uploaded = sizes.is_empty();
     cx.state.photos.insert(
         id,
         PhotoRec {
@@ -203,11 +229,39 @@ pub(crate) fn create_photo(
             date: cx.now,
             dc_id: cx.ctx.dc_id,
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            sizes,
+            stripped,
         },
     );
-    keep_content(cx, id, bytes);
+    if as_uploaded {
+        keep_content(cx, id, bytes);
+    }
     cx.dirty = true;
     Ok(MediaRec::Photo(id))
+}
+
+/// Which stored contents hold size `thumb` of `photo`: the named size, or for a photo kept as
+/// uploaded, the upload whatever the name.
+fn photo_content(photo: &PhotoRec, thumb: &str) -> RpcResult<i64> {
+    if photo.sizes.is_empty() {
+        return Ok(photo.id);
+    }
+    photo
+        .sizes
+        .iter()
+        .find(|size| size.kind == thumb)
+        .map(|size| size.content)
+        .ok_or_else(|| RpcError::bad("LOCATION_INVALID"))
+}
+
+/// A profile photo's content: `big` is its largest size, small its smallest.
+fn peer_photo_content(photo: &PhotoRec, big: bool) -> i64 {
+    let size = if big {
+        photo.sizes.last()
+    } else {
+        photo.sizes.first()
+    };
+    size.map_or(photo.id, |size| size.content)
 }
 
 /// Where the contents of media `id` are kept on disk, when persisting.
@@ -295,43 +349,49 @@ pub(crate) fn get_file(
 ) -> RpcResult<enums::upload::File> {
     cx.me()?;
     check_range(req.offset, req.limit, req.precise)?;
-    let (id, access_hash, file_reference) = match &req.location {
+    let (content_id, dc_id, date) = match &req.location {
         enums::InputFileLocation::InputDocumentFileLocation(loc) => {
-            (loc.id, loc.access_hash, &loc.file_reference)
+            let doc = cx
+                .state
+                .documents
+                .get(&loc.id)
+                .filter(|d| d.access_hash == loc.access_hash)
+                .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+            check_reference(&loc.file_reference, &doc.file_reference)?;
+            (doc.id, doc.dc_id, doc.date)
         }
         enums::InputFileLocation::InputPhotoFileLocation(loc) => {
-            (loc.id, loc.access_hash, &loc.file_reference)
+            let photo = cx
+                .state
+                .photos
+                .get(&loc.id)
+                .filter(|p| p.access_hash == loc.access_hash)
+                .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+            check_reference(&loc.file_reference, &photo.file_reference)?;
+            (
+                photo_content(photo, &loc.thumb_size)?,
+                photo.dc_id,
+                photo.date,
+            )
+        }
+        // A user's, group's or channel's current photo, by the id its object shows (the peer
+        // itself was checked when the client resolved it).
+        enums::InputFileLocation::InputPeerPhotoFileLocation(loc) => {
+            let photo = cx
+                .state
+                .photos
+                .get(&loc.photo_id)
+                .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
+            (peer_photo_content(photo, loc.big), photo.dc_id, photo.date)
         }
         _ => return Err(RpcError::bad("LOCATION_INVALID")),
     };
-    let (stored_hash, stored_reference, dc_id, date) = match &req.location {
-        enums::InputFileLocation::InputDocumentFileLocation(_) => cx
-            .state
-            .documents
-            .get(&id)
-            .map(|d| (d.access_hash, &d.file_reference, d.dc_id, d.date)),
-        _ => cx
-            .state
-            .photos
-            .get(&id)
-            .map(|p| (p.access_hash, &p.file_reference, p.dc_id, p.date)),
-    }
-    .ok_or_else(|| RpcError::bad("FILE_ID_INVALID"))?;
-    if stored_hash != access_hash {
-        return Err(RpcError::bad("FILE_ID_INVALID"));
-    }
-    if file_reference.is_empty() {
-        return Err(RpcError::bad("FILE_REFERENCE_EMPTY"));
-    }
-    if *file_reference != stored_reference.0 {
-        return Err(RpcError::bad("FILE_REFERENCE_EXPIRED"));
-    }
     if dc_id != cx.ctx.dc_id {
         return Err(RpcError::migrate("FILE_MIGRATE", dc_id));
     }
-    let content = content(cx, id)?;
+    let content = content(cx, content_id)?;
     if req.cdn_supported {
-        if let Some(redirect) = super::cdn::redirect(cx, id, &content) {
+        if let Some(redirect) = super::cdn::redirect(cx, content_id, &content) {
             return Ok(redirect);
         }
     }
@@ -346,6 +406,17 @@ pub(crate) fn get_file(
         bytes: content[start..end].to_vec(),
     }
     .into())
+}
+
+/// The errors of a file reference that is missing or not the current one.
+fn check_reference(given: &[u8], stored: &Bytes) -> RpcResult<()> {
+    if given.is_empty() {
+        return Err(RpcError::bad("FILE_REFERENCE_EMPTY"));
+    }
+    if given != stored.0.as_slice() {
+        return Err(RpcError::bad("FILE_REFERENCE_EXPIRED"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ mod chats;
 mod dialogs;
 mod dispatch;
 mod files;
+mod images;
 mod inline;
 mod invites;
 mod join_requests;

@@ -769,7 +769,8 @@ pub(crate) struct DocumentRec {
     pub(crate) attributes: Bytes,
 }
 
-/// An uploaded file sent as a photo (one size, stored as uploaded).
+/// An uploaded file sent as a photo: its sizes (see `images.rs`), or, for bytes that are no
+/// image, one nominal size holding them as uploaded.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct PhotoRec {
     pub(crate) id: i64,
@@ -777,7 +778,27 @@ pub(crate) struct PhotoRec {
     pub(crate) file_reference: Bytes,
     pub(crate) date: i32,
     pub(crate) dc_id: i32,
+    /// Bytes uploaded.
     pub(crate) size: i64,
+    /// Smallest first; empty when kept as uploaded.
+    #[serde(default)]
+    pub(crate) sizes: Vec<PhotoSizeRec>,
+    /// The inline stripped thumbnail (`[1, h, w, scan…]`).
+    #[serde(default)]
+    pub(crate) stripped: Option<Bytes>,
+}
+
+/// One stored size of a photo.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PhotoSizeRec {
+    /// Its type letter (`s`, `m`, `x`, `y`, `w`).
+    pub(crate) kind: String,
+    pub(crate) w: i32,
+    pub(crate) h: i32,
+    /// Its JPEG's length.
+    pub(crate) size: i64,
+    /// The id its bytes are stored under (like a document's contents).
+    pub(crate) content: i64,
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use tgwire_tl_types::{enums, types};
 
-use super::model::{ActionRec, ChannelRec, ChatPhotoRec, MediaRec, MessageRec, Peer, State};
+use super::model::{
+    ActionRec, ChannelRec, ChatPhotoRec, MediaRec, MessageRec, Peer, PhotoRec, State,
+};
 
 /// The users and chats a result mentions, collected while building it and turned into the
 /// `users`/`chats` vectors at the end (so clients can cache access hashes).
@@ -216,7 +218,7 @@ fn profile_photo(state: &State, user: i64) -> Option<enums::UserProfilePhoto> {
             has_video: false,
             personal: false,
             photo_id: id,
-            stripped_thumb: None,
+            stripped_thumb: photo.stripped.as_ref().map(|bytes| bytes.0.clone()),
             dc_id: photo.dc_id,
         }
         .into(),
@@ -474,8 +476,39 @@ pub(crate) fn document(state: &State, id: i64) -> Option<enums::Document> {
     )
 }
 
-/// The size letter of the one stored size of every photo.
+/// The size letter of the one nominal size of a photo kept as uploaded.
 pub(crate) const PHOTO_SIZE_TYPE: &str = "y";
+
+/// A photo's sizes as Telegram lists them: the stripped thumbnail, then smallest to largest.
+fn photo_sizes(rec: &PhotoRec) -> Vec<enums::PhotoSize> {
+    if rec.sizes.is_empty() {
+        // Bytes that are no image: one size whose dimensions are nominal.
+        return vec![types::PhotoSize {
+            r#type: PHOTO_SIZE_TYPE.into(),
+            w: 800,
+            h: 800,
+            size: i32::try_from(rec.size).unwrap_or(i32::MAX),
+        }
+        .into()];
+    }
+    let stripped = rec.stripped.iter().map(|bytes| {
+        types::PhotoStrippedSize {
+            r#type: "i".into(),
+            bytes: bytes.0.clone(),
+        }
+        .into()
+    });
+    let sizes = rec.sizes.iter().map(|size| {
+        types::PhotoSize {
+            r#type: size.kind.clone(),
+            w: size.w,
+            h: size.h,
+            size: i32::try_from(size.size).unwrap_or(i32::MAX),
+        }
+        .into()
+    });
+    stripped.chain(sizes).collect()
+}
 
 pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
     let rec = state.photos.get(&id)?;
@@ -486,14 +519,7 @@ pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
             access_hash: rec.access_hash,
             file_reference: rec.file_reference.0.clone(),
             date: rec.date,
-            // The server does not decode images, so the size's dimensions are nominal.
-            sizes: vec![types::PhotoSize {
-                r#type: PHOTO_SIZE_TYPE.into(),
-                w: 800,
-                h: 800,
-                size: i32::try_from(rec.size).unwrap_or(i32::MAX),
-            }
-            .into()],
+            sizes: photo_sizes(rec),
             video_sizes: None,
             dc_id: rec.dc_id,
         }
