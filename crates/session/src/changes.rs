@@ -11,6 +11,12 @@ use crate::{AuthKeyData, CachedPeer, DcOption, SelfUser, TempAuthKey, UpdateStat
 ///
 /// Setters replace earlier calls for the same item; [`Changes::upsert_peer`] accumulates.
 ///
+/// A storage of your own reads a batch with the getters ([`Changes::home_dc`],
+/// [`Changes::auth_keys`], [`Changes::peers`], …): each says what to store, what to delete, and
+/// what to leave alone. Storages usually see a batch after
+/// [`SessionState::plan`](crate::SessionState::plan) has turned it into final values (peers
+/// merged with the cache), which is what [`Persist::save`](crate::Persist::save) receives.
+///
 /// ```
 /// use tgwire_session::{CachedPeer, Changes, PeerKind, PeerRef, UpdateState};
 ///
@@ -22,6 +28,7 @@ use crate::{AuthKeyData, CachedPeer, DcOption, SelfUser, TempAuthKey, UpdateStat
 /// # Ok::<(), tgwire_session::SessionError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Changes {
     pub(crate) wipe: bool,
     pub(crate) home_dc: Option<i32>,
@@ -122,11 +129,66 @@ impl Changes {
         self
     }
 
+    /// Whether everything stored before this batch is to be erased first ([`Changes::wipe_all`]):
+    /// a sign-out, or a [`Storage::snapshot`](crate::Storage::snapshot) that replaces a whole
+    /// session.
+    pub fn wipes_all(&self) -> bool {
+        self.wipe
+    }
+
+    /// The new home DC (`None`: unchanged).
+    pub fn home_dc(&self) -> Option<i32> {
+        self.home_dc
+    }
+
+    /// The new list of DC addresses, replacing the whole stored list (`None`: unchanged).
+    pub fn dc_options(&self) -> Option<&[DcOption]> {
+        self.dc_options.as_deref()
+    }
+
+    /// Permanent auth keys to store (`Some`) or delete (`None`), by DC id; at most one entry per
+    /// DC.
+    pub fn auth_keys(&self) -> &[(i32, Option<AuthKeyData>)] {
+        &self.auth_keys
+    }
+
+    /// Temporary auth keys to store (`Some`) or delete (`None`), by DC id; at most one entry per
+    /// DC.
+    pub fn temp_auth_keys(&self) -> &[(i32, Option<TempAuthKey>)] {
+        &self.temp_auth_keys
+    }
+
+    /// Who is signed in now: `None` unchanged, `Some(None)` nobody (signed out), `Some(Some(_))`
+    /// this user.
+    pub fn self_user(&self) -> Option<Option<SelfUser>> {
+        self.self_user
+    }
+
+    /// The account-wide update state: `None` unchanged, `Some(None)` forget it, `Some(Some(_))`
+    /// store it.
+    pub fn update_state(&self) -> Option<Option<UpdateState>> {
+        self.update_state
+    }
+
+    /// Channel `pts` values to store (`Some`) or delete (`None`), by bare channel id; at most one
+    /// entry per channel.
+    pub fn channel_pts(&self) -> &[(i64, Option<i32>)] {
+        &self.channel_pts
+    }
+
+    /// Peer-cache entries to add or replace, each keyed by its Bot API id
+    /// ([`CachedPeer::bot_api_id`]). After [`SessionState::plan`](crate::SessionState::plan)
+    /// each is the whole entry to store, at most once per id; before it, the same peer may appear
+    /// several times and is merged by the min rule.
+    pub fn peers(&self) -> &[CachedPeer] {
+        &self.peers
+    }
+
     /// Whether these changes touch what the account cannot afford to lose to a power cut or a
     /// database crash (keys, identity, home DC, a wipe). Storages commit those with full
     /// durability and may commit the frequent rest (peers, update state) with less: losing the
     /// last of those is repaired by refetching.
-    pub(crate) fn is_precious(&self) -> bool {
+    pub fn is_precious(&self) -> bool {
         self.wipe
             || self.home_dc.is_some()
             || self.self_user.is_some()

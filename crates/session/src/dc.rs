@@ -9,6 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// may share an `id` (for example a media-only address next to the normal one).
 /// `tgwire-tl-types`' `DcOption` will convert into this type once that crate settles.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DcOption {
     /// The DC number (1 to 5 in production).
     pub id: i32,
@@ -24,6 +25,7 @@ pub struct DcOption {
 
 /// Restrictions on how a [`DcOption`] may be used, from Telegram's `dcOption` flags.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DcFlags {
     /// Only for uploading and downloading media.
     pub media_only: bool,
@@ -41,8 +43,9 @@ impl DcFlags {
     const STATIC: u8 = 1 << 2;
     const TCPO_ONLY: u8 = 1 << 3;
 
-    /// Packs the flags into the bit set used on disk.
-    pub(crate) fn to_bits(self) -> u8 {
+    /// Packs the flags into the bit set tgwire's storages keep (media-only 1, CDN 2, static 4,
+    /// obfuscated-only 8), for storages of your own too.
+    pub fn to_bits(self) -> u8 {
         let mut bits = 0;
         for (set, bit) in [
             (self.media_only, Self::MEDIA_ONLY),
@@ -57,8 +60,8 @@ impl DcFlags {
         bits
     }
 
-    /// Unpacks the on-disk bit set; `None` if unknown bits are set.
-    pub(crate) fn from_bits(bits: i64) -> Option<Self> {
+    /// Unpacks a bit set made by [`DcFlags::to_bits`]; `None` if unknown bits are set.
+    pub fn from_bits(bits: i64) -> Option<Self> {
         let known = i64::from(Self::MEDIA_ONLY | Self::CDN | Self::STATIC | Self::TCPO_ONLY);
         if bits & !known != 0 {
             return None;

@@ -118,6 +118,12 @@ pub enum SessionError {
         missing: &'static str,
     },
 
+    /// A storage of your own (a [`Persist`](crate::Persist) backend or a hand-written
+    /// [`Storage`](crate::Storage)) failed in a way no other variant describes: its database,
+    /// network or encoding error, kept as the source.
+    #[error("session backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+
     /// A value cannot be represented in the requested format (e.g. a DC id above 255 in Telethon's
     /// string format, which stores it in one byte).
     #[error("cannot represent in this format: {what}")]
@@ -136,6 +142,11 @@ impl SessionError {
             self,
             SessionError::SessionInUse { .. } | SessionError::SessionLocked { .. }
         )
+    }
+
+    /// Wraps an error of a storage of your own as [`SessionError::Backend`].
+    pub fn backend(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        SessionError::Backend(error.into())
     }
 
     pub(crate) fn corrupt(what: impl Into<String>) -> Self {

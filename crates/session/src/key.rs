@@ -49,6 +49,7 @@ impl fmt::Debug for AuthKeyData {
 
 /// A temporary auth key (bound to a permanent one for perfect forward secrecy) and when it expires.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TempAuthKey {
     /// The key bytes.
     pub key: AuthKeyData,

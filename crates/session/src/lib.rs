@@ -19,6 +19,9 @@
 //! - [`StringSession`]: the essentials (home DC, address, key, user) as a string, in tgwire's own
 //!   checksummed format or in Telethon's `StringSession` format, both ways.
 //! - [`import_telethon_session`]: reads a Telethon `.session` file into any storage.
+//! - Your own: implement [`Persist`] (load everything once, save each batch of [`Changes`]) and
+//!   wrap it in a [`PersistedStorage`], which keeps the session in a [`SessionState`] and applies
+//!   the same peer-cache rules as the storages above; or implement [`Storage`] by hand.
 //!
 //! [`copy_session`] moves a whole session from any storage to any other.
 //!
@@ -48,9 +51,9 @@
 //! ```text
 //!   client task ──read (memory)──▶ Storage ◀──apply(Changes)── spawn_blocking
 //!                                     │
-//!                       State::plan (min rule, username moves)
+//!                       SessionState::plan (min rule, username moves)
 //!                                     │
-//!                      SQLite transaction (WAL) ── commit ──▶ State::commit (memory)
+//!                      SQLite transaction (WAL) ── commit ──▶ SessionState::commit (memory)
 //! ```
 //!
 //! # What this crate does not do
@@ -97,9 +100,12 @@ mod error;
 mod key;
 mod memory;
 mod peer;
+mod persisted;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod rows;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod sqlite;
 mod state;
 mod storage;
@@ -113,9 +119,11 @@ pub use error::SessionError;
 pub use key::{AuthKeyData, TempAuthKey};
 pub use memory::MemoryStorage;
 pub use peer::{CachedPeer, PeerKind, PeerRef, SelfUser, BOT_API_CHANNEL_OFFSET};
+pub use persisted::{Persist, PersistedStorage};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresPool, PostgresPoolBuilder, PostgresStorage, DEFAULT_SCHEMA};
 pub use sqlite::SqliteStorage;
+pub use state::SessionState;
 pub use storage::{copy_session, Storage};
 pub use string_session::StringSession;
 pub use telethon::{import_telethon_session, TELETHON_SCHEMA_VERSION};

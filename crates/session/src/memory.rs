@@ -2,7 +2,7 @@
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
-use crate::state::State;
+use crate::state::SessionState;
 use crate::storage::storage_reads_from_state;
 use crate::{Changes, SessionError, Storage};
 
@@ -10,7 +10,7 @@ use crate::{Changes, SessionError, Storage};
 /// (see [`StringSession`](crate::StringSession)). `apply` never fails.
 #[derive(Default)]
 pub struct MemoryStorage {
-    state: RwLock<State>,
+    state: RwLock<SessionState>,
 }
 
 impl MemoryStorage {
@@ -27,7 +27,7 @@ impl MemoryStorage {
         storage
     }
 
-    fn state(&self) -> RwLockReadGuard<'_, State> {
+    fn state(&self) -> RwLockReadGuard<'_, SessionState> {
         // No code panics while holding the lock, and the state stays valid between statements,
         // so a poisoned lock still guards consistent data.
         self.state.read().unwrap_or_else(PoisonError::into_inner)

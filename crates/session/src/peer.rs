@@ -301,6 +301,7 @@ fn parse_digits(text: &str, radix: u32, max_len: usize) -> Option<u64> {
 /// Usernames are kept lowercase without the leading `@`, phone numbers as digits only; the storage
 /// normalises whatever it is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CachedPeer {
     /// Kind, id and access hash.
     pub peer: PeerRef,
@@ -335,6 +336,7 @@ impl CachedPeer {
 
 /// The account the session is signed in as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SelfUser {
     /// The user id.
     pub id: i64,

@@ -2,17 +2,44 @@
 //! [`Changes`] arrive.
 //!
 //! Applying changes is split in two so a disk-backed storage can stay consistent with its file:
-//! [`State::plan`] computes the final rows (peer merges, username hand-overs) without touching the
-//! state, the storage persists them, and only after the commit succeeds [`State::commit`] installs
-//! them. A failed write therefore leaves memory and disk agreeing.
+//! [`SessionState::plan`] computes the final rows (peer merges, username hand-overs) without
+//! touching the state, the storage persists them, and only after the commit succeeds
+//! [`SessionState::commit`] installs them. A failed write therefore leaves memory and disk agreeing.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::peer::{normalize_phone, normalize_username};
 use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, UpdateState};
 
-#[derive(Default)]
-pub(crate) struct State {
+/// A whole session in memory, with the rules every storage applies when [`Changes`] arrive.
+///
+/// Every storage of this crate keeps one of these and answers [`Storage`](crate::Storage) reads
+/// from it; it is public so that a storage of your own gets the same behaviour without
+/// re-implementing it: the peer cache's min rule (see [`CachedPeer::min`]), usernames and phone
+/// numbers that move to their new owner, case-insensitive username and punctuation-free phone
+/// look-ups. The easiest way to use it is through [`PersistedStorage`](crate::PersistedStorage),
+/// which holds one and asks your [`Persist`](crate::Persist) backend only to load and save.
+///
+/// Writes come in two steps so that a storage can keep memory and disk agreeing:
+/// [`plan`](Self::plan) turns requested changes into the exact values to store (nothing changes
+/// yet), the storage makes those durable, and only then [`commit`](Self::commit) installs them.
+/// [`apply`](Self::apply) does both at once for storages with nothing to persist.
+///
+/// ```
+/// use tgwire_session::{CachedPeer, Changes, PeerKind, PeerRef, SessionState};
+///
+/// let mut state = SessionState::new();
+/// let mut bob = CachedPeer::new(PeerRef::new(PeerKind::User, 42, Some(7))?);
+/// bob.usernames = vec!["Bob".into()];
+/// let mut changes = Changes::new();
+/// changes.set_home_dc(2).upsert_peer(bob);
+/// state.apply(changes);
+/// assert_eq!(state.home_dc(), Some(2));
+/// assert_eq!(state.peer_by_username("@bob").map(|p| p.peer.id()), Some(42));
+/// # Ok::<(), tgwire_session::SessionError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct SessionState {
     pub(crate) home_dc: Option<i32>,
     pub(crate) dc_options: Vec<DcOption>,
     pub(crate) auth_keys: BTreeMap<i32, AuthKeyData>,
@@ -25,12 +52,80 @@ pub(crate) struct State {
     by_phone: HashMap<String, i64>,
 }
 
-impl State {
-    pub(crate) fn peer(&self, bot_api_id: i64) -> Option<&CachedPeer> {
+impl std::fmt::Debug for SessionState {
+    // Keys are redacted by their own Debug; the peer cache is summarised, not dumped.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionState")
+            .field("home_dc", &self.home_dc)
+            .field("dc_options", &self.dc_options.len())
+            .field("auth_keys", &self.auth_keys.keys().collect::<Vec<_>>())
+            .field("self_user", &self.self_user)
+            .field("update_state", &self.update_state)
+            .field("channels", &self.channel_pts.len())
+            .field("peers", &self.peers.len())
+            .finish()
+    }
+}
+
+impl SessionState {
+    /// An empty session.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The DC the account lives on, if known.
+    pub fn home_dc(&self) -> Option<i32> {
+        self.home_dc
+    }
+
+    /// All known DC addresses.
+    pub fn dc_options(&self) -> &[DcOption] {
+        &self.dc_options
+    }
+
+    /// The permanent auth key for a DC.
+    pub fn auth_key(&self, dc_id: i32) -> Option<&AuthKeyData> {
+        self.auth_keys.get(&dc_id)
+    }
+
+    /// The temporary auth key for a DC, with its expiry.
+    pub fn temp_auth_key(&self, dc_id: i32) -> Option<&TempAuthKey> {
+        self.temp_auth_keys.get(&dc_id)
+    }
+
+    /// Who is signed in.
+    pub fn self_user(&self) -> Option<SelfUser> {
+        self.self_user
+    }
+
+    /// The account-wide update state.
+    pub fn update_state(&self) -> Option<UpdateState> {
+        self.update_state
+    }
+
+    /// The `pts` of one channel (bare channel id).
+    pub fn channel_pts(&self, channel_id: i64) -> Option<i32> {
+        self.channel_pts.get(&channel_id).copied()
+    }
+
+    /// Every channel with a stored `pts`, as `(bare channel id, pts)`, sorted by id.
+    pub fn channel_states(&self) -> Vec<(i64, i32)> {
+        let mut states: Vec<(i64, i32)> = self
+            .channel_pts
+            .iter()
+            .map(|(id, pts)| (*id, *pts))
+            .collect();
+        states.sort_unstable();
+        states
+    }
+
+    /// A cached peer by Bot API id ([`PeerRef::bot_api_id`](crate::PeerRef::bot_api_id)).
+    pub fn peer(&self, bot_api_id: i64) -> Option<&CachedPeer> {
         self.peers.get(&bot_api_id)
     }
 
-    pub(crate) fn peer_by_username(&self, username: &str) -> Option<&CachedPeer> {
+    /// A cached peer by any of its usernames (case-insensitive, leading `@` optional).
+    pub fn peer_by_username(&self, username: &str) -> Option<&CachedPeer> {
         let trimmed = username.trim().trim_start_matches('@');
         // Fast path without allocating: most look-ups are already lowercase.
         let id = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
@@ -41,13 +136,32 @@ impl State {
         id.and_then(|id| self.peers.get(id))
     }
 
-    pub(crate) fn peer_by_phone(&self, phone: &str) -> Option<&CachedPeer> {
+    /// A cached peer by phone number (any punctuation ignored).
+    pub fn peer_by_phone(&self, phone: &str) -> Option<&CachedPeer> {
         let id = self.by_phone.get(&normalize_phone(phone)?)?;
         self.peers.get(id)
     }
 
-    pub(crate) fn peer_count(&self) -> usize {
+    /// Number of peers in the cache.
+    pub fn peer_count(&self) -> usize {
         self.peers.len()
+    }
+
+    /// Every cached peer, in no particular order.
+    pub fn peers(&self) -> impl Iterator<Item = &CachedPeer> {
+        self.peers.values()
+    }
+
+    /// Applies `changes` in memory at once ([`plan`](Self::plan) then [`commit`](Self::commit)).
+    pub fn apply(&mut self, changes: Changes) {
+        let plan = self.plan(changes);
+        self.commit(plan);
+    }
+
+    /// Everything held, as changes that rebuild it from nothing (starting with
+    /// [`Changes::wipe_all`]); the same as [`Storage::snapshot`](crate::Storage::snapshot).
+    pub fn snapshot(&self) -> Changes {
+        self.to_changes()
     }
 
     /// Everything held, as changes that rebuild it from nothing.
@@ -81,10 +195,12 @@ impl State {
         changes
     }
 
-    /// Turns requested changes into the exact rows to persist: incoming peers normalised and merged
-    /// with what is cached (min rule), duplicates within the batch folded, and peers that lose a
-    /// username or phone to an incoming one included with it removed. Does not modify `self`.
-    pub(crate) fn plan(&self, mut changes: Changes) -> Changes {
+    /// Turns requested changes into the exact values to persist: incoming peers normalised
+    /// (usernames lowercased, phones reduced to digits) and merged with what is cached (min rule),
+    /// a peer given twice folded into one, and peers that lose a username or phone to an incoming
+    /// one included with it removed. Every peer of the result is the whole entry to store under
+    /// its Bot API id. Everything else passes through unchanged. Does not modify `self`.
+    pub fn plan(&self, mut changes: Changes) -> Changes {
         let incoming = std::mem::take(&mut changes.peers);
         if incoming.is_empty() {
             return changes;
@@ -110,10 +226,13 @@ impl State {
         changes
     }
 
-    /// Installs a plan produced by [`State::plan`] (after the storage made it durable).
-    pub(crate) fn commit(&mut self, plan: Changes) {
+    /// Installs a plan produced by [`SessionState::plan`] (after the storage made it durable).
+    ///
+    /// A plan must be committed on the state it was planned on: a storage serialises its writers
+    /// around plan, persist and commit.
+    pub fn commit(&mut self, plan: Changes) {
         if plan.wipe {
-            *self = State::default();
+            *self = SessionState::default();
         }
         if let Some(dc) = plan.home_dc {
             self.home_dc = Some(dc);
@@ -222,7 +341,7 @@ pub(crate) fn merge(cached: Option<&CachedPeer>, incoming: CachedPeer) -> Cached
 }
 
 struct PeerPlanner<'a> {
-    state: &'a State,
+    state: &'a SessionState,
     /// With `wipe`, the cached peers are about to be erased and must not be merged into.
     ignore_cached: bool,
     /// Final rows by Bot API id, and the order they were first touched in.
@@ -310,7 +429,7 @@ mod tests {
         CachedPeer::new(PeerRef::new(PeerKind::User, id, Some(hash)).unwrap())
     }
 
-    fn apply(state: &mut State, peers: Vec<CachedPeer>) {
+    fn apply(state: &mut SessionState, peers: Vec<CachedPeer>) {
         let mut changes = Changes::new();
         changes.upsert_peers(peers);
         let plan = state.plan(changes);
@@ -319,7 +438,7 @@ mod tests {
 
     #[test]
     fn min_hash_never_overwrites_full_hash() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         let mut full = user(1, 111);
         full.phone = Some("123".into());
         full.name = Some("Full".into());
@@ -342,7 +461,7 @@ mod tests {
 
     #[test]
     fn min_entry_is_stored_then_replaced_by_full() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         let mut min = user(2, 5);
         min.min = true;
         apply(&mut state, vec![min]);
@@ -356,7 +475,7 @@ mod tests {
 
     #[test]
     fn full_object_without_hash_keeps_known_hash() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         apply(&mut state, vec![user(3, 77)]);
         let mut no_hash = user(3, 0);
         no_hash.peer = no_hash.peer.with_access_hash(None);
@@ -368,7 +487,7 @@ mod tests {
 
     #[test]
     fn usernames_and_phones_move_to_their_new_owner() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         let mut a = user(1, 1);
         a.usernames = vec!["shared".into(), "keep_a".into()];
         a.phone = Some("+1 555".into());
@@ -394,7 +513,7 @@ mod tests {
 
     #[test]
     fn a_batch_with_the_same_peer_twice_keeps_the_last() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         let mut first = user(1, 1);
         first.usernames = vec!["old".into()];
         let mut second = user(1, 2);
@@ -408,7 +527,7 @@ mod tests {
 
     #[test]
     fn username_swap_inside_one_batch() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         let mut a = user(1, 1);
         a.usernames = vec!["alpha".into()];
         let mut b = user(2, 2);
@@ -426,7 +545,7 @@ mod tests {
 
     #[test]
     fn wipe_forgets_everything_before_applying() {
-        let mut state = State::default();
+        let mut state = SessionState::default();
         apply(&mut state, vec![user(1, 1), user(2, 2)]);
         let mut changes = Changes::new();
         changes.wipe_all().upsert_peer(user(3, 3)).set_home_dc(4);
@@ -466,7 +585,7 @@ mod tests {
         }
 
         /// The indexes agree with the peers, in both directions.
-        fn assert_indexes_consistent(state: &State) {
+        fn assert_indexes_consistent(state: &SessionState) {
             for (name, id) in &state.by_username {
                 let peer = state.peers.get(id).expect("index points at a missing peer");
                 assert!(
@@ -496,7 +615,7 @@ mod tests {
             fn indexes_stay_consistent_and_full_hashes_win(
                 batches in prop::collection::vec(prop::collection::vec(any_peer(), 1..6), 1..12)
             ) {
-                let mut state = State::default();
+                let mut state = SessionState::default();
                 // Model of the min rule: the hash of the last full object with a hash.
                 let mut full_hash: HashMap<i64, i64> = HashMap::new();
                 for batch in batches {

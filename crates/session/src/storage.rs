@@ -11,6 +11,25 @@ use crate::{
 /// of [`Changes`] atomically and may block (see the crate docs for why the trait is synchronous).
 /// Implementations are `Send + Sync` and use interior mutability, so one `Arc<dyn Storage>` can be
 /// shared by the client's tasks and by the blocking thread that writes.
+///
+/// # Implementing a storage of your own
+///
+/// Usually you do not implement this trait directly: implement [`Persist`](crate::Persist) (load
+/// everything once, save each batch) and wrap it in [`PersistedStorage`](crate::PersistedStorage),
+/// which answers the reads from a [`SessionState`](crate::SessionState) and applies the peer
+/// cache's rules exactly as the built-in storages do.
+///
+/// Implementing `Storage` by hand is for storages that keep their own in-memory image (or wrap
+/// another storage). Everything a storage must keep is readable from [`Changes`]
+/// ([`Changes::home_dc`], [`Changes::auth_keys`], [`Changes::peers`], …);
+/// [`SessionState::plan`](crate::SessionState::plan) turns a batch into the final values to
+/// store. The contract the client relies on:
+///
+/// - reads reflect every `apply` that returned `Ok`, and never block;
+/// - `apply` is atomic: after an error, reads answer as before and nothing of the batch is kept;
+/// - after the process restarts, opening the storage again answers as before the restart (for a
+///   storage that persists at all);
+/// - `snapshot` is everything held, so that [`copy_session`] moves it intact.
 pub trait Storage: Send + Sync {
     /// The DC the account lives on, if known.
     fn home_dc(&self) -> Option<i32>;
@@ -56,39 +75,32 @@ pub trait Storage: Send + Sync {
 }
 
 /// Implements the read half of [`Storage`] for a type with a `fn state(&self) -> impl Deref<Target =
-/// State>` method, so the backends cannot drift apart in how they answer.
+/// SessionState>` method, so the backends cannot drift apart in how they answer.
 macro_rules! storage_reads_from_state {
     () => {
         fn home_dc(&self) -> Option<i32> {
-            self.state().home_dc
+            self.state().home_dc()
         }
         fn dc_options(&self) -> Vec<$crate::DcOption> {
-            self.state().dc_options.clone()
+            self.state().dc_options().to_vec()
         }
         fn auth_key(&self, dc_id: i32) -> Option<$crate::AuthKeyData> {
-            self.state().auth_keys.get(&dc_id).cloned()
+            self.state().auth_key(dc_id).cloned()
         }
         fn temp_auth_key(&self, dc_id: i32) -> Option<$crate::TempAuthKey> {
-            self.state().temp_auth_keys.get(&dc_id).cloned()
+            self.state().temp_auth_key(dc_id).cloned()
         }
         fn self_user(&self) -> Option<$crate::SelfUser> {
-            self.state().self_user
+            self.state().self_user()
         }
         fn update_state(&self) -> Option<$crate::UpdateState> {
-            self.state().update_state
+            self.state().update_state()
         }
         fn channel_pts(&self, channel_id: i64) -> Option<i32> {
-            self.state().channel_pts.get(&channel_id).copied()
+            self.state().channel_pts(channel_id)
         }
         fn channel_states(&self) -> Vec<(i64, i32)> {
-            let mut states: Vec<(i64, i32)> = self
-                .state()
-                .channel_pts
-                .iter()
-                .map(|(id, pts)| (*id, *pts))
-                .collect();
-            states.sort_unstable();
-            states
+            self.state().channel_states()
         }
         fn peer(&self, bot_api_id: i64) -> Option<$crate::CachedPeer> {
             self.state().peer(bot_api_id).cloned()
@@ -109,7 +121,7 @@ macro_rules! storage_reads_from_state {
             self.state().peer_count()
         }
         fn snapshot(&self) -> $crate::Changes {
-            self.state().to_changes()
+            self.state().snapshot()
         }
     };
 }

@@ -5,6 +5,7 @@
 /// Per-channel positions are stored separately (a `pts` per channel id). `tgwire-tl-types`'
 /// `updates.State` will convert into this type once that crate settles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UpdateState {
     /// Position in the account's message box (private chats and basic groups).
     pub pts: i32,

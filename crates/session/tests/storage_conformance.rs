@@ -1,5 +1,7 @@
 //! The storage conformance suite (`support/conformance.rs`) run against every storage: memory,
-//! SQLite, and PostgreSQL (with the `postgres` feature and a server in `TGWIRE_TEST_POSTGRES`;
+//! SQLite, a JSON file written outside the crate through `Persist` (`support/json_file.rs`, and with
+//! the `serde` feature `support/serde_file.rs`), and
+//! PostgreSQL (with the `postgres` feature and a server in `TGWIRE_TEST_POSTGRES`;
 //! `.ci/run` starts one, and under `CI=true` a missing server fails the tests).
 
 mod support;
@@ -12,6 +14,17 @@ mod memory {
 mod sqlite {
     use crate::support::SqliteBackend;
     crate::conformance_suite!(Some(SqliteBackend::new()));
+}
+
+mod json_file {
+    use crate::support::JsonFileBackend;
+    crate::conformance_suite!(Some(JsonFileBackend::new()));
+}
+
+#[cfg(feature = "serde")]
+mod serde_file {
+    use crate::support::SerdeFileBackend;
+    crate::conformance_suite!(Some(SerdeFileBackend::new()));
 }
 
 #[cfg(feature = "postgres")]

@@ -55,7 +55,7 @@ use tokio_postgres::NoTls;
 
 use self::bridge::Bridge;
 use self::schema::Sql;
-use crate::state::State;
+use crate::state::SessionState;
 use crate::storage::storage_reads_from_state;
 use crate::{Changes, SessionError, Storage};
 
@@ -393,7 +393,7 @@ impl Shared {
     }
 
     /// Finds or creates the session, locks it, bumps its epoch and loads it.
-    async fn take(&self, name: &str) -> Result<(i32, i64, State), SessionError> {
+    async fn take(&self, name: &str) -> Result<(i32, i64, SessionState), SessionError> {
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let find = self.sql.q("SELECT id FROM {s}.session WHERE name = $1");
         let id: i32 = match client.query_opt(&find, &[&name]).await? {
@@ -594,7 +594,7 @@ pub struct PostgresStorage {
     released: bool,
     /// Serialises writers, so each plan is computed against exactly the state it commits on.
     writer: Mutex<()>,
-    state: RwLock<State>,
+    state: RwLock<SessionState>,
 }
 
 impl PostgresStorage {
@@ -639,7 +639,7 @@ impl PostgresStorage {
             .remove(&self.id);
     }
 
-    fn state(&self) -> RwLockReadGuard<'_, State> {
+    fn state(&self) -> RwLockReadGuard<'_, SessionState> {
         // No code panics while holding the lock, so a poisoned lock still guards consistent data.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -6,7 +6,7 @@
 use tokio_postgres::GenericClient;
 
 use crate::rows::{self, PeerRow};
-use crate::state::State;
+use crate::state::SessionState;
 use crate::{AuthKeyData, Changes, SelfUser, SessionError, TempAuthKey, UpdateState};
 
 /// `MIGRATIONS[n]` upgrades a schema from version `n` to `n + 1`; version 0 is a schema without
@@ -181,8 +181,8 @@ pub(crate) async fn load(
     tx: &impl GenericClient,
     sql: &Sql,
     id: i32,
-) -> Result<State, SessionError> {
-    let mut state = State::default();
+) -> Result<SessionState, SessionError> {
+    let mut state = SessionState::default();
 
     let row = tx
         .query_one(
@@ -294,7 +294,7 @@ pub(crate) async fn load(
     Ok(state)
 }
 
-/// Writes a plan (see `State::plan`) for session `id` inside `tx`.
+/// Writes a plan (see `SessionState::plan`) for session `id` inside `tx`.
 pub(crate) async fn persist(
     tx: &deadpool_postgres::Transaction<'_>,
     sql: &Sql,
@@ -462,7 +462,7 @@ pub(crate) async fn persist(
     }
     if !plan.peers.is_empty() {
         // One statement for the whole batch: a page of dialogs is a single round trip, not 200.
-        // `State::plan` leaves at most one row per id, which ON CONFLICT requires.
+        // `SessionState::plan` leaves at most one row per id, which ON CONFLICT requires.
         let rows: Vec<PeerRow> = plan.peers.iter().map(PeerRow::from_peer).collect();
         let ids: Vec<i64> = rows.iter().map(|r| r.marked).collect();
         let kinds: Vec<i16> = rows.iter().map(|r| r.kind as i16).collect();

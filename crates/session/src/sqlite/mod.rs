@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::state::State;
+use crate::state::SessionState;
 use crate::storage::storage_reads_from_state;
 use crate::{Changes, SessionError, Storage};
 
@@ -31,7 +31,7 @@ use crate::{Changes, SessionError, Storage};
 pub struct SqliteStorage {
     path: PathBuf,
     conn: Mutex<Connection>,
-    state: RwLock<State>,
+    state: RwLock<SessionState>,
 }
 
 impl SqliteStorage {
@@ -62,7 +62,7 @@ impl SqliteStorage {
         conn.close().map_err(|(_, e)| open::classify(e, &self.path))
     }
 
-    fn state(&self) -> RwLockReadGuard<'_, State> {
+    fn state(&self) -> RwLockReadGuard<'_, SessionState> {
         // No code panics while holding the lock, so a poisoned lock still guards consistent data.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -10,7 +10,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use super::schema::{self, APPLICATION_ID};
-use crate::state::State;
+use crate::state::SessionState;
 use crate::SessionError;
 
 /// How long our own commits wait for a transient lock: a failed second opener may hold a shared
@@ -19,7 +19,7 @@ const COMMIT_BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-pub(super) fn open(path: &Path) -> Result<(Connection, State), SessionError> {
+pub(super) fn open(path: &Path) -> Result<(Connection, SessionState), SessionError> {
     create_private_file(path)?;
     check_header(path)?;
 
@@ -47,7 +47,7 @@ fn wal_path(path: &Path) -> std::path::PathBuf {
     name.into()
 }
 
-fn open_checked(path: &Path) -> Result<(Connection, State), SessionError> {
+fn open_checked(path: &Path) -> Result<(Connection, SessionState), SessionError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
     let sql = |e| classify(e, path);

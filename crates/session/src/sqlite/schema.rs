@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::rows::{self, PeerRow};
-use crate::state::State;
+use crate::state::SessionState;
 use crate::{AuthKeyData, Changes, SelfUser, SessionError, TempAuthKey, UpdateState};
 
 /// `PRAGMA application_id` of a tgwire session file ("tgws"), so that another program's SQLite
@@ -90,8 +90,8 @@ const META_SELF_ID: &str = "self_id";
 const META_SELF_BOT: &str = "self_bot";
 
 /// Reads every table into a fresh state, rejecting any value this build could not have written.
-pub(crate) fn load(tx: &Transaction<'_>) -> Result<State, SessionError> {
-    let mut state = State::default();
+pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
+    let mut state = SessionState::default();
 
     let meta = |key: &str| -> Result<Option<i64>, SessionError> {
         Ok(tx
@@ -214,7 +214,7 @@ fn zeroizing(bytes: Vec<u8>) -> zeroize::Zeroizing<Vec<u8>> {
     zeroize::Zeroizing::new(bytes)
 }
 
-/// Writes a plan (see [`State::plan`]) inside `tx`.
+/// Writes a plan (see [`SessionState::plan`]) inside `tx`.
 pub(crate) fn persist(tx: &Transaction<'_>, plan: &Changes) -> Result<(), SessionError> {
     if plan.wipe {
         tx.execute_batch(

@@ -4,6 +4,9 @@
 
 pub mod conformance;
 pub mod crash;
+pub mod json_file;
+#[cfg(feature = "serde")]
+pub mod serde_file;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -212,6 +215,62 @@ impl Backend for MemoryBackend {
     }
     fn persistent(&self) -> bool {
         false
+    }
+    fn exclusive(&self) -> bool {
+        false
+    }
+}
+
+/// A storage of the kind users write: one `<name>.json` file per session in a temporary directory,
+/// through `Persist` and `PersistedStorage` (see `json_file.rs`). Not locked, so not exclusive.
+pub struct JsonFileBackend {
+    dir: tempfile::TempDir,
+}
+
+impl JsonFileBackend {
+    pub fn new() -> Self {
+        JsonFileBackend {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+impl Backend for JsonFileBackend {
+    fn open(&self, name: &str) -> Result<Box<dyn Storage>, SessionError> {
+        let path = self.dir.path().join(name).with_extension("json");
+        Ok(Box::new(json_file::JsonFile::open(path)?))
+    }
+    fn persistent(&self) -> bool {
+        true
+    }
+    fn exclusive(&self) -> bool {
+        false
+    }
+}
+
+/// The same with `serde` (feature `serde`): one `<name>.json` file of `serde_json` per session.
+#[cfg(feature = "serde")]
+pub struct SerdeFileBackend {
+    dir: tempfile::TempDir,
+}
+
+#[cfg(feature = "serde")]
+impl SerdeFileBackend {
+    pub fn new() -> Self {
+        SerdeFileBackend {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Backend for SerdeFileBackend {
+    fn open(&self, name: &str) -> Result<Box<dyn Storage>, SessionError> {
+        let path = self.dir.path().join(name).with_extension("json");
+        Ok(Box::new(serde_file::SerdeFile::open(path)?))
+    }
+    fn persistent(&self) -> bool {
+        true
     }
     fn exclusive(&self) -> bool {
         false
