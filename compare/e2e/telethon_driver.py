@@ -155,6 +155,8 @@ async def main(args):
         n = int(args[1])
         client = await user(args[2])
         me = await client.get_me()
+        # The pushes name the pusher by id only; knowing it keeps them on the push path.
+        await client.get_entity(args[3])
         done = asyncio.Event()
         got = 0
 

@@ -202,21 +202,29 @@ impl Run<'_> {
         serde_json::from_str(last).map_err(|e| format!("bad output {last:?}: {e}"))
     }
 
-    /// The receive scenario: the driver prints `ready <user id>`, then this process makes the
-    /// server push `n` messages to that user.
+    /// The receive scenario: the driver signs in, resolves the pusher by its username and
+    /// prints `ready <user id>`; then this process makes the server push `n` messages from
+    /// the pusher to that user.
+    ///
+    /// The pushes are `updateShortMessage`s, which name the sender by id only: a client that
+    /// did not know the pusher would (rightly) fetch the difference for each instead of
+    /// taking the push, so both drivers resolve it first.
     async fn receive(&mut self, rust: bool, n: usize) -> Outcome {
         let phone = format!("999662{:04}", 5000 + self.next_id());
+        let id = self.next_id();
+        let username = format!("pusher{id}");
         let pusher = self
             .server
             .backend()
             .create_user(
-                &format!("999662{:04}", 9000 + self.next_id()),
+                &format!("999662{:04}", 9000 + id),
                 "Pusher",
-                None,
+                Some(&username),
             )
             .map_err(|e| e.to_string())?;
+        let args = [String::from("receive"), n.to_string(), phone, username];
         let mut child = self
-            .command(rust, &[String::from("receive"), n.to_string(), phone])
+            .command(rust, &args)
             .spawn()
             .map_err(|e| e.to_string())?;
         let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();

@@ -9,11 +9,13 @@
 //! tgwire-driver idle COUNT BOT_ID            COUNT signed-in clients connected at once
 //! tgwire-driver cold-setup FILE BOT_ID       sign in and keep the session in FILE (untimed)
 //! tgwire-driver cold FILE                    start from FILE, connect, answer get_me
-//! tgwire-driver receive N PHONE              print "ready <user id>", count N incoming messages
+//! tgwire-driver receive N PHONE PUSHER       resolve @PUSHER, print "ready <user id>", count N
+//!                                            incoming messages in a NewMessage handler
 //! tgwire-driver files MIB DIR PHONE          upload a MIB MiB file from DIR, send it to Saved
 //!                                            Messages, download it back to DIR (to disk)
 //! ```
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,7 @@ use anyhow::{bail, Context as _};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::json;
+use tgwire::events::NewMessage;
 use tgwire::tl::functions;
 use tgwire::{Client, ClientBuilder, MemoryStorage, Storage};
 use tgwire_crypto::rsa::RsaPublicKey;
@@ -247,18 +250,22 @@ async fn main() -> anyhow::Result<()> {
             let n: usize = arg(1)?.parse()?;
             let client = user(arg(2)?).await?;
             let me = client.get_me().await?.id();
-            let mut updates = client.updates();
+            // The pushes name the pusher by id only; knowing it keeps them on the push path.
+            client.resolve(format!("@{}", arg(3)?)).await?;
+            let got = Arc::new(AtomicUsize::new(0));
+            let done = Arc::new(tokio::sync::Notify::new());
+            let (counter, all_in) = (Arc::clone(&got), Arc::clone(&done));
+            client
+                .add_event_handler(NewMessage::new().incoming(), move |_event| {
+                    if counter.fetch_add(1, Ordering::Relaxed) + 1 == n {
+                        all_in.notify_one();
+                    }
+                    std::future::ready(())
+                })
+                .await?;
             println!("ready {me}");
             let start = Instant::now();
-            let mut got = 0;
-            while got < n {
-                let Some(u) = updates.next().await else {
-                    bail!("update stream ended after {got}");
-                };
-                if matches!(u.update, tgwire::tl::enums::Update::NewMessage(_)) {
-                    got += 1;
-                }
-            }
+            done.notified().await;
             let secs = start.elapsed().as_secs_f64();
             json!({"per_s": n as f64 / secs, "peak_rss_kib": rss_kib("VmHWM:")})
         }
