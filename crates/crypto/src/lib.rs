@@ -103,8 +103,8 @@ pub use error::Error;
 pub use factorize::factorize;
 pub use handshake::{initial_server_salt, new_nonce_hash, tmp_aes_key_iv};
 pub use message::{
-    decrypt_message, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message, msg_key, msg_key_v1,
-    HEADER_LEN,
+    decrypt_message, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message,
+    encrypt_message_parts, msg_key, msg_key_v1, HEADER_LEN,
 };
 pub use rsa::{RsaPrivateKey, RsaPublicKey};
 pub use srp::SrpCheck;

@@ -123,22 +123,48 @@ pub fn encrypt_message(
     plaintext_padded: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    if plaintext_padded.len() % 16 != 0 {
-        return Err(Error::BufferNotBlockAligned {
-            len: plaintext_padded.len(),
-        });
+    encrypt_message_parts(auth_key, side, &[plaintext_padded], out)
+}
+
+/// [`encrypt_message`] of the concatenation of `parts` (for instance the
+/// plaintext header, the message body and the padding), which are hashed and
+/// encrypted where they lie: a large body is read twice (SHA-256, then AES)
+/// and written once, into `out`, never copied into a plaintext buffer first.
+///
+/// # Errors
+/// [`Error::BufferNotBlockAligned`] if the parts' total length is not a
+/// multiple of 16; nothing is appended then.
+pub fn encrypt_message_parts(
+    auth_key: &AuthKey,
+    side: Side,
+    parts: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total % 16 != 0 {
+        return Err(Error::BufferNotBlockAligned { len: total });
     }
-    let msg_key = msg_key(auth_key, side, plaintext_padded);
+    let x = side.x();
+    let mut hasher = Sha256::new();
+    hasher.update(&auth_key.as_bytes()[88 + x..120 + x]);
+    for part in parts {
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    let mut msg_key = [0u8; 16];
+    msg_key.copy_from_slice(&digest[8..24]);
     let (mut key, mut iv) = derive_aes_key_iv(auth_key, &msg_key, side);
 
-    out.reserve(HEADER_LEN + plaintext_padded.len());
+    let start = out.len();
+    out.reserve(HEADER_LEN + total);
     out.extend_from_slice(&auth_key.id().to_le_bytes());
     out.extend_from_slice(&msg_key);
-    let start = out.len();
-    out.extend_from_slice(plaintext_padded);
-    let result = aes_ige::encrypt_in_place(&mut out[start..], &key, &iv);
+    let result = aes_ige::encrypt_parts_append(parts, out, &key, &iv);
     key.zeroize();
     iv.zeroize();
+    if result.is_err() {
+        out.truncate(start);
+    }
     result
 }
 
@@ -181,8 +207,7 @@ pub fn decrypt_message(
 
     let (mut key, mut iv) = derive_aes_key_iv(auth_key, &msg_key_got, sender);
     let start = out.len();
-    out.extend_from_slice(body);
-    let decrypted = aes_ige::decrypt_in_place(&mut out[start..], &key, &iv);
+    let decrypted = aes_ige::decrypt_append(body, out, &key, &iv);
     key.zeroize();
     iv.zeroize();
     if let Err(e) = decrypted {
@@ -229,6 +254,27 @@ mod tests {
             assert_eq!(dk.to_vec(), key);
             assert_eq!(div.to_vec(), iv);
         }
+    }
+
+    #[test]
+    fn pieces_encrypt_like_the_whole() {
+        let k = key();
+        let plaintext: Vec<u8> = (0..96u32).map(|i| (i * 7 + 3) as u8).collect();
+        for side in [Side::Client, Side::Server] {
+            let mut whole = vec![9u8];
+            encrypt_message(&k, side, &plaintext, &mut whole).unwrap();
+            let (a, rest) = plaintext.split_at(32);
+            let (b, c) = rest.split_at(37);
+            let mut pieces = vec![9u8];
+            encrypt_message_parts(&k, side, &[a, b, &[], c], &mut pieces).unwrap();
+            assert_eq!(pieces, whole);
+            let mut back = Vec::new();
+            decrypt_message(&k, side, &whole[1..], &mut back).unwrap();
+            assert_eq!(back, plaintext);
+        }
+        let mut out = vec![1u8];
+        assert!(encrypt_message_parts(&k, Side::Client, &[&[0; 20]], &mut out).is_err());
+        assert_eq!(out, [1]);
     }
 
     #[test]

@@ -541,11 +541,20 @@ pub(crate) fn wrap_invoke_after(after: &[i64], query: &[u8]) -> Vec<u8> {
     b
 }
 
-/// Appends one `message` (msg_id, seqno, bytes, body) to a container being built.
+/// The 16-byte header of `body` inside a container: msg_id, seqno, bytes.
+pub(crate) fn message_header(msg_id: i64, seq_no: i32, body: &[u8]) -> [u8; 16] {
+    let mut head = [0u8; 16];
+    head[..8].copy_from_slice(&msg_id.to_le_bytes());
+    head[8..12].copy_from_slice(&seq_no.to_le_bytes());
+    head[12..].copy_from_slice(&(body.len() as u32).to_le_bytes());
+    head
+}
+
+/// Appends one `message` (msg_id, seqno, bytes, body) to a container being built (tests;
+/// the session seals containers from their pieces instead).
+#[cfg(test)]
 pub(crate) fn put_message(buf: &mut Vec<u8>, msg_id: i64, seq_no: i32, body: &[u8]) {
-    put_i64(buf, msg_id);
-    put_i32(buf, seq_no);
-    put_u32(buf, body.len() as u32);
+    buf.extend_from_slice(&message_header(msg_id, seq_no, body));
     buf.extend_from_slice(body);
 }
 

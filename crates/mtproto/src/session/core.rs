@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore};
-use tgwire_crypto::{decrypt_message, encrypt_message, AuthKey, Side};
+use tgwire_crypto::{decrypt_message, encrypt_message_parts, AuthKey, Side};
 
 use crate::error::SessionError;
 use crate::msg_id::{IdKind, MsgId, MsgIdGen};
@@ -17,7 +17,7 @@ use crate::seq_no::SeqNo;
 use crate::service::{self, id};
 use crate::time::Instant;
 use crate::window::ReplayWindow;
-use crate::wire::{put_i32, put_i64, put_u32, Cursor};
+use crate::wire::Cursor;
 
 /// Bytes before the body in the plaintext: salt, session_id, msg_id, seq_no, length.
 const HEADER: usize = 32;
@@ -163,6 +163,7 @@ pub(crate) struct Core {
     pub(crate) sent: BTreeMap<i64, Sent>,
     pub(crate) rng: StdRng,
     pub(crate) limits: Limits,
+    /// The random padding of the message being sealed (reused).
     plain: Vec<u8>,
     rx: Vec<u8>,
 }
@@ -335,16 +336,25 @@ impl Core {
         let needs_container =
             framed.len() > 1 || framed.iter().any(|(_, _, m)| m.original.is_some());
         if needs_container {
-            let mut body = Vec::with_capacity(8 + size);
-            put_u32(&mut body, id::MSG_CONTAINER);
-            put_u32(&mut body, framed.len() as u32);
-            for (msg_id, seq_no, msg) in &framed {
-                service::put_message(&mut body, *msg_id, *seq_no, &msg.body);
+            // The container is sealed from its pieces: the headers built here and each
+            // message's body where it lies (a file part beside an ack is not copied).
+            let mut head = [0u8; 8];
+            head[..4].copy_from_slice(&id::MSG_CONTAINER.to_le_bytes());
+            head[4..].copy_from_slice(&(framed.len() as u32).to_le_bytes());
+            let inner_heads: Vec<[u8; INNER_HEADER]> = framed
+                .iter()
+                .map(|(msg_id, seq_no, msg)| service::message_header(*msg_id, *seq_no, &msg.body))
+                .collect();
+            let mut parts: Vec<&[u8]> = Vec::with_capacity(1 + 2 * framed.len());
+            parts.push(&head);
+            for (inner, (_, _, msg)) in inner_heads.iter().zip(&framed) {
+                parts.push(inner);
+                parts.push(&msg.body);
             }
             // The container's id comes after its contents', as the spec's ordering expects.
             let container_id = self.ids.next(now, kind(true)).0;
             let container_seq = self.seq.next(false);
-            self.seal(salt, container_id, container_seq, &body, out);
+            self.seal(salt, container_id, container_seq, &parts, out);
             let inner = framed.iter().map(|(id, _, _)| *id).collect();
             self.sent.insert(
                 container_id,
@@ -355,7 +365,7 @@ impl Core {
                 },
             );
         } else if let Some((msg_id, seq_no, msg)) = framed.first() {
-            self.seal(salt, *msg_id, *seq_no, &msg.body, out);
+            self.seal(salt, *msg_id, *seq_no, &[&msg.body], out);
         }
         for (msg_id, seq_no, msg) in framed {
             let kind = SentKind::Message {
@@ -376,25 +386,42 @@ impl Core {
         Some(placed)
     }
 
-    /// Encrypts one message with fresh random padding and appends the packet to `out`.
-    fn seal(&mut self, salt: i64, msg_id: i64, seq_no: i32, body: &[u8], out: &mut Vec<u8>) {
-        let p = &mut self.plain;
-        p.clear();
-        put_i64(p, salt);
-        put_i64(p, self.session_id);
-        put_i64(p, msg_id);
-        put_i32(p, seq_no);
-        put_u32(p, body.len() as u32);
-        p.extend_from_slice(body);
-        let unpadded = p.len();
+    /// Encrypts one message (whose body is the concatenation of `body_parts`) with fresh
+    /// random padding and appends the packet to `out`.
+    ///
+    /// The header, the body and the padding are encrypted where they lie: a large body (an
+    /// upload part, a file range the server sends) is not copied into a plaintext buffer
+    /// first.
+    fn seal(
+        &mut self,
+        salt: i64,
+        msg_id: i64,
+        seq_no: i32,
+        body_parts: &[&[u8]],
+        out: &mut Vec<u8>,
+    ) {
+        let body_len: usize = body_parts.iter().map(|p| p.len()).sum();
+        let mut header = [0u8; HEADER];
+        header[..8].copy_from_slice(&salt.to_le_bytes());
+        header[8..16].copy_from_slice(&self.session_id.to_le_bytes());
+        header[16..24].copy_from_slice(&msg_id.to_le_bytes());
+        header[24..28].copy_from_slice(&seq_no.to_le_bytes());
+        header[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
+        let unpadded = HEADER + body_len;
         let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
         let extra = self
             .rng
             .gen_range(0..=usize::from(self.limits.extra_padding_blocks));
         padding = (padding + 16 * extra).min(MAX_PADDING);
-        p.resize(unpadded + padding, 0);
-        self.rng.fill_bytes(&mut p[unpadded..]);
-        if let Err(e) = encrypt_message(&self.auth_key, self.side, p, out) {
+        let p = &mut self.plain;
+        p.clear();
+        p.resize(padding, 0);
+        self.rng.fill_bytes(p);
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(body_parts.len() + 2);
+        parts.push(&header);
+        parts.extend_from_slice(body_parts);
+        parts.push(p);
+        if let Err(e) = encrypt_message_parts(&self.auth_key, self.side, &parts, out) {
             // Unreachable: the plaintext is block aligned by construction above.
             log::error!("encrypting an aligned message failed: {e}");
         }
