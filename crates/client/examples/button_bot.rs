@@ -34,27 +34,14 @@ async fn main() -> anyhow::Result<()> {
     add_handlers(&bot).await?;
 
     if example.embedded().is_none() {
-        println!("== Serving buttons and inline queries; stop with Ctrl-C");
-        tokio::select! {
-            result = bot.run_until_disconnected() => result?,
-            _ = tokio::signal::ctrl_c() => bot.disconnect().await,
-        }
-        return Ok(());
+        return common::serve_until_ctrl_c(&bot, "Serving buttons and inline queries").await;
     }
 
     // On the embedded server nobody else is there: play a user.
-    let user = example.connect_user().await?;
-    let bot_name = format!("@{}", me.username().unwrap_or_default());
-    let mut from_bot = user
-        .stream_events(NewMessage::new().incoming().chats([bot_name.as_str()]))
-        .await?;
-    println!("   user → bot: /start");
-    user.send_message(bot_name.as_str(), "/start").await?;
-    let menu = tokio::time::timeout(Duration::from_secs(30), from_bot.next())
-        .await
-        .map_err(|_| anyhow::anyhow!("the bot did not answer within 30 s"))?
-        .ok_or_else(|| anyhow::anyhow!("the user's client went away"))?;
-    let menu = menu.message().clone();
+    let mut simulated = common::SimulatedUser::connect(&example, &me).await?;
+    simulated.say("/start").await?;
+    let menu = simulated.next_from_bot().await?;
+    let (user, bot_name) = (&simulated.client, simulated.bot_name.as_str());
     println!(
         "   bot → user: {:?} with buttons {:?}",
         menu.text(),
@@ -65,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
     let mut current = menu.clone();
     for (label, expected) in [("+", 1), ("+", 2), ("+", 3), ("-", 2)] {
         let click = current.click_text(label).await?;
-        current = wait_for_text(&user, &bot_name, menu.id(), &format!("Count: {expected}")).await?;
+        current = wait_for_text(user, bot_name, menu.id(), &format!("Count: {expected}")).await?;
         println!(
             "   user presses {label}: {} → {:?}",
             describe(&click),
@@ -76,9 +63,7 @@ async fn main() -> anyhow::Result<()> {
     println!("   user presses Help: {}", describe(&help));
 
     println!("   user types: {bot_name} hello buttons");
-    let results = user
-        .inline_query(bot_name.as_str(), "hello buttons")
-        .await?;
+    let results = user.inline_query(bot_name, "hello buttons").await?;
     for result in results.results() {
         println!(
             "   result {}: {:?}",
@@ -87,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     anyhow::ensure!(results.len() == 3, "three results expected");
-    let sent = results.results()[0].click(bot_name.as_str()).await?;
+    let sent = results.results()[0].click(bot_name).await?;
     println!(
         "   user sent {:?} via bot {:?}",
         sent.text(),
@@ -98,8 +83,7 @@ async fn main() -> anyhow::Result<()> {
 
     let closed = current.click_text("Close").await?;
     println!("   user presses Close: {}", describe(&closed));
-    drop(from_bot);
-    user.disconnect().await;
+    simulated.leave().await;
     bot.disconnect().await;
     println!("== Done");
     Ok(())

@@ -11,8 +11,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use tgwire::events::NewMessage;
 use tgwire::{Client, InputMessage, InvocationError};
 
@@ -25,36 +23,22 @@ async fn main() -> anyhow::Result<()> {
     add_echo_handler(&bot).await?;
 
     if example.embedded().is_none() {
-        println!("== Echoing; stop with Ctrl-C");
-        tokio::select! {
-            result = bot.run_until_disconnected() => result?,
-            _ = tokio::signal::ctrl_c() => bot.disconnect().await,
-        }
-        return Ok(());
+        return common::serve_until_ctrl_c(&bot, "Echoing").await;
     }
 
     // On the embedded server nobody else is there: play a user who talks to the bot.
-    let user = example.connect_user().await?;
-    let bot_name = format!("@{}", me.username().unwrap_or_default());
-    let mut answers = user
-        .stream_events(NewMessage::new().incoming().chats([bot_name.as_str()]))
-        .await?;
+    let mut user = common::SimulatedUser::connect(&example, &me).await?;
     let said = [
         InputMessage::text("/start"),
         InputMessage::text("Hello, bot!"),
         InputMessage::markdown("Echo **this**, _please_ 🦀"),
     ];
     for message in said {
-        println!("   user → bot: {}", message.plain_text());
-        user.send_message(bot_name.as_str(), message).await?;
-        let answer = tokio::time::timeout(Duration::from_secs(30), answers.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("the bot did not answer within 30 s"))?
-            .ok_or_else(|| anyhow::anyhow!("the user's client went away"))?;
+        user.say(message).await?;
+        let answer = user.next_from_bot().await?;
         println!("   bot → user: {}", answer.markdown_text());
     }
-    drop(answers);
-    user.disconnect().await;
+    user.leave().await;
     bot.disconnect().await;
     println!("== Done");
     Ok(())

@@ -46,12 +46,7 @@ async fn main() -> anyhow::Result<()> {
     add_commands(&client).await?;
 
     let Some(server) = example.embedded() else {
-        println!("== Listening; type .help in any chat, stop with Ctrl-C");
-        tokio::select! {
-            result = client.run_until_disconnected() => result?,
-            _ = tokio::signal::ctrl_c() => client.disconnect().await,
-        }
-        return Ok(());
+        return common::serve_until_ctrl_c(&client, "Listening; type .help in any chat").await;
     };
 
     // On the embedded server: a friend writes twice, and only the first gets the auto-reply.

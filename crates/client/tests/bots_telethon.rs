@@ -8,30 +8,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tgwire::events::{CallbackQuery, InlineQuery, NewMessage};
 use tgwire::{Button, InputInlineResult, InputMessage, InvocationError};
 
-/// Telethon without `cryptg` is slow on a loaded machine; the script has its own timeouts too.
-const TELETHON_TIMEOUT: Duration = Duration::from_secs(600);
-
-fn python() -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new("bash")
-        .arg(root.join(".ci/python-venv.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("runs .ci/python-venv.sh");
-    assert!(out.status.success(), ".ci/python-venv.sh failed");
-    String::from_utf8_lossy(&out.stdout).trim().into()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_telethon_user_presses_a_tgwire_bots_buttons_and_uses_its_inline_mode() {
-    let python = tokio::task::spawn_blocking(python).await.unwrap();
     let server = common::start().await;
     // Telethon is slow; give the bot's answers room on a loaded machine.
     server
@@ -92,35 +75,9 @@ async fn a_telethon_user_presses_a_tgwire_bots_buttons_and_uses_its_inline_mode(
     .await
     .expect("registered");
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/telethon/buttons.py");
-    let ready = server.ready_line();
     let username = me.username().expect("bots have a username").to_owned();
-    let run = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(ready)
-            .arg("9996625302")
-            .arg("22222")
-            .arg(username)
-            .output()
-    });
-    let out = tokio::time::timeout(TELETHON_TIMEOUT, run)
-        .await
-        .expect("Telethon finishes")
-        .unwrap()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "Telethon failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = stdout
-        .lines()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .expect("a JSON report");
-    println!("Telethon's side: {report}");
+    let report =
+        common::telethon::run(&server, "buttons.py", &["9996625302", "22222", &username]).await;
     assert_eq!(report["menu"], "menu", "{report}");
     assert_eq!(
         report["buttons"],

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use tgwire::events::{ChatAction, ChatActionKind};
-use tgwire::{AdminRights, Chat, Client};
+use tgwire::{AdminRights, Chat, Client, PeerRef};
 use tokio::sync::mpsc;
 
 /// Generous: the machine may be slow; waits end as soon as the event comes.
@@ -70,17 +70,42 @@ async fn bot_watching(
     (bot, me.id(), name, rx)
 }
 
+/// The owner and the member of the chats the tests create, signed in on DC 2 (phone tails
+/// `owner` and `member`); the member is `@member_<member tail>`. Returns them with their ids.
+async fn owner_and_member(
+    server: &tgwire_testserver::TestServer,
+    owner: &str,
+    member: &str,
+) -> anyhow::Result<(Client, i64, Client, i64)> {
+    let (owner_client, _) = common::signed_in(server, 2, owner).await;
+    let (member_client, _) = common::signed_in(server, 2, member).await;
+    let owner_id = common::me(&owner_client).await;
+    let member_id = common::me(&member_client).await;
+    server
+        .backend()
+        .set_username(member_id, Some(&format!("member_{member}")))?;
+    Ok((owner_client, owner_id, member_client, member_id))
+}
+
+/// The owner adds the bot to `chat` and makes it an admin with every right.
+async fn make_bot_admin(owner: &Client, chat: PeerRef, bot_name: &str) -> anyhow::Result<()> {
+    owner.add_participants(chat, [bot_name]).await?;
+    owner.edit_admin(chat, bot_name, AdminRights::all()).await?;
+    Ok(())
+}
+
+/// Disconnects everyone.
+async fn close(clients: [Client; 3]) {
+    for client in clients {
+        client.disconnect().await;
+    }
+}
+
 #[tokio::test]
 async fn a_channels_admin_bot_sees_joins_leaves_additions_and_kicks() -> anyhow::Result<()> {
     let server = common::start().await;
     let (bot, bot_id, bot_name, mut seen) = bot_watching(&server).await;
-    let (owner, _) = common::signed_in(&server, 2, "5411").await;
-    let (member, _) = common::signed_in(&server, 2, "5412").await;
-    let owner_id = common::me(&owner).await;
-    let member_id = common::me(&member).await;
-    server
-        .backend()
-        .set_username(member_id, Some("member_5412"))?;
+    let (owner, owner_id, member, member_id) = owner_and_member(&server, "5411", "5412").await?;
     server
         .backend()
         .set_username(owner_id, Some("owner_5411"))?;
@@ -90,10 +115,7 @@ async fn a_channels_admin_bot_sees_joins_leaves_additions_and_kicks() -> anyhow:
     };
     let chat = channel.peer_ref().expect("a channel reference");
     let chat_id = chat.bot_api_id();
-    owner.add_participants(chat, [bot_name.as_str()]).await?;
-    owner
-        .edit_admin(chat, bot_name.as_str(), AdminRights::all())
-        .await?;
+    make_bot_admin(&owner, chat, &bot_name).await?;
     // The bot hears of its own addition (Telegram tells a bot about itself); the promotion is
     // no membership change.
     let added_bot = next(&mut seen).await;
@@ -158,9 +180,7 @@ async fn a_channels_admin_bot_sees_joins_leaves_additions_and_kicks() -> anyhow:
             .is_err(),
         "no further chat action"
     );
-    bot.disconnect().await;
-    owner.disconnect().await;
-    member.disconnect().await;
+    close([bot, owner, member]).await;
     Ok(())
 }
 
@@ -168,22 +188,13 @@ async fn a_channels_admin_bot_sees_joins_leaves_additions_and_kicks() -> anyhow:
 async fn a_supergroups_admin_bot_sees_each_membership_change_once() -> anyhow::Result<()> {
     let server = common::start().await;
     let (bot, _, bot_name, mut seen) = bot_watching(&server).await;
-    let (owner, _) = common::signed_in(&server, 2, "5421").await;
-    let (member, _) = common::signed_in(&server, 2, "5422").await;
-    let owner_id = common::me(&owner).await;
-    let member_id = common::me(&member).await;
-    server
-        .backend()
-        .set_username(member_id, Some("member_5422"))?;
+    let (owner, owner_id, member, member_id) = owner_and_member(&server, "5421", "5422").await?;
 
     let Chat::Group(group) = owner.create_supergroup("Talk").await? else {
         panic!("a supergroup")
     };
     let chat = group.peer_ref().expect("a supergroup reference");
-    owner.add_participants(chat, [bot_name.as_str()]).await?;
-    owner
-        .edit_admin(chat, bot_name.as_str(), AdminRights::all())
-        .await?;
+    make_bot_admin(&owner, chat, &bot_name).await?;
     // The bot's own addition: announced by the service message only.
     let event = next(&mut seen).await;
     assert_eq!(event.kind, ChatActionKind::UserAdded);
@@ -224,8 +235,6 @@ async fn a_supergroups_admin_bot_sees_each_membership_change_once() -> anyhow::R
             .is_err(),
         "no further chat action"
     );
-    bot.disconnect().await;
-    owner.disconnect().await;
-    member.disconnect().await;
+    close([bot, owner, member]).await;
     Ok(())
 }

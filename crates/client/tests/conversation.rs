@@ -15,23 +15,45 @@ use tokio::sync::mpsc;
 /// Generous: the machine may be slow; waits end as soon as the answer comes.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A bot and a user on DC 2 who know each other. `token` picks the bot.
-async fn bot_and_user(
-    server: &tgwire_testserver::TestServer,
-    token: &str,
-) -> (Client, User, Client) {
-    let bot = common::builder(server, 2)
+/// A test server with a bot and a user on DC 2 who know each other.
+struct BotAndUser {
+    server: tgwire_testserver::TestServer,
+    bot: Client,
+    bot_me: User,
+    user: Client,
+}
+
+/// Starts the scene; `bot` picks the bot's token (`7001`, `7002`, …), and with `scripted` the
+/// bot answers as [`scripted_bot`] says.
+async fn bot_and_user(bot_number: u32, scripted: bool) -> BotAndUser {
+    let server = common::start().await;
+    let bot = common::builder(&server, 2)
         .in_memory()
         .connect()
         .await
         .expect("connects");
-    let me = bot.bot_sign_in(token).await.expect("bot signs in");
-    let (user, _) = common::signed_in(server, 2, "6201").await;
-    let name = format!("@{}", me.username().expect("bots have a username"));
+    let token = format!("{bot_number}:tgwire-conversation-test-token-0123456789");
+    let bot_me = bot.bot_sign_in(&token).await.expect("bot signs in");
+    let (user, _) = common::signed_in(&server, 2, "6201").await;
+    let name = format!("@{}", bot_me.username().expect("bots have a username"));
     user.resolve(name.as_str())
         .await
         .expect("the user finds the bot");
-    (bot, me, user)
+    if scripted {
+        scripted_bot(&bot).await;
+    }
+    BotAndUser {
+        server,
+        bot,
+        bot_me,
+        user,
+    }
+}
+
+/// Disconnects both sides.
+async fn close(user: Client, bot: Client) {
+    user.disconnect().await;
+    bot.disconnect().await;
 }
 
 /// Answers `ping` with "thinking" then a reply "pong"; `work` with "working…" edited to
@@ -67,9 +89,12 @@ async fn scripted_bot(bot: &Client) {
 
 #[tokio::test]
 async fn a_multi_step_dialogue_with_a_bot_that_holds_its_own_conversation() {
-    let server = common::start().await;
-    let (bot, bot_me, user) =
-        bot_and_user(&server, "7001:tgwire-conversation-test-token-0123456789").await;
+    let BotAndUser {
+        server: _server,
+        bot,
+        bot_me,
+        user,
+    } = bot_and_user(7001, false).await;
     // The bot's side: on /start, a conversation in the same chat, from within the handler
     // (the next messages of the chat must reach it while the handler runs).
     bot.add_event_handler(
@@ -126,16 +151,17 @@ async fn a_multi_step_dialogue_with_a_bot_that_holds_its_own_conversation() {
     assert_eq!(last.text(), "Ada sent a file");
     assert!(last.id() > sent.id());
     drop(conv);
-    user.disconnect().await;
-    bot.disconnect().await;
+    close(user, bot).await;
 }
 
 #[tokio::test]
 async fn replies_edits_and_responses_that_came_before_the_await() {
-    let server = common::start().await;
-    let (bot, bot_me, user) =
-        bot_and_user(&server, "7002:tgwire-conversation-test-token-0123456789").await;
-    scripted_bot(&bot).await;
+    let BotAndUser {
+        server: _server,
+        bot,
+        bot_me,
+        user,
+    } = bot_and_user(7002, true).await;
     // A handler of the user's that reports each message of the bot once it was handled,
     // which is after the conversations saw it (they are fed first).
     let (tx, mut seen) = mpsc::unbounded_channel();
@@ -208,16 +234,17 @@ async fn replies_edits_and_responses_that_came_before_the_await() {
     }
     assert_eq!(got, ["one", "two", "three"]);
     drop(conv);
-    user.disconnect().await;
-    bot.disconnect().await;
+    close(user, bot).await;
 }
 
 #[tokio::test]
 async fn timeouts_cancels_and_one_conversation_per_chat() {
-    let server = common::start().await;
-    let (bot, bot_me, user) =
-        bot_and_user(&server, "7003:tgwire-conversation-test-token-0123456789").await;
-    scripted_bot(&bot).await;
+    let BotAndUser {
+        server: _server,
+        bot,
+        bot_me,
+        user,
+    } = bot_and_user(7003, true).await;
 
     let conv = Arc::new(
         user.conversation(bot_me.id())
@@ -333,18 +360,19 @@ async fn timeouts_cancels_and_one_conversation_per_chat() {
     user.conversation(bot_me.id())
         .await
         .expect("free after drop");
-    user.disconnect().await;
-    bot.disconnect().await;
+    close(user, bot).await;
 }
 
 #[tokio::test]
 async fn wait_event_and_too_many_messages() {
     use tgwire::events::MessageEdited;
 
-    let server = common::start().await;
-    let (bot, bot_me, user) =
-        bot_and_user(&server, "7004:tgwire-conversation-test-token-0123456789").await;
-    scripted_bot(&bot).await;
+    let BotAndUser {
+        server: _server,
+        bot,
+        bot_me,
+        user,
+    } = bot_and_user(7004, true).await;
 
     let conv = user
         .conversation(bot_me.id())
@@ -386,8 +414,7 @@ async fn wait_event_and_too_many_messages() {
         matches!(outcome, Err(ConversationError::TooManyMessages(2))),
         "{outcome:?}"
     );
-    user.disconnect().await;
-    bot.disconnect().await;
+    close(user, bot).await;
 }
 
 #[tokio::test]

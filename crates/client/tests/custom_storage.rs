@@ -12,29 +12,10 @@ mod json_file;
 
 use std::time::Duration;
 
-use tgwire::tl::enums;
-use tgwire::updates::UpdateStream;
 use tgwire::Storage;
 
 /// Generous: the machine running the tests may be slow; waits end as soon as the update comes.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// The texts of the next `n` private messages on `stream`.
-async fn next_texts(stream: &mut UpdateStream, n: usize) -> Vec<String> {
-    let mut texts = Vec::new();
-    while texts.len() < n {
-        let update = tokio::time::timeout(PATIENCE, stream.next())
-            .await
-            .unwrap_or_else(|_| panic!("only {} of {n} messages arrived: {texts:?}", texts.len()))
-            .expect("the stream ended");
-        if let enums::Update::NewMessage(u) = &update.update {
-            if let enums::Message::Message(m) = &u.message {
-                texts.push(m.message.clone());
-            }
-        }
-    }
-    texts
-}
 
 #[tokio::test]
 async fn a_client_signs_in_over_a_json_file_storage_and_comes_back_from_it() -> anyhow::Result<()> {
@@ -58,7 +39,10 @@ async fn a_client_signs_in_over_a_json_file_storage_and_comes_back_from_it() -> 
 
     let mut stream = alice.updates();
     bob.send_message("@alice_json", "while running").await?;
-    assert_eq!(next_texts(&mut stream, 1).await, ["while running"]);
+    assert_eq!(
+        common::next_texts(&mut stream, 1, PATIENCE).await,
+        ["while running"]
+    );
     let cached = alice
         .session()
         .peer_by_username("bob_json")
@@ -111,7 +95,7 @@ async fn a_client_signs_in_over_a_json_file_storage_and_comes_back_from_it() -> 
     assert!(alice.is_authorized().await?, "auth key came from the file");
     let mut stream = alice.updates();
     assert_eq!(
-        next_texts(&mut stream, 3).await,
+        common::next_texts(&mut stream, 3, PATIENCE).await,
         away,
         "caught up from the file"
     );
@@ -120,7 +104,10 @@ async fn a_client_signs_in_over_a_json_file_storage_and_comes_back_from_it() -> 
     let stored_ref = alice.session().peer_ref(bob_id).expect("cached");
     let mut bob_stream = bob.updates();
     alice.send_message(stored_ref, "back").await?;
-    assert_eq!(next_texts(&mut bob_stream, 1).await, ["back"]);
+    assert_eq!(
+        common::next_texts(&mut bob_stream, 1, PATIENCE).await,
+        ["back"]
+    );
     alice.disconnect().await;
     Ok(())
 }

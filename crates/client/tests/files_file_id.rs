@@ -17,17 +17,6 @@ use sha2::{Digest, Sha256};
 use tgwire::tl::{enums, types};
 use tgwire::{FileId, FileIdLocation, FileType, InputMedia, Message, PhotoSource};
 
-fn python() -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new("bash")
-        .arg(root.join(".ci/python-venv.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("runs .ci/python-venv.sh");
-    assert!(out.status.success(), ".ci/python-venv.sh failed");
-    String::from_utf8_lossy(&out.stdout).trim().into()
-}
-
 /// Runs `file_ids.py` on `request` and returns its answer.
 fn run_python(python: &Path, request: &Value) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/telethon/file_ids.py");
@@ -95,7 +84,9 @@ type Dress = fn(InputMedia) -> InputMedia;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_ids_agree_with_kurigram_and_telethon_both_ways() {
-    let python = tokio::task::spawn_blocking(python).await.unwrap();
+    let python = tokio::task::spawn_blocking(common::telethon::python)
+        .await
+        .unwrap();
     let server = common::start().await;
     let (client, _) = common::signed_in(&server, 2, "4242").await;
 

@@ -6,36 +6,16 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tgwire::{InputMedia, InputMessage};
-
-/// Telethon without `cryptg` encrypts in pure Python: a few MiB take tens of seconds on a
-/// loaded machine.
-const TELETHON_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn python() -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new("bash")
-        .arg(root.join(".ci/python-venv.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("runs .ci/python-venv.sh");
-    assert!(out.status.success(), ".ci/python-venv.sh failed");
-    String::from_utf8_lossy(&out.stdout).trim().into()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telethon_and_tgwire_exchange_files_byte_for_byte() {
-    let python = tokio::task::spawn_blocking(python).await.unwrap();
     let server = common::start().await;
     let (client, _) = common::signed_in(&server, 2, "3456").await;
 
@@ -53,34 +33,13 @@ async fn telethon_and_tgwire_exchange_files_byte_for_byte() {
         .await
         .unwrap();
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/telethon/files.py");
-    let ready = server.ready_line();
     let upload_size = 1_048_576 + 77;
-    let run = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .arg(ready)
-            .arg("9996623456")
-            .arg("22222")
-            .arg(upload_size.to_string())
-            .output()
-    });
-    let out = tokio::time::timeout(TELETHON_TIMEOUT, run)
-        .await
-        .expect("Telethon finishes")
-        .unwrap()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "Telethon failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = stdout
-        .lines()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .expect("a JSON report");
+    let report = common::telethon::run(
+        &server,
+        "files.py",
+        &["9996623456", "22222", &upload_size.to_string()],
+    )
+    .await;
     assert_eq!(report["downloaded_len"], ours.len());
     assert_eq!(report["downloaded_sha256"], hex(&Sha256::digest(&ours)));
 

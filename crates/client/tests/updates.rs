@@ -30,17 +30,7 @@ fn new_message_text(update: &enums::Update) -> Option<String> {
 
 /// The texts of the next `n` new messages on `stream`.
 async fn next_texts(stream: &mut UpdateStream, n: usize) -> Vec<String> {
-    let mut texts = Vec::new();
-    while texts.len() < n {
-        let update = tokio::time::timeout(PATIENCE, stream.next())
-            .await
-            .unwrap_or_else(|_| panic!("only {} of {n} messages arrived: {texts:?}", texts.len()))
-            .expect("the stream ended");
-        if let Some(text) = new_message_text(&update.update) {
-            texts.push(text);
-        }
-    }
-    texts
+    common::next_texts(stream, n, PATIENCE).await
 }
 
 /// Asserts that no further new message arrives for a while (well past the gap wait and a

@@ -13,7 +13,8 @@ use crate::model::{BoxedType, Coding, Model};
 use crate::names::{field_name, pascal_case};
 use crate::GenError;
 
-const DERIVES: &str = "#[derive(Debug, Clone, PartialEq)]\n\
+// `Debug` is written out by `debug.rs` (it leaves absent fields out), not derived.
+const DERIVES: &str = "#[derive(Clone, PartialEq)]\n\
      #[cfg_attr(feature = \"serde\", derive(serde::Serialize, serde::Deserialize))]\n";
 
 /// The serde attribute of a field of Rust type `rust` (before any `Option`), if it needs one: absent
@@ -133,7 +134,7 @@ fn tl_text(def: &Definition) -> String {
     out
 }
 
-fn generics_decl(def: &Definition, bound: &str) -> String {
+pub(crate) fn generics_decl(def: &Definition, bound: &str) -> String {
     if def.generics.is_empty() {
         String::new()
     } else if bound.is_empty() {
@@ -148,7 +149,7 @@ fn generics_decl(def: &Definition, bound: &str) -> String {
     }
 }
 
-fn generics_use(def: &Definition) -> String {
+pub(crate) fn generics_use(def: &Definition) -> String {
     if def.generics.is_empty() {
         String::new()
     } else {
@@ -157,7 +158,7 @@ fn generics_use(def: &Definition) -> String {
 }
 
 /// The fields a struct holds: every parameter except the `#` flag words.
-fn fields(def: &Definition) -> impl Iterator<Item = &Parameter> {
+pub(crate) fn fields(def: &Definition) -> impl Iterator<Item = &Parameter> {
     def.params
         .iter()
         .filter(|p| !matches!(p.ty, ParamType::Flags))
@@ -169,6 +170,7 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
     let params: Vec<&Parameter> = fields(def).collect();
     if params.is_empty() && def.generics.is_empty() {
         let _ = writeln!(out, "pub struct {name};");
+        out.push_str(&crate::debug::for_struct(model, def)?);
         return Ok(out);
     }
     let _ = writeln!(out, "pub struct {name}{} {{", generics_use(def));
@@ -193,6 +195,7 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
             )));
         }
         let rust = model.rust_type(ty, &def.generics)?;
+        out.push_str(&crate::docs::field(p));
         if let Some(attr) = serde_field_attr(&rust, flag.is_some(), p.is_flag_bit()) {
             out.push_str(&attr);
         }
@@ -204,6 +207,7 @@ fn struct_decl(model: &Model<'_>, def: &Definition, doc: &str) -> Result<String,
         let _ = writeln!(out, "    pub {field}: {rust},");
     }
     out.push_str("}\n");
+    out.push_str(&crate::debug::for_struct(model, def)?);
     Ok(out)
 }
 
@@ -620,7 +624,9 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
             }
         }
     }
-    out.push_str("}\n\n");
+    out.push_str("}\n");
+    out.push_str(&crate::debug::for_enum(boxed));
+    out.push('\n');
 
     let _ = writeln!(
         out,

@@ -16,6 +16,12 @@
 //! - namespaces as nested modules, and a `reencode` dispatcher (behind `cfg(any(test, feature =
 //!   "fuzzing"))`) used by round-trip tests and fuzzing.
 //!
+//! Every item is documented from the schema (`docs.rs` for fields: TL name, type and the flag bit of
+//! an optional one; the TL line for types and functions), so the generated crate builds under
+//! `missing_docs`. `Debug` is written out rather than derived (`debug.rs`): it leaves out absent
+//! fields (`None` options, unset flags), prints byte strings as `b"…"` cut after 64 bytes, and an enum
+//! as the constructor it holds.
+//!
 //! Every item also carries `cfg_attr(feature = "serde", ...)` attributes: serde derives, the TL name of
 //! each variant under a `"_"` tag, and per-field attributes that leave out absent options and unset
 //! flags and write bytes through the generated crate's `serde_fields::base64`. Behind a `cfg_attr` they
@@ -39,6 +45,8 @@
 
 #![forbid(unsafe_code)]
 
+mod debug;
+mod docs;
 mod emit;
 mod model;
 mod names;

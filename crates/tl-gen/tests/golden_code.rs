@@ -154,3 +154,47 @@ fn generic_function_returns_the_inner_return_type() {
     // `Bool` answers decode to `bool`.
     assert!(answer_of(&functions::auth::LogOut, &true.to_bytes()));
 }
+
+#[test]
+fn debug_leaves_out_what_is_absent() {
+    let user = types::User {
+        is_self: true,
+        bot: false,
+        id: 0,
+        name: Some("x".into()),
+        photo: None,
+        premium: false,
+        r#type: None,
+        key: [0x41; 16],
+    };
+    // `bot`, `photo`, `premium` and `type` are absent; `id: 0` is a value and stays; the present
+    // option prints without `Some`; bytes print as a byte string.
+    assert_eq!(
+        format!("{user:?}"),
+        r#"User { is_self: true, id: 0, name: "x", key: b"AAAAAAAAAAAAAAAA" }"#
+    );
+    // An enum prints as the constructor it holds, boxed or not, with or without fields.
+    assert_eq!(
+        format!("{:?}", enums::User::from(user.clone())),
+        format!("{user:?}")
+    );
+    assert_eq!(format!("{:?}", enums::IntTree::EmptyTree), "EmptyTree");
+    let tree = types::IntTree {
+        left: enums::IntTree::EmptyTree,
+        value: 3,
+        right: enums::IntTree::EmptyTree,
+    };
+    assert_eq!(
+        format!("{:?}", enums::IntTree::from(tree)),
+        "IntTree { left: EmptyTree, value: 3, right: EmptyTree }"
+    );
+    // Long byte strings are cut, with their length.
+    let with_photo = types::User {
+        photo: Some(vec![0; 100]),
+        ..user
+    };
+    let text = format!("{with_photo:#?}");
+    assert!(text.contains("photo: b\"\\x00"), "{text}");
+    assert!(text.contains("\"… (100 bytes),"), "{text}");
+    assert_eq!(text.matches("\\x00").count(), 64, "{text}");
+}

@@ -22,6 +22,18 @@
 //! by [`mtproto::service::MAX_UNPACKED_SIZE`]. Invalid UTF-8 in `string` fields decodes lossily (U+FFFD);
 //! binary data is always `bytes` (`Vec<u8>`) and exact. Padding bytes are not checked.
 //!
+//! # Printing
+//!
+//! Every generated type implements `Debug`, written out by the generator rather than derived: it
+//! leaves out what is absent (an optional field that is `None`, a flag that is not set), prints a
+//! present option without `Some(…)`, byte strings through [`runtime::DebugBytes`] (`b"…"`, cut
+//! after 64 bytes), and an enum as the constructor it holds. Empty strings and vectors, zeros and
+//! non-flag `false`s are values and are printed. The serde form below follows the same rule.
+//!
+//! Every generated item is documented from the schema (it has no comments of its own): types and
+//! functions with their TL line (name, constructor id, parameters, result), fields with their TL
+//! name and type and the flag bit that makes an optional one present.
+//!
 //! With the `serde` feature (off by default) every type implements `serde::Serialize` and
 //! `serde::Deserialize`: a boxed value is a map whose `"_"` key holds the constructor's TL name
 //! (`{"_": "peerUser", "user_id": 1}`), absent options and unset flags are left out, and `bytes`,
@@ -52,8 +64,11 @@
 #![forbid(unsafe_code)]
 
 mod blob;
+mod debug_fmt;
 mod error;
-#[allow(missing_docs, clippy::all)]
+// Generated code documents every item (the TL line of each type and function, each field's TL
+// type and flag bit), so `missing_docs` applies to it like to the rest of the crate.
+#[allow(clippy::all)]
 mod generated;
 pub mod mtproto;
 mod primitives;

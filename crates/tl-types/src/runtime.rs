@@ -3,6 +3,8 @@
 
 use crate::{DeserializeError, Reader};
 
+pub use crate::debug_fmt::{DebugBytes, DebugBytesList};
+
 /// Writes a vector whose elements need custom coding (bare constructors), boxed (with the vector id)
 /// or bare.
 pub fn serialize_vector<T>(

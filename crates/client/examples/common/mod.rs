@@ -11,9 +11,11 @@
 #![allow(dead_code)] // each example uses a different part
 
 use std::io::Write as _;
+use std::time::Duration;
 
-use anyhow::{bail, Context as _};
-use tgwire::{Client, ClientBuilder, SignInError, User};
+use anyhow::{anyhow, bail, Context as _};
+use tgwire::events::{EventStream, MessageEvent, NewMessage};
+use tgwire::{Client, ClientBuilder, InputMessage, Message, SignInError, User};
 use tgwire_testserver::{Config, TestServer};
 
 /// The test account examples sign in as on a test server (DC 2, code `22222`).
@@ -160,6 +162,68 @@ impl Example {
         };
         println!("== Signed in as the bot @{}", me.username().unwrap_or("?"));
         Ok((client, me))
+    }
+}
+
+/// Runs `client`'s handlers until it is disconnected or the user presses Ctrl-C: what a bot or
+/// userbot example does outside the embedded server, printing `what` first.
+pub async fn serve_until_ctrl_c(client: &Client, what: &str) -> anyhow::Result<()> {
+    println!("== {what}; stop with Ctrl-C");
+    tokio::select! {
+        result = client.run_until_disconnected() => result?,
+        _ = tokio::signal::ctrl_c() => client.disconnect().await,
+    }
+    Ok(())
+}
+
+/// The user a bot example plays on the embedded server, where nobody else is there: signed in
+/// as the test account, it writes to the bot and reads the bot's answers.
+pub struct SimulatedUser {
+    /// The user's client (for clicks, inline queries, reading messages).
+    pub client: Client,
+    /// The bot as `@username`.
+    pub bot_name: String,
+    from_bot: EventStream<MessageEvent>,
+}
+
+impl SimulatedUser {
+    /// Signs the test account in and starts listening to what `bot` sends it.
+    pub async fn connect(example: &Example, bot: &User) -> anyhow::Result<SimulatedUser> {
+        let client = example.connect_user().await?;
+        let bot_name = format!("@{}", bot.username().unwrap_or_default());
+        let from_bot = client
+            .stream_events(NewMessage::new().incoming().chats([bot_name.as_str()]))
+            .await?;
+        Ok(SimulatedUser {
+            client,
+            bot_name,
+            from_bot,
+        })
+    }
+
+    /// Sends `message` to the bot, printing it.
+    pub async fn say(&self, message: impl Into<InputMessage>) -> anyhow::Result<()> {
+        let message = message.into();
+        println!("   user → bot: {}", message.plain_text());
+        self.client
+            .send_message(self.bot_name.as_str(), message)
+            .await?;
+        Ok(())
+    }
+
+    /// The bot's next new message to the user (an error after 30 s without one).
+    pub async fn next_from_bot(&mut self) -> anyhow::Result<Message> {
+        let event = tokio::time::timeout(Duration::from_secs(30), self.from_bot.next())
+            .await
+            .map_err(|_| anyhow!("the bot did not answer within 30 s"))?
+            .ok_or_else(|| anyhow!("the user's client went away"))?;
+        Ok(event.message().clone())
+    }
+
+    /// Stops listening and disconnects.
+    pub async fn leave(self) {
+        drop(self.from_bot);
+        self.client.disconnect().await;
     }
 }
 

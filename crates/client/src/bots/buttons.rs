@@ -301,6 +301,34 @@ impl ReplyMarkup {
     }
 }
 
+/// The setters a reply keyboard and a forced reply share: their TL constructors have the same
+/// `single_use`, `selective` and `placeholder` fields, which mean the same for both.
+macro_rules! shared_reply_setters {
+    (single_use: $single_use:literal) => {
+        #[doc = $single_use]
+        #[must_use]
+        pub fn single_use(mut self, single_use: bool) -> Self {
+            self.0.single_use = single_use;
+            self
+        }
+
+        /// Shows it only to the users mentioned in the message (and the sender of the message
+        /// it replies to).
+        #[must_use]
+        pub fn selective(mut self, selective: bool) -> Self {
+            self.0.selective = selective;
+            self
+        }
+
+        /// The input field's placeholder while it is shown (at most 64 characters).
+        #[must_use]
+        pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
+            self.0.placeholder = Some(placeholder.into());
+            self
+        }
+    };
+}
+
 /// A reply keyboard being built (see [`ReplyMarkup::keyboard`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyboard(types::ReplyKeyboardMarkup);
@@ -313,21 +341,6 @@ impl Keyboard {
         self
     }
 
-    /// Hides the keyboard once a button was used.
-    #[must_use]
-    pub fn single_use(mut self, single_use: bool) -> Self {
-        self.0.single_use = single_use;
-        self
-    }
-
-    /// Shows it only to the users mentioned in the message (and the sender of the message it
-    /// replies to).
-    #[must_use]
-    pub fn selective(mut self, selective: bool) -> Self {
-        self.0.selective = selective;
-        self
-    }
-
     /// Keeps it shown when the user opens their normal keyboard.
     #[must_use]
     pub fn persistent(mut self, persistent: bool) -> Self {
@@ -335,12 +348,7 @@ impl Keyboard {
         self
     }
 
-    /// The input field's placeholder while the keyboard is shown (at most 64 characters).
-    #[must_use]
-    pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
-        self.0.placeholder = Some(placeholder.into());
-        self
-    }
+    shared_reply_setters!(single_use: "Hides the keyboard once a button was used.");
 }
 
 /// A forced reply being built (see [`ReplyMarkup::force_reply`]).
@@ -348,27 +356,9 @@ impl Keyboard {
 pub struct ForceReply(types::ReplyKeyboardForceReply);
 
 impl ForceReply {
-    /// Only once: apps drop the reply interface after the user replied.
-    #[must_use]
-    pub fn single_use(mut self, single_use: bool) -> Self {
-        self.0.single_use = single_use;
-        self
-    }
-
-    /// Only for the users mentioned in the message (and the sender of the message it replies
-    /// to).
-    #[must_use]
-    pub fn selective(mut self, selective: bool) -> Self {
-        self.0.selective = selective;
-        self
-    }
-
-    /// The input field's placeholder (at most 64 characters).
-    #[must_use]
-    pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
-        self.0.placeholder = Some(placeholder.into());
-        self
-    }
+    shared_reply_setters!(
+        single_use: "Only once: apps drop the reply interface after the user replied."
+    );
 }
 
 impl From<Keyboard> for ReplyMarkup {

@@ -1,6 +1,8 @@
 //! Shared set-up: a test server and clients pointed at it.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod telethon;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +46,32 @@ pub async fn signed_in(server: &TestServer, dc: i32, tail: &str) -> (Client, Arc
     let code: String = std::iter::repeat_n(char::from(b'0' + dc as u8), 5).collect();
     client.sign_in(&token, &code).await.expect("signs in");
     (client, storage)
+}
+
+/// The texts of the next `n` new messages (private, group or channel) on `stream`; panics after
+/// `patience` without one.
+pub async fn next_texts(
+    stream: &mut tgwire::updates::UpdateStream,
+    n: usize,
+    patience: Duration,
+) -> Vec<String> {
+    use tgwire::tl::enums;
+    let mut texts = Vec::new();
+    while texts.len() < n {
+        let update = tokio::time::timeout(patience, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {n} messages arrived: {texts:?}", texts.len()))
+            .expect("the stream ended");
+        let message = match &update.update {
+            enums::Update::NewMessage(u) => &u.message,
+            enums::Update::NewChannelMessage(u) => &u.message,
+            _ => continue,
+        };
+        if let enums::Message::Message(m) = message {
+            texts.push(m.message.clone());
+        }
+    }
+    texts
 }
 
 /// The signed-in user's id.

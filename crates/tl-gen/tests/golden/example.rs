@@ -5,12 +5,25 @@ pub mod types {
 /// Constructor of the boxed type `IntTree`.
 ///
 /// `int_tree#86b7b6e0 left:IntTree value:int right:IntTree = IntTree`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IntTree {
+    /// TL `left:IntTree`.
     pub left: crate::enums::IntTree,
+    /// TL `value:int`.
     pub value: i32,
+    /// TL `right:IntTree`.
     pub right: crate::enums::IntTree,
+}
+
+impl ::core::fmt::Debug for IntTree {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("IntTree");
+        d.field("left", &self.left);
+        d.field("value", &self.value);
+        d.field("right", &self.right);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for IntTree {
@@ -49,9 +62,15 @@ impl crate::Deserializable for IntTree {
 /// Constructor of the boxed type `IntTree`.
 ///
 /// `empty_tree#591ff291 = IntTree`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EmptyTree;
+
+impl ::core::fmt::Debug for EmptyTree {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str("EmptyTree")
+    }
+}
 
 impl crate::Identifiable for EmptyTree {
     const CONSTRUCTOR_ID: u32 = 0x591ff291;
@@ -83,11 +102,22 @@ impl crate::Deserializable for EmptyTree {
 /// Constructor of the boxed type `IntCouple`.
 ///
 /// `int_couple#b728d14e a:int b:int = IntCouple`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IntCouple {
+    /// TL `a:int`.
     pub a: i32,
+    /// TL `b:int`.
     pub b: i32,
+}
+
+impl ::core::fmt::Debug for IntCouple {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("IntCouple");
+        d.field("a", &self.a);
+        d.field("b", &self.b);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for IntCouple {
@@ -124,11 +154,22 @@ impl crate::Deserializable for IntCouple {
 /// Constructor of the boxed type `Couples`.
 ///
 /// `couples#33e1ba9f bare:vector<%IntCouple> boxed:Vector<int_couple> = Couples`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Couples {
+    /// TL `bare:vector<%IntCouple>`.
     pub bare: Vec<crate::types::IntCouple>,
+    /// TL `boxed:Vector<int_couple>`.
     pub boxed: Vec<crate::types::IntCouple>,
+}
+
+impl ::core::fmt::Debug for Couples {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("Couples");
+        d.field("bare", &self.bare);
+        d.field("boxed", &self.boxed);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for Couples {
@@ -165,11 +206,22 @@ impl crate::Deserializable for Couples {
 /// Constructor of the boxed type `Pong`.
 ///
 /// `pong#347773c5 msg_id:long ping_id:long = Pong`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Pong {
+    /// TL `msg_id:long`.
     pub msg_id: i64,
+    /// TL `ping_id:long`.
     pub ping_id: i64,
+}
+
+impl ::core::fmt::Debug for Pong {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("Pong");
+        d.field("msg_id", &self.msg_id);
+        d.field("ping_id", &self.ping_id);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for Pong {
@@ -206,24 +258,59 @@ impl crate::Deserializable for Pong {
 /// Constructor of the boxed type `User`.
 ///
 /// `user#7aa094db flags:# self:flags.0?true bot:flags.1?true id:long name:flags.2?string photo:flags.1?bytes flags2:# premium:flags2.0?true type:flags2.1?int key:int128 = User`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct User {
+    /// TL `self:flags.0?true`: bit 0 of `flags` (`true` when set).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub is_self: bool,
+    /// TL `bot:flags.1?true`: bit 1 of `flags` (`true` when set).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub bot: bool,
+    /// TL `id:long`.
     pub id: i64,
+    /// TL `name:flags.2?string`: present (`Some`) when bit 2 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub name: Option<String>,
+    /// TL `photo:flags.1?bytes`: present (`Some`) when bit 1 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_fields::base64"))]
     pub photo: Option<Vec<u8>>,
+    /// TL `premium:flags2.0?true`: bit 0 of `flags2` (`true` when set).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub premium: bool,
+    /// TL `type:flags2.1?int`: present (`Some`) when bit 1 of `flags2` is set.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub r#type: Option<i32>,
+    /// TL `key:int128`.
     #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
     pub key: [u8; 16],
+}
+
+impl ::core::fmt::Debug for User {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("User");
+        if self.is_self {
+            d.field("is_self", &true);
+        }
+        if self.bot {
+            d.field("bot", &true);
+        }
+        d.field("id", &self.id);
+        if let Some(x) = &self.name {
+            d.field("name", x);
+        }
+        if let Some(x) = &self.photo {
+            d.field("photo", &crate::runtime::DebugBytes(&x[..]));
+        }
+        if self.premium {
+            d.field("premium", &true);
+        }
+        if let Some(x) = &self.r#type {
+            d.field("type", x);
+        }
+        d.field("key", &crate::runtime::DebugBytes(&self.key[..]));
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for User {
@@ -311,10 +398,19 @@ impl crate::Deserializable for User {
 /// Constructor of the boxed type `User`.
 ///
 /// `userEmpty#d3bc4b7a id:long = User`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct UserEmpty {
+    /// TL `id:long`.
     pub id: i64,
+}
+
+impl ::core::fmt::Debug for UserEmpty {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("UserEmpty");
+        d.field("id", &self.id);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for UserEmpty {
@@ -351,12 +447,25 @@ pub mod auth {
 /// Constructor of the boxed type `auth.Authorization`.
 ///
 /// `auth.authorization#671275d3 flags:# user:User tmp_session:flags.0?Bool = auth.Authorization`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Authorization {
+    /// TL `user:User`.
     pub user: crate::enums::User,
+    /// TL `tmp_session:flags.0?Bool`: present (`Some`) when bit 0 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tmp_session: Option<bool>,
+}
+
+impl ::core::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("Authorization");
+        d.field("user", &self.user);
+        if let Some(x) = &self.tmp_session {
+            d.field("tmp_session", x);
+        }
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for Authorization {
@@ -407,7 +516,7 @@ impl crate::Deserializable for Authorization {
 /// Boxed types: one enum per TL type, over its constructors.
 pub mod enums {
 /// The boxed type `IntTree`: a value of one of its 2 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum IntTree {
@@ -417,6 +526,15 @@ pub enum IntTree {
     /// [`crate::types::EmptyTree`]
     #[cfg_attr(feature = "serde", serde(rename = "empty_tree"))]
     EmptyTree,
+}
+
+impl ::core::fmt::Debug for IntTree {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IntTree(x) => ::core::fmt::Debug::fmt(x, f),
+            Self::EmptyTree => f.write_str("EmptyTree"),
+        }
+    }
 }
 
 impl IntTree {
@@ -462,13 +580,21 @@ impl From<crate::types::EmptyTree> for IntTree {
 }
 
 /// The boxed type `IntCouple`: a value of one of its 1 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum IntCouple {
     /// [`crate::types::IntCouple`]
     #[cfg_attr(feature = "serde", serde(rename = "int_couple"))]
     IntCouple(crate::types::IntCouple),
+}
+
+impl ::core::fmt::Debug for IntCouple {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::IntCouple(x) => ::core::fmt::Debug::fmt(x, f),
+        }
+    }
 }
 
 impl IntCouple {
@@ -505,13 +631,21 @@ impl From<crate::types::IntCouple> for IntCouple {
 }
 
 /// The boxed type `Couples`: a value of one of its 1 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Couples {
     /// [`crate::types::Couples`]
     #[cfg_attr(feature = "serde", serde(rename = "couples"))]
     Couples(crate::types::Couples),
+}
+
+impl ::core::fmt::Debug for Couples {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::Couples(x) => ::core::fmt::Debug::fmt(x, f),
+        }
+    }
 }
 
 impl Couples {
@@ -548,13 +682,21 @@ impl From<crate::types::Couples> for Couples {
 }
 
 /// The boxed type `Pong`: a value of one of its 1 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Pong {
     /// [`crate::types::Pong`]
     #[cfg_attr(feature = "serde", serde(rename = "pong"))]
     Pong(crate::types::Pong),
+}
+
+impl ::core::fmt::Debug for Pong {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::Pong(x) => ::core::fmt::Debug::fmt(x, f),
+        }
+    }
 }
 
 impl Pong {
@@ -591,7 +733,7 @@ impl From<crate::types::Pong> for Pong {
 }
 
 /// The boxed type `User`: a value of one of its 2 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum User {
@@ -601,6 +743,15 @@ pub enum User {
     /// [`crate::types::UserEmpty`]
     #[cfg_attr(feature = "serde", serde(rename = "userEmpty"))]
     Empty(crate::types::UserEmpty),
+}
+
+impl ::core::fmt::Debug for User {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::User(x) => ::core::fmt::Debug::fmt(x, f),
+            Self::Empty(x) => ::core::fmt::Debug::fmt(x, f),
+        }
+    }
 }
 
 impl User {
@@ -648,13 +799,21 @@ impl From<crate::types::UserEmpty> for User {
 /// Boxed types of the `auth` namespace.
 pub mod auth {
 /// The boxed type `auth.Authorization`: a value of one of its 1 constructor(s).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "_"))]
 pub enum Authorization {
     /// [`crate::types::auth::Authorization`]
     #[cfg_attr(feature = "serde", serde(rename = "auth.authorization"))]
     Authorization(Box<crate::types::auth::Authorization>),
+}
+
+impl ::core::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        match self {
+            Self::Authorization(x) => ::core::fmt::Debug::fmt(x, f),
+        }
+    }
 }
 
 impl Authorization {
@@ -697,10 +856,19 @@ pub mod functions {
 /// Function returning `Pong`.
 ///
 /// `ping#7abe77ec ping_id:long = Pong`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ping {
+    /// TL `ping_id:long`.
     pub ping_id: i64,
+}
+
+impl ::core::fmt::Debug for Ping {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("Ping");
+        d.field("ping_id", &self.ping_id);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for Ping {
@@ -729,11 +897,22 @@ impl crate::RemoteCall for Ping {
 /// Function returning `X`.
 ///
 /// `invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct InvokeWithLayer<X> {
+    /// TL `layer:int`.
     pub layer: i32,
+    /// TL `query:!X`.
     pub query: X,
+}
+
+impl<X: ::core::fmt::Debug> ::core::fmt::Debug for InvokeWithLayer<X> {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("InvokeWithLayer");
+        d.field("layer", &self.layer);
+        d.field("query", &self.query);
+        d.finish()
+    }
 }
 
 impl<X> crate::Identifiable for InvokeWithLayer<X> {
@@ -766,9 +945,15 @@ pub mod auth {
 /// Function returning `Bool`.
 ///
 /// `auth.logOut#5717da40 = Bool`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogOut;
+
+impl ::core::fmt::Debug for LogOut {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.write_str("LogOut")
+    }
+}
 
 impl crate::Identifiable for LogOut {
     const CONSTRUCTOR_ID: u32 = 0x5717da40;
@@ -797,10 +982,19 @@ pub mod users {
 /// Function returning `Vector<User>`.
 ///
 /// `users.getUsers#c21c1e5d ids:Vector<long> = Vector<User>`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct GetUsers {
+    /// TL `ids:Vector<long>`.
     pub ids: Vec<i64>,
+}
+
+impl ::core::fmt::Debug for GetUsers {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        let mut d = f.debug_struct("GetUsers");
+        d.field("ids", &self.ids);
+        d.finish()
+    }
 }
 
 impl crate::Identifiable for GetUsers {

@@ -5,16 +5,37 @@ pub mod types {
     /// Constructor of the boxed type `ResPQ`.
     ///
     /// `resPQ#05162463 nonce:int128 server_nonce:int128 pq:bytes server_public_key_fingerprints:Vector<long> = ResPQ`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ResPq {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        /// TL `server_public_key_fingerprints:Vector<long>`.
         pub server_public_key_fingerprints: Vec<i64>,
+    }
+
+    impl ::core::fmt::Debug for ResPq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ResPq");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field("pq", &crate::runtime::DebugBytes(&self.pq[..]));
+            d.field(
+                "server_public_key_fingerprints",
+                &self.server_public_key_fingerprints,
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ResPq {
@@ -61,21 +82,46 @@ pub mod types {
     /// Constructor of the boxed type `P_Q_inner_data`.
     ///
     /// `p_q_inner_data#83c95aec pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 = P_Q_inner_data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerData {
+        /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce:int256`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
+    }
+
+    impl ::core::fmt::Debug for PQInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("PQInnerData");
+            d.field("pq", &crate::runtime::DebugBytes(&self.pq[..]));
+            d.field("p", &crate::runtime::DebugBytes(&self.p[..]));
+            d.field("q", &crate::runtime::DebugBytes(&self.q[..]));
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce",
+                &crate::runtime::DebugBytes(&self.new_nonce[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for PQInnerData {
@@ -127,22 +173,49 @@ pub mod types {
     /// Constructor of the boxed type `P_Q_inner_data`.
     ///
     /// `p_q_inner_data_dc#a9f55f95 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 dc:int = P_Q_inner_data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataDc {
+        /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce:int256`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
+        /// TL `dc:int`.
         pub dc: i32,
+    }
+
+    impl ::core::fmt::Debug for PQInnerDataDc {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("PQInnerDataDc");
+            d.field("pq", &crate::runtime::DebugBytes(&self.pq[..]));
+            d.field("p", &crate::runtime::DebugBytes(&self.p[..]));
+            d.field("q", &crate::runtime::DebugBytes(&self.q[..]));
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce",
+                &crate::runtime::DebugBytes(&self.new_nonce[..]),
+            );
+            d.field("dc", &self.dc);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for PQInnerDataDc {
@@ -197,22 +270,49 @@ pub mod types {
     /// Constructor of the boxed type `P_Q_inner_data`.
     ///
     /// `p_q_inner_data_temp#3c6a84d4 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 expires_in:int = P_Q_inner_data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataTemp {
+        /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce:int256`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
+        /// TL `expires_in:int`.
         pub expires_in: i32,
+    }
+
+    impl ::core::fmt::Debug for PQInnerDataTemp {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("PQInnerDataTemp");
+            d.field("pq", &crate::runtime::DebugBytes(&self.pq[..]));
+            d.field("p", &crate::runtime::DebugBytes(&self.p[..]));
+            d.field("q", &crate::runtime::DebugBytes(&self.q[..]));
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce",
+                &crate::runtime::DebugBytes(&self.new_nonce[..]),
+            );
+            d.field("expires_in", &self.expires_in);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for PQInnerDataTemp {
@@ -267,23 +367,52 @@ pub mod types {
     /// Constructor of the boxed type `P_Q_inner_data`.
     ///
     /// `p_q_inner_data_temp_dc#56fddf88 pq:bytes p:bytes q:bytes nonce:int128 server_nonce:int128 new_nonce:int256 dc:int expires_in:int = P_Q_inner_data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PQInnerDataTempDc {
+        /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub pq: Vec<u8>,
+        /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce:int256`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce: [u8; 32],
+        /// TL `dc:int`.
         pub dc: i32,
+        /// TL `expires_in:int`.
         pub expires_in: i32,
+    }
+
+    impl ::core::fmt::Debug for PQInnerDataTempDc {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("PQInnerDataTempDc");
+            d.field("pq", &crate::runtime::DebugBytes(&self.pq[..]));
+            d.field("p", &crate::runtime::DebugBytes(&self.p[..]));
+            d.field("q", &crate::runtime::DebugBytes(&self.q[..]));
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce",
+                &crate::runtime::DebugBytes(&self.new_nonce[..]),
+            );
+            d.field("dc", &self.dc);
+            d.field("expires_in", &self.expires_in);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for PQInnerDataTempDc {
@@ -341,15 +470,34 @@ pub mod types {
     /// Constructor of the boxed type `Server_DH_Params`.
     ///
     /// `server_DH_params_fail#79cb045d nonce:int128 server_nonce:int128 new_nonce_hash:int128 = Server_DH_Params`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhParamsFail {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce_hash:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for ServerDhParamsFail {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ServerDhParamsFail");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce_hash",
+                &crate::runtime::DebugBytes(&self.new_nonce_hash[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ServerDhParamsFail {
@@ -392,15 +540,34 @@ pub mod types {
     /// Constructor of the boxed type `Server_DH_Params`.
     ///
     /// `server_DH_params_ok#d0e8075c nonce:int128 server_nonce:int128 encrypted_answer:bytes = Server_DH_Params`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhParamsOk {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `encrypted_answer:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_answer: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for ServerDhParamsOk {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ServerDhParamsOk");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "encrypted_answer",
+                &crate::runtime::DebugBytes(&self.encrypted_answer[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ServerDhParamsOk {
@@ -443,19 +610,41 @@ pub mod types {
     /// Constructor of the boxed type `Server_DH_inner_data`.
     ///
     /// `server_DH_inner_data#b5890dba nonce:int128 server_nonce:int128 g:int dh_prime:bytes g_a:bytes server_time:int = Server_DH_inner_data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ServerDhInnerData {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `g:int`.
         pub g: i32,
+        /// TL `dh_prime:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub dh_prime: Vec<u8>,
+        /// TL `g_a:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub g_a: Vec<u8>,
+        /// TL `server_time:int`.
         pub server_time: i32,
+    }
+
+    impl ::core::fmt::Debug for ServerDhInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ServerDhInnerData");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field("g", &self.g);
+            d.field("dh_prime", &crate::runtime::DebugBytes(&self.dh_prime[..]));
+            d.field("g_a", &crate::runtime::DebugBytes(&self.g_a[..]));
+            d.field("server_time", &self.server_time);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ServerDhInnerData {
@@ -507,16 +696,34 @@ pub mod types {
     /// Constructor of the boxed type `Client_DH_Inner_Data`.
     ///
     /// `client_DH_inner_data#6643b654 nonce:int128 server_nonce:int128 retry_id:long g_b:bytes = Client_DH_Inner_Data`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ClientDhInnerData {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `retry_id:long`.
         pub retry_id: i64,
+        /// TL `g_b:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub g_b: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for ClientDhInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ClientDhInnerData");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field("retry_id", &self.retry_id);
+            d.field("g_b", &crate::runtime::DebugBytes(&self.g_b[..]));
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ClientDhInnerData {
@@ -562,15 +769,34 @@ pub mod types {
     /// Constructor of the boxed type `Set_client_DH_params_answer`.
     ///
     /// `dh_gen_ok#3bcbf734 nonce:int128 server_nonce:int128 new_nonce_hash1:int128 = Set_client_DH_params_answer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenOk {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce_hash1:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash1: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for DhGenOk {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DhGenOk");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce_hash1",
+                &crate::runtime::DebugBytes(&self.new_nonce_hash1[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DhGenOk {
@@ -613,15 +839,34 @@ pub mod types {
     /// Constructor of the boxed type `Set_client_DH_params_answer`.
     ///
     /// `dh_gen_retry#46dc1fb9 nonce:int128 server_nonce:int128 new_nonce_hash2:int128 = Set_client_DH_params_answer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenRetry {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce_hash2:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash2: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for DhGenRetry {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DhGenRetry");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce_hash2",
+                &crate::runtime::DebugBytes(&self.new_nonce_hash2[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DhGenRetry {
@@ -664,15 +909,34 @@ pub mod types {
     /// Constructor of the boxed type `Set_client_DH_params_answer`.
     ///
     /// `dh_gen_fail#a69dae02 nonce:int128 server_nonce:int128 new_nonce_hash3:int128 = Set_client_DH_params_answer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DhGenFail {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `new_nonce_hash3:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub new_nonce_hash3: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for DhGenFail {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DhGenFail");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "new_nonce_hash3",
+                &crate::runtime::DebugBytes(&self.new_nonce_hash3[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DhGenFail {
@@ -715,14 +979,31 @@ pub mod types {
     /// Constructor of the boxed type `BindAuthKeyInner`.
     ///
     /// `bind_auth_key_inner#75a3f765 nonce:long temp_auth_key_id:long perm_auth_key_id:long temp_session_id:long expires_at:int = BindAuthKeyInner`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BindAuthKeyInner {
+        /// TL `nonce:long`.
         pub nonce: i64,
+        /// TL `temp_auth_key_id:long`.
         pub temp_auth_key_id: i64,
+        /// TL `perm_auth_key_id:long`.
         pub perm_auth_key_id: i64,
+        /// TL `temp_session_id:long`.
         pub temp_session_id: i64,
+        /// TL `expires_at:int`.
         pub expires_at: i32,
+    }
+
+    impl ::core::fmt::Debug for BindAuthKeyInner {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("BindAuthKeyInner");
+            d.field("nonce", &self.nonce);
+            d.field("temp_auth_key_id", &self.temp_auth_key_id);
+            d.field("perm_auth_key_id", &self.perm_auth_key_id);
+            d.field("temp_session_id", &self.temp_session_id);
+            d.field("expires_at", &self.expires_at);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for BindAuthKeyInner {
@@ -771,11 +1052,22 @@ pub mod types {
     /// Constructor of the boxed type `RpcError`.
     ///
     /// `rpc_error#2144ca19 error_code:int error_message:string = RpcError`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcError {
+        /// TL `error_code:int`.
         pub error_code: i32,
+        /// TL `error_message:string`.
         pub error_message: String,
+    }
+
+    impl ::core::fmt::Debug for RpcError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("RpcError");
+            d.field("error_code", &self.error_code);
+            d.field("error_message", &self.error_message);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for RpcError {
@@ -815,9 +1107,15 @@ pub mod types {
     /// Constructor of the boxed type `RpcDropAnswer`.
     ///
     /// `rpc_answer_unknown#5e2ad36e = RpcDropAnswer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerUnknown;
+
+    impl ::core::fmt::Debug for RpcAnswerUnknown {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("RpcAnswerUnknown")
+        }
+    }
 
     impl crate::Identifiable for RpcAnswerUnknown {
         const CONSTRUCTOR_ID: u32 = 0x5e2ad36e;
@@ -848,9 +1146,15 @@ pub mod types {
     /// Constructor of the boxed type `RpcDropAnswer`.
     ///
     /// `rpc_answer_dropped_running#cd78e586 = RpcDropAnswer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerDroppedRunning;
+
+    impl ::core::fmt::Debug for RpcAnswerDroppedRunning {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("RpcAnswerDroppedRunning")
+        }
+    }
 
     impl crate::Identifiable for RpcAnswerDroppedRunning {
         const CONSTRUCTOR_ID: u32 = 0xcd78e586;
@@ -881,12 +1185,25 @@ pub mod types {
     /// Constructor of the boxed type `RpcDropAnswer`.
     ///
     /// `rpc_answer_dropped#a43ad8b7 msg_id:long seq_no:int bytes:int = RpcDropAnswer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcAnswerDropped {
+        /// TL `msg_id:long`.
         pub msg_id: i64,
+        /// TL `seq_no:int`.
         pub seq_no: i32,
+        /// TL `bytes:int`.
         pub bytes: i32,
+    }
+
+    impl ::core::fmt::Debug for RpcAnswerDropped {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("RpcAnswerDropped");
+            d.field("msg_id", &self.msg_id);
+            d.field("seq_no", &self.seq_no);
+            d.field("bytes", &self.bytes);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for RpcAnswerDropped {
@@ -929,12 +1246,25 @@ pub mod types {
     /// Constructor of the boxed type `FutureSalt`.
     ///
     /// `future_salt#0949d9dc valid_since:int valid_until:int salt:long = FutureSalt`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct FutureSalt {
+        /// TL `valid_since:int`.
         pub valid_since: i32,
+        /// TL `valid_until:int`.
         pub valid_until: i32,
+        /// TL `salt:long`.
         pub salt: i64,
+    }
+
+    impl ::core::fmt::Debug for FutureSalt {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("FutureSalt");
+            d.field("valid_since", &self.valid_since);
+            d.field("valid_until", &self.valid_until);
+            d.field("salt", &self.salt);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for FutureSalt {
@@ -977,12 +1307,25 @@ pub mod types {
     /// Constructor of the boxed type `FutureSalts`.
     ///
     /// `future_salts#ae500895 req_msg_id:long now:int salts:vector<future_salt> = FutureSalts`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct FutureSalts {
+        /// TL `req_msg_id:long`.
         pub req_msg_id: i64,
+        /// TL `now:int`.
         pub now: i32,
+        /// TL `salts:vector<future_salt>`.
         pub salts: Vec<crate::mtproto::types::FutureSalt>,
+    }
+
+    impl ::core::fmt::Debug for FutureSalts {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("FutureSalts");
+            d.field("req_msg_id", &self.req_msg_id);
+            d.field("now", &self.now);
+            d.field("salts", &self.salts);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for FutureSalts {
@@ -1029,11 +1372,22 @@ pub mod types {
     /// Constructor of the boxed type `Pong`.
     ///
     /// `pong#347773c5 msg_id:long ping_id:long = Pong`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct Pong {
+        /// TL `msg_id:long`.
         pub msg_id: i64,
+        /// TL `ping_id:long`.
         pub ping_id: i64,
+    }
+
+    impl ::core::fmt::Debug for Pong {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("Pong");
+            d.field("msg_id", &self.msg_id);
+            d.field("ping_id", &self.ping_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for Pong {
@@ -1070,10 +1424,19 @@ pub mod types {
     /// Constructor of the boxed type `DestroySessionRes`.
     ///
     /// `destroy_session_ok#e22045fc session_id:long = DestroySessionRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySessionOk {
+        /// TL `session_id:long`.
         pub session_id: i64,
+    }
+
+    impl ::core::fmt::Debug for DestroySessionOk {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DestroySessionOk");
+            d.field("session_id", &self.session_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DestroySessionOk {
@@ -1108,10 +1471,19 @@ pub mod types {
     /// Constructor of the boxed type `DestroySessionRes`.
     ///
     /// `destroy_session_none#62d350c9 session_id:long = DestroySessionRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySessionNone {
+        /// TL `session_id:long`.
         pub session_id: i64,
+    }
+
+    impl ::core::fmt::Debug for DestroySessionNone {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DestroySessionNone");
+            d.field("session_id", &self.session_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DestroySessionNone {
@@ -1146,12 +1518,25 @@ pub mod types {
     /// Constructor of the boxed type `NewSession`.
     ///
     /// `new_session_created#9ec20908 first_msg_id:long unique_id:long server_salt:long = NewSession`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct NewSessionCreated {
+        /// TL `first_msg_id:long`.
         pub first_msg_id: i64,
+        /// TL `unique_id:long`.
         pub unique_id: i64,
+        /// TL `server_salt:long`.
         pub server_salt: i64,
+    }
+
+    impl ::core::fmt::Debug for NewSessionCreated {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("NewSessionCreated");
+            d.field("first_msg_id", &self.first_msg_id);
+            d.field("unique_id", &self.unique_id);
+            d.field("server_salt", &self.server_salt);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for NewSessionCreated {
@@ -1194,10 +1579,19 @@ pub mod types {
     /// Constructor of the boxed type `MsgsAck`.
     ///
     /// `msgs_ack#62d6b459 msg_ids:Vector<long> = MsgsAck`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsAck {
+        /// TL `msg_ids:Vector<long>`.
         pub msg_ids: Vec<i64>,
+    }
+
+    impl ::core::fmt::Debug for MsgsAck {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgsAck");
+            d.field("msg_ids", &self.msg_ids);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgsAck {
@@ -1232,12 +1626,25 @@ pub mod types {
     /// Constructor of the boxed type `BadMsgNotification`.
     ///
     /// `bad_msg_notification#a7eff811 bad_msg_id:long bad_msg_seqno:int error_code:int = BadMsgNotification`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BadMsgNotification {
+        /// TL `bad_msg_id:long`.
         pub bad_msg_id: i64,
+        /// TL `bad_msg_seqno:int`.
         pub bad_msg_seqno: i32,
+        /// TL `error_code:int`.
         pub error_code: i32,
+    }
+
+    impl ::core::fmt::Debug for BadMsgNotification {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("BadMsgNotification");
+            d.field("bad_msg_id", &self.bad_msg_id);
+            d.field("bad_msg_seqno", &self.bad_msg_seqno);
+            d.field("error_code", &self.error_code);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for BadMsgNotification {
@@ -1280,13 +1687,28 @@ pub mod types {
     /// Constructor of the boxed type `BadMsgNotification`.
     ///
     /// `bad_server_salt#edab447b bad_msg_id:long bad_msg_seqno:int error_code:int new_server_salt:long = BadMsgNotification`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct BadServerSalt {
+        /// TL `bad_msg_id:long`.
         pub bad_msg_id: i64,
+        /// TL `bad_msg_seqno:int`.
         pub bad_msg_seqno: i32,
+        /// TL `error_code:int`.
         pub error_code: i32,
+        /// TL `new_server_salt:long`.
         pub new_server_salt: i64,
+    }
+
+    impl ::core::fmt::Debug for BadServerSalt {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("BadServerSalt");
+            d.field("bad_msg_id", &self.bad_msg_id);
+            d.field("bad_msg_seqno", &self.bad_msg_seqno);
+            d.field("error_code", &self.error_code);
+            d.field("new_server_salt", &self.new_server_salt);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for BadServerSalt {
@@ -1332,10 +1754,19 @@ pub mod types {
     /// Constructor of the boxed type `MsgResendReq`.
     ///
     /// `msg_resend_req#7d861a08 msg_ids:Vector<long> = MsgResendReq`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgResendReq {
+        /// TL `msg_ids:Vector<long>`.
         pub msg_ids: Vec<i64>,
+    }
+
+    impl ::core::fmt::Debug for MsgResendReq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgResendReq");
+            d.field("msg_ids", &self.msg_ids);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgResendReq {
@@ -1370,10 +1801,19 @@ pub mod types {
     /// Constructor of the boxed type `MsgResendReq`.
     ///
     /// `msg_resend_ans_req#8610baeb msg_ids:Vector<long> = MsgResendReq`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgResendAnsReq {
+        /// TL `msg_ids:Vector<long>`.
         pub msg_ids: Vec<i64>,
+    }
+
+    impl ::core::fmt::Debug for MsgResendAnsReq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgResendAnsReq");
+            d.field("msg_ids", &self.msg_ids);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgResendAnsReq {
@@ -1408,10 +1848,19 @@ pub mod types {
     /// Constructor of the boxed type `MsgsStateReq`.
     ///
     /// `msgs_state_req#da69fb52 msg_ids:Vector<long> = MsgsStateReq`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsStateReq {
+        /// TL `msg_ids:Vector<long>`.
         pub msg_ids: Vec<i64>,
+    }
+
+    impl ::core::fmt::Debug for MsgsStateReq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgsStateReq");
+            d.field("msg_ids", &self.msg_ids);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgsStateReq {
@@ -1446,12 +1895,23 @@ pub mod types {
     /// Constructor of the boxed type `MsgsStateInfo`.
     ///
     /// `msgs_state_info#04deb57d req_msg_id:long info:bytes = MsgsStateInfo`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsStateInfo {
+        /// TL `req_msg_id:long`.
         pub req_msg_id: i64,
+        /// TL `info:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub info: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for MsgsStateInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgsStateInfo");
+            d.field("req_msg_id", &self.req_msg_id);
+            d.field("info", &crate::runtime::DebugBytes(&self.info[..]));
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgsStateInfo {
@@ -1488,12 +1948,23 @@ pub mod types {
     /// Constructor of the boxed type `MsgsAllInfo`.
     ///
     /// `msgs_all_info#8cc0d131 msg_ids:Vector<long> info:bytes = MsgsAllInfo`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgsAllInfo {
+        /// TL `msg_ids:Vector<long>`.
         pub msg_ids: Vec<i64>,
+        /// TL `info:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub info: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for MsgsAllInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgsAllInfo");
+            d.field("msg_ids", &self.msg_ids);
+            d.field("info", &crate::runtime::DebugBytes(&self.info[..]));
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgsAllInfo {
@@ -1530,13 +2001,28 @@ pub mod types {
     /// Constructor of the boxed type `MsgDetailedInfo`.
     ///
     /// `msg_detailed_info#276d3ec6 msg_id:long answer_msg_id:long bytes:int status:int = MsgDetailedInfo`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgDetailedInfo {
+        /// TL `msg_id:long`.
         pub msg_id: i64,
+        /// TL `answer_msg_id:long`.
         pub answer_msg_id: i64,
+        /// TL `bytes:int`.
         pub bytes: i32,
+        /// TL `status:int`.
         pub status: i32,
+    }
+
+    impl ::core::fmt::Debug for MsgDetailedInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgDetailedInfo");
+            d.field("msg_id", &self.msg_id);
+            d.field("answer_msg_id", &self.answer_msg_id);
+            d.field("bytes", &self.bytes);
+            d.field("status", &self.status);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgDetailedInfo {
@@ -1582,12 +2068,25 @@ pub mod types {
     /// Constructor of the boxed type `MsgDetailedInfo`.
     ///
     /// `msg_new_detailed_info#809db6df answer_msg_id:long bytes:int status:int = MsgDetailedInfo`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct MsgNewDetailedInfo {
+        /// TL `answer_msg_id:long`.
         pub answer_msg_id: i64,
+        /// TL `bytes:int`.
         pub bytes: i32,
+        /// TL `status:int`.
         pub status: i32,
+    }
+
+    impl ::core::fmt::Debug for MsgNewDetailedInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("MsgNewDetailedInfo");
+            d.field("answer_msg_id", &self.answer_msg_id);
+            d.field("bytes", &self.bytes);
+            d.field("status", &self.status);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for MsgNewDetailedInfo {
@@ -1630,12 +2129,25 @@ pub mod types {
     /// Constructor of the boxed type `HttpWait`.
     ///
     /// `http_wait#9299359f max_delay:int wait_after:int max_wait:int = HttpWait`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct HttpWait {
+        /// TL `max_delay:int`.
         pub max_delay: i32,
+        /// TL `wait_after:int`.
         pub wait_after: i32,
+        /// TL `max_wait:int`.
         pub max_wait: i32,
+    }
+
+    impl ::core::fmt::Debug for HttpWait {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("HttpWait");
+            d.field("max_delay", &self.max_delay);
+            d.field("wait_after", &self.wait_after);
+            d.field("max_wait", &self.max_wait);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for HttpWait {
@@ -1678,9 +2190,15 @@ pub mod types {
     /// Constructor of the boxed type `DestroyAuthKeyRes`.
     ///
     /// `destroy_auth_key_ok#f660e1d4 = DestroyAuthKeyRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyOk;
+
+    impl ::core::fmt::Debug for DestroyAuthKeyOk {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("DestroyAuthKeyOk")
+        }
+    }
 
     impl crate::Identifiable for DestroyAuthKeyOk {
         const CONSTRUCTOR_ID: u32 = 0xf660e1d4;
@@ -1711,9 +2229,15 @@ pub mod types {
     /// Constructor of the boxed type `DestroyAuthKeyRes`.
     ///
     /// `destroy_auth_key_none#0a9f2259 = DestroyAuthKeyRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyNone;
+
+    impl ::core::fmt::Debug for DestroyAuthKeyNone {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("DestroyAuthKeyNone")
+        }
+    }
 
     impl crate::Identifiable for DestroyAuthKeyNone {
         const CONSTRUCTOR_ID: u32 = 0x0a9f2259;
@@ -1744,9 +2268,15 @@ pub mod types {
     /// Constructor of the boxed type `DestroyAuthKeyRes`.
     ///
     /// `destroy_auth_key_fail#ea109b13 = DestroyAuthKeyRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKeyFail;
+
+    impl ::core::fmt::Debug for DestroyAuthKeyFail {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("DestroyAuthKeyFail")
+        }
+    }
 
     impl crate::Identifiable for DestroyAuthKeyFail {
         const CONSTRUCTOR_ID: u32 = 0xea109b13;
@@ -1778,13 +2308,21 @@ pub mod types {
 /// Boxed types: one enum per TL type, over its constructors.
 pub mod enums {
     /// The boxed type `ResPQ`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ResPq {
         /// [`crate::mtproto::types::ResPq`]
         #[cfg_attr(feature = "serde", serde(rename = "resPQ"))]
         ResPq(Box<crate::mtproto::types::ResPq>),
+    }
+
+    impl ::core::fmt::Debug for ResPq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::ResPq(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl ResPq {
@@ -1823,7 +2361,7 @@ pub mod enums {
     }
 
     /// The boxed type `P_Q_inner_data`: a value of one of its 4 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum PQInnerData {
@@ -1839,6 +2377,17 @@ pub mod enums {
         /// [`crate::mtproto::types::PQInnerDataTempDc`]
         #[cfg_attr(feature = "serde", serde(rename = "p_q_inner_data_temp_dc"))]
         TempDc(Box<crate::mtproto::types::PQInnerDataTempDc>),
+    }
+
+    impl ::core::fmt::Debug for PQInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::PQInnerData(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::Dc(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::Temp(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::TempDc(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl PQInnerData {
@@ -1910,7 +2459,7 @@ pub mod enums {
     }
 
     /// The boxed type `Server_DH_Params`: a value of one of its 2 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ServerDhParams {
@@ -1920,6 +2469,15 @@ pub mod enums {
         /// [`crate::mtproto::types::ServerDhParamsOk`]
         #[cfg_attr(feature = "serde", serde(rename = "server_DH_params_ok"))]
         Ok(Box<crate::mtproto::types::ServerDhParamsOk>),
+    }
+
+    impl ::core::fmt::Debug for ServerDhParams {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::Fail(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::Ok(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl ServerDhParams {
@@ -1971,13 +2529,21 @@ pub mod enums {
     }
 
     /// The boxed type `Server_DH_inner_data`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ServerDhInnerData {
         /// [`crate::mtproto::types::ServerDhInnerData`]
         #[cfg_attr(feature = "serde", serde(rename = "server_DH_inner_data"))]
         ServerDhInnerData(Box<crate::mtproto::types::ServerDhInnerData>),
+    }
+
+    impl ::core::fmt::Debug for ServerDhInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::ServerDhInnerData(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl ServerDhInnerData {
@@ -2016,13 +2582,21 @@ pub mod enums {
     }
 
     /// The boxed type `Client_DH_Inner_Data`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum ClientDhInnerData {
         /// [`crate::mtproto::types::ClientDhInnerData`]
         #[cfg_attr(feature = "serde", serde(rename = "client_DH_inner_data"))]
         ClientDhInnerData(Box<crate::mtproto::types::ClientDhInnerData>),
+    }
+
+    impl ::core::fmt::Debug for ClientDhInnerData {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::ClientDhInnerData(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl ClientDhInnerData {
@@ -2061,7 +2635,7 @@ pub mod enums {
     }
 
     /// The boxed type `Set_client_DH_params_answer`: a value of one of its 3 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum SetClientDhParamsAnswer {
@@ -2074,6 +2648,16 @@ pub mod enums {
         /// [`crate::mtproto::types::DhGenFail`]
         #[cfg_attr(feature = "serde", serde(rename = "dh_gen_fail"))]
         DhGenFail(crate::mtproto::types::DhGenFail),
+    }
+
+    impl ::core::fmt::Debug for SetClientDhParamsAnswer {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::DhGenOk(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::DhGenRetry(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::DhGenFail(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl SetClientDhParamsAnswer {
@@ -2134,13 +2718,21 @@ pub mod enums {
     }
 
     /// The boxed type `BindAuthKeyInner`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum BindAuthKeyInner {
         /// [`crate::mtproto::types::BindAuthKeyInner`]
         #[cfg_attr(feature = "serde", serde(rename = "bind_auth_key_inner"))]
         BindAuthKeyInner(crate::mtproto::types::BindAuthKeyInner),
+    }
+
+    impl ::core::fmt::Debug for BindAuthKeyInner {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::BindAuthKeyInner(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl BindAuthKeyInner {
@@ -2179,13 +2771,21 @@ pub mod enums {
     }
 
     /// The boxed type `RpcError`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum RpcError {
         /// [`crate::mtproto::types::RpcError`]
         #[cfg_attr(feature = "serde", serde(rename = "rpc_error"))]
         RpcError(crate::mtproto::types::RpcError),
+    }
+
+    impl ::core::fmt::Debug for RpcError {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::RpcError(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl RpcError {
@@ -2224,7 +2824,7 @@ pub mod enums {
     }
 
     /// The boxed type `RpcDropAnswer`: a value of one of its 3 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum RpcDropAnswer {
@@ -2237,6 +2837,16 @@ pub mod enums {
         /// [`crate::mtproto::types::RpcAnswerDropped`]
         #[cfg_attr(feature = "serde", serde(rename = "rpc_answer_dropped"))]
         RpcAnswerDropped(crate::mtproto::types::RpcAnswerDropped),
+    }
+
+    impl ::core::fmt::Debug for RpcDropAnswer {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::RpcAnswerUnknown => f.write_str("RpcAnswerUnknown"),
+                Self::RpcAnswerDroppedRunning => f.write_str("RpcAnswerDroppedRunning"),
+                Self::RpcAnswerDropped(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl RpcDropAnswer {
@@ -2295,13 +2905,21 @@ pub mod enums {
     }
 
     /// The boxed type `FutureSalt`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum FutureSalt {
         /// [`crate::mtproto::types::FutureSalt`]
         #[cfg_attr(feature = "serde", serde(rename = "future_salt"))]
         FutureSalt(crate::mtproto::types::FutureSalt),
+    }
+
+    impl ::core::fmt::Debug for FutureSalt {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::FutureSalt(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl FutureSalt {
@@ -2340,13 +2958,21 @@ pub mod enums {
     }
 
     /// The boxed type `FutureSalts`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum FutureSalts {
         /// [`crate::mtproto::types::FutureSalts`]
         #[cfg_attr(feature = "serde", serde(rename = "future_salts"))]
         FutureSalts(crate::mtproto::types::FutureSalts),
+    }
+
+    impl ::core::fmt::Debug for FutureSalts {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::FutureSalts(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl FutureSalts {
@@ -2385,13 +3011,21 @@ pub mod enums {
     }
 
     /// The boxed type `Pong`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum Pong {
         /// [`crate::mtproto::types::Pong`]
         #[cfg_attr(feature = "serde", serde(rename = "pong"))]
         Pong(crate::mtproto::types::Pong),
+    }
+
+    impl ::core::fmt::Debug for Pong {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::Pong(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl Pong {
@@ -2430,7 +3064,7 @@ pub mod enums {
     }
 
     /// The boxed type `DestroySessionRes`: a value of one of its 2 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum DestroySessionRes {
@@ -2440,6 +3074,15 @@ pub mod enums {
         /// [`crate::mtproto::types::DestroySessionNone`]
         #[cfg_attr(feature = "serde", serde(rename = "destroy_session_none"))]
         DestroySessionNone(crate::mtproto::types::DestroySessionNone),
+    }
+
+    impl ::core::fmt::Debug for DestroySessionRes {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::DestroySessionOk(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::DestroySessionNone(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl DestroySessionRes {
@@ -2491,13 +3134,21 @@ pub mod enums {
     }
 
     /// The boxed type `NewSession`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum NewSession {
         /// [`crate::mtproto::types::NewSessionCreated`]
         #[cfg_attr(feature = "serde", serde(rename = "new_session_created"))]
         Created(crate::mtproto::types::NewSessionCreated),
+    }
+
+    impl ::core::fmt::Debug for NewSession {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::Created(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl NewSession {
@@ -2536,13 +3187,21 @@ pub mod enums {
     }
 
     /// The boxed type `MsgsAck`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsAck {
         /// [`crate::mtproto::types::MsgsAck`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_ack"))]
         MsgsAck(crate::mtproto::types::MsgsAck),
+    }
+
+    impl ::core::fmt::Debug for MsgsAck {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgsAck(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgsAck {
@@ -2581,7 +3240,7 @@ pub mod enums {
     }
 
     /// The boxed type `BadMsgNotification`: a value of one of its 2 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum BadMsgNotification {
@@ -2591,6 +3250,15 @@ pub mod enums {
         /// [`crate::mtproto::types::BadServerSalt`]
         #[cfg_attr(feature = "serde", serde(rename = "bad_server_salt"))]
         BadServerSalt(crate::mtproto::types::BadServerSalt),
+    }
+
+    impl ::core::fmt::Debug for BadMsgNotification {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::BadMsgNotification(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::BadServerSalt(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl BadMsgNotification {
@@ -2642,7 +3310,7 @@ pub mod enums {
     }
 
     /// The boxed type `MsgResendReq`: a value of one of its 2 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgResendReq {
@@ -2652,6 +3320,15 @@ pub mod enums {
         /// [`crate::mtproto::types::MsgResendAnsReq`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_resend_ans_req"))]
         MsgResendAnsReq(crate::mtproto::types::MsgResendAnsReq),
+    }
+
+    impl ::core::fmt::Debug for MsgResendReq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgResendReq(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::MsgResendAnsReq(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgResendReq {
@@ -2701,13 +3378,21 @@ pub mod enums {
     }
 
     /// The boxed type `MsgsStateReq`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsStateReq {
         /// [`crate::mtproto::types::MsgsStateReq`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_state_req"))]
         MsgsStateReq(crate::mtproto::types::MsgsStateReq),
+    }
+
+    impl ::core::fmt::Debug for MsgsStateReq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgsStateReq(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgsStateReq {
@@ -2746,13 +3431,21 @@ pub mod enums {
     }
 
     /// The boxed type `MsgsStateInfo`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsStateInfo {
         /// [`crate::mtproto::types::MsgsStateInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_state_info"))]
         MsgsStateInfo(crate::mtproto::types::MsgsStateInfo),
+    }
+
+    impl ::core::fmt::Debug for MsgsStateInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgsStateInfo(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgsStateInfo {
@@ -2791,13 +3484,21 @@ pub mod enums {
     }
 
     /// The boxed type `MsgsAllInfo`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgsAllInfo {
         /// [`crate::mtproto::types::MsgsAllInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msgs_all_info"))]
         MsgsAllInfo(crate::mtproto::types::MsgsAllInfo),
+    }
+
+    impl ::core::fmt::Debug for MsgsAllInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgsAllInfo(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgsAllInfo {
@@ -2836,7 +3537,7 @@ pub mod enums {
     }
 
     /// The boxed type `MsgDetailedInfo`: a value of one of its 2 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum MsgDetailedInfo {
@@ -2846,6 +3547,15 @@ pub mod enums {
         /// [`crate::mtproto::types::MsgNewDetailedInfo`]
         #[cfg_attr(feature = "serde", serde(rename = "msg_new_detailed_info"))]
         MsgNewDetailedInfo(crate::mtproto::types::MsgNewDetailedInfo),
+    }
+
+    impl ::core::fmt::Debug for MsgDetailedInfo {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::MsgDetailedInfo(x) => ::core::fmt::Debug::fmt(x, f),
+                Self::MsgNewDetailedInfo(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl MsgDetailedInfo {
@@ -2897,13 +3607,21 @@ pub mod enums {
     }
 
     /// The boxed type `HttpWait`: a value of one of its 1 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum HttpWait {
         /// [`crate::mtproto::types::HttpWait`]
         #[cfg_attr(feature = "serde", serde(rename = "http_wait"))]
         HttpWait(crate::mtproto::types::HttpWait),
+    }
+
+    impl ::core::fmt::Debug for HttpWait {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::HttpWait(x) => ::core::fmt::Debug::fmt(x, f),
+            }
+        }
     }
 
     impl HttpWait {
@@ -2942,7 +3660,7 @@ pub mod enums {
     }
 
     /// The boxed type `DestroyAuthKeyRes`: a value of one of its 3 constructor(s).
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     #[cfg_attr(feature = "serde", serde(tag = "_"))]
     pub enum DestroyAuthKeyRes {
@@ -2955,6 +3673,16 @@ pub mod enums {
         /// [`crate::mtproto::types::DestroyAuthKeyFail`]
         #[cfg_attr(feature = "serde", serde(rename = "destroy_auth_key_fail"))]
         DestroyAuthKeyFail,
+    }
+
+    impl ::core::fmt::Debug for DestroyAuthKeyRes {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            match self {
+                Self::DestroyAuthKeyOk => f.write_str("DestroyAuthKeyOk"),
+                Self::DestroyAuthKeyNone => f.write_str("DestroyAuthKeyNone"),
+                Self::DestroyAuthKeyFail => f.write_str("DestroyAuthKeyFail"),
+            }
+        }
     }
 
     impl DestroyAuthKeyRes {
@@ -3014,11 +3742,20 @@ pub mod functions {
     /// Function returning `ResPQ`.
     ///
     /// `req_pq#60469778 nonce:int128 = ResPQ`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqPq {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for ReqPq {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ReqPq");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ReqPq {
@@ -3048,11 +3785,20 @@ pub mod functions {
     /// Function returning `ResPQ`.
     ///
     /// `req_pq_multi#be7e8ef1 nonce:int128 = ResPQ`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqPqMulti {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+    }
+
+    impl ::core::fmt::Debug for ReqPqMulti {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ReqPqMulti");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ReqPqMulti {
@@ -3082,20 +3828,45 @@ pub mod functions {
     /// Function returning `Server_DH_Params`.
     ///
     /// `req_DH_params#d712e4be nonce:int128 server_nonce:int128 p:bytes q:bytes public_key_fingerprint:long encrypted_data:bytes = Server_DH_Params`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct ReqDhParams {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub p: Vec<u8>,
+        /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub q: Vec<u8>,
+        /// TL `public_key_fingerprint:long`.
         pub public_key_fingerprint: i64,
+        /// TL `encrypted_data:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_data: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for ReqDhParams {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("ReqDhParams");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field("p", &crate::runtime::DebugBytes(&self.p[..]));
+            d.field("q", &crate::runtime::DebugBytes(&self.q[..]));
+            d.field("public_key_fingerprint", &self.public_key_fingerprint);
+            d.field(
+                "encrypted_data",
+                &crate::runtime::DebugBytes(&self.encrypted_data[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for ReqDhParams {
@@ -3142,15 +3913,34 @@ pub mod functions {
     /// Function returning `Set_client_DH_params_answer`.
     ///
     /// `set_client_DH_params#f5045f1f nonce:int128 server_nonce:int128 encrypted_data:bytes = Set_client_DH_params_answer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct SetClientDhParams {
+        /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
+        /// TL `server_nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub server_nonce: [u8; 16],
+        /// TL `encrypted_data:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub encrypted_data: Vec<u8>,
+    }
+
+    impl ::core::fmt::Debug for SetClientDhParams {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("SetClientDhParams");
+            d.field("nonce", &crate::runtime::DebugBytes(&self.nonce[..]));
+            d.field(
+                "server_nonce",
+                &crate::runtime::DebugBytes(&self.server_nonce[..]),
+            );
+            d.field(
+                "encrypted_data",
+                &crate::runtime::DebugBytes(&self.encrypted_data[..]),
+            );
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for SetClientDhParams {
@@ -3188,10 +3978,19 @@ pub mod functions {
     /// Function returning `RpcDropAnswer`.
     ///
     /// `rpc_drop_answer#58e4a740 req_msg_id:long = RpcDropAnswer`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct RpcDropAnswer {
+        /// TL `req_msg_id:long`.
         pub req_msg_id: i64,
+    }
+
+    impl ::core::fmt::Debug for RpcDropAnswer {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("RpcDropAnswer");
+            d.field("req_msg_id", &self.req_msg_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for RpcDropAnswer {
@@ -3221,10 +4020,19 @@ pub mod functions {
     /// Function returning `FutureSalts`.
     ///
     /// `get_future_salts#b921bd04 num:int = FutureSalts`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct GetFutureSalts {
+        /// TL `num:int`.
         pub num: i32,
+    }
+
+    impl ::core::fmt::Debug for GetFutureSalts {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("GetFutureSalts");
+            d.field("num", &self.num);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for GetFutureSalts {
@@ -3254,10 +4062,19 @@ pub mod functions {
     /// Function returning `Pong`.
     ///
     /// `ping#7abe77ec ping_id:long = Pong`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct Ping {
+        /// TL `ping_id:long`.
         pub ping_id: i64,
+    }
+
+    impl ::core::fmt::Debug for Ping {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("Ping");
+            d.field("ping_id", &self.ping_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for Ping {
@@ -3287,11 +4104,22 @@ pub mod functions {
     /// Function returning `Pong`.
     ///
     /// `ping_delay_disconnect#f3427b8c ping_id:long disconnect_delay:int = Pong`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct PingDelayDisconnect {
+        /// TL `ping_id:long`.
         pub ping_id: i64,
+        /// TL `disconnect_delay:int`.
         pub disconnect_delay: i32,
+    }
+
+    impl ::core::fmt::Debug for PingDelayDisconnect {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("PingDelayDisconnect");
+            d.field("ping_id", &self.ping_id);
+            d.field("disconnect_delay", &self.disconnect_delay);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for PingDelayDisconnect {
@@ -3326,10 +4154,19 @@ pub mod functions {
     /// Function returning `DestroySessionRes`.
     ///
     /// `destroy_session#e7512126 session_id:long = DestroySessionRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroySession {
+        /// TL `session_id:long`.
         pub session_id: i64,
+    }
+
+    impl ::core::fmt::Debug for DestroySession {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut d = f.debug_struct("DestroySession");
+            d.field("session_id", &self.session_id);
+            d.finish()
+        }
     }
 
     impl crate::Identifiable for DestroySession {
@@ -3359,9 +4196,15 @@ pub mod functions {
     /// Function returning `DestroyAuthKeyRes`.
     ///
     /// `destroy_auth_key#d1435160 = DestroyAuthKeyRes`
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Clone, PartialEq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub struct DestroyAuthKey;
+
+    impl ::core::fmt::Debug for DestroyAuthKey {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.write_str("DestroyAuthKey")
+        }
+    }
 
     impl crate::Identifiable for DestroyAuthKey {
         const CONSTRUCTOR_ID: u32 = 0xd1435160;
