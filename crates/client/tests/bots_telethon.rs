@@ -20,15 +20,8 @@ async fn a_telethon_user_presses_a_tgwire_bots_buttons_and_uses_its_inline_mode(
     server
         .backend()
         .set_bot_response_timeout(Duration::from_secs(25));
-    let bot = common::builder(&server, 2)
-        .in_memory()
-        .connect()
-        .await
-        .expect("connects");
-    let me = bot
-        .bot_sign_in("6667:tgwire-telethon-buttons-bot-token-0123")
-        .await
-        .expect("bot signs in");
+    let (bot, me) =
+        common::signed_in_bot(&server, 2, "6667:tgwire-telethon-buttons-bot-token-0123").await;
     server
         .backend()
         .set_bot_inline(me.id(), Some("Shout"))

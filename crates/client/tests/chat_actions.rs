@@ -38,15 +38,8 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
 async fn bot_watching(
     server: &tgwire_testserver::TestServer,
 ) -> (Client, i64, String, mpsc::UnboundedReceiver<Seen>) {
-    let bot = common::builder(server, 2)
-        .in_memory()
-        .connect()
-        .await
-        .expect("connects");
-    let me = bot
-        .bot_sign_in("5566:tgwire-chat-action-test-bot-token-0123")
-        .await
-        .expect("bot signs in");
+    let (bot, me) =
+        common::signed_in_bot(server, 2, "5566:tgwire-chat-action-test-bot-token-0123").await;
     let (tx, rx) = mpsc::unbounded_channel();
     bot.add_event_handler(ChatAction::new(), move |event| {
         let tx = tx.clone();

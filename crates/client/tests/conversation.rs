@@ -27,13 +27,8 @@ struct BotAndUser {
 /// bot answers as [`scripted_bot`] says.
 async fn bot_and_user(bot_number: u32, scripted: bool) -> BotAndUser {
     let server = common::start().await;
-    let bot = common::builder(&server, 2)
-        .in_memory()
-        .connect()
-        .await
-        .expect("connects");
     let token = format!("{bot_number}:tgwire-conversation-test-token-0123456789");
-    let bot_me = bot.bot_sign_in(&token).await.expect("bot signs in");
+    let (bot, bot_me) = common::signed_in_bot(&server, 2, &token).await;
     let (user, _) = common::signed_in(&server, 2, "6201").await;
     let name = format!("@{}", bot_me.username().expect("bots have a username"));
     user.resolve(name.as_str())

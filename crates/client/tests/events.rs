@@ -41,15 +41,8 @@ async fn pair(server: &tgwire_testserver::TestServer) -> (Client, Client, String
 #[tokio::test]
 async fn a_bot_echoes_every_private_message_of_a_user() {
     let server = common::start().await;
-    let bot = common::builder(&server, 2)
-        .in_memory()
-        .connect()
-        .await
-        .expect("connects");
-    let me = bot
-        .bot_sign_in("5555:tgwire-events-test-bot-token-0123456789")
-        .await
-        .expect("bot signs in");
+    let (bot, me) =
+        common::signed_in_bot(&server, 2, "5555:tgwire-events-test-bot-token-0123456789").await;
     bot.add_event_handler(
         NewMessage::new().incoming().filter(|e| e.is_private()),
         |event| async move {

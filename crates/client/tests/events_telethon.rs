@@ -14,15 +14,8 @@ const GREETING: &str = "Hello from a tgwire bot";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_telethon_user_gets_every_message_echoed_by_a_tgwire_bot() {
     let server = common::start().await;
-    let bot = common::builder(&server, 2)
-        .in_memory()
-        .connect()
-        .await
-        .expect("connects");
-    let me = bot
-        .bot_sign_in("6666:tgwire-telethon-echo-bot-token-012345")
-        .await
-        .expect("bot signs in");
+    let (bot, me) =
+        common::signed_in_bot(&server, 2, "6666:tgwire-telethon-echo-bot-token-012345").await;
     bot.add_event_handler(
         NewMessage::new().incoming().filter(|e| e.is_private()),
         |event| async move {

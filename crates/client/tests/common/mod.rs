@@ -74,6 +74,18 @@ pub async fn next_texts(
     texts
 }
 
+/// A bot on `dc` of `server`, in memory, signed in with `token` (the test server signs any
+/// well-formed token in as the bot with that id); returns it with its user.
+pub async fn signed_in_bot(server: &TestServer, dc: i32, token: &str) -> (Client, tgwire::User) {
+    let bot = builder(server, dc)
+        .in_memory()
+        .connect()
+        .await
+        .expect("connects");
+    let me = bot.bot_sign_in(token).await.expect("bot signs in");
+    (bot, me)
+}
+
 /// The signed-in user's id.
 pub async fn me(client: &Client) -> i64 {
     client.get_me().await.expect("get_me").id()
