@@ -140,6 +140,9 @@ async def main(args):
             raise SystemExit(f"only {answered} of {count} clients answered")
         await asyncio.sleep(0.5)
         after = rss_kib("VmRSS:")
+        connected = sum(1 for c in clients if c.is_connected())
+        if connected != count:
+            raise SystemExit(f"only {connected} of {count} clients are connected")
         out = {"kib_per_client": max(after - before, 0) / count, "peak_rss_kib": rss_kib("VmHWM:")}
     elif kind == "cold-setup":
         client = new_client(SQLiteSession(args[1]))

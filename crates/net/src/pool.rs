@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::error::PoolError;
 use crate::sender::config::{SharedTempKey, TempKeyShare};
-use crate::sender::{ConnectionState, Sender, SenderConfig, SenderEvent, SenderHandle};
+use crate::sender::{ConnectionState, EventSink, Sender, SenderConfig, SenderEvent, SenderHandle};
 
 /// How a [`Pool`] builds and retires connections.
 #[derive(Debug, Clone)]
@@ -164,14 +164,9 @@ impl Pool {
             // Distinct seeds per connection, so session ids differ even in tests.
             config.seed = Some(seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
         }
-        let Sender { handle, events } = Sender::spawn(config);
-        tokio::spawn(forward_events(
-            Arc::downgrade(&self.inner),
-            dc_id,
-            index,
-            events,
-            inner.events.clone(),
-        ));
+        let (pool, out) = (Arc::downgrade(&self.inner), inner.events.clone());
+        let relay = move |event| relay_event(&pool, dc_id, index, event, &out);
+        let handle = Sender::spawn_into(config, EventSink::Call(Box::new(relay)));
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)
@@ -219,15 +214,19 @@ impl Pool {
     }
 }
 
-/// Relays a sender's events, remembering new auth keys for the DC's other connections.
-async fn forward_events(
-    pool: Weak<Mutex<Inner>>,
+/// Relays one of a sender's events (in its driver's task), remembering new auth keys for the
+/// DC's other connections.
+fn relay_event(
+    pool: &Weak<Mutex<Inner>>,
     dc_id: i16,
     index: usize,
-    mut events: mpsc::UnboundedReceiver<SenderEvent>,
-    out: mpsc::UnboundedSender<PoolEvent>,
+    event: SenderEvent,
+    out: &mpsc::UnboundedSender<PoolEvent>,
 ) {
-    while let Some(event) = events.recv().await {
+    if matches!(
+        event,
+        SenderEvent::AuthKeyCreated { .. } | SenderEvent::AuthKeyUnknown
+    ) {
         if let Some(pool) = pool.upgrade() {
             let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
             match &event {
@@ -240,12 +239,12 @@ async fn forward_events(
                 _ => {}
             }
         }
-        let _ = out.send(PoolEvent {
-            dc_id,
-            index,
-            event,
-        });
     }
+    let _ = out.send(PoolEvent {
+        dc_id,
+        index,
+        event,
+    });
 }
 
 /// Closes connections that have had nothing in flight for `idle`; ends with the pool.

@@ -42,8 +42,11 @@ use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, U
 pub struct SessionState {
     pub(crate) home_dc: Option<i32>,
     pub(crate) dc_options: Vec<DcOption>,
-    pub(crate) auth_keys: BTreeMap<i32, AuthKeyData>,
-    pub(crate) temp_auth_keys: BTreeMap<i32, TempAuthKey>,
+    // Keys are boxed: a map node has room for eleven entries, which inline would make the
+    // first key cost ~3 KiB where it needs 256 bytes (a process running many clients keeps
+    // one state each).
+    pub(crate) auth_keys: BTreeMap<i32, Box<AuthKeyData>>,
+    pub(crate) temp_auth_keys: BTreeMap<i32, Box<TempAuthKey>>,
     pub(crate) self_user: Option<SelfUser>,
     pub(crate) update_state: Option<UpdateState>,
     pub(crate) channel_pts: HashMap<i64, i32>,
@@ -85,12 +88,12 @@ impl SessionState {
 
     /// The permanent auth key for a DC.
     pub fn auth_key(&self, dc_id: i32) -> Option<&AuthKeyData> {
-        self.auth_keys.get(&dc_id)
+        self.auth_keys.get(&dc_id).map(|key| &**key)
     }
 
     /// The temporary auth key for a DC, with its expiry.
     pub fn temp_auth_key(&self, dc_id: i32) -> Option<&TempAuthKey> {
-        self.temp_auth_keys.get(&dc_id)
+        self.temp_auth_keys.get(&dc_id).map(|key| &**key)
     }
 
     /// Who is signed in.
@@ -173,10 +176,10 @@ impl SessionState {
         }
         changes.set_dc_options(self.dc_options.clone());
         for (dc, key) in &self.auth_keys {
-            changes.set_auth_key(*dc, Some(key.clone()));
+            changes.set_auth_key(*dc, Some((**key).clone()));
         }
         for (dc, key) in &self.temp_auth_keys {
-            changes.set_temp_auth_key(*dc, Some(key.clone()));
+            changes.set_temp_auth_key(*dc, Some((**key).clone()));
         }
         changes.set_self_user(self.self_user);
         if let Some(state) = self.update_state {
@@ -242,13 +245,13 @@ impl SessionState {
         }
         for (dc, key) in plan.auth_keys {
             match key {
-                Some(key) => self.auth_keys.insert(dc, key),
+                Some(key) => self.auth_keys.insert(dc, Box::new(key)),
                 None => self.auth_keys.remove(&dc),
             };
         }
         for (dc, key) in plan.temp_auth_keys {
             match key {
-                Some(key) => self.temp_auth_keys.insert(dc, key),
+                Some(key) => self.temp_auth_keys.insert(dc, Box::new(key)),
                 None => self.temp_auth_keys.remove(&dc),
             };
         }

@@ -218,7 +218,18 @@ async fn main() -> anyhow::Result<()> {
             for _ in 0..count {
                 let storage = MemoryStorage::with(session.clone());
                 let storage: Arc<dyn Storage> = Arc::new(storage);
-                clients.push(builder(2)?.session_shared(storage).connect().await?);
+                let client = builder(2)?.session_shared(storage).connect().await?;
+                // As Telethon's `connect()`, which returns once its connection is up: tgwire's
+                // connects in the background, and 500 handshakes at once would measure a
+                // transient peak (which the allocator keeps) rather than the clients.
+                let mut state = client.watch_connection_state();
+                tokio::time::timeout(
+                    Duration::from_secs(60),
+                    state.wait_for(|s| s.is_connected()),
+                )
+                .await
+                .context("a client did not connect within 60 s")??;
+                clients.push(client);
             }
             // Every client makes one call, so each has a live, authorized connection.
             let answered = futures_util::stream::iter(clients.iter())
@@ -232,6 +243,13 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
             let after = rss_kib("VmRSS:");
+            let connected = clients
+                .iter()
+                .filter(|c| c.connection_state().is_connected())
+                .count();
+            if connected != count {
+                bail!("only {connected} of {count} clients are connected");
+            }
             json!({"kib_per_client": (after.saturating_sub(before)) as f64 / count as f64,
                    "peak_rss_kib": rss_kib("VmHWM:")})
         }

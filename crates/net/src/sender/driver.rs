@@ -33,7 +33,7 @@ use super::init::InitState;
 use super::link::{io, Clock, Link};
 use super::reconnect::Backoff;
 use super::state::{ConnectionState, DisconnectReason};
-use super::SenderEvent;
+use super::{EventSink, SenderEvent};
 use crate::error::InvokeError;
 use crate::transport::{Transport, MAX_FRAME_LEN};
 
@@ -79,7 +79,7 @@ pub(crate) struct Driver {
     commands: mpsc::UnboundedReceiver<Command>,
     state: watch::Sender<ConnectionState>,
     auth_key: watch::Sender<Option<AuthKey>>,
-    events: mpsc::UnboundedSender<SenderEvent>,
+    events: EventSink,
     session: Option<Session>,
     /// Calls made before a session exists (no auth key yet).
     waiting: VecDeque<Waiting>,
@@ -109,7 +109,7 @@ impl Driver {
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
         auth_key: watch::Sender<Option<AuthKey>>,
-        events: mpsc::UnboundedSender<SenderEvent>,
+        events: EventSink,
     ) -> Self {
         let rng = match cfg.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
@@ -149,7 +149,10 @@ impl Driver {
     async fn connect_loop(&mut self) -> DisconnectReason {
         self.state.send_replace(ConnectionState::Connecting);
         loop {
-            let reason = match self.open().await {
+            // Opening (proxy hello, auth-key exchange) needs kilobytes of state for a moment;
+            // boxed, that memory is given back once the link is up instead of staying in
+            // this task's future for as long as the connection lives.
+            let reason = match Box::pin(self.open()).await {
                 Ok(link) => self.serve(link).await,
                 Err(reason) => reason,
             };
@@ -180,7 +183,7 @@ impl Driver {
     }
 
     /// Opens a connection and makes sure a session exists (creating the auth key if needed).
-    async fn open(&mut self) -> Result<Link, DisconnectReason> {
+    async fn open(&mut self) -> Result<Box<Link>, DisconnectReason> {
         let proxy = self.cfg.proxy.clone();
         let connect = crate::proxy::connect(
             self.cfg.addr,
@@ -194,7 +197,10 @@ impl Driver {
             .await
             .ok_or(DisconnectReason::Shutdown)?
             .map_err(|e| DisconnectReason::Connect(Arc::new(e)))?;
-        let mut link = Link::new(conn);
+        // Boxed: the link (with the obfuscation's two AES key schedules, ~2 KiB) is moved
+        // from here into `serve`, and each move of an inline value would take room in the
+        // task's future for good.
+        let mut link = Box::new(Link::new(conn));
         if let Some(lifetime) = self.cfg.pfs {
             self.open_pfs(&mut link, lifetime).await?;
             return Ok(link);
@@ -431,13 +437,13 @@ impl Driver {
     }
 
     /// Serves an open connection until it ends; returns why.
-    async fn serve(&mut self, link: Link) -> DisconnectReason {
+    async fn serve(&mut self, mut link: Box<Link>) -> DisconnectReason {
         let Link {
-            mut reader,
-            mut writer,
-            mut codec,
-            mut rx,
-        } = link;
+            reader,
+            writer,
+            codec,
+            rx,
+        } = &mut *link;
         self.state.send_replace(ConnectionState::Connected);
         // The backoff restarts only once the server proved itself with a packet that decrypts:
         // a server that accepts connections and then fails them must not reset it each time.
@@ -450,7 +456,7 @@ impl Driver {
         let mut last_rx = tokio::time::Instant::now();
         let mut next_ping = last_rx + keep_alive.interval;
         loop {
-            if let Err(reason) = self.pump(&mut codec, &mut tx, &mut packet) {
+            if let Err(reason) = self.pump(codec, &mut tx, &mut packet) {
                 return reason;
             }
             if std::mem::take(&mut self.rekey_now) {
@@ -470,7 +476,7 @@ impl Driver {
                 .as_ref()
                 .and_then(Session::poll_timeout)
                 .map(|t| self.clock.to_tokio(t));
-            rx.reserve();
+            let room = rx.reserve();
             tokio::select! {
                 command = self.commands.recv() => {
                     // Take every call already waiting before packing, so concurrent callers
@@ -491,12 +497,12 @@ impl Driver {
                     match read {
                         Ok(0) => return DisconnectReason::ClosedByPeer,
                         Err(e) => return io(e),
-                        Ok(_) => {}
+                        Ok(n) => rx.filled(n, room),
                     }
                     last_rx = tokio::time::Instant::now();
                     let now = self.clock.now();
                     loop {
-                        match rx.next_packet(&mut codec) {
+                        match rx.next_packet(codec) {
                             Ok(Some(packet)) => {
                                 if let Some(session) = self.session.as_mut() {
                                     match session.handle_incoming(now, packet) {
@@ -694,8 +700,13 @@ impl Driver {
     }
 
     fn publish(&self, event: SenderEvent) {
-        // Nobody listening is fine: events are a service, not a duty.
-        let _ = self.events.send(event);
+        match &self.events {
+            // Nobody listening is fine: events are a service, not a duty.
+            EventSink::Channel(tx) => {
+                let _ = tx.send(event);
+            }
+            EventSink::Call(f) => f(event),
+        }
     }
 
     /// Ends a call exactly once: the map entry is removed before the reply is sent.

@@ -103,10 +103,10 @@ impl Link {
                 self.rx.compact();
                 return Ok(packet);
             }
-            self.rx.reserve();
+            let room = self.rx.reserve();
             match self.reader.read_buf(&mut self.rx.buf).await {
                 Ok(0) => return Err(DisconnectReason::ClosedByPeer),
-                Ok(_) => {}
+                Ok(n) => self.rx.filled(n, room),
                 Err(e) => return Err(io(e)),
             }
         }
@@ -119,20 +119,46 @@ pub(crate) fn io(e: std::io::Error) -> DisconnectReason {
 
 /// Received bytes not yet consumed, with the read position kept as an offset so that taking
 /// many small frames off the front does not shift the buffer each time.
+///
+/// The buffer is small while the link is quiet and large while data streams in: most
+/// connections spend their life idle, receiving a pong or a single update now and then, and a
+/// 64 KiB buffer each would be most of a parked client's memory. A read that fills all the
+/// room there was means more is waiting, so reads go big until one does not; once a burst of
+/// small packets is consumed the big buffer is given back. After a large packet (a file
+/// part) it is kept, so streamed transfers do not grow it anew for every part.
 #[derive(Default)]
 pub(crate) struct RxBuf {
     pub(crate) buf: Vec<u8>,
     start: usize,
+    /// The last read filled the room it had: read in big chunks.
+    busy: bool,
+    /// Length of the last packet taken out.
+    last_packet: usize,
 }
 
 /// Below this much spare room, grow the buffer before reading.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Room for reading while the link is quiet (enough for a pong, an answer or an update).
+const QUIET_ROOM: usize = 1024;
+
 impl RxBuf {
-    pub(crate) fn reserve(&mut self) {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+    /// Makes room for the next read; returns how much there is.
+    pub(crate) fn reserve(&mut self) -> usize {
+        let room = self.buf.capacity() - self.buf.len();
+        if self.buf.is_empty() && !self.busy {
+            if room < QUIET_ROOM {
+                self.buf.reserve_exact(QUIET_ROOM);
+            }
+        } else if room < READ_CHUNK / 4 {
             self.buf.reserve(READ_CHUNK);
         }
+        self.buf.capacity() - self.buf.len()
+    }
+
+    /// Notes that a read put `n` bytes into `room` bytes of spare room.
+    pub(crate) fn filled(&mut self, n: usize, room: usize) {
+        self.busy = n >= room;
     }
 
     /// The next whole packet, if one has arrived (its bytes stay valid until the next call).
@@ -146,6 +172,7 @@ impl RxBuf {
                 let at = self.start;
                 self.start += consumed;
                 let packet = &self.buf[at + payload.start..at + payload.end];
+                self.last_packet = packet.len();
                 Ok(Some(mtproto_packet(packet)))
             }
             Ok(Decoded::NeedMore(_)) => Ok(None),
@@ -156,11 +183,16 @@ impl RxBuf {
         }
     }
 
-    /// Drops consumed bytes once they dominate the buffer.
+    /// Drops consumed bytes once they dominate the buffer; gives a big buffer back once a
+    /// burst of small packets is over.
     pub(crate) fn compact(&mut self) {
         if self.start == self.buf.len() {
-            self.buf.clear();
             self.start = 0;
+            if !self.busy && self.last_packet < QUIET_ROOM && self.buf.capacity() > QUIET_ROOM {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
         } else if self.start > READ_CHUNK && self.start * 2 > self.buf.len() {
             self.buf.drain(..self.start);
             self.start = 0;

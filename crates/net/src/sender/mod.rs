@@ -70,6 +70,16 @@ pub enum SenderEvent {
     TimeOffsetChanged(i32),
 }
 
+/// Where a sender's driver puts its events.
+pub(crate) enum EventSink {
+    /// A channel of its own ([`Sender::spawn`]).
+    Channel(mpsc::UnboundedSender<SenderEvent>),
+    /// A function run in the driver's task for each event (the [`Pool`](crate::Pool) tags
+    /// them with the connection and passes them on: a relay task and channel per connection
+    /// would cost more memory than the rest of an idle connection).
+    Call(Box<dyn Fn(SenderEvent) + Send + Sync>),
+}
+
 /// A running sender: the handle to invoke through, and the events it reports.
 #[derive(Debug)]
 pub struct Sender {
@@ -86,14 +96,22 @@ impl Sender {
     ///
     /// Outside a tokio runtime.
     pub fn spawn(config: SenderConfig) -> Sender {
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        Sender {
+            handle: Self::spawn_into(config, EventSink::Channel(events_tx)),
+            events: events_rx,
+        }
+    }
+
+    /// [`spawn`](Self::spawn), with the events going to `events`.
+    pub(crate) fn spawn_into(config: SenderConfig, events: EventSink) -> SenderHandle {
         let (commands_tx, commands_rx) = mpsc::unbounded_channel();
         let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
         let (key_tx, key_rx) = watch::channel(config.auth_key.clone());
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let dc_id = config.dc_id;
-        let driver = driver::Driver::new(config, commands_rx, state_tx, key_tx, events_tx);
+        let driver = driver::Driver::new(config, commands_rx, state_tx, key_tx, events);
         tokio::spawn(driver.run());
-        let handle = SenderHandle {
+        SenderHandle {
             shared: Arc::new(handle::Shared {
                 commands: commands_tx,
                 state: state_rx,
@@ -104,10 +122,6 @@ impl Sender {
                 in_flight: AtomicUsize::new(0),
                 dc_id,
             }),
-        };
-        Sender {
-            handle,
-            events: events_rx,
         }
     }
 }
