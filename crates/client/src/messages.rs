@@ -476,6 +476,33 @@ impl Client {
         Ok(())
     }
 
+    /// Marks every mention of us in `chat` as read (the "@" badge of the chat list), leaving
+    /// the rest of the history unread; [`mark_read`](Self::mark_read) reads the mentions it
+    /// covers too. Telegram tells our other sessions with a contents read
+    /// ([`MessageRead`](crate::events::MessageRead) with
+    /// [`contents_ids`](crate::events::MessageReadEvent::contents_ids)), and the unread ones
+    /// are listed by [`MessageIter::unread_mentions`](crate::MessageIter::unread_mentions).
+    ///
+    /// # Errors
+    ///
+    /// Peer resolution and server errors.
+    pub async fn read_mentions(&self, chat: impl Into<PeerQuery>) -> Result<(), InvocationError> {
+        let peer = self.resolve(chat).await?;
+        // Like deleteHistory, the answer's offset asks for another call while more remain.
+        for _ in 0..1000 {
+            let enums::messages::AffectedHistory::AffectedHistory(affected) = self
+                .invoke(&functions::messages::ReadMentions {
+                    peer: input_peer(peer),
+                    top_msg_id: None,
+                })
+                .await?;
+            if affected.offset <= 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Fetches messages by id; `None` where a message does not exist (or was deleted).
     ///
     /// # Errors

@@ -177,3 +177,129 @@ async fn requests_are_filed_listed_approved_and_declined() -> anyhow::Result<()>
     dave.disconnect().await;
     Ok(())
 }
+
+/// What the bot's handler saw of one request.
+#[derive(Debug, PartialEq, Eq)]
+struct Asked {
+    chat_id: i64,
+    user_id: i64,
+    user_name: Option<String>,
+    about: String,
+    link: Option<String>,
+}
+
+/// The next request the bot's handler got, and what it saw of it.
+async fn asked(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<tgwire::events::JoinRequestEvent>,
+) -> (tgwire::events::JoinRequestEvent, Asked) {
+    let event = tokio::time::timeout(PATIENCE, rx.recv())
+        .await
+        .expect("the bot is asked")
+        .expect("handler alive");
+    let seen = Asked {
+        chat_id: event.chat_id(),
+        user_id: event.user_id(),
+        user_name: event.user().map(tgwire::User::full_name),
+        about: event.about().to_owned(),
+        link: event.invite().map(|i| i.link().to_owned()),
+    };
+    (event, seen)
+}
+
+/// A bot that may invite to a chat is asked about each request to join it
+/// (`updateBotChatInviteRequester`, in its qts box) with the requester's bio and the link
+/// used, and answers from the event: in a basic group, a supergroup and a broadcast channel.
+/// The people administering the chat see the same bio in their list of requests.
+#[tokio::test]
+async fn admin_bots_are_asked_and_answer_from_the_event() -> anyhow::Result<()> {
+    use tgwire::events::{JoinRequest, JoinRequestEvent};
+    use tgwire::AdminRights;
+    use tgwire::Chat;
+    use tokio::sync::mpsc;
+
+    let server = common::start().await;
+    let bot = common::builder(&server, 2).in_memory().connect().await?;
+    let bot_me = bot
+        .bot_sign_in("7788:tgwire-join-request-test-bot-token-01")
+        .await?;
+    let bot_name = format!("@{}", bot_me.username().expect("bots have a username"));
+    let (tx, mut rx) = mpsc::unbounded_channel::<JoinRequestEvent>();
+    bot.add_event_handler(JoinRequest::new(), move |event| {
+        let tx = tx.clone();
+        async move {
+            tx.send(event).expect("test alive");
+        }
+    })
+    .await?;
+    let (alice, _) = common::signed_in(&server, 2, "8121").await;
+    let (bob, _) = common::signed_in(&server, 2, "8122").await;
+    let (carol, _) = common::signed_in(&server, 2, "8123").await;
+    let bob_id = common::me(&bob).await;
+    let carol_id = common::me(&carol).await;
+    bob.set_name(Some("Bob"), Some("Requester")).await?;
+    bob.set_bio("I bring snacks").await?;
+    server.backend().set_username(bob_id, Some("bob_asks"))?;
+    alice.resolve("@bob_asks").await?;
+
+    let basic = Chat::Group(
+        alice
+            .create_group("Asked basic", [bot_name.as_str()])
+            .await?,
+    );
+    let supergroup = alice.create_supergroup("Asked supergroup").await?;
+    let channel = alice.create_channel("Asked channel").await?;
+    for chat in [&basic, &supergroup, &channel] {
+        if !matches!(chat, Chat::Group(g) if !g.is_megagroup()) {
+            alice.add_participants(chat, [bot_name.as_str()]).await?;
+        }
+        let inviter = AdminRights {
+            invite_users: true,
+            ..AdminRights::default()
+        };
+        alice.edit_admin(chat, bot_name.as_str(), inviter).await?;
+        let gated = alice.export_invite_link(chat).request_needed(true).await?;
+
+        // Bob asks: the bot hears it with his bio and the link; Alice's list has the bio too.
+        assert_rpc(bob.join_invite(gated.link()).await, "INVITE_REQUEST_SENT");
+        let (event, seen) = asked(&mut rx).await;
+        assert_eq!(
+            seen,
+            Asked {
+                chat_id: chat.bot_api_id(),
+                user_id: bob_id,
+                user_name: Some("Bob Requester".into()),
+                about: "I bring snacks".into(),
+                link: Some(gated.link().to_owned()),
+            },
+            "in {}",
+            chat.name()
+        );
+        let listed = alice.join_requests(chat).await?;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].about(), Some("I bring snacks"));
+        // The bot lets him in.
+        event.approve().await?;
+        assert!(member(&alice, chat, bob_id).await, "in {}", chat.name());
+        assert_rpc(event.approve().await, "HIDE_REQUESTER_MISSING");
+        let joined = alice.invite_importers(chat).link(gated.link()).await?;
+        assert_eq!(joined[0].approved_by(), Some(bot_me.id()));
+
+        // Carol, without a bio, is turned down.
+        assert_rpc(carol.join_invite(gated.link()).await, "INVITE_REQUEST_SENT");
+        let (event, seen) = asked(&mut rx).await;
+        assert_eq!((seen.user_id, seen.about.as_str()), (carol_id, ""));
+        assert_eq!(alice.join_requests(chat).await?[0].about(), None);
+        event.decline().await?;
+        assert!(!member(&alice, chat, carol_id).await, "in {}", chat.name());
+        assert!(alice.join_requests(chat).await?.is_empty());
+    }
+    // One question per request: nothing else was asked.
+    assert!(tokio::time::timeout(Duration::from_millis(300), rx.recv())
+        .await
+        .is_err());
+    bot.disconnect().await;
+    alice.disconnect().await;
+    bob.disconnect().await;
+    carol.disconnect().await;
+    Ok(())
+}

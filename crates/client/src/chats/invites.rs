@@ -24,7 +24,7 @@ impl InviteLink {
         }
     }
 
-    pub(super) fn from_exported(raw: enums::ExportedChatInvite) -> Option<Self> {
+    pub(crate) fn from_exported(raw: enums::ExportedChatInvite) -> Option<Self> {
         Self::from_raw(raw).ok()
     }
 

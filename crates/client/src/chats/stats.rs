@@ -29,6 +29,15 @@ impl Graph {
             Graph::Error(_) => None,
         }
     }
+
+    /// The token to load a zoomed-in part of the chart with, if it has one (see
+    /// [`Client::zoom_graph`]).
+    pub fn zoom_token(&self) -> Option<&str> {
+        match self {
+            Graph::Data { zoom_token, .. } => zoom_token.as_deref(),
+            Graph::Error(_) => None,
+        }
+    }
 }
 
 /// A current value and the one of the previous period.
@@ -112,6 +121,93 @@ impl ChannelStats {
         }
     }
 
+    /// A value by its schema name, with the previous period's: `"followers"`,
+    /// `"views_per_post"`, `"shares_per_post"`, `"reactions_per_post"`, `"views_per_story"`,
+    /// `"shares_per_story"`, `"reactions_per_story"` (broadcast channels); `"members"`,
+    /// `"messages"`, `"viewers"`, `"posters"` (supergroups).
+    pub fn value(&self, name: &str) -> Option<StatValue> {
+        let raw = match &self.raw {
+            RawStats::Broadcast(enums::stats::BroadcastStats::BroadcastStats(s)) => match name {
+                "followers" => &s.followers,
+                "views_per_post" => &s.views_per_post,
+                "shares_per_post" => &s.shares_per_post,
+                "reactions_per_post" => &s.reactions_per_post,
+                "views_per_story" => &s.views_per_story,
+                "shares_per_story" => &s.shares_per_story,
+                "reactions_per_story" => &s.reactions_per_story,
+                _ => return None,
+            },
+            RawStats::Megagroup(enums::stats::MegagroupStats::MegagroupStats(s)) => match name {
+                "members" => &s.members,
+                "messages" => &s.messages,
+                "viewers" => &s.viewers,
+                "posters" => &s.posters,
+                _ => return None,
+            },
+        };
+        Some(StatValue::from_raw(raw))
+    }
+
+    /// For broadcast channels, (followers with notifications on, all followers).
+    pub fn enabled_notifications(&self) -> Option<(f64, f64)> {
+        match &self.raw {
+            RawStats::Broadcast(enums::stats::BroadcastStats::BroadcastStats(s)) => {
+                let enums::StatsPercentValue::StatsPercentValue(v) = &s.enabled_notifications;
+                Some((v.part, v.total))
+            }
+            RawStats::Megagroup(_) => None,
+        }
+    }
+
+    /// For broadcast channels, the latest posts' counters: (message id, views, forwards,
+    /// reactions), newest first (stories left out).
+    pub fn recent_posts(&self) -> Vec<(i32, i32, i32, i32)> {
+        match &self.raw {
+            RawStats::Broadcast(enums::stats::BroadcastStats::BroadcastStats(s)) => s
+                .recent_posts_interactions
+                .iter()
+                .filter_map(|p| match p {
+                    enums::PostInteractionCounters::Message(m) => {
+                        Some((m.msg_id, m.views, m.forwards, m.reactions))
+                    }
+                    enums::PostInteractionCounters::Story(_) => None,
+                })
+                .collect(),
+            RawStats::Megagroup(_) => Vec::new(),
+        }
+    }
+
+    /// The most active admins of a supergroup: (user id, messages deleted, users kicked,
+    /// users restricted).
+    pub fn top_admins(&self) -> Vec<(i64, i32, i32, i32)> {
+        match &self.raw {
+            RawStats::Megagroup(enums::stats::MegagroupStats::MegagroupStats(s)) => s
+                .top_admins
+                .iter()
+                .map(|a| {
+                    let enums::StatsGroupTopAdmin::StatsGroupTopAdmin(a) = a;
+                    (a.user_id, a.deleted, a.kicked, a.banned)
+                })
+                .collect(),
+            RawStats::Broadcast(_) => Vec::new(),
+        }
+    }
+
+    /// Who added the most members to a supergroup: (user id, members added).
+    pub fn top_inviters(&self) -> Vec<(i64, i32)> {
+        match &self.raw {
+            RawStats::Megagroup(enums::stats::MegagroupStats::MegagroupStats(s)) => s
+                .top_inviters
+                .iter()
+                .map(|i| {
+                    let enums::StatsGroupTopInviter::StatsGroupTopInviter(i) = i;
+                    (i.user_id, i.invitations)
+                })
+                .collect(),
+            RawStats::Broadcast(_) => Vec::new(),
+        }
+    }
+
     /// The most active posters of a supergroup: (user id, messages, average characters).
     pub fn top_posters(&self) -> Vec<(i64, i32, i32)> {
         match &self.raw {
@@ -127,8 +223,14 @@ impl ChannelStats {
         }
     }
 
-    /// A graph by its schema name (`"growth_graph"`, `"followers_graph"`,
-    /// `"messages_graph"`, …).
+    /// A graph by its schema name: `"growth_graph"`, `"followers_graph"`, `"mute_graph"`,
+    /// `"top_hours_graph"`, `"interactions_graph"`, `"iv_interactions_graph"`,
+    /// `"views_by_source_graph"`, `"new_followers_by_source_graph"`, `"languages_graph"`,
+    /// `"reactions_by_emotion_graph"`, `"story_interactions_graph"`,
+    /// `"story_reactions_by_emotion_graph"` (broadcast channels); `"growth_graph"`,
+    /// `"members_graph"`, `"new_members_by_source_graph"`, `"languages_graph"`,
+    /// `"messages_graph"`, `"actions_graph"`, `"top_hours_graph"`, `"weekdays_graph"`
+    /// (supergroups).
     pub fn graph(&self, name: &str) -> Option<&Graph> {
         self.graphs.iter().find(|(n, _)| *n == name).map(|(_, g)| g)
     }
@@ -155,19 +257,47 @@ impl Client {
     ///
     /// `GRAPH_INVALID_RELOAD` and other server errors.
     pub async fn load_graph(&self, graph: &enums::StatsGraph) -> Result<Graph, InvocationError> {
-        let loaded;
-        let graph = match graph {
+        match graph {
             enums::StatsGraph::StatsGraphAsync(token) => {
-                loaded = self
-                    .invoke(&functions::stats::LoadAsyncGraph {
-                        token: token.token.clone(),
-                        x: None,
-                    })
-                    .await?;
-                &loaded
+                self.load_async_graph(token.token.clone(), None).await
             }
-            other => other,
-        };
+            other => Self::graph_of(other),
+        }
+    }
+
+    /// The zoomed-in part of `graph` around `x` (a value of its `x` column: for charts over
+    /// days, a day in milliseconds, which Telegram answers by hour), loaded with its
+    /// [`zoom_token`](Graph::zoom_token); `None` for graphs without one.
+    ///
+    /// # Errors
+    ///
+    /// `GRAPH_INVALID_RELOAD` and other server errors.
+    pub async fn zoom_graph(
+        &self,
+        graph: &Graph,
+        x: i64,
+    ) -> Result<Option<Graph>, InvocationError> {
+        match graph.zoom_token() {
+            Some(token) => self
+                .load_async_graph(token.to_owned(), Some(x))
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn load_async_graph(
+        &self,
+        token: String,
+        x: Option<i64>,
+    ) -> Result<Graph, InvocationError> {
+        let loaded = self
+            .invoke(&functions::stats::LoadAsyncGraph { token, x })
+            .await?;
+        Self::graph_of(&loaded)
+    }
+
+    fn graph_of(graph: &enums::StatsGraph) -> Result<Graph, InvocationError> {
         Ok(match graph {
             enums::StatsGraph::StatsGraph(g) => {
                 let enums::DataJson::DataJson(json) = &g.json;

@@ -329,6 +329,8 @@ pub(crate) fn chat_key(update: &enums::Update) -> i64 {
         U::BotCallbackQuery(u) => peer_bot_api_id(&u.peer),
         U::InlineBotCallbackQuery(u) => u.user_id,
         U::BotInlineQuery(u) => u.user_id,
+        U::BotChatInviteRequester(u) => peer_bot_api_id(&u.peer),
+        U::PendingJoinRequests(u) => peer_bot_api_id(&u.peer),
         _ => 0,
     }
 }

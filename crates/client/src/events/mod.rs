@@ -1,8 +1,8 @@
 //! Typed events and handlers, over the gap-free update stream ([`crate::updates`]).
 //!
 //! An *event builder* ([`NewMessage`], [`MessageEdited`], [`MessageDeleted`], [`MessageRead`],
-//! [`ChatAction`], [`UserUpdate`], [`CallbackQuery`], [`InlineQuery`], [`Album`], [`Raw`])
-//! says which updates a handler wants, with its filters; it turns each matching
+//! [`ChatAction`], [`UserUpdate`], [`CallbackQuery`], [`InlineQuery`], [`Album`],
+//! [`JoinRequest`], [`Raw`]) says which updates a handler wants, with its filters; it turns each matching
 //! [`RawUpdate`](crate::updates::RawUpdate) into a typed event that has the accessors and
 //! actions of the thing it is about (`reply`, `respond`, `delete`, `get_chat`, …).
 //!
@@ -36,6 +36,7 @@ mod chat_action;
 mod deleted;
 mod dispatch;
 mod filters;
+mod join_request;
 mod message;
 mod query;
 mod raw;
@@ -46,6 +47,7 @@ pub use album::{Album, AlbumEvent, ALBUM_WAIT};
 pub use chat_action::{ChatAction, ChatActionEvent, ChatActionKind};
 pub use deleted::{MessageDeleted, MessageDeletedEvent};
 pub use dispatch::{EventStream, HandlerId, HandlerInfo, IN_FLIGHT};
+pub use join_request::{JoinRequest, JoinRequestEvent};
 pub use message::{MessageEdited, MessageEvent, NewMessage};
 pub use query::{
     CallbackAnswerBuilder, CallbackQuery, CallbackQueryEvent, InlineQuery, InlineQueryEvent,
@@ -105,7 +107,7 @@ impl<T: HandlerOutput, E: std::fmt::Display + Send + 'static> HandlerOutput for 
 ///
 /// Implemented by the builders of this module only (the trait is sealed): [`NewMessage`],
 /// [`MessageEdited`], [`MessageDeleted`], [`MessageRead`], [`ChatAction`], [`UserUpdate`],
-/// [`CallbackQuery`], [`InlineQuery`], [`Album`], [`Raw`].
+/// [`CallbackQuery`], [`InlineQuery`], [`Album`], [`JoinRequest`], [`Raw`].
 pub trait EventBuilder: sealed::Sealed + Send + Sync + 'static {
     /// The event handed to handlers.
     type Event: Send + 'static;

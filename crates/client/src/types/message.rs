@@ -169,6 +169,16 @@ impl Message {
         }
     }
 
+    /// Whether it mentions us and we have not read the mention yet (Telegram's `mentioned`
+    /// with `media_unread`; [`Client::read_mentions`] or reading the chat clears it).
+    pub fn is_unread_mention(&self) -> bool {
+        match &self.raw {
+            enums::Message::Message(m) => m.mentioned && m.media_unread,
+            enums::Message::Service(m) => m.mentioned && m.media_unread,
+            enums::Message::Empty(_) => false,
+        }
+    }
+
     /// Whether it was sent silently.
     pub fn is_silent(&self) -> bool {
         match &self.raw {

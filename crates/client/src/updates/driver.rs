@@ -59,6 +59,15 @@ pub(crate) fn affected_box(request: &[u8]) -> Option<BoxKey> {
     {
         return Some(BoxKey::Common);
     }
+    if id == functions::messages::ReadMentions::CONSTRUCTOR_ID {
+        // A step of the common box outside channels; in channels the answer has no pts step
+        // (the contents read comes as an update without pts).
+        let request = functions::messages::ReadMentions::from_bytes(request).ok()?;
+        return match request.peer {
+            enums::InputPeer::Channel(_) | enums::InputPeer::ChannelFromMessage(_) => None,
+            _ => Some(BoxKey::Common),
+        };
+    }
     if id == functions::channels::DeleteMessages::CONSTRUCTOR_ID {
         let request = functions::channels::DeleteMessages::from_bytes(request).ok()?;
         return match request.channel {

@@ -94,6 +94,7 @@ pub(crate) fn insert(
             kicked: BTreeMap::new(),
             store: MessageStore::default(),
             read_inbox: BTreeMap::new(),
+            read_mentions: BTreeMap::new(),
             available_min_id: BTreeMap::new(),
             photo: None,
             default_banned: None,

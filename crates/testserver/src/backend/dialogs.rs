@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use tgwire_tl_types::{enums, functions, types};
 
-use super::messages::{box_mut, check_visible, copy_in, delete_from_box, MAX_PAGE};
+use super::messages::{
+    box_mut, check_visible, copy_in, delete_from_box, mentions_read_to, MAX_PAGE,
+};
 use super::model::{Bytes, DialogRec, DraftRec, EventKind, MessageBox, MessageRec, Peer, State};
 use super::present::{self, Refs};
 use super::rpc::{RpcError, RpcResult};
@@ -32,6 +34,7 @@ pub(crate) struct DialogInfo<'a> {
     read_inbox: i32,
     read_outbox: i32,
     unread: usize,
+    unread_mentions: usize,
     pts: Option<i32>,
     folder: i32,
     pinned: bool,
@@ -65,6 +68,8 @@ fn pinned_dialogs(state: &State, me: i64) -> &[Peer] {
 
 pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInfo<'a> {
     let set = settings(state, me, peer);
+    let mentions_read = mentions_read_to(state, me, peer);
+    let unread_mention = |m: &MessageRec| m.id > mentions_read && present::mentions(state, me, m);
     let folder = set.map_or(0, |s| s.folder);
     let draft = set.and_then(|s| s.draft.as_ref());
     let pinned = pinned_dialogs(state, me).contains(&peer);
@@ -95,6 +100,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
                     .iter()
                     .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
                     .count(),
+                unread_mentions: visible.iter().filter(|m| unread_mention(m)).count(),
                 pts: rec.map(|c| c.store.pts),
                 folder,
                 pinned,
@@ -117,6 +123,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
                 read_inbox: marks.inbox,
                 read_outbox: marks.outbox,
                 unread: messages().filter(|m| !m.out && m.id > marks.inbox).count(),
+                unread_mentions: messages().filter(|m| unread_mention(m)).count(),
                 pts: None,
                 folder,
                 pinned,
@@ -207,6 +214,11 @@ pub(crate) fn draft_tl(draft: &DraftRec) -> enums::DraftMessage {
     .into()
 }
 
+/// `me`'s dialog `peer` as the chat list shows it.
+pub(crate) fn dialog(state: &State, me: i64, peer: Peer) -> enums::Dialog {
+    dialog_tl(&dialog_for(state, me, peer))
+}
+
 fn dialog_tl(info: &DialogInfo<'_>) -> enums::Dialog {
     types::Dialog {
         pinned: info.pinned,
@@ -217,7 +229,7 @@ fn dialog_tl(info: &DialogInfo<'_>) -> enums::Dialog {
         read_inbox_max_id: info.read_inbox,
         read_outbox_max_id: info.read_outbox,
         unread_count: i32::try_from(info.unread).unwrap_or(i32::MAX),
-        unread_mentions_count: 0,
+        unread_mentions_count: i32::try_from(info.unread_mentions).unwrap_or(i32::MAX),
         unread_reactions_count: 0,
         unread_poll_votes_count: 0,
         notify_settings: present::notify_settings(),

@@ -80,6 +80,7 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::messages::GetMessages => messages::get_messages,
         functions::messages::Search => messages::search,
         functions::messages::GetUnreadMentions => messages::get_unread_mentions,
+        functions::messages::ReadMentions => messages::read_mentions,
         functions::messages::GetScheduledHistory => messages::get_scheduled_history,
         functions::messages::GetDialogs => dialogs::get_dialogs,
         functions::messages::GetPeerDialogs => dialogs::get_peer_dialogs,

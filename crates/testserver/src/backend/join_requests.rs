@@ -3,7 +3,10 @@
 //! who joined by a link (`messages.getChatInviteImporters`), and their answer
 //! (`messages.hideChatJoinRequest`, `messages.hideAllChatJoinRequests`).
 //!
-//! Admins who may invite get `updatePendingJoinRequests` whenever the pending list changes.
+//! Admins who may invite get `updatePendingJoinRequests` whenever the pending list changes;
+//! bots among them get `updateBotChatInviteRequester` instead, once per request (a qts step of
+//! the bot's account: the Bot API's `chat_join_request`), with the requester's bio as it was
+//! then (`about`, also listed with the request).
 //! An approved request joins the user as a link would (service message, admin-log
 //! `participantJoinByRequest` in channels); the approving session learns the service message
 //! from its channel's or account's next difference, as it was not the one that posted it.
@@ -12,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use tgwire_tl_types::{enums, functions, types};
 
 use super::invites::{exported, hash_of, is_member, managed_peer};
-use super::model::{InviteRec, Peer};
+use super::model::{Bytes, InviteRec, Peer, QtsKind, State};
 use super::present::Refs;
 use super::rpc::{RpcError, RpcResult};
-use super::{channels, chats, peers, rights, Cx};
+use super::{channels, chats, peers, qts, rights, Cx};
 
 /// Most importers one `messages.getChatInviteImporters` returns.
 const MAX_PAGE: i32 = 100;
@@ -27,6 +30,9 @@ pub(crate) struct JoinRequestRec {
     pub(crate) user: i64,
     pub(crate) date: i32,
     pub(crate) hash: String,
+    /// The requester's bio when they asked.
+    #[serde(default)]
+    pub(crate) about: Option<String>,
 }
 
 /// A user who joined through link `hash` (directly, or approved by `approved_by`).
@@ -48,15 +54,56 @@ pub(crate) fn file(cx: &mut Cx<'_>, me: i64, rec: &InviteRec) {
         .any(|r| r.peer == rec.peer && r.user == me);
     if !pending {
         let date = cx.now;
+        let about = cx
+            .state
+            .users
+            .get(&me)
+            .and_then(|u| u.about.clone())
+            .filter(|a| !a.is_empty());
         cx.state.join_requests.push(JoinRequestRec {
             peer: rec.peer,
             user: me,
             date,
             hash: rec.hash.clone(),
+            about: about.clone(),
         });
         cx.dirty = true;
         push_pending(cx, rec.peer);
+        for bot in inviting_admins(cx.state, rec.peer, true) {
+            qts::record(
+                cx,
+                bot,
+                QtsKind::ChatInviteRequester {
+                    peer: rec.peer,
+                    user: me,
+                    about: about.clone().unwrap_or_default(),
+                    invite: Bytes::tl(&exported(rec)),
+                },
+            );
+        }
     }
+}
+
+/// The admins of `peer` who may invite users: its bots (`bots`) or its people.
+fn inviting_admins(state: &State, peer: Peer, bots: bool) -> Vec<i64> {
+    let members: Vec<i64> = match peer {
+        Peer::Chat(id) => state
+            .chats
+            .get(&id)
+            .map(|c| c.members.keys().copied().collect())
+            .unwrap_or_default(),
+        Peer::Channel(id) => state
+            .channels
+            .get(&id)
+            .map(|c| c.members.keys().copied().collect())
+            .unwrap_or_default(),
+        Peer::User(_) => Vec::new(),
+    };
+    members
+        .into_iter()
+        .filter(|&m| state.users.get(&m).is_some_and(|u| u.bot) == bots)
+        .filter(|&m| rights::admin_rights(state, m, peer).is_some_and(|r| r.invite_users))
+        .collect()
 }
 
 /// Records that `user` joined through link `hash`.
@@ -71,8 +118,8 @@ pub(crate) fn imported(cx: &mut Cx<'_>, hash: &str, user: i64, approved_by: Opti
     cx.dirty = true;
 }
 
-/// `updatePendingJoinRequests` to every admin of `peer` who may invite (the caller's own
-/// session gets it in its answer, returned here).
+/// `updatePendingJoinRequests` to every admin of `peer` who may invite, bots aside (the
+/// caller's own session gets it in its answer, returned here).
 fn push_pending(cx: &mut Cx<'_>, peer: Peer) -> enums::Update {
     let mut pending: Vec<&JoinRequestRec> = cx
         .state
@@ -83,25 +130,7 @@ fn push_pending(cx: &mut Cx<'_>, peer: Peer) -> enums::Update {
     pending.sort_by_key(|r| std::cmp::Reverse(r.date));
     let count = i32::try_from(pending.len()).unwrap_or(i32::MAX);
     let recent: Vec<i64> = pending.iter().take(3).map(|r| r.user).collect();
-    let members: Vec<i64> = match peer {
-        Peer::Chat(id) => cx
-            .state
-            .chats
-            .get(&id)
-            .map(|c| c.members.keys().copied().collect())
-            .unwrap_or_default(),
-        Peer::Channel(id) => cx
-            .state
-            .channels
-            .get(&id)
-            .map(|c| c.members.keys().copied().collect())
-            .unwrap_or_default(),
-        Peer::User(_) => Vec::new(),
-    };
-    let admins: Vec<i64> = members
-        .into_iter()
-        .filter(|&m| rights::admin_rights(cx.state, m, peer).is_some_and(|r| r.invite_users))
-        .collect();
+    let admins = inviting_admins(cx.state, peer, false);
     let mut refs = Refs::default();
     refs.peer(peer);
     for &user in &recent {
@@ -153,7 +182,7 @@ pub(crate) fn get_chat_invite_importers(
                 via_chatlist: false,
                 user_id: r.user,
                 date: r.date,
-                about: None,
+                about: r.about.clone(),
                 approved_by: None,
             })
             .collect()

@@ -904,17 +904,43 @@ pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec>
     list
 }
 
-/// The usual paging of `messages.getHistory` and friends over `list` (newest first).
-#[allow(clippy::too_many_arguments)] // the request's own fields
-fn page<'a>(
-    list: &[&'a MessageRec],
+/// The paging fields of `messages.getHistory` and the requests paged like it
+/// (`messages.search`, `messages.getUnreadMentions`).
+#[derive(Clone, Copy, Debug)]
+struct Window {
     offset_id: i32,
     offset_date: i32,
     add_offset: i32,
     limit: i32,
     max_id: i32,
     min_id: i32,
-) -> Vec<&'a MessageRec> {
+}
+
+/// The [`Window`] of a request with these fields (`offset_date` given: not every such request
+/// has one).
+macro_rules! window {
+    ($req:expr, $offset_date:expr) => {
+        Window {
+            offset_id: $req.offset_id,
+            offset_date: $offset_date,
+            add_offset: $req.add_offset,
+            limit: $req.limit,
+            max_id: $req.max_id,
+            min_id: $req.min_id,
+        }
+    };
+}
+
+/// The usual paging of `messages.getHistory` and friends over `list` (newest first).
+fn page<'a>(list: &[&'a MessageRec], window: Window) -> Vec<&'a MessageRec> {
+    let Window {
+        offset_id,
+        offset_date,
+        add_offset,
+        limit,
+        max_id,
+        min_id,
+    } = window;
     let filtered: Vec<&MessageRec> = list
         .iter()
         .copied()
@@ -940,6 +966,26 @@ fn page<'a>(
         usize::try_from(to).unwrap_or(0),
     );
     filtered[from..to].to_vec()
+}
+
+/// The page `window` of `peer`'s messages `list` (newest first), counting all of `list`.
+fn paged(
+    cx: &Cx<'_>,
+    me: i64,
+    peer: Peer,
+    list: &[&MessageRec],
+    window: Window,
+) -> enums::messages::Messages {
+    messages_result(cx, me, Some(peer), &page(list, window), list.len())
+}
+
+/// The caller and the chat `input` names, which they must see: the start of every history
+/// request.
+fn viewed_peer(cx: &Cx<'_>, input: &enums::InputPeer) -> RpcResult<(i64, Peer)> {
+    let me = cx.me_user()?;
+    let peer = peers::input_peer(cx.state, me, input)?;
+    check_visible(cx.state, me, peer)?;
+    Ok((me, peer))
 }
 
 /// `messages.Messages` for a page of `peer`'s messages out of `count`.
@@ -1002,20 +1048,9 @@ pub(crate) fn get_history(
     cx: &mut Cx<'_>,
     req: functions::messages::GetHistory,
 ) -> RpcResult<enums::messages::Messages> {
-    let me = cx.me_user()?;
-    let peer = peers::input_peer(cx.state, me, &req.peer)?;
-    check_visible(cx.state, me, peer)?;
+    let (me, peer) = viewed_peer(cx, &req.peer)?;
     let list = history_of(cx.state, me, peer);
-    let page = page(
-        &list,
-        req.offset_id,
-        req.offset_date,
-        req.add_offset,
-        req.limit,
-        req.max_id,
-        req.min_id,
-    );
-    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+    Ok(paged(cx, me, peer, &list, window!(req, req.offset_date)))
 }
 
 pub(crate) fn get_messages(
@@ -1086,9 +1121,7 @@ pub(crate) fn search(
     cx: &mut Cx<'_>,
     req: functions::messages::Search,
 ) -> RpcResult<enums::messages::Messages> {
-    let me = cx.me_user()?;
-    let peer = peers::input_peer(cx.state, me, &req.peer)?;
-    check_visible(cx.state, me, peer)?;
+    let (me, peer) = viewed_peer(cx, &req.peer)?;
     let from = match &req.from_id {
         Some(from) => Some(peers::input_peer(cx.state, me, from)?),
         None => None,
@@ -1110,55 +1143,106 @@ pub(crate) fn search(
         .filter(|m| req.min_date <= 0 || m.date >= req.min_date)
         .filter(|m| req.max_date <= 0 || m.date <= req.max_date)
         .collect();
-    let page = page(
-        &list,
-        req.offset_id,
-        0,
-        req.add_offset,
-        req.limit,
-        req.max_id,
-        req.min_id,
-    );
-    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+    Ok(paged(cx, me, peer, &list, window!(req, 0)))
 }
 
-/// Mentions of the caller in `peer` they have not read yet: after their inbox read mark (so
-/// reading the history reads them), newest first.
+/// Up to which message id `me` has read their mentions in `peer`: reading the history reads
+/// the mentions in it, and `messages.readMentions` reads every mention without reading the
+/// history. A mention above this is unread (and its message `media_unread`).
+pub(crate) fn mentions_read_to(state: &State, me: i64, peer: Peer) -> i32 {
+    match peer {
+        Peer::Channel(channel) => state.channels.get(&channel).map_or(0, |c| {
+            let inbox = c.read_inbox.get(&me).copied().unwrap_or(0);
+            inbox.max(c.read_mentions.get(&me).copied().unwrap_or(0))
+        }),
+        _ => state
+            .boxes
+            .get(&me)
+            .and_then(|b| b.reads.get(&peer.marked()))
+            .map_or(0, |marks| marks.inbox.max(marks.mentions)),
+    }
+}
+
+/// The mentions of `me` in `peer` they have not read, newest first.
+pub(crate) fn unread_mentions(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec> {
+    let read = mentions_read_to(state, me, peer);
+    history_of(state, me, peer)
+        .into_iter()
+        .filter(|m| m.id > read && present::mentions(state, me, m))
+        .collect()
+}
+
+/// Mentions of the caller in `peer` they have not read yet, newest first.
 pub(crate) fn get_unread_mentions(
     cx: &mut Cx<'_>,
     req: functions::messages::GetUnreadMentions,
 ) -> RpcResult<enums::messages::Messages> {
-    let me = cx.me_user()?;
-    let peer = peers::input_peer(cx.state, me, &req.peer)?;
-    check_visible(cx.state, me, peer)?;
-    let read = match peer {
-        Peer::Channel(channel) => cx
+    let (me, peer) = viewed_peer(cx, &req.peer)?;
+    let list = unread_mentions(cx.state, me, peer);
+    Ok(paged(cx, me, peer, &list, window!(req, 0)))
+}
+
+/// `messages.readMentions`: every unread mention of the caller in `peer` becomes read, the
+/// rest of the history staying as it was. Outside channels that is one pts step of the
+/// caller's box, `updateReadMessagesContents` with the mentions' ids; in a channel it is
+/// `updateChannelReadMessagesContents`, which has no pts (the answer's `pts_count` is 0 there,
+/// as Telegram's).
+pub(crate) fn read_mentions(
+    cx: &mut Cx<'_>,
+    req: functions::messages::ReadMentions,
+) -> RpcResult<enums::messages::AffectedHistory> {
+    let (me, peer) = viewed_peer(cx, &req.peer)?;
+    let ids: Vec<i32> = unread_mentions(cx.state, me, peer)
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let affected = |pts, pts_count| {
+        Ok(types::messages::AffectedHistory {
+            pts,
+            pts_count,
+            offset: 0,
+        }
+        .into())
+    };
+    let Some(&newest) = ids.iter().max() else {
+        let pts = match peer {
+            Peer::Channel(channel) => cx.state.channels.get(&channel).map_or(0, |c| c.store.pts),
+            _ => box_mut(cx.state, me).store.pts,
+        };
+        return affected(pts, 0);
+    };
+    cx.dirty = true;
+    if let Peer::Channel(channel_id) = peer {
+        let rec = cx
             .state
             .channels
-            .get(&channel)
-            .and_then(|c| c.read_inbox.get(&me).copied())
-            .unwrap_or(0),
-        _ => cx
-            .state
-            .boxes
-            .get(&me)
-            .and_then(|b| b.reads.get(&peer.marked()))
-            .map_or(0, |marks| marks.inbox),
+            .get_mut(&channel_id)
+            .ok_or_else(|| RpcError::bad("CHANNEL_INVALID"))?;
+        rec.read_mentions.insert(me, newest);
+        let pts = rec.store.pts;
+        let update = types::UpdateChannelReadMessagesContents {
+            channel_id,
+            top_msg_id: None,
+            saved_peer_id: None,
+            messages: ids,
+        };
+        cx.push_with(me, vec![update.into()], &Refs::default());
+        return affected(pts, 0);
+    }
+    let now = cx.now;
+    let mbox = box_mut(cx.state, me);
+    mbox.reads.entry(peer.marked()).or_default().mentions = newest;
+    let pts = mbox
+        .store
+        .record(1, EventKind::ReadContents { ids: ids.clone() });
+    let update = types::UpdateReadMessagesContents {
+        messages: ids,
+        pts,
+        pts_count: 1,
+        date: Some(now),
     };
-    let list: Vec<&MessageRec> = history_of(cx.state, me, peer)
-        .into_iter()
-        .filter(|m| m.id > read && present::mentions(cx.state, me, m))
-        .collect();
-    let page = page(
-        &list,
-        req.offset_id,
-        0,
-        req.add_offset,
-        req.limit,
-        req.max_id,
-        req.min_id,
-    );
-    Ok(messages_result(cx, me, Some(peer), &page, list.len()))
+    cx.push_with(me, vec![update.into()], &Refs::default());
+    affected(pts, 1)
 }
 
 pub(crate) fn read_history(

@@ -674,6 +674,16 @@ impl Backend {
         }
     }
 
+    /// Records the language the client on `ctx`'s auth key said it speaks (`initConnection`'s
+    /// `lang_code`), for the languages graph of statistics.
+    pub fn note_lang_code(&self, ctx: &CallContext, lang_code: &str) {
+        let mut inner = self.lock();
+        inner
+            .rt
+            .lang_codes
+            .insert(ctx.auth_key_id, lang_code.to_owned());
+    }
+
     /// Records `auth.bindTempAuthKey`: calls encrypted with `temp` act for `perm` until
     /// `expires_at`.
     pub fn bind_temp_key(&self, temp: i64, perm: i64, expires_at: i32) {

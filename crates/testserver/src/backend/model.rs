@@ -309,6 +309,14 @@ pub(crate) enum QtsKind {
         prev: Option<Bytes>,
         new: Option<Bytes>,
     },
+    /// `user` asked to join `peer` through `invite` (an `ExportedChatInvite` as TL), with their
+    /// bio `about`: `updateBotChatInviteRequester`.
+    ChatInviteRequester {
+        peer: Peer,
+        user: i64,
+        about: String,
+        invite: Bytes,
+    },
 }
 
 /// What the box owner set on one dialog.
@@ -436,6 +444,9 @@ pub(crate) struct ReadMarks {
     pub(crate) inbox: i32,
     /// The other side read the owner's outgoing messages up to here.
     pub(crate) outbox: i32,
+    /// The owner read their mentions up to here (`messages.readMentions`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) mentions: i32,
 }
 
 /// One pts step (or several, for `count > 1`) of a box.
@@ -466,6 +477,10 @@ pub(crate) enum EventKind {
     ReadOutbox {
         peer: Peer,
         max_id: i32,
+    },
+    /// The contents of these messages were read (mentions read by `messages.readMentions`).
+    ReadContents {
+        ids: Vec<i32>,
     },
     /// Messages of `peer` were pinned or unpinned.
     Pinned {
@@ -684,6 +699,9 @@ pub(crate) struct ChannelRec {
     pub(crate) store: MessageStore,
     /// Per member: read up to this message id.
     pub(crate) read_inbox: BTreeMap<i64, i32>,
+    /// Per member: their mentions read up to this message id (`messages.readMentions`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) read_mentions: BTreeMap<i64, i32>,
     /// Per member who cleared their history (`channels.deleteHistory` for themselves): messages
     /// up to this id are hidden from them.
     #[serde(default)]

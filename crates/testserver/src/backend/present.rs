@@ -689,10 +689,13 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         }
         .into()
     });
+    let mentioned = mentions(state, viewer, msg);
     types::Message {
         out,
-        mentioned: mentions(state, viewer, msg),
-        media_unread: false,
+        mentioned,
+        // An unread mention (Telegram flags it so; reading it clears the flag).
+        media_unread: mentioned
+            && msg.id > super::messages::mentions_read_to(state, viewer, msg.peer),
         silent: msg.silent,
         post: msg.post,
         from_scheduled: false,

@@ -4,7 +4,9 @@
 //! Modelled: `updateBotStopped`, sent to a bot when a user blocks it (`stopped`) or unblocks
 //! it (`contacts.block` / `contacts.unblock`); `updateChannelParticipant`, sent to the bots that
 //! administer a supergroup or channel when someone's participation changes (joins, leaves,
-//! kicks, bans, promotions) and to a bot about its own (see [`ParticipantWatch`]). Each event
+//! kicks, bans, promotions) and to a bot about its own (see [`ParticipantWatch`]);
+//! `updateBotChatInviteRequester`, sent to the bots that may invite to a chat when someone asks
+//! to join it through a link that needs approval. Each event
 //! is one qts step of the bot's account,
 //! pushed in an `updates` container (seq 0: qts orders it) and recorded for differences, where
 //! it comes back in `other_updates` (`new_encrypted_messages` stays empty: no secret chats).
@@ -49,6 +51,24 @@ pub(crate) fn update_of(event: &QtsEvent) -> enums::Update {
             qts: event.qts,
         }
         .into(),
+        QtsKind::ChatInviteRequester {
+            peer,
+            user,
+            about,
+            invite,
+        } => types::UpdateBotChatInviteRequester {
+            peer: peer.to_tl(),
+            date: event.date,
+            user_id: *user,
+            about: about.clone(),
+            // Stored from a valid value; a hand-edited data file falls back to the public form.
+            invite: invite
+                .decode()
+                .unwrap_or(enums::ExportedChatInvite::ChatInvitePublicJoinRequests),
+            qts: event.qts,
+            query_id: None,
+        }
+        .into(),
     }
 }
 
@@ -65,6 +85,9 @@ fn add_refs(event: &QtsEvent, refs: &mut Refs) {
             ..
         } => {
             refs.user(*user).user(*actor).peer(Peer::Channel(*channel));
+        }
+        QtsKind::ChatInviteRequester { peer, user, .. } => {
+            refs.user(*user).peer(*peer);
         }
     }
 }

@@ -44,6 +44,24 @@ pub(crate) struct Runtime {
     pub(crate) cdn_tokens: HashMap<i64, Vec<u8>>,
     /// What the CDN did so far.
     pub(crate) cdn_stats: super::cdn::CdnStats,
+    /// Auth key → the language its client said it speaks (`initConnection`'s `lang_code`).
+    pub(crate) lang_codes: HashMap<i64, String>,
+}
+
+impl Runtime {
+    /// The language the client of permanent key `perm` (or of a temporary key bound to it)
+    /// said it speaks.
+    pub(crate) fn lang_code_of(&self, perm: i64) -> Option<String> {
+        self.lang_codes
+            .get(&perm)
+            .or_else(|| {
+                self.temp_keys
+                    .iter()
+                    .filter(|(_, &(bound, _))| bound == perm)
+                    .find_map(|(temp, _)| self.lang_codes.get(temp))
+            })
+            .cloned()
+    }
 }
 
 /// A connected MTProto session that wants updates.

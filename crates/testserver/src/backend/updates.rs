@@ -127,6 +127,15 @@ fn replay<'a>(
                     .into(),
                 );
             }
+            EventKind::ReadContents { ids } => other.push(
+                types::UpdateReadMessagesContents {
+                    messages: ids.clone(),
+                    pts: event.pts,
+                    pts_count: event.count,
+                    date: None,
+                }
+                .into(),
+            ),
             EventKind::Pinned { peer, ids, pinned } => {
                 refs.peer(*peer);
                 other.push(match channel {
@@ -306,35 +315,11 @@ pub(crate) fn get_channel_difference(
         for msg in &messages {
             refs.message(msg);
         }
-        let read_inbox = channel.read_inbox.get(&me).copied().unwrap_or(0);
-        let unread = channel
-            .store
-            .messages
-            .values()
-            .filter(|m| m.id > read_inbox && m.from != Some(Peer::User(me)))
-            .count();
-        let dialog = types::Dialog {
-            pinned: false,
-            unread_mark: false,
-            view_forum_as_messages: false,
-            peer: Peer::Channel(channel_id).to_tl(),
-            top_message: channel.store.last_id,
-            read_inbox_max_id: read_inbox,
-            read_outbox_max_id: channel.store.last_id,
-            unread_count: i32::try_from(unread).unwrap_or(i32::MAX),
-            unread_mentions_count: 0,
-            unread_reactions_count: 0,
-            unread_poll_votes_count: 0,
-            notify_settings: present::notify_settings(),
-            pts: Some(channel.store.pts),
-            draft: None,
-            folder_id: None,
-            ttl_period: None,
-        };
+        let dialog = super::dialogs::dialog(cx.state, me, Peer::Channel(channel_id));
         return Ok(types::updates::ChannelDifferenceTooLong {
             r#final: true,
             timeout: Some(CHANNEL_POLL_TIMEOUT),
-            dialog: dialog.into(),
+            dialog,
             messages: messages
                 .iter()
                 .map(|m| present::message(cx.state, me, m))

@@ -84,6 +84,7 @@ pub(crate) fn execute_subscribing(
                     w.system_version,
                     w.app_version
                 );
+                backend.note_lang_code(ctx, &w.lang_code);
                 store.set_client(
                     ctx.auth_key_id,
                     ClientInfo {
