@@ -218,10 +218,8 @@ async fn admin_bots_are_asked_and_answer_from_the_event() -> anyhow::Result<()> 
     use tokio::sync::mpsc;
 
     let server = common::start().await;
-    let bot = common::builder(&server, 2).in_memory().connect().await?;
-    let bot_me = bot
-        .bot_sign_in("7788:tgwire-join-request-test-bot-token-01")
-        .await?;
+    let (bot, bot_me) =
+        common::signed_in_bot(&server, 2, "7788:tgwire-join-request-test-bot-token-01").await;
     let bot_name = format!("@{}", bot_me.username().expect("bots have a username"));
     let (tx, mut rx) = mpsc::unbounded_channel::<JoinRequestEvent>();
     bot.add_event_handler(JoinRequest::new(), move |event| {
