@@ -10,10 +10,12 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_util::stream::{self, BoxStream};
 use futures_util::{StreamExt, TryStreamExt};
-use tgwire_tl_types::{enums, functions, types, Deserializable, Serializable};
+use tgwire_tl_types::{
+    enums, functions, types, Deserializable, Identifiable, Reader, Serializable,
+};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::parts::{DownloadPlan, MAX_REQUEST_SIZE};
+use super::parts::{Chunk, DownloadPlan, MAX_REQUEST_SIZE};
 use super::transfer::Lanes;
 use super::{FileError, Progress, DEFAULT_PARALLELISM};
 use crate::{Chat, Client, InvocationError, Message, PeerQuery};
@@ -449,11 +451,9 @@ impl<'a> Download<'a> {
                 write_all(&mut chunks, &mut writer, self.progress.as_ref(), total).await
             }
             DownloadTarget::Path(path) => {
-                let mut file = tokio::fs::File::create(&path).await?;
-                let written =
-                    write_all(&mut chunks, &mut file, self.progress.as_ref(), total).await;
+                let file = tokio::fs::File::create(&path).await?.into_std().await;
+                let written = write_file(&mut chunks, file, self.progress.as_ref(), total).await;
                 if written.is_err() {
-                    drop(file);
                     if let Err(error) = tokio::fs::remove_file(&path).await {
                         log::warn!(
                             "cannot remove {} after a failed download: {error}",
@@ -474,14 +474,61 @@ async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
     total: u64,
 ) -> Result<u64, FileError> {
     let mut written = 0u64;
-    while let Some(chunk) = chunks.try_next().await? {
-        writer.write_all(&chunk).await?;
+    while let Some(chunk) = chunks.next_chunk().await? {
+        writer.write_all(chunk.bytes()).await?;
         written += chunk.len() as u64;
         if let Some(progress) = progress {
             progress(written, total);
         }
     }
     writer.flush().await?;
+    Ok(written)
+}
+
+/// Writes the chunks to `file`, each from the buffer it arrived in, on tokio's blocking pool
+/// while the next chunks are fetched: one write in flight, no copy into a write buffer.
+async fn write_file(
+    chunks: &mut DownloadIter,
+    file: std::fs::File,
+    progress: Option<&Progress>,
+    total: u64,
+) -> Result<u64, FileError> {
+    type Job = tokio::task::JoinHandle<(std::fs::File, std::io::Result<u64>)>;
+    let write = |mut file: std::fs::File, chunk: Chunk| -> Job {
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            let result = file.write_all(chunk.bytes()).map(|()| chunk.len() as u64);
+            (file, result)
+        })
+    };
+    // Waits for the write in flight; gives the file back with the bytes it wrote.
+    async fn finish(job: Job) -> Result<(std::fs::File, u64), FileError> {
+        let (file, result) = job.await.map_err(std::io::Error::other)?;
+        Ok((file, result?))
+    }
+    let mut written = 0u64;
+    let mut idle = Some(file);
+    let mut pending: Option<Job> = None;
+    loop {
+        let next = chunks.next_chunk().await;
+        let file = match (pending.take(), idle.take()) {
+            (Some(job), _) => {
+                let (file, n) = finish(job).await?;
+                written += n;
+                if let Some(progress) = progress {
+                    progress(written, total);
+                }
+                file
+            }
+            (None, Some(file)) => file,
+            // Unreachable: the file is either idle or being written.
+            (None, None) => return Err(std::io::Error::other("lost the file").into()),
+        };
+        match next? {
+            Some(chunk) => pending = Some(write(file, chunk)),
+            None => break,
+        }
+    }
     Ok(written)
 }
 
@@ -508,7 +555,7 @@ pub struct DownloadIter {
     offset: u64,
     limit: Option<u64>,
     tuning: Tuning,
-    inner: Option<BoxStream<'static, Result<Vec<u8>, FileError>>>,
+    inner: Option<BoxStream<'static, Result<Chunk, FileError>>>,
 }
 
 impl std::fmt::Debug for DownloadIter {
@@ -573,7 +620,7 @@ impl DownloadIter {
         self
     }
 
-    fn start(&mut self) -> BoxStream<'static, Result<Vec<u8>, FileError>> {
+    fn start(&mut self) -> BoxStream<'static, Result<Chunk, FileError>> {
         let location = match std::mem::replace(
             &mut self.location,
             Err(FileError::NoMedia("the download already started")),
@@ -586,8 +633,8 @@ impl DownloadIter {
                 let end = self.limit.map_or(bytes.len(), |limit| {
                     start.saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
                 });
-                let chunk = bytes[start..end.min(bytes.len())].to_vec();
-                return stream::iter((!chunk.is_empty()).then_some(Ok(chunk))).boxed();
+                let chunk = Chunk::within(bytes, start..end);
+                return stream::iter((chunk.len() > 0).then_some(Ok(chunk))).boxed();
             }
             Err(error) => return stream::once(async { Err(error) }).boxed(),
         };
@@ -623,9 +670,9 @@ impl DownloadIter {
             .scan(false, move |ended, item| {
                 let next = match item {
                     _ if *ended => None,
-                    Ok((offset, bytes)) => {
-                        *ended = bytes.len() < request_size;
-                        Some(Ok(plan.trim(offset, bytes)))
+                    Ok((offset, chunk)) => {
+                        *ended = chunk.len() < request_size;
+                        Some(Ok(plan.trim(offset, chunk)))
                     }
                     Err(error) => {
                         *ended = true;
@@ -634,15 +681,11 @@ impl DownloadIter {
                 };
                 std::future::ready(next)
             })
-            .try_filter(|chunk| std::future::ready(!chunk.is_empty()))
+            .try_filter(|chunk| std::future::ready(chunk.len() > 0))
             .boxed()
     }
-}
 
-impl Stream for DownloadIter {
-    type Item = Result<Vec<u8>, FileError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Chunk, FileError>>> {
         if self.inner.is_none() {
             let inner = self.start();
             self.inner = Some(inner);
@@ -651,6 +694,22 @@ impl Stream for DownloadIter {
             Some(inner) => inner.poll_next_unpin(cx),
             None => Poll::Ready(None),
         }
+    }
+
+    /// The next chunk, in the buffer it arrived in.
+    async fn next_chunk(&mut self) -> Result<Option<Chunk>, FileError> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx))
+            .await
+            .transpose()
+    }
+}
+
+impl Stream for DownloadIter {
+    type Item = Result<Vec<u8>, FileError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_chunk(cx)
+            .map(|next| next.map(|chunk| chunk.map(Chunk::into_vec)))
     }
 }
 
@@ -716,7 +775,7 @@ async fn fetch(
     current: &Current,
     offset: u64,
     limit: usize,
-) -> Result<Vec<u8>, FileError> {
+) -> Result<Chunk, FileError> {
     // A redirect is followed once; a server that redirects a request sent without
     // `cdn_supported` (after the CDN refused the file) is misbehaving.
     for _ in 0..3 {
@@ -726,14 +785,44 @@ async fn fetch(
             .fetch(&current.client, lanes, index, offset, limit)
             .await?
         {
-            return Ok(bytes);
+            return Ok(Chunk::whole(bytes));
         }
         match get_file(lanes, index, current, offset, limit).await? {
-            enums::upload::File::File(file) => return Ok(file.bytes),
-            enums::upload::File::CdnRedirect(redirect) => current.cdn.redirected(*redirect)?,
+            Fetched::Bytes(chunk) => return Ok(chunk),
+            Fetched::Redirect(redirect) => current.cdn.redirected(redirect)?,
         }
     }
     Err(InvocationError::UnexpectedAnswer("a CDN redirect after the CDN refused the file").into())
+}
+
+/// What `upload.getFile` answered.
+enum Fetched {
+    Bytes(Chunk),
+    Redirect(types::upload::FileCdnRedirect),
+}
+
+/// Reads an `upload.File` answer, leaving an `upload.file`'s bytes in the answer's buffer.
+fn read_file_answer(answer: Vec<u8>) -> Result<Fetched, tgwire_tl_types::DeserializeError> {
+    let mut r = Reader::new(&answer);
+    if r.peek_u32()? != types::upload::File::CONSTRUCTOR_ID {
+        return Ok(match enums::upload::File::from_bytes(&answer)? {
+            enums::upload::File::File(file) => Fetched::Bytes(Chunk::whole(file.bytes)),
+            enums::upload::File::CdnRedirect(redirect) => Fetched::Redirect(*redirect),
+        });
+    }
+    r.read_u32()?;
+    enums::storage::FileType::deserialize(&mut r)?;
+    r.read_i32()?; // mtime
+    let bytes = r.read_tl_bytes()?;
+    if r.remaining() != 0 {
+        return Err(tgwire_tl_types::DeserializeError::TrailingBytes {
+            count: r.remaining(),
+        });
+    }
+    // Where the bytes start: `bytes` borrows from `answer`.
+    let start = bytes.as_ptr() as usize - answer.as_ptr() as usize;
+    let range = start..start + bytes.len();
+    Ok(Fetched::Bytes(Chunk::within(answer, range)))
 }
 
 /// `upload.getFile` (accepting a CDN redirect unless the CDN refused this file).
@@ -743,7 +832,7 @@ async fn get_file(
     current: &Current,
     offset: u64,
     limit: usize,
-) -> Result<enums::upload::File, FileError> {
+) -> Result<Fetched, FileError> {
     let mut refreshes = 0;
     let answer = loop {
         let (generation, location) = {
@@ -770,7 +859,7 @@ async fn get_file(
             answer => break answer?,
         }
     };
-    Ok(enums::upload::File::from_bytes(&answer).map_err(InvocationError::from)?)
+    Ok(read_file_answer(answer).map_err(InvocationError::from)?)
 }
 
 impl Client {
@@ -894,6 +983,42 @@ mod tests {
             }
             .into(),
         ]
+    }
+
+    /// An `upload.file` answer is read in place and gives exactly what decoding it would; a
+    /// redirect and malformed answers go through the generated decoder.
+    #[test]
+    fn file_answers_are_read_in_place() {
+        for len in [0usize, 1, 253, 254, 255, 4096, 70_001] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 13 + 5) as u8).collect();
+            let answer = types::upload::File {
+                r#type: enums::storage::FileType::FilePartial,
+                mtime: 77,
+                bytes: data.clone(),
+            }
+            .to_bytes();
+            let Ok(Fetched::Bytes(chunk)) = read_file_answer(answer.clone()) else {
+                panic!("{len} bytes not read");
+            };
+            assert_eq!(chunk.bytes(), &data[..], "{len}");
+            let mut trailing = answer.clone();
+            trailing.extend_from_slice(&[0; 4]);
+            assert!(read_file_answer(trailing).is_err());
+            assert!(read_file_answer(answer[..answer.len() - 1].to_vec()).is_err());
+        }
+        let redirect = types::upload::FileCdnRedirect {
+            dc_id: 203,
+            file_token: vec![1, 2, 3],
+            encryption_key: vec![4; 32],
+            encryption_iv: vec![5; 16],
+            file_hashes: Vec::new(),
+        };
+        let answer = enums::upload::File::from(redirect).to_bytes();
+        assert!(matches!(
+            read_file_answer(answer),
+            Ok(Fetched::Redirect(r)) if r.dc_id == 203
+        ));
+        assert!(read_file_answer(vec![1, 2]).is_err());
     }
 
     #[test]

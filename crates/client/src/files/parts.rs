@@ -1,6 +1,8 @@
 //! The size rules of core.telegram.org/api/files, as arithmetic: how a file is cut into upload
 //! parts and which byte ranges `upload.getFile` may be asked for.
 
+use std::ops::Range;
+
 use super::FileError;
 
 const KIB: usize = 1024;
@@ -109,16 +111,57 @@ impl DownloadPlan {
     }
 
     /// Trims the answer for the request at `offset` to the wanted bytes.
-    pub(crate) fn trim(&self, offset: u64, mut bytes: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn trim(&self, offset: u64, mut chunk: Chunk) -> Chunk {
         if let Some(end) = self.end {
-            let keep = end.saturating_sub(offset).min(bytes.len() as u64) as usize;
-            bytes.truncate(keep);
+            let keep = end.saturating_sub(offset).min(chunk.len() as u64) as usize;
+            chunk.range.end = chunk.range.start + keep;
         }
         if offset == self.first && self.skip > 0 {
-            let skip = self.skip.min(bytes.len());
-            bytes.drain(..skip);
+            chunk.range.start += self.skip.min(chunk.len());
         }
-        bytes
+        chunk
+    }
+}
+
+/// The bytes of one download answer, where they lie in the buffer they arrived in (an
+/// `upload.file` is not copied out of its encoding: its bytes are written from here).
+#[derive(Debug)]
+pub(crate) struct Chunk {
+    buf: Vec<u8>,
+    range: Range<usize>,
+}
+
+impl Chunk {
+    /// All of `buf`.
+    pub(crate) fn whole(buf: Vec<u8>) -> Self {
+        let range = 0..buf.len();
+        Chunk { buf, range }
+    }
+
+    /// `range` of `buf` (clamped to it).
+    pub(crate) fn within(buf: Vec<u8>, range: Range<usize>) -> Self {
+        let end = range.end.min(buf.len());
+        let start = range.start.min(end);
+        Chunk {
+            buf,
+            range: start..end,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.range.len()
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+
+    /// The bytes as a vector of their own (moved to the front of the buffer, which is kept).
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        let Chunk { mut buf, range } = self;
+        buf.truncate(range.end);
+        buf.drain(..range.start);
+        buf
     }
 }
 
@@ -165,8 +208,17 @@ mod tests {
         assert_eq!((plan.first, plan.skip, plan.end), (4096, 904, Some(15_000)));
         let offsets: Vec<u64> = plan.offsets().collect();
         assert_eq!(offsets, [4096, 8192, 12_288]);
-        assert_eq!(plan.trim(4096, vec![0; 4096]).len(), 4096 - 904);
-        assert_eq!(plan.trim(12_288, vec![0; 4096]).len(), 15_000 - 12_288);
+        let first: Vec<u8> = (0..4096u32).map(|i| i as u8).collect();
+        let trimmed = plan.trim(4096, Chunk::whole(first.clone()));
+        assert_eq!(trimmed.bytes(), &first[904..]);
+        assert_eq!(trimmed.into_vec(), &first[904..]);
+        let last = plan.trim(12_288, Chunk::whole(vec![0; 4096]));
+        assert_eq!(last.len(), 15_000 - 12_288);
+        // A chunk inside a larger buffer keeps its place through trimming.
+        let inner = Chunk::within(first.clone(), 16..16 + 3000);
+        let cut = plan.trim(12_288, inner);
+        assert_eq!(cut.bytes(), &first[16..16 + 2712]);
+        assert_eq!(Chunk::within(vec![1, 2, 3], 2..9).bytes(), &[3]);
         // Unknown size: endless offsets, cut by the caller at the first short answer.
         let open = DownloadPlan::new(0, None, None, 1 << 20).unwrap();
         assert_eq!(open.offsets().take(3).last(), Some(2 << 20));

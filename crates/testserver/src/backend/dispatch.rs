@@ -38,6 +38,12 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
     if cdn::on_cdn(cx) && id != functions::upload::GetCdnFile::CONSTRUCTOR_ID {
         return Err(RpcError::bad("CDN_METHOD_INVALID"));
     }
+    // File parts are encoded straight from the stored bytes (see files::FilePart).
+    if id == functions::upload::GetFile::CONSTRUCTOR_ID {
+        let request = functions::upload::GetFile::from_bytes(bytes)
+            .map_err(|error| malformed(name, error))?;
+        return files::get_file(cx, request).map(|part| part.to_bytes());
+    }
     routes! { cx, id, name, bytes;
         functions::help::GetConfig => auth::get_config,
         functions::help::GetCdnConfig => cdn::get_cdn_config,
@@ -157,7 +163,6 @@ pub(crate) fn dispatch(cx: &mut Cx<'_>, id: u32, name: &str, bytes: &[u8]) -> Rp
         functions::updates::GetChannelDifference => updates::get_channel_difference,
         functions::upload::SaveFilePart => files::save_file_part,
         functions::upload::SaveBigFilePart => files::save_big_file_part,
-        functions::upload::GetFile => files::get_file,
         functions::messages::GetChatInviteImporters => join_requests::get_chat_invite_importers,
         functions::messages::HideChatJoinRequest => join_requests::hide_chat_join_request,
         functions::messages::HideAllChatJoinRequests => join_requests::hide_all_chat_join_requests,

@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tgwire_tl_types::{enums, functions, types};
+use tgwire_tl_types::{enums, functions, types, Identifiable, Serializable};
 
 use super::images::{self, PhotoError};
 use super::model::{Bytes, DocumentRec, MediaRec, PhotoRec, PhotoSizeRec};
@@ -343,10 +343,50 @@ pub(crate) fn check_range(offset: i64, limit: i32, precise: bool) -> RpcResult<(
     Ok(())
 }
 
-pub(crate) fn get_file(
-    cx: &mut Cx<'_>,
-    req: functions::upload::GetFile,
-) -> RpcResult<enums::upload::File> {
+/// The answer to `upload.getFile`: a range of a stored file, serialized straight from the
+/// stored bytes (one copy of a part, not one into an `upload.file` and another into its
+/// encoding), or any other `upload.File` (a CDN redirect).
+pub(crate) enum FilePart {
+    Range {
+        content: Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+        mtime: i32,
+    },
+    Other(enums::upload::File),
+}
+
+impl FilePart {
+    /// The TL encoding, exactly as `upload.file` (`storage.fileUnknown`) would encode.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let (content, range, mtime) = match self {
+            FilePart::Range {
+                content,
+                range,
+                mtime,
+            } => (content, range, *mtime),
+            FilePart::Other(file) => return file.to_bytes(),
+        };
+        let data = &content[range.clone()];
+        let mut out = Vec::with_capacity(data.len() + 20);
+        out.extend_from_slice(&types::upload::File::CONSTRUCTOR_ID.to_le_bytes());
+        enums::storage::FileType::FileUnknown.serialize(&mut out);
+        out.extend_from_slice(&mtime.to_le_bytes());
+        // TL bytes: the length in one byte below 254, else 254 and three bytes; zero padding
+        // to a multiple of four. Ranges are at most 1 MiB (check_range).
+        let header = if data.len() < 254 {
+            out.push(data.len() as u8);
+            1
+        } else {
+            out.extend_from_slice(&((data.len() as u32) << 8 | 254).to_le_bytes());
+            4
+        };
+        out.extend_from_slice(data);
+        out.resize(out.len() + (header + data.len()).wrapping_neg() % 4, 0);
+        out
+    }
+}
+
+pub(crate) fn get_file(cx: &mut Cx<'_>, req: functions::upload::GetFile) -> RpcResult<FilePart> {
     cx.me()?;
     check_range(req.offset, req.limit, req.precise)?;
     let (content_id, dc_id, date) = match &req.location {
@@ -392,7 +432,7 @@ pub(crate) fn get_file(
     let content = content(cx, content_id)?;
     if req.cdn_supported {
         if let Some(redirect) = super::cdn::redirect(cx, content_id, &content) {
-            return Ok(redirect);
+            return Ok(FilePart::Other(redirect));
         }
     }
     let len = content.len();
@@ -400,12 +440,11 @@ pub(crate) fn get_file(
     let end = start
         .saturating_add(usize::try_from(req.limit).unwrap_or(0))
         .min(len);
-    Ok(types::upload::File {
-        r#type: enums::storage::FileType::FileUnknown,
+    Ok(FilePart::Range {
+        content,
+        range: start..end,
         mtime: date,
-        bytes: content[start..end].to_vec(),
-    }
-    .into())
+    })
 }
 
 /// The errors of a file reference that is missing or not the current one.
@@ -422,6 +461,38 @@ fn check_reference(given: &[u8], stored: &Bytes) -> RpcResult<()> {
 #[cfg(test)]
 mod tests {
     use super::check_range;
+
+    #[test]
+    fn file_parts_encode_as_upload_file() {
+        use super::FilePart;
+        use std::sync::Arc;
+        use tgwire_tl_types::{enums, types, Serializable};
+
+        let content: Arc<Vec<u8>> = Arc::new((0..5000u32).map(|i| (i * 7) as u8).collect());
+        for range in [
+            0..0,
+            0..1,
+            3..256,
+            10..263,
+            0..254,
+            1..256,
+            100..4196,
+            0..5000,
+        ] {
+            let part = FilePart::Range {
+                content: content.clone(),
+                range: range.clone(),
+                mtime: 1_700_000_123,
+            };
+            let expected = types::upload::File {
+                r#type: enums::storage::FileType::FileUnknown,
+                mtime: 1_700_000_123,
+                bytes: content[range.clone()].to_vec(),
+            }
+            .to_bytes();
+            assert_eq!(part.to_bytes(), expected, "{range:?}");
+        }
+    }
 
     #[test]
     fn download_ranges_follow_the_spec() {
