@@ -1,5 +1,6 @@
-//! Files against the test server over loopback: uploads of every size class checked by
-//! SHA-256 after a download, parallel parts with a failing part, downloads across
+//! Files against the test server over loopback: uploads of every size class (1 B, one part, 10 MiB
+//! ± 1, 48 MiB and a bit, 100 MiB from disk to disk; 0 B is refused) checked by SHA-256 after a
+//! download, parallel parts with a failing part, downloads across
 //! `FILE_MIGRATE_X`, ranges, and sending photos, documents and albums.
 
 mod common;
@@ -94,6 +95,87 @@ async fn every_size_class_round_trips() {
     // Telegram stores no empty files: refused before any request.
     let empty = client.upload_bytes(Vec::new(), "empty.bin").await;
     assert!(matches!(empty, Err(FileError::Empty)), "{empty:?}");
+    client.disconnect().await;
+}
+
+/// Writes `len` bytes of [`data`]-like content to `path` in 1 MiB blocks (never the whole file in
+/// memory) and returns their SHA-256.
+fn write_file(path: &std::path::Path, len: usize, seed: u32) -> [u8; 32] {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut hash = Sha256::new();
+    let mut left = len;
+    let mut block_seed = seed;
+    while left > 0 {
+        let block = data(left.min(MIB), block_seed);
+        hash.update(&block);
+        file.write_all(&block).unwrap();
+        left -= block.len();
+        block_seed = block_seed.wrapping_add(1);
+    }
+    file.flush().unwrap();
+    hash.finalize().into()
+}
+
+/// The SHA-256 of a file, read in 1 MiB blocks.
+fn sha256_file(path: &std::path::Path) -> [u8; 32] {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut hash = Sha256::new();
+    let mut block = vec![0u8; MIB];
+    loop {
+        let n = file.read(&mut block).unwrap();
+        if n == 0 {
+            break hash.finalize().into();
+        }
+        hash.update(&block[..n]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_100_mib_file_round_trips_from_disk_to_disk() {
+    // The largest size the issue names: 200 big-file parts up, 100 requests of 1 MiB down,
+    // streamed from and to disk (the test holds at most 1 MiB of it at a time).
+    const LEN: usize = 100 * MIB;
+    let server = common::start().await;
+    let (client, _) = common::signed_in(&server, 2, "1009").await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("hundred.bin");
+    let expected = write_file(&source, LEN, 100);
+
+    let progress = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&progress);
+    let file = client
+        .upload_file(&source)
+        .progress(move |done, total| {
+            assert_eq!(total, LEN as u64);
+            seen.fetch_max(done, Ordering::Relaxed);
+        })
+        .await
+        .expect("uploads 100 MiB");
+    assert_eq!(file.size(), LEN as u64);
+    assert_eq!(progress.load(Ordering::Relaxed), LEN as u64);
+    let enums::InputFile::Big(big) = file.raw() else {
+        panic!("100 MiB goes up as a big file: {:?}", file.raw());
+    };
+    assert_eq!(big.parts, 200);
+    let sent = client
+        .send_file("me", InputMedia::document(file))
+        .await
+        .expect("sends");
+    let enums::Document::Document(doc) = document(&sent) else {
+        panic!("no document")
+    };
+    assert_eq!(doc.size, LEN as i64);
+
+    let back = dir.path().join("hundred-back.bin");
+    let written = client
+        .download_media(&sent, &back)
+        .await
+        .expect("downloads 100 MiB");
+    assert_eq!(written, LEN as u64);
+    assert_eq!(std::fs::metadata(&back).unwrap().len(), LEN as u64);
+    assert!(sha256_file(&back) == expected, "contents differ");
     client.disconnect().await;
 }
 
