@@ -13,6 +13,11 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${TGWIRE_VENV:-$repo/target/py-venv}"
 # Pinned so the fixtures a test builds are reproducible.
 requirements=("telethon==1.45.0" "kurigram==2.2.26")
+# A second Pyrogram fork, whose file ids know TDLib's newer file types (18 and up). Both install
+# as the `pyrogram` package, so this one goes into its own folder, which only
+# tests/telethon/file_types.py puts on its path.
+pyrotgfork="pyrotgfork==2.2.24.1"
+pyrotgfork_dir="$venv/pyrotgfork"
 python="$venv/bin/python"
 
 # A lock keeps two test processes (cargo runs test binaries in parallel) from racing to create
@@ -44,6 +49,12 @@ if ! installed "${requirements[@]}"; then
         echo "python-venv.sh: ${requirements[*]} not importable after pip install" >&2
         exit 1
     }
+fi
+
+if [ ! -d "$pyrotgfork_dir/pyrotgfork-${pyrotgfork#*==}.dist-info" ]; then
+    rm -rf "$pyrotgfork_dir"
+    "$python" -m pip install --quiet --disable-pip-version-check --target "$pyrotgfork_dir" \
+        "$pyrotgfork" >&2
 fi
 
 echo "$python"

@@ -8,40 +8,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tgwire::tl::{enums, types};
 use tgwire::{FileId, FileIdLocation, FileType, InputMedia, Message, PhotoSource};
-
-/// Runs `file_ids.py` on `request` and returns its answer.
-fn run_python(python: &Path, request: &Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/telethon/file_ids.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "file_ids.py failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON answer")
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -79,14 +49,77 @@ fn photo(message: &Message) -> types::Photo {
     }
 }
 
+/// Asserts that kurigram read photo-like `id` (its answer `theirs`) as tgwire does: photo,
+/// hash, the old layout's volume and local id, and every field of the size's source.
+fn assert_photo_read_alike(theirs: &Value, id: &FileId, name: &str) {
+    let FileIdLocation::Photo {
+        id: photo_id,
+        access_hash,
+        volume,
+        source,
+    } = id.location_kind()
+    else {
+        panic!("{name}: not a photo: {id:?}")
+    };
+    assert_eq!(theirs["media_id"], *photo_id, "{name}");
+    assert_eq!(theirs["access_hash"], *access_hash, "{name}");
+    if let Some((volume_id, local_id)) = volume {
+        assert_eq!(theirs["volume_id"], *volume_id, "{name}");
+        assert_eq!(theirs["local_id"], *local_id, "{name}");
+    }
+    match source {
+        PhotoSource::Thumbnail {
+            file_type,
+            thumb_type,
+        } => {
+            assert_eq!(theirs["thumbnail_source"], 1, "{name}");
+            assert_eq!(theirs["thumbnail_file_type"], *file_type as i32, "{name}");
+            let letter = char::from_u32(*thumb_type as u32).unwrap().to_string();
+            assert_eq!(theirs["thumbnail_size"], letter, "{name}");
+        }
+        PhotoSource::ChatPhotoBig {
+            chat_id,
+            access_hash,
+        }
+        | PhotoSource::ChatPhotoSmall {
+            chat_id,
+            access_hash,
+        } => {
+            let big = matches!(source, PhotoSource::ChatPhotoBig { .. });
+            assert_eq!(
+                theirs["thumbnail_source"],
+                if big { 3 } else { 2 },
+                "{name}"
+            );
+            assert_eq!(theirs["chat_id"], *chat_id, "{name}");
+            assert_eq!(theirs["chat_access_hash"], *access_hash, "{name}");
+        }
+        PhotoSource::StickerSetThumbnailVersion {
+            set_id, version, ..
+        } => {
+            assert_eq!(theirs["thumbnail_source"], 9, "{name}");
+            assert_eq!(theirs["sticker_set_id"], *set_id, "{name}");
+            assert_eq!(theirs["sticker_set_version"], *version, "{name}");
+        }
+        PhotoSource::FullLegacy {
+            volume_id,
+            secret,
+            local_id,
+        } => {
+            assert_eq!(theirs["thumbnail_source"], 5, "{name}");
+            assert_eq!(theirs["volume_id"], *volume_id, "{name}");
+            assert_eq!(theirs["secret"], *secret, "{name}");
+            assert_eq!(theirs["local_id"], *local_id, "{name}");
+        }
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
 /// Gives an uploaded document its kind's attributes.
 type Dress = fn(InputMedia) -> InputMedia;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_ids_agree_with_kurigram_and_telethon_both_ways() {
-    let python = tokio::task::spawn_blocking(common::telethon::python)
-        .await
-        .unwrap();
     let server = common::start().await;
     let (client, _) = common::signed_in(&server, 2, "4242").await;
 
@@ -222,11 +255,8 @@ async fn file_ids_agree_with_kurigram_and_telethon_both_ways() {
         "minor": 54,
     }));
 
-    let answer = tokio::task::spawn_blocking(move || {
-        run_python(&python, &json!({"decode": decode, "encode": encode}))
-    })
-    .await
-    .unwrap();
+    let request = json!({"decode": decode, "encode": encode}).to_string();
+    let answer = common::telethon::run_with_input("file_ids.py", request.into_bytes()).await;
 
     // 1. What kurigram and Telethon read from tgwire's ids.
     let decoded = answer["decoded"].as_array().unwrap();
@@ -258,64 +288,30 @@ async fn file_ids_agree_with_kurigram_and_telethon_both_ways() {
             }
             FileIdLocation::Photo {
                 id: photo_id,
-                access_hash,
                 source,
                 ..
             } => {
-                assert_eq!(theirs["media_id"], *photo_id, "{name}");
-                assert_eq!(theirs["access_hash"], *access_hash, "{name}");
+                assert_photo_read_alike(theirs, id, name);
+                let telethon = &theirs["telethon"];
                 match source {
-                    PhotoSource::Thumbnail {
-                        file_type,
-                        thumb_type,
-                    } => {
-                        assert_eq!(theirs["thumbnail_source"], 1, "{name}");
-                        assert_eq!(theirs["thumbnail_file_type"], *file_type as i32);
-                        let letter = char::from_u32(*thumb_type as u32).unwrap().to_string();
-                        assert_eq!(theirs["thumbnail_size"], letter, "{name}");
-                        let telethon = &theirs["telethon"];
+                    PhotoSource::Thumbnail { .. } => {
                         assert_eq!(telethon["class"], "Photo", "{name}");
                         assert_eq!(telethon["id"], *photo_id, "{name}");
                         assert_eq!(telethon["dc_id"], id.dc_id(), "{name}");
                     }
-                    PhotoSource::ChatPhotoBig {
-                        chat_id,
-                        access_hash,
-                    }
-                    | PhotoSource::ChatPhotoSmall {
-                        chat_id,
-                        access_hash,
-                    } => {
-                        let big = matches!(source, PhotoSource::ChatPhotoBig { .. });
-                        assert_eq!(theirs["thumbnail_source"], if big { 3 } else { 2 });
-                        assert_eq!(theirs["chat_id"], *chat_id, "{name}");
-                        assert_eq!(theirs["chat_access_hash"], *access_hash, "{name}");
-                    }
-                    PhotoSource::StickerSetThumbnailVersion {
-                        set_id, version, ..
-                    } => {
-                        assert_eq!(theirs["thumbnail_source"], 9, "{name}");
-                        assert_eq!(theirs["sticker_set_id"], *set_id, "{name}");
-                        assert_eq!(theirs["sticker_set_version"], *version, "{name}");
-                    }
                     PhotoSource::FullLegacy {
                         volume_id,
-                        secret,
                         local_id,
+                        ..
                     } => {
-                        assert_eq!(theirs["thumbnail_source"], 5, "{name}");
-                        assert_eq!(theirs["volume_id"], *volume_id, "{name}");
-                        assert_eq!(theirs["secret"], *secret, "{name}");
-                        assert_eq!(theirs["local_id"], *local_id, "{name}");
                         // Legacy photos' unique ids are (volume, local id) for kurigram too.
                         assert_eq!(theirs["unique"]["type"], 1, "{name}");
                         assert_eq!(theirs["unique"]["volume_id"], *volume_id, "{name}");
                         assert_eq!(theirs["unique"]["local_id"], *local_id, "{name}");
-                        let telethon = &theirs["telethon"];
                         assert_eq!(telethon["class"], "Photo", "{name}");
                         assert_eq!(telethon["id"], *photo_id, "{name}");
                     }
-                    other => panic!("{other:?}"),
+                    _ => {}
                 }
             }
             other => panic!("{other:?}"),
@@ -406,5 +402,227 @@ async fn file_ids_agree_with_kurigram_and_telethon_both_ways() {
     let (_, ours_legacy) = ours.iter().find(|(n, _)| n == "legacy_photo").unwrap();
     assert_eq!(&read, ours_legacy);
     assert_eq!(legacy["unique_id"], ours_legacy.unique_id());
+    client.disconnect().await;
+}
+
+/// `file_id`/`file_unique_id` pairs the Bot API handed out (`testdata/`).
+fn bot_api_pairs() -> Vec<(&'static str, &'static str)> {
+    include_str!("../testdata/bot_api_file_ids.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next().unwrap(), words.next().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn photo_unique_ids_match_the_bot_apis() {
+    let pairs = bot_api_pairs();
+    assert_eq!(pairs.len(), 15);
+    for (file_id, unique) in pairs.iter().copied() {
+        let id = FileId::unpack(file_id).unwrap_or_else(|e| panic!("{file_id}: {e}"));
+        assert_eq!(id.unique_id(), unique, "{file_id} ({id:?})");
+        // Every layout (sub-versions 30 to 54) packs back byte for byte.
+        assert_eq!(id.pack(), file_id);
+    }
+    // The video's thumbnail is a document thumbnail, downloaded as one.
+    let thumb = FileId::unpack(pairs[8].0).unwrap();
+    assert_eq!(thumb.file_type(), FileType::Thumbnail);
+    assert!(matches!(
+        thumb.location().unwrap().raw(),
+        enums::InputFileLocation::InputDocumentFileLocation(l) if l.thumb_size == "m"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_bot_api_ids_read_the_same_in_kurigram_and_give_the_bot_apis_unique_ids() {
+    let pairs = bot_api_pairs();
+    let decode: Vec<Value> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (file_id, unique_id))| {
+            json!({"name": format!("bot_api_{i}"), "file_id": file_id, "unique_id": unique_id})
+        })
+        .collect();
+    let request = json!({"decode": decode, "encode": []}).to_string();
+    let answer = common::telethon::run_with_input("file_ids.py", request.into_bytes()).await;
+    let decoded = answer["decoded"].as_array().unwrap();
+    assert_eq!(decoded.len(), pairs.len());
+    for ((file_id, unique_id), theirs) in pairs.iter().zip(decoded) {
+        let ours = FileId::unpack(file_id).unwrap();
+        // The Bot API's own unique id, from the file id alone.
+        assert_eq!(ours.unique_id(), *unique_id, "{file_id}");
+        // kurigram reads the same fields.
+        assert_eq!(theirs["major"], ours.version().0, "{file_id}");
+        assert_eq!(theirs["minor"], ours.version().1, "{file_id}");
+        assert_eq!(theirs["file_type"], ours.file_type() as i32, "{file_id}");
+        assert_eq!(theirs["dc_id"], ours.dc_id(), "{file_id}");
+        assert_eq!(
+            theirs["file_reference"],
+            hex(ours.file_reference()),
+            "{file_id}"
+        );
+        assert_photo_read_alike(theirs, &ours, file_id);
+        if let FileIdLocation::Photo {
+            volume: Some((volume_id, local_id)),
+            ..
+        } = ours.location_kind()
+        {
+            // kurigram reads these (volume, local id) unique ids too.
+            assert_eq!(theirs["unique"]["volume_id"], *volume_id, "{file_id}");
+            assert_eq!(theirs["unique"]["local_id"], *local_id, "{file_id}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_types_from_18_on_agree_with_pyrotgfork() {
+    use FileType::*;
+    let server = common::start().await;
+    let (client, _) = common::signed_in(&server, 2, "4243").await;
+    let bytes = data(7000, 18);
+    let file = client
+        .upload_bytes(bytes.clone(), "story.bin")
+        .await
+        .unwrap();
+    let message = client
+        .send_file("me", InputMedia::document(file))
+        .await
+        .unwrap();
+    let doc = document(&message);
+
+    // TDLib's newer types of the document class: the same id, hash and reference as any
+    // document, typed.
+    let newer: [(&str, FileType); 8] = [
+        ("RINGTONE", Ringtone),
+        ("CALL_LOG", CallLog),
+        ("VIDEO_STORY", VideoStory),
+        ("SELF_DESTRUCTING_VIDEO", SelfDestructingVideo),
+        ("SELF_DESTRUCTING_VIDEO_NOTE", SelfDestructingVideoNote),
+        ("SELF_DESTRUCTING_VOICE_NOTE", SelfDestructingVoiceNote),
+        ("LIVE_PHOTO", LivePhoto),
+        ("SELF_DESTRUCTING_LIVE_PHOTO", SelfDestructingLivePhoto),
+    ];
+    let ours: Vec<FileId> = newer
+        .iter()
+        .map(|(_, t)| {
+            FileId::document(
+                *t,
+                doc.dc_id,
+                doc.id,
+                doc.access_hash,
+                doc.file_reference.clone(),
+            )
+        })
+        .collect();
+    let decode: Vec<Value> = newer
+        .iter()
+        .zip(&ours)
+        .map(|((name, _), id)| json!({"name": name, "file_id": id.pack()}))
+        .collect();
+    let encode: Vec<Value> = newer
+        .iter()
+        .map(|(name, t)| {
+            json!({
+                "name": name, "file_type": *t as i32, "dc_id": doc.dc_id, "id": doc.id,
+                "access_hash": doc.access_hash, "file_reference": hex(&doc.file_reference),
+            })
+        })
+        .collect();
+    let request = json!({"decode": decode, "encode": encode}).to_string();
+    let answer = common::telethon::run_with_input("file_types.py", request.into_bytes()).await;
+
+    // The numbers: pyrotgfork's enum names the same types 18-27, and ends (SIZE) where ours
+    // does.
+    let types = &answer["types"];
+    for (name, t) in newer.iter().copied().chain([
+        ("PHOTO_STORY", PhotoStory),
+        ("SELF_DESTRUCTING_PHOTO", SelfDestructingPhoto),
+    ]) {
+        assert_eq!(types[name], t as i32, "{name}");
+    }
+    assert_eq!(types["SIZE"], 28);
+    assert!(PhotoStory.is_photo_like() && SelfDestructingPhoto.is_photo_like());
+
+    // What pyrotgfork reads from ours.
+    let decoded = answer["decoded"].as_array().unwrap();
+    for (((name, t), id), theirs) in newer.iter().zip(&ours).zip(decoded) {
+        assert_eq!(theirs["name"], *name);
+        assert_eq!(theirs["file_type"], *t as i32, "{name}");
+        assert_eq!(theirs["dc_id"], doc.dc_id, "{name}");
+        assert_eq!(theirs["media_id"], doc.id, "{name}");
+        assert_eq!(theirs["access_hash"], doc.access_hash, "{name}");
+        assert_eq!(theirs["file_reference"], hex(&doc.file_reference), "{name}");
+        // A document's unique id whatever its type.
+        assert_eq!(
+            id.unique_id(),
+            FileId::of_document(&enums::Document::Document(Box::new(doc.clone())))
+                .unwrap()
+                .unique_id()
+        );
+    }
+    // What tgwire reads from pyrotgfork's, and downloads by it.
+    let encoded = answer["encoded"].as_array().unwrap();
+    for (((name, t), id), theirs) in newer.iter().zip(&ours).zip(encoded) {
+        let read = FileId::unpack(theirs["file_id"].as_str().unwrap()).expect(name);
+        assert_eq!(read.file_type(), *t, "{name}");
+        assert_eq!(read.dc_id(), id.dc_id(), "{name}");
+        assert_eq!(read.file_reference(), id.file_reference(), "{name}");
+        assert_eq!(read.location_kind(), id.location_kind(), "{name}");
+        assert_eq!(read.unique_id(), id.unique_id(), "{name}");
+        let mut back = Vec::new();
+        client
+            .download_file(read.location().unwrap(), &mut back)
+            .await
+            .expect(name);
+        assert_eq!(back, bytes, "{name}");
+    }
+
+    // A story's photo and a disappearing photo: photo sizes, downloaded as such.
+    let jpeg = client
+        .upload_bytes(data(4000, 20), "story.jpg")
+        .await
+        .unwrap();
+    let sent = client
+        .send_file("me", InputMedia::photo(jpeg))
+        .await
+        .unwrap();
+    let mut expected = Vec::new();
+    client.download_media(&sent, &mut expected).await.unwrap();
+    let largest = FileId::of_message(&sent).unwrap();
+    let FileIdLocation::Photo {
+        id,
+        access_hash,
+        source: PhotoSource::Thumbnail { thumb_type, .. },
+        ..
+    } = largest.location_kind().clone()
+    else {
+        panic!("{largest:?}")
+    };
+    let raw = photo(&sent);
+    for t in [PhotoStory, SelfDestructingPhoto] {
+        let story = FileId::photo(
+            t,
+            raw.dc_id,
+            id,
+            access_hash,
+            raw.file_reference.clone(),
+            PhotoSource::Thumbnail {
+                file_type: t,
+                thumb_type,
+            },
+        );
+        let read = FileId::unpack(&story.pack()).unwrap();
+        assert_eq!(read, story);
+        assert_eq!(read.unique_id(), largest.unique_id(), "{t:?}");
+        let mut back = Vec::new();
+        client
+            .download_file(read.location().unwrap(), &mut back)
+            .await
+            .unwrap();
+        assert_eq!(back, expected, "{t:?}");
+    }
     client.disconnect().await;
 }

@@ -17,9 +17,17 @@
 //!           u8 sub-version, u8 version   (version 4; ids of versions 2 and 3 end in the version
 //!                                         alone, and carry neither file reference nor source)
 //! unique:   i32 kind (0 web, 1 photo, 2 document, 3 secure, 4 encrypted, 5 temp)
-//!           web: string url; photo: i64 id + the source's unique bytes, or i64 volume_id +
-//!           i32 local_id for legacy photos; the others: i64 id
+//!           web: string url
+//!           photo-like: i64 id + one byte for the size (sizes, profile photos), or
+//!                       u8 2 + i64 set id + i32 version (sticker set thumbnails), or
+//!                       i64 volume_id + i32 local_id (legacy locations)
+//!           the others: i64 id
 //! ```
+//!
+//! File types 0-27 are TDLib's (stories, disappearing media and live photos from 18 on); the
+//! photo-like ones are TDLib's photo class. Unique ids are checked against the Bot API's own
+//! (`tests/files_file_id.rs` reads `file_id`/`file_unique_id` pairs it handed out from
+//! `testdata/bot_api_file_ids.txt`).
 //!
 //! Integers are little-endian; `string`/`bytes` are TL's. Telethon's `pack_bot_file_id` writes
 //! the old version-2 form (no file reference): [`FileId::pack_old`] writes it and
@@ -111,35 +119,73 @@ pub enum FileType {
     Background = 16,
     /// A document sent as a file.
     DocumentAsFile = 17,
+    /// A notification sound.
+    Ringtone = 18,
+    /// A call's debug log.
+    CallLog = 19,
+    /// A story's photo.
+    PhotoStory = 20,
+    /// A story's video.
+    VideoStory = 21,
+    /// A photo that disappears after it is seen.
+    SelfDestructingPhoto = 22,
+    /// A video that disappears after it is seen.
+    SelfDestructingVideo = 23,
+    /// A round video message that disappears after it is seen.
+    SelfDestructingVideoNote = 24,
+    /// A voice note that disappears after it is heard.
+    SelfDestructingVoiceNote = 25,
+    /// The video of a live photo.
+    LivePhoto = 26,
+    /// The video of a live photo that disappears after it is seen.
+    SelfDestructingLivePhoto = 27,
 }
+
+/// Every [`FileType`], in the order of their numbers (TDLib's `FileType` up to `Size`).
+const FILE_TYPES: [FileType; 28] = {
+    use FileType::*;
+    [
+        Thumbnail,
+        ProfilePhoto,
+        Photo,
+        Voice,
+        Video,
+        Document,
+        Encrypted,
+        Temp,
+        Sticker,
+        Audio,
+        Animation,
+        EncryptedThumbnail,
+        Wallpaper,
+        VideoNote,
+        SecureRaw,
+        Secure,
+        Background,
+        DocumentAsFile,
+        Ringtone,
+        CallLog,
+        PhotoStory,
+        VideoStory,
+        SelfDestructingPhoto,
+        SelfDestructingVideo,
+        SelfDestructingVideoNote,
+        SelfDestructingVoiceNote,
+        LivePhoto,
+        SelfDestructingLivePhoto,
+    ]
+};
 
 impl FileType {
     fn from_i32(value: i32) -> Result<Self, FileIdError> {
-        use FileType::*;
-        Ok(match value {
-            0 => Thumbnail,
-            1 => ProfilePhoto,
-            2 => Photo,
-            3 => Voice,
-            4 => Video,
-            5 => Document,
-            6 => Encrypted,
-            7 => Temp,
-            8 => Sticker,
-            9 => Audio,
-            10 => Animation,
-            11 => EncryptedThumbnail,
-            12 => Wallpaper,
-            13 => VideoNote,
-            14 => SecureRaw,
-            15 => Secure,
-            16 => Background,
-            17 => DocumentAsFile,
-            other => return Err(FileIdError::UnknownType(other)),
-        })
+        usize::try_from(value)
+            .ok()
+            .and_then(|index| FILE_TYPES.get(index).copied())
+            .ok_or(FileIdError::UnknownType(value))
     }
 
-    /// Whether ids of this type have the photo layout (a source after id and hash).
+    /// Whether ids of this type have the photo layout (a source after id and hash): TDLib's
+    /// photo class.
     pub fn is_photo_like(self) -> bool {
         matches!(
             self,
@@ -148,15 +194,19 @@ impl FileType {
                 | FileType::Photo
                 | FileType::EncryptedThumbnail
                 | FileType::Wallpaper
+                | FileType::PhotoStory
+                | FileType::SelfDestructingPhoto
         )
     }
 
-    /// The `file_unique_id` kind: 1 photo, 2 document, 3 secure, 4 encrypted, 5 temp.
+    /// The `file_unique_id` kind, TDLib's class of the type plus one: 1 photo, 2 document,
+    /// 3 secure, 4 encrypted, 5 temp (0 is a web file). A secret chat's thumbnail is of the
+    /// photo class.
     fn unique_kind(self) -> i32 {
         match self {
-            t if t.is_photo_like() && t != FileType::EncryptedThumbnail => 1,
+            t if t.is_photo_like() => 1,
             FileType::Secure | FileType::SecureRaw => 3,
-            FileType::Encrypted | FileType::EncryptedThumbnail => 4,
+            FileType::Encrypted => 4,
             FileType::Temp => 5,
             _ => 2,
         }
@@ -289,82 +339,28 @@ impl PhotoSource {
         }
     }
 
-    fn read(tag: i32, r: &mut Reader<'_>) -> Result<Self, FileIdError> {
-        let q = |r: &mut Reader<'_>| r.read_i64().map_err(|_| short());
-        let i = |r: &mut Reader<'_>| r.read_i32().map_err(|_| short());
-        Ok(match tag {
-            0 => PhotoSource::Legacy { secret: q(r)? },
-            1 => PhotoSource::Thumbnail {
-                file_type: FileType::from_i32(i(r)?)?,
-                thumb_type: i(r)?,
-            },
-            2 | 3 => {
-                let (chat_id, access_hash) = (q(r)?, q(r)?);
-                if tag == 2 {
-                    PhotoSource::ChatPhotoSmall {
-                        chat_id,
-                        access_hash,
-                    }
-                } else {
-                    PhotoSource::ChatPhotoBig {
-                        chat_id,
-                        access_hash,
-                    }
-                }
-            }
-            4 => PhotoSource::StickerSetThumbnail {
-                set_id: q(r)?,
-                access_hash: q(r)?,
-            },
-            5 => PhotoSource::FullLegacy {
-                volume_id: q(r)?,
-                secret: q(r)?,
-                local_id: i(r)?,
-            },
-            6 | 7 => {
-                let (chat_id, access_hash, volume_id, local_id) = (q(r)?, q(r)?, q(r)?, i(r)?);
-                if tag == 6 {
-                    PhotoSource::ChatPhotoSmallLegacy {
-                        chat_id,
-                        access_hash,
-                        volume_id,
-                        local_id,
-                    }
-                } else {
-                    PhotoSource::ChatPhotoBigLegacy {
-                        chat_id,
-                        access_hash,
-                        volume_id,
-                        local_id,
-                    }
-                }
-            }
-            8 => PhotoSource::StickerSetThumbnailLegacy {
-                set_id: q(r)?,
-                access_hash: q(r)?,
-                volume_id: q(r)?,
-                local_id: i(r)?,
-            },
-            9 => PhotoSource::StickerSetThumbnailVersion {
-                set_id: q(r)?,
-                access_hash: q(r)?,
-                version: i(r)?,
-            },
-            other => return Err(FileIdError::UnknownSource(other)),
+    /// How many `i64`s and then `i32`s follow the tag of source `tag` (TDLib's
+    /// `PhotoSizeSource` layouts), or `None` for a tag this library does not know.
+    fn shape(tag: i32) -> Option<(usize, usize)> {
+        Some(match tag {
+            0 => (1, 0),     // secret
+            1 => (0, 2),     // file type, size letter
+            2..=4 => (2, 0), // chat or set id, access hash
+            5 => (2, 1),     // volume, secret, local id
+            6..=8 => (3, 1), // chat or set id, access hash, volume, local id
+            9 => (2, 1),     // set id, access hash, version
+            _ => return None,
         })
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
-        let q = |out: &mut Vec<u8>, v: i64| out.extend_from_slice(&v.to_le_bytes());
-        match self {
-            PhotoSource::Legacy { secret } => q(out, *secret),
+    /// The fields after the tag, in the order [`PhotoSource::shape`] gives.
+    fn fields(&self) -> (Vec<i64>, Vec<i32>) {
+        match *self {
+            PhotoSource::Legacy { secret } => (vec![secret], vec![]),
             PhotoSource::Thumbnail {
                 file_type,
                 thumb_type,
-            } => {
-                out.extend_from_slice(&(*file_type as i32).to_le_bytes());
-                out.extend_from_slice(&thumb_type.to_le_bytes());
-            }
+            } => (vec![], vec![file_type as i32, thumb_type]),
             PhotoSource::ChatPhotoSmall {
                 chat_id,
                 access_hash,
@@ -372,26 +368,16 @@ impl PhotoSource {
             | PhotoSource::ChatPhotoBig {
                 chat_id,
                 access_hash,
-            } => {
-                q(out, *chat_id);
-                q(out, *access_hash);
-            }
+            } => (vec![chat_id, access_hash], vec![]),
             PhotoSource::StickerSetThumbnail {
                 set_id,
                 access_hash,
-            } => {
-                q(out, *set_id);
-                q(out, *access_hash);
-            }
+            } => (vec![set_id, access_hash], vec![]),
             PhotoSource::FullLegacy {
                 volume_id,
                 secret,
                 local_id,
-            } => {
-                q(out, *volume_id);
-                q(out, *secret);
-                out.extend_from_slice(&local_id.to_le_bytes());
-            }
+            } => (vec![volume_id, secret], vec![local_id]),
             PhotoSource::ChatPhotoSmallLegacy {
                 chat_id,
                 access_hash,
@@ -403,84 +389,172 @@ impl PhotoSource {
                 access_hash,
                 volume_id,
                 local_id,
-            } => {
-                q(out, *chat_id);
-                q(out, *access_hash);
-                q(out, *volume_id);
-                out.extend_from_slice(&local_id.to_le_bytes());
-            }
+            } => (vec![chat_id, access_hash, volume_id], vec![local_id]),
             PhotoSource::StickerSetThumbnailLegacy {
                 set_id,
                 access_hash,
                 volume_id,
                 local_id,
-            } => {
-                q(out, *set_id);
-                q(out, *access_hash);
-                q(out, *volume_id);
-                out.extend_from_slice(&local_id.to_le_bytes());
-            }
+            } => (vec![set_id, access_hash, volume_id], vec![local_id]),
             PhotoSource::StickerSetThumbnailVersion {
                 set_id,
                 access_hash,
                 version,
-            } => {
-                q(out, *set_id);
-                q(out, *access_hash);
-                out.extend_from_slice(&version.to_le_bytes());
-            }
+            } => (vec![set_id, access_hash], vec![version]),
         }
     }
 
-    /// The bytes that tell this size apart in a `file_unique_id` (TDLib's choice: `'a'` → 0,
-    /// `'c'` → 1, other letters + 5; small/big profile photos 0/1; a versioned set
-    /// thumbnail 2 + set + version), or the old (volume, local id) for legacy sources.
-    fn unique(&self) -> Unique {
-        match self {
-            PhotoSource::Thumbnail { thumb_type, .. } => Unique::Tail(vec![match *thumb_type {
-                0x61 => 0,
-                0x63 => 1,
-                other => (other as u8).wrapping_add(5),
-            }]),
-            PhotoSource::ChatPhotoSmall { .. } => Unique::Tail(vec![0]),
-            PhotoSource::ChatPhotoBig { .. } => Unique::Tail(vec![1]),
-            PhotoSource::StickerSetThumbnailVersion {
-                set_id, version, ..
-            } => {
-                let mut tail = vec![2];
-                tail.extend_from_slice(&set_id.to_le_bytes());
-                tail.extend_from_slice(&version.to_le_bytes());
-                Unique::Tail(tail)
-            }
-            PhotoSource::FullLegacy {
+    /// The source `tag` made of the fields [`PhotoSource::shape`] said it has.
+    fn from_fields(tag: i32, q: &[i64], i: &[i32]) -> Result<Self, FileIdError> {
+        Ok(match (tag, q, i) {
+            (0, &[secret], []) => PhotoSource::Legacy { secret },
+            (1, [], &[file_type, thumb_type]) => PhotoSource::Thumbnail {
+                file_type: FileType::from_i32(file_type)?,
+                thumb_type,
+            },
+            (2, &[chat_id, access_hash], []) => PhotoSource::ChatPhotoSmall {
+                chat_id,
+                access_hash,
+            },
+            (3, &[chat_id, access_hash], []) => PhotoSource::ChatPhotoBig {
+                chat_id,
+                access_hash,
+            },
+            (4, &[set_id, access_hash], []) => PhotoSource::StickerSetThumbnail {
+                set_id,
+                access_hash,
+            },
+            (5, &[volume_id, secret], &[local_id]) => PhotoSource::FullLegacy {
                 volume_id,
+                secret,
                 local_id,
-                ..
+            },
+            (6, &[chat_id, access_hash, volume_id], &[local_id]) => {
+                PhotoSource::ChatPhotoSmallLegacy {
+                    chat_id,
+                    access_hash,
+                    volume_id,
+                    local_id,
+                }
             }
-            | PhotoSource::ChatPhotoSmallLegacy {
-                volume_id,
-                local_id,
-                ..
+            (7, &[chat_id, access_hash, volume_id], &[local_id]) => {
+                PhotoSource::ChatPhotoBigLegacy {
+                    chat_id,
+                    access_hash,
+                    volume_id,
+                    local_id,
+                }
             }
-            | PhotoSource::ChatPhotoBigLegacy {
-                volume_id,
-                local_id,
-                ..
+            (8, &[set_id, access_hash, volume_id], &[local_id]) => {
+                PhotoSource::StickerSetThumbnailLegacy {
+                    set_id,
+                    access_hash,
+                    volume_id,
+                    local_id,
+                }
             }
-            | PhotoSource::StickerSetThumbnailLegacy {
-                volume_id,
-                local_id,
-                ..
-            } => Unique::Volume(*volume_id, *local_id),
-            PhotoSource::Legacy { .. } | PhotoSource::StickerSetThumbnail { .. } => {
+            (9, &[set_id, access_hash], &[version]) => PhotoSource::StickerSetThumbnailVersion {
+                set_id,
+                access_hash,
+                version,
+            },
+            _ => return Err(FileIdError::UnknownSource(tag)),
+        })
+    }
+
+    fn read(tag: i32, r: &mut Reader<'_>) -> Result<Self, FileIdError> {
+        let (longs, ints) = Self::shape(tag).ok_or(FileIdError::UnknownSource(tag))?;
+        let q = (0..longs)
+            .map(|_| r.read_i64().map_err(|_| short()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let i = (0..ints)
+            .map(|_| r.read_i32().map_err(|_| short()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_fields(tag, &q, &i)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let (longs, ints) = self.fields();
+        for v in longs {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in ints {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    /// What tells this size apart in a `file_unique_id` (TDLib's `PhotoSizeSource` unique
+    /// part). `volume` is the `(volume_id, local_id)` an id of the old layout (sub-version
+    /// below 32) carries: TDLib reads such profile photos and set thumbnails as its legacy
+    /// sources, named by that pair.
+    fn unique(&self, volume: Option<(i64, i32)>) -> Unique {
+        match (self, volume) {
+            (
+                PhotoSource::Legacy { .. }
+                | PhotoSource::ChatPhotoSmall { .. }
+                | PhotoSource::ChatPhotoBig { .. }
+                | PhotoSource::StickerSetThumbnail { .. },
+                Some((volume_id, local_id)),
+            ) => Unique::Volume(volume_id, local_id),
+            // `'a'` → 0, `'c'` → 1, other letters + 5.
+            (PhotoSource::Thumbnail { thumb_type, .. }, _) => {
+                Unique::Tail(vec![match *thumb_type {
+                    0x61 => 0,
+                    0x63 => 1,
+                    other => (other as u8).wrapping_add(5),
+                }])
+            }
+            (PhotoSource::ChatPhotoSmall { .. }, None) => Unique::Tail(vec![0]),
+            (PhotoSource::ChatPhotoBig { .. }, None) => Unique::Tail(vec![1]),
+            // No photo id: 2, the set and the version.
+            (
+                PhotoSource::StickerSetThumbnailVersion {
+                    set_id, version, ..
+                },
+                _,
+            ) => {
+                let mut bare = vec![2];
+                bare.extend_from_slice(&set_id.to_le_bytes());
+                bare.extend_from_slice(&version.to_le_bytes());
+                Unique::Bare(bare)
+            }
+            (
+                PhotoSource::FullLegacy {
+                    volume_id,
+                    local_id,
+                    ..
+                }
+                | PhotoSource::ChatPhotoSmallLegacy {
+                    volume_id,
+                    local_id,
+                    ..
+                }
+                | PhotoSource::ChatPhotoBigLegacy {
+                    volume_id,
+                    local_id,
+                    ..
+                }
+                | PhotoSource::StickerSetThumbnailLegacy {
+                    volume_id,
+                    local_id,
+                    ..
+                },
+                _,
+            ) => Unique::Volume(*volume_id, *local_id),
+            (PhotoSource::Legacy { .. } | PhotoSource::StickerSetThumbnail { .. }, None) => {
                 Unique::Volume(0, 0)
             }
         }
     }
 }
 
+/// The part of a photo's `file_unique_id` after its kind.
 enum Unique {
+    /// The photo id, then these bytes.
     Tail(Vec<u8>),
+    /// These bytes alone.
+    Bare(Vec<u8>),
+    /// The old `(volume_id, local_id)` alone.
     Volume(i64, i32),
 }
 
@@ -823,10 +897,10 @@ impl FileId {
                 volume,
                 source,
             } => {
-                let (volume_id, local_id) = match (volume, source.unique()) {
+                let (volume_id, local_id) = match (volume, source.unique(None)) {
                     (Some(volume), _) => *volume,
                     (None, Unique::Volume(volume_id, local_id)) => (volume_id, local_id),
-                    (None, Unique::Tail(_)) => (0, 0),
+                    (None, Unique::Tail(_) | Unique::Bare(_)) => (0, 0),
                 };
                 let secret = match source {
                     PhotoSource::Legacy { secret } | PhotoSource::FullLegacy { secret, .. } => {
@@ -916,16 +990,13 @@ impl FileId {
                 id, volume, source, ..
             } => {
                 out.extend_from_slice(&self.file_type.unique_kind().to_le_bytes());
-                match (source.unique(), volume) {
-                    (Unique::Tail(tail), _) => {
+                match source.unique(*volume) {
+                    Unique::Tail(tail) => {
                         out.extend_from_slice(&id.to_le_bytes());
                         out.extend_from_slice(&tail);
                     }
-                    (Unique::Volume(volume_id, local_id), None) => {
-                        out.extend_from_slice(&volume_id.to_le_bytes());
-                        out.extend_from_slice(&local_id.to_le_bytes());
-                    }
-                    (Unique::Volume(..), Some((volume_id, local_id))) => {
+                    Unique::Bare(bare) => out.extend_from_slice(&bare),
+                    Unique::Volume(volume_id, local_id) => {
                         out.extend_from_slice(&volume_id.to_le_bytes());
                         out.extend_from_slice(&local_id.to_le_bytes());
                     }
@@ -1040,8 +1111,9 @@ impl FileId {
                         .and_then(char::from_u32)
                         .map(String::from)
                         .unwrap_or_default();
-                    if self.file_type == FileType::Thumbnail && *file_type != FileType::Photo {
-                        // A document's thumbnail.
+                    if *file_type == FileType::Thumbnail {
+                        // A document's thumbnail (photos, story photos and disappearing
+                        // photos name their own type here).
                         types::InputDocumentFileLocation {
                             id: *id,
                             access_hash: *access_hash,
@@ -1258,6 +1330,91 @@ mod tests {
         assert_eq!(unique.len(), 13);
         assert_eq!(&unique[..4], &1i32.to_le_bytes());
         assert_eq!(unique[12], b'm' + 5);
+    }
+
+    #[test]
+    fn sticker_set_thumbnails_unique_ids_carry_no_photo_id() {
+        let id = FileId::photo(
+            FileType::Thumbnail,
+            2,
+            0,
+            0,
+            vec![],
+            PhotoSource::StickerSetThumbnailVersion {
+                set_id: 0x0102_0304_0506_0708,
+                access_hash: 9,
+                version: 7,
+            },
+        );
+        let unique = rle_decode(&from_base64(&id.unique_id()).unwrap());
+        let mut expected = 1i32.to_le_bytes().to_vec();
+        expected.push(2);
+        expected.extend_from_slice(&0x0102_0304_0506_0708i64.to_le_bytes());
+        expected.extend_from_slice(&7i32.to_le_bytes());
+        assert_eq!(unique, expected);
+    }
+
+    #[test]
+    fn file_types_up_to_27_are_read_with_tdlibs_classes() {
+        for value in 0..28 {
+            let file_type = FileType::from_i32(value).unwrap();
+            assert_eq!(file_type as i32, value);
+        }
+        assert_eq!(FileType::from_i32(28), Err(FileIdError::UnknownType(28)));
+        assert_eq!(FileType::from_i32(-1), Err(FileIdError::UnknownType(-1)));
+        // A story's video and a disappearing voice note are documents…
+        for file_type in [FileType::VideoStory, FileType::SelfDestructingVoiceNote] {
+            let id = FileId::document(file_type, 5, 77, 88, vec![1, 2]);
+            let back = FileId::unpack(&id.pack()).unwrap();
+            assert_eq!(back, id);
+            assert_eq!(
+                back.unique_id(),
+                FileId::document(FileType::Document, 1, 77, 0, vec![]).unique_id()
+            );
+        }
+        // …a story's photo and a disappearing photo are photos: sizes of a photo, downloaded
+        // as photo sizes, with a photo's unique id.
+        for file_type in [FileType::PhotoStory, FileType::SelfDestructingPhoto] {
+            let source = PhotoSource::Thumbnail {
+                file_type,
+                thumb_type: 'x' as i32,
+            };
+            let id = FileId::photo(file_type, 4, 99, 100, vec![3], source);
+            let back = FileId::unpack(&id.pack()).unwrap();
+            assert_eq!(back, id);
+            assert!(matches!(
+                back.location().unwrap().raw(),
+                enums::InputFileLocation::InputPhotoFileLocation(l) if l.id == 99 && l.thumb_size == "x"
+            ));
+            let plain = FileId::photo(
+                FileType::Photo,
+                4,
+                99,
+                100,
+                vec![],
+                PhotoSource::Thumbnail {
+                    file_type: FileType::Photo,
+                    thumb_type: 'x' as i32,
+                },
+            );
+            assert_eq!(back.unique_id(), plain.unique_id());
+        }
+        // A secret chat's thumbnail is of the photo class too (kind 1, not 4).
+        let secret = FileId::photo(
+            FileType::EncryptedThumbnail,
+            1,
+            5,
+            6,
+            vec![],
+            PhotoSource::Thumbnail {
+                file_type: FileType::EncryptedThumbnail,
+                thumb_type: 't' as i32,
+            },
+        );
+        assert_eq!(
+            rle_decode(&from_base64(&secret.unique_id()).unwrap())[..4],
+            1i32.to_le_bytes()
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `.ci/python-venv.sh` makes) against a test server: the tests where Telethon is the other
 //! party. No network for pip is a failure, not a skip.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -29,13 +30,38 @@ pub fn python() -> PathBuf {
 /// the JSON report it prints (the first stdout line that is JSON). Panics with Telethon's output
 /// if the script fails or takes longer than [`TELETHON_TIMEOUT`].
 pub async fn run(server: &TestServer, script: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec![server.ready_line()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    run_script(script, all, None).await
+}
+
+/// Runs `tests/telethon/<script>` (one that needs no server, such as the file id scripts) with
+/// `input` on its standard input, and returns its JSON report as [`run`] does.
+pub async fn run_with_input(script: &str, input: Vec<u8>) -> serde_json::Value {
+    run_script(script, Vec::new(), Some(input)).await
+}
+
+async fn run_script(script: &str, args: Vec<String>, input: Option<Vec<u8>>) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/telethon")
         .join(script);
-    let mut command_args = vec![script.into_os_string(), server.ready_line().into()];
-    command_args.extend(args.iter().map(|a| a.into()));
-    let run =
-        tokio::task::spawn_blocking(move || Command::new(python()).args(command_args).output());
+    let run = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(python())
+            .arg(script)
+            .args(args)
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(&input)?;
+        }
+        child.wait_with_output()
+    });
     let out = tokio::time::timeout(TELETHON_TIMEOUT, run)
         .await
         .expect("Telethon finishes")
