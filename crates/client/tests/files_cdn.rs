@@ -151,3 +151,126 @@ async fn a_corrupted_cdn_part_is_an_error_and_nothing_of_it_is_written() {
     assert!(Sha256::digest(&back) == Sha256::digest(&bytes));
     client.disconnect().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_token_invalid_moves_the_rest_back_to_the_files_dc() {
+    let server = server().await;
+    let (client, _) = common::signed_in(&server, 2, "5104").await;
+    let bytes = data(1024 * KIB + 300, 5);
+    let message = sent(&client, &bytes, "refused.bin").await;
+
+    // The CDN refuses the token at once: every byte comes from the file's DC, and the file's
+    // DC is not asked for a redirect again (the client stops sending `cdn_supported`).
+    server
+        .faults()
+        .rpc_error_times("upload.getCdnFile", 400, "FILE_TOKEN_INVALID", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refused.bin");
+    let written = client
+        .download_media(&message, &path)
+        .parallelism(1)
+        .request_size(128 * KIB)
+        .await
+        .expect("downloads from the file's DC");
+    assert_eq!(written, bytes.len() as u64);
+    assert!(Sha256::digest(std::fs::read(&path).unwrap()) == Sha256::digest(&bytes));
+    assert_eq!(server.faults().rpc_errors_left("upload.getCdnFile"), 0);
+    let stats = server.backend().cdn_stats();
+    assert_eq!((stats.redirects, stats.parts_served), (1, 0), "{stats:?}");
+
+    // Midway: the first parts come from the CDN, then it refuses the token and the rest
+    // (nine 128 KiB requests in all) comes from the file's DC, no byte lost or repeated.
+    let before = server.backend().cdn_stats();
+    let faults = server.faults().clone();
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut back = Vec::new();
+    client
+        .download_media(&message, &mut back)
+        .parallelism(1)
+        .request_size(128 * KIB)
+        .progress(move |done, _| {
+            if done > 0 && !armed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                faults.rpc_error_times("upload.getCdnFile", 400, "FILE_TOKEN_INVALID", 1);
+            }
+        })
+        .await
+        .expect("downloads across the fallback");
+    assert!(Sha256::digest(&back) == Sha256::digest(&bytes));
+    assert_eq!(server.faults().rpc_errors_left("upload.getCdnFile"), 0);
+    let stats = server.backend().cdn_stats();
+    let from_cdn = stats.parts_served - before.parts_served;
+    assert_eq!(stats.redirects - before.redirects, 1, "{stats:?}");
+    assert!(
+        (1..9).contains(&from_cdn),
+        "{from_cdn} of 9 parts from the CDN"
+    );
+    client.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cdn_downloads_with_pfs_over_several_connections() {
+    let server = server().await;
+    let client = common::builder(&server, 2)
+        .pfs(true)
+        .in_memory()
+        .connect()
+        .await
+        .expect("connects with PFS");
+    let token = client.request_login_code("9996625105").await.unwrap();
+    client.sign_in(&token, "22222").await.unwrap();
+
+    let bytes = data(3 * 1024 * KIB + 999, 6);
+    let message = sent(&client, &bytes, "pfs-cdn.bin").await;
+    // Hashes and re-uploads go to the file's DC over PFS connections; parts come from the CDN
+    // DC, which has no account to bind a temporary key to.
+    server.faults().cdn_reupload_needed(1);
+    let mut back = Vec::new();
+    client
+        .download_media(&message, &mut back)
+        .request_size(256 * KIB)
+        .parallelism(6)
+        .connections(3)
+        .await
+        .expect("downloads from the CDN with PFS on");
+    assert!(Sha256::digest(&back) == Sha256::digest(&bytes));
+    let stats = server.backend().cdn_stats();
+    assert!(stats.redirects >= 1, "{stats:?}");
+    // 13 requests of 256 KiB, all answered by the CDN.
+    assert!(stats.parts_served >= 13, "{stats:?}");
+    assert_eq!(stats.reuploads, 1, "{stats:?}");
+    // The upload before and the download's hash requests used several PFS connections.
+    let home = client
+        .connections()
+        .iter()
+        .filter(|(dc, _)| *dc == 2)
+        .count();
+    assert!(home >= 3, "{:?}", client.connections());
+    client.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cdn_keys_are_fetched_once_per_client() {
+    let server = server().await;
+    let (client, _) = common::signed_in(&server, 2, "5106").await;
+    for seed in 0..3 {
+        let bytes = data(CDN_MIN + 1000 * seed as usize, 10 + seed);
+        let message = sent(&client, &bytes, "again.bin").await;
+        let mut back = Vec::new();
+        client.download_media(&message, &mut back).await.unwrap();
+        assert_eq!(back, bytes);
+    }
+    let stats = server.backend().cdn_stats();
+    assert_eq!(stats.redirects, 3, "{stats:?}");
+    assert_eq!(stats.config_requests, 1, "{stats:?}");
+
+    // Another client asks for them once too.
+    let (other, _) = common::signed_in(&server, 2, "5107").await;
+    let bytes = data(CDN_MIN, 20);
+    let message = sent(&other, &bytes, "other.bin").await;
+    let mut back = Vec::new();
+    other.download_media(&message, &mut back).await.unwrap();
+    assert_eq!(back, bytes);
+    assert_eq!(server.backend().cdn_stats().config_requests, 2);
+    client.disconnect().await;
+    other.disconnect().await;
+}

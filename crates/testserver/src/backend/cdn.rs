@@ -50,6 +50,8 @@ pub struct CdnStats {
     pub reupload_requests: u64,
     /// Accepted `upload.reuploadCdnFile` calls.
     pub reuploads: u64,
+    /// `help.getCdnConfig` calls (a client that keeps the CDN keys asks once).
+    pub config_requests: u64,
 }
 
 /// A file handed to the CDN: its token's secrets.
@@ -237,6 +239,7 @@ pub(crate) fn get_cdn_config(
     cx: &mut Cx<'_>,
     _: functions::help::GetCdnConfig,
 ) -> RpcResult<enums::CdnConfig> {
+    cx.rt.cdn_stats.config_requests += 1;
     Ok(types::CdnConfig {
         public_keys: cx
             .cdn
