@@ -139,6 +139,56 @@ async fn photos_have_downscaled_sizes_and_a_stripped_thumbnail() {
     client.disconnect().await;
 }
 
+/// `chat`'s profile photo's stripped thumbnail, as `client` downloads it: a JPEG of `dims`
+/// with roughly the colours of `original`, inflated from the bytes of the chat's object with
+/// no file request, the same bytes as `stripped_to_jpeg` of the object's `stripped_thumb`.
+async fn assert_stripped(
+    client: &Client,
+    chat: impl Into<tgwire::PeerQuery> + Clone,
+    dims: (u32, u32),
+    original: &[u8],
+) {
+    let mut thumb = Vec::new();
+    client
+        .download_profile_photo(chat.clone(), &mut thumb)
+        .photo_size("i")
+        .await
+        .expect("inflates the stripped thumbnail");
+    let decoded = image::load_from_memory_with_format(&thumb, image::ImageFormat::Jpeg)
+        .expect("the inflated thumbnail decodes");
+    assert_eq!(decoded.dimensions(), dims);
+    let original = image::load_from_memory(original).unwrap();
+    let (got, want) = (mean_rgb(&decoded), mean_rgb(&original));
+    for c in 0..3 {
+        assert!((got[c] - want[c]).abs() < 16.0, "{got:?} vs {want:?}");
+    }
+    let stripped = match client.get_chat(chat).await.unwrap() {
+        tgwire::Chat::User(user) => match user.raw() {
+            enums::User::User(u) => match &u.photo {
+                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => p.stripped_thumb.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        },
+        tgwire::Chat::Group(group) => match group.raw() {
+            enums::Chat::Chat(c) => match &c.photo {
+                enums::ChatPhoto::ChatPhoto(p) => p.stripped_thumb.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        },
+        tgwire::Chat::Channel(channel) => match channel.raw() {
+            enums::Chat::Channel(c) => match &c.photo {
+                enums::ChatPhoto::ChatPhoto(p) => p.stripped_thumb.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        },
+    };
+    let stripped = stripped.expect("the object carries a stripped thumbnail");
+    assert_eq!(tgwire::stripped_to_jpeg(&stripped), thumb);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profile_photos_of_users_groups_and_channels() {
     let server = common::start().await;
@@ -174,6 +224,8 @@ async fn profile_photos_of_users_groups_and_channels() {
         let decoded = image::load_from_memory(&out).expect("a JPEG");
         assert_eq!(decoded.dimensions(), (side, side), "big: {big}");
     }
+    // Her user object carries the stripped thumbnail: inflated without a request.
+    assert_stripped(&bob, "@alice_pics", (40, 40), &gradient_png(900, 900)).await;
 
     // A group's and a channel's photo.
     bob.set_username(Some("bob_pics")).await.unwrap();
@@ -198,7 +250,18 @@ async fn profile_photos_of_users_groups_and_channels() {
             .expect("downloads the chat photo");
         let decoded = image::load_from_memory(&out).expect("a JPEG");
         assert_eq!(decoded.dimensions(), (w, w / 2), "{chat}");
+        // The group's and channel's objects carry the stripped thumbnail too, for members
+        // and (the group) for Bob.
+        assert_stripped(&alice, chat, (40, 20), &gradient_png(w, w / 2)).await;
     }
+    assert_stripped(&bob, group, (40, 20), &gradient_png(500, 250)).await;
+    // A chat without a photo has none.
+    let bare = alice.create_group("Bare", ["@bob_pics"]).await.unwrap();
+    let none = alice
+        .download_profile_photo(bare.peer_ref().unwrap(), &mut Vec::new())
+        .photo_size("i")
+        .await;
+    assert!(matches!(none, Err(FileError::NoMedia(_))), "{none:?}");
     alice.disconnect().await;
     bob.disconnect().await;
 }

@@ -250,18 +250,22 @@ impl Downloadable {
     }
 }
 
-/// The current photo of `chat` (its id and DC, from the user's or chat's object), as a
-/// location: the big (640×640) or small (160×160) version.
-async fn profile_photo_location(
+/// The current photo of `chat` (its id and DC, from the user's or chat's object): the big
+/// (640×640) or small (160×160) version, or for `size_type` `"i"` the stripped thumbnail the
+/// object carries inline, inflated to a JPEG without a request.
+async fn profile_photo(
     client: &Client,
     chat: PeerQuery,
     big: bool,
-) -> Result<FileLocation, FileError> {
+    size_type: Option<&str>,
+) -> Result<Downloadable, FileError> {
     let chat = client.get_chat(chat).await?;
     let photo = match &chat {
         Chat::User(user) => match user.raw() {
             enums::User::User(user) => match &user.photo {
-                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => Some((p.photo_id, p.dc_id)),
+                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => {
+                    Some((p.photo_id, p.dc_id, p.stripped_thumb.clone()))
+                }
                 _ => None,
             },
             enums::User::Empty(_) => None,
@@ -269,26 +273,31 @@ async fn profile_photo_location(
         Chat::Group(group) => chat_photo(group.raw()),
         Chat::Channel(channel) => chat_photo(channel.raw()),
     };
-    let (Some((photo_id, dc)), Some(peer)) = (photo, chat.peer_ref()) else {
+    let (Some((photo_id, dc, stripped)), Some(peer)) = (photo, chat.peer_ref()) else {
         return Err(FileError::NoMedia("no profile photo"));
     };
+    if size_type == Some("i") {
+        let stripped = stripped.ok_or(FileError::NoMedia("no stripped thumbnail"))?;
+        let jpeg = super::stripped::stripped_to_jpeg(&stripped);
+        return Ok(Downloadable(What::Inline(jpeg), None));
+    }
     let raw = types::InputPeerPhotoFileLocation {
         big,
         peer: crate::input_peer(peer),
         photo_id,
     };
-    Ok(FileLocation::new(raw.into(), Some(dc), None))
+    Ok(FileLocation::new(raw.into(), Some(dc), None).into())
 }
 
-/// A group's or channel's current photo (id, DC).
-fn chat_photo(raw: &enums::Chat) -> Option<(i64, i32)> {
+/// A group's or channel's current photo (id, DC, stripped thumbnail).
+fn chat_photo(raw: &enums::Chat) -> Option<(i64, i32, Option<Vec<u8>>)> {
     let photo = match raw {
         enums::Chat::Chat(chat) => &chat.photo,
         enums::Chat::Channel(channel) => &channel.photo,
         _ => return None,
     };
     match photo {
-        enums::ChatPhoto::ChatPhoto(p) => Some((p.photo_id, p.dc_id)),
+        enums::ChatPhoto::ChatPhoto(p) => Some((p.photo_id, p.dc_id, p.stripped_thumb.clone())),
         enums::ChatPhoto::Empty => None,
     }
 }
@@ -392,7 +401,8 @@ impl std::fmt::Debug for Download<'_> {
 impl<'a> Download<'a> {
     /// For photos: the size to fetch by its type letter (`"s"`, `"m"`, `"x"`, `"y"`, …);
     /// default the largest. The stripped thumbnail (`"i"`) is inflated to a JPEG from the
-    /// bytes the photo carries, without a request.
+    /// bytes the photo carries, without a request; for profile photos of users, groups and
+    /// channels, from the bytes their object carries.
     pub fn photo_size(mut self, size_type: impl Into<String>) -> Self {
         self.size_type = Some(size_type.into());
         self
@@ -435,7 +445,7 @@ impl<'a> Download<'a> {
     async fn run(self) -> Result<u64, FileError> {
         let what = match self.what.0 {
             What::ProfilePhoto(ref query, big) => {
-                Downloadable::from(profile_photo_location(self.client, query.clone(), big).await?)
+                profile_photo(self.client, query.clone(), big, self.size_type.as_deref()).await?
             }
             _ => self.what.clone(),
         };

@@ -1076,7 +1076,7 @@ pub(crate) fn get_channels(
     let mut chats = Vec::new();
     for input in &req.id {
         let rec = channel(cx.state, me, input)?;
-        chats.push(present::channel_of(rec, me));
+        chats.push(present::channel_of(cx.state, rec, me));
     }
     Ok(types::messages::Chats { chats }.into())
 }

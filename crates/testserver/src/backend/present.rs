@@ -250,7 +250,7 @@ pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
             noforwards: false,
             id,
             title: rec.title.clone(),
-            photo: chat_photo(rec.photo),
+            photo: chat_photo(state, rec.photo),
             participants_count: i32::try_from(rec.members.len()).unwrap_or(i32::MAX),
             date: rec.date,
             version: rec.version,
@@ -275,10 +275,11 @@ pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
 /// `left` for non-members) otherwise; `None` for an unknown id.
 pub(crate) fn channel(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
     let rec = state.channels.get(&id)?;
-    Some(channel_of(rec, viewer))
+    Some(channel_of(state, rec, viewer))
 }
 
-pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
+/// Channel `rec` as `viewer` sees it (see [`channel`]); `state` has its photo.
+pub(crate) fn channel_of(state: &State, rec: &ChannelRec, viewer: i64) -> enums::Chat {
     if let Some(ban) = rec.kicked.get(&viewer) {
         let until = match ban.rights.decode::<enums::ChatBannedRights>() {
             Some(enums::ChatBannedRights::ChatBannedRights(rights)) => rights.until_date,
@@ -339,7 +340,7 @@ pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
         access_hash: Some(rec.access_hash),
         title: rec.title.clone(),
         username: rec.username.clone(),
-        photo: chat_photo(rec.photo),
+        photo: chat_photo(state, rec.photo),
         date: rec.date,
         restriction_reason: None,
         admin_rights,
@@ -361,13 +362,18 @@ pub(crate) fn channel_of(rec: &ChannelRec, viewer: i64) -> enums::Chat {
     .into()
 }
 
-/// A group's or channel's photo as its `chat`/`channel` object shows it.
-pub(crate) fn chat_photo(photo: Option<ChatPhotoRec>) -> enums::ChatPhoto {
+/// A group's or channel's photo as its `chat`/`channel` object shows it, with the photo's
+/// stripped thumbnail inline (as users' objects carry theirs).
+pub(crate) fn chat_photo(state: &State, photo: Option<ChatPhotoRec>) -> enums::ChatPhoto {
     match photo {
         Some(photo) => types::ChatPhoto {
             has_video: false,
             photo_id: photo.id,
-            stripped_thumb: None,
+            stripped_thumb: state
+                .photos
+                .get(&photo.id)
+                .and_then(|p| p.stripped.as_ref())
+                .map(|bytes| bytes.0.clone()),
             dc_id: photo.dc_id,
         }
         .into(),
