@@ -1,20 +1,27 @@
 //! Moves files with progress bars, and measures how fast.
 //!
-//! Without `TG_API_ID`/`TG_API_HASH` it starts tgwire's local test server in-process, signs in
-//! as a test account, and uploads then downloads a generated file of `--size-mib` MiB (default
-//! 64) `--runs` times (default 3), printing MiB/s for each run and the medians:
-//!
-//!     cargo run --release --example transfer -- --size-mib 256 --runs 3
-//!
-//! With them set (from https://my.telegram.org) it talks to Telegram (session in
-//! `transfer.session`, asking for phone, code and password the first time):
+//! It connects as every example does (`examples/common`): to Telegram with `TG_API_ID` and
+//! `TG_API_HASH` (from https://my.telegram.org; session in `transfer.session`, asking for
+//! phone, code and password the first time), to a running `tgwire-testserver` with
+//! `TGWIRE_SERVER` set to its ready line, and otherwise to the test server started in-process.
 //!
 //!     cargo run --release --example transfer -- upload PATH [CHAT]     # default chat: me
 //!     cargo run --release --example transfer -- download CHAT MESSAGE_ID PATH [SIZE]
-//!     cargo run --release --example transfer -- profile-photo CHAT PATH [small]
+//!     cargo run --release --example transfer -- profile-photo CHAT PATH [small|stripped]
 //!
 //! `SIZE` names a photo size (`s`, `m`, `x`, `y`, `w`; `i` is the stripped thumbnail, inflated
-//! to a JPEG without a request); a contact downloads as its vCard.
+//! to a JPEG without a request); a contact downloads as its vCard. `stripped` is the profile
+//! photo's stripped thumbnail, from the user's, group's or channel's object.
+//!
+//! Without a command it measures: it uploads then downloads a generated file of `--size-mib`
+//! MiB (default 64) `--runs` times (default 3) to Saved Messages, checks every download, and
+//! prints MiB/s for each run and the medians. That needs a test server (embedded or
+//! `TGWIRE_SERVER`), or the word `bench` first on Telegram, where it moves real bytes:
+//!
+//!     cargo run --release --example transfer -- --size-mib 256 --runs 3
+//!     TG_API_ID=… TG_API_HASH=… cargo run --release --example transfer -- bench --size-mib 8
+
+mod common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,10 +29,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use tgwire::{Client, InputMedia, InputMessage, SignInError};
-use tgwire_testserver::{Config, TestServer};
+use tgwire::{Client, InputMedia, InputMessage};
 
 const MIB: f64 = 1024.0 * 1024.0;
+const USAGE: &str = "usage: transfer upload PATH [CHAT] | transfer download CHAT MESSAGE_ID PATH \
+                     [SIZE] | transfer profile-photo CHAT PATH [small|stripped] | transfer \
+                     [bench] [--size-mib N] [--runs N]";
 
 fn bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
@@ -104,133 +113,93 @@ fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let api = std::env::var("TG_API_ID")
-        .ok()
-        .zip(std::env::var("TG_API_HASH").ok());
-    match api {
-        Some((id, hash)) => {
-            let client = Client::builder(id.trim().parse()?, hash.trim())
-                .session_file("transfer")
-                .connect()
-                .await?;
-            if !client.is_authorized().await? {
-                sign_in_interactively(&client).await?;
-            }
-            match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                ["upload", path] | ["upload", path, _] => {
-                    let chat = args.get(2).map_or("me", String::as_str);
-                    let (sent, speed) = upload(&client, Path::new(path), chat).await?;
-                    println!("sent message {} at {speed:.1} MiB/s", sent.id());
-                }
-                ["download", chat, id, path] | ["download", chat, id, path, _] => {
-                    let found = client.get_messages(chat, &[id.parse()?]).await?;
-                    let Some(Some(message)) = found.into_iter().next() else {
-                        bail!("no message {id} in {chat}");
-                    };
-                    let size = args.get(4).map(String::as_str);
-                    let speed = download(&client, &message, Path::new(path), size).await?;
-                    println!("downloaded at {speed:.1} MiB/s");
-                }
-                ["profile-photo", chat, path] | ["profile-photo", chat, path, "small"] => {
-                    let download = client.download_profile_photo(chat, Path::new(path));
-                    let bytes = if args.len() == 4 {
-                        download.small().await?
-                    } else {
-                        download.await?
-                    };
-                    println!("{chat}'s photo: {bytes} bytes in {path}");
-                }
-                _ => bail!(
-                    "usage: transfer upload PATH [CHAT] | transfer download CHAT MESSAGE_ID PATH \
-                     [SIZE] | transfer profile-photo CHAT PATH [small]"
-                ),
-            }
-            client.disconnect().await;
+/// Uploads and downloads a generated file of `size_mib` MiB `runs` times, checking each
+/// download, and prints the speeds and their medians.
+async fn bench(client: &Client, size_mib: usize, runs: usize) -> anyhow::Result<()> {
+    println!("== {runs} runs of a {size_mib} MiB file, to Saved Messages and back");
+    let dir = tempfile::tempdir()?;
+    let source: PathBuf = dir.path().join("source.bin");
+    let mut file = std::fs::File::create(&source)?;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..size_mib {
+        for byte in block.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *byte = state as u8;
         }
-        None => {
-            let size_mib = option(&args, "--size-mib", 64)?;
-            let runs = option(&args, "--runs", 3)?.max(1);
-            println!("local test server: {runs} runs of a {size_mib} MiB file");
-            let server = TestServer::start(Config::default()).await?;
-            let mut builder = Client::builder(1, "0123456789abcdef0123456789abcdef")
-                .rsa_key(server.rsa_public_key().clone())
-                .in_memory();
-            for dc in server.dcs() {
-                builder = builder.dc_addr(dc.id, format!("{}:{}", dc.host, dc.port).parse()?);
-            }
-            let client = builder.connect().await?;
-            let token = client.request_login_code("+9996621234").await?;
-            client.sign_in(&token, "22222").await?;
-
-            let dir = tempfile::tempdir()?;
-            let source: PathBuf = dir.path().join("source.bin");
-            let mut file = std::fs::File::create(&source)?;
-            let mut state = 0x2545_f491_4f6c_dd1d_u64;
-            let mut block = vec![0u8; 1 << 20];
-            for _ in 0..size_mib {
-                for byte in block.iter_mut() {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    *byte = state as u8;
-                }
-                file.write_all(&block)?;
-            }
-            drop(file);
-
-            let (mut ups, mut downs) = (Vec::new(), Vec::new());
-            for run in 1..=runs {
-                let (sent, up) = upload(&client, &source, "me").await?;
-                let target = dir.path().join(format!("back-{run}.bin"));
-                let down = download(&client, &sent, &target, None).await?;
-                if std::fs::read(&target)? != std::fs::read(&source)? {
-                    bail!("run {run}: the downloaded file differs");
-                }
-                std::fs::remove_file(&target)?;
-                println!("run {run}: upload {up:.1} MiB/s, download {down:.1} MiB/s");
-                ups.push(up);
-                downs.push(down);
-            }
-            println!(
-                "median of {runs}: upload {:.1} MiB/s, download {:.1} MiB/s",
-                median(ups),
-                median(downs)
-            );
-            client.disconnect().await;
-        }
+        file.write_all(&block)?;
     }
+    drop(file);
+
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let (sent, up) = upload(client, &source, "me").await?;
+        let target = dir.path().join(format!("back-{run}.bin"));
+        let down = download(client, &sent, &target, None).await?;
+        if std::fs::read(&target)? != std::fs::read(&source)? {
+            bail!("run {run}: the downloaded file differs");
+        }
+        std::fs::remove_file(&target)?;
+        println!("run {run}: upload {up:.1} MiB/s, download {down:.1} MiB/s");
+        ups.push(up);
+        downs.push(down);
+    }
+    println!(
+        "median of {runs}: upload {:.1} MiB/s, download {:.1} MiB/s",
+        median(ups),
+        median(downs)
+    );
     Ok(())
 }
 
-async fn sign_in_interactively(client: &Client) -> anyhow::Result<()> {
-    let phone = prompt("Phone number (international format): ")?;
-    let token = client.request_login_code(&phone).await?;
-    loop {
-        let code = prompt("Login code: ")?;
-        match client.sign_in(&token, &code).await {
-            Ok(user) => {
-                println!("signed in as {}", user.full_name());
-                return Ok(());
-            }
-            Err(SignInError::InvalidCode) => println!("wrong code, try again"),
-            Err(SignInError::PasswordRequired(password)) => {
-                let hint = password.hint().unwrap_or("none").to_owned();
-                let secret = prompt(&format!("Password (hint: {hint}): "))?;
-                client.check_password(password, secret).await?;
-                return Ok(());
-            }
-            Err(e) => return Err(e.into()),
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let example = common::Example::start("transfer").await?;
+    let client = example.connect_user().await?;
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words[..] {
+        ["upload", path] | ["upload", path, _] => {
+            let chat = args.get(2).map_or("me", String::as_str);
+            let (sent, speed) = upload(&client, Path::new(path), chat).await?;
+            println!("sent message {} at {speed:.1} MiB/s", sent.id());
+        }
+        ["download", chat, id, path] | ["download", chat, id, path, _] => {
+            let found = client.get_messages(chat, &[id.parse()?]).await?;
+            let Some(Some(message)) = found.into_iter().next() else {
+                bail!("no message {id} in {chat}");
+            };
+            let size = args.get(4).map(String::as_str);
+            let speed = download(&client, &message, Path::new(path), size).await?;
+            println!("downloaded at {speed:.1} MiB/s");
+        }
+        ["profile-photo", chat, path] | ["profile-photo", chat, path, _] => {
+            let download = client.download_profile_photo(chat, Path::new(path));
+            let bytes = match words.get(3) {
+                None => download.await?,
+                Some(&"small") => download.small().await?,
+                Some(&"stripped") => download.photo_size("i").await?,
+                Some(other) => bail!("{other}: expected small or stripped\n{USAGE}"),
+            };
+            println!("{chat}'s photo: {bytes} bytes in {path}");
+        }
+        _ if words
+            .first()
+            .is_some_and(|w| !w.starts_with("--") && *w != "bench") =>
+        {
+            bail!("{USAGE}")
+        }
+        _ if example.is_telegram() && words.first() != Some(&"bench") => {
+            bail!("on Telegram, name a command (or `bench` to move real bytes)\n{USAGE}")
+        }
+        _ => {
+            let size_mib = option(&args, "--size-mib", 64)?;
+            let runs = option(&args, "--runs", 3)?.max(1);
+            bench(&client, size_mib, runs).await?;
         }
     }
-}
-
-fn prompt(question: &str) -> anyhow::Result<String> {
-    print!("{question}");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line)?;
-    Ok(line.trim().to_owned())
+    client.disconnect().await;
+    Ok(())
 }

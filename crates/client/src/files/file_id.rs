@@ -880,24 +880,20 @@ impl FileId {
     ///
     /// [`FileIdError::Unusable`] for web files, which have no old form.
     pub fn pack_old(&self) -> Result<String, FileIdError> {
-        let mut out = Vec::with_capacity(48);
-        out.extend_from_slice(&(self.file_type as i32).to_le_bytes());
-        out.extend_from_slice(&self.dc_id.to_le_bytes());
-        match &self.location {
+        // The version-2 layout is the photo layout of the old sub-versions with a `Legacy`
+        // source and no tag: written by `pack` from such a copy.
+        let location = match &self.location {
             FileIdLocation::Web { .. } => {
                 return Err(FileIdError::Unusable("web files have no old file id"))
             }
-            FileIdLocation::Document { id, access_hash } => {
-                out.extend_from_slice(&id.to_le_bytes());
-                out.extend_from_slice(&access_hash.to_le_bytes());
-            }
+            document @ FileIdLocation::Document { .. } => document.clone(),
             FileIdLocation::Photo {
                 id,
                 access_hash,
                 volume,
                 source,
             } => {
-                let (volume_id, local_id) = match (volume, source.unique(None)) {
+                let volume = match (volume, source.unique(None)) {
                     (Some(volume), _) => *volume,
                     (None, Unique::Volume(volume_id, local_id)) => (volume_id, local_id),
                     (None, Unique::Tail(_) | Unique::Bare(_)) => (0, 0),
@@ -908,14 +904,23 @@ impl FileId {
                     }
                     _ => 0,
                 };
-                for v in [*id, *access_hash, volume_id, secret] {
-                    out.extend_from_slice(&v.to_le_bytes());
+                FileIdLocation::Photo {
+                    id: *id,
+                    access_hash: *access_hash,
+                    volume: Some(volume),
+                    source: PhotoSource::Legacy { secret },
                 }
-                out.extend_from_slice(&local_id.to_le_bytes());
             }
-        }
-        out.push(OLD_VERSION);
-        Ok(to_base64(&rle_encode(&out)))
+        };
+        let old = FileId {
+            file_type: self.file_type,
+            dc_id: self.dc_id,
+            file_reference: Vec::new(),
+            location,
+            version: OLD_VERSION,
+            sub_version: 0,
+        };
+        Ok(old.pack())
     }
 
     /// The unpadded layout without the version bytes.
