@@ -11,6 +11,7 @@ use tgwire::updates::engine::UpdateStats;
 use tgwire::updates::UpdateStream;
 use tgwire::Client;
 use tgwire_testserver::backend::Peer;
+use tgwire_testserver::TestServer;
 
 /// Generous: the machine running the tests may be slow; waits end as soon as the update comes.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -56,11 +57,7 @@ fn texts(prefix: &str, n: usize) -> Vec<String> {
 
 /// Two signed-in users on DC 2 who know each other (each resolved the other's username,
 /// `@user_<tail>`); returns `b`'s.
-async fn pair(
-    server: &tgwire_testserver::TestServer,
-    tail_a: &str,
-    tail_b: &str,
-) -> (Client, Client, String) {
+async fn pair(server: &TestServer, tail_a: &str, tail_b: &str) -> (Client, Client, String) {
     let (a, _) = common::signed_in(server, 2, tail_a).await;
     let (b, _) = common::signed_in(server, 2, tail_b).await;
     for (client, tail) in [(&a, tail_a), (&b, tail_b)] {
@@ -109,7 +106,7 @@ async fn through_fault(
 
 /// A user signed in on DC 2 with its session in the SQLite file `path`, named `@<username>`.
 async fn signed_in_to_file(
-    server: &tgwire_testserver::TestServer,
+    server: &TestServer,
     path: &std::path::Path,
     phone: &str,
     username: &str,
@@ -497,24 +494,39 @@ async fn a_long_absence_is_caught_up_in_difference_slices() {
     assert!(after.differences >= before.differences + 4, "{after:?}");
 }
 
+/// A broadcast channel "Feed" posted in by a new user, `client` a member of it with its update
+/// stream open, and one post `first` already received (so the channel's pts is known).
+async fn followed_channel(
+    server: &TestServer,
+    client: &Client,
+    phone: &str,
+    username: &str,
+    first: &str,
+) -> (i64, i64, UpdateStream) {
+    let me = common::me(client).await;
+    let backend = server.backend();
+    let poster = backend
+        .create_user(phone, "Poster", Some(username))
+        .expect("user");
+    let channel = backend
+        .create_channel(poster, "Feed", false, Some(&format!("{username}_feed")))
+        .expect("channel");
+    backend.add_channel_member(channel, me).expect("member");
+    let mut stream = client.updates();
+    backend
+        .send_message_as(poster, Peer::Channel(channel), first)
+        .expect("posted");
+    assert_eq!(next_texts(&mut stream, 1).await, [first]);
+    (poster, channel, stream)
+}
+
 #[tokio::test]
 async fn update_channel_too_long_fetches_the_channel_difference() {
     let server = common::start().await;
     let (b, _) = common::signed_in(&server, 2, "2602").await;
-    let me = common::me(&b).await;
+    let (poster, channel, mut stream) =
+        followed_channel(&server, &b, "9996622601", "poster_tl", "first").await;
     let backend = server.backend();
-    let poster = backend
-        .create_user("9996622601", "Poster", Some("poster_tl"))
-        .expect("user");
-    let channel = backend
-        .create_channel(poster, "Feed", false, Some("poster_tl_feed"))
-        .expect("channel");
-    backend.add_channel_member(channel, me).expect("member");
-    let mut stream = b.updates();
-    backend
-        .send_message_as(poster, Peer::Channel(channel), "first")
-        .expect("posted");
-    assert_eq!(next_texts(&mut stream, 1).await, ["first"]);
     let before = settled(&b).await;
     // The next channel push is replaced by updateChannelTooLong.
     server.faults().channel_too_long(1);
@@ -540,20 +552,9 @@ async fn far_behind_in_a_channel_the_newest_messages_come_once() {
             ..Default::default()
         });
     let (b, _) = common::signed_in(&server, 2, "2702").await;
-    let me = common::me(&b).await;
+    let (poster, channel, mut stream) =
+        followed_channel(&server, &b, "9996622701", "poster_far", "seen").await;
     let backend = server.backend();
-    let poster = backend
-        .create_user("9996622701", "Poster", Some("poster_far"))
-        .expect("user");
-    let channel = backend
-        .create_channel(poster, "Feed", false, Some("poster_far_feed"))
-        .expect("channel");
-    backend.add_channel_member(channel, me).expect("member");
-    let mut stream = b.updates();
-    backend
-        .send_message_as(poster, Peer::Channel(channel), "seen")
-        .expect("posted");
-    assert_eq!(next_texts(&mut stream, 1).await, ["seen"]);
     settled(&b).await;
     b.set_receive_updates(false);
     let posted = texts("far", 30);
