@@ -207,15 +207,23 @@ pub fn decrypt_message(
 
     let (mut key, mut iv) = derive_aes_key_iv(auth_key, &msg_key_got, sender);
     let start = out.len();
-    let decrypted = aes_ige::decrypt_append(body, out, &key, &iv);
+    // The msg_key hash runs with the decryption (one pass over the plaintext).
+    let x = sender.x();
+    let mut prefix = [0u8; 32];
+    prefix.copy_from_slice(&auth_key.as_bytes()[88 + x..120 + x]);
+    let decrypted = aes_ige::decrypt_append_sha256(body, out, &key, &iv, &prefix);
     key.zeroize();
     iv.zeroize();
-    if let Err(e) = decrypted {
-        out.truncate(start);
-        return Err(e);
-    }
-
-    let expected = msg_key(auth_key, sender, &out[start..]);
+    prefix.zeroize();
+    let digest = match decrypted {
+        Ok(digest) => digest,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
+    let mut expected = [0u8; 16];
+    expected.copy_from_slice(&digest[8..24]);
     if !crate::ct_eq(&expected, &msg_key_got) {
         out[start..].zeroize();
         out.truncate(start);

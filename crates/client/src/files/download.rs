@@ -375,6 +375,31 @@ impl Default for Tuning {
     }
 }
 
+/// The setters of a download's [`Tuning`], the same on [`Download`] and [`DownloadIter`].
+macro_rules! tuning_setters {
+    () => {
+        /// Bytes per request: a multiple of 4 KiB dividing 1 MiB (default 1 MiB).
+        pub fn request_size(mut self, bytes: usize) -> Self {
+            self.tuning.request_size = bytes;
+            self
+        }
+
+        /// How many requests are in flight at once (default 4; at least 1). At most this
+        /// many requests' bytes are held in memory.
+        pub fn parallelism(mut self, requests: usize) -> Self {
+            self.tuning.parallelism = requests.max(1);
+            self
+        }
+
+        /// Over how many connections to the file's DC requests are spread (default 4; at
+        /// least 1). With PFS on they share the DC's temporary key.
+        pub fn connections(mut self, connections: usize) -> Self {
+            self.tuning.connections = connections.max(1);
+            self
+        }
+    };
+}
+
 /// A download to a path or writer being configured; `.await` it to run it (it answers the
 /// number of bytes written). Made by [`Client::download_media`] and
 /// [`Client::download_file`]. Dropping the future cancels it.
@@ -416,25 +441,7 @@ impl<'a> Download<'a> {
         self
     }
 
-    /// Bytes per request: a multiple of 4 KiB dividing 1 MiB (default 1 MiB).
-    pub fn request_size(mut self, bytes: usize) -> Self {
-        self.tuning.request_size = bytes;
-        self
-    }
-
-    /// How many requests are in flight at once (default 4; at least 1). At most this many
-    /// requests' bytes are held in memory.
-    pub fn parallelism(mut self, requests: usize) -> Self {
-        self.tuning.parallelism = requests.max(1);
-        self
-    }
-
-    /// Over how many connections to the file's DC requests are spread (default 4; at least
-    /// 1). With PFS on they share the DC's temporary key.
-    pub fn connections(mut self, connections: usize) -> Self {
-        self.tuning.connections = connections.max(1);
-        self
-    }
+    tuning_setters!();
 
     /// Calls `progress(bytes_written, total)` after every chunk (total 0 when unknown).
     pub fn progress(mut self, progress: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
@@ -612,23 +619,7 @@ impl DownloadIter {
         self
     }
 
-    /// Bytes per request: a multiple of 4 KiB dividing 1 MiB (default 1 MiB).
-    pub fn request_size(mut self, bytes: usize) -> Self {
-        self.tuning.request_size = bytes;
-        self
-    }
-
-    /// How many requests are in flight at once (default 4; at least 1).
-    pub fn parallelism(mut self, requests: usize) -> Self {
-        self.tuning.parallelism = requests.max(1);
-        self
-    }
-
-    /// Over how many connections to the file's DC requests are spread (default 4).
-    pub fn connections(mut self, connections: usize) -> Self {
-        self.tuning.connections = connections.max(1);
-        self
-    }
+    tuning_setters!();
 
     fn start(&mut self) -> BoxStream<'static, Result<Chunk, FileError>> {
         let location = match std::mem::replace(

@@ -29,16 +29,24 @@
 //! `#[target_feature]` functions); only the entry points below call into
 //! them, after the run-time check.
 //!
-//! Tests compare this path with the portable one on random inputs.
+//! The receiver's msg_key check hashes every decrypted byte with SHA-256;
+//! [`decrypt_append_sha256`] runs that hash with the SHA extensions inside
+//! the decryption loop (the same kind of `unsafe`, under the same kind of
+//! run-time check: AES-NI, SHA, SSSE3, SSE4.1).
+//!
+//! Tests compare this path with the portable one (and the fused hash with
+//! the `sha2` crate) on random inputs.
 
 #![allow(unsafe_code)]
 
 use zeroize::Zeroize;
 
 use core::arch::x86_64::{
-    __m128i, _mm_aesdec_si128, _mm_aesdeclast_si128, _mm_aesenc_si128, _mm_aesenclast_si128,
-    _mm_aesimc_si128, _mm_aeskeygenassist_si128, _mm_loadu_si128, _mm_setzero_si128,
-    _mm_shuffle_epi32, _mm_slli_si128, _mm_storeu_si128, _mm_xor_si128,
+    __m128i, _mm_add_epi32, _mm_aesdec_si128, _mm_aesdeclast_si128, _mm_aesenc_si128,
+    _mm_aesenclast_si128, _mm_aesimc_si128, _mm_aeskeygenassist_si128, _mm_alignr_epi8,
+    _mm_blend_epi16, _mm_loadu_si128, _mm_set_epi64x, _mm_setzero_si128, _mm_sha256msg1_epu32,
+    _mm_sha256msg2_epu32, _mm_sha256rnds2_epu32, _mm_shuffle_epi32, _mm_shuffle_epi8,
+    _mm_slli_si128, _mm_storeu_si128, _mm_xor_si128,
 };
 
 /// AES-256 round keys: 15 for encryption, or their "equivalent inverse
@@ -250,139 +258,372 @@ unsafe fn expand_decrypt_key(key: &[u8; 32]) -> RoundKeys {
     dec
 }
 
-/// The state of an IGE encryption between calls: the round keys and the
-/// chaining values `(y_{i-1}, x_{i-1})`, all wiped on drop.
-struct EncryptChain {
+/// The state of an IGE chain between calls, in either direction: the round keys and the
+/// two chaining values, all wiped on drop.
+///
+/// With plaintext x and ciphertext y both directions compute
+/// `out_i = F(in_i ⊕ out_{i-1}) ⊕ in_{i-1}`: encryption reads x and writes y with
+/// `F = E`, decryption reads y and writes x with `F = D` (and the decryption round keys).
+struct Chain<const DECRYPT: bool> {
     k: RoundKeys,
-    prev_y: __m128i,
-    prev_x: __m128i,
+    prev_out: __m128i,
+    prev_in: __m128i,
 }
 
-impl Drop for EncryptChain {
+type EncryptChain = Chain<false>;
+type DecryptChain = Chain<true>;
+
+impl<const DECRYPT: bool> Drop for Chain<DECRYPT> {
     fn drop(&mut self) {
         self.k.zeroize();
-        self.prev_y.zeroize();
-        self.prev_x.zeroize();
+        self.prev_out.zeroize();
+        self.prev_in.zeroize();
     }
 }
 
-impl EncryptChain {
+impl<const DECRYPT: bool> Chain<DECRYPT> {
     /// # Safety
     /// The CPU must have AES-NI.
     #[target_feature(enable = "aes,sse2")]
     unsafe fn new(key: &[u8; 32], iv: &[u8; 32]) -> Self {
+        // The IV is y_0 ‖ x_0.
         let (y0, x0) = halves(iv);
-        EncryptChain {
-            k: expand_encrypt_key(key),
-            prev_y: load(y0),
-            prev_x: load(x0),
+        let (prev_out, prev_in) = if DECRYPT { (x0, y0) } else { (y0, x0) };
+        Chain {
+            k: if DECRYPT {
+                expand_decrypt_key(key)
+            } else {
+                expand_encrypt_key(key)
+            },
+            prev_out: load(prev_out),
+            prev_in: load(prev_in),
         }
     }
 
-    /// `y_i = E(x_i ⊕ y_{i-1}) ⊕ x_{i-1}` for `blocks` blocks from `src` to `dst`.
+    /// `out_i = F(in_i ⊕ out_{i-1}) ⊕ in_{i-1}` for `blocks` blocks from `src` to `dst`.
     ///
     /// The chain's speed is the latency of the path from one block's output to the next
     /// block's: here it is the 14 AES rounds and nothing else. The last round XORs its key
-    /// in, so `⊕ x_{i-1}` (this block's output) and `⊕ x_{i+1} ⊕ k_0` (the next block's
+    /// in, so `⊕ in_{i-1}` (this block's output) and `⊕ in_{i+1} ⊕ k_0` (the next block's
     /// input whitening) fold into that key, computed off the critical path; the output
     /// block itself comes from a second, independent last round.
     ///
     /// # Safety
     /// The CPU must have AES-NI; `src` must be readable and `dst` writable for
     /// `blocks * 16` bytes. They may be the same pointer (in place), not otherwise overlap.
+    #[inline]
     #[target_feature(enable = "aes,sse2")]
     unsafe fn run(&mut self, src: *const u8, dst: *mut u8, blocks: usize) {
         if blocks == 0 {
             return;
         }
         let k = &self.k;
-        let (mut prev_y, mut prev_x) = (self.prev_y, self.prev_x);
-        let mut x = _mm_loadu_si128(src.cast());
-        let mut input = _mm_xor_si128(_mm_xor_si128(x, prev_y), k[0]);
+        let (mut prev_out, mut prev_in) = (self.prev_out, self.prev_in);
+        let mut current = _mm_loadu_si128(src.cast());
+        let mut input = _mm_xor_si128(_mm_xor_si128(current, prev_out), k[0]);
         for i in 0..blocks {
-            let next_x = if i + 1 < blocks {
+            let next = if i + 1 < blocks {
                 _mm_loadu_si128(src.add(16 * (i + 1)).cast())
             } else {
                 _mm_setzero_si128()
             };
             let mut b = input;
             for key in &k[1..14] {
-                b = _mm_aesenc_si128(b, *key);
+                b = if DECRYPT {
+                    _mm_aesdec_si128(b, *key)
+                } else {
+                    _mm_aesenc_si128(b, *key)
+                };
             }
-            let last = _mm_xor_si128(k[14], prev_x);
-            let y = _mm_aesenclast_si128(b, last);
-            input = _mm_aesenclast_si128(b, _mm_xor_si128(last, _mm_xor_si128(next_x, k[0])));
-            _mm_storeu_si128(dst.add(16 * i).cast(), y);
-            prev_y = y;
-            prev_x = x;
-            x = next_x;
-        }
-        self.prev_y = prev_y;
-        self.prev_x = prev_x;
-    }
-}
-
-/// The state of an IGE decryption between calls, as [`EncryptChain`].
-struct DecryptChain {
-    k: RoundKeys,
-    prev_y: __m128i,
-    prev_x: __m128i,
-}
-
-impl Drop for DecryptChain {
-    fn drop(&mut self) {
-        self.k.zeroize();
-        self.prev_y.zeroize();
-        self.prev_x.zeroize();
-    }
-}
-
-impl DecryptChain {
-    /// # Safety
-    /// The CPU must have AES-NI.
-    #[target_feature(enable = "aes,sse2")]
-    unsafe fn new(key: &[u8; 32], iv: &[u8; 32]) -> Self {
-        let (y0, x0) = halves(iv);
-        DecryptChain {
-            k: expand_decrypt_key(key),
-            prev_y: load(y0),
-            prev_x: load(x0),
-        }
-    }
-
-    /// `x_i = D(y_i ⊕ x_{i-1}) ⊕ y_{i-1}` for `blocks` blocks from `src` to `dst`, with
-    /// the same folding into the last round key as [`EncryptChain::run`].
-    ///
-    /// # Safety
-    /// As [`EncryptChain::run`].
-    #[target_feature(enable = "aes,sse2")]
-    unsafe fn run(&mut self, src: *const u8, dst: *mut u8, blocks: usize) {
-        if blocks == 0 {
-            return;
-        }
-        let k = &self.k;
-        let (mut prev_y, mut prev_x) = (self.prev_y, self.prev_x);
-        let mut y = _mm_loadu_si128(src.cast());
-        let mut input = _mm_xor_si128(_mm_xor_si128(y, prev_x), k[0]);
-        for i in 0..blocks {
-            let next_y = if i + 1 < blocks {
-                _mm_loadu_si128(src.add(16 * (i + 1)).cast())
+            let last = _mm_xor_si128(k[14], prev_in);
+            let folded = _mm_xor_si128(last, _mm_xor_si128(next, k[0]));
+            let (out, following) = if DECRYPT {
+                (
+                    _mm_aesdeclast_si128(b, last),
+                    _mm_aesdeclast_si128(b, folded),
+                )
             } else {
-                _mm_setzero_si128()
+                (
+                    _mm_aesenclast_si128(b, last),
+                    _mm_aesenclast_si128(b, folded),
+                )
             };
-            let mut b = input;
-            for key in &k[1..14] {
-                b = _mm_aesdec_si128(b, *key);
-            }
-            let last = _mm_xor_si128(k[14], prev_y);
-            let x = _mm_aesdeclast_si128(b, last);
-            input = _mm_aesdeclast_si128(b, _mm_xor_si128(last, _mm_xor_si128(next_y, k[0])));
-            _mm_storeu_si128(dst.add(16 * i).cast(), x);
-            prev_y = y;
-            prev_x = x;
-            y = next_y;
+            input = following;
+            _mm_storeu_si128(dst.add(16 * i).cast(), out);
+            prev_out = out;
+            prev_in = current;
+            current = next;
         }
-        self.prev_y = prev_y;
-        self.prev_x = prev_x;
+        self.prev_out = prev_out;
+        self.prev_in = prev_in;
     }
+}
+
+/// Decrypts `src` (a multiple of 16 bytes), appends the plaintext to `out` and returns
+/// `SHA-256(prefix ‖ plaintext)`, if the CPU has AES-NI and the SHA extensions; returns
+/// `None`, touching nothing, if it does not.
+///
+/// The hash runs inside the decryption loop, one 64-byte SHA-256 block behind every four
+/// AES blocks: the IGE chain is bound by the latency of its AES rounds and leaves the
+/// execution units mostly idle, the SHA-256 rounds form an independent chain, so the
+/// processor runs the two side by side and the hash comes nearly for free (an MTProto
+/// receiver hashes every decrypted byte for the msg_key check). The bytes hashed were just
+/// written and are still in L1.
+pub(super) fn decrypt_append_sha256(
+    src: &[u8],
+    out: &mut Vec<u8>,
+    key: &[u8; 32],
+    iv: &[u8; 32],
+    prefix: &[u8; 32],
+) -> Option<[u8; 32]> {
+    if !(std::arch::is_x86_feature_detected!("aes")
+        && std::arch::is_x86_feature_detected!("sha")
+        && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("sse4.1"))
+    {
+        return None;
+    }
+    let blocks = src.len() / 16;
+    out.reserve(blocks * 16);
+    let base = out.len();
+    // SAFETY: the CPU has AES-NI, SHA, SSSE3 and SSE4.1 (checked above). `decrypt_hash`
+    // reads the `blocks` whole blocks of `src` and writes as many into `out`'s spare
+    // capacity, reserved just above, and reads back only bytes it wrote; the length grows
+    // only once every one of those bytes is written.
+    unsafe {
+        let digest = decrypt_hash(
+            src.as_ptr(),
+            out.as_mut_ptr().add(base),
+            blocks,
+            key,
+            iv,
+            prefix,
+        );
+        out.set_len(base + blocks * 16);
+        Some(digest)
+    }
+}
+
+/// The loop of [`decrypt_append_sha256`].
+///
+/// # Safety
+/// The CPU must have AES-NI, SHA, SSSE3 and SSE4.1; `src` must be readable and `dst`
+/// writable for `blocks * 16` bytes, not overlapping.
+#[target_feature(enable = "aes,sha,sse2,ssse3,sse4.1")]
+unsafe fn decrypt_hash(
+    src: *const u8,
+    dst: *mut u8,
+    blocks: usize,
+    key: &[u8; 32],
+    iv: &[u8; 32],
+    prefix: &[u8; 32],
+) -> [u8; 32] {
+    let mut chain = DecryptChain::new(key, iv);
+    let mut state = sha256_start();
+    // The hashed stream is prefix ‖ plaintext, so SHA-256 block j is plaintext bytes
+    // 64j-32 .. 64j+32: whole once AES unit j (plaintext 64j .. 64j+64) is written.
+    let mut first = [0u8; 64];
+    first[..32].copy_from_slice(prefix);
+    // Block j-1 is hashed just before unit j is decrypted: its bytes are all there, so it
+    // runs at once beside the unit's AES chain.
+    let units = blocks / 4;
+    for j in 0..units {
+        match j {
+            0 => {}
+            1 => {
+                core::ptr::copy_nonoverlapping(dst, first.as_mut_ptr().add(32), 32);
+                sha256_block(&mut state, first.as_ptr());
+            }
+            _ => sha256_block(&mut state, dst.add(64 * (j - 1) - 32)),
+        }
+        chain.run(src.add(64 * j), dst.add(64 * j), 4);
+    }
+    match units {
+        0 => {}
+        1 => {
+            core::ptr::copy_nonoverlapping(dst, first.as_mut_ptr().add(32), 32);
+            sha256_block(&mut state, first.as_ptr());
+        }
+        _ => sha256_block(&mut state, dst.add(64 * (units - 1) - 32)),
+    }
+    let rest = blocks % 4;
+    chain.run(src.add(64 * units), dst.add(64 * units), rest);
+
+    // What is left of the stream (32 + 16·rest bytes, at most 80), then the padding: 0x80,
+    // zeros, and the stream's length in bits, big-endian, ending a 64-byte block.
+    let mut tail = [0u8; 128];
+    let left = 32 + 16 * rest;
+    if units == 0 {
+        tail[..32].copy_from_slice(prefix);
+        core::ptr::copy_nonoverlapping(dst, tail.as_mut_ptr().add(32), 16 * rest);
+    } else {
+        core::ptr::copy_nonoverlapping(dst.add(64 * units - 32), tail.as_mut_ptr(), left);
+    }
+    tail[left] = 0x80;
+    let padded = if left + 9 <= 64 { 64 } else { 128 };
+    let bits = (32 + 16 * blocks as u64) * 8;
+    tail[padded - 8..padded].copy_from_slice(&bits.to_be_bytes());
+    sha256_block(&mut state, tail.as_ptr());
+    if padded == 128 {
+        sha256_block(&mut state, tail.as_ptr().add(64));
+    }
+    first.zeroize();
+    tail.zeroize();
+    sha256_finish(state)
+}
+
+/// SHA-256's initial hash value.
+const SHA256_H0: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// SHA-256's round constants.
+const SHA256_K: [u32; 64] = [
+    0x428a_2f98,
+    0x7137_4491,
+    0xb5c0_fbcf,
+    0xe9b5_dba5,
+    0x3956_c25b,
+    0x59f1_11f1,
+    0x923f_82a4,
+    0xab1c_5ed5,
+    0xd807_aa98,
+    0x1283_5b01,
+    0x2431_85be,
+    0x550c_7dc3,
+    0x72be_5d74,
+    0x80de_b1fe,
+    0x9bdc_06a7,
+    0xc19b_f174,
+    0xe49b_69c1,
+    0xefbe_4786,
+    0x0fc1_9dc6,
+    0x240c_a1cc,
+    0x2de9_2c6f,
+    0x4a74_84aa,
+    0x5cb0_a9dc,
+    0x76f9_88da,
+    0x983e_5152,
+    0xa831_c66d,
+    0xb003_27c8,
+    0xbf59_7fc7,
+    0xc6e0_0bf3,
+    0xd5a7_9147,
+    0x06ca_6351,
+    0x1429_2967,
+    0x27b7_0a85,
+    0x2e1b_2138,
+    0x4d2c_6dfc,
+    0x5338_0d13,
+    0x650a_7354,
+    0x766a_0abb,
+    0x81c2_c92e,
+    0x9272_2c85,
+    0xa2bf_e8a1,
+    0xa81a_664b,
+    0xc24b_8b70,
+    0xc76c_51a3,
+    0xd192_e819,
+    0xd699_0624,
+    0xf40e_3585,
+    0x106a_a070,
+    0x19a4_c116,
+    0x1e37_6c08,
+    0x2748_774c,
+    0x34b0_bcb5,
+    0x391c_0cb3,
+    0x4ed8_aa4a,
+    0x5b9c_ca4f,
+    0x682e_6ff3,
+    0x748f_82ee,
+    0x78a5_636f,
+    0x84c8_7814,
+    0x8cc7_0208,
+    0x90be_fffa,
+    0xa450_6ceb,
+    0xbef9_a3f7,
+    0xc671_78f2,
+];
+
+/// The SHA-256 state in the layout the SHA extensions use: `[ABEF, CDGH]`.
+type ShaState = [__m128i; 2];
+
+/// The initial state, rearranged from `a..h` into `[ABEF, CDGH]`.
+#[inline]
+#[target_feature(enable = "sse2,ssse3,sse4.1")]
+unsafe fn sha256_start() -> ShaState {
+    let abcd = _mm_loadu_si128(SHA256_H0.as_ptr().cast());
+    let efgh = _mm_loadu_si128(SHA256_H0.as_ptr().add(4).cast());
+    let badc = _mm_shuffle_epi32::<0xB1>(abcd);
+    let hgfe = _mm_shuffle_epi32::<0x1B>(efgh);
+    [
+        _mm_alignr_epi8::<8>(badc, hgfe),
+        _mm_blend_epi16::<0xF0>(hgfe, badc),
+    ]
+}
+
+/// The digest of a finished state: `a..h` back from `[ABEF, CDGH]`, each word big-endian.
+#[inline]
+#[target_feature(enable = "sse2,ssse3,sse4.1")]
+unsafe fn sha256_finish(mut state: ShaState) -> [u8; 32] {
+    let abef = _mm_shuffle_epi32::<0x1B>(state[0]);
+    let cdgh = _mm_shuffle_epi32::<0xB1>(state[1]);
+    let mut words = [0u32; 8];
+    _mm_storeu_si128(
+        words.as_mut_ptr().cast(),
+        _mm_blend_epi16::<0xF0>(abef, cdgh),
+    );
+    _mm_storeu_si128(
+        words.as_mut_ptr().add(4).cast(),
+        _mm_alignr_epi8::<8>(cdgh, abef),
+    );
+    state.zeroize();
+    let mut digest = [0u8; 32];
+    for (out, word) in digest.chunks_exact_mut(4).zip(words) {
+        out.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
+}
+
+/// One SHA-256 compression of the 64 bytes at `block`.
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1; `block` must be readable for 64 bytes.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn sha256_block(state: &mut ShaState, block: *const u8) {
+    // Byte order of each 32-bit word reversed: the message words are big-endian.
+    let be = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+    // w[i % 4] holds W[4i .. 4i+4] when round group i runs.
+    let mut w = [_mm_setzero_si128(); 4];
+    for (i, w) in w.iter_mut().enumerate() {
+        *w = _mm_shuffle_epi8(_mm_loadu_si128(block.add(16 * i).cast()), be);
+    }
+    let [mut abef, mut cdgh] = *state;
+    for i in 0..16 {
+        let msg = _mm_add_epi32(
+            w[i % 4],
+            _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast()),
+        );
+        // Two rounds take (CDGH, ABEF) and give the new ABEF; the old ABEF is then the
+        // CDGH of the next two.
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32::<0x0E>(msg));
+        if i < 12 {
+            // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for t = 4i+16 .. 4i+20.
+            let sigma0 = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+            let with_w7 =
+                _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(i + 3) % 4], w[(i + 2) % 4]));
+            w[i % 4] = _mm_sha256msg2_epu32(with_w7, w[(i + 3) % 4]);
+        }
+    }
+    state[0] = _mm_add_epi32(state[0], abef);
+    state[1] = _mm_add_epi32(state[1], cdgh);
 }

@@ -35,6 +35,7 @@ use aes::cipher::{
     Block, BlockBackend, BlockClosure, BlockDecrypt, BlockEncrypt, BlockSizeUser, KeyInit,
 };
 use aes::Aes256;
+use sha2::{Digest, Sha256};
 
 use crate::Error;
 
@@ -127,6 +128,35 @@ pub(crate) fn decrypt_append(
     out.extend_from_slice(ciphertext);
     portable_decrypt(&mut out[start..], key, iv);
     Ok(())
+}
+
+/// Decrypts `ciphertext` as [`decrypt_append`] does and returns
+/// `SHA-256(prefix ‖ plaintext)` (the MTProto 2.0 receiver's msg_key hash).
+/// On x86-64 with AES-NI and the SHA extensions the hash runs inside the
+/// decryption loop, block by block behind it, instead of as a second pass.
+///
+/// # Errors
+/// [`Error::BufferNotBlockAligned`] if `ciphertext` is not a multiple of 16
+/// bytes long; `out` is then left untouched.
+pub(crate) fn decrypt_append_sha256(
+    ciphertext: &[u8],
+    out: &mut Vec<u8>,
+    key: &[u8; 32],
+    iv: &[u8; 32],
+    prefix: &[u8; 32],
+) -> Result<[u8; 32], Error> {
+    check_aligned(ciphertext)?;
+    #[cfg(target_arch = "x86_64")]
+    if let Some(digest) = aesni::decrypt_append_sha256(ciphertext, out, key, iv, prefix) {
+        return Ok(digest);
+    }
+    let start = out.len();
+    decrypt_append(ciphertext, out, key, iv)?;
+    let digest = Sha256::new()
+        .chain_update(prefix)
+        .chain_update(&out[start..])
+        .finalize();
+    Ok(digest.into())
 }
 
 /// The portable path: the `aes` crate (hardware AES where it detects it,
@@ -305,6 +335,45 @@ mod tests {
             assert_eq!(fast, plain, "decrypt, {blocks} blocks");
             assert_eq!(portable, plain);
         }
+    }
+
+    /// Decrypting with the hash inside the loop gives the plaintext
+    /// `decrypt_append` gives and the `sha2` crate's SHA-256 of
+    /// `prefix ‖ plaintext`, at every length around the 64-byte units and the
+    /// padding's one-or-two-block boundary, and after bytes already in `out`.
+    #[test]
+    fn decrypt_with_hash_matches_decrypt_then_sha256() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        };
+        let lengths = (0usize..=20).chain([63, 64, 65, 1024, 65_536 + 3]);
+        for blocks in lengths {
+            let key: [u8; 32] = core::array::from_fn(|_| next());
+            let iv: [u8; 32] = core::array::from_fn(|_| next());
+            let prefix: [u8; 32] = core::array::from_fn(|_| next());
+            let ciphertext: Vec<u8> = (0..blocks * 16).map(|_| next()).collect();
+
+            let mut plain = vec![0xAB; 5];
+            decrypt_append(&ciphertext, &mut plain, &key, &iv).unwrap();
+            let expected: [u8; 32] = Sha256::new()
+                .chain_update(prefix)
+                .chain_update(&plain[5..])
+                .finalize()
+                .into();
+
+            let mut out = vec![0xAB; 5];
+            let digest = decrypt_append_sha256(&ciphertext, &mut out, &key, &iv, &prefix).unwrap();
+            assert_eq!(out, plain, "plaintext, {blocks} blocks");
+            assert_eq!(digest, expected, "digest, {blocks} blocks");
+        }
+        let mut out = Vec::new();
+        let unaligned = decrypt_append_sha256(&[0; 17], &mut out, &[0; 32], &[0; 32], &[0; 32]);
+        assert!(unaligned.is_err());
+        assert!(out.is_empty());
     }
 
     /// Encrypting from pieces (split anywhere, even inside a block) and
