@@ -89,7 +89,7 @@ fn main() {
             ige_decrypt(&mut data, &key, &iv).unwrap_or_default();
             std::hint::black_box(
                 Sha256::new()
-                    .chain_update(&key)
+                    .chain_update(key)
                     .chain_update(&data)
                     .finalize(),
             );
