@@ -99,6 +99,7 @@
 pub mod error;
 pub mod pool;
 pub mod proxy;
+pub mod queue;
 mod sender;
 pub mod server;
 mod stream;

@@ -48,9 +48,12 @@ struct Inner {
     conns: HashMap<(i16, usize), SenderHandle>,
     /// With PFS: each DC's temporary key, published by its primary connection.
     temp_keys: HashMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
-    events: mpsc::UnboundedSender<PoolEvent>,
+    events: Arc<EventFn>,
     closed: bool,
 }
+
+/// What the pool does with each of its connections' events.
+type EventFn = dyn Fn(PoolEvent) + Send + Sync;
 
 /// Lazily opened connections per DC, cheap to clone.
 ///
@@ -79,16 +82,35 @@ impl Pool {
     /// Outside a tokio runtime.
     pub fn new(config: PoolConfig) -> (Pool, mpsc::UnboundedReceiver<PoolEvent>) {
         let (events, rx) = mpsc::unbounded_channel();
+        let pool = Self::with_events(config, move |event| {
+            // Nobody listening is fine: events are a service, not a duty.
+            let _ = events.send(event);
+        });
+        (pool, rx)
+    }
+
+    /// A pool whose connections' events are given to `on_event`, which runs in the connection's
+    /// task: it must be quick and must not block (hand anything slow to a task of its own).
+    /// Saves the channel and the task reading it that [`new`](Self::new) implies, which are a
+    /// good part of an idle client's memory.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn with_events(
+        config: PoolConfig,
+        on_event: impl Fn(PoolEvent) + Send + Sync + 'static,
+    ) -> Pool {
         let idle = config.idle_timeout;
         let inner = Arc::new(Mutex::new(Inner {
             config,
             conns: HashMap::new(),
             temp_keys: HashMap::new(),
-            events,
+            events: Arc::new(on_event),
             closed: false,
         }));
         tokio::spawn(reap_idle(Arc::downgrade(&inner), idle));
-        (Pool { inner }, rx)
+        Pool { inner }
     }
 
     /// The primary connection to `dc_id`, opened if needed.
@@ -164,8 +186,8 @@ impl Pool {
             // Distinct seeds per connection, so session ids differ even in tests.
             config.seed = Some(seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
         }
-        let (pool, out) = (Arc::downgrade(&self.inner), inner.events.clone());
-        let relay = move |event| relay_event(&pool, dc_id, index, event, &out);
+        let (pool, out) = (Arc::downgrade(&self.inner), Arc::clone(&inner.events));
+        let relay = move |event| relay_event(&pool, dc_id, index, event, &*out);
         let handle = Sender::spawn_into(config, EventSink::Call(Box::new(relay)));
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
@@ -182,6 +204,12 @@ impl Pool {
                 handle.set_addr(addr);
             }
         }
+    }
+
+    /// The configuration every connection starts from (before its DC's id, address and key
+    /// are filled in): [`PoolConfig::template`].
+    pub fn template(&self) -> SenderConfig {
+        self.lock().config.template.clone()
     }
 
     /// The auth key known for a DC (given at start or created by one of its connections).
@@ -221,7 +249,7 @@ fn relay_event(
     dc_id: i16,
     index: usize,
     event: SenderEvent,
-    out: &mpsc::UnboundedSender<PoolEvent>,
+    out: &EventFn,
 ) {
     if matches!(
         event,
@@ -240,7 +268,7 @@ fn relay_event(
             }
         }
     }
-    let _ = out.send(PoolEvent {
+    out(PoolEvent {
         dc_id,
         index,
         event,

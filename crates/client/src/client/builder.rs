@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicI32;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tgwire_crypto::rsa::RsaPublicKey;
@@ -14,7 +14,7 @@ use tgwire_net::{
     TransportKind,
 };
 use tgwire_session::{AuthKeyData, Changes, MemoryStorage, SqliteStorage, Storage};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::{Client, Inner};
 use crate::updates::driver::Input;
@@ -313,21 +313,20 @@ impl ClientBuilder {
         template.connect_timeout = self.connect_timeout;
         template.init = Some(self.init);
         template.pfs = self.pfs;
-        let cdn = crate::files::cdn::CdnState::new(template.clone());
-        let (pool, events) = Pool::new(PoolConfig {
+        let pool_config = PoolConfig {
             template,
             dc_addrs,
             auth_keys,
             idle_timeout: Duration::from_secs(15 * 60),
-        });
+        };
         let (state, _) = watch::channel(ConnectionState::Connecting);
-        let (update_input, update_rx) = mpsc::unbounded_channel();
+        let (update_input, update_rx) = tgwire_net::queue::unbounded();
         let client = Client {
-            inner: Arc::new(Inner {
+            inner: Arc::new_cyclic(|weak| Inner {
                 api_id: self.api_id,
                 api_hash: self.api_hash,
                 storage,
-                pool,
+                pool: Pool::with_events(pool_config, on_pool_event(weak.clone())),
                 home_dc: AtomicI32::new(home),
                 flood_sleep_threshold: self.flood_sleep_threshold,
                 request_timeout: self.request_timeout,
@@ -340,23 +339,12 @@ impl ClientBuilder {
                 update_stats: Mutex::default(),
                 update_driver: Mutex::new(None),
                 background: Mutex::new(Vec::new()),
-                closing: Arc::new(tokio::sync::Notify::new()),
+                key_writes: Mutex::new(None),
                 events: crate::events::Registry::default(),
-                cdn,
+                cdn: crate::files::cdn::CdnState::default(),
                 conversations: Default::default(),
             }),
         };
-        let pool_events = tokio::spawn(persist_events(
-            Arc::downgrade(&client.inner),
-            events,
-            Arc::clone(&client.inner.closing),
-        ));
-        client
-            .inner
-            .background
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(pool_events);
         let driver = crate::updates::driver::spawn(
             &client.inner,
             update_rx,
@@ -380,24 +368,12 @@ impl ClientBuilder {
 /// How long a temporary key lives with [`ClientBuilder::pfs`]: a day, as Telegram's own apps.
 const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Saves what the connections learn (new auth keys) into the session, forgets keys the server
-/// no longer knows, and passes the home DC's pushes to the update driver. Ends when the pool
-/// does, or once `closing` is signalled and nothing is left in its queue.
-async fn persist_events(
-    inner: std::sync::Weak<Inner>,
-    mut events: mpsc::UnboundedReceiver<PoolEvent>,
-    closing: Arc<tokio::sync::Notify>,
-) {
-    loop {
-        let next = tokio::select! {
-            // Queued events first: an auth key learnt just before `disconnect` is still saved.
-            biased;
-            next = events.recv() => next,
-            () = closing.notified() => None,
-        };
-        let Some(PoolEvent { dc_id, event, .. }) = next else {
-            return;
-        };
+/// What the pool's connections report, handled in the reporting connection's task (a task and
+/// channel of their own would be a good part of an idle client's memory): the home DC's pushes
+/// and new sessions go to the update driver; new auth keys are saved into the session, and keys
+/// the server no longer knows forgotten, by a short-lived task.
+fn on_pool_event(inner: Weak<Inner>) -> impl Fn(PoolEvent) + Send + Sync + 'static {
+    move |PoolEvent { dc_id, event, .. }| {
         let mut changes = Changes::new();
         match event {
             SenderEvent::AuthKeyCreated { auth_key, .. } => {
@@ -409,31 +385,49 @@ async fn persist_events(
             SenderEvent::AuthKeyUnknown => {
                 changes.set_auth_key(i32::from(dc_id), None);
             }
-            // Pushes and new sessions of the home DC go to the update driver.
             SenderEvent::Update(bytes) => {
-                let Some(inner) = inner.upgrade() else { return };
-                if i32::from(dc_id) == inner.home_dc.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _ = inner.update_input.send(Input::Pushed(bytes));
-                } else {
-                    log::trace!("update from DC {dc_id}, not the home DC: ignored");
+                if let Some(inner) = inner.upgrade() {
+                    if i32::from(dc_id) == inner.home_dc.load(Ordering::Relaxed) {
+                        let _ = inner.update_input.send(Input::Pushed(bytes));
+                    } else {
+                        log::trace!("update from DC {dc_id}, not the home DC: ignored");
+                    }
                 }
-                continue;
+                return;
             }
             SenderEvent::NewSession { .. } => {
-                let Some(inner) = inner.upgrade() else { return };
-                if i32::from(dc_id) == inner.home_dc.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _ = inner.update_input.send(Input::NewSession);
+                if let Some(inner) = inner.upgrade() {
+                    if i32::from(dc_id) == inner.home_dc.load(Ordering::Relaxed) {
+                        let _ = inner.update_input.send(Input::NewSession);
+                    }
                 }
-                continue;
+                return;
             }
-            _ => continue,
+            _ => return,
         }
         let Some(inner) = inner.upgrade() else { return };
-        let client = Client { inner };
-        if let Err(e) = client.persist(changes).await {
+        save_key_change(Client { inner }, dc_id, changes);
+    }
+}
+
+/// Saves an auth-key change in a task of its own, after the ones before it (a key forgotten
+/// and then created again must end up created); [`Client::disconnect`] waits for the last.
+fn save_key_change(client: Client, dc_id: i16, changes: Changes) {
+    let mut slot = client
+        .inner
+        .key_writes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let previous = slot.take();
+    let writer = client.clone();
+    *slot = Some(tokio::spawn(async move {
+        if let Some(previous) = previous {
+            let _ = previous.await;
+        }
+        if let Err(e) = writer.persist(changes).await {
             log::warn!("could not save the auth key of DC {dc_id}: {e}");
         }
-    }
+    }));
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ pub(crate) struct Inner {
     /// must not keep the client alive).
     pub(crate) updates: Arc<crate::updates::Hub>,
     /// The update driver's input queue.
-    pub(crate) update_input: tokio::sync::mpsc::UnboundedSender<crate::updates::driver::Input>,
+    pub(crate) update_input: tgwire_net::queue::QueueSender<crate::updates::driver::Input>,
     /// Whether updates are received (requests are wrapped in `invokeWithoutUpdates` if not).
     pub(crate) receive_updates: std::sync::atomic::AtomicBool,
     /// The update engine's counters as of its last step.
@@ -65,12 +65,13 @@ pub(crate) struct Inner {
     /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
     /// as the session file, outlives it).
     pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// The other tasks that briefly hold the client (the pool-event task, home-state
-    /// watchers): `disconnect` signals `closing` and waits for them, so that once it returned
-    /// and the last clone is dropped, the session is closed at once (a file can be reopened).
+    /// The other tasks that briefly hold the client (home-state watchers): `disconnect` waits
+    /// for them, so that once it returned and the last clone is dropped, the session is closed
+    /// at once (a file can be reopened).
     pub(crate) background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// Signalled by `disconnect`: the pool-event task stops once its queue is empty.
-    pub(crate) closing: Arc<tokio::sync::Notify>,
+    /// The last task saving an auth-key change (each waits for the one before), awaited by
+    /// `disconnect` so that a key learnt just before is still saved.
+    pub(crate) key_writes: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
     /// Connections to CDN DCs, made on the first CDN redirect.
@@ -129,13 +130,19 @@ impl Client {
                 log::warn!("the update driver did not stop within 10 s");
             }
         }
-        self.inner.closing.notify_one();
-        let tasks = std::mem::take(
+        let mut tasks = std::mem::take(
             &mut *self
                 .inner
                 .background
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
+        );
+        tasks.extend(
+            self.inner
+                .key_writes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
         );
         for task in tasks {
             if tokio::time::timeout(Duration::from_secs(10), task)

@@ -32,7 +32,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tgwire_crypto::rsa::RsaPublicKey;
 use tgwire_crypto::AesCtr;
-use tgwire_net::{InvokeError, InvokeOptions, Pool, PoolConfig, SenderConfig, SenderHandle};
+use tgwire_net::{InvokeError, InvokeOptions, Pool, PoolConfig, SenderHandle};
 use tgwire_tl_types::{enums, functions, types, Deserializable, Serializable};
 
 use super::transfer::Lanes;
@@ -49,9 +49,8 @@ const MAX_ATTEMPTS: u32 = 4;
 const IDLE: Duration = Duration::from_secs(5 * 60);
 
 /// The client's connections to CDN DCs: one pool, made on the first redirect.
+#[derive(Default)]
 pub(crate) struct CdnState {
-    /// The home connections' configuration (transport, proxy, `initConnection`), without keys.
-    template: SenderConfig,
     pool: tokio::sync::Mutex<Option<CdnPool>>,
 }
 
@@ -61,17 +60,6 @@ struct CdnPool {
 }
 
 impl CdnState {
-    /// CDN connections configured like `template` (but with the CDN's keys, no PFS).
-    pub(crate) fn new(mut template: SenderConfig) -> Self {
-        template.pfs = None;
-        template.auth_key = None;
-        template.rsa_keys = Vec::new();
-        CdnState {
-            template,
-            pool: tokio::sync::Mutex::new(None),
-        }
-    }
-
     /// Closes every CDN connection.
     pub(crate) async fn shutdown(&self) {
         if let Some(cdn) = self.pool.lock().await.take() {
@@ -146,17 +134,21 @@ impl CdnState {
             dc_addrs.entry(id).or_insert(SocketAddr::new(ip, port));
         }
         log::info!("CDN DCs: {dc_addrs:?}");
-        let mut template = self.template.clone();
+        // Configured like the home connections (transport, proxy, `initConnection`), with the
+        // CDN's keys and without PFS.
+        let mut template = client.inner.pool.template();
+        template.pfs = None;
+        template.auth_key = None;
         template.rsa_keys = keys;
         let dcs = dc_addrs.keys().copied().collect();
-        let (pool, mut events) = Pool::new(PoolConfig {
+        let config = PoolConfig {
             template,
             dc_addrs,
             auth_keys: HashMap::new(),
             idle_timeout: IDLE,
-        });
+        };
         // CDN keys are not kept in the session: a new one is cheap and the CDN forgets them.
-        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        let pool = Pool::with_events(config, |_| {});
         Ok(CdnPool { pool, dcs })
     }
 }

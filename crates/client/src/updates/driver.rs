@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use tgwire_session::{Changes, UpdateState};
 use tgwire_tl_types::{enums, functions, types, Deserializable, Identifiable};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::engine::{
     BoxKey, Engine, EngineConfig, Handout, Origin, PeerId, Peers, Request, RequestError, SavedState,
@@ -112,7 +112,7 @@ struct Driver {
 /// Starts the driver task for a client.
 pub(crate) fn spawn(
     inner: &Arc<Inner>,
-    rx: mpsc::UnboundedReceiver<Input>,
+    rx: tgwire_net::queue::QueueReceiver<Input>,
     catch_up: bool,
     receive: bool,
 ) -> tokio::task::JoinHandle<()> {
@@ -134,66 +134,76 @@ impl Driver {
         self.inner.upgrade().map(|inner| Client { inner })
     }
 
-    async fn run(
+    /// The task's future. Not an `async fn`: that would keep the driver twice in the future
+    /// (once as the argument, once as the local it is moved into; rust-lang/rust#62958), in
+    /// every idle client's memory. The block below uses the captured values in place.
+    #[allow(clippy::manual_async_fn, reason = "see above")]
+    fn run(
         mut self,
-        mut rx: mpsc::UnboundedReceiver<Input>,
+        mut rx: tgwire_net::queue::QueueReceiver<Input>,
         mut state: watch::Receiver<tgwire_net::ConnectionState>,
-    ) {
-        state.borrow_and_update();
-        self.start(None).await;
-        loop {
-            if !self.step(&mut state).await {
-                break;
-            }
-            let deadline = self.engine.as_ref().and_then(Engine::poll_timeout);
-            let hub = Arc::clone(&self.hub);
-            let gated = self.gated;
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
-                    None => std::future::pending().await,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            state.borrow_and_update();
+            // The steps that do work (requests, hand-outs, saves) are boxed: inline, their state
+            // would stay in this task's future, i.e. in every idle client's memory, for good.
+            Box::pin(self.start(None)).await;
+            loop {
+                if !Box::pin(self.step(&mut state)).await {
+                    break;
                 }
-            };
-            tokio::select! {
-                input = rx.recv() => {
-                    let Some(input) = input else { break };
-                    self.input(input).await;
-                    // Take whatever else is queued before handing out (fewer session writes).
-                    while let Ok(input) = rx.try_recv() {
-                        self.input(input).await;
+                let deadline = self.engine.as_ref().and_then(Engine::poll_timeout);
+                let hub = Arc::clone(&self.hub);
+                let gated = self.gated;
+                let sleep = async {
+                    match deadline {
+                        Some(at) => {
+                            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await
+                        }
+                        None => std::future::pending().await,
                     }
-                }
-                changed = state.changed() => {
-                    if changed.is_err() {
-                        break;
+                };
+                tokio::select! {
+                    input = rx.recv() => {
+                        let Some(input) = input else { break };
+                        Box::pin(self.input(input)).await;
+                        // Take whatever else is queued before handing out (fewer session writes).
+                        while let Some(input) = rx.try_recv() {
+                            Box::pin(self.input(input)).await;
+                        }
                     }
-                    let now_state = state.borrow_and_update().clone();
-                    if matches!(now_state, tgwire_net::ConnectionState::Closed { reason: tgwire_net::DisconnectReason::Shutdown }) {
-                        break;
+                    changed = state.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        let now_state = state.borrow_and_update().clone();
+                        if matches!(now_state, tgwire_net::ConnectionState::Closed { reason: tgwire_net::DisconnectReason::Shutdown }) {
+                            break;
+                        }
+                        let up = now_state.is_connected();
+                        // Connected again, or a change seen while connected (the watch keeps only
+                        // the latest value, so a quick drop and reconnect can look like nothing
+                        // changed): pushes may have been lost either way.
+                        if up {
+                            if let Some(engine) = &mut self.engine {
+                                log::debug!("reconnected: fetching the update difference");
+                                engine.handle_connection_reset(Instant::now());
+                            }
+                        }
                     }
-                    let up = now_state.is_connected();
-                    // Connected again, or a change seen while connected (the watch keeps only
-                    // the latest value, so a quick drop and reconnect can look like nothing
-                    // changed): pushes may have been lost either way.
-                    if up {
+                    () = hub.wait_for_subscriber(), if gated => {
+                        self.gated = false;
+                    }
+                    () = sleep => {
                         if let Some(engine) = &mut self.engine {
-                            log::debug!("reconnected: fetching the update difference");
-                            engine.handle_connection_reset(Instant::now());
+                            engine.handle_timeout(Instant::now());
                         }
                     }
                 }
-                () = hub.wait_for_subscriber(), if gated => {
-                    self.gated = false;
-                }
-                () = sleep => {
-                    if let Some(engine) = &mut self.engine {
-                        engine.handle_timeout(Instant::now());
-                    }
-                }
             }
+            log::debug!("update driver stops");
+            self.hub.close();
         }
-        log::debug!("update driver stops");
-        self.hub.close();
     }
 
     /// Creates the engine if signed in and receiving: from the saved state (catching up) or

@@ -24,7 +24,7 @@ use tgwire_mtproto::auth::client;
 use tgwire_mtproto::{Event, RequestId, RequestOptions, Session};
 use tgwire_tl_types::Serializable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::sleep_until;
 
 use super::config::{InvokeOptions, OnDisconnect, SenderConfig, SharedTempKey, TempKeyShare};
@@ -76,7 +76,7 @@ struct TempKey {
 
 pub(crate) struct Driver {
     cfg: SenderConfig,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands: crate::queue::QueueReceiver<Command>,
     state: watch::Sender<ConnectionState>,
     auth_key: watch::Sender<Option<AuthKey>>,
     events: EventSink,
@@ -86,7 +86,10 @@ pub(crate) struct Driver {
     calls: HashMap<CallId, Call>,
     by_request: HashMap<RequestId, CallId>,
     init: InitState,
-    rng: StdRng,
+    /// Where random choices come from: a generator is made for each (they are rare: a ping a
+    /// minute, a session, a key exchange), rather than one kept for the connection's life (a
+    /// ChaCha generator with its block buffer is 320 bytes in every idle connection).
+    randomness: Randomness,
     clock: Clock,
     backoff: Backoff,
     /// Set once the driver must stop.
@@ -106,14 +109,14 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(
         cfg: SenderConfig,
-        commands: mpsc::UnboundedReceiver<Command>,
+        commands: crate::queue::QueueReceiver<Command>,
         state: watch::Sender<ConnectionState>,
         auth_key: watch::Sender<Option<AuthKey>>,
         events: EventSink,
     ) -> Self {
-        let rng = match cfg.seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
-            None => StdRng::from_entropy(),
+        let randomness = Randomness {
+            seed: cfg.seed,
+            draws: 0,
         };
         let backoff = Backoff::new(cfg.reconnect.clone());
         Self {
@@ -127,7 +130,7 @@ impl Driver {
             calls: HashMap::new(),
             by_request: HashMap::new(),
             init: InitState::Needed,
-            rng,
+            randomness,
             clock: Clock::new(),
             backoff,
             stop: None,
@@ -139,11 +142,18 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self) {
-        let reason = self.connect_loop().await;
-        log::debug!("sender for DC {} stops: {reason}", self.cfg.dc_id);
-        self.fail_everything(&reason);
-        self.state.send_replace(ConnectionState::Closed { reason });
+    /// The task's future. Not an `async fn`: that would keep the driver twice in the future
+    /// (once as the argument, once as the local it is moved into; rust-lang/rust#62958), which
+    /// is a couple of KiB on every idle connection. The block below uses the captured driver in
+    /// place.
+    #[allow(clippy::manual_async_fn, reason = "see above")]
+    pub(crate) fn run(mut self) -> impl Future<Output = ()> + Send {
+        async move {
+            let reason = self.connect_loop().await;
+            log::debug!("sender for DC {} stops: {reason}", self.cfg.dc_id);
+            self.fail_everything(&reason);
+            self.state.send_replace(ConnectionState::Closed { reason });
+        }
     }
 
     async fn connect_loop(&mut self) -> DisconnectReason {
@@ -170,7 +180,7 @@ impl Driver {
                     .send_replace(ConnectionState::Reconnecting { attempt: 1 });
                 continue;
             }
-            let Some(delay) = self.backoff.next_delay(&mut self.rng) else {
+            let Some(delay) = self.backoff.next_delay(&mut self.randomness.rng()) else {
                 return DisconnectReason::GaveUp;
             };
             if self.until(tokio::time::sleep(delay)).await.is_none() {
@@ -272,7 +282,7 @@ impl Driver {
         match self.session.as_mut() {
             Some(session) => session.rekey(done.auth_key, done.first_salt),
             None => {
-                let seed: [u8; 32] = self.rng.gen();
+                let seed: [u8; 32] = self.randomness.rng().gen();
                 self.session = Some(Session::new(
                     done.auth_key,
                     done.first_salt,
@@ -282,7 +292,7 @@ impl Driver {
                 ));
             }
         }
-        let nonce = self.rng.gen();
+        let nonce = self.randomness.rng().gen();
         if let Some(session) = self.session.as_mut() {
             self.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
         }
@@ -330,7 +340,7 @@ impl Driver {
         match self.session.as_mut() {
             Some(session) => session.rekey(shared.key.clone(), shared.salt),
             None => {
-                let seed: [u8; 32] = self.rng.gen();
+                let seed: [u8; 32] = self.randomness.rng().gen();
                 self.session = Some(Session::new(
                     shared.key.clone(),
                     shared.salt,
@@ -385,7 +395,7 @@ impl Driver {
     ) -> Result<client::Finished, DisconnectReason> {
         let mut config = client::Config::new(self.cfg.rsa_keys.clone(), i32::from(self.cfg.dc_id));
         config.temp_expires_in = temp_expires_in;
-        let mut rng = StdRng::from_rng(&mut self.rng).unwrap_or_else(|_| StdRng::from_entropy());
+        let mut rng = self.randomness.rng();
         let clock = self.clock;
         let step = self.cfg.connect_timeout;
         let exchange = async move {
@@ -419,7 +429,7 @@ impl Driver {
     }
 
     fn start_session(&mut self, key: AuthKey) {
-        let seed: [u8; 32] = self.rng.gen();
+        let seed: [u8; 32] = self.randomness.rng().gen();
         let session = Session::new(
             key.clone(),
             self.cfg.salt,
@@ -469,13 +479,26 @@ impl Driver {
             if self.renewing && idle && tx_at == tx.len() {
                 return DisconnectReason::Rekey;
             }
-            let renew = self.temp.as_ref().map(|t| (t.renew_at, t.renew_by));
-            let renewing = self.renewing;
+            // One timer for everything due (the core's, the ping, the dead link, the PFS
+            // renewal): a timer each would be a few hundred bytes more in every idle
+            // connection's task.
+            let renew = self.temp.as_ref().map(|t| {
+                if self.renewing {
+                    t.renew_by
+                } else {
+                    t.renew_at
+                }
+            });
             let wake = self
                 .session
                 .as_ref()
                 .and_then(Session::poll_timeout)
                 .map(|t| self.clock.to_tokio(t));
+            let dead_at = last_rx + keep_alive.dead_after;
+            let deadline = [wake, renew]
+                .into_iter()
+                .flatten()
+                .fold(next_ping.min(dead_at), tokio::time::Instant::min);
             let room = rx.reserve();
             tokio::select! {
                 command = self.commands.recv() => {
@@ -489,7 +512,7 @@ impl Driver {
                         }
                         taken += 1;
                         if taken < MAX_COMMANDS_PER_WAKE {
-                            next = self.commands.try_recv().ok().map(Some);
+                            next = self.commands.try_recv().map(Some);
                         }
                     }
                 }
@@ -547,28 +570,31 @@ impl Driver {
                         Err(e) => return io(e),
                     }
                 }
-                () = sleep_until(wake.unwrap_or(next_ping)), if wake.is_some() => {
-                    if let Some(session) = self.session.as_mut() {
-                        session.handle_timeout(self.clock.now());
+                () = sleep_until(deadline) => {
+                    let now = tokio::time::Instant::now();
+                    if now >= dead_at {
+                        return DisconnectReason::Silent;
                     }
-                }
-                () = sleep_until(next_ping) => {
-                    next_ping += keep_alive.interval;
-                    let ping_id = self.rng.gen();
-                    if let Some(session) = self.session.as_mut() {
-                        keep_alive_ping(session, ping_id, keep_alive.disconnect_delay);
+                    // PFS: stop taking calls into the old key's session, then leave once it
+                    // is idle (checked above) or the margin runs out.
+                    if renew.is_some_and(|at| now >= at) {
+                        if self.renewing {
+                            return DisconnectReason::Rekey;
+                        }
+                        self.renewing = true;
                     }
-                }
-                () = sleep_until(last_rx + keep_alive.dead_after) => {
-                    return DisconnectReason::Silent;
-                }
-                // PFS: stop taking calls into the old key's session, then leave once it is idle
-                // (checked above) or the margin runs out.
-                () = sleep_until(renew.map_or(next_ping, |r| r.0)), if renew.is_some() && !renewing => {
-                    self.renewing = true;
-                }
-                () = sleep_until(renew.map_or(next_ping, |r| r.1)), if renew.is_some() && renewing => {
-                    return DisconnectReason::Rekey;
+                    if now >= next_ping {
+                        next_ping += keep_alive.interval;
+                        let ping_id = self.randomness.rng().gen();
+                        if let Some(session) = self.session.as_mut() {
+                            keep_alive_ping(session, ping_id, keep_alive.disconnect_delay);
+                        }
+                    }
+                    if wake.is_some_and(|at| now >= at) {
+                        if let Some(session) = self.session.as_mut() {
+                            session.handle_timeout(self.clock.now());
+                        }
+                    }
                 }
             }
         }
@@ -921,6 +947,25 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Fresh generators for the driver's random choices: from the OS, or, with
+/// [`SenderConfig::seed`], from the seed and the number of generators made so far.
+struct Randomness {
+    seed: Option<u64>,
+    draws: u64,
+}
+
+impl Randomness {
+    fn rng(&mut self) -> StdRng {
+        match self.seed {
+            Some(seed) => {
+                self.draws += 1;
+                StdRng::seed_from_u64(seed ^ self.draws.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            }
+            None => StdRng::from_entropy(),
         }
     }
 }

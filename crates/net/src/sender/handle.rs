@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tgwire_crypto::AuthKey;
 use tgwire_tl_types::{Deserializable, RemoteCall};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use super::config::InvokeOptions;
 use super::state::{ConnectionState, DisconnectReason};
@@ -48,7 +48,7 @@ pub(crate) struct BatchCall {
 }
 
 pub(crate) struct Shared {
-    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    pub(crate) commands: crate::queue::QueueSender<Command>,
     pub(crate) state: watch::Receiver<ConnectionState>,
     pub(crate) auth_key: watch::Receiver<Option<AuthKey>>,
     pub(crate) next_call: AtomicU64,

@@ -105,7 +105,7 @@ impl Sender {
 
     /// [`spawn`](Self::spawn), with the events going to `events`.
     pub(crate) fn spawn_into(config: SenderConfig, events: EventSink) -> SenderHandle {
-        let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+        let (commands_tx, commands_rx) = crate::queue::unbounded();
         let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
         let (key_tx, key_rx) = watch::channel(config.auth_key.clone());
         let dc_id = config.dc_id;
