@@ -50,7 +50,7 @@ async fn sign_in_bot(handle: &SenderHandle) {
             flags: 0,
             api_id: 1,
             api_hash: "0123456789abcdef0123456789abcdef".into(),
-            bot_auth_token: format!("{BOT_ID}:AAAA-test-token-for-pfs-0123456789abcdef"),
+            bot_auth_token: format!("{BOT_ID}:AAAA-test-token-for-pfs-0123456789abcdef").into(),
         })
         .await
         .expect("bot sign-in");

@@ -95,8 +95,8 @@ impl Client {
         let request = functions::auth::ImportBotAuthorization {
             flags: 0,
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone(),
-            bot_auth_token: token.to_owned(),
+            api_hash: self.inner.api_hash.clone().into(),
+            bot_auth_token: token.into(),
         };
         let answer = self
             .invoke(&request)
@@ -113,9 +113,9 @@ impl Client {
     pub async fn request_login_code(&self, phone: &str) -> Result<LoginToken, InvocationError> {
         let phone: String = phone.chars().filter(char::is_ascii_digit).collect();
         let request = functions::auth::SendCode {
-            phone_number: phone.clone(),
+            phone_number: phone.clone().into(),
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone(),
+            api_hash: self.inner.api_hash.clone().into(),
             settings: types::CodeSettings {
                 allow_flashcall: false,
                 current_number: false,
@@ -132,7 +132,7 @@ impl Client {
         match self.invoke(&request).await? {
             enums::auth::SentCode::SentCode(sent) => Ok(LoginToken {
                 phone,
-                phone_code_hash: sent.phone_code_hash,
+                phone_code_hash: sent.phone_code_hash.to_string(),
             }),
             _ => Err(InvocationError::UnexpectedAnswer(
                 "auth.sentCode (success and payment-required answers are not supported)",
@@ -149,9 +149,9 @@ impl Client {
     /// [`SignInError::SignUpRequired`] (call [`sign_up`](Self::sign_up)).
     pub async fn sign_in(&self, token: &LoginToken, code: &str) -> Result<User, SignInError> {
         let request = functions::auth::SignIn {
-            phone_number: token.phone.clone(),
-            phone_code_hash: token.phone_code_hash.clone(),
-            phone_code: Some(code.trim().to_owned()),
+            phone_number: token.phone.clone().into(),
+            phone_code_hash: token.phone_code_hash.clone().into(),
+            phone_code: Some(code.trim().into()),
             email_verification: None,
         };
         match self.invoke(&request).await {
@@ -177,10 +177,10 @@ impl Client {
     ) -> Result<User, SignInError> {
         let request = functions::auth::SignUp {
             no_joined_notifications: false,
-            phone_number: token.phone.clone(),
-            phone_code_hash: token.phone_code_hash.clone(),
-            first_name: first_name.to_owned(),
-            last_name: last_name.to_owned(),
+            phone_number: token.phone.clone().into(),
+            phone_code_hash: token.phone_code_hash.clone().into(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
         };
         let answer = self
             .invoke(&request)
@@ -267,7 +267,7 @@ impl Client {
         let except_ids = Vec::new();
         let request = functions::auth::ExportLoginToken {
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone(),
+            api_hash: self.inner.api_hash.clone().into(),
             except_ids,
         };
         let mut answer = self.qr_step(self.invoke(&request).await).await?;

@@ -99,16 +99,16 @@ impl BotCommand {
     pub(crate) fn from_raw(raw: &enums::BotCommand) -> Self {
         let enums::BotCommand::BotCommand(c) = raw;
         BotCommand {
-            command: c.command.clone(),
-            description: c.description.clone(),
+            command: c.command.to_string(),
+            description: c.description.to_string(),
         }
     }
 
     fn to_raw(&self) -> enums::BotCommand {
         types::BotCommand {
             ephemeral: false,
-            command: self.command.clone(),
-            description: self.description.clone(),
+            command: self.command.clone().into(),
+            description: self.description.clone().into(),
         }
         .into()
     }
@@ -145,7 +145,7 @@ impl Client {
     ) -> Result<(), InvocationError> {
         let request = functions::bots::SetBotCommands {
             scope: scope.to_raw(self).await?,
-            lang_code: lang_code.to_owned(),
+            lang_code: lang_code.into(),
             commands: commands.iter().map(BotCommand::to_raw).collect(),
         };
         self.invoke(&request).await?;
@@ -165,7 +165,7 @@ impl Client {
     ) -> Result<Vec<BotCommand>, InvocationError> {
         let request = functions::bots::GetBotCommands {
             scope: scope.to_raw(self).await?,
-            lang_code: lang_code.to_owned(),
+            lang_code: lang_code.into(),
         };
         let commands = self.invoke(&request).await?;
         Ok(commands.iter().map(BotCommand::from_raw).collect())
@@ -184,7 +184,7 @@ impl Client {
     ) -> Result<(), InvocationError> {
         let request = functions::bots::ResetBotCommands {
             scope: scope.to_raw(self).await?,
-            lang_code: lang_code.to_owned(),
+            lang_code: lang_code.into(),
         };
         self.invoke(&request).await?;
         Ok(())

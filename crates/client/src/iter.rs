@@ -243,7 +243,7 @@ impl HistoryState {
                 takeout,
                 functions::messages::Search {
                     peer: input_peer(peer),
-                    q: self.params.search.clone().unwrap_or_default(),
+                    q: self.params.search.clone().unwrap_or_default().into(),
                     from_id: self.from.clone(),
                     saved_peer_id: None,
                     saved_reaction: None,

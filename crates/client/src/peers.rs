@@ -207,7 +207,7 @@ impl Client {
                 }
                 let answer = self
                     .invoke(&functions::contacts::ResolveUsername {
-                        username: name.clone(),
+                        username: name.clone().into(),
                         referer: None,
                     })
                     .await
@@ -222,7 +222,7 @@ impl Client {
                 }
                 let answer = self
                     .invoke(&functions::contacts::ResolvePhone {
-                        phone: phone.clone(),
+                        phone: phone.clone().into(),
                     })
                     .await
                     .map_err(|e| not_found_as(e, &phone))?;

@@ -300,7 +300,7 @@ async fn invoke_many_ordered_sends_together_and_runs_in_order() -> anyhow::Resul
         allow_paid_floodskip: false,
         peer: enums::InputPeer::InputPeerSelf,
         reply_to: None,
-        message: text,
+        message: text.into(),
         random_id: rand::random(),
         reply_markup: None,
         entities: None,

@@ -504,7 +504,7 @@ async fn the_server_checks_md5_and_missing_parts() {
         id: 11,
         parts: 2,
         name: "x.bin".into(),
-        md5_checksum,
+        md5_checksum: md5_checksum.into(),
     };
     let error = send(input("0".repeat(32))).await.unwrap_err();
     assert!(
@@ -522,7 +522,7 @@ async fn the_server_checks_md5_and_missing_parts() {
         id: 12,
         parts: 1,
         name: "y.bin".into(),
-        md5_checksum: String::new(),
+        md5_checksum: String::new().into(),
     };
     let error = send(missing).await.unwrap_err();
     assert!(

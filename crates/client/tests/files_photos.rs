@@ -75,7 +75,7 @@ async fn photos_have_downscaled_sizes_and_a_stripped_thumbnail() {
     let listed: Vec<(String, i32, i32)> = sizes
         .iter()
         .filter_map(|s| match s {
-            enums::PhotoSize::PhotoSize(s) => Some((s.r#type.clone(), s.w, s.h)),
+            enums::PhotoSize::PhotoSize(s) => Some((s.r#type.to_string(), s.w, s.h)),
             _ => None,
         })
         .collect();
@@ -274,7 +274,7 @@ async fn contacts_download_as_vcards() {
         phone_number: "99966212345".into(),
         first_name: "Ada;".into(),
         last_name: "Lovelace".into(),
-        vcard: String::new(),
+        vcard: String::new().into(),
     };
     let sent = client
         .send_file("me", InputMedia::raw(media.into()))
@@ -326,7 +326,7 @@ async fn the_server_refuses_bad_parts_and_ranges() {
             id: 22,
             parts: 2,
             name: "x.bin".into(),
-            md5_checksum: String::new(),
+            md5_checksum: String::new().into(),
         }
         .into(),
         thumb: None,

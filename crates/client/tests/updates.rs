@@ -24,7 +24,7 @@ fn new_message_text(update: &enums::Update) -> Option<String> {
         _ => return None,
     };
     match message {
-        enums::Message::Message(m) => Some(m.message.clone()),
+        enums::Message::Message(m) => Some(m.message.to_string()),
         _ => None,
     }
 }

@@ -71,7 +71,7 @@ fn location() -> enums::InputFileLocation {
             id: 1,
             access_hash: 2,
             file_reference: vec![],
-            thumb_size: String::new(),
+            thumb_size: String::new().into(),
         },
     ))
 }

@@ -61,7 +61,7 @@ fn get_file(offset: i64, limit: i32) -> functions::upload::GetFile {
                 id: 1,
                 access_hash: 2,
                 file_reference: vec![],
-                thumb_size: String::new(),
+                thumb_size: String::new().into(),
             },
         )),
         offset,

@@ -29,7 +29,7 @@ fn entities(i: i32) -> Vec<enums::MessageEntity> {
         types::MessageEntityTextUrl {
             offset: 15,
             length: 10,
-            url: format!("https://example.org/page/{i}"),
+            url: format!("https://example.org/page/{i}").into(),
         }
         .into(),
     ]
@@ -119,7 +119,8 @@ fn message(i: i32) -> enums::Message {
         date: 1_700_000_000 + i,
         message: format!(
             "Hello @someone, see https://example.org/page/{i} — message number {i} of the page"
-        ),
+        )
+        .into(),
         media: (i % 4 == 0).then(|| photo(i64::from(i))),
         reply_markup: None,
         entities: Some(entities(i)),
@@ -179,9 +180,9 @@ fn user(i: i64) -> enums::User {
         bot_guard: false,
         id: 1000 + i,
         access_hash: Some(i.wrapping_mul(0x5851_f42d_4c95_7f2d)),
-        first_name: Some(format!("First{i}")),
+        first_name: Some(format!("First{i}").into()),
         last_name: Some("Lastname".into()),
-        username: Some(format!("user_{i}")),
+        username: Some(format!("user_{i}").into()),
         phone: None,
         photo: Some(
             types::UserProfilePhoto {

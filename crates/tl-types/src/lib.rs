@@ -11,9 +11,12 @@
 //! - a struct per function in `functions` implementing [`RemoteCall`], whose `Return` is the type of the
 //!   answer; the generic wrappers (`InvokeWithLayer<X>`, `InitConnection<X>`, …) return `X::Return`.
 //!
-//! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` → `String`,
-//! `bytes` → `Vec<u8>`, `int128`/`int256` → `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` →
-//! `Vec<T>`, `flags.N?T` → `Option<T>`, `flags.N?true` → `bool`. The `flags` words themselves are not
+//! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` →
+//! [`CompactString`] (re-exported from `compact_str`: an owned, `String`-like string that holds up to
+//! 24 bytes inline, so short strings decode without an allocation; build one with `"text".into()`,
+//! read it as `&str` with `as_str()` or through `Deref`), `bytes` → `Vec<u8>`, `int128`/`int256` →
+//! `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` → `Vec<T>`, `flags.N?T` → `Option<T>`,
+//! `flags.N?true` → `bool`. The `flags` words themselves are not
 //! fields: serialising computes them from the optional fields.
 //!
 //! Decoding guarantees, for any input: no panic; no allocation from an unchecked length (a vector count
@@ -82,6 +85,7 @@ mod schema_tests;
 mod traits;
 
 pub use blob::Blob;
+pub use compact_str::{CompactString, ToCompactString};
 pub use error::DeserializeError;
 pub use generated::api::{enums, functions, types};
 pub use generated::{name_for_id, LAYER};

@@ -41,7 +41,7 @@ pub struct ReplyButton(pub(crate) types::KeyboardButton);
 fn inline(text: impl Into<String>, kind: enums::InlineButtonType) -> InlineButton {
     InlineButton(types::KeyboardInlineButton {
         style: None,
-        text: text.into(),
+        text: text.into().into(),
         r#type: kind,
     })
 }
@@ -49,7 +49,7 @@ fn inline(text: impl Into<String>, kind: enums::InlineButtonType) -> InlineButto
 fn reply(text: impl Into<String>, kind: enums::ButtonType) -> ReplyButton {
     ReplyButton(types::KeyboardButton {
         style: None,
-        text: text.into(),
+        text: text.into().into(),
         r#type: kind,
     })
 }
@@ -70,7 +70,13 @@ impl Button {
 
     /// A button that opens `url`.
     pub fn url(text: impl Into<String>, url: impl Into<String>) -> InlineButton {
-        inline(text, types::InlineButtonTypeUrl { url: url.into() }.into())
+        inline(
+            text,
+            types::InlineButtonTypeUrl {
+                url: url.into().into(),
+            }
+            .into(),
+        )
     }
 
     /// A button that starts an inline query `@bot query` in a chat the user picks.
@@ -91,7 +97,7 @@ impl Button {
             text,
             types::InlineButtonTypeSwitchInline {
                 same_peer,
-                query: query.into(),
+                query: query.into().into(),
                 peer_types: None,
             }
             .into(),
@@ -110,8 +116,8 @@ impl Button {
             text,
             types::InputInlineButtonTypeUrlAuth {
                 request_write_access,
-                fwd_text,
-                url: url.into(),
+                fwd_text: fwd_text.map(Into::into),
+                url: url.into().into(),
                 bot: None,
             }
             .into(),
@@ -123,7 +129,7 @@ impl Button {
         inline(
             text,
             types::InlineButtonTypeCopy {
-                copy_text: copy_text.into(),
+                copy_text: copy_text.into().into(),
             }
             .into(),
         )
@@ -133,7 +139,10 @@ impl Button {
     pub fn web_app(text: impl Into<String>, url: impl Into<String>) -> InlineButton {
         inline(
             text,
-            types::InlineButtonTypeWebView { url: url.into() }.into(),
+            types::InlineButtonTypeWebView {
+                url: url.into().into(),
+            }
+            .into(),
         )
     }
 
@@ -323,7 +332,7 @@ macro_rules! shared_reply_setters {
         /// The input field's placeholder while it is shown (at most 64 characters).
         #[must_use]
         pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
-            self.0.placeholder = Some(placeholder.into());
+            self.0.placeholder = Some(placeholder.into().into());
             self
         }
     };

@@ -26,9 +26,9 @@ impl From<enums::messages::BotCallbackAnswer> for CallbackAnswer {
     fn from(raw: enums::messages::BotCallbackAnswer) -> Self {
         let enums::messages::BotCallbackAnswer::BotCallbackAnswer(a) = raw;
         CallbackAnswer {
-            message: a.message,
+            message: a.message.map(Into::into),
             alert: a.alert,
-            url: a.url,
+            url: a.url.map(Into::into),
             cache_time: a.cache_time,
         }
     }
@@ -180,7 +180,7 @@ impl MessageButton {
                     let results = client.inline_query_in(bot, &s.query, chat).await?;
                     Ok(Click::Inline(results))
                 }
-                enums::InlineButtonType::Copy(c) => Ok(Click::Copy(c.copy_text.clone())),
+                enums::InlineButtonType::Copy(c) => Ok(Click::Copy(c.copy_text.to_string())),
                 _ => match self.url() {
                     Some(url) => Ok(Click::Url(url.to_owned())),
                     None => Err(unsupported(self.text())),
@@ -193,7 +193,7 @@ impl MessageButton {
                 enums::ButtonType::RequestPhone => {
                     Ok(Click::Sent(share_phone(client, chat).await?))
                 }
-                enums::ButtonType::SimpleWebView(u) => Ok(Click::Url(u.url.clone())),
+                enums::ButtonType::SimpleWebView(u) => Ok(Click::Url(u.url.to_string())),
                 _ => Err(unsupported(self.text())),
             },
         }
@@ -242,13 +242,13 @@ async fn share_phone(client: &Client, chat: PeerRef) -> Result<Message, Invocati
             peer: input_peer(chat),
             reply_to: None,
             media: types::InputMediaContact {
-                phone_number: me.phone().unwrap_or_default().to_owned(),
-                first_name: me.first_name().to_owned(),
-                last_name: me.last_name().unwrap_or_default().to_owned(),
-                vcard: String::new(),
+                phone_number: me.phone().unwrap_or_default().into(),
+                first_name: me.first_name().into(),
+                last_name: me.last_name().unwrap_or_default().into(),
+                vcard: String::new().into(),
             }
             .into(),
-            message: String::new(),
+            message: String::new().into(),
             random_id,
             reply_markup: None,
             entities: None,

@@ -195,7 +195,7 @@ impl InlineResult {
                 reply_to: None,
                 random_id,
                 query_id: self.query_id,
-                id: self.id().to_owned(),
+                id: self.id().into(),
                 schedule_date: None,
                 send_as: None,
                 quick_reply_shortcut: None,
@@ -256,8 +256,8 @@ impl Client {
                 bot: input_bot(self, bot)?,
                 peer: input_peer(chat),
                 geo_point: None,
-                query: query.to_owned(),
-                offset: offset.to_owned(),
+                query: query.into(),
+                offset: offset.into(),
             })
             .await?;
         Ok(InlineResults {
@@ -498,7 +498,7 @@ impl InputInlineResult {
         let auto = || -> enums::InputBotInlineMessage {
             types::InputBotInlineMessageMediaAuto {
                 invert_media: false,
-                message: self.message.text.clone(),
+                message: self.message.text.clone().into(),
                 entities: self.message.input_entities(client),
                 reply_markup: markup.clone(),
             }
@@ -506,14 +506,14 @@ impl InputInlineResult {
         };
         let web = |send_message: enums::InputBotInlineMessage, kind: &str| {
             types::InputBotInlineResult {
-                id: id.clone(),
-                r#type: kind.to_owned(),
-                title: self.title.clone(),
-                description: self.description.clone(),
-                url: self.url.clone(),
+                id: id.clone().into(),
+                r#type: kind.into(),
+                title: self.title.clone().map(Into::into),
+                description: self.description.clone().map(Into::into),
+                url: self.url.clone().map(Into::into),
                 thumb: self.thumb.as_ref().map(|url| {
                     types::InputWebDocument {
-                        url: url.clone(),
+                        url: url.clone().into(),
                         size: 0,
                         mime_type: "image/jpeg".into(),
                         attributes: Vec::new(),
@@ -538,7 +538,7 @@ impl InputInlineResult {
                 types::InputBotInlineMessageText {
                     no_webpage: !self.message.link_preview,
                     invert_media: false,
-                    message: self.message.text.clone(),
+                    message: self.message.text.clone().into(),
                     entities: self.message.input_entities(client),
                     reply_markup: markup.clone(),
                 }
@@ -547,10 +547,10 @@ impl InputInlineResult {
             ),
             Kind::Contact { phone, first, last } => web(
                 types::InputBotInlineMessageMediaContact {
-                    phone_number: phone.clone(),
-                    first_name: first.clone(),
-                    last_name: last.clone(),
-                    vcard: String::new(),
+                    phone_number: phone.clone().into(),
+                    first_name: first.clone().into(),
+                    last_name: last.clone().into(),
+                    vcard: String::new().into(),
                     reply_markup: markup.clone(),
                 }
                 .into(),
@@ -577,19 +577,19 @@ impl InputInlineResult {
             } => web(
                 types::InputBotInlineMessageMediaVenue {
                     geo_point: point(*lat, *long),
-                    title: self.title.clone().unwrap_or_default(),
-                    address: address.clone(),
-                    provider: provider.clone(),
-                    venue_id: venue_id.clone(),
-                    venue_type: venue_type.clone(),
+                    title: self.title.clone().unwrap_or_default().into(),
+                    address: address.clone().into(),
+                    provider: provider.clone().into(),
+                    venue_id: venue_id.clone().into(),
+                    venue_type: venue_type.clone().into(),
                     reply_markup: markup.clone(),
                 }
                 .into(),
                 "venue",
             ),
             Kind::Game(short_name) => types::InputBotInlineResultGame {
-                id,
-                short_name: short_name.clone(),
+                id: id.into(),
+                short_name: short_name.clone().into(),
                 send_message: types::InputBotInlineMessageGame {
                     reply_markup: markup.clone(),
                 }
@@ -598,17 +598,17 @@ impl InputInlineResult {
             .into(),
             Kind::Media { media, kind } => match existing(client, media).await? {
                 enums::InputMedia::Photo(photo) => types::InputBotInlineResultPhoto {
-                    id,
-                    r#type: (*kind).to_owned(),
+                    id: id.into(),
+                    r#type: (*kind).into(),
                     photo: photo.id,
                     send_message: auto(),
                 }
                 .into(),
                 enums::InputMedia::Document(doc) => types::InputBotInlineResultDocument {
-                    id,
-                    r#type: (*kind).to_owned(),
-                    title: self.title.clone(),
-                    description: self.description.clone(),
+                    id: id.into(),
+                    r#type: (*kind).into(),
+                    title: self.title.clone().map(Into::into),
+                    description: self.description.clone().map(Into::into),
                     document: doc.id,
                     send_message: auto(),
                 }
@@ -727,9 +727,13 @@ impl InlineAnswer {
                 query_id: self.query_id,
                 results,
                 cache_time: self.cache_time,
-                next_offset: self.next_offset,
+                next_offset: self.next_offset.map(Into::into),
                 switch_pm: self.switch_pm.map(|(text, start_param)| {
-                    types::InlineBotSwitchPm { text, start_param }.into()
+                    types::InlineBotSwitchPm {
+                        text: text.into(),
+                        start_param: start_param.into(),
+                    }
+                    .into()
                 }),
                 switch_webview: None,
             })

@@ -246,7 +246,7 @@ impl AdminLogEvent {
 
 fn link_of(invite: &enums::ExportedChatInvite) -> String {
     match invite {
-        enums::ExportedChatInvite::ChatInviteExported(i) => i.link.clone(),
+        enums::ExportedChatInvite::ChatInviteExported(i) => i.link.to_string(),
         enums::ExportedChatInvite::ChatInvitePublicJoinRequests => String::new(),
     }
 }
@@ -256,16 +256,16 @@ fn typed(raw: &enums::ChannelAdminLogEventAction, users: &HashMap<i64, User>) ->
     let participant = |p: &enums::ChannelParticipant| Participant::from_channel(p, users);
     match raw {
         A::ChangeTitle(a) => AdminLogAction::ChangeTitle {
-            old: a.prev_value.clone(),
-            new: a.new_value.clone(),
+            old: a.prev_value.to_string(),
+            new: a.new_value.to_string(),
         },
         A::ChangeAbout(a) => AdminLogAction::ChangeAbout {
-            old: a.prev_value.clone(),
-            new: a.new_value.clone(),
+            old: a.prev_value.to_string(),
+            new: a.new_value.to_string(),
         },
         A::ChangeUsername(a) => AdminLogAction::ChangeUsername {
-            old: a.prev_value.clone(),
-            new: a.new_value.clone(),
+            old: a.prev_value.to_string(),
+            new: a.new_value.to_string(),
         },
         A::ChangePhoto(a) => AdminLogAction::ChangePhoto {
             old: a.prev_photo.clone(),
@@ -466,7 +466,7 @@ impl State {
         let enums::channels::AdminLogResults::AdminLogResults(results) = client
             .invoke(&functions::channels::GetAdminLog {
                 channel,
-                q: self.params.search.clone(),
+                q: self.params.search.clone().into(),
                 events_filter: self.params.filter.to_raw(),
                 admins: self.admins.clone(),
                 max_id: self.params.max_id,

@@ -182,7 +182,7 @@ impl IntoFuture for ExportInvite {
                     peer: input_peer(peer),
                     expire_date: self.expire_date,
                     usage_limit: self.usage_limit,
-                    title: self.title,
+                    title: self.title.map(Into::into),
                     subscription_pricing: None,
                 })
                 .await?;
@@ -231,7 +231,7 @@ impl Client {
                     peer: input_peer(peer),
                     admin_id: enums::InputUser::InputUserSelf,
                     offset_date: offset.as_ref().map(|(date, _)| *date),
-                    offset_link: offset.as_ref().map(|(_, link)| link.clone()),
+                    offset_link: (offset.as_ref().map(|(_, link)| link.clone())).map(Into::into),
                     limit: 100,
                 })
                 .await?;
@@ -267,7 +267,7 @@ impl Client {
             .invoke(&functions::messages::EditExportedChatInvite {
                 revoked: true,
                 peer: input_peer(peer),
-                link: link.to_owned(),
+                link: link.into(),
                 expire_date: None,
                 usage_limit: None,
                 request_needed: None,
@@ -295,7 +295,7 @@ impl Client {
         let peer = require_group(self.resolve(chat).await?)?;
         self.invoke(&functions::messages::DeleteExportedChatInvite {
             peer: input_peer(peer),
-            link: link.to_owned(),
+            link: link.into(),
         })
         .await?;
         Ok(())
@@ -312,9 +312,7 @@ impl Client {
     ) -> Result<InvitePreview, InvocationError> {
         let hash = invite_hash(hash_or_link).unwrap_or(hash_or_link.trim());
         let answer = self
-            .invoke(&functions::messages::CheckChatInvite {
-                hash: hash.to_owned(),
-            })
+            .invoke(&functions::messages::CheckChatInvite { hash: hash.into() })
             .await?;
         let chat_of = |raw: enums::Chat| {
             Chat::from_raw_chat(raw).ok_or(InvocationError::UnexpectedAnswer(
@@ -334,8 +332,8 @@ impl Client {
                 }
             }
             enums::ChatInvite::ChatInvite(invite) => InvitePreview::Preview {
-                title: invite.title,
-                about: invite.about,
+                title: invite.title.to_string(),
+                about: invite.about.map(Into::into),
                 participants_count: invite.participants_count,
                 channel: invite.channel,
                 broadcast: invite.broadcast,

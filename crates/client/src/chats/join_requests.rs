@@ -112,9 +112,9 @@ impl IntoFuture for InviteImporters {
                         requested: self.requested,
                         subscription_expired: false,
                         peer: peer.clone(),
-                        link: self.link.clone(),
+                        link: self.link.clone().map(Into::into),
                         q: if self.requested {
-                            self.search.clone()
+                            self.search.clone().map(Into::into)
                         } else {
                             None
                         },
@@ -144,7 +144,7 @@ impl IntoFuture for InviteImporters {
                         user,
                         date: i.date,
                         requested: i.requested,
-                        about: i.about,
+                        about: i.about.map(Into::into),
                         approved_by: i.approved_by,
                     });
                 }
@@ -248,7 +248,7 @@ impl Client {
         self.invoke(&functions::messages::HideAllChatJoinRequests {
             approved,
             peer,
-            link: link.map(str::to_owned),
+            link: link.map(str::to_owned).map(Into::into),
         })
         .await?;
         Ok(())

@@ -145,8 +145,8 @@ impl IntoFuture for CreateChannel {
                     megagroup: self.megagroup,
                     for_import: false,
                     forum: false,
-                    title: self.title,
-                    about: self.about,
+                    title: self.title.into(),
+                    about: self.about.into(),
                     geo_point: None,
                     address: None,
                     ttl_period: None,
@@ -177,7 +177,7 @@ impl Client {
         let enums::messages::InvitedUsers::InvitedUsers(invited) = self
             .invoke(&functions::messages::CreateChat {
                 users: inputs,
-                title: title.to_owned(),
+                title: title.into(),
                 ttl_period: None,
             })
             .await?;
@@ -255,9 +255,7 @@ impl Client {
     pub async fn join_invite(&self, hash_or_link: &str) -> Result<Chat, InvocationError> {
         let hash = invite_hash(hash_or_link).unwrap_or(hash_or_link.trim());
         let result = self
-            .invoke(&functions::messages::ImportChatInvite {
-                hash: hash.to_owned(),
-            })
+            .invoke(&functions::messages::ImportChatInvite { hash: hash.into() })
             .await?;
         let enums::messages::ChatInviteJoinResult::Ok(ok) = result else {
             return Err(InvocationError::UnexpectedAnswer(
@@ -351,14 +349,14 @@ impl Client {
             Some(channel) => {
                 self.invoke(&functions::channels::EditTitle {
                     channel,
-                    title: title.to_owned(),
+                    title: title.into(),
                 })
                 .await?;
             }
             None => {
                 self.invoke(&functions::messages::EditChatTitle {
                     chat_id: peer.id(),
-                    title: title.to_owned(),
+                    title: title.into(),
                 })
                 .await?;
             }
@@ -384,7 +382,7 @@ impl Client {
         })?;
         self.invoke(&functions::channels::UpdateUsername {
             channel,
-            username: username.unwrap_or("").trim_start_matches('@').to_owned(),
+            username: username.unwrap_or("").trim_start_matches('@').into(),
         })
         .await?;
         Ok(())
@@ -403,7 +401,7 @@ impl Client {
         let peer = require_group(self.resolve(chat).await?)?;
         self.invoke(&functions::messages::EditChatAbout {
             peer: input_peer(peer),
-            about: about.to_owned(),
+            about: about.into(),
         })
         .await?;
         Ok(())

@@ -117,7 +117,7 @@ impl Participant {
             P::Creator(c) => (
                 c.user_id,
                 Role::Creator {
-                    rank: c.rank.clone(),
+                    rank: c.rank.clone().map(Into::into),
                 },
                 None,
             ),
@@ -125,7 +125,7 @@ impl Participant {
                 a.user_id,
                 Role::Admin {
                     rights: AdminRights::from_raw(&a.admin_rights),
-                    rank: a.rank.clone(),
+                    rank: a.rank.clone().map(Into::into),
                     promoted_by: a.promoted_by,
                     can_edit: a.can_edit,
                 },
@@ -385,16 +385,26 @@ impl State {
             ParticipantFilter::Recent if q.is_empty() => {
                 enums::ChannelParticipantsFilter::ChannelParticipantsRecent
             }
-            ParticipantFilter::Recent => types::ChannelParticipantsSearch { q: q.clone() }.into(),
+            ParticipantFilter::Recent => types::ChannelParticipantsSearch {
+                q: q.clone().into(),
+            }
+            .into(),
             ParticipantFilter::Admins => {
                 enums::ChannelParticipantsFilter::ChannelParticipantsAdmins
             }
             ParticipantFilter::Bots => enums::ChannelParticipantsFilter::ChannelParticipantsBots,
-            ParticipantFilter::Kicked => types::ChannelParticipantsKicked { q: q.clone() }.into(),
-            ParticipantFilter::Banned => types::ChannelParticipantsBanned { q: q.clone() }.into(),
-            ParticipantFilter::Contacts => {
-                types::ChannelParticipantsContacts { q: q.clone() }.into()
+            ParticipantFilter::Kicked => types::ChannelParticipantsKicked {
+                q: q.clone().into(),
             }
+            .into(),
+            ParticipantFilter::Banned => types::ChannelParticipantsBanned {
+                q: q.clone().into(),
+            }
+            .into(),
+            ParticipantFilter::Contacts => types::ChannelParticipantsContacts {
+                q: q.clone().into(),
+            }
+            .into(),
         };
         // Admins and bots have no server-side search; filter them here.
         let local_search = matches!(

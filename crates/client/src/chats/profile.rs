@@ -151,7 +151,7 @@ impl State {
                     .client
                     .invoke(&functions::messages::Search {
                         peer: input_peer(peer),
-                        q: String::new(),
+                        q: String::new().into(),
                         from_id: None,
                         saved_peer_id: None,
                         saved_reaction: None,
@@ -210,8 +210,8 @@ impl Client {
     ) -> Result<User, InvocationError> {
         let user = self
             .invoke(&functions::account::UpdateProfile {
-                first_name: first_name.map(str::to_owned),
-                last_name: last_name.map(str::to_owned),
+                first_name: first_name.map(str::to_owned).map(Into::into),
+                last_name: last_name.map(str::to_owned).map(Into::into),
                 about: None,
             })
             .await?;
@@ -227,7 +227,7 @@ impl Client {
         self.invoke(&functions::account::UpdateProfile {
             first_name: None,
             last_name: None,
-            about: Some(about.to_owned()),
+            about: Some(about.into()),
         })
         .await?;
         Ok(())
@@ -240,7 +240,7 @@ impl Client {
     /// `USERNAME_INVALID` for names Telegram does not allow, and others.
     pub async fn check_username(&self, username: &str) -> Result<bool, InvocationError> {
         self.invoke(&functions::account::CheckUsername {
-            username: username.trim_start_matches('@').to_owned(),
+            username: username.trim_start_matches('@').into(),
         })
         .await
     }
@@ -253,7 +253,7 @@ impl Client {
     pub async fn set_username(&self, username: Option<&str>) -> Result<User, InvocationError> {
         let user = self
             .invoke(&functions::account::UpdateUsername {
-                username: username.unwrap_or("").trim_start_matches('@').to_owned(),
+                username: username.unwrap_or("").trim_start_matches('@').into(),
             })
             .await?;
         Ok(User::from_raw(user))

@@ -299,7 +299,7 @@ impl IntoFuture for EditAdmin {
                             channel,
                             user_id,
                             admin_rights: self.rights.to_raw(),
-                            rank: self.rank,
+                            rank: self.rank.map(Into::into),
                         })
                         .await?;
                 }
@@ -560,11 +560,11 @@ fn channel_permissions(
     match participant {
         P::Creator(c) => {
             perms.creator = true;
-            perms.rank.clone_from(&c.rank);
+            perms.rank = c.rank.as_ref().map(|r| r.to_string());
         }
         P::Admin(a) => {
             perms.admin = Some(AdminRights::from_raw(&a.admin_rights));
-            perms.rank.clone_from(&a.rank);
+            perms.rank = a.rank.as_ref().map(|r| r.to_string());
         }
         P::Banned(b) => {
             let enums::ChatBannedRights::ChatBannedRights(raw) = &b.banned_rights;

@@ -259,7 +259,7 @@ impl Client {
     pub async fn load_graph(&self, graph: &enums::StatsGraph) -> Result<Graph, InvocationError> {
         match graph {
             enums::StatsGraph::StatsGraphAsync(token) => {
-                self.load_async_graph(token.token.clone(), None).await
+                self.load_async_graph(token.token.to_string(), None).await
             }
             other => Self::graph_of(other),
         }
@@ -292,7 +292,10 @@ impl Client {
         x: Option<i64>,
     ) -> Result<Graph, InvocationError> {
         let loaded = self
-            .invoke(&functions::stats::LoadAsyncGraph { token, x })
+            .invoke(&functions::stats::LoadAsyncGraph {
+                token: token.into(),
+                x,
+            })
             .await?;
         Self::graph_of(&loaded)
     }
@@ -302,11 +305,11 @@ impl Client {
             enums::StatsGraph::StatsGraph(g) => {
                 let enums::DataJson::DataJson(json) = &g.json;
                 Graph::Data {
-                    json: json.data.clone(),
-                    zoom_token: g.zoom_token.clone(),
+                    json: json.data.to_string(),
+                    zoom_token: g.zoom_token.clone().map(Into::into),
                 }
             }
-            enums::StatsGraph::Error(e) => Graph::Error(e.error.clone()),
+            enums::StatsGraph::Error(e) => Graph::Error(e.error.to_string()),
             enums::StatsGraph::StatsGraphAsync(_) => {
                 return Err(InvocationError::UnexpectedAnswer(
                     "loadAsyncGraph answered another token",

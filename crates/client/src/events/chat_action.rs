@@ -433,7 +433,7 @@ fn from_service_message(message: Message) -> Option<ChatActionEvent> {
         chat_id,
         actor_id: actor,
         user_ids,
-        title,
+        title: title.map(Into::into),
         message_ids,
         chats: None,
         client: message.client().clone(),

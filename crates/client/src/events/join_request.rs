@@ -141,7 +141,7 @@ impl EventBuilder for JoinRequest {
             user_id: u.user_id,
             user,
             date: u.date,
-            about: u.about.clone(),
+            about: u.about.to_string(),
             invite: InviteLink::from_exported(u.invite.clone()),
             client: client.clone(),
         };

@@ -163,7 +163,7 @@ impl CallbackQueryEvent {
                     no_webpage: !message.link_preview,
                     invert_media: false,
                     id: id.clone(),
-                    message: Some(message.text.clone()),
+                    message: Some(message.text.clone().into()),
                     media: None,
                     reply_markup: message.reply_markup.clone(),
                     entities: message.input_entities(&self.client),
@@ -248,8 +248,8 @@ impl CallbackAnswerBuilder {
             .invoke(&functions::messages::SetBotCallbackAnswer {
                 alert: self.alert,
                 query_id: self.query_id,
-                message: self.text,
-                url: self.url,
+                message: self.text.map(Into::into),
+                url: self.url.map(Into::into),
                 cache_time: self.cache_time,
             })
             .await?;
@@ -356,7 +356,7 @@ impl EventBuilder for CallbackQuery {
                 inline_message_id: None,
                 chat_instance: u.chat_instance,
                 data: u.data.clone(),
-                game_short_name: u.game_short_name.clone(),
+                game_short_name: u.game_short_name.clone().map(Into::into),
                 pattern: self.pattern.clone(),
                 client: client.clone(),
             },
@@ -368,7 +368,7 @@ impl EventBuilder for CallbackQuery {
                 inline_message_id: Some(u.msg_id.clone()),
                 chat_instance: u.chat_instance,
                 data: u.data.clone(),
-                game_short_name: u.game_short_name.clone(),
+                game_short_name: u.game_short_name.clone().map(Into::into),
                 pattern: self.pattern.clone(),
                 client: client.clone(),
             },
@@ -566,8 +566,8 @@ impl EventBuilder for InlineQuery {
         let event = InlineQueryEvent {
             query_id: u.query_id,
             user_id: u.user_id,
-            text: u.query.clone(),
-            offset: u.offset.clone(),
+            text: u.query.to_string(),
+            offset: u.offset.to_string(),
             geo: u.geo.clone(),
             peer_type: u.peer_type.clone(),
             pattern: self.pattern.regex().cloned(),

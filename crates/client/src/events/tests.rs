@@ -609,7 +609,7 @@ async fn queries_and_raw_updates_have_their_filters() {
             query: query.into(),
             geo: None,
             peer_type: None,
-            offset: String::new(),
+            offset: String::new().into(),
         }
         .into()
     };

@@ -45,7 +45,7 @@ impl FileLocation {
                 id: doc.id,
                 access_hash: doc.access_hash,
                 file_reference: doc.file_reference.clone(),
-                thumb_size: String::new(),
+                thumb_size: String::new().into(),
             }
             .into(),
             dc: Some(doc.dc_id),
@@ -65,7 +65,7 @@ impl FileLocation {
                 id: photo.id,
                 access_hash: photo.access_hash,
                 file_reference: photo.file_reference.clone(),
-                thumb_size: kind.to_owned(),
+                thumb_size: kind.into(),
             }
             .into(),
             dc: Some(photo.dc_id),

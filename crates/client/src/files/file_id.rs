@@ -1098,7 +1098,7 @@ impl FileId {
                 id: *id,
                 access_hash: *access_hash,
                 file_reference: reference,
-                thumb_size: String::new(),
+                thumb_size: String::new().into(),
             }
             .into(),
             FileIdLocation::Photo {
@@ -1123,7 +1123,7 @@ impl FileId {
                             id: *id,
                             access_hash: *access_hash,
                             file_reference: reference,
-                            thumb_size,
+                            thumb_size: thumb_size.into(),
                         }
                         .into()
                     } else {
@@ -1131,7 +1131,7 @@ impl FileId {
                             id: *id,
                             access_hash: *access_hash,
                             file_reference: reference,
-                            thumb_size,
+                            thumb_size: thumb_size.into(),
                         }
                         .into()
                     }

@@ -187,8 +187,8 @@ impl InputMedia {
             types::DocumentAttributeAudio {
                 voice: false,
                 duration,
-                title,
-                performer,
+                title: title.map(Into::into),
+                performer: performer.map(Into::into),
                 waveform: None,
             }
             .into(),
@@ -214,7 +214,7 @@ impl InputMedia {
         self.attribute(
             types::DocumentAttributeSticker {
                 mask: false,
-                alt: alt.into(),
+                alt: alt.into().into(),
                 stickerset: enums::InputStickerSet::Empty,
                 mask_coords: None,
             }
@@ -267,7 +267,12 @@ impl InputMedia {
                     .iter()
                     .any(|a| matches!(a, enums::DocumentAttribute::Filename(_)))
                 {
-                    attributes.push(types::DocumentAttributeFilename { file_name: name }.into());
+                    attributes.push(
+                        types::DocumentAttributeFilename {
+                            file_name: name.into(),
+                        }
+                        .into(),
+                    );
                 }
                 types::InputMediaUploadedDocument {
                     nosound_video: false,
@@ -275,7 +280,7 @@ impl InputMedia {
                     spoiler: self.spoiler,
                     file: file.raw().clone(),
                     thumb: self.thumbnail.as_ref().map(|t| t.raw().clone()),
-                    mime_type: self.guessed_mime(file),
+                    mime_type: self.guessed_mime(file).into(),
                     attributes,
                     stickers: None,
                     video_cover: None,
@@ -345,7 +350,7 @@ impl Client {
             peer,
             reply_to: caption.reply_to.map(crate::messages::reply_header),
             media: media.to_raw(),
-            message: caption.text.clone(),
+            message: caption.text.clone().into(),
             random_id,
             reply_markup: caption.reply_markup.clone(),
             entities: caption.input_entities(self),
@@ -424,7 +429,7 @@ impl Client {
                 types::InputSingleMedia {
                     media: item.to_raw(),
                     random_id,
-                    message: item.caption.text.clone(),
+                    message: item.caption.text.clone().into(),
                     entities: item.caption.input_entities(self),
                 }
                 .into(),

@@ -64,7 +64,7 @@ impl UploadedFile {
                 id: 1,
                 parts: 1,
                 name: name.into(),
-                md5_checksum: String::new(),
+                md5_checksum: String::new().into(),
             }
             .into(),
             name: name.into(),
@@ -196,7 +196,7 @@ impl<'a> Upload<'a> {
             types::InputFileBig {
                 id: file_id,
                 parts: plan.parts as i32,
-                name: name.clone(),
+                name: name.clone().into(),
             }
             .into()
         } else {
@@ -209,8 +209,8 @@ impl<'a> Upload<'a> {
             types::InputFile {
                 id: file_id,
                 parts: plan.parts as i32,
-                name: name.clone(),
-                md5_checksum: digest,
+                name: name.clone().into(),
+                md5_checksum: digest.into(),
             }
             .into()
         };

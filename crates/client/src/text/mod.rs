@@ -112,13 +112,13 @@ impl Style {
             Style::Pre { language } => types::MessageEntityPre {
                 offset,
                 length,
-                language,
+                language: language.into(),
             }
             .into(),
             Style::Link { url } => types::MessageEntityTextUrl {
                 offset,
                 length,
-                url,
+                url: url.into(),
             }
             .into(),
             Style::Mention { user_id } => types::MessageEntityMentionName {
@@ -154,9 +154,11 @@ impl Style {
             E::Spoiler(_) => Style::Spoiler,
             E::Code(_) => Style::Code,
             E::Pre(e) => Style::Pre {
-                language: e.language.clone(),
+                language: e.language.to_string(),
             },
-            E::TextUrl(e) => Style::Link { url: e.url.clone() },
+            E::TextUrl(e) => Style::Link {
+                url: e.url.to_string(),
+            },
             E::MentionName(e) => Style::Mention { user_id: e.user_id },
             E::InputMessageEntityMentionName(e) => match &e.user_id {
                 enums::InputUser::InputUser(u) => Style::Mention { user_id: u.user_id },

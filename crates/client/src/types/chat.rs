@@ -332,7 +332,7 @@ fn usernames(main: Option<&str>, all: Option<&[enums::Username]>) -> Vec<String>
     for name in all.unwrap_or_default() {
         let enums::Username::Username(u) = name;
         if u.active && !names.iter().any(|n| n.eq_ignore_ascii_case(&u.username)) {
-            names.push(u.username.clone());
+            names.push(u.username.to_string());
         }
     }
     names
@@ -417,7 +417,7 @@ pub(crate) fn cached_user(raw: &enums::User) -> Option<CachedPeer> {
     let mut cached = CachedPeer::new(PeerRef::new(kind, u.id, u.access_hash).ok()?);
     cached.min = u.min;
     cached.usernames = usernames(u.username.as_deref(), u.usernames.as_deref());
-    cached.phone = u.phone.clone();
+    cached.phone = u.phone.clone().map(Into::into);
     let user = User::from_raw(raw.clone());
     let name = user.full_name();
     cached.name = (!name.is_empty()).then_some(name);

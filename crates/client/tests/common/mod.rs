@@ -68,7 +68,7 @@ pub async fn next_texts(
             _ => continue,
         };
         if let enums::Message::Message(m) = message {
-            texts.push(m.message.clone());
+            texts.push(m.message.to_string());
         }
     }
     texts
@@ -124,7 +124,7 @@ pub async fn send_photo(client: &Client, chat: &str, caption: &str) -> tgwire::t
                     id: file_id,
                     parts: 1,
                     name: "photo.jpg".into(),
-                    md5_checksum: String::new(),
+                    md5_checksum: String::new().into(),
                 }
                 .into(),
                 stickers: None,

@@ -101,7 +101,7 @@ pub(crate) fn get_password(
         ));
         password.srp_b = Some(session.public_b().to_vec());
         password.srp_id = Some(srp_id);
-        password.hint = stored.hint.clone();
+        password.hint = stored.hint.clone().map(Into::into);
         cx.rt.srp.insert(
             srp_id,
             SrpPending {
@@ -204,7 +204,7 @@ pub(crate) fn update_password_settings(
             .and_then(|u| u.password.clone())
             .map(|mut stored| {
                 if settings.hint.is_some() {
-                    stored.hint = settings.hint.clone();
+                    stored.hint = settings.hint.clone().map(Into::into);
                 }
                 stored
             }),
@@ -212,7 +212,11 @@ pub(crate) fn update_password_settings(
         (Some(enums::PasswordKdfAlgo::Unknown), _) => None,
         (Some(_), None) => None,
         (Some(_), Some(hash)) if hash.is_empty() => None,
-        (Some(new_algo), Some(hash)) => Some(new_password(new_algo, hash, settings.hint.clone())?),
+        (Some(new_algo), Some(hash)) => Some(new_password(
+            new_algo,
+            hash,
+            settings.hint.clone().map(Into::into),
+        )?),
     };
     if let Some(user) = cx.state.users.get_mut(&me) {
         user.password = new_password;
@@ -256,7 +260,7 @@ pub(crate) fn update_profile(
         user.last_name = last.trim().to_owned();
     }
     if let Some(about) = req.about {
-        user.about = (!about.is_empty()).then_some(about);
+        user.about = (!about.is_empty()).then_some(about.to_string());
     }
     cx.dirty = true;
     self_user(cx, me)
@@ -278,7 +282,7 @@ pub(crate) fn update_username(
         users::check_username_free(cx.state, name, Peer::User(me))?;
     }
     if let Some(user) = cx.state.users.get_mut(&me) {
-        user.username = wanted;
+        user.username = wanted.map(Into::into);
         cx.dirty = true;
     }
     self_user(cx, me)

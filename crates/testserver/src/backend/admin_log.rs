@@ -126,10 +126,10 @@ fn view_banned(rights: &enums::ChatBannedRights) -> bool {
 fn texts(action: &enums::ChannelAdminLogEventAction) -> Vec<String> {
     use enums::ChannelAdminLogEventAction as A;
     match action {
-        A::ChangeTitle(a) => vec![a.prev_value.clone(), a.new_value.clone()],
-        A::ChangeAbout(a) => vec![a.prev_value.clone(), a.new_value.clone()],
-        A::ChangeUsername(a) => vec![a.prev_value.clone(), a.new_value.clone()],
-        A::ParticipantEditRank(a) => vec![a.prev_rank.clone(), a.new_rank.clone()],
+        A::ChangeTitle(a) => vec![a.prev_value.to_string(), a.new_value.to_string()],
+        A::ChangeAbout(a) => vec![a.prev_value.to_string(), a.new_value.to_string()],
+        A::ChangeUsername(a) => vec![a.prev_value.to_string(), a.new_value.to_string()],
+        A::ParticipantEditRank(a) => vec![a.prev_rank.to_string(), a.new_rank.to_string()],
         _ => Vec::new(),
     }
 }
@@ -187,7 +187,7 @@ pub(crate) fn get_admin_log(
                 .any(|user| super::channels::name_matches(cx.state, user, &query));
             let by_text = texts(&action)
                 .iter()
-                .any(|text| text.to_lowercase().contains(&query));
+                .any(|text| text.to_lowercase().contains(query.as_str()));
             if !by_name && !by_text {
                 continue;
             }

@@ -33,7 +33,7 @@ pub(crate) fn get_config(
                 r#static: false,
                 this_port_only: false,
                 id: dc.id,
-                ip_address: dc.host.clone(),
+                ip_address: dc.host.clone().into(),
                 port: i32::from(dc.port),
                 secret: None,
             }
@@ -51,7 +51,7 @@ pub(crate) fn get_config(
         test_mode: false,
         this_dc: cx.ctx.dc_id,
         dc_options,
-        dc_txt_domain_name: String::new(),
+        dc_txt_domain_name: String::new().into(),
         chat_size_max: 200,
         megagroup_size_max: 200_000,
         forwarded_count_max: 100,
@@ -158,7 +158,7 @@ pub(crate) fn send_code(
     );
     Ok(types::auth::SentCode {
         r#type: types::auth::SentCodeTypeApp { length: 5 }.into(),
-        phone_code_hash: hash,
+        phone_code_hash: hash.into(),
         next_type: None,
         timeout: None,
     }
@@ -241,7 +241,7 @@ pub(crate) fn sign_in(
             users::create_user(cx, Some(phone), first_name, String::new(), dc)
         }
     };
-    cx.rt.codes.remove(&req.phone_code_hash);
+    cx.rt.codes.remove(req.phone_code_hash.as_str());
     finish_sign_in(cx, user)
 }
 
@@ -261,7 +261,7 @@ pub(crate) fn sign_up(
     if req.last_name.chars().count() > 64 {
         return Err(RpcError::bad("LASTNAME_INVALID"));
     }
-    cx.rt.codes.remove(&req.phone_code_hash);
+    cx.rt.codes.remove(req.phone_code_hash.as_str());
     let dc = cx.ctx.dc_id;
     let user = users::create_user(
         cx,
@@ -450,16 +450,16 @@ pub(crate) fn accept_login_token(
         unconfirmed: false,
         hash: perm_key,
         device_model: "tgwire-testserver client".into(),
-        platform: String::new(),
-        system_version: String::new(),
+        platform: String::new().into(),
+        system_version: String::new().into(),
         api_id: 0,
-        app_name: String::new(),
-        app_version: String::new(),
+        app_name: String::new().into(),
+        app_version: String::new().into(),
         date_created: now,
         date_active: now,
         ip: "127.0.0.1".into(),
-        country: String::new(),
-        region: String::new(),
+        country: String::new().into(),
+        region: String::new().into(),
     }
     .into())
 }

@@ -107,7 +107,7 @@ fn command(raw: &enums::BotCommand) -> RpcResult<CommandRec> {
         return Err(RpcError::bad("BOT_COMMAND_DESCRIPTION_INVALID"));
     }
     Ok(CommandRec {
-        command: name,
+        command: name.to_string(),
         description: description.to_owned(),
         ephemeral: c.ephemeral,
     })
@@ -119,8 +119,8 @@ fn to_tl(commands: &[CommandRec]) -> Vec<enums::BotCommand> {
         .map(|c| {
             types::BotCommand {
                 ephemeral: c.ephemeral,
-                command: c.command.clone(),
-                description: c.description.clone(),
+                command: c.command.clone().into(),
+                description: c.description.clone().into(),
             }
             .into()
         })

@@ -168,7 +168,7 @@ fn game_short_name(msg: &MessageRec) -> Option<String> {
     };
     match bytes.decode::<enums::MessageMedia>()? {
         enums::MessageMedia::Game(game) => match game.game {
-            enums::Game::Game(game) => Some(game.short_name),
+            enums::Game::Game(game) => Some(game.short_name.to_string()),
         },
         _ => None,
     }
@@ -218,7 +218,7 @@ pub(crate) fn get_bot_callback_answer(
                 msg_id: super::inline::input_id(inline_id, rec),
                 chat_instance: instance,
                 data,
-                game_short_name,
+                game_short_name: game_short_name.map(Into::into),
             };
             (bot, update.into())
         }
@@ -246,7 +246,7 @@ pub(crate) fn get_bot_callback_answer(
                 msg_id: bot_msg_id,
                 chat_instance: instance,
                 data,
-                game_short_name,
+                game_short_name: game_short_name.map(Into::into),
             };
             (bot, update.into())
         }

@@ -246,7 +246,7 @@ pub(crate) fn get_cdn_config(
             .map(|cdn| {
                 types::CdnPublicKey {
                     dc_id: cdn.dc.id,
-                    public_key: cdn.public_key_pem.clone(),
+                    public_key: cdn.public_key_pem.clone().into(),
                 }
                 .into()
             })

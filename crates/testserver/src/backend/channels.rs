@@ -189,7 +189,7 @@ pub(crate) fn participant(
                 promoted_by: admin.promoted_by,
                 date: member.date,
                 admin_rights: rights,
-                rank: admin.rank.clone(),
+                rank: admin.rank.clone().map(Into::into),
             }
             .into(),
         );
@@ -968,7 +968,7 @@ pub(crate) fn edit_admin(
     {
         member.admin = (!demote).then(|| AdminRec {
             rights: Bytes::tl(&req.admin_rights),
-            rank: req.rank.clone().filter(|r| !r.is_empty()),
+            rank: (req.rank.clone().filter(|r| !r.is_empty())).map(Into::into),
             promoted_by: me,
         });
         member.restricted = None;
@@ -1122,7 +1122,7 @@ pub(crate) fn get_full_channel(
         paid_messages_available: false,
         has_welcome_messages: false,
         id: rec.id,
-        about: rec.about.clone(),
+        about: rec.about.clone().into(),
         participants_count: count(rec.members.len()),
         admins_count: count(admins),
         kicked_count: count(rec.kicked.len()),
@@ -1241,7 +1241,7 @@ pub(crate) fn update_username(
     let prev_value = current.unwrap_or_default();
     if prev_value != req.username {
         let action = types::ChannelAdminLogEventActionChangeUsername {
-            prev_value,
+            prev_value: prev_value.into(),
             new_value: req.username,
         };
         admin_log::record(cx, id, me, action.into(), Vec::new());

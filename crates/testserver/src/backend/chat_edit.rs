@@ -175,8 +175,8 @@ fn set_title(cx: &mut Cx<'_>, me: i64, peer: Peer, title: &str) -> RpcResult<enu
             id,
             me,
             types::ChannelAdminLogEventActionChangeTitle {
-                prev_value: previous,
-                new_value: title,
+                prev_value: previous.into(),
+                new_value: title.into(),
             }
             .into(),
             Vec::new(),
@@ -338,12 +338,12 @@ pub(crate) fn edit_chat_about(
             .state
             .chats
             .get_mut(&id)
-            .map(|c| std::mem::replace(&mut c.about, req.about.clone())),
+            .map(|c| std::mem::replace(&mut c.about, req.about.to_string())),
         Peer::Channel(id) => cx
             .state
             .channels
             .get_mut(&id)
-            .map(|c| std::mem::replace(&mut c.about, req.about.clone())),
+            .map(|c| std::mem::replace(&mut c.about, req.about.to_string())),
         Peer::User(_) => None,
     }
     .ok_or_else(|| RpcError::bad("PEER_ID_INVALID"))?;
@@ -353,7 +353,7 @@ pub(crate) fn edit_chat_about(
     cx.dirty = true;
     if let Peer::Channel(id) = peer {
         let action = types::ChannelAdminLogEventActionChangeAbout {
-            prev_value: previous,
+            prev_value: previous.into(),
             new_value: req.about,
         };
         admin_log::record(cx, id, me, action.into(), Vec::new());
@@ -529,7 +529,7 @@ pub(crate) fn delete_channel(
         monoforum: false,
         id,
         access_hash: rec.access_hash,
-        title: rec.title.clone(),
+        title: rec.title.clone().into(),
         until_date: None,
     }
     .into();

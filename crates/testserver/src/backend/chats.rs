@@ -494,7 +494,7 @@ pub(crate) fn get_full_chat(
         translations_disabled: false,
         has_welcome_messages: false,
         id: chat.id,
-        about: chat.about.clone(),
+        about: chat.about.clone().into(),
         participants: types::ChatParticipants {
             chat_id: chat.id,
             participants,

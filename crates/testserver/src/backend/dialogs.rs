@@ -203,7 +203,7 @@ pub(crate) fn draft_tl(draft: &DraftRec) -> enums::DraftMessage {
             }
             .into()
         }),
-        message: draft.text.clone(),
+        message: draft.text.clone().into(),
         entities: draft.entities.as_ref().and_then(Bytes::decode),
         media: None,
         date: draft.date,
@@ -522,7 +522,7 @@ pub(crate) fn save_draft(cx: &mut Cx<'_>, req: functions::messages::SaveDraft) -
     // An empty draft without a reply is how clients delete one.
     let entities = super::messages::stored_entities(cx.state, me, req.entities.as_ref())?;
     let draft = (!req.message.is_empty() || reply_to.is_some()).then_some(DraftRec {
-        text: req.message,
+        text: req.message.to_string(),
         entities,
         reply_to,
         no_webpage: req.no_webpage,

@@ -100,7 +100,13 @@ fn take_upload(
 ) -> RpcResult<(Arc<Vec<u8>>, String)> {
     let (file_id, parts, name, big, md5) = match file {
         enums::InputFile::InputFile(f) => (f.id, f.parts, f.name.clone(), false, &f.md5_checksum),
-        enums::InputFile::Big(f) => (f.id, f.parts, f.name.clone(), true, &String::new()),
+        enums::InputFile::Big(f) => (
+            f.id,
+            f.parts,
+            f.name.clone(),
+            true,
+            &tgwire_tl_types::CompactString::const_new(""),
+        ),
         enums::InputFile::StoryDocument(_) => return Err(RpcError::bad("FILE_ID_INVALID")),
     };
     if !(1..=MAX_PARTS).contains(&parts) {
@@ -137,7 +143,7 @@ fn take_upload(
         return Err(RpcError::bad("MD5_CHECKSUM_INVALID"));
     }
     cx.rt.uploads.remove(&(me, file_id));
-    Ok((Arc::new(bytes), name))
+    Ok((Arc::new(bytes), name.to_string()))
 }
 
 fn hex_md5(bytes: &[u8]) -> String {
@@ -162,7 +168,12 @@ pub(crate) fn create_document(
         .any(|a| matches!(a, enums::DocumentAttribute::Filename(_)))
         && !name.is_empty()
     {
-        attributes.push(types::DocumentAttributeFilename { file_name: name }.into());
+        attributes.push(
+            types::DocumentAttributeFilename {
+                file_name: name.into(),
+            }
+            .into(),
+        );
     }
     let id = next_media_id(cx);
     cx.state.documents.insert(

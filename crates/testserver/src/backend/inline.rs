@@ -158,8 +158,8 @@ pub(crate) fn get_inline_bot_results(
     let cached = [Some(me), None].into_iter().find_map(|user| {
         let key = CacheKey {
             bot,
-            query: req.query.clone(),
-            offset: req.offset.clone(),
+            query: req.query.to_string(),
+            offset: req.offset.to_string(),
             user,
         };
         let query_id = *cx.rt.inline_cache.get(&key)?;
@@ -185,8 +185,8 @@ pub(crate) fn get_inline_bot_results(
     cx.push_with(bot, vec![update.into()], &refs);
     let asked = Asked {
         user: me,
-        query: req.query,
-        offset: req.offset,
+        query: req.query.to_string(),
+        offset: req.offset.to_string(),
     };
     bots::defer(cx, query_id, bot, QueryKind::Inline(asked));
     // A placeholder: the bot's answer replaces it.
@@ -250,7 +250,7 @@ fn shown_message(message: &enums::InputBotInlineMessage) -> RpcResult<enums::Bot
         .into(),
         In::Game(m) => types::BotInlineMessageMediaAuto {
             invert_media: false,
-            message: String::new(),
+            message: String::new().into(),
             entities: None,
             reply_markup: m.reply_markup.clone(),
         }
@@ -554,13 +554,13 @@ fn outgoing(cx: &Cx<'_>, bot: i64, result: &enums::InputBotInlineResult) -> RpcR
     };
     let mut out = match send {
         M::MediaAuto(m) => Outgoing {
-            text: m.message.clone(),
+            text: m.message.to_string(),
             entities: m.entities.clone(),
             media: None,
             markup: m.reply_markup.clone(),
         },
         M::Text(m) => Outgoing {
-            text: m.message.clone(),
+            text: m.message.to_string(),
             entities: m.entities.clone(),
             media: None,
             markup: m.reply_markup.clone(),
@@ -675,7 +675,7 @@ pub(crate) fn send_inline_bot_result(
     // with an inline keyboard, the id to edit it by.
     let update = types::UpdateBotInlineSend {
         user_id: me,
-        query: answer.asked.query.clone(),
+        query: answer.asked.query.clone().into(),
         geo: None,
         id: req.id.clone(),
         msg_id: inline_keyboard.then(|| input_id(inline_id, &rec)),
@@ -731,7 +731,7 @@ pub(crate) fn edit_inline_bot_message(
         .cloned()
         .ok_or_else(|| RpcError::bad("MESSAGE_ID_INVALID"))?;
     let edit = messages::Edit {
-        message: req.message,
+        message: req.message.map(Into::into),
         entities: req.entities,
         media: req.media,
         reply_markup: req.reply_markup,

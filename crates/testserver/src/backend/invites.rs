@@ -48,7 +48,7 @@ pub(crate) fn exported(rec: &InviteRec) -> enums::ExportedChatInvite {
         revoked: rec.revoked,
         permanent: rec.permanent,
         request_needed: rec.request_needed,
-        link: link_of(&rec.hash),
+        link: link_of(&rec.hash).into(),
         admin_id: rec.admin,
         date: rec.date,
         start_date: None,
@@ -57,7 +57,7 @@ pub(crate) fn exported(rec: &InviteRec) -> enums::ExportedChatInvite {
         usage: (rec.usage > 0).then_some(rec.usage),
         requested: None,
         subscription_expired: None,
-        title: rec.title.clone(),
+        title: rec.title.clone().map(Into::into),
         subscription_pricing: None,
     }
     .into()
@@ -215,7 +215,7 @@ pub(crate) fn export_chat_invite(
             expire_date: req.expire_date.filter(|&d| d != 0),
             usage_limit: req.usage_limit.filter(|&l| l != 0),
             usage: 0,
-            title: req.title,
+            title: req.title.map(Into::into),
             request_needed: req.request_needed,
         },
     );
@@ -289,8 +289,8 @@ pub(crate) fn check_chat_invite(
                 scam: false,
                 fake: false,
                 can_refulfill_subscription: false,
-                title: c.title.clone(),
-                about: (!c.about.is_empty()).then(|| c.about.clone()),
+                title: c.title.clone().into(),
+                about: ((!c.about.is_empty()).then(|| c.about.clone())).map(Into::into),
                 photo: chat_photo(cx.state, c.photo),
                 participants_count: i32::try_from(c.members.len()).unwrap_or(i32::MAX),
                 participants: Some(users),
@@ -314,8 +314,8 @@ pub(crate) fn check_chat_invite(
                 scam: false,
                 fake: false,
                 can_refulfill_subscription: false,
-                title: c.title.clone(),
-                about: (!c.about.is_empty()).then(|| c.about.clone()),
+                title: c.title.clone().into(),
+                about: ((!c.about.is_empty()).then(|| c.about.clone())).map(Into::into),
                 photo: chat_photo(cx.state, c.photo),
                 participants_count: i32::try_from(c.members.len()).unwrap_or(i32::MAX),
                 participants: None,
@@ -481,7 +481,7 @@ pub(crate) fn edit_exported_chat_invite(
         stored.request_needed = needed;
     }
     if let Some(title) = req.title {
-        stored.title = (!title.is_empty()).then_some(title);
+        stored.title = (!title.is_empty()).then_some(title.to_string());
     }
     let after = exported(stored);
     cx.dirty = true;

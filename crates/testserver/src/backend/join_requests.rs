@@ -182,7 +182,7 @@ pub(crate) fn get_chat_invite_importers(
                 via_chatlist: false,
                 user_id: r.user,
                 date: r.date,
-                about: r.about.clone(),
+                about: r.about.clone().map(Into::into),
                 approved_by: None,
             })
             .collect()

@@ -424,7 +424,7 @@ pub(crate) fn send_message(
                 safe: false,
                 webpage: types::WebPagePending {
                     id: super::random_i64(),
-                    url: Some(url.to_owned()),
+                    url: Some(url.into()),
                     date: cx.now,
                 }
                 .into(),
@@ -434,7 +434,7 @@ pub(crate) fn send_message(
     };
     let kept_entities = stored_entities(cx.state, me, req.entities.as_ref())?;
     let content = Content {
-        text: req.message,
+        text: req.message.to_string(),
         entities: kept_entities.clone(),
         media,
         reply_to: reply_id(&req.reply_to),
@@ -598,7 +598,7 @@ pub(crate) fn media_of(cx: &mut Cx<'_>, me: i64, media: enums::InputMedia) -> Rp
     let inline = |media: enums::MessageMedia| Ok(MediaRec::Inline(super::model::Bytes::tl(&media)));
     match media {
         enums::InputMedia::UploadedDocument(doc) => {
-            files::create_document(cx, me, &doc.file, doc.mime_type, doc.attributes)
+            files::create_document(cx, me, &doc.file, doc.mime_type.to_string(), doc.attributes)
         }
         enums::InputMedia::UploadedPhoto(photo) => files::create_photo(cx, me, &photo.file),
         enums::InputMedia::Document(doc) => match doc.id {
@@ -689,7 +689,7 @@ pub(crate) fn media_of(cx: &mut Cx<'_>, me: i64, media: enums::InputMedia) -> Rp
                         access_hash: super::random_i64(),
                         title: game.short_name.clone(),
                         short_name: game.short_name,
-                        description: String::new(),
+                        description: String::new().into(),
                         photo: enums::Photo::Empty(types::PhotoEmpty { id: 0 }),
                         document: None,
                     }
@@ -729,7 +729,7 @@ pub(crate) fn send_media(
     let media = media_of(cx, me, req.media)?;
     let sender_is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
     let content = Content {
-        text: req.message,
+        text: req.message.to_string(),
         entities,
         media: Some(media),
         reply_to: reply_id(&req.reply_to),
@@ -770,7 +770,7 @@ pub(crate) fn send_multi_media(
         check_text(&single.message, MAX_CAPTION, "MEDIA_CAPTION_TOO_LONG")?;
         let media = media_of(cx, me, single.media)?;
         let content = Content {
-            text: single.message,
+            text: single.message.to_string(),
             entities: stored_entities(cx.state, me, single.entities.as_ref())?,
             media: Some(media),
             reply_to: reply_id(&req.reply_to),
@@ -1137,7 +1137,7 @@ pub(crate) fn search(
                     enums::MessagesFilter::InputMessagesFilterChatPhotos
                 )
         })
-        .filter(|m| query.is_empty() || m.text.to_lowercase().contains(&query))
+        .filter(|m| query.is_empty() || m.text.to_lowercase().contains(query.as_str()))
         .filter(|m| from.is_none() || m.from == from)
         .filter(|m| filter_matches(cx.state, me, &req.filter, m))
         .filter(|m| req.min_date <= 0 || m.date >= req.min_date)
@@ -1426,7 +1426,7 @@ pub(crate) fn edit_message(
     }
     let sender_is_bot = cx.state.users.get(&me).is_some_and(|u| u.bot);
     let edit = Edit {
-        message: req.message,
+        message: req.message.map(Into::into),
         entities: req.entities,
         media: req.media,
         // Reply markup is for bots; Telegram drops what users send.

@@ -161,16 +161,16 @@ pub(crate) fn user(state: &State, viewer: i64, id: i64) -> Option<enums::User> {
             bot_guard: false,
             id,
             access_hash: Some(rec.access_hash),
-            first_name: Some(rec.first_name.clone()),
-            last_name: (!rec.last_name.is_empty()).then(|| rec.last_name.clone()),
-            username: rec.username.clone(),
+            first_name: Some(rec.first_name.clone().into()),
+            last_name: ((!rec.last_name.is_empty()).then(|| rec.last_name.clone())).map(Into::into),
+            username: rec.username.clone().map(Into::into),
             // Phone numbers are visible to the account itself and its contacts.
-            phone: rec.phone.clone().filter(|_| is_self || contact),
+            phone: (rec.phone.clone().filter(|_| is_self || contact)).map(Into::into),
             photo: profile_photo(state, id),
             status,
             bot_info_version: rec.bot.then_some(1),
             restriction_reason: None,
-            bot_inline_placeholder: state.inline_bots.get(&id).cloned(),
+            bot_inline_placeholder: state.inline_bots.get(&id).cloned().map(Into::into),
             lang_code: None,
             emoji_status: None,
             usernames: None,
@@ -234,7 +234,7 @@ pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
         return Some(
             types::ChatForbidden {
                 id,
-                title: rec.title.clone(),
+                title: rec.title.clone().into(),
             }
             .into(),
         );
@@ -249,7 +249,7 @@ pub(crate) fn chat(state: &State, viewer: i64, id: i64) -> Option<enums::Chat> {
             call_not_empty: false,
             noforwards: false,
             id,
-            title: rec.title.clone(),
+            title: rec.title.clone().into(),
             photo: chat_photo(state, rec.photo),
             participants_count: i32::try_from(rec.members.len()).unwrap_or(i32::MAX),
             date: rec.date,
@@ -291,7 +291,7 @@ pub(crate) fn channel_of(state: &State, rec: &ChannelRec, viewer: i64) -> enums:
             monoforum: false,
             id: rec.id,
             access_hash: rec.access_hash,
-            title: rec.title.clone(),
+            title: rec.title.clone().into(),
             until_date: (until != 0).then_some(until),
         }
         .into();
@@ -338,8 +338,8 @@ pub(crate) fn channel_of(state: &State, rec: &ChannelRec, viewer: i64) -> enums:
         forum_tabs: false,
         id: rec.id,
         access_hash: Some(rec.access_hash),
-        title: rec.title.clone(),
-        username: rec.username.clone(),
+        title: rec.title.clone().into(),
+        username: rec.username.clone().map(Into::into),
         photo: chat_photo(state, rec.photo),
         date: rec.date,
         restriction_reason: None,
@@ -471,7 +471,7 @@ pub(crate) fn document(state: &State, id: i64) -> Option<enums::Document> {
             access_hash: rec.access_hash,
             file_reference: rec.file_reference.0.clone(),
             date: rec.date,
-            mime_type: rec.mime_type.clone(),
+            mime_type: rec.mime_type.clone().into(),
             size: rec.size,
             thumbs: None,
             video_thumbs: None,
@@ -506,7 +506,7 @@ fn photo_sizes(rec: &PhotoRec) -> Vec<enums::PhotoSize> {
     });
     let sizes = rec.sizes.iter().map(|size| {
         types::PhotoSize {
-            r#type: size.kind.clone(),
+            r#type: size.kind.clone().into(),
             w: size.w,
             h: size.h,
             size: i32::try_from(size.size).unwrap_or(i32::MAX),
@@ -536,12 +536,12 @@ pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
 fn action(state: &State, action: &ActionRec) -> enums::MessageAction {
     match action {
         ActionRec::ChatCreate { title, users } => types::MessageActionChatCreate {
-            title: title.clone(),
+            title: title.clone().into(),
             users: users.clone(),
         }
         .into(),
         ActionRec::ChannelCreate { title } => types::MessageActionChannelCreate {
-            title: title.clone(),
+            title: title.clone().into(),
         }
         .into(),
         ActionRec::ChatAddUser { users } => types::MessageActionChatAddUser {
@@ -553,7 +553,7 @@ fn action(state: &State, action: &ActionRec) -> enums::MessageAction {
         }
         ActionRec::PinMessage => enums::MessageAction::PinMessage,
         ActionRec::ChatEditTitle { title } => types::MessageActionChatEditTitle {
-            title: title.clone(),
+            title: title.clone().into(),
         }
         .into(),
         ActionRec::ChatEditPhoto { photo: id } => types::MessageActionChatEditPhoto {
@@ -570,7 +570,7 @@ fn action(state: &State, action: &ActionRec) -> enums::MessageAction {
         }
         .into(),
         ActionRec::ChannelMigrateFrom { title, chat } => types::MessageActionChannelMigrateFrom {
-            title: title.clone(),
+            title: title.clone().into(),
             chat_id: *chat,
         }
         .into(),
@@ -726,7 +726,7 @@ pub(crate) fn message(state: &State, viewer: i64, msg: &MessageRec) -> enums::Me
         guestchat_via_from: None,
         reply_to,
         date: msg.date,
-        message: msg.text.clone(),
+        message: msg.text.clone().into(),
         media: msg.media.as_ref().and_then(|m| media(state, m)),
         reply_markup: msg.reply_markup.as_ref().and_then(|m| m.decode()),
         entities: msg.entities.as_ref().and_then(|e| e.decode()),

@@ -60,7 +60,7 @@ pub(crate) fn update_of(event: &QtsEvent) -> enums::Update {
             peer: peer.to_tl(),
             date: event.date,
             user_id: *user,
-            about: about.clone(),
+            about: about.clone().into(),
             // Stored from a valid value; a hand-edited data file falls back to the public form.
             invite: invite
                 .decode()

@@ -172,15 +172,15 @@ fn time_chart(axis: Axis, lines: Vec<(String, Series)>, kind: &str) -> String {
 
 fn inline(json: String, zoom_token: Option<String>) -> enums::StatsGraph {
     types::StatsGraph {
-        json: types::DataJson { data: json }.into(),
-        zoom_token,
+        json: types::DataJson { data: json.into() }.into(),
+        zoom_token: zoom_token.map(Into::into),
     }
     .into()
 }
 
 fn deferred(channel: i64, graph: &str) -> enums::StatsGraph {
     types::StatsGraphAsync {
-        token: format!("{channel}:{graph}"),
+        token: format!("{channel}:{graph}").into(),
     }
     .into()
 }
@@ -641,7 +641,7 @@ pub(crate) fn load_async_graph(
             (Axis::Hours { day: day_of(day) }, None)
         }
     };
-    Ok(inline(time_chart(axis, lines, kind), zoom))
+    Ok(inline(time_chart(axis, lines, kind), zoom.map(Into::into)))
 }
 
 pub(crate) fn get_message_stats(

@@ -182,7 +182,7 @@ pub(crate) fn get_full_user(
         noforwards_peer_enabled: false,
         unofficial_security_risk: false,
         id,
-        about: rec.about.clone(),
+        about: rec.about.clone().map(Into::into),
         settings: types::PeerSettings {
             report_spam: false,
             add_contact: false,
@@ -215,7 +215,7 @@ pub(crate) fn get_full_user(
             types::BotInfo {
                 has_preview_medias: false,
                 user_id: Some(id),
-                description: rec.about.clone(),
+                description: rec.about.clone().map(Into::into),
                 description_photo: None,
                 description_document: None,
                 commands: Some(bot_commands::private_chat_commands(cx.state, id, me)),

@@ -89,10 +89,10 @@ pub(crate) fn execute_subscribing(
                     ctx.auth_key_id,
                     ClientInfo {
                         api_id: w.api_id,
-                        device_model: w.device_model,
-                        system_version: w.system_version,
-                        app_version: w.app_version,
-                        lang_code: w.lang_code,
+                        device_model: w.device_model.to_string(),
+                        system_version: w.system_version.to_string(),
+                        app_version: w.app_version.to_string(),
+                        lang_code: w.lang_code.to_string(),
                     },
                 );
                 query = w.query.0;
@@ -344,7 +344,7 @@ mod tests {
                 system_version: "sys".into(),
                 app_version: "1.0".into(),
                 system_lang_code: "en".into(),
-                lang_pack: String::new(),
+                lang_pack: String::new().into(),
                 lang_code: "en".into(),
                 proxy: None,
                 params: None,

@@ -53,7 +53,7 @@ fn message(
         guestchat_via_from: None,
         reply_to,
         date,
-        message: text,
+        message: text.into(),
         media: None,
         reply_markup: None,
         entities,
@@ -97,7 +97,7 @@ pub(crate) fn expand_short_message(
             user_id: short.user_id,
         }
         .into(),
-        short.message,
+        short.message.to_string(),
         short.date,
         short.fwd_from,
         short.via_bot_id,
@@ -126,7 +126,7 @@ pub(crate) fn expand_short_chat_message(short: types::UpdateShortChatMessage) ->
             chat_id: short.chat_id,
         }
         .into(),
-        short.message,
+        short.message.to_string(),
         short.date,
         short.fwd_from,
         short.via_bot_id,

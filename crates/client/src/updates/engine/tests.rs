@@ -29,7 +29,7 @@ fn text_message(id: i32, peer: enums::Peer, from: i64) -> enums::Message {
         silent: false,
         id,
         user_id: from,
-        message: format!("m{id}"),
+        message: format!("m{id}").into(),
         pts: 0,
         pts_count: 0,
         date: 0,

@@ -17,7 +17,7 @@ fn config_points_at_our_dcs_and_names_this_one() {
         .iter()
         .map(|o| {
             let enums::DcOption::DcOption(o) = o;
-            (o.id, o.ip_address.clone(), o.port)
+            (o.id, o.ip_address.to_string(), o.port)
         })
         .collect();
     assert_eq!(
@@ -570,7 +570,7 @@ fn profile_username_and_resolving() {
                     client_id: 5,
                     phone: "+9996620001".into(),
                     first_name: "A".into(),
-                    last_name: String::new(),
+                    last_name: String::new().into(),
                     note: None,
                 }
                 .into(),
@@ -578,7 +578,7 @@ fn profile_username_and_resolving() {
                     client_id: 6,
                     phone: "9996629999".into(),
                     first_name: "Nobody".into(),
-                    last_name: String::new(),
+                    last_name: String::new().into(),
                     note: None,
                 }
                 .into(),

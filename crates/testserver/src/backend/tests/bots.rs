@@ -13,7 +13,7 @@ fn bot(backend: &Backend, id: i64) -> Client {
         flags: 0,
         api_id: 1,
         api_hash: "x".into(),
-        bot_auth_token: format!("{id}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"),
+        bot_auth_token: format!("{id}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq").into(),
     });
     bot
 }
@@ -161,7 +161,7 @@ fn article(id: &str, text: &str) -> enums::InputBotInlineResult {
     types::InputBotInlineResult {
         id: id.into(),
         r#type: "article".into(),
-        title: Some(format!("title {id}")),
+        title: Some(format!("title {id}").into()),
         description: None,
         url: None,
         thumb: None,
@@ -211,7 +211,7 @@ fn inline_queries_are_answered_cached_paged_and_sent_via_the_bot() {
         query_id,
         results,
         cache_time: 300,
-        next_offset: next.map(str::to_owned),
+        next_offset: next.map(str::to_owned).map(Into::into),
         switch_pm: None,
         switch_webview: None,
     };

@@ -329,7 +329,10 @@ fn kicked_users_lose_the_channel() {
     let enums::channels::ChannelParticipants::ChannelParticipants(kicked) =
         owner.ok(&functions::channels::GetParticipants {
             channel: input_channel(&b, group),
-            filter: types::ChannelParticipantsKicked { q: String::new() }.into(),
+            filter: types::ChannelParticipantsKicked {
+                q: String::new().into(),
+            }
+            .into(),
             offset: 0,
             limit: 10,
             hash: 0,

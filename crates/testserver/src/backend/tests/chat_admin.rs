@@ -35,7 +35,7 @@ fn admin_log(
     let enums::channels::AdminLogResults::AdminLogResults(results) =
         client.call(&functions::channels::GetAdminLog {
             channel: input_channel(b, channel),
-            q: String::new(),
+            q: String::new().into(),
             events_filter: filter.map(Into::into),
             admins: None,
             max_id: 0,
@@ -330,7 +330,10 @@ fn supergroup_admin_rights_are_checked() {
     // Kicked and banned lists are for admins.
     let kicked = functions::channels::GetParticipants {
         channel: input_channel(&b, group),
-        filter: types::ChannelParticipantsKicked { q: String::new() }.into(),
+        filter: types::ChannelParticipantsKicked {
+            q: String::new().into(),
+        }
+        .into(),
         offset: 0,
         limit: 10,
         hash: 0,
@@ -386,7 +389,7 @@ fn every_admin_action_is_in_the_admin_log() {
         member
             .call(&functions::channels::GetAdminLog {
                 channel: input_channel(&b, group),
-                q: String::new(),
+                q: String::new().into(),
                 events_filter: None,
                 admins: None,
                 max_id: 0,
@@ -458,7 +461,7 @@ fn every_admin_action_is_in_the_admin_log() {
     let enums::channels::AdminLogResults::AdminLogResults(by_member) =
         owner.ok(&functions::channels::GetAdminLog {
             channel: input_channel(&b, group),
-            q: String::new(),
+            q: String::new().into(),
             events_filter: None,
             admins: Some(vec![input_user(&b, member_id)]),
             max_id: 0,
@@ -551,10 +554,14 @@ fn invite_links_join_list_and_expire() {
     assert!(!once.permanent);
     let hash = |link: &str| link.rsplit('+').next().unwrap().to_owned();
     let check = |client: &Client, link: &str| {
-        client.call(&functions::messages::CheckChatInvite { hash: hash(link) })
+        client.call(&functions::messages::CheckChatInvite {
+            hash: hash(link).into(),
+        })
     };
     let import = |client: &Client, link: &str| {
-        client.call(&functions::messages::ImportChatInvite { hash: hash(link) })
+        client.call(&functions::messages::ImportChatInvite {
+            hash: hash(link).into(),
+        })
     };
     let enums::ChatInvite::ChatInvite(preview) = check(&guest, &once.link).unwrap() else {
         panic!()
@@ -803,7 +810,7 @@ fn too_many_channels_is_an_error() {
                 for_import: false,
                 forum: false,
                 title: "mine".into(),
-                about: String::new(),
+                about: String::new().into(),
                 geo_point: None,
                 address: None,
                 ttl_period: None,
@@ -830,7 +837,7 @@ fn group_and_channel_photos_and_about() {
                     id: file_id,
                     parts: 1,
                     name: "p.jpg".into(),
-                    md5_checksum: String::new(),
+                    md5_checksum: String::new().into(),
                 }
                 .into(),
             ),
@@ -922,7 +929,7 @@ fn profile_photos_page_newest_first() {
                     id: file_id,
                     parts: 1,
                     name: "p.jpg".into(),
-                    md5_checksum: String::new(),
+                    md5_checksum: String::new().into(),
                 }
                 .into(),
             ),

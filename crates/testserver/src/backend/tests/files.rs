@@ -229,7 +229,7 @@ fn albums_share_a_group_and_photos_download_too() {
             id: 2,
             parts: 1,
             name: "p.jpg".into(),
-            md5_checksum: String::new(),
+            md5_checksum: String::new().into(),
         }
         .into(),
         stickers: None,

@@ -524,7 +524,7 @@ fn duplicate_random_ids_and_empty_messages_are_refused() {
         client.call(&request).unwrap_err(),
         err(400, "MESSAGE_EMPTY")
     );
-    request.message = "x".repeat(4097);
+    request.message = "x".repeat(4097).into();
     assert_eq!(
         client.call(&request).unwrap_err(),
         err(400, "MESSAGE_TOO_LONG")

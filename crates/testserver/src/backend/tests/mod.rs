@@ -129,7 +129,7 @@ impl Client {
         match self.ok(&functions::auth::SignIn {
             phone_number: phone.into(),
             phone_code_hash: sent.phone_code_hash,
-            phone_code: Some(code),
+            phone_code: Some(code.into()),
             email_verification: None,
         }) {
             enums::auth::Authorization::Authorization(auth) => user_id(&auth.user),
@@ -216,7 +216,7 @@ fn texts(messages: &enums::messages::Messages) -> Vec<(i32, String)> {
     };
     list.iter()
         .map(|m| match m {
-            enums::Message::Message(m) => (m.id, m.message.clone()),
+            enums::Message::Message(m) => (m.id, m.message.to_string()),
             enums::Message::Service(m) => (m.id, String::from("<service>")),
             enums::Message::Empty(m) => (m.id, String::from("<empty>")),
         })
@@ -241,10 +241,10 @@ fn new_messages(updates: &[enums::Updates]) -> Vec<(i32, i32, String)> {
         .iter()
         .flat_map(|container| match container {
             enums::Updates::UpdateShortMessage(u) => {
-                vec![(u.pts, u.pts_count, u.message.clone())]
+                vec![(u.pts, u.pts_count, u.message.to_string())]
             }
             enums::Updates::UpdateShortChatMessage(u) => {
-                vec![(u.pts, u.pts_count, u.message.clone())]
+                vec![(u.pts, u.pts_count, u.message.to_string())]
             }
             other => inner_updates(other)
                 .into_iter()
@@ -262,7 +262,7 @@ fn new_messages(updates: &[enums::Updates]) -> Vec<(i32, i32, String)> {
 
 fn text_of(message: &enums::Message) -> String {
     match message {
-        enums::Message::Message(m) => m.message.clone(),
+        enums::Message::Message(m) => m.message.to_string(),
         enums::Message::Service(_) => "<service>".into(),
         enums::Message::Empty(_) => "<empty>".into(),
     }

@@ -46,7 +46,7 @@ pub(crate) fn uploaded_document(file_id: i64, parts: i32) -> enums::InputMedia {
             id: file_id,
             parts,
             name: "blob.bin".into(),
-            md5_checksum: String::new(),
+            md5_checksum: "".into(),
         }
         .into(),
         thumb: None,
@@ -124,7 +124,7 @@ pub(crate) fn get_file(
             id: doc.id,
             access_hash: doc.access_hash,
             file_reference: doc.file_reference.clone(),
-            thumb_size: String::new(),
+            thumb_size: "".into(),
         }
         .into(),
         offset,

@@ -163,7 +163,7 @@ fn messages_naming_other_users_or_carrying_media_come_in_full() {
             .into(),
         }
         .into(),
-        message: String::new(),
+        message: String::new().into(),
         random_id: rand::random(),
         reply_markup: None,
         entities: None,
@@ -222,7 +222,7 @@ fn seq_numbers_containers_of_seq_updates_for_every_session() {
         for_import: false,
         forum: false,
         title: "Seq".into(),
-        about: String::new(),
+        about: String::new().into(),
         geo_point: None,
         address: None,
         ttl_period: None,
