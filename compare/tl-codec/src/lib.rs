@@ -26,7 +26,7 @@ macro_rules! fixtures {
                     types::MessageEntityTextUrl {
                         offset: 15,
                         length: 10,
-                        url: format!("https://example.org/page/{i}"),
+                        url: format!("https://example.org/page/{i}").into(),
                     }
                     .into(),
                 ]
@@ -117,7 +117,7 @@ macro_rules! fixtures {
                     date: 1_700_000_000 + i,
                     message: format!(
                         "Hello @someone, see https://example.org/page/{i} — message number {i} of the page"
-                    ),
+                    ).into(),
                     media: (i % 4 == 0).then(|| photo(i64::from(i))),
                     reply_markup: None,
                     entities: Some(entities(i)),
@@ -178,9 +178,9 @@ macro_rules! fixtures {
                     bot_guard: false,
                     id: 1000 + i,
                     access_hash: Some(i.wrapping_mul(0x5851_f42d_4c95_7f2d)),
-                    first_name: Some(format!("First{i}")),
+                    first_name: Some(format!("First{i}").into()),
                     last_name: Some("Lastname".into()),
-                    username: Some(format!("user_{i}")),
+                    username: Some(format!("user_{i}").into()),
                     phone: None,
                     photo: Some(
                         types::UserProfilePhoto {
@@ -255,8 +255,8 @@ macro_rules! fixtures {
                         forum_tabs: false,
                         id: 2_000_000 + i,
                         access_hash: Some(i.wrapping_mul(0x2545_f491_4f6c_dd1d)),
-                        title: format!("Group number {i}"),
-                        username: Some(format!("group_{i}")),
+                        title: format!("Group number {i}").into(),
+                        username: Some(format!("group_{i}").into()),
                         photo: chat_photo(i),
                         date: 1_650_000_000,
                         restriction_reason: None,
@@ -309,7 +309,7 @@ macro_rules! fixtures {
                         call_not_empty: false,
                         noforwards: false,
                         id: 3_000_000 + i,
-                        title: format!("Small group {i}"),
+                        title: format!("Small group {i}").into(),
                         photo: chat_photo(i),
                         participants_count: 12,
                         date: 1_600_000_000,

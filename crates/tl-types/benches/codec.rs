@@ -10,6 +10,9 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tgwire_tl_types::{enums, types, Deserializable, Serializable};
 
+#[path = "../tests/support/user.rs"]
+mod support;
+
 fn peer_user(user_id: i64) -> enums::Peer {
     types::PeerUser { user_id }.into()
 }
@@ -148,71 +151,14 @@ fn message(i: i32) -> enums::Message {
 
 fn user(i: i64) -> enums::User {
     types::User {
-        is_self: false,
         contact: i % 3 == 0,
-        mutual_contact: false,
-        deleted: false,
         bot: i % 10 == 0,
-        bot_chat_history: false,
-        bot_nochats: false,
-        verified: false,
-        restricted: false,
-        min: false,
-        bot_inline_geo: false,
-        support: false,
-        scam: false,
-        apply_min_photo: false,
-        fake: false,
-        bot_attach_menu: false,
         premium: i % 4 == 0,
-        attach_menu_enabled: false,
-        bot_can_edit: false,
-        close_friend: false,
-        stories_hidden: false,
-        stories_unavailable: false,
-        contact_require_premium: false,
-        bot_business: false,
-        bot_has_main_app: false,
-        bot_forum_view: false,
-        bot_forum_can_manage_topics: false,
-        bot_can_manage_bots: false,
-        bot_guestchat: false,
-        bot_guard: false,
-        id: 1000 + i,
         access_hash: Some(i.wrapping_mul(0x5851_f42d_4c95_7f2d)),
         first_name: Some(format!("First{i}").into()),
         last_name: Some("Lastname".into()),
         username: Some(format!("user_{i}").into()),
-        phone: None,
-        photo: Some(
-            types::UserProfilePhoto {
-                has_video: false,
-                personal: false,
-                photo_id: 7_000_000 + i,
-                stripped_thumb: Some(vec![1; 40]),
-                dc_id: 2,
-            }
-            .into(),
-        ),
-        status: Some(
-            types::UserStatusOnline {
-                expires: 1_700_000_900,
-            }
-            .into(),
-        ),
-        bot_info_version: None,
-        restriction_reason: None,
-        bot_inline_placeholder: None,
-        lang_code: Some("en".into()),
-        emoji_status: None,
-        usernames: None,
-        stories_max_id: None,
-        color: None,
-        profile_color: None,
-        bot_active_users: None,
-        bot_verification_icon: None,
-        send_paid_messages_stars: None,
-        linked_community_id: None,
+        ..support::online_user(1000 + i, 7_000_000 + i, vec![1; 40])
     }
     .into()
 }

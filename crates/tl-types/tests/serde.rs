@@ -5,6 +5,9 @@
 
 use tgwire_tl_types::{enums, types, Deserializable, Serializable};
 
+#[path = "support/user.rs"]
+mod support;
+
 /// A message as a user would write it by hand: only the fields that are set.
 const MESSAGE: &str = r#"{
     "_": "message",
@@ -113,71 +116,12 @@ fn message_json_has_the_documented_shape_and_round_trips() {
 #[test]
 fn updates_round_trip_through_json() {
     let user: enums::User = types::User {
-        is_self: false,
         contact: true,
-        mutual_contact: false,
-        deleted: false,
-        bot: false,
-        bot_chat_history: false,
-        bot_nochats: false,
-        verified: false,
-        restricted: false,
-        min: false,
-        bot_inline_geo: false,
-        support: false,
-        scam: false,
-        apply_min_photo: false,
-        fake: false,
-        bot_attach_menu: false,
         premium: true,
-        attach_menu_enabled: false,
-        bot_can_edit: false,
-        close_friend: false,
-        stories_hidden: false,
-        stories_unavailable: false,
-        contact_require_premium: false,
-        bot_business: false,
-        bot_has_main_app: false,
-        bot_forum_view: false,
-        bot_forum_can_manage_topics: false,
-        bot_can_manage_bots: false,
-        bot_guestchat: false,
-        bot_guard: false,
-        id: 1001,
         access_hash: Some(-77),
         first_name: Some("Ada".into()),
-        last_name: None,
         username: Some("ada".into()),
-        phone: None,
-        photo: Some(
-            types::UserProfilePhoto {
-                has_video: false,
-                personal: false,
-                photo_id: 3,
-                stripped_thumb: Some(vec![0xff; 5]),
-                dc_id: 2,
-            }
-            .into(),
-        ),
-        status: Some(
-            types::UserStatusOnline {
-                expires: 1_700_000_900,
-            }
-            .into(),
-        ),
-        bot_info_version: None,
-        restriction_reason: None,
-        bot_inline_placeholder: None,
-        lang_code: Some("en".into()),
-        emoji_status: None,
-        usernames: None,
-        stories_max_id: None,
-        color: None,
-        profile_color: None,
-        bot_active_users: None,
-        bot_verification_icon: None,
-        send_paid_messages_stars: None,
-        linked_community_id: None,
+        ..support::online_user(1001, 3, vec![0xff; 5])
     }
     .into();
     let updates: enums::Updates = types::Updates {
