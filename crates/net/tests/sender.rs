@@ -104,6 +104,20 @@ fn record_states(handle: &SenderHandle) -> Arc<Mutex<Vec<ConnectionState>>> {
     seen
 }
 
+/// The recorded states once the recorder has seen the sender close: the recorder is a task on
+/// another worker, so a call's error can reach the test before the last state reaches the log.
+async fn states_until_closed(states: &Mutex<Vec<ConnectionState>>) -> Vec<ConnectionState> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = states.lock().unwrap().clone();
+        let closed = matches!(seen.last(), Some(ConnectionState::Closed { .. }));
+        if closed || tokio::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// A new key, then encrypted requests (answer, typed RPC error, request-specific data).
 async fn exercise(server: &MtServer, cfg: SenderConfig, what: &str) {
     let Sender { handle, mut events } = Sender::spawn(cfg);
@@ -527,7 +541,7 @@ async fn unreachable_server_backs_off_then_gives_up() {
         matches!(r, Err(InvokeError::Shutdown(DisconnectReason::GaveUp))),
         "{r:?}"
     );
-    let states = states.lock().unwrap().clone();
+    let states = states_until_closed(&states).await;
     let attempts: Vec<u32> = states
         .iter()
         .filter_map(|s| match s {
@@ -536,12 +550,15 @@ async fn unreachable_server_backs_off_then_gives_up() {
         })
         .collect();
     assert_eq!(attempts, [1, 2, 3], "{states:?}");
-    assert!(matches!(
-        states.last(),
-        Some(ConnectionState::Closed {
-            reason: DisconnectReason::GaveUp
-        })
-    ));
+    assert!(
+        matches!(
+            states.last(),
+            Some(ConnectionState::Closed {
+                reason: DisconnectReason::GaveUp
+            })
+        ),
+        "{states:?}"
+    );
 }
 
 #[test]
@@ -623,7 +640,7 @@ async fn garbage_from_the_server_never_panics_the_sender() {
             matches!(r, Err(InvokeError::Shutdown(DisconnectReason::GaveUp))),
             "seed {seed}: {r:?}"
         );
-        let states = states.lock().unwrap().clone();
+        let states = states_until_closed(&states).await;
         assert!(
             states
                 .iter()
