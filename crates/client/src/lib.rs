@@ -127,6 +127,12 @@ pub use tgwire_session::{MemoryStorage, PeerRef, SqliteStorage, Storage, StringS
 /// The raw API: every TL type and function of the current layer.
 pub use tgwire_tl_types as tl;
 
+/// A TL `string` field from a public `impl Into<String>` argument (the public API takes `String`s;
+/// the raw types hold [`TlString`](tgwire_tl_types::TlString)s).
+pub(crate) fn tl_string(text: impl Into<String>) -> tgwire_tl_types::TlString {
+    text.into().into()
+}
+
 /// Connection-level types: transports, proxies and the connection state.
 pub mod net {
     pub use tgwire_net::{

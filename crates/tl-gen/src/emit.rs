@@ -231,7 +231,7 @@ fn zero_value(model: &Model<'_>, def: &Definition, ty: &tgwire_tl_parser::Type) 
         "double" => "0f64".to_owned(),
         "int128" => "[0u8; 16]".to_owned(),
         "int256" => "[0u8; 32]".to_owned(),
-        "string" => "crate::CompactString::const_new(\"\")".to_owned(),
+        "string" => "crate::TlString::new()".to_owned(),
         "bytes" => "Vec::<u8>::new()".to_owned(),
         "Bool" => "false".to_owned(),
         "Vector" => format!(
@@ -513,7 +513,7 @@ fn inline_size(model: &Model<'_>, def: &Definition) -> Option<usize> {
             "i64" | "f64" => 8,
             "[u8; 16]" => 16,
             "[u8; 32]" => 32,
-            "crate::CompactString" => 24,
+            "crate::TlString" => 24,
             vec if vec.starts_with("Vec<") => 24,
             _ => return None,
         };

@@ -183,7 +183,7 @@ impl<'a> Model<'a> {
                 "int" => Some("i32"),
                 "long" => Some("i64"),
                 "double" => Some("f64"),
-                "string" => Some("crate::CompactString"),
+                "string" => Some("crate::TlString"),
                 "bytes" => Some("Vec<u8>"),
                 "int128" => Some("[u8; 16]"),
                 "int256" => Some("[u8; 32]"),

@@ -6,8 +6,8 @@
 
 // The generated code names its runtime as `crate::…`; provide it at this test crate's root.
 pub use tgwire_tl_types::{
-    runtime, Bare, Blob, CompactString, Deserializable, DeserializeError, Identifiable, Reader,
-    RemoteCall, Serializable,
+    runtime, Bare, Blob, Deserializable, DeserializeError, Identifiable, Reader, RemoteCall,
+    Serializable, TlString,
 };
 
 #[allow(missing_docs, dead_code, unexpected_cfgs, clippy::all)]

@@ -12,9 +12,9 @@
 //!   answer; the generic wrappers (`InvokeWithLayer<X>`, `InitConnection<X>`, …) return `X::Return`.
 //!
 //! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` →
-//! [`CompactString`] (re-exported from `compact_str`: an owned, `String`-like string that holds up to
-//! 24 bytes inline, so short strings decode without an allocation; build one with `"text".into()`,
-//! read it as `&str` with `as_str()` or through `Deref`), `bytes` → `Vec<u8>`, `int128`/`int256` →
+//! [`TlString`] (an owned, `String`-like string that holds up to 22 bytes inline, so short strings
+//! decode without an allocation; build one with `"text".into()`, read it as `&str` with `as_str()` or
+//! through `Deref`), `bytes` → `Vec<u8>`, `int128`/`int256` →
 //! `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` → `Vec<T>`, `flags.N?T` → `Option<T>`,
 //! `flags.N?true` → `bool`. The `flags` words themselves are not
 //! fields: serialising computes them from the optional fields.
@@ -82,15 +82,16 @@ mod serde_fields;
 // The round trip covers functions too, so it needs them decodable.
 #[cfg(all(test, feature = "deserializable-functions"))]
 mod schema_tests;
+mod tl_string;
 mod traits;
 
 pub use blob::Blob;
-pub use compact_str::{CompactString, ToCompactString};
 pub use error::DeserializeError;
 pub use generated::api::{enums, functions, types};
 pub use generated::{name_for_id, LAYER};
 pub use primitives::{BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID};
 pub use reader::{Nested, Reader, MAX_DEPTH};
+pub use tl_string::TlString;
 pub use traits::{Bare, Deserializable, Identifiable, RemoteCall, Serializable};
 
 /// The examples of the user guide page `docs/tl.md`, compiled and run as doctests.

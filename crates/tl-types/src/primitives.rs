@@ -1,14 +1,12 @@
 //! TL's built-in types on Rust types: `int` = `i32`, `long` = `i64`, `double` = `f64`, `Bool` = `bool`,
-//! `string` = [`CompactString`] (also `String` for hand-written code), `bytes` = `Vec<u8>`, `int128` = `[u8; 16]`, `int256` = `[u8; 32]`,
+//! `string` = [`TlString`] (also `String` for hand-written code), `bytes` = `Vec<u8>`, `int128` = `[u8; 16]`, `int256` = `[u8; 32]`,
 //! `Vector<T>` = `Vec<T>`.
 //!
 //! Strings: TL `string` is bytes on the wire; decoding turns invalid UTF-8 into U+FFFD (lossy) rather than
 //! failing, because one odd name must not make a whole update undecodable. Fields that carry binary
 //! data are `bytes` in the schema and `Vec<u8>` here, decoded exactly.
 
-use compact_str::CompactString;
-
-use crate::{Deserializable, DeserializeError, Reader, Serializable};
+use crate::{Deserializable, DeserializeError, Reader, Serializable, TlString};
 
 /// The id of the boxed `Vector t` type.
 pub const VECTOR_ID: u32 = 0x1cb5c415;
@@ -163,22 +161,22 @@ impl Deserializable for String {
     }
 }
 
-impl Serializable for CompactString {
+impl Serializable for TlString {
     #[inline]
     fn serialize(&self, buf: &mut Vec<u8>) {
         write_tl_bytes(self.as_bytes(), buf);
     }
 }
 
-impl Deserializable for CompactString {
+impl Deserializable for TlString {
     /// Invalid UTF-8 is replaced by U+FFFD rather than rejected (see the module docs). Strings of up
-    /// to 24 bytes are held inline: most names, usernames and codes decode without an allocation.
+    /// to 22 bytes are held inline: most names, usernames and codes decode without an allocation.
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         let bytes = r.read_tl_bytes()?;
         Ok(match std::str::from_utf8(bytes) {
-            Ok(s) => CompactString::new(s),
-            Err(_) => CompactString::from_utf8_lossy(bytes),
+            Ok(s) => TlString::from_str_copy(s),
+            Err(_) => String::from_utf8_lossy(bytes).into(),
         })
     }
 }
@@ -248,24 +246,24 @@ mod tests {
     fn invalid_utf8_decodes_lossily() {
         let s = String::from_bytes(&[2, 0xff, b'a', 0]).unwrap();
         assert_eq!(s, "\u{fffd}a");
-        let s = CompactString::from_bytes(&[2, 0xff, b'a', 0]).unwrap();
+        let s = TlString::from_bytes(&[2, 0xff, b'a', 0]).unwrap();
         assert_eq!(s, "\u{fffd}a");
     }
 
     #[test]
-    fn compact_strings_encode_like_strings() {
-        // Both sides of the inline limit (24 bytes) and of the short/long header.
-        for len in [0, 1, 3, 4, 23, 24, 25, 253, 254, 300] {
+    fn tl_strings_encode_like_strings() {
+        // Both sides of the inline limit (22 bytes) and of the short/long header.
+        for len in [0, 1, 3, 4, 21, 22, 23, 24, 25, 253, 254, 300] {
             let text: String = (0..len)
                 .map(|i| char::from(b'a' + (i % 26) as u8))
                 .collect();
-            let compact = CompactString::from(text.as_str());
-            assert_eq!(compact.to_bytes(), text.to_bytes(), "len {len}");
-            assert_eq!(CompactString::from_bytes(&text.to_bytes()).unwrap(), text);
+            let tl = TlString::from(text.as_str());
+            assert_eq!(tl.to_bytes(), text.to_bytes(), "len {len}");
+            assert_eq!(TlString::from_bytes(&text.to_bytes()).unwrap(), text);
         }
-        let multibyte = CompactString::from("ünïcödé ✓");
+        let multibyte = TlString::from("ünïcödé ✓");
         assert_eq!(
-            CompactString::from_bytes(&multibyte.to_bytes()).unwrap(),
+            TlString::from_bytes(&multibyte.to_bytes()).unwrap(),
             multibyte
         );
     }

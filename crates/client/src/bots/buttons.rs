@@ -41,7 +41,7 @@ pub struct ReplyButton(pub(crate) types::KeyboardButton);
 fn inline(text: impl Into<String>, kind: enums::InlineButtonType) -> InlineButton {
     InlineButton(types::KeyboardInlineButton {
         style: None,
-        text: text.into().into(),
+        text: crate::tl_string(text),
         r#type: kind,
     })
 }
@@ -49,7 +49,7 @@ fn inline(text: impl Into<String>, kind: enums::InlineButtonType) -> InlineButto
 fn reply(text: impl Into<String>, kind: enums::ButtonType) -> ReplyButton {
     ReplyButton(types::KeyboardButton {
         style: None,
-        text: text.into().into(),
+        text: crate::tl_string(text),
         r#type: kind,
     })
 }
@@ -73,7 +73,7 @@ impl Button {
         inline(
             text,
             types::InlineButtonTypeUrl {
-                url: url.into().into(),
+                url: crate::tl_string(url),
             }
             .into(),
         )
@@ -97,7 +97,7 @@ impl Button {
             text,
             types::InlineButtonTypeSwitchInline {
                 same_peer,
-                query: query.into().into(),
+                query: crate::tl_string(query),
                 peer_types: None,
             }
             .into(),
@@ -117,7 +117,7 @@ impl Button {
             types::InputInlineButtonTypeUrlAuth {
                 request_write_access,
                 fwd_text: fwd_text.map(Into::into),
-                url: url.into().into(),
+                url: crate::tl_string(url),
                 bot: None,
             }
             .into(),
@@ -129,7 +129,7 @@ impl Button {
         inline(
             text,
             types::InlineButtonTypeCopy {
-                copy_text: copy_text.into().into(),
+                copy_text: crate::tl_string(copy_text),
             }
             .into(),
         )
@@ -140,7 +140,7 @@ impl Button {
         inline(
             text,
             types::InlineButtonTypeWebView {
-                url: url.into().into(),
+                url: crate::tl_string(url),
             }
             .into(),
         )
@@ -332,7 +332,7 @@ macro_rules! shared_reply_setters {
         /// The input field's placeholder while it is shown (at most 64 characters).
         #[must_use]
         pub fn placeholder(mut self, placeholder: impl Into<String>) -> Self {
-            self.0.placeholder = Some(placeholder.into().into());
+            self.0.placeholder = Some(crate::tl_string(placeholder));
             self
         }
     };

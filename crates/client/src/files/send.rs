@@ -214,7 +214,7 @@ impl InputMedia {
         self.attribute(
             types::DocumentAttributeSticker {
                 mask: false,
-                alt: alt.into().into(),
+                alt: crate::tl_string(alt),
                 stickerset: enums::InputStickerSet::Empty,
                 mask_coords: None,
             }

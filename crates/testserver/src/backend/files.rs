@@ -105,7 +105,7 @@ fn take_upload(
             f.parts,
             f.name.clone(),
             true,
-            &tgwire_tl_types::CompactString::const_new(""),
+            &tgwire_tl_types::TlString::new(),
         ),
         enums::InputFile::StoryDocument(_) => return Err(RpcError::bad("FILE_ID_INVALID")),
     };

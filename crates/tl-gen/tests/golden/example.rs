@@ -271,7 +271,7 @@ pub struct User {
     pub id: i64,
     /// TL `name:flags.2?string`: present (`Some`) when bit 2 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub name: Option<crate::CompactString>,
+    pub name: Option<crate::TlString>,
     /// TL `photo:flags.1?bytes`: present (`Some`) when bit 1 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_fields::base64"))]
     pub photo: Option<Vec<u8>>,
@@ -360,7 +360,7 @@ impl crate::Bare for User {
         let bot = fw_flags & 0x2 != 0;
         let id = <i64 as crate::Deserializable>::deserialize(r)?;
         let name = if fw_flags & 0x4 != 0 {
-            Some(<crate::CompactString as crate::Deserializable>::deserialize(r)?)
+            Some(<crate::TlString as crate::Deserializable>::deserialize(r)?)
         } else {
             None
         };

@@ -1058,7 +1058,7 @@ pub mod types {
         /// TL `error_code:int`.
         pub error_code: i32,
         /// TL `error_message:string`.
-        pub error_message: crate::CompactString,
+        pub error_message: crate::TlString,
     }
 
     impl ::core::fmt::Debug for RpcError {
@@ -1082,7 +1082,7 @@ pub mod types {
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let error_code = <i32 as crate::Deserializable>::deserialize(r)?;
-            let error_message = <crate::CompactString as crate::Deserializable>::deserialize(r)?;
+            let error_message = <crate::TlString as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 error_code,
                 error_message,

@@ -1,0 +1,435 @@
+//! [`TlString`]: the owned string of TL `string` fields, short ones held inline.
+
+use std::borrow::{Borrow, Cow};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::str::FromStr;
+
+/// How many bytes a [`TlString`] holds without an allocation.
+const INLINE: usize = 22;
+
+/// The owned string type of TL `string` fields: a `String`-like value that holds up to 22 bytes inline
+/// (most names, usernames, codes and short messages), longer text in one exact-size heap allocation.
+///
+/// It is 24 bytes, like `String`, and `Option<TlString>` is too. It is immutable: build a new one to
+/// change a field. Build one with `"text".into()` or from a `String`/`Box<str>` (a `String` longer than
+/// 22 bytes keeps its allocation, shrunk to fit); read it as a `&str` with [`as_str`](Self::as_str) or
+/// through `Deref` (every `str` method works on it); turn it into a `String` with `.into()`,
+/// [`into_string`](Self::into_string) or `to_string()`. It compares, orders and hashes like the `str` it
+/// holds, and a `HashMap<TlString, _>` can be looked up with a `&str`.
+///
+/// ```
+/// use tgwire_tl_types::TlString;
+///
+/// let name: TlString = "Ada".into();
+/// assert_eq!(name, "Ada");
+/// assert_eq!(name.len(), 3);
+/// let owned: String = name.into();
+/// assert_eq!(owned, "Ada");
+/// assert_eq!(std::mem::size_of::<Option<TlString>>(), 24);
+/// ```
+#[derive(Clone)]
+pub struct TlString(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// `buf[..len]` is valid UTF-8 (every constructor copies it from a `&str`).
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl TlString {
+    /// The empty string (no allocation; usable in `const` items).
+    #[inline]
+    pub const fn new() -> Self {
+        TlString(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        })
+    }
+
+    /// Copies `text`: inline when it is at most 22 bytes, otherwise into one exact-size allocation.
+    #[inline]
+    pub fn from_str_copy(text: &str) -> Self {
+        match Self::inline(text) {
+            Some(inline) => inline,
+            None => TlString(Repr::Heap(Box::from(text))),
+        }
+    }
+
+    #[inline]
+    fn inline(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        if bytes.len() > INLINE {
+            return None;
+        }
+        let mut buf = [0; INLINE];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Some(TlString(Repr::Inline {
+            len: bytes.len() as u8,
+            buf,
+        }))
+    }
+
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Checking 22 bytes or fewer again is cheap; the crate has no `unsafe` to skip it.
+            Repr::Inline { len, buf } => std::str::from_utf8(&buf[..usize::from(*len)])
+                .expect("inline TlString bytes come from a str"),
+            Repr::Heap(text) => text,
+        }
+    }
+
+    /// The text's UTF-8 bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+            Repr::Heap(text) => text.as_bytes(),
+        }
+    }
+
+    /// The text as a `String` (reuses the allocation of a long string).
+    #[inline]
+    pub fn into_string(self) -> String {
+        match self.0 {
+            Repr::Inline { .. } => self.as_str().to_owned(),
+            Repr::Heap(text) => text.into_string(),
+        }
+    }
+
+    /// Whether the text is held inline (no allocation).
+    #[inline]
+    pub fn is_inline(&self) -> bool {
+        matches!(self.0, Repr::Inline { .. })
+    }
+}
+
+impl Default for TlString {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Deref for TlString {
+    type Target = str;
+
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for TlString {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for TlString {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Borrow<str> for TlString {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for TlString {
+    #[inline]
+    fn from(text: &str) -> Self {
+        Self::from_str_copy(text)
+    }
+}
+
+impl From<&String> for TlString {
+    #[inline]
+    fn from(text: &String) -> Self {
+        Self::from_str_copy(text)
+    }
+}
+
+impl From<&mut str> for TlString {
+    #[inline]
+    fn from(text: &mut str) -> Self {
+        Self::from_str_copy(text)
+    }
+}
+
+impl From<String> for TlString {
+    #[inline]
+    fn from(text: String) -> Self {
+        match Self::inline(&text) {
+            Some(inline) => inline,
+            None => TlString(Repr::Heap(text.into_boxed_str())),
+        }
+    }
+}
+
+impl From<Box<str>> for TlString {
+    #[inline]
+    fn from(text: Box<str>) -> Self {
+        match Self::inline(&text) {
+            Some(inline) => inline,
+            None => TlString(Repr::Heap(text)),
+        }
+    }
+}
+
+impl From<Cow<'_, str>> for TlString {
+    #[inline]
+    fn from(text: Cow<'_, str>) -> Self {
+        match text {
+            Cow::Borrowed(text) => Self::from_str_copy(text),
+            Cow::Owned(text) => text.into(),
+        }
+    }
+}
+
+impl From<char> for TlString {
+    #[inline]
+    fn from(c: char) -> Self {
+        Self::from_str_copy(c.encode_utf8(&mut [0; 4]))
+    }
+}
+
+impl From<&TlString> for TlString {
+    #[inline]
+    fn from(text: &TlString) -> Self {
+        text.clone()
+    }
+}
+
+impl From<TlString> for String {
+    #[inline]
+    fn from(text: TlString) -> Self {
+        text.into_string()
+    }
+}
+
+impl From<&TlString> for String {
+    #[inline]
+    fn from(text: &TlString) -> Self {
+        text.as_str().to_owned()
+    }
+}
+
+impl From<TlString> for Box<str> {
+    #[inline]
+    fn from(text: TlString) -> Self {
+        match text.0 {
+            Repr::Inline { .. } => Box::from(text.as_str()),
+            Repr::Heap(text) => text,
+        }
+    }
+}
+
+impl<'a> From<&'a TlString> for Cow<'a, str> {
+    #[inline]
+    fn from(text: &'a TlString) -> Self {
+        Cow::Borrowed(text.as_str())
+    }
+}
+
+impl FromStr for TlString {
+    type Err = std::convert::Infallible;
+
+    #[inline]
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_str_copy(text))
+    }
+}
+
+impl FromIterator<char> for TlString {
+    fn from_iter<I: IntoIterator<Item = char>>(chars: I) -> Self {
+        String::from_iter(chars).into()
+    }
+}
+
+impl<'a> FromIterator<&'a str> for TlString {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(parts: I) -> Self {
+        String::from_iter(parts).into()
+    }
+}
+
+impl fmt::Display for TlString {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Debug for TlString {
+    #[inline]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for TlString {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for TlString {}
+
+impl PartialOrd for TlString {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TlString {
+    /// Byte order, which is `str`'s order.
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl Hash for TlString {
+    /// Hashes like the `str` it holds (so `Borrow<str>` lookups work).
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+macro_rules! eq_str {
+    ($($other:ty),*) => {$(
+        impl PartialEq<$other> for TlString {
+            #[inline]
+            fn eq(&self, other: &$other) -> bool {
+                self.as_bytes() == AsRef::<str>::as_ref(other).as_bytes()
+            }
+        }
+
+        impl PartialEq<TlString> for $other {
+            #[inline]
+            fn eq(&self, other: &TlString) -> bool {
+                AsRef::<str>::as_ref(self).as_bytes() == other.as_bytes()
+            }
+        }
+    )*};
+}
+
+eq_str!(str, &str, String, Cow<'_, str>);
+
+impl PartialEq<&TlString> for TlString {
+    #[inline]
+    fn eq(&self, other: &&TlString) -> bool {
+        self == *other
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for TlString {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for TlString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = TlString;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<TlString, E> {
+                Ok(TlString::from_str_copy(text))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<TlString, E> {
+                Ok(text.into())
+            }
+        }
+
+        d.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+    use std::collections::HashMap;
+
+    fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+        let mut h = DefaultHasher::new();
+        value.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(std::mem::size_of::<TlString>(), 24);
+        assert_eq!(std::mem::size_of::<Option<TlString>>(), 24);
+    }
+
+    #[test]
+    fn inline_up_to_22_bytes_then_heap() {
+        for len in 0..=40 {
+            let text = "x".repeat(len);
+            for s in [
+                TlString::from(text.as_str()),
+                TlString::from(text.clone()),
+                TlString::from(text.clone().into_boxed_str()),
+            ] {
+                assert_eq!(s.is_inline(), len <= 22, "len {len}");
+                assert_eq!(s, text);
+                assert_eq!(s.len(), len);
+                assert_eq!(String::from(s.clone()), text);
+                assert_eq!(Box::<str>::from(s.clone()), text.clone().into_boxed_str());
+                assert_eq!(hash_of(&s), hash_of(text.as_str()));
+            }
+        }
+        // 22 bytes of multi-byte text stay inline; 23 do not.
+        assert!(TlString::from("ééééééééééé").is_inline());
+        assert!(!TlString::from("ééééééééééé!").is_inline());
+    }
+
+    #[test]
+    fn compares_orders_and_looks_up_like_str() {
+        let a = TlString::from("apple");
+        let b = TlString::from("banana, a rather long fruit name");
+        assert!(a < b);
+        assert_eq!(a.cmp(&a.clone()), Ordering::Equal);
+        assert_eq!(a, "apple");
+        assert_eq!("apple", a);
+        assert_eq!(a, String::from("apple"));
+        assert_eq!(String::from("apple"), a);
+        assert_ne!(a, "apples");
+        let mut map = HashMap::new();
+        map.insert(b.clone(), 1);
+        map.insert(a.clone(), 2);
+        assert_eq!(map.get("apple"), Some(&2));
+        assert_eq!(map.get("banana, a rather long fruit name"), Some(&1));
+        assert_eq!(format!("{a} {a:?}"), "apple \"apple\"");
+        assert_eq!(TlString::default(), "");
+        assert_eq!("ab".parse::<TlString>().unwrap(), "ab");
+        assert_eq!(['a', 'b'].into_iter().collect::<TlString>(), "ab");
+    }
+}
