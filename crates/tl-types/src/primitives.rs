@@ -173,11 +173,7 @@ impl Deserializable for TlString {
     /// to 22 bytes are held inline: most names, usernames and codes decode without an allocation.
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
-        let bytes = r.read_tl_bytes()?;
-        Ok(match std::str::from_utf8(bytes) {
-            Ok(s) => TlString::from_str_copy(s),
-            Err(_) => String::from_utf8_lossy(bytes).into(),
-        })
+        Ok(TlString::from_utf8_lossy(r.read_tl_bytes()?))
     }
 }
 

@@ -76,6 +76,29 @@ impl TlString {
         }))
     }
 
+    /// Decodes a TL `string`'s bytes: invalid UTF-8 becomes U+FFFD (lossy). Short text is checked
+    /// for ASCII eight bytes at a time and copied in place, without calling `from_utf8`.
+    #[inline]
+    pub(crate) fn from_utf8_lossy(bytes: &[u8]) -> Self {
+        if bytes.len() <= INLINE {
+            let mut wide = [0u8; 24];
+            wide[..bytes.len()].copy_from_slice(bytes);
+            let word = |i: usize| u64::from_ne_bytes(wide[i..i + 8].try_into().unwrap_or([0; 8]));
+            if (word(0) | word(8) | word(16)) & 0x8080_8080_8080_8080 == 0 {
+                let mut buf = [0; INLINE];
+                buf.copy_from_slice(&wide[..INLINE]);
+                return TlString(Repr::Inline {
+                    len: bytes.len() as u8,
+                    buf,
+                });
+            }
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Self::from_str_copy(text),
+            Err(_) => String::from_utf8_lossy(bytes).into(),
+        }
+    }
+
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {
@@ -431,5 +454,25 @@ mod tests {
         assert_eq!(TlString::default(), "");
         assert_eq!("ab".parse::<TlString>().unwrap(), "ab");
         assert_eq!(['a', 'b'].into_iter().collect::<TlString>(), "ab");
+    }
+
+    #[test]
+    fn decodes_bytes_lossily_at_every_length() {
+        for len in 0..=40 {
+            let ascii = "a".repeat(len);
+            assert_eq!(TlString::from_utf8_lossy(ascii.as_bytes()), ascii);
+            let multibyte: String = "é".repeat(len);
+            assert_eq!(TlString::from_utf8_lossy(multibyte.as_bytes()), multibyte);
+            for at in 0..len {
+                let mut bad = ascii.clone().into_bytes();
+                bad[at] = 0xff;
+                let expected = String::from_utf8_lossy(&bad).into_owned();
+                assert_eq!(
+                    TlString::from_utf8_lossy(&bad),
+                    expected,
+                    "len {len} at {at}"
+                );
+            }
+        }
     }
 }
