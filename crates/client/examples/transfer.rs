@@ -34,7 +34,14 @@ use tgwire::{Client, InputMedia, InputMessage};
 const MIB: f64 = 1024.0 * 1024.0;
 const USAGE: &str = "usage: transfer upload PATH [CHAT] | transfer download CHAT MESSAGE_ID PATH \
                      [SIZE] | transfer profile-photo CHAT PATH [small|stripped] | transfer \
-                     [bench] [--size-mib N] [--runs N]";
+                     [bench] [--size-mib N] [--runs N] [--parallelism N] [--connections N]";
+
+/// `--parallelism` / `--connections` of the downloads (the library's defaults without them).
+#[derive(Clone, Copy, Default)]
+struct Tuning {
+    parallelism: Option<usize>,
+    connections: Option<usize>,
+}
 
 fn bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
@@ -79,6 +86,7 @@ async fn download(
     message: &tgwire::Message,
     path: &Path,
     size: Option<&str>,
+    tuning: Tuning,
 ) -> anyhow::Result<f64> {
     let progress = bar(0, "download");
     let shown = progress.clone();
@@ -91,6 +99,12 @@ async fn download(
         });
     if let Some(size) = size {
         download = download.photo_size(size);
+    }
+    if let Some(requests) = tuning.parallelism {
+        download = download.parallelism(requests);
+    }
+    if let Some(connections) = tuning.connections {
+        download = download.connections(connections);
     }
     let bytes = download.await?;
     let secs = started.elapsed().as_secs_f64();
@@ -115,7 +129,12 @@ fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
 
 /// Uploads and downloads a generated file of `size_mib` MiB `runs` times, checking each
 /// download, and prints the speeds and their medians.
-async fn bench(client: &Client, size_mib: usize, runs: usize) -> anyhow::Result<()> {
+async fn bench(
+    client: &Client,
+    size_mib: usize,
+    runs: usize,
+    tuning: Tuning,
+) -> anyhow::Result<()> {
     println!("== {runs} runs of a {size_mib} MiB file, to Saved Messages and back");
     let dir = tempfile::tempdir()?;
     let source: PathBuf = dir.path().join("source.bin");
@@ -137,7 +156,7 @@ async fn bench(client: &Client, size_mib: usize, runs: usize) -> anyhow::Result<
     for run in 1..=runs {
         let (sent, up) = upload(client, &source, "me").await?;
         let target = dir.path().join(format!("back-{run}.bin"));
-        let down = download(client, &sent, &target, None).await?;
+        let down = download(client, &sent, &target, None, tuning).await?;
         if std::fs::read(&target)? != std::fs::read(&source)? {
             bail!("run {run}: the downloaded file differs");
         }
@@ -172,7 +191,8 @@ async fn main() -> anyhow::Result<()> {
                 bail!("no message {id} in {chat}");
             };
             let size = args.get(4).map(String::as_str);
-            let speed = download(&client, &message, Path::new(path), size).await?;
+            let speed =
+                download(&client, &message, Path::new(path), size, Tuning::default()).await?;
             println!("downloaded at {speed:.1} MiB/s");
         }
         ["profile-photo", chat, path] | ["profile-photo", chat, path, _] => {
@@ -197,7 +217,14 @@ async fn main() -> anyhow::Result<()> {
         _ => {
             let size_mib = option(&args, "--size-mib", 64)?;
             let runs = option(&args, "--runs", 3)?.max(1);
-            bench(&client, size_mib, runs).await?;
+            let given = |name| -> anyhow::Result<Option<usize>> {
+                Ok(Some(option(&args, name, 0)?).filter(|&n| n > 0))
+            };
+            let tuning = Tuning {
+                parallelism: given("--parallelism")?,
+                connections: given("--connections")?,
+            };
+            bench(&client, size_mib, runs, tuning).await?;
         }
     }
     client.disconnect().await;

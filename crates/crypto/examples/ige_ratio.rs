@@ -6,13 +6,19 @@
 //! uncontended speed, and prints the ratios. It also times what a receiver
 //! does with every 1 MiB message: decryption and the msg_key SHA-256, as two
 //! passes and as `decrypt_message` does it (the hash inside the IGE loop).
+//! Then the multi-buffer calls: 1 to 4 buffers of 1 MiB, each with its own key, encrypted
+//! (or sealed, or opened as packets) in one call, in MiB/s of all the buffers together.
 //! `cargo run --release -p tgwire-crypto --example ige_ratio`
 
 use std::time::{Duration, Instant};
 
 use aes::cipher::{BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
 use sha2::{Digest, Sha256};
-use tgwire_crypto::{decrypt_message, encrypt_message, ige_decrypt, ige_encrypt, AuthKey, Side};
+use tgwire_crypto::{
+    decrypt_message, decrypt_messages, encrypt_message, encrypt_message_parts,
+    encrypt_messages_parts, ige_decrypt, ige_decrypt_many, ige_encrypt, ige_encrypt_many, AuthKey,
+    Side,
+};
 
 const MIB: usize = 1 << 20;
 
@@ -118,4 +124,86 @@ fn main() {
         "ratio ige-decrypt / cbc crate: {:.3}",
         mib_per_s(best[1]) / cbc
     );
+    many(&auth_key);
+}
+
+/// MiB/s of all the buffers together, `n` 1 MiB buffers per call, for n = 1..=4.
+fn many(auth_key: &AuthKey) {
+    let keys: Vec<[u8; 32]> = (0..4u8).map(|i| [0x5A ^ i; 32]).collect();
+    let ivs: Vec<[u8; 32]> = (0..4u8).map(|i| [0xA5 ^ i; 32]).collect();
+    let mut bufs: Vec<Vec<u8>> = (0..4u8).map(|i| vec![0x11 ^ i; MIB]).collect();
+    let padding = [0u8; 16];
+    let bodies: Vec<Vec<u8>> = (0..4u8).map(|i| vec![0x22 ^ i; MIB]).collect();
+    let pieces: Vec<[&[u8]; 2]> = bodies.iter().map(|b| [&b[..], &padding[..]]).collect();
+    let messages: Vec<&[&[u8]]> = pieces.iter().map(|p| &p[..]).collect();
+    let mut sealed: Vec<Vec<u8>> = (0..4).map(|_| Vec::with_capacity(MIB + 64)).collect();
+    let packets: Vec<Vec<u8>> = messages
+        .iter()
+        .map(|m| {
+            let mut p = Vec::new();
+            encrypt_message_parts(auth_key, Side::Server, m, &mut p).unwrap_or_default();
+            p
+        })
+        .collect();
+    let packet_refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
+    let mut opened: Vec<Vec<u8>> = (0..4).map(|_| Vec::with_capacity(MIB + 64)).collect();
+    println!("multi-buffer (n buffers of 1 MiB per call, MiB/s of all n):");
+    println!(
+        "{:>3} {:>12} {:>12} {:>22} {:>18}",
+        "n", "ige-encrypt", "ige-decrypt", "encrypt_messages_parts", "decrypt_messages"
+    );
+    for n in 1..=4usize {
+        let mut best = [Duration::MAX; 4];
+        for _ in 0..20 {
+            let times = [
+                best_of(3, || {
+                    let mut refs: Vec<&mut [u8]> =
+                        bufs[..n].iter_mut().map(|b| &mut b[..]).collect();
+                    ige_encrypt_many(&mut refs, &keys[..n], &ivs[..n]).unwrap_or_default();
+                }),
+                best_of(3, || {
+                    let mut refs: Vec<&mut [u8]> =
+                        bufs[..n].iter_mut().map(|b| &mut b[..]).collect();
+                    ige_decrypt_many(&mut refs, &keys[..n], &ivs[..n]).unwrap_or_default();
+                }),
+                best_of(3, || {
+                    for s in &mut sealed[..n] {
+                        s.clear();
+                    }
+                    encrypt_messages_parts(
+                        auth_key,
+                        Side::Server,
+                        &messages[..n],
+                        &mut sealed[..n],
+                    )
+                    .unwrap_or_default();
+                }),
+                best_of(3, || {
+                    for o in &mut opened[..n] {
+                        o.clear();
+                    }
+                    std::hint::black_box(
+                        decrypt_messages(
+                            auth_key,
+                            Side::Server,
+                            &packet_refs[..n],
+                            &mut opened[..n],
+                        )
+                        .unwrap_or_default(),
+                    );
+                }),
+            ];
+            for (b, t) in best.iter_mut().zip(times) {
+                *b = (*b).min(t);
+            }
+        }
+        let rate = |t: Duration| n as f64 / t.as_secs_f64();
+        println!(
+            "{n:>3} {:>12.1} {:>12.1} {:>22.1} {:>18.1}",
+            rate(best[0]),
+            rate(best[1]),
+            rate(best[2]),
+            rate(best[3])
+        );
+    }
 }

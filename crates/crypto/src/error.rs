@@ -15,6 +15,14 @@ pub enum Error {
         /// Length of the rejected buffer.
         len: usize,
     },
+    /// A call on several buffers got a number of keys or IVs other than one per buffer.
+    #[error("{expected} buffers but {got} keys or IVs")]
+    LengthMismatch {
+        /// Number of buffers.
+        expected: usize,
+        /// Number of keys or IVs (the smaller).
+        got: usize,
+    },
     /// An encrypted packet is too short or its ciphertext is not block aligned.
     #[error("encrypted packet of {len} bytes is malformed (needs 24 header bytes + a non-empty multiple of 16)")]
     MalformedPacket {

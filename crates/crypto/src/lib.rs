@@ -97,14 +97,17 @@ mod message;
 mod primes;
 
 pub use aes_ctr::AesCtr;
-pub use aes_ige::{decrypt_in_place as ige_decrypt, encrypt_in_place as ige_encrypt};
+pub use aes_ige::{
+    decrypt_in_place as ige_decrypt, decrypt_many_in_place as ige_decrypt_many,
+    encrypt_in_place as ige_encrypt, encrypt_many_in_place as ige_encrypt_many,
+};
 pub use auth_key::{AuthKey, Side};
 pub use error::Error;
 pub use factorize::factorize;
 pub use handshake::{initial_server_salt, new_nonce_hash, tmp_aes_key_iv};
 pub use message::{
-    decrypt_message, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message,
-    encrypt_message_parts, msg_key, msg_key_v1, HEADER_LEN,
+    decrypt_message, decrypt_messages, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message,
+    encrypt_message_parts, encrypt_messages_parts, msg_key, msg_key_v1, HEADER_LEN,
 };
 pub use rsa::{RsaPrivateKey, RsaPublicKey};
 pub use srp::SrpCheck;

@@ -38,6 +38,8 @@
 //! the `sha2` crate) on random inputs.
 
 #![allow(unsafe_code)]
+// The multi-buffer loops index several lanes' arrays with one lane number.
+#![allow(clippy::needless_range_loop)]
 
 use zeroize::Zeroize;
 
@@ -391,66 +393,193 @@ pub(super) fn decrypt_append_sha256(
     // capacity, reserved just above, and reads back only bytes it wrote; the length grows
     // only once every one of those bytes is written.
     unsafe {
-        let digest = decrypt_hash(
-            src.as_ptr(),
-            out.as_mut_ptr().add(base),
-            blocks,
-            key,
-            iv,
+        let mut digests = [[0u8; 32]; LANES];
+        decrypt_hash(
+            1,
+            &[src.as_ptr(); LANES],
+            &[out.as_mut_ptr().add(base); LANES],
+            &[blocks; LANES],
+            &[(key, iv); LANES],
             prefix,
+            &mut digests,
         );
         out.set_len(base + blocks * 16);
-        Some(digest)
+        Some(digests[0])
     }
 }
 
-/// The loop of [`decrypt_append_sha256`].
+/// [`decrypt_append_sha256`] of several packets at once, all hashed after the same
+/// `prefix`: packet `m` is `srcs[m]` (a multiple of 16 bytes), decrypted under `keys[m]` /
+/// `ivs[m]` and appended to `outs[m]`; `digests[m]` gets its hash. Up to [`LANES`] packets
+/// are decrypted side by side. Returns `false`, touching nothing, without AES-NI and the
+/// SHA extensions.
+pub(super) fn decrypt_append_sha256_many(
+    srcs: &[&[u8]],
+    outs: &mut [Vec<u8>],
+    keys: &[[u8; 32]],
+    ivs: &[[u8; 32]],
+    prefix: &[u8; 32],
+    digests: &mut [[u8; 32]],
+) -> bool {
+    if !(std::arch::is_x86_feature_detected!("aes")
+        && std::arch::is_x86_feature_detected!("sha")
+        && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("sse4.1"))
+    {
+        return false;
+    }
+    let count = srcs
+        .len()
+        .min(outs.len())
+        .min(keys.len())
+        .min(ivs.len())
+        .min(digests.len());
+    let mut start = 0;
+    while start < count {
+        let n = (count - start).min(LANES);
+        let last = start + n - 1;
+        let at = |c: usize| start + c.min(n - 1);
+        let blocks: [usize; LANES] = core::array::from_fn(|c| srcs[at(c)].len() / 16);
+        let mut bases = [0usize; LANES];
+        let mut dst = [core::ptr::null_mut::<u8>(); LANES];
+        for c in 0..n {
+            let out = &mut outs[start + c];
+            out.reserve(blocks[c] * 16);
+            bases[c] = out.len();
+            // SAFETY: `bases[c]` is the vector's length, within its allocation.
+            dst[c] = unsafe { out.as_mut_ptr().add(bases[c]) };
+        }
+        let src: [*const u8; LANES] = core::array::from_fn(|c| srcs[at(c)].as_ptr());
+        let key_ivs: [(&[u8; 32], &[u8; 32]); LANES] =
+            core::array::from_fn(|c| (&keys[at(c)], &ivs[at(c)]));
+        let mut got = [[0u8; 32]; LANES];
+        // SAFETY: the CPU has AES-NI, SHA, SSSE3 and SSE4.1 (checked above). For each of
+        // the `n` packets, `decrypt_hash` reads its `blocks[c]` whole blocks and writes as
+        // many into its own vector's spare capacity, reserved just above (distinct `&mut`
+        // vectors do not overlap), reading back only bytes it wrote; a length grows only
+        // once every one of those bytes is written.
+        unsafe {
+            decrypt_hash(n, &src, &dst, &blocks, &key_ivs, prefix, &mut got);
+            for c in 0..n {
+                outs[start + c].set_len(bases[c] + blocks[c] * 16);
+            }
+        }
+        digests[start..=last].copy_from_slice(&got[..n]);
+        got.zeroize();
+        start += n;
+    }
+    true
+}
+
+/// The loop of [`decrypt_append_sha256`] and [`decrypt_append_sha256_many`], for `n`
+/// (1 to [`LANES`]) packets side by side: packet `c` is `blocks[c]` blocks at `src[c]`,
+/// decrypted to `dst[c]` under `keys[c]` / `ivs[c]`; `digests[c]` gets
+/// `SHA-256(prefix ‖ plaintext c)`.
+///
+/// The chains of the packets run interleaved ([`run_lanes`]) for as many 64-byte units as
+/// all of them have; each packet then finishes alone.
 ///
 /// # Safety
-/// The CPU must have AES-NI, SHA, SSSE3 and SSE4.1; `src` must be readable and `dst`
-/// writable for `blocks * 16` bytes, not overlapping.
+/// The CPU must have AES-NI, SHA, SSSE3 and SSE4.1; for `c < n`, `src[c]` must be readable
+/// and `dst[c]` writable for `blocks[c] * 16` bytes, no two of these regions overlapping.
 #[target_feature(enable = "aes,sha,sse2,ssse3,sse4.1")]
 unsafe fn decrypt_hash(
-    src: *const u8,
-    dst: *mut u8,
-    blocks: usize,
-    key: &[u8; 32],
-    iv: &[u8; 32],
+    n: usize,
+    src: &[*const u8; LANES],
+    dst: &[*mut u8; LANES],
+    blocks: &[usize; LANES],
+    key_ivs: &[(&[u8; 32], &[u8; 32]); LANES],
     prefix: &[u8; 32],
-) -> [u8; 32] {
-    let mut chain = DecryptChain::new(key, iv);
-    let mut state = sha256_start();
+    digests: &mut [[u8; 32]; LANES],
+) {
+    let n = n.clamp(1, LANES);
+    let mut chains: [DecryptChain; LANES] = core::array::from_fn(|c| {
+        let (key, iv) = key_ivs[c.min(n - 1)];
+        DecryptChain::new(key, iv)
+    });
+    let mut states = [sha256_start(); LANES];
     // The hashed stream is prefix ‖ plaintext, so SHA-256 block j is plaintext bytes
     // 64j-32 .. 64j+32: whole once AES unit j (plaintext 64j .. 64j+64) is written.
-    let mut first = [0u8; 64];
-    first[..32].copy_from_slice(prefix);
-    // Block j-1 is hashed just before unit j is decrypted: its bytes are all there, so it
-    // runs at once beside the unit's AES chain.
-    let units = blocks / 4;
-    for j in 0..units {
-        match j {
-            0 => {}
-            1 => {
-                core::ptr::copy_nonoverlapping(dst, first.as_mut_ptr().add(32), 32);
-                sha256_block(&mut state, first.as_ptr());
-            }
-            _ => sha256_block(&mut state, dst.add(64 * (j - 1) - 32)),
-        }
-        chain.run(src.add(64 * j), dst.add(64 * j), 4);
+    let mut first = [[0u8; 64]; LANES];
+    for f in &mut first {
+        f[..32].copy_from_slice(prefix);
     }
-    match units {
+    let units: [usize; LANES] = core::array::from_fn(|c| blocks[c] / 4);
+    let common = units[..n].iter().copied().min().unwrap_or(0);
+    let idx: [usize; LANES] = core::array::from_fn(|c| c);
+    // Block j-1 of each packet is hashed just before unit j is decrypted: its bytes are all
+    // there, so it runs at once beside the units' AES chains (the packets' hashes
+    // interleaved too, past the first block, which starts with the prefix).
+    for j in 0..common {
+        let mut from = [core::ptr::null::<u8>(); LANES];
+        let mut to = [core::ptr::null_mut::<u8>(); LANES];
+        let mut hashed = [core::ptr::null::<u8>(); LANES];
+        for c in 0..n {
+            if j < 2 {
+                hash_before_unit(&mut states[c], &mut first[c], dst[c], j);
+            } else {
+                hashed[c] = dst[c].add(64 * (j - 1) - 32);
+            }
+            from[c] = src[c].add(64 * j);
+            to[c] = dst[c].add(64 * j);
+        }
+        if j >= 2 {
+            sha256_group(&mut states, &idx[..n], &hashed, 1);
+        }
+        run_group(&mut chains, &idx[..n], &from, &to, 4);
+    }
+    for c in 0..n {
+        for j in common..units[c] {
+            hash_before_unit(&mut states[c], &mut first[c], dst[c], j);
+            chains[c].run(src[c].add(64 * j), dst[c].add(64 * j), 4);
+        }
+        let rest = blocks[c] % 4;
+        chains[c].run(src[c].add(64 * units[c]), dst[c].add(64 * units[c]), rest);
+        hash_before_unit(&mut states[c], &mut first[c], dst[c], units[c]);
+        digests[c] = hash_tail(states[c], dst[c], blocks[c], prefix);
+    }
+    for f in &mut first {
+        f.zeroize();
+    }
+    states.zeroize();
+}
+
+/// Hashes SHA-256 block `j - 1` of `prefix ‖ plaintext` (nothing for `j = 0`); `first`
+/// holds the prefix in its first half, `dst` the plaintext, of which units `0..j` are
+/// written.
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1; `dst` must be readable for `64 * j` bytes.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn hash_before_unit(state: &mut ShaState, first: &mut [u8; 64], dst: *const u8, j: usize) {
+    match j {
         0 => {}
         1 => {
             core::ptr::copy_nonoverlapping(dst, first.as_mut_ptr().add(32), 32);
-            sha256_block(&mut state, first.as_ptr());
+            sha256_block(state, first.as_ptr());
         }
-        _ => sha256_block(&mut state, dst.add(64 * (units - 1) - 32)),
+        _ => sha256_block(state, dst.add(64 * (j - 1) - 32)),
     }
-    let rest = blocks % 4;
-    chain.run(src.add(64 * units), dst.add(64 * units), rest);
+}
 
-    // What is left of the stream (32 + 16·rest bytes, at most 80), then the padding: 0x80,
-    // zeros, and the stream's length in bits, big-endian, ending a 64-byte block.
+/// Finishes the hash of `prefix ‖ plaintext` (`blocks` blocks at `dst`, all written) once
+/// every SHA-256 block before the last unit's end has been hashed: what is left of the
+/// stream (32 + 16·(blocks % 4) bytes, at most 80), then the padding: 0x80, zeros, and the
+/// stream's length in bits, big-endian, ending a 64-byte block.
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1; `dst` must be readable for `blocks * 16` bytes.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn hash_tail(
+    mut state: ShaState,
+    dst: *const u8,
+    blocks: usize,
+    prefix: &[u8; 32],
+) -> [u8; 32] {
+    let units = blocks / 4;
+    let rest = blocks % 4;
     let mut tail = [0u8; 128];
     let left = 32 + 16 * rest;
     if units == 0 {
@@ -467,7 +596,6 @@ unsafe fn decrypt_hash(
     if padded == 128 {
         sha256_block(&mut state, tail.as_ptr().add(64));
     }
-    first.zeroize();
     tail.zeroize();
     sha256_finish(state)
 }
@@ -626,4 +754,514 @@ unsafe fn sha256_block(state: &mut ShaState, block: *const u8) {
     }
     state[0] = _mm_add_epi32(state[0], abef);
     state[1] = _mm_add_epi32(state[1], cdgh);
+}
+
+/// How many independent IGE chains run side by side on one core. AES-NI starts a round
+/// every cycle or two but a round's result comes four cycles later: one chain leaves the
+/// unit idle most of the time, four keep it busy without the spills of more.
+pub(super) const LANES: usize = 4;
+
+/// Runs `N` independent chains side by side: `blocks` blocks of chain `idx[c]` from
+/// `src[c]` to `dst[c]`, the rounds of the `N` chains interleaved so that each chain's
+/// latency hides behind the others'. Same arithmetic as [`Chain::run`], chain by chain.
+///
+/// # Safety
+/// The CPU must have AES-NI; every `src[c]` must be readable and every `dst[c]` writable for
+/// `blocks * 16` bytes, each source either equal to its destination or not overlapping it,
+/// no destination overlapping another lane's source or destination; `idx` holds `N`
+/// distinct indices into `chains`.
+#[inline]
+#[target_feature(enable = "aes,sse2")]
+unsafe fn run_lanes<const DECRYPT: bool, const N: usize>(
+    chains: &mut [Chain<DECRYPT>],
+    idx: [usize; N],
+    src: [*const u8; N],
+    dst: [*mut u8; N],
+    blocks: usize,
+) {
+    if blocks == 0 {
+        return;
+    }
+    let zero = _mm_setzero_si128();
+    let mut prev_in = [zero; N];
+    let mut current = [zero; N];
+    let mut input = [zero; N];
+    let mut out = [zero; N];
+    for c in 0..N {
+        let chain = &chains[idx[c]];
+        prev_in[c] = chain.prev_in;
+        out[c] = chain.prev_out;
+        current[c] = _mm_loadu_si128(src[c].cast());
+        input[c] = _mm_xor_si128(_mm_xor_si128(current[c], chain.prev_out), chain.k[0]);
+    }
+    {
+        let keys: [&RoundKeys; N] = core::array::from_fn(|c| &chains[idx[c]].k);
+        for i in 0..blocks {
+            let mut next = [zero; N];
+            if i + 1 < blocks {
+                for c in 0..N {
+                    next[c] = _mm_loadu_si128(src[c].add(16 * (i + 1)).cast());
+                }
+            }
+            let mut b = input;
+            for r in 1..14 {
+                for c in 0..N {
+                    b[c] = if DECRYPT {
+                        _mm_aesdec_si128(b[c], keys[c][r])
+                    } else {
+                        _mm_aesenc_si128(b[c], keys[c][r])
+                    };
+                }
+            }
+            for c in 0..N {
+                let last = _mm_xor_si128(keys[c][14], prev_in[c]);
+                let folded = _mm_xor_si128(last, _mm_xor_si128(next[c], keys[c][0]));
+                if DECRYPT {
+                    out[c] = _mm_aesdeclast_si128(b[c], last);
+                    input[c] = _mm_aesdeclast_si128(b[c], folded);
+                } else {
+                    out[c] = _mm_aesenclast_si128(b[c], last);
+                    input[c] = _mm_aesenclast_si128(b[c], folded);
+                }
+                _mm_storeu_si128(dst[c].add(16 * i).cast(), out[c]);
+                prev_in[c] = current[c];
+                current[c] = next[c];
+            }
+        }
+    }
+    for c in 0..N {
+        let chain = &mut chains[idx[c]];
+        chain.prev_out = out[c];
+        chain.prev_in = prev_in[c];
+    }
+    input.zeroize();
+    out.zeroize();
+    prev_in.zeroize();
+    current.zeroize();
+}
+
+/// [`run_lanes`] for the lanes `idx` names (one to [`LANES`] of them).
+///
+/// # Safety
+/// As for [`run_lanes`], for the first `idx.len()` entries of `src` and `dst`.
+#[inline]
+#[target_feature(enable = "aes,sse2")]
+unsafe fn run_group<const DECRYPT: bool>(
+    chains: &mut [Chain<DECRYPT>],
+    idx: &[usize],
+    src: &[*const u8; LANES],
+    dst: &[*mut u8; LANES],
+    blocks: usize,
+) {
+    match *idx {
+        [a] => chains[a].run(src[0], dst[0], blocks),
+        [a, b] => run_lanes(chains, [a, b], [src[0], src[1]], [dst[0], dst[1]], blocks),
+        [a, b, c] => run_lanes(
+            chains,
+            [a, b, c],
+            [src[0], src[1], src[2]],
+            [dst[0], dst[1], dst[2]],
+            blocks,
+        ),
+        [a, b, c, d] => run_lanes(chains, [a, b, c, d], *src, *dst, blocks),
+        _ => {}
+    }
+}
+
+/// Reads the concatenation of some parts as runs of whole `B`-byte blocks (16 for AES, 64
+/// for SHA-256): straight from a part where whole blocks lie in it, through a staging block
+/// where one straddles two parts.
+struct PartsCursor<'a, const B: usize> {
+    parts: core::slice::Iter<'a, &'a [u8]>,
+    rest: &'a [u8],
+    carry: [u8; B],
+    /// `carry` holds the next block.
+    carried: bool,
+    blocks_left: usize,
+}
+
+impl<'a, const B: usize> PartsCursor<'a, B> {
+    fn new(parts: &'a [&'a [u8]], blocks: usize) -> Self {
+        PartsCursor {
+            parts: parts.iter(),
+            rest: &[],
+            carry: [0; B],
+            carried: false,
+            blocks_left: blocks,
+        }
+    }
+
+    /// The next run: where it starts and how many whole blocks it has (at least one while
+    /// blocks are left; 0 once done, or if the parts end early). The pointer is valid until
+    /// the next call of [`Self::consume`] and while the cursor does not move.
+    fn peek(&mut self) -> (*const u8, usize) {
+        if self.blocks_left == 0 {
+            return (core::ptr::null(), 0);
+        }
+        if self.carried {
+            return (self.carry.as_ptr(), 1);
+        }
+        while self.rest.is_empty() {
+            match self.parts.next() {
+                Some(part) => self.rest = part,
+                None => return (core::ptr::null(), 0),
+            }
+        }
+        if self.rest.len() >= B {
+            return (
+                self.rest.as_ptr(),
+                (self.rest.len() / B).min(self.blocks_left),
+            );
+        }
+        let mut filled = 0;
+        loop {
+            let take = (B - filled).min(self.rest.len());
+            self.carry[filled..filled + take].copy_from_slice(&self.rest[..take]);
+            filled += take;
+            self.rest = &self.rest[take..];
+            if filled == B {
+                break;
+            }
+            match self.parts.next() {
+                Some(part) => self.rest = part,
+                None => return (core::ptr::null(), 0),
+            }
+        }
+        self.carried = true;
+        (self.carry.as_ptr(), 1)
+    }
+
+    /// Moves past `blocks` blocks of the run [`Self::peek`] returned (at most its length).
+    fn consume(&mut self, blocks: usize) {
+        if blocks == 0 {
+            return;
+        }
+        if self.carried {
+            self.carried = false;
+        } else {
+            self.rest = self.rest.get(B * blocks..).unwrap_or_default();
+        }
+        self.blocks_left -= blocks;
+    }
+
+    /// Once no whole block is left: copies the bytes that remain (fewer than `B` if the
+    /// parts hold as many as the cursor was told) into `buf`, up to its length; returns how
+    /// many.
+    fn rest_into(&mut self, buf: &mut [u8]) -> usize {
+        let mut filled = 0;
+        loop {
+            let take = (buf.len() - filled).min(self.rest.len());
+            buf[filled..filled + take].copy_from_slice(&self.rest[..take]);
+            filled += take;
+            self.rest = &self.rest[take..];
+            if filled == buf.len() {
+                return filled;
+            }
+            match self.parts.next() {
+                Some(part) => self.rest = part,
+                None => return filled,
+            }
+        }
+    }
+}
+
+impl<const B: usize> Drop for PartsCursor<'_, B> {
+    fn drop(&mut self) {
+        self.carry.zeroize();
+    }
+}
+
+/// Encrypts several messages at once: message `m` is the concatenation of `parts[m]` (a
+/// multiple of 16 bytes), encrypted under `keys[m]` / `ivs[m]` and appended to `outs[m]`.
+/// Up to [`LANES`] chains run side by side, each reading its parts where they lie. Returns
+/// `false`, touching nothing, without AES-NI.
+pub(super) fn encrypt_parts_append_many(
+    parts: &[&[&[u8]]],
+    outs: &mut [Vec<u8>],
+    keys: &[[u8; 32]],
+    ivs: &[[u8; 32]],
+) -> bool {
+    if !std::arch::is_x86_feature_detected!("aes") {
+        return false;
+    }
+    let count = parts.len().min(outs.len()).min(keys.len()).min(ivs.len());
+    let mut start = 0;
+    while start < count {
+        let end = (start + LANES).min(count);
+        let n = end - start;
+        let totals: [usize; LANES] = core::array::from_fn(|c| {
+            parts
+                .get(start + c)
+                .filter(|_| c < n)
+                .map_or(0, |p| p.iter().map(|part| part.len()).sum::<usize>() / 16)
+        });
+        let mut cursors: [PartsCursor<'_, 16>; LANES] = core::array::from_fn(|c| {
+            PartsCursor::new(if c < n { parts[start + c] } else { &[] }, totals[c])
+        });
+        let mut bases = [core::ptr::null_mut::<u8>(); LANES];
+        let mut lens = [0usize; LANES];
+        for c in 0..n {
+            let out = &mut outs[start + c];
+            out.reserve(totals[c] * 16);
+            lens[c] = out.len();
+            // SAFETY: `lens[c]` is the vector's length, within its allocation.
+            bases[c] = unsafe { out.as_mut_ptr().add(lens[c]) };
+        }
+        let mut written = [0usize; LANES];
+        // SAFETY: AES-NI is present (checked above). Lane `c` writes `out[c]`'s spare
+        // capacity, reserved above for `totals[c]` blocks, one block after the other
+        // (`written[c]` never passes `totals[c]`: a cursor yields no more than its blocks
+        // left), and reads runs its cursor hands out: whole blocks inside one part, or its
+        // own staging block. Distinct vectors do not overlap (they are distinct `&mut`).
+        // A length grows only over bytes written.
+        unsafe {
+            let mut chains: [EncryptChain; LANES] = core::array::from_fn(|c| {
+                EncryptChain::new(&keys[start + c.min(n - 1)], &ivs[start + c.min(n - 1)])
+            });
+            loop {
+                let mut idx = [0usize; LANES];
+                let mut src = [core::ptr::null::<u8>(); LANES];
+                let mut dst = [core::ptr::null_mut::<u8>(); LANES];
+                let mut active = 0;
+                let mut run = usize::MAX;
+                for c in 0..n {
+                    let (from, blocks) = cursors[c].peek();
+                    if blocks == 0 {
+                        continue;
+                    }
+                    idx[active] = c;
+                    src[active] = from;
+                    dst[active] = bases[c].add(written[c] * 16);
+                    active += 1;
+                    run = run.min(blocks);
+                }
+                if active == 0 {
+                    break;
+                }
+                run_group(&mut chains, &idx[..active], &src, &dst, run);
+                for &c in &idx[..active] {
+                    cursors[c].consume(run);
+                    written[c] += run;
+                }
+            }
+            for c in 0..n {
+                if written[c] == totals[c] {
+                    outs[start + c].set_len(lens[c] + totals[c] * 16);
+                }
+            }
+        }
+        start = end;
+    }
+    true
+}
+
+/// Encrypts (`DECRYPT = false`) or decrypts several buffers in place, buffer `m` (a multiple
+/// of 16 bytes) under `keys[m]` / `ivs[m]`, up to [`LANES`] chains side by side. Returns
+/// `false`, touching nothing, without AES-NI.
+pub(super) fn run_many_in_place<const DECRYPT: bool>(
+    bufs: &mut [&mut [u8]],
+    keys: &[[u8; 32]],
+    ivs: &[[u8; 32]],
+) -> bool {
+    if !std::arch::is_x86_feature_detected!("aes") {
+        return false;
+    }
+    let count = bufs.len().min(keys.len()).min(ivs.len());
+    let mut start = 0;
+    while start < count {
+        let n = (count - start).min(LANES);
+        let at = |c: usize| start + c.min(n - 1);
+        let blocks: [usize; LANES] =
+            core::array::from_fn(|c| if c < n { bufs[start + c].len() / 16 } else { 0 });
+        let bases: [*mut u8; LANES] = core::array::from_fn(|c| bufs[at(c)].as_mut_ptr());
+        let mut done = [0usize; LANES];
+        // SAFETY: AES-NI is present (checked above). Lane `c` reads and writes, in place,
+        // blocks `done[c] .. done[c] + run` of its own buffer, never past its `blocks[c]`
+        // (`run` is at most what every active lane has left); distinct `&mut` buffers do
+        // not overlap.
+        unsafe {
+            let mut chains: [Chain<DECRYPT>; LANES] =
+                core::array::from_fn(|c| Chain::new(&keys[at(c)], &ivs[at(c)]));
+            loop {
+                let mut idx = [0usize; LANES];
+                let mut src = [core::ptr::null::<u8>(); LANES];
+                let mut dst = [core::ptr::null_mut::<u8>(); LANES];
+                let mut active = 0;
+                let mut run = usize::MAX;
+                for c in 0..n {
+                    let left = blocks[c] - done[c];
+                    if left == 0 {
+                        continue;
+                    }
+                    idx[active] = c;
+                    dst[active] = bases[c].add(16 * done[c]);
+                    src[active] = dst[active];
+                    active += 1;
+                    run = run.min(left);
+                }
+                if active == 0 {
+                    break;
+                }
+                run_group(&mut chains, &idx[..active], &src, &dst, run);
+                for &c in &idx[..active] {
+                    done[c] += run;
+                }
+            }
+        }
+        start += n;
+    }
+    true
+}
+
+/// SHA-256 of several streams side by side: stream `m` is the concatenation of `parts[m]`
+/// and `digests[m]` gets its hash. The SHA extensions finish a pair of rounds every cycle
+/// or two but each pair waits for the previous one: up to [`LANES`] streams interleaved
+/// use the unit that one stream leaves idle. Returns `false`, touching nothing, without the
+/// SHA extensions.
+pub(super) fn sha256_many(parts: &[&[&[u8]]], digests: &mut [[u8; 32]]) -> bool {
+    if !(std::arch::is_x86_feature_detected!("sha")
+        && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("sse4.1"))
+    {
+        return false;
+    }
+    let count = parts.len().min(digests.len());
+    let mut start = 0;
+    while start < count {
+        let n = (count - start).min(LANES);
+        let lens: [usize; LANES] = core::array::from_fn(|c| {
+            if c < n {
+                parts[start + c].iter().map(|p| p.len()).sum()
+            } else {
+                0
+            }
+        });
+        let mut cursors: [PartsCursor<'_, 64>; LANES] = core::array::from_fn(|c| {
+            PartsCursor::new(if c < n { parts[start + c] } else { &[] }, lens[c] / 64)
+        });
+        // SAFETY: the CPU has SHA, SSSE3 and SSE4.1 (checked above). Every pointer hashed is
+        // a run a cursor hands out: whole 64-byte blocks inside one part, or the cursor's
+        // own staging block, valid until it is consumed just after; the tails are arrays.
+        unsafe {
+            let mut states = [sha256_start(); LANES];
+            loop {
+                let mut idx = [0usize; LANES];
+                let mut src = [core::ptr::null::<u8>(); LANES];
+                let mut active = 0;
+                let mut run = usize::MAX;
+                for c in 0..n {
+                    let (from, blocks) = cursors[c].peek();
+                    if blocks == 0 {
+                        continue;
+                    }
+                    idx[active] = c;
+                    src[active] = from;
+                    active += 1;
+                    run = run.min(blocks);
+                }
+                if active == 0 {
+                    break;
+                }
+                sha256_group(&mut states, &idx[..active], &src, run);
+                for &c in &idx[..active] {
+                    cursors[c].consume(run);
+                }
+            }
+            for c in 0..n {
+                // What is left (under 64 bytes), then 0x80, zeros and the length in bits,
+                // big-endian, ending a 64-byte block.
+                let mut tail = [0u8; 128];
+                let left = cursors[c].rest_into(&mut tail[..63]);
+                tail[left] = 0x80;
+                let padded = if left + 9 <= 64 { 64 } else { 128 };
+                let bits = (lens[c] as u64) * 8;
+                tail[padded - 8..padded].copy_from_slice(&bits.to_be_bytes());
+                sha256_block(&mut states[c], tail.as_ptr());
+                if padded == 128 {
+                    sha256_block(&mut states[c], tail.as_ptr().add(64));
+                }
+                tail.zeroize();
+                digests[start + c] = sha256_finish(states[c]);
+            }
+            states.zeroize();
+        }
+        start += n;
+    }
+    true
+}
+
+/// [`sha256_lanes`] for the states `idx` names (one to [`LANES`] of them).
+///
+/// # Safety
+/// As for [`sha256_lanes`], for the first `idx.len()` entries of `src`.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn sha256_group(
+    states: &mut [ShaState; LANES],
+    idx: &[usize],
+    src: &[*const u8; LANES],
+    blocks: usize,
+) {
+    match *idx {
+        [a] => {
+            for i in 0..blocks {
+                sha256_block(&mut states[a], src[0].add(64 * i));
+            }
+        }
+        [a, b] => sha256_lanes(states, [a, b], [src[0], src[1]], blocks),
+        [a, b, c] => sha256_lanes(states, [a, b, c], [src[0], src[1], src[2]], blocks),
+        [a, b, c, d] => sha256_lanes(states, [a, b, c, d], *src, blocks),
+        _ => {}
+    }
+}
+
+/// `blocks` SHA-256 compressions of `N` streams side by side: state `idx[c]` takes the
+/// 64-byte blocks at `src[c]`, the rounds of the `N` streams interleaved. Same arithmetic
+/// as [`sha256_block`], stream by stream.
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1; every `src[c]` must be readable for
+/// `blocks * 64` bytes; `idx` holds `N` distinct indices.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn sha256_lanes<const N: usize>(
+    states: &mut [ShaState; LANES],
+    idx: [usize; N],
+    src: [*const u8; N],
+    blocks: usize,
+) {
+    let be = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+    let zero = _mm_setzero_si128();
+    for block in 0..blocks {
+        let mut w = [[zero; 4]; N];
+        let mut abef = [zero; N];
+        let mut cdgh = [zero; N];
+        for c in 0..N {
+            for (i, w) in w[c].iter_mut().enumerate() {
+                *w = _mm_shuffle_epi8(_mm_loadu_si128(src[c].add(64 * block + 16 * i).cast()), be);
+            }
+            [abef[c], cdgh[c]] = states[idx[c]];
+        }
+        for i in 0..16 {
+            let k = _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast());
+            for c in 0..N {
+                let msg = _mm_add_epi32(w[c][i % 4], k);
+                cdgh[c] = _mm_sha256rnds2_epu32(cdgh[c], abef[c], msg);
+                abef[c] = _mm_sha256rnds2_epu32(abef[c], cdgh[c], _mm_shuffle_epi32::<0x0E>(msg));
+                if i < 12 {
+                    let w = &mut w[c];
+                    let sigma0 = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+                    let with_w7 =
+                        _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(i + 3) % 4], w[(i + 2) % 4]));
+                    w[i % 4] = _mm_sha256msg2_epu32(with_w7, w[(i + 3) % 4]);
+                }
+            }
+        }
+        for c in 0..N {
+            let state = &mut states[idx[c]];
+            state[0] = _mm_add_epi32(state[0], abef[c]);
+            state[1] = _mm_add_epi32(state[1], cdgh[c]);
+        }
+        w.zeroize();
+    }
 }

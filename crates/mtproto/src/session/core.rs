@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore};
-use tgwire_crypto::{decrypt_message, encrypt_message_parts, AuthKey, Side};
+use tgwire_crypto::{decrypt_message, encrypt_messages_parts, AuthKey, Side};
 
 use crate::error::SessionError;
 use crate::msg_id::{IdKind, MsgId, MsgIdGen};
@@ -163,7 +163,7 @@ pub(crate) struct Core {
     pub(crate) sent: BTreeMap<i64, Sent>,
     pub(crate) rng: StdRng,
     pub(crate) limits: Limits,
-    /// The random padding of the message being sealed (reused).
+    /// The random padding of the messages being sealed (reused).
     plain: Vec<u8>,
     rx: Vec<u8>,
 }
@@ -276,6 +276,51 @@ impl Core {
         flush_acks: bool,
         out: &mut Vec<u8>,
     ) -> Option<Vec<Placed>> {
+        let plan = self.plan(now, queue, flush_acks)?;
+        self.seal_plans(salt, std::slice::from_ref(&plan), std::slice::from_mut(out));
+        Some(self.record(now, plan))
+    }
+
+    /// Like [`Self::pack`] for up to `outs.len()` packets, packet `i` appended to `outs[i]`:
+    /// the packets [`Self::pack`] called that many times would build, sealed together (their
+    /// AES-IGE chains run side by side on one core, `tgwire_crypto::encrypt_messages_parts`).
+    /// Returns the messages placed in each packet built (fewer than `outs.len()` once there
+    /// is nothing left to send; the outputs past them are untouched).
+    pub(crate) fn pack_many(
+        &mut self,
+        now: Instant,
+        salt: i64,
+        queue: &mut VecDeque<Outgoing>,
+        flush_acks: bool,
+        outs: &mut [Vec<u8>],
+    ) -> Vec<Vec<Placed>> {
+        let mut plans = Vec::new();
+        while plans.len() < outs.len() {
+            match self.plan(now, queue, flush_acks) {
+                Some(plan) => plans.push(plan),
+                None => break,
+            }
+        }
+        if plans.is_empty() {
+            return Vec::new();
+        }
+        let built = plans.len();
+        self.seal_plans(salt, &plans, &mut outs[..built]);
+        plans
+            .into_iter()
+            .map(|plan| self.record(now, plan))
+            .collect()
+    }
+
+    /// Chooses the messages of the next packet from the front of `queue` (plus pending
+    /// acks) and gives them their ids, the container's included; `None` if there is nothing
+    /// to send. Messages that do not fit stay in `queue`.
+    fn plan(
+        &mut self,
+        now: Instant,
+        queue: &mut VecDeque<Outgoing>,
+        flush_acks: bool,
+    ) -> Option<Plan> {
         let limits = &self.limits;
         let mut selected: Vec<Outgoing> = Vec::new();
         let mut size = 0;
@@ -314,7 +359,6 @@ impl Core {
             (true, true) => IdKind::ServerResponse,
             (true, false) => IdKind::ServerOther,
         };
-        let mut placed = Vec::with_capacity(selected.len());
         let mut framed: Vec<(i64, i32, Outgoing)> = Vec::with_capacity(selected.len());
         for msg in selected {
             let content_related = service::is_content_related(&msg.body);
@@ -326,36 +370,123 @@ impl Core {
                     self.seq.next(content_related),
                 ),
             };
-            placed.push(Placed {
-                msg_id: MsgId(msg_id),
-                tag: msg.tag,
-            });
             framed.push((msg_id, seq_no, msg));
         }
-
         let needs_container =
             framed.len() > 1 || framed.iter().any(|(_, _, m)| m.original.is_some());
-        if needs_container {
-            // The container is sealed from its pieces: the headers built here and each
-            // message's body where it lies (a file part beside an ack is not copied).
-            let mut head = [0u8; 8];
-            head[..4].copy_from_slice(&id::MSG_CONTAINER.to_le_bytes());
-            head[4..].copy_from_slice(&(framed.len() as u32).to_le_bytes());
-            let inner_heads: Vec<[u8; INNER_HEADER]> = framed
-                .iter()
-                .map(|(msg_id, seq_no, msg)| service::message_header(*msg_id, *seq_no, &msg.body))
-                .collect();
-            let mut parts: Vec<&[u8]> = Vec::with_capacity(1 + 2 * framed.len());
-            parts.push(&head);
-            for (inner, (_, _, msg)) in inner_heads.iter().zip(&framed) {
-                parts.push(inner);
-                parts.push(&msg.body);
-            }
-            // The container's id comes after its contents', as the spec's ordering expects.
-            let container_id = self.ids.next(now, kind(true)).0;
-            let container_seq = self.seq.next(false);
-            self.seal(salt, container_id, container_seq, &parts, out);
-            let inner = framed.iter().map(|(id, _, _)| *id).collect();
+        // The container's id comes after its contents', as the spec's ordering expects.
+        let container =
+            needs_container.then(|| (self.ids.next(now, kind(true)).0, self.seq.next(false)));
+        Some(Plan { framed, container })
+    }
+
+    /// Encrypts the packets of `plans`, packet `i` appended to `outs[i]` (as many of each).
+    ///
+    /// A container is sealed from its pieces: the headers built here and each message's body
+    /// where it lies (a file part beside an ack is not copied); so is a lone message.
+    fn seal_plans(&mut self, salt: i64, plans: &[Plan], outs: &mut [Vec<u8>]) {
+        struct Pieces {
+            header: [u8; HEADER],
+            container_head: [u8; 8],
+            inner_heads: Vec<[u8; INNER_HEADER]>,
+            padding: Range<usize>,
+        }
+        let mut pieces = Vec::with_capacity(plans.len());
+        // The random padding of every packet, one after the other in `self.plain`.
+        let paddings = &mut self.plain;
+        paddings.clear();
+        for plan in plans {
+            let (msg_id, seq_no, body_len, container_head, inner_heads) = match plan.container {
+                Some((container_id, container_seq)) => {
+                    let mut head = [0u8; 8];
+                    head[..4].copy_from_slice(&id::MSG_CONTAINER.to_le_bytes());
+                    head[4..].copy_from_slice(&(plan.framed.len() as u32).to_le_bytes());
+                    let inner_heads: Vec<[u8; INNER_HEADER]> = plan
+                        .framed
+                        .iter()
+                        .map(|(msg_id, seq_no, msg)| {
+                            service::message_header(*msg_id, *seq_no, &msg.body)
+                        })
+                        .collect();
+                    let len = 8 + plan
+                        .framed
+                        .iter()
+                        .map(|(_, _, m)| INNER_HEADER + m.body.len())
+                        .sum::<usize>();
+                    (container_id, container_seq, len, head, inner_heads)
+                }
+                None => {
+                    let (msg_id, seq_no, msg) = match plan.framed.first() {
+                        Some(first) => first,
+                        None => continue,
+                    };
+                    (*msg_id, *seq_no, msg.body.len(), [0u8; 8], Vec::new())
+                }
+            };
+            let mut header = [0u8; HEADER];
+            header[..8].copy_from_slice(&salt.to_le_bytes());
+            header[8..16].copy_from_slice(&self.session_id.to_le_bytes());
+            header[16..24].copy_from_slice(&msg_id.to_le_bytes());
+            header[24..28].copy_from_slice(&seq_no.to_le_bytes());
+            header[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
+            let unpadded = HEADER + body_len;
+            let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
+            let extra = self
+                .rng
+                .gen_range(0..=usize::from(self.limits.extra_padding_blocks));
+            padding = (padding + 16 * extra).min(MAX_PADDING);
+            let at = paddings.len();
+            paddings.resize(at + padding, 0);
+            self.rng.fill_bytes(&mut paddings[at..]);
+            pieces.push(Pieces {
+                header,
+                container_head,
+                inner_heads,
+                padding: at..at + padding,
+            });
+        }
+        let paddings = &self.plain;
+        let parts: Vec<Vec<&[u8]>> = plans
+            .iter()
+            .zip(&pieces)
+            .map(|(plan, p)| {
+                let mut parts: Vec<&[u8]> = Vec::with_capacity(3 + 2 * p.inner_heads.len());
+                parts.push(&p.header);
+                if plan.container.is_some() {
+                    parts.push(&p.container_head);
+                    for (inner, (_, _, msg)) in p.inner_heads.iter().zip(&plan.framed) {
+                        parts.push(inner);
+                        parts.push(&msg.body);
+                    }
+                } else if let Some((_, _, msg)) = plan.framed.first() {
+                    parts.push(&msg.body);
+                }
+                parts.push(&paddings[p.padding.clone()]);
+                parts
+            })
+            .collect();
+        let messages: Vec<&[&[u8]]> = parts.iter().map(Vec::as_slice).collect();
+        let sealed = messages.len().min(outs.len());
+        let outs = &mut outs[..sealed];
+        if let Err(e) = encrypt_messages_parts(&self.auth_key, self.side, &messages, outs) {
+            // Unreachable: the plaintexts are block aligned by construction above.
+            log::error!("encrypting aligned messages failed: {e}");
+        }
+    }
+
+    /// Remembers the messages of a sealed packet (for acks, errors and resends) and returns
+    /// where they went.
+    fn record(&mut self, now: Instant, plan: Plan) -> Vec<Placed> {
+        let placed = plan
+            .framed
+            .iter()
+            .map(|(msg_id, _, msg)| Placed {
+                msg_id: MsgId(*msg_id),
+                tag: msg.tag,
+            })
+            .collect();
+        if let Some((container_id, container_seq)) = plan.container {
+            let inner = plan.framed.iter().map(|(id, _, _)| *id).collect();
             self.sent.insert(
                 container_id,
                 Sent {
@@ -364,10 +495,8 @@ impl Core {
                     kind: SentKind::Container(inner),
                 },
             );
-        } else if let Some((msg_id, seq_no, msg)) = framed.first() {
-            self.seal(salt, *msg_id, *seq_no, &[&msg.body], out);
         }
-        for (msg_id, seq_no, msg) in framed {
+        for (msg_id, seq_no, msg) in plan.framed {
             let kind = SentKind::Message {
                 tag: msg.tag,
                 body: msg.body,
@@ -383,49 +512,15 @@ impl Core {
                 },
             );
         }
-        Some(placed)
+        placed
     }
+}
 
-    /// Encrypts one message (whose body is the concatenation of `body_parts`) with fresh
-    /// random padding and appends the packet to `out`.
-    ///
-    /// The header, the body and the padding are encrypted where they lie: a large body (an
-    /// upload part, a file range the server sends) is not copied into a plaintext buffer
-    /// first.
-    fn seal(
-        &mut self,
-        salt: i64,
-        msg_id: i64,
-        seq_no: i32,
-        body_parts: &[&[u8]],
-        out: &mut Vec<u8>,
-    ) {
-        let body_len: usize = body_parts.iter().map(|p| p.len()).sum();
-        let mut header = [0u8; HEADER];
-        header[..8].copy_from_slice(&salt.to_le_bytes());
-        header[8..16].copy_from_slice(&self.session_id.to_le_bytes());
-        header[16..24].copy_from_slice(&msg_id.to_le_bytes());
-        header[24..28].copy_from_slice(&seq_no.to_le_bytes());
-        header[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
-        let unpadded = HEADER + body_len;
-        let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
-        let extra = self
-            .rng
-            .gen_range(0..=usize::from(self.limits.extra_padding_blocks));
-        padding = (padding + 16 * extra).min(MAX_PADDING);
-        let p = &mut self.plain;
-        p.clear();
-        p.resize(padding, 0);
-        self.rng.fill_bytes(p);
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(body_parts.len() + 2);
-        parts.push(&header);
-        parts.extend_from_slice(body_parts);
-        parts.push(p);
-        if let Err(e) = encrypt_message_parts(&self.auth_key, self.side, &parts, out) {
-            // Unreachable: the plaintext is block aligned by construction above.
-            log::error!("encrypting an aligned message failed: {e}");
-        }
-    }
+/// The messages of one packet, with their ids: what [`Core::seal_plans`] encrypts.
+struct Plan {
+    framed: Vec<(i64, i32, Outgoing)>,
+    /// The container's msg_id and seq_no when the messages travel in one.
+    container: Option<(i64, i32)>,
 }
 
 pub(crate) fn parse_header(rx: &[u8]) -> Result<Opened, SessionError> {

@@ -233,16 +233,23 @@ impl ServerSession {
 
     /// Appends the next packet to send to `out`; `false` when there is nothing to send.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> bool {
+        self.poll_transmit_many(now, std::slice::from_mut(out)) > 0
+    }
+
+    /// Like [`poll_transmit`](Self::poll_transmit) called up to `outs.len()` times, packet
+    /// `i` appended to `outs[i]`, but the packets are sealed together: their AES-IGE chains
+    /// run side by side on one core (`tgwire_crypto::encrypt_messages_parts`), which costs
+    /// little more than sealing one. Returns how many packets were built (the outputs past
+    /// them are untouched).
+    pub fn poll_transmit_many(&mut self, now: Instant, outs: &mut [Vec<u8>]) -> usize {
         self.advance(now);
-        if !self.session_known {
-            return false;
+        if !self.session_known || outs.is_empty() {
+            return 0;
         }
         let flush = self.core.acks_due(now);
         let salt = self.salts.current(server_secs(now));
-        let Some(placed) = self.core.pack(now, salt, &mut self.queue, flush, out) else {
-            return false;
-        };
-        for p in placed {
+        let packets = self.core.pack_many(now, salt, &mut self.queue, flush, outs);
+        for p in packets.iter().flatten() {
             if let Tag::Answer(req) = p.tag {
                 if let Some(Query::Answered {
                     answer_msg_id, at, ..
@@ -253,7 +260,7 @@ impl ServerSession {
                 }
             }
         }
-        true
+        packets.len()
     }
 
     /// Feeds one packet from the client. `Err` means the packet was refused without effect;
