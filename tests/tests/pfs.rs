@@ -433,3 +433,64 @@ async fn an_unbound_temporary_key_is_not_signed_in_until_bound() {
         Vec::<enums::User>::from_bytes(&raw.outcome(&mut session, r).await.unwrap()).unwrap();
     assert!(matches!(users.first(), Some(enums::User::User(u)) if u.id == BOT_ID));
 }
+
+/// A pool's connections to a DC share one temporary key, and Telegram binds one temporary key
+/// per permanent key: when the primary binds the next key, the old one loses its binding, and
+/// a call another connection still has out under it is refused `401 AUTH_KEY_PERM_EMPTY`
+/// without running. The connection must send it again under the new key, not fail it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_out_while_the_next_key_is_bound_goes_out_again_under_it() {
+    use tgwire_net::{Pool, PoolConfig, PoolEvent};
+    let server = server().await;
+    // Renewal at 8 s, and 1 s from there for the follower's call to finish under the old key
+    // before the follower would move it by force: the primary binds the next key well
+    // within that, so the call is refused on the old key's connection.
+    let template = sender_config(&server, Duration::from_secs(10));
+    let (pool, mut events) = Pool::new(PoolConfig {
+        dc_addrs: [(1, template.addr)].into_iter().collect(),
+        template,
+        auth_keys: Default::default(),
+        idle_timeout: Duration::from_secs(600),
+    });
+    let lead = pool.get(1).await.unwrap();
+    sign_in_bot(&lead).await;
+    let follower = pool.get_nth(1, 1).await.unwrap();
+    assert_eq!(my_id(&follower).await.unwrap(), BOT_ID, "on the shared key");
+    let bound = |events: &mut mpsc::UnboundedReceiver<PoolEvent>| {
+        let mut keys = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if let (0, SenderEvent::TempKeyBound { temp_key_id, .. }) = (e.index, e.event) {
+                keys.push(temp_key_id);
+            }
+        }
+        keys
+    };
+    let first = bound(&mut events);
+    assert_eq!(first.len(), 1, "one key so far: {first:?}");
+    let perm = lead.auth_key().borrow().as_ref().map(|k| k.id());
+
+    // The follower's next call waits at the server until the primary binds the next key.
+    server.faults().hold_until_rebind("users.getUsers", 1);
+    let call = tokio::spawn({
+        let follower = follower.clone();
+        async move { my_id(&follower).await }
+    });
+    let answer = tokio::time::timeout(Duration::from_secs(30), call)
+        .await
+        .expect("answered in time")
+        .expect("the task ran");
+    assert_eq!(server.faults().rebind_holds_left("users.getUsers"), 0);
+    assert_eq!(
+        answer.expect("sent again under the new key, not failed"),
+        BOT_ID
+    );
+    let next = bound(&mut events);
+    assert_eq!(next.len(), 1, "the primary bound one more key: {next:?}");
+    assert_ne!(next[0], first[0]);
+    assert_eq!(server.temp_key_binding(next[0]), Some(perm));
+    assert_eq!(server.temp_key_binding(first[0]), Some(None), "unbound");
+    // Both connections carry on under the new key.
+    assert_eq!(my_id(&follower).await.unwrap(), BOT_ID);
+    assert_eq!(my_id(&lead).await.unwrap(), BOT_ID);
+    pool.shutdown().await;
+}

@@ -101,6 +101,7 @@ pub struct FaultState {
     expire_file_references: bool,
     cdn_reupload: u32,
     cdn_corrupt: Vec<u64>,
+    hold_until_rebind: HashMap<String, Armed<()>>,
 }
 
 /// A shared, cloneable handle on the server's injected faults. `Default` has none armed.
@@ -191,6 +192,41 @@ impl Faults {
             .errors
             .get(method)
             .map_or(0, |armed| armed.remaining)
+    }
+
+    /// The next `times` calls of `method` made under a temporary key are held, unanswered,
+    /// until another `auth.bindTempAuthKey` succeeds, and then run under their key as it is
+    /// then. When the new binding is for the same permanent key, their key lost its binding
+    /// meanwhile (Telegram keeps one temporary key per permanent key), so they are refused
+    /// `401 AUTH_KEY_PERM_EMPTY`: a call still out on one connection while another connection
+    /// of the client binds the next key.
+    pub fn hold_until_rebind(&self, method: &str, times: u32) {
+        self.lock().hold_until_rebind.insert(
+            method.to_owned(),
+            Armed {
+                what: (),
+                remaining: times,
+            },
+        );
+    }
+
+    /// How many more calls of `method` [`Faults::hold_until_rebind`] will hold.
+    pub fn rebind_holds_left(&self, method: &str) -> u32 {
+        self.lock()
+            .hold_until_rebind
+            .get(method)
+            .map_or(0, |armed| armed.remaining)
+    }
+
+    /// Protocol side: whether any call is to be held until a rebinding.
+    pub(crate) fn rebind_holds_armed(&self) -> bool {
+        !self.lock().hold_until_rebind.is_empty()
+    }
+
+    /// Protocol side: whether this call of `method` is to be held until a rebinding (consuming
+    /// one use of the fault).
+    pub(crate) fn take_rebind_hold(&self, method: &str) -> bool {
+        take_armed(&mut self.lock().hold_until_rebind, method).is_some()
     }
 
     /// The next connection that is about to send something is dropped instead.

@@ -75,6 +75,17 @@ pub enum Event {
         /// The parsed error.
         error: RpcError,
     },
+    /// The server refused `request` with `401 AUTH_KEY_PERM_EMPTY`: the temporary key it went
+    /// out under is not bound to a permanent key (any more; on Telegram, binding another
+    /// temporary key to the permanent key unbinds this one). The server did not run it. On a
+    /// session marked [`temporary`](Session::set_temporary) the request is held, not ended: it
+    /// goes out again after the next [`Session::rekey`] (three times at most; then the error
+    /// reaches the caller).
+    /// The owner should move the session onto a newly bound key.
+    KeyUnbound {
+        /// The request held back.
+        request: RequestId,
+    },
     /// A request ended without an answer.
     Dropped {
         /// The request.
@@ -161,6 +172,9 @@ impl Default for ClientConfig {
 /// The age beyond which a request is resent under a new id rather than its old one: the
 /// server refuses ids older than 300 s, so leave a margin for the network.
 const REUSE_ID_MAX_AGE: Duration = Duration::from_secs(240);
+/// How many times one request is held back for a temporary key that was not bound (see
+/// [`Event::KeyUnbound`]) before the error reaches its caller.
+const MAX_UNBOUND_HOLDS: u8 = 3;
 /// Wait at least this long between two `get_future_salts`.
 const SALT_REQUEST_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -190,6 +204,8 @@ struct Request {
     binding: Option<Box<Binding>>,
     /// Every msg_id this request was sent under, so a late answer to an old one still counts.
     msg_ids: Vec<i64>,
+    /// Times it was refused for an unbound temporary key and held for the next one.
+    unbound: u8,
 }
 
 impl Request {
@@ -234,6 +250,10 @@ pub struct Session {
     /// The `auth.bindTempAuthKey` request other requests wait for (it stays set, holding them
     /// back, if the binding fails, until [`Session::rekey`] or a new binding).
     binding: Option<RequestId>,
+    /// The key is temporary (PFS): requests refused for an unbound key are held, not ended.
+    temporary: bool,
+    /// Requests held for the next key (see [`Event::KeyUnbound`]), in the order refused.
+    held: Vec<RequestId>,
 }
 
 impl Session {
@@ -267,6 +287,8 @@ impl Session {
             next_request: 0,
             salts_requested: None,
             binding: None,
+            temporary: false,
+            held: Vec::new(),
         }
     }
 
@@ -290,9 +312,24 @@ impl Session {
         &self.core.auth_key
     }
 
-    /// Requests that have not ended yet.
+    /// Requests that have not ended yet (those [held](Event::KeyUnbound) for the next key
+    /// included).
     pub fn pending_requests(&self) -> usize {
         self.requests.len()
+    }
+
+    /// Requests held for the next temporary key (see [`Event::KeyUnbound`]): they wait for
+    /// [`Self::rekey`], not for the server.
+    pub fn held_requests(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Marks the session's key as temporary (perfect forward secrecy) or not. On a temporary
+    /// key, a request the server refuses with `401 AUTH_KEY_PERM_EMPTY` (the key is not bound,
+    /// so the request did not run) is held for the next key ([`Event::KeyUnbound`]) instead of
+    /// ending with [`Event::RpcError`]. Off by default.
+    pub fn set_temporary(&mut self, temporary: bool) {
+        self.temporary = temporary;
     }
 
     /// The msg_id `request` was last sent under, if it was sent and has not ended.
@@ -323,6 +360,7 @@ impl Session {
                 free_resend: false,
                 binding: None,
                 msg_ids: Vec::new(),
+                unbound: 0,
             },
         );
         self.queue
@@ -365,6 +403,7 @@ impl Session {
                     expires_at,
                 })),
                 msg_ids: Vec::new(),
+                unbound: 0,
             },
         );
         self.queue
@@ -388,6 +427,13 @@ impl Session {
         self.salts = Salts::new(salt);
         self.salts_requested = None;
         self.reset_session();
+        // Refused for the old key without running: they go out again under this one.
+        for request in std::mem::take(&mut self.held) {
+            if self.requests.contains_key(&request) {
+                self.queue
+                    .push_back(Outgoing::new(Vec::new(), Tag::Request(request.0), false));
+            }
+        }
     }
 
     /// Ends `request` without an answer, if it is still running.
@@ -914,6 +960,10 @@ impl Session {
             return Ok(());
         };
         let event = match service::decode_rpc_error(result)? {
+            Some((401, message)) if message == "AUTH_KEY_PERM_EMPTY" && self.hold(request) => {
+                self.events.push_back(Event::KeyUnbound { request });
+                return Ok(());
+            }
             Some((code, message)) => Event::RpcError {
                 request,
                 error: RpcError::new(code, &message),
@@ -941,7 +991,37 @@ impl Session {
                 self.by_msg_id.remove(&id);
                 self.core.sent.remove(&id);
             }
+            if !self.held.is_empty() {
+                self.held.retain(|r| *r != request);
+            }
         }
+    }
+
+    /// Holds a request the server refused for an unbound temporary key until the next
+    /// [`Self::rekey`]: its msg_ids are answered and forgotten, its body kept. `false` if it
+    /// must end instead (not a temporary key, a binding, or held too often already).
+    fn hold(&mut self, request: RequestId) -> bool {
+        if !self.temporary {
+            return false;
+        }
+        let Some(req) = self.requests.get_mut(&request) else {
+            return false;
+        };
+        if req.binding.is_some() || req.unbound >= MAX_UNBOUND_HOLDS {
+            return false;
+        }
+        req.unbound += 1;
+        req.state = State::Queued;
+        for id in std::mem::take(&mut req.msg_ids) {
+            self.by_msg_id.remove(&id);
+            self.core.sent.remove(&id);
+        }
+        // A resend already queued would go out under the unbound key again.
+        self.queue.retain(|m| m.tag != Tag::Request(request.0));
+        if !self.held.contains(&request) {
+            self.held.push(request);
+        }
+        true
     }
 
     fn on_ack(&mut self, now: Instant, msg_id: i64) {

@@ -230,3 +230,83 @@ fn rekey_resends_in_flight_requests_under_the_new_key_once() {
     assert!(p.run_until(Duration::from_secs(1), |p| !p.responses().is_empty()));
     assert_eq!(p.responses(), vec![(r, answer(3))]);
 }
+
+/// Answers every request seen so far, from `from` on, with `401 AUTH_KEY_PERM_EMPTY`.
+fn refuse_unbound(p: &mut Pair, from: usize) {
+    for (msg_id, _) in requests(p).into_iter().skip(from) {
+        assert!(p.server.respond_error(msg_id, 401, "AUTH_KEY_PERM_EMPTY"));
+    }
+}
+
+fn errors_for(p: &Pair, r: crate::RequestId) -> usize {
+    p.client_events
+        .iter()
+        .filter(|e| matches!(e, Event::RpcError { request, .. } if *request == r))
+        .count()
+}
+
+#[test]
+fn a_request_refused_for_an_unbound_key_waits_for_the_next_key() {
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    p.client.set_temporary(true);
+    let r = p.client.enqueue(query(7, 0));
+    assert!(p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 1));
+    refuse_unbound(&mut p, 0);
+    let held = |p: &Pair| {
+        p.client_events
+            .iter()
+            .any(|e| matches!(e, Event::KeyUnbound { request } if *request == r))
+    };
+    assert!(p.run_until(Duration::from_secs(1), held));
+    assert_eq!(errors_for(&p, r), 0, "held, not ended");
+    assert_eq!(
+        (p.client.pending_requests(), p.client.held_requests()),
+        (1, 1)
+    );
+    // Not sent again under the unbound key, whatever the timers say.
+    p.run_for(Duration::from_secs(120));
+    assert_eq!(p.requests_seen(), 1);
+
+    p.client.rekey(key(), p.client.salt());
+    assert_eq!(p.client.held_requests(), 0);
+    assert!(p.run_until(Duration::from_secs(2), |p| p.requests_seen() == 2));
+    let (msg_id, body) = requests(&p)[1].clone();
+    assert_eq!(body, query(7, 0), "the same request, under the new key");
+    p.server.respond(msg_id, answer(7));
+    assert!(p.run_until(Duration::from_secs(2), |p| p.outcomes() == 1));
+    assert_eq!(p.responses(), vec![(r, answer(7))]);
+    assert_eq!(p.client.pending_requests(), 0);
+}
+
+#[test]
+fn unbound_refusals_end_the_request_unless_temporary_or_after_three_holds() {
+    // A session not marked temporary ends the request with the error.
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    let r = p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(1), |p| p.requests_seen() == 1));
+    refuse_unbound(&mut p, 0);
+    assert!(p.run_until(Duration::from_secs(1), |p| p.outcomes() == 1));
+    assert_eq!(errors_for(&p, r), 1);
+
+    // A temporary one holds it three times, then lets the error through.
+    let mut p = Pair::default_pair();
+    p.auto_answer = None;
+    p.client.set_temporary(true);
+    let r = p.client.enqueue(query(2, 0));
+    for round in 1..=4 {
+        assert!(p.run_until(Duration::from_secs(2), |p| p.requests_seen() == round));
+        refuse_unbound(&mut p, round - 1);
+        p.run_for(Duration::from_secs(1));
+        if round < 4 {
+            assert_eq!(p.client.held_requests(), 1, "round {round}");
+            p.client.rekey(key(), p.client.salt());
+        }
+    }
+    assert_eq!(errors_for(&p, r), 1);
+    assert_eq!(
+        (p.client.pending_requests(), p.client.held_requests()),
+        (0, 0)
+    );
+}

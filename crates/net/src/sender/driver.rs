@@ -294,6 +294,7 @@ impl Driver {
         }
         let nonce = self.randomness.rng().gen();
         if let Some(session) = self.session.as_mut() {
+            session.set_temporary(true);
             self.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
         }
         self.temp = Some(temp);
@@ -349,6 +350,9 @@ impl Driver {
                     seed,
                 ));
             }
+        }
+        if let Some(session) = self.session.as_mut() {
+            session.set_temporary(true);
         }
         self.temp = Some(TempKey {
             id: shared.key.id(),
@@ -472,10 +476,12 @@ impl Driver {
             if std::mem::take(&mut self.rekey_now) {
                 return DisconnectReason::Rekey;
             }
+            // Requests held for the next key (refused under an unbound one) wait for it, not
+            // for this connection.
             let idle = self
                 .session
                 .as_ref()
-                .is_some_and(|s| s.pending_requests() == 0);
+                .is_some_and(|s| s.pending_requests() <= s.held_requests());
             if self.renewing && idle && tx_at == tx.len() {
                 return DisconnectReason::Rekey;
             }
@@ -648,6 +654,7 @@ impl Driver {
                 Event::Dropped { request, reason } => {
                     self.answer(request, Err(InvokeError::Dropped(reason)));
                 }
+                Event::KeyUnbound { request } => self.on_key_unbound(request),
                 Event::Update { body } => self.publish(SenderEvent::Update(body)),
                 Event::NewSessionCreated {
                     first_msg_id,
@@ -723,6 +730,32 @@ impl Driver {
         self.temp = None;
         self.rekey_now = true;
         None
+    }
+
+    /// PFS: the server refused a call (`AUTH_KEY_PERM_EMPTY`) because the temporary key is not
+    /// bound any more. Telegram binds one temporary key per permanent key, so this is what a
+    /// follower sees when the DC's lead has just bound the next key while the follower still
+    /// had calls out on the old one. The call did not run; the session holds it for the next
+    /// key. This connection takes no new calls, lets the others it has out finish (they did
+    /// not fail, and sending them again under a new session could run them twice), then moves
+    /// to the next bound key: the lead's next one for a follower, a new one of its own for the
+    /// lead. The held calls go out there.
+    fn on_key_unbound(&mut self, request: RequestId) {
+        let Some(temp) = self.temp.as_mut() else {
+            return;
+        };
+        if self.forgotten_temp != Some(temp.id) {
+            log::info!(
+                "DC {}: temporary key {:#x} is no longer bound (request {request:?} refused); \
+                 moving to the next one",
+                self.cfg.dc_id,
+                temp.id
+            );
+        }
+        // Never reuse it; the lead's key published after it, or a new one, replaces it.
+        temp.renew_at = temp.renew_at.min(tokio::time::Instant::now());
+        self.forgotten_temp = Some(temp.id);
+        self.renewing = true;
     }
 
     fn publish(&self, event: SenderEvent) {

@@ -282,13 +282,24 @@ impl Cx<'_> {
         }
     }
 
-    /// The signed-in account, or `401 AUTH_KEY_UNREGISTERED`.
+    /// The signed-in account, or `401 AUTH_KEY_UNREGISTERED` (`401 AUTH_KEY_PERM_EMPTY` under
+    /// a temporary key whose binding a newer one replaced, as on Telegram: the client binds
+    /// the next key and sends the call again).
     pub(crate) fn me(&self) -> RpcResult<i64> {
         self.state
             .authorizations
             .get(&self.perm_key())
             .map(|auth| auth.user_id)
-            .ok_or_else(|| RpcError::unauthorized("AUTH_KEY_UNREGISTERED"))
+            .ok_or_else(|| {
+                let ctx = self.ctx;
+                let unbound = ctx.perm_auth_key_id == ctx.auth_key_id
+                    && self.rt.temp_keys.contains_key(&ctx.auth_key_id);
+                RpcError::unauthorized(if unbound {
+                    "AUTH_KEY_PERM_EMPTY"
+                } else {
+                    "AUTH_KEY_UNREGISTERED"
+                })
+            })
     }
 
     /// The signed-in account, which must not be a bot (`400 BOT_METHOD_INVALID`).

@@ -74,6 +74,8 @@ pub(crate) enum BindRefusal {
 pub(crate) struct AuthKeyStore {
     keys: Mutex<HashMap<i64, StoredKey>>,
     file: Option<PathBuf>,
+    /// Counts successful `auth.bindTempAuthKey`s (for [`crate::Faults::hold_until_rebind`]).
+    bindings: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for StoredKey {
@@ -119,6 +121,7 @@ impl AuthKeyStore {
         Ok(Self {
             keys: Mutex::new(keys),
             file,
+            bindings: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -207,7 +210,14 @@ impl AuthKeyStore {
             }
         }
         self.save(&keys);
+        drop(keys);
+        self.bindings.send_modify(|n| *n += 1);
         Ok(())
+    }
+
+    /// Changes with every successful binding.
+    pub(crate) fn bindings(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.bindings.subscribe()
     }
 
     pub(crate) fn set_layer(&self, id: i64, layer: i32) {

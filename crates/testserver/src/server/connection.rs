@@ -353,6 +353,9 @@ impl Connection {
         msg_id: MsgId,
         body: &[u8],
     ) {
+        if self.hold_until_rebind(slot, &ctx, msg_id, body) {
+            return;
+        }
         let shared = &self.shared;
         let outcome = rpc::execute_subscribing(
             &shared.keys,
@@ -394,6 +397,61 @@ impl Connection {
                 });
             }
         }
+    }
+
+    /// [`Faults::hold_until_rebind`](crate::Faults::hold_until_rebind): if this call (under a
+    /// temporary key) is to wait for the next binding, runs it off the loop once that happened,
+    /// with its key's binding as it is then, and returns `true`.
+    fn hold_until_rebind(
+        &self,
+        slot: &SharedSlot,
+        ctx: &CallContext,
+        msg_id: MsgId,
+        body: &[u8],
+    ) -> bool {
+        let shared = &self.shared;
+        if !shared.faults.rebind_holds_armed()
+            || shared.keys.binding(ctx.auth_key_id).is_none()
+            || !rpc::innermost_method(body).is_some_and(|m| shared.faults.take_rebind_hold(m))
+        {
+            return false;
+        }
+        let mut bindings = shared.keys.bindings();
+        bindings.borrow_and_update();
+        let (shared, slot, mut ctx, body) =
+            (Arc::clone(shared), slot.clone(), ctx.clone(), body.to_vec());
+        tokio::spawn(async move {
+            if bindings.changed().await.is_err() {
+                return;
+            }
+            let now = server_now(&shared.faults);
+            let Some(key) = shared.keys.get(ctx.auth_key_id, unix_secs(now)) else {
+                return;
+            };
+            ctx.perm_auth_key_id = key.perm_id();
+            log::debug!(
+                "held call {msg_id:?} runs after a rebinding, key {:#x} bound to {:#x}",
+                ctx.auth_key_id,
+                ctx.perm_auth_key_id
+            );
+            let outcome = rpc::execute_subscribing(
+                &shared.keys,
+                &shared.backend,
+                &mut ctx,
+                unix_secs(now),
+                msg_id.0,
+                &body,
+                |ctx| sessions::subscribe(&slot, &shared.backend, ctx),
+            );
+            let outcome = match outcome {
+                Answer::Now(outcome) => outcome,
+                Answer::Later(pending) => pending.wait().await,
+            };
+            let mut s = lock(&slot);
+            respond(&mut s.session, msg_id, outcome);
+            s.wake();
+        });
+        true
     }
 
     /// Frames everything the attached sessions want to send.

@@ -135,6 +135,47 @@ pub(crate) fn execute_subscribing(
     }
 }
 
+/// The TL name of the function inside the generic wrappers of `body` (`None` if malformed or
+/// unknown).
+pub(crate) fn innermost_method(body: &[u8]) -> Option<&'static str> {
+    let mut query = body.to_vec();
+    loop {
+        query = match constructor(&query)? {
+            functions::InvokeWithLayer::<Blob>::CONSTRUCTOR_ID => {
+                functions::InvokeWithLayer::<Blob>::from_bytes(&query)
+                    .ok()?
+                    .query
+                    .0
+            }
+            functions::InitConnection::<Blob>::CONSTRUCTOR_ID => {
+                functions::InitConnection::<Blob>::from_bytes(&query)
+                    .ok()?
+                    .query
+                    .0
+            }
+            functions::InvokeWithoutUpdates::<Blob>::CONSTRUCTOR_ID => {
+                functions::InvokeWithoutUpdates::<Blob>::from_bytes(&query)
+                    .ok()?
+                    .query
+                    .0
+            }
+            functions::InvokeAfterMsg::<Blob>::CONSTRUCTOR_ID => {
+                functions::InvokeAfterMsg::<Blob>::from_bytes(&query)
+                    .ok()?
+                    .query
+                    .0
+            }
+            functions::InvokeAfterMsgs::<Blob>::CONSTRUCTOR_ID => {
+                functions::InvokeAfterMsgs::<Blob>::from_bytes(&query)
+                    .ok()?
+                    .query
+                    .0
+            }
+            id => return tgwire_tl_types::name_for_id(id),
+        };
+    }
+}
+
 /// `auth.bindTempAuthKey`: decrypts the MTProto 1.0 binding message with the permanent key and
 /// checks every field against the call it arrived in (core.telegram.org/method/auth.bindTempAuthKey).
 fn bind_temp_auth_key(
