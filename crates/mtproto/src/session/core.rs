@@ -204,6 +204,20 @@ impl Core {
         self.sent.clear();
     }
 
+    /// Gives back the memory of empty collections and scratch buffers (see
+    /// [`crate::Session::shrink_buffers`]).
+    pub(crate) fn shrink_buffers(&mut self) {
+        if self.sent.is_empty() {
+            // An empty B-tree keeps its root leaf (~1 KiB with `Sent` values).
+            self.sent = BTreeMap::new();
+        }
+        if self.acks.is_empty() {
+            self.acks = Vec::new();
+        }
+        self.plain = Vec::new();
+        self.rx = Vec::new();
+    }
+
     /// Decrypts `packet` and checks the plaintext layout. The decrypted bytes stay in the
     /// returned buffer; hand it back with [`Self::recycle`].
     pub(crate) fn open(&mut self, packet: &[u8]) -> Result<(Opened, Vec<u8>), SessionError> {

@@ -894,3 +894,22 @@ fn a_clock_set_forward_mid_session_is_corrected_without_dropping_requests() {
     clock_jump_mid_session(3600);
     clock_jump_mid_session(100);
 }
+
+#[test]
+fn shrinking_a_quiet_session_changes_nothing_it_does() {
+    let mut p = Pair::default_pair();
+    for n in 1..=3u32 {
+        let r = p.client.enqueue(query(n, 300));
+        assert!(p.run_until(Duration::from_secs(5), done_after(n as usize)));
+        assert!(p.responses().contains(&(r, answer(n))));
+        p.client.shrink_buffers();
+        p.run_for(Duration::from_secs(30));
+        p.client.shrink_buffers();
+    }
+    // Shrinking with a request in flight keeps it.
+    let r = p.client.enqueue(query(9, 0));
+    p.client.shrink_buffers();
+    assert!(p.run_until(Duration::from_secs(5), done_after(4)));
+    assert!(p.responses().contains(&(r, answer(9))));
+    assert!(p.client_errors.is_empty() && p.server_errors.is_empty());
+}

@@ -485,6 +485,13 @@ impl Driver {
             if self.renewing && idle && tx_at == tx.len() {
                 return DisconnectReason::Rekey;
             }
+            if idle && tx.is_empty() {
+                // Quiet: give back what only busy periods need (most connections idle most
+                // of their life, and a client may keep thousands of them).
+                self.shrink_buffers();
+                tx = Vec::new();
+                packet = Vec::new();
+            }
             // One timer for everything due (the core's, the ping, the dead link, the PFS
             // renewal): a timer each would be a few hundred bytes more in every idle
             // connection's task.
@@ -603,6 +610,22 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// Frees the memory of empty tables and queues, here and in the session.
+    fn shrink_buffers(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            session.shrink_buffers();
+        }
+        if self.calls.is_empty() {
+            self.calls = HashMap::new();
+        }
+        if self.by_request.is_empty() {
+            self.by_request = HashMap::new();
+        }
+        if self.waiting.is_empty() {
+            self.waiting = VecDeque::new();
         }
     }
 

@@ -21,16 +21,57 @@
 
 use std::fmt;
 
-use aes::cipher::{KeyIvInit, StreamCipher};
+use aes::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroize;
 
 use super::{
     Abridged, Decoded, Framing, Intermediate, PaddedIntermediate, Role, Transport, TransportError,
 };
 
 /// AES-256 in CTR mode with a 128-bit big-endian counter, as OpenSSL and Telegram use it.
-type Aes256Ctr = ctr::Ctr128BE<aes::Aes256>;
+type Aes256Ctr = ctr::Ctr128BE<aes::Aes256Enc>;
+
+/// One direction's keystream: the key, the first counter block and the position reached.
+///
+/// The cipher with its expanded key schedule is built on the stack for each call and not kept:
+/// the `aes` crate sizes its state for the portable fallback (fixsliced round keys, ~1 KiB),
+/// and the two directions' states were the largest part of an idle connection (2,240 of its
+/// bytes). Expanding an AES-256 key is ~15 AES-NI instructions, once per packet sent or
+/// socket read, next to the system call that moves the bytes.
+struct KeyStream {
+    key: [u8; 32],
+    iv: [u8; 16],
+    /// Bytes of keystream used so far.
+    pos: u64,
+}
+
+impl KeyStream {
+    fn new(key: [u8; 32], iv: [u8; 16]) -> Self {
+        Self { key, iv, pos: 0 }
+    }
+
+    /// XORs `data` with the next `data.len()` bytes of the keystream.
+    fn apply(&mut self, data: &mut [u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let mut cipher = Aes256Ctr::new(&self.key.into(), &self.iv.into());
+        // A 128-bit block counter is never exhausted by a 64-bit byte position.
+        let seeked = cipher.try_seek(self.pos);
+        debug_assert!(seeked.is_ok());
+        cipher.apply_keystream(data);
+        self.pos += data.len() as u64;
+    }
+}
+
+impl Drop for KeyStream {
+    fn drop(&mut self) {
+        self.key.zeroize();
+        self.iv.zeroize();
+    }
+}
 
 /// Length of the obfuscated2 header.
 pub const HEADER_LEN: usize = 64;
@@ -78,8 +119,8 @@ impl Inner {
 pub struct Obfuscated {
     framing: Framing,
     inner: Inner,
-    encryptor: Aes256Ctr,
-    decryptor: Aes256Ctr,
+    encryptor: KeyStream,
+    decryptor: KeyStream,
     /// The client's header, written in front of its first packet.
     pending_header: Option<[u8; HEADER_LEN]>,
     /// How many bytes at the front of the caller's input are already decrypted in place.
@@ -137,7 +178,7 @@ impl Obfuscated {
         init[60..62].copy_from_slice(&dc_id.to_le_bytes());
         let (mut encryptor, decryptor) = ciphers(&init, secret);
         let mut encrypted = init;
-        encryptor.apply_keystream(&mut encrypted);
+        encryptor.apply(&mut encrypted);
         let mut header = init;
         header[56..].copy_from_slice(&encrypted[56..]);
         Obfuscated {
@@ -164,7 +205,7 @@ impl Obfuscated {
     ) -> Result<(Self, ObfuscatedHello), TransportError> {
         let (mut decryptor, encryptor) = ciphers(header, secret);
         let mut plain = *header;
-        decryptor.apply_keystream(&mut plain);
+        decryptor.apply(&mut plain);
         let tag = [plain[56], plain[57], plain[58], plain[59]];
         let framing = Framing::from_tag(tag).ok_or(TransportError::BadObfuscatedTag {
             tag: u32::from_le_bytes(tag),
@@ -200,7 +241,7 @@ impl Transport for Obfuscated {
             self.pending_header = header;
             return Err(e);
         }
-        self.encryptor.apply_keystream(&mut out[encrypt_from..]);
+        self.encryptor.apply(&mut out[encrypt_from..]);
         Ok(())
     }
 
@@ -211,7 +252,7 @@ impl Transport for Obfuscated {
                 got: input.len(),
             });
         };
-        self.decryptor.apply_keystream(fresh);
+        self.decryptor.apply(fresh);
         self.decrypted_ahead = input.len();
         let decoded = self.inner.as_transport().decode(input)?;
         if let Decoded::Frame { consumed, .. } = decoded {
@@ -228,7 +269,7 @@ pub(crate) fn init_is_allowed(init: &[u8; HEADER_LEN]) -> bool {
 }
 
 /// The two directions' ciphers from a header: `(client→server, server→client)`.
-fn ciphers(header: &[u8; HEADER_LEN], secret: Option<&[u8; 16]>) -> (Aes256Ctr, Aes256Ctr) {
+fn ciphers(header: &[u8; HEADER_LEN], secret: Option<&[u8; 16]>) -> (KeyStream, KeyStream) {
     let mut reversed = [0u8; 48];
     reversed.copy_from_slice(&header[8..56]);
     reversed.reverse();
@@ -237,7 +278,7 @@ fn ciphers(header: &[u8; HEADER_LEN], secret: Option<&[u8; 16]>) -> (Aes256Ctr, 
     (forward, backward)
 }
 
-fn cipher(key: &[u8], iv: &[u8], secret: Option<&[u8; 16]>) -> Aes256Ctr {
+fn cipher(key: &[u8], iv: &[u8], secret: Option<&[u8; 16]>) -> KeyStream {
     let mut k = [0u8; 32];
     k.copy_from_slice(key);
     if let Some(secret) = secret {
@@ -249,7 +290,7 @@ fn cipher(key: &[u8], iv: &[u8], secret: Option<&[u8; 16]>) -> Aes256Ctr {
     }
     let mut v = [0u8; 16];
     v.copy_from_slice(iv);
-    Aes256Ctr::new(&k.into(), &v.into())
+    KeyStream::new(k, v)
 }
 
 #[cfg(test)]
