@@ -117,6 +117,9 @@ async def main(args):
         secs, lat = await run_many(n, in_flight, lambda i: client.send_message("me", f"message {i}"))
         out = {"per_s": n / secs, "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
                "peak_rss_kib": rss_kib("VmHWM:")}
+        # Left connected, this client never let asyncio.run() finish: the process printed its figures,
+        # then hung at exit (0 CPU) until the harness's 600 s timeout, in every round.
+        await client.disconnect()
     elif kind == "idle":
         count = int(args[1])
         seed = await bot(args[2], StringSession())
