@@ -173,15 +173,7 @@ pub fn encrypt_many_in_place(
     keys: &[[u8; 32]],
     ivs: &[[u8; 32]],
 ) -> Result<(), Error> {
-    check_many(bufs, keys, ivs)?;
-    #[cfg(target_arch = "x86_64")]
-    if aesni::run_many_in_place::<false>(bufs, keys, ivs) {
-        return Ok(());
-    }
-    for ((buf, key), iv) in bufs.iter_mut().zip(keys).zip(ivs) {
-        portable_encrypt(buf, key, iv);
-    }
-    Ok(())
+    run_many_in_place::<false>(bufs, keys, ivs)
 }
 
 /// Decrypts several buffers in place; the inverse of [`encrypt_many_in_place`].
@@ -193,13 +185,27 @@ pub fn decrypt_many_in_place(
     keys: &[[u8; 32]],
     ivs: &[[u8; 32]],
 ) -> Result<(), Error> {
+    run_many_in_place::<true>(bufs, keys, ivs)
+}
+
+/// Both directions of the multi-buffer API: AES-NI lanes where the CPU has them, else the
+/// portable single-chain code on each buffer.
+fn run_many_in_place<const DECRYPT: bool>(
+    bufs: &mut [&mut [u8]],
+    keys: &[[u8; 32]],
+    ivs: &[[u8; 32]],
+) -> Result<(), Error> {
     check_many(bufs, keys, ivs)?;
     #[cfg(target_arch = "x86_64")]
-    if aesni::run_many_in_place::<true>(bufs, keys, ivs) {
+    if aesni::run_many_in_place::<DECRYPT>(bufs, keys, ivs) {
         return Ok(());
     }
     for ((buf, key), iv) in bufs.iter_mut().zip(keys).zip(ivs) {
-        portable_decrypt(buf, key, iv);
+        if DECRYPT {
+            portable_decrypt(buf, key, iv);
+        } else {
+            portable_encrypt(buf, key, iv);
+        }
     }
     Ok(())
 }
