@@ -105,6 +105,7 @@ fuzz_target!(|data: &[u8]| {
             perm_auth_key_id: 1,
             session_id: 2,
             layer: tgwire_tl_types::LAYER,
+            temporary: false,
         });
         while let Some(&ctx) = rest.first() {
             rest = &rest[1..];
@@ -122,6 +123,7 @@ fuzz_target!(|data: &[u8]| {
                 } else {
                     0
                 },
+                temporary: ctx & 32 != 0,
             };
             let _ = backend.call(&ctx, request);
         }

@@ -418,7 +418,8 @@ async fn an_unbound_temporary_key_is_not_signed_in_until_bound() {
     );
     let r = session.enqueue(get_me.clone());
     match raw.outcome(&mut session, r).await {
-        Err(e) => assert_eq!((e.code, e.name.as_str()), (401, "AUTH_KEY_UNREGISTERED")),
+        // As on Telegram: PERM_EMPTY ("bind me first"), not UNREGISTERED ("signed out").
+        Err(e) => assert_eq!((e.code, e.name.as_str()), (401, "AUTH_KEY_PERM_EMPTY")),
         Ok(body) => panic!("answered unbound: {body:?}"),
     }
 

@@ -61,6 +61,7 @@ async fn an_action_repeats_until_the_guard_is_dropped() -> anyhow::Result<()> {
         perm_auth_key_id: key,
         session_id: 1,
         layer: tgwire::tl::LAYER,
+        temporary: false,
     });
     let group = alice.create_group("Typing club", ["@bob_b"]).await?;
     let chat = group.peer_ref().unwrap();

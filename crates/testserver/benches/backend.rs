@@ -38,6 +38,7 @@ fn ctx(key: i64, session: i64) -> CallContext {
         perm_auth_key_id: key,
         session_id: session,
         layer: tgwire_tl_types::LAYER,
+        temporary: false,
     }
 }
 

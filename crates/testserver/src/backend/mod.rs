@@ -170,6 +170,10 @@ pub struct CallContext {
     pub session_id: i64,
     /// Layer from `invokeWithLayer` (0 if the client never sent one).
     pub layer: i32,
+    /// Whether `auth_key_id` is a temporary key (made with `p_q_inner_data_temp_dc`): until it
+    /// is bound, calls that need an account answer `401 AUTH_KEY_PERM_EMPTY`, not
+    /// `AUTH_KEY_UNREGISTERED` (which tells a client it was logged out).
+    pub temporary: bool,
 }
 
 /// The result of one call.
@@ -283,17 +287,19 @@ impl Cx<'_> {
     }
 
     /// The signed-in account, or `401 AUTH_KEY_UNREGISTERED` (`401 AUTH_KEY_PERM_EMPTY` under
-    /// a temporary key whose binding a newer one replaced, as on Telegram: the client binds
-    /// the next key and sends the call again).
+    /// a temporary key that is not bound, never or no longer, as on Telegram: the client binds
+    /// a key and sends the call again).
     pub(crate) fn me(&self) -> RpcResult<i64> {
         self.state
             .authorizations
             .get(&self.perm_key())
             .map(|auth| auth.user_id)
             .ok_or_else(|| {
+                // A temporary key acting for no permanent key: never bound, or its binding
+                // was replaced by a newer key's. Telegram answers both with PERM_EMPTY.
                 let ctx = self.ctx;
-                let unbound = ctx.perm_auth_key_id == ctx.auth_key_id
-                    && self.rt.temp_keys.contains_key(&ctx.auth_key_id);
+                let unbound = self.perm_key() == ctx.auth_key_id
+                    && (ctx.temporary || self.rt.temp_keys.contains_key(&ctx.auth_key_id));
                 RpcError::unauthorized(if unbound {
                     "AUTH_KEY_PERM_EMPTY"
                 } else {

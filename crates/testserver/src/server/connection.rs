@@ -286,6 +286,7 @@ impl Connection {
             perm_auth_key_id: key.perm_id(),
             session_id,
             layer: key.layer,
+            temporary: key.is_temp(),
         };
         let slot = self.slot(&key, ctx.clone());
 

@@ -301,6 +301,7 @@ mod tests {
             perm_auth_key_id: key.id(),
             session_id: 77,
             layer: 0,
+            temporary: false,
         }
     }
 

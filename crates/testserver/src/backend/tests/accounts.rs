@@ -470,6 +470,31 @@ fn log_out_unbinds_the_key() {
 }
 
 #[test]
+fn a_temporary_key_never_bound_is_refused_as_perm_empty_not_unregistered() {
+    let b = backend();
+    let get_self = functions::users::GetUsers {
+        id: vec![enums::InputUser::InputUserSelf],
+    };
+    let mut temp = Client::connect(&b, 2);
+    temp.ctx.temporary = true;
+    assert_eq!(
+        temp.call(&get_self).unwrap_err(),
+        err(401, "AUTH_KEY_PERM_EMPTY")
+    );
+    // A permanent key that never signed in is "unregistered": the client must sign in.
+    let perm = Client::connect(&b, 2);
+    assert_eq!(
+        perm.call(&get_self).unwrap_err(),
+        err(401, "AUTH_KEY_UNREGISTERED")
+    );
+    // Once bound to a signed-in permanent key, the same temporary key acts for it.
+    let user = perm.sign_in("9996621313");
+    b.bind_temp_key(temp.ctx.auth_key_id, perm.ctx.auth_key_id, i32::MAX);
+    temp.ctx.perm_auth_key_id = 0;
+    assert_eq!(temp.me().id, user);
+}
+
+#[test]
 fn temp_keys_act_for_their_permanent_key() {
     let b = backend();
     let perm = Client::connect(&b, 2);
@@ -484,6 +509,7 @@ fn temp_keys_act_for_their_permanent_key() {
             perm_auth_key_id: 0,
             session_id: 1,
             layer: 0,
+            temporary: false,
         },
         rx: b.register_session(&CallContext {
             dc_id: 2,
@@ -491,6 +517,7 @@ fn temp_keys_act_for_their_permanent_key() {
             perm_auth_key_id: 0,
             session_id: 1,
             layer: 0,
+            temporary: false,
         }),
     };
     assert_eq!(temp.me().id, user);

@@ -77,6 +77,7 @@ impl Client {
             perm_auth_key_id: key,
             session_id: session,
             layer: tgwire_tl_types::LAYER,
+            temporary: false,
         };
         let rx = backend.register_session(&ctx);
         Self {
