@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use tgwire_tl_parser::{Definition, ParamType, Parameter};
 
+use crate::layout::Storage;
 use crate::model::{BoxedType, Coding, Model};
 use crate::names::{field_name, pascal_case};
 use crate::GenError;
@@ -464,68 +465,6 @@ fn deserialize_body(model: &Model<'_>, def: &Definition) -> Result<String, GenEr
     Ok(out)
 }
 
-/// How an enum variant holds its constructor's struct.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Storage {
-    /// No parameters: a unit variant.
-    Unit,
-    /// In place: a small struct of plain data ([`INLINE_LIMIT`]).
-    Inline,
-    /// In a `Box`, so that the enum stays small and recursive types have a size.
-    Boxed,
-}
-
-/// The largest struct (estimated bytes) stored in place in its enum. Decoding allocates once per boxed
-/// value, and most values of small constructors (peers, entities, photo sizes, statuses) are as small
-/// as the box pointer they would need, so storing them in place saves an allocation each; the limit keeps
-/// enums of many variants from growing much (an enum is as large as its largest variant).
-const INLINE_LIMIT: usize = 48;
-
-impl Storage {
-    fn of(model: &Model<'_>, def: &Definition) -> Storage {
-        if !has_fields(def) {
-            Storage::Unit
-        } else if inline_size(model, def).is_some_and(|size| size <= INLINE_LIMIT) {
-            Storage::Inline
-        } else {
-            Storage::Boxed
-        }
-    }
-}
-
-/// The estimated size of `def`'s struct if all its fields are plain data (numbers, flags, strings,
-/// byte strings and vectors, which keep their contents on the heap). `None` when a field holds a boxed
-/// type or a constructor in place: storing those in place could make a type contain itself.
-fn inline_size(model: &Model<'_>, def: &Definition) -> Option<usize> {
-    let mut size = 0;
-    for p in fields(def) {
-        let ParamType::Normal { ty, flag } = &p.ty else {
-            continue;
-        };
-        if p.is_flag_bit() {
-            size += 1;
-            continue;
-        }
-        let rust = model.rust_type(ty, &def.generics).ok()?;
-        let base = match rust.as_str() {
-            "bool" => 1,
-            "i32" => 4,
-            "i64" | "f64" => 8,
-            "[u8; 16]" => 16,
-            "[u8; 32]" => 32,
-            "crate::TlString" => 24,
-            vec if vec.starts_with("Vec<") => 24,
-            _ => return None,
-        };
-        // An `Option` of a heap type uses the pointer's niche; of a number, about twice the number.
-        size += match (flag, base) {
-            (None, _) | (Some(_), 24) => base,
-            (Some(_), _) => base * 2,
-        };
-    }
-    Some(size)
-}
-
 fn has_fields(def: &Definition) -> bool {
     !def.params.is_empty()
 }
@@ -612,7 +551,7 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
             "    /// [`{path}`]\n    #[cfg_attr(feature = \"serde\", serde(rename = \"{}\"))]",
             def.full_name()
         );
-        match Storage::of(model, def) {
+        match model.storage(def) {
             Storage::Unit => {
                 let _ = writeln!(out, "    {variant},");
             }
@@ -651,7 +590,7 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
             let _ = writeln!(
                 out,
                 "            Self::{variant}(x) => crate::Serializable::serialize({}x, buf),",
-                if Storage::of(model, def) == Storage::Boxed {
+                if model.storage(def) == Storage::Boxed {
                     "&**"
                 } else {
                     ""
@@ -667,40 +606,37 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
     }
     out.push_str("        }\n    }\n}\n\n");
 
-    // One `match` on the id; the guard from `nest()` limits how deeply boxed values may nest.
+    // One `match` on the id; the guard from `nest()` limits how deeply boxed values may nest. A value
+    // held in place is passed on with `map` rather than unwrapped with `?` and wrapped again: for a
+    // large one (a message) each of those steps can be a copy of the whole struct.
     let _ = writeln!(
         out,
         "impl crate::Deserializable for {name} {{\n    \
          fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {{\n        \
-         let r = &mut r.nest()?;\n        Ok(match r.read_u32()? {{"
+         let r = &mut r.nest()?;\n        match r.read_u32()? {{"
     );
     for (variant, def) in &boxed.variants {
         if has_fields(def) {
-            let read = format!(
-                "<{} as crate::Bare>::deserialize_bare(r)?",
-                model.struct_path(def)
-            );
-            let value = match Storage::of(model, def) {
-                Storage::Boxed => format!("Box::new({read})"),
-                _ => read,
+            let path = model.struct_path(def);
+            let value = match model.storage(def) {
+                Storage::Boxed => format!(
+                    "Ok(Self::{variant}(Box::new(<{path} as crate::Bare>::deserialize_bare(r)?)))"
+                ),
+                _ => format!("<{path} as crate::Bare>::deserialize_bare(r).map(Self::{variant})"),
             };
-            let _ = writeln!(
-                out,
-                "            0x{:08x} => Self::{variant}({value}),",
-                def.id
-            );
+            let _ = writeln!(out, "            0x{:08x} => {value},", def.id);
         } else {
-            let _ = writeln!(out, "            0x{:08x} => Self::{variant},", def.id);
+            let _ = writeln!(out, "            0x{:08x} => Ok(Self::{variant}),", def.id);
         }
     }
     out.push_str(
-        "            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),\n        })\n    }\n}\n",
+        "            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),\n        }\n    }\n}\n",
     );
 
     for (variant, def) in &boxed.variants {
         let path = model.struct_path(def);
         if has_fields(def) {
-            let value = match Storage::of(model, def) {
+            let value = match model.storage(def) {
                 Storage::Boxed => "Box::new(x)",
                 _ => "x",
             };

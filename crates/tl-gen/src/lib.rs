@@ -7,9 +7,10 @@
 //! - `types`: a struct per constructor, implementing `Identifiable`, `Bare` (its fields without id),
 //!   `Serializable` and `Deserializable` (id + fields);
 //! - `enums`: an enum per boxed type with a variant per constructor, one `match` to decode, and
-//!   `From<types::X>` conversions. A constructor of only plain data (numbers, strings, bytes, vectors)
-//!   of at most 48 bytes is held in place, saving an allocation per decoded value; any other is held in
-//!   a `Box`, so recursive types have a size and enums stay small;
+//!   `From<types::X>` conversions. A constructor of at most 48 bytes (estimated, counting the enums it
+//!   holds in place) is held in place, saving an allocation per decoded value, and so are those of the
+//!   types in [`Config::in_place`] up to 1 KiB; any other is held in a `Box`, so recursive types have
+//!   a size and enums stay small (`layout.rs`);
 //! - `functions`: a struct per function implementing `RemoteCall` with the return type as `Return`;
 //!   generic functions (`invokeWithLayer {X:Type} query:!X = X`) become `InvokeWithLayer<X>` returning
 //!   `X::Return`;
@@ -48,6 +49,7 @@
 mod debug;
 mod docs;
 mod emit;
+mod layout;
 mod model;
 mod names;
 
@@ -69,6 +71,10 @@ pub struct Config {
     /// When set, functions implement `Deserializable` only with this cargo feature of the generated
     /// crate (only servers decode requests; leaving it out saves compile time for clients).
     pub function_decoding_feature: Option<String>,
+    /// Full TL names of boxed types whose constructors are held in place in their enum up to 1 KiB
+    /// (instead of 48 bytes): the objects that answers carry by the dozen, so that a vector of them
+    /// is one allocation rather than one per element.
+    pub in_place: Vec<String>,
 }
 
 impl Default for Config {
@@ -77,6 +83,7 @@ impl Default for Config {
             root: "crate".to_owned(),
             skip: Vec::new(),
             function_decoding_feature: None,
+            in_place: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tgwire_tl_parser::{Category, Definition, Schema, Type};
 
+use crate::layout::Storage;
 use crate::names::{is_keyword, pascal_case, shadows_prelude};
 use crate::{Config, GenError};
 
@@ -47,6 +48,8 @@ pub(crate) struct Model<'a> {
     pub(crate) bool_ids: Vec<u32>,
     by_type: HashMap<String, usize>,
     by_constructor: HashMap<String, &'a Definition>,
+    /// How each constructor is held in its enum, by full TL name (see `layout`).
+    storage: HashMap<String, Storage>,
 }
 
 const PRIMITIVES: &[&str] = &[
@@ -63,6 +66,7 @@ impl<'a> Model<'a> {
             bool_ids: Vec::new(),
             by_type: HashMap::new(),
             by_constructor: HashMap::new(),
+            storage: HashMap::new(),
         };
         for def in &schema.definitions {
             if config.skip.iter().any(|s| *s == def.full_name()) {
@@ -92,7 +96,28 @@ impl<'a> Model<'a> {
             name_variants(boxed)?;
         }
         model.check_names()?;
+        model.storage = crate::layout::compute(&model);
         Ok(model)
+    }
+
+    /// How the enum of `def`'s type holds it.
+    pub(crate) fn storage(&self, def: &Definition) -> Storage {
+        self.storage
+            .get(&def.full_name())
+            .copied()
+            .unwrap_or(Storage::Boxed)
+    }
+
+    /// The constructors of boxed type `ty`, if it has any.
+    pub(crate) fn variants_of(&self, ty: &Type) -> Option<Vec<&'a Definition>> {
+        let index = self.by_type.get(&ty.full_name())?;
+        Some(
+            self.boxed[*index]
+                .variants
+                .iter()
+                .map(|(_, d)| *d)
+                .collect(),
+        )
     }
 
     /// Struct and enum names must be unique per module and must not shadow what generated code uses.

@@ -6,8 +6,9 @@
 //! - a struct per constructor in `types` (`types::InputPeerUser`, `types::messages::Messages`), which
 //!   (de)serialises with its id, plus [`Bare`] for the id-less form;
 //! - an enum per boxed type in `enums` (`enums::InputPeer::User(types::InputPeerUser)`,
-//!   `enums::Message::Message(Box<types::Message>)`: small plain-data constructors in place, the others
-//!   boxed), with `From<types::X>` and one `match` on the id to decode;
+//!   `enums::MessageMedia::Document(Box<types::MessageMediaDocument>)`: small constructors, and those
+//!   of `Message`, `User` and `Chat`, in place, the others boxed), with `From<types::X>` and one
+//!   `match` on the id to decode;
 //! - a struct per function in `functions` implementing [`RemoteCall`], whose `Return` is the type of the
 //!   answer; the generic wrappers (`InvokeWithLayer<X>`, `InitConnection<X>`, …) return `X::Return`.
 //!

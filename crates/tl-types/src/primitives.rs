@@ -173,7 +173,7 @@ impl Deserializable for TlString {
     /// to 22 bytes are held inline: most names, usernames and codes decode without an allocation.
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
-        Ok(TlString::from_utf8_lossy(r.read_tl_bytes()?))
+        TlString::read(r)
     }
 }
 
@@ -195,7 +195,12 @@ impl<T: Deserializable> Deserializable for Vec<T> {
         let count = r.read_vector_len()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            out.push(T::deserialize(r)?);
+            // `match`, not `?`: unwrapping a large element (a message held in place) through `?`
+            // can cost one more copy of it before the push.
+            match T::deserialize(r) {
+                Ok(item) => out.push(item),
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }

@@ -52,6 +52,12 @@ impl<'a> Reader<'a> {
         rest
     }
 
+    /// Skips `n` bytes the caller has checked are there (never past the end).
+    #[inline]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = self.buf.len().min(self.pos + n);
+    }
+
     /// Consumes exactly `n` bytes.
     #[inline]
     pub fn read_raw(&mut self, n: usize) -> Result<&'a [u8], DeserializeError> {

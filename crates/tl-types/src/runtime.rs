@@ -35,7 +35,11 @@ pub fn deserialize_vector<T>(
     let count = r.read_vector_len()?;
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        out.push(each(r)?);
+        // `match`, not `?`: see `Vec<T>`'s `Deserializable`.
+        match each(r) {
+            Ok(item) => out.push(item),
+            Err(e) => return Err(e),
+        }
     }
     Ok(out)
 }

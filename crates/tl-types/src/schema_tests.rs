@@ -417,3 +417,28 @@ proptest! {
 thread_local! {
     static SCHEMAS: std::rc::Rc<Vec<(Schema, Reencode, &'static [&'static str])>> = std::rc::Rc::new(schemas());
 }
+
+/// The generator estimates struct sizes to decide what its enums hold in place (tl-gen's `layout`);
+/// these check the estimates against the compiler's layout where it matters most.
+#[test]
+fn enums_stay_small_where_their_constructors_are_held_in_place() {
+    use crate::enums;
+    use std::mem::size_of;
+    // Small constructors only (48 bytes at most, estimated): an enum of many variants stays small.
+    assert!(
+        size_of::<enums::Update>() <= 64,
+        "{}",
+        size_of::<enums::Update>()
+    );
+    assert!(size_of::<enums::MessageMedia>() <= 64);
+    assert!(size_of::<enums::MessageEntity>() <= 64);
+    assert!(size_of::<enums::Peer>() <= 16);
+    // The types held in place up to 1 KiB.
+    for size in [
+        size_of::<enums::Message>(),
+        size_of::<enums::User>(),
+        size_of::<enums::Chat>(),
+    ] {
+        assert!((64..=1024).contains(&size), "{size}");
+    }
+}

@@ -37,6 +37,8 @@ impl From<enums::messages::BotCallbackAnswer> for CallbackAnswer {
 /// What pressing a button did.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
+// A message is held in place (its TL enum holds it unboxed); one value per click, so size is moot.
+#[allow(clippy::large_enum_variant)]
 pub enum Click {
     /// A callback or game button: the bot's answer.
     Answer(CallbackAnswer),

@@ -263,7 +263,6 @@ fn decode_updates(bytes: &[u8]) -> Option<Answer> {
     if id == types::messages::InvitedUsers::CONSTRUCTOR_ID {
         let enums::messages::InvitedUsers::InvitedUsers(invited) =
             enums::messages::InvitedUsers::from_bytes(bytes).ok()?;
-        let invited = *invited;
         if let enums::Updates::Updates(u) = invited.updates {
             return Some(Answer::Invited {
                 updates: *u,

@@ -559,11 +559,11 @@ impl crate::Serializable for IntTree {
 impl crate::Deserializable for IntTree {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0x86b7b6e0 => Self::IntTree(Box::new(<crate::types::IntTree as crate::Bare>::deserialize_bare(r)?)),
-            0x591ff291 => Self::EmptyTree,
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0x86b7b6e0 => Ok(Self::IntTree(Box::new(<crate::types::IntTree as crate::Bare>::deserialize_bare(r)?))),
+            0x591ff291 => Ok(Self::EmptyTree),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
@@ -617,10 +617,10 @@ impl crate::Serializable for IntCouple {
 impl crate::Deserializable for IntCouple {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0xb728d14e => Self::IntCouple(<crate::types::IntCouple as crate::Bare>::deserialize_bare(r)?),
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0xb728d14e => <crate::types::IntCouple as crate::Bare>::deserialize_bare(r).map(Self::IntCouple),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
@@ -668,10 +668,10 @@ impl crate::Serializable for Couples {
 impl crate::Deserializable for Couples {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0x33e1ba9f => Self::Couples(<crate::types::Couples as crate::Bare>::deserialize_bare(r)?),
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0x33e1ba9f => <crate::types::Couples as crate::Bare>::deserialize_bare(r).map(Self::Couples),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
@@ -719,10 +719,10 @@ impl crate::Serializable for Pong {
 impl crate::Deserializable for Pong {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0x347773c5 => Self::Pong(<crate::types::Pong as crate::Bare>::deserialize_bare(r)?),
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0x347773c5 => <crate::types::Pong as crate::Bare>::deserialize_bare(r).map(Self::Pong),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
@@ -776,11 +776,11 @@ impl crate::Serializable for User {
 impl crate::Deserializable for User {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0x7aa094db => Self::User(Box::new(<crate::types::User as crate::Bare>::deserialize_bare(r)?)),
-            0xd3bc4b7a => Self::Empty(<crate::types::UserEmpty as crate::Bare>::deserialize_bare(r)?),
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0x7aa094db => Ok(Self::User(Box::new(<crate::types::User as crate::Bare>::deserialize_bare(r)?))),
+            0xd3bc4b7a => <crate::types::UserEmpty as crate::Bare>::deserialize_bare(r).map(Self::Empty),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
@@ -805,7 +805,7 @@ pub mod auth {
 pub enum Authorization {
     /// [`crate::types::auth::Authorization`]
     #[cfg_attr(feature = "serde", serde(rename = "auth.authorization"))]
-    Authorization(Box<crate::types::auth::Authorization>),
+    Authorization(crate::types::auth::Authorization),
 }
 
 impl ::core::fmt::Debug for Authorization {
@@ -828,7 +828,7 @@ impl Authorization {
 impl crate::Serializable for Authorization {
     fn serialize(&self, buf: &mut Vec<u8>) {
         match self {
-            Self::Authorization(x) => crate::Serializable::serialize(&**x, buf),
+            Self::Authorization(x) => crate::Serializable::serialize(x, buf),
         }
     }
 }
@@ -836,16 +836,16 @@ impl crate::Serializable for Authorization {
 impl crate::Deserializable for Authorization {
     fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let r = &mut r.nest()?;
-        Ok(match r.read_u32()? {
-            0x671275d3 => Self::Authorization(Box::new(<crate::types::auth::Authorization as crate::Bare>::deserialize_bare(r)?)),
-            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-        })
+        match r.read_u32()? {
+            0x671275d3 => <crate::types::auth::Authorization as crate::Bare>::deserialize_bare(r).map(Self::Authorization),
+            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+        }
     }
 }
 
 impl From<crate::types::auth::Authorization> for Authorization {
     fn from(x: crate::types::auth::Authorization) -> Self {
-        Self::Authorization(Box::new(x))
+        Self::Authorization(x)
     }
 }
 }

@@ -2345,12 +2345,12 @@ pub mod enums {
     impl crate::Deserializable for ResPq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x05162463 => Self::ResPq(Box::new(
+            match r.read_u32()? {
+                0x05162463 => Ok(Self::ResPq(Box::new(
                     <crate::mtproto::types::ResPq as crate::Bare>::deserialize_bare(r)?,
-                )),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+                ))),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2416,21 +2416,21 @@ pub mod enums {
     impl crate::Deserializable for PQInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x83c95aec => Self::PQInnerData(Box::new(
+            match r.read_u32()? {
+                0x83c95aec => Ok(Self::PQInnerData(Box::new(
                     <crate::mtproto::types::PQInnerData as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0xa9f55f95 => Self::Dc(Box::new(
+                ))),
+                0xa9f55f95 => Ok(Self::Dc(Box::new(
                     <crate::mtproto::types::PQInnerDataDc as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x3c6a84d4 => Self::Temp(Box::new(
+                ))),
+                0x3c6a84d4 => Ok(Self::Temp(Box::new(
                     <crate::mtproto::types::PQInnerDataTemp as crate::Bare>::deserialize_bare(r)?,
-                )),
-                0x56fddf88 => Self::TempDc(Box::new(
+                ))),
+                0x56fddf88 => Ok(Self::TempDc(Box::new(
                     <crate::mtproto::types::PQInnerDataTempDc as crate::Bare>::deserialize_bare(r)?,
-                )),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+                ))),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2502,17 +2502,16 @@ pub mod enums {
     impl crate::Deserializable for ServerDhParams {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x79cb045d => Self::Fail(
-                    <crate::mtproto::types::ServerDhParamsFail as crate::Bare>::deserialize_bare(
-                        r,
-                    )?,
-                ),
-                0xd0e8075c => Self::Ok(Box::new(
+            match r.read_u32()? {
+                0x79cb045d => {
+                    <crate::mtproto::types::ServerDhParamsFail as crate::Bare>::deserialize_bare(r)
+                        .map(Self::Fail)
+                }
+                0xd0e8075c => Ok(Self::Ok(Box::new(
                     <crate::mtproto::types::ServerDhParamsOk as crate::Bare>::deserialize_bare(r)?,
-                )),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+                ))),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2566,12 +2565,12 @@ pub mod enums {
     impl crate::Deserializable for ServerDhInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xb5890dba => Self::ServerDhInnerData(Box::new(
+            match r.read_u32()? {
+                0xb5890dba => Ok(Self::ServerDhInnerData(Box::new(
                     <crate::mtproto::types::ServerDhInnerData as crate::Bare>::deserialize_bare(r)?,
-                )),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+                ))),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2619,12 +2618,12 @@ pub mod enums {
     impl crate::Deserializable for ClientDhInnerData {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x6643b654 => Self::ClientDhInnerData(Box::new(
+            match r.read_u32()? {
+                0x6643b654 => Ok(Self::ClientDhInnerData(Box::new(
                     <crate::mtproto::types::ClientDhInnerData as crate::Bare>::deserialize_bare(r)?,
-                )),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+                ))),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2684,18 +2683,19 @@ pub mod enums {
     impl crate::Deserializable for SetClientDhParamsAnswer {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x3bcbf734 => Self::DhGenOk(
-                    <crate::mtproto::types::DhGenOk as crate::Bare>::deserialize_bare(r)?,
-                ),
-                0x46dc1fb9 => Self::DhGenRetry(
-                    <crate::mtproto::types::DhGenRetry as crate::Bare>::deserialize_bare(r)?,
-                ),
-                0xa69dae02 => Self::DhGenFail(
-                    <crate::mtproto::types::DhGenFail as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x3bcbf734 => <crate::mtproto::types::DhGenOk as crate::Bare>::deserialize_bare(r)
+                    .map(Self::DhGenOk),
+                0x46dc1fb9 => {
+                    <crate::mtproto::types::DhGenRetry as crate::Bare>::deserialize_bare(r)
+                        .map(Self::DhGenRetry)
+                }
+                0xa69dae02 => {
+                    <crate::mtproto::types::DhGenFail as crate::Bare>::deserialize_bare(r)
+                        .map(Self::DhGenFail)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2755,12 +2755,13 @@ pub mod enums {
     impl crate::Deserializable for BindAuthKeyInner {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x75a3f765 => Self::BindAuthKeyInner(
-                    <crate::mtproto::types::BindAuthKeyInner as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x75a3f765 => {
+                    <crate::mtproto::types::BindAuthKeyInner as crate::Bare>::deserialize_bare(r)
+                        .map(Self::BindAuthKeyInner)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2808,12 +2809,11 @@ pub mod enums {
     impl crate::Deserializable for RpcError {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x2144ca19 => Self::RpcError(
-                    <crate::mtproto::types::RpcError as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x2144ca19 => <crate::mtproto::types::RpcError as crate::Bare>::deserialize_bare(r)
+                    .map(Self::RpcError),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2875,14 +2875,15 @@ pub mod enums {
     impl crate::Deserializable for RpcDropAnswer {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x5e2ad36e => Self::RpcAnswerUnknown,
-                0xcd78e586 => Self::RpcAnswerDroppedRunning,
-                0xa43ad8b7 => Self::RpcAnswerDropped(
-                    <crate::mtproto::types::RpcAnswerDropped as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x5e2ad36e => Ok(Self::RpcAnswerUnknown),
+                0xcd78e586 => Ok(Self::RpcAnswerDroppedRunning),
+                0xa43ad8b7 => {
+                    <crate::mtproto::types::RpcAnswerDropped as crate::Bare>::deserialize_bare(r)
+                        .map(Self::RpcAnswerDropped)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2942,12 +2943,13 @@ pub mod enums {
     impl crate::Deserializable for FutureSalt {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x0949d9dc => Self::FutureSalt(
-                    <crate::mtproto::types::FutureSalt as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x0949d9dc => {
+                    <crate::mtproto::types::FutureSalt as crate::Bare>::deserialize_bare(r)
+                        .map(Self::FutureSalt)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -2995,12 +2997,13 @@ pub mod enums {
     impl crate::Deserializable for FutureSalts {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xae500895 => Self::FutureSalts(
-                    <crate::mtproto::types::FutureSalts as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0xae500895 => {
+                    <crate::mtproto::types::FutureSalts as crate::Bare>::deserialize_bare(r)
+                        .map(Self::FutureSalts)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3048,12 +3051,11 @@ pub mod enums {
     impl crate::Deserializable for Pong {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x347773c5 => {
-                    Self::Pong(<crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)?)
-                }
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x347773c5 => <crate::mtproto::types::Pong as crate::Bare>::deserialize_bare(r)
+                    .map(Self::Pong),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3107,17 +3109,17 @@ pub mod enums {
     impl crate::Deserializable for DestroySessionRes {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xe22045fc => Self::DestroySessionOk(
-                    <crate::mtproto::types::DestroySessionOk as crate::Bare>::deserialize_bare(r)?,
-                ),
-                0x62d350c9 => Self::DestroySessionNone(
-                    <crate::mtproto::types::DestroySessionNone as crate::Bare>::deserialize_bare(
-                        r,
-                    )?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0xe22045fc => {
+                    <crate::mtproto::types::DestroySessionOk as crate::Bare>::deserialize_bare(r)
+                        .map(Self::DestroySessionOk)
+                }
+                0x62d350c9 => {
+                    <crate::mtproto::types::DestroySessionNone as crate::Bare>::deserialize_bare(r)
+                        .map(Self::DestroySessionNone)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3171,12 +3173,13 @@ pub mod enums {
     impl crate::Deserializable for NewSession {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x9ec20908 => Self::Created(
-                    <crate::mtproto::types::NewSessionCreated as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x9ec20908 => {
+                    <crate::mtproto::types::NewSessionCreated as crate::Bare>::deserialize_bare(r)
+                        .map(Self::Created)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3224,12 +3227,11 @@ pub mod enums {
     impl crate::Deserializable for MsgsAck {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x62d6b459 => Self::MsgsAck(
-                    <crate::mtproto::types::MsgsAck as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x62d6b459 => <crate::mtproto::types::MsgsAck as crate::Bare>::deserialize_bare(r)
+                    .map(Self::MsgsAck),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3283,17 +3285,17 @@ pub mod enums {
     impl crate::Deserializable for BadMsgNotification {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xa7eff811 => Self::BadMsgNotification(
-                    <crate::mtproto::types::BadMsgNotification as crate::Bare>::deserialize_bare(
-                        r,
-                    )?,
-                ),
-                0xedab447b => Self::BadServerSalt(
-                    <crate::mtproto::types::BadServerSalt as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0xa7eff811 => {
+                    <crate::mtproto::types::BadMsgNotification as crate::Bare>::deserialize_bare(r)
+                        .map(Self::BadMsgNotification)
+                }
+                0xedab447b => {
+                    <crate::mtproto::types::BadServerSalt as crate::Bare>::deserialize_bare(r)
+                        .map(Self::BadServerSalt)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3353,15 +3355,17 @@ pub mod enums {
     impl crate::Deserializable for MsgResendReq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x7d861a08 => Self::MsgResendReq(
-                    <crate::mtproto::types::MsgResendReq as crate::Bare>::deserialize_bare(r)?,
-                ),
-                0x8610baeb => Self::MsgResendAnsReq(
-                    <crate::mtproto::types::MsgResendAnsReq as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x7d861a08 => {
+                    <crate::mtproto::types::MsgResendReq as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgResendReq)
+                }
+                0x8610baeb => {
+                    <crate::mtproto::types::MsgResendAnsReq as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgResendAnsReq)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3415,12 +3419,13 @@ pub mod enums {
     impl crate::Deserializable for MsgsStateReq {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xda69fb52 => Self::MsgsStateReq(
-                    <crate::mtproto::types::MsgsStateReq as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0xda69fb52 => {
+                    <crate::mtproto::types::MsgsStateReq as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgsStateReq)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3468,12 +3473,13 @@ pub mod enums {
     impl crate::Deserializable for MsgsStateInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x04deb57d => Self::MsgsStateInfo(
-                    <crate::mtproto::types::MsgsStateInfo as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x04deb57d => {
+                    <crate::mtproto::types::MsgsStateInfo as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgsStateInfo)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3521,12 +3527,13 @@ pub mod enums {
     impl crate::Deserializable for MsgsAllInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x8cc0d131 => Self::MsgsAllInfo(
-                    <crate::mtproto::types::MsgsAllInfo as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x8cc0d131 => {
+                    <crate::mtproto::types::MsgsAllInfo as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgsAllInfo)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3580,17 +3587,17 @@ pub mod enums {
     impl crate::Deserializable for MsgDetailedInfo {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x276d3ec6 => Self::MsgDetailedInfo(
-                    <crate::mtproto::types::MsgDetailedInfo as crate::Bare>::deserialize_bare(r)?,
-                ),
-                0x809db6df => Self::MsgNewDetailedInfo(
-                    <crate::mtproto::types::MsgNewDetailedInfo as crate::Bare>::deserialize_bare(
-                        r,
-                    )?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x276d3ec6 => {
+                    <crate::mtproto::types::MsgDetailedInfo as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgDetailedInfo)
+                }
+                0x809db6df => {
+                    <crate::mtproto::types::MsgNewDetailedInfo as crate::Bare>::deserialize_bare(r)
+                        .map(Self::MsgNewDetailedInfo)
+                }
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3644,12 +3651,11 @@ pub mod enums {
     impl crate::Deserializable for HttpWait {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0x9299359f => Self::HttpWait(
-                    <crate::mtproto::types::HttpWait as crate::Bare>::deserialize_bare(r)?,
-                ),
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0x9299359f => <crate::mtproto::types::HttpWait as crate::Bare>::deserialize_bare(r)
+                    .map(Self::HttpWait),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 
@@ -3709,12 +3715,12 @@ pub mod enums {
     impl crate::Deserializable for DestroyAuthKeyRes {
         fn deserialize(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let r = &mut r.nest()?;
-            Ok(match r.read_u32()? {
-                0xf660e1d4 => Self::DestroyAuthKeyOk,
-                0x0a9f2259 => Self::DestroyAuthKeyNone,
-                0xea109b13 => Self::DestroyAuthKeyFail,
-                id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),
-            })
+            match r.read_u32()? {
+                0xf660e1d4 => Ok(Self::DestroyAuthKeyOk),
+                0x0a9f2259 => Ok(Self::DestroyAuthKeyNone),
+                0xea109b13 => Ok(Self::DestroyAuthKeyFail),
+                id => Err(crate::DeserializeError::UnexpectedConstructor { id }),
+            }
         }
     }
 

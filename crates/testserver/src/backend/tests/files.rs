@@ -266,7 +266,7 @@ fn albums_share_a_group_and_photos_download_too() {
         .into_iter()
         .filter_map(|u| match u {
             enums::Update::NewMessage(u) => match u.message {
-                enums::Message::Message(m) => Some(*m),
+                enums::Message::Message(m) => Some(m),
                 _ => None,
             },
             _ => None,

@@ -143,7 +143,7 @@ impl Client {
             id: vec![enums::InputUser::InputUserSelf],
         });
         match users.into_iter().next() {
-            Some(enums::User::User(user)) => *user,
+            Some(enums::User::User(user)) => user,
             other => panic!("unexpected {other:?}"),
         }
     }
