@@ -55,6 +55,8 @@ impl Salts {
             }
         }
         self.future.sort_by_key(|s| s.valid_since);
+        // Kept for hours: no spare room from growing one push at a time.
+        self.future.shrink_to_fit();
     }
 
     /// Moves to the newest salt valid at `server_now`; returns the new salt if it changed.

@@ -1,6 +1,6 @@
 //! Which incoming msg_ids to accept: not too old, not too new, and never twice.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
 use crate::msg_id::MsgId;
 
@@ -52,25 +52,32 @@ pub(crate) enum Known {
 
 /// The identifiers of the last `capacity` messages received, as the spec prescribes: an id equal
 /// to a stored one, or lower than all of them once the set is full, is ignored.
+///
+/// Kept sorted in a ring buffer: ids arrive nearly in order, so an insertion is an append, and
+/// a quiet session's few ids take a small buffer rather than B-tree nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct ReplayWindow {
-    ids: BTreeSet<i64>,
+    ids: VecDeque<i64>,
     capacity: usize,
 }
 
 impl ReplayWindow {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            ids: BTreeSet::new(),
+            ids: VecDeque::new(),
             capacity: capacity.max(1),
         }
     }
 
+    fn has(&self, id: i64) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
     pub(crate) fn check(&self, id: MsgId) -> Result<(), Seen> {
-        if self.ids.contains(&id.0) {
+        if self.has(id.0) {
             return Err(Seen::Duplicate);
         }
-        match self.ids.first() {
+        match self.ids.front() {
             Some(&lowest) if self.ids.len() >= self.capacity && id.0 < lowest => {
                 Err(Seen::Forgotten)
             }
@@ -80,26 +87,33 @@ impl ReplayWindow {
 
     /// Records `id` (after [`Self::check`] passed), evicting the lowest when full.
     pub(crate) fn insert(&mut self, id: MsgId) {
-        self.ids.insert(id.0);
+        match self.ids.back() {
+            Some(&newest) if newest >= id.0 => {
+                if let Err(at) = self.ids.binary_search(&id.0) {
+                    self.ids.insert(at, id.0);
+                }
+            }
+            _ => self.ids.push_back(id.0),
+        }
         while self.ids.len() > self.capacity {
-            self.ids.pop_first();
+            self.ids.pop_front();
         }
     }
 
     /// The highest id recorded.
     pub(crate) fn newest(&self) -> Option<MsgId> {
-        self.ids.last().copied().map(MsgId)
+        self.ids.back().copied().map(MsgId)
     }
 
     pub(crate) fn contains(&self, id: MsgId) -> bool {
-        self.ids.contains(&id.0)
+        self.has(id.0)
     }
 
     pub(crate) fn known(&self, id: MsgId) -> Known {
-        if self.ids.contains(&id.0) {
+        if self.has(id.0) {
             return Known::Received;
         }
-        match (self.ids.first(), self.ids.last()) {
+        match (self.ids.front(), self.ids.back()) {
             (Some(&lo), _) if id.0 < lo => Known::Unknown,
             (_, Some(&hi)) if id.0 < hi => Known::NotReceived,
             _ => Known::NotYetReceived,
@@ -108,6 +122,11 @@ impl ReplayWindow {
 
     pub(crate) fn clear(&mut self) {
         self.ids.clear();
+    }
+
+    /// Gives back the buffer's spare room (a burst's worth of ids may have grown it).
+    pub(crate) fn shrink(&mut self) {
+        self.ids.shrink_to_fit();
     }
 }
 
@@ -133,6 +152,23 @@ mod tests {
         assert_eq!(w.known(MsgId(27)), Known::NotReceived);
         assert_eq!(w.known(MsgId(31)), Known::NotYetReceived);
         assert_eq!(w.known(MsgId(30)), Known::Received);
+    }
+
+    #[test]
+    fn ids_out_of_order_stay_sorted_and_the_lowest_is_evicted() {
+        let mut w = ReplayWindow::new(4);
+        for id in [50, 10, 40, 20, 30] {
+            assert_eq!(w.check(MsgId(id)), Ok(()), "{id}");
+            w.insert(MsgId(id));
+        }
+        // 10 went when 30 came: the four highest are kept, in order.
+        assert_eq!(w.ids, [20, 30, 40, 50]);
+        assert_eq!(w.newest(), Some(MsgId(50)));
+        assert_eq!(w.check(MsgId(40)), Err(Seen::Duplicate));
+        assert_eq!(w.check(MsgId(10)), Err(Seen::Forgotten));
+        assert_eq!(w.known(MsgId(35)), Known::NotReceived);
+        w.insert(MsgId(40));
+        assert_eq!(w.ids.len(), 4, "a repeated insert adds nothing");
     }
 
     #[test]

@@ -3,12 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use tgwire_crypto::{AuthKey, Side};
 
 use super::bind::Binding;
-use super::core::{Core, Limits, Outgoing, Sent, SentKind, Tag, MAX_IDS_PER_MESSAGE};
+use super::core::{Core, Limits, Outgoing, Randomness, Sent, SentKind, Tag, MAX_IDS_PER_MESSAGE};
 use crate::error::{DecodeError, SessionError};
 use crate::msg_id::MsgId;
 use crate::rpc_error::RpcError;
@@ -152,7 +151,8 @@ pub struct ClientConfig {
     pub max_resends: u32,
     /// Ask for more salts (`get_future_salts`) when the known ones run out within this.
     pub salt_refresh_margin: Duration,
-    /// How many salts to ask for (the server gives at most 64).
+    /// How many salts to ask for (the server gives at most 64). Telegram's last an hour
+    /// each, so the default 8 is a request every seven hours or so, and 128 bytes kept.
     pub future_salts: i32,
 }
 
@@ -164,7 +164,7 @@ impl Default for ClientConfig {
             state_check_after: Duration::from_secs(30),
             max_resends: 5,
             salt_refresh_margin: Duration::from_secs(30 * 60),
-            future_salts: 32,
+            future_salts: 8,
         }
     }
 }
@@ -267,8 +267,8 @@ impl Session {
         config: ClientConfig,
         seed: [u8; 32],
     ) -> Self {
-        let mut rng = StdRng::from_seed(seed);
-        let session_id = rng.gen();
+        let mut rng = Randomness::new(seed);
+        let session_id = rng.rng().gen();
         Self {
             core: Core::new(
                 Side::Client,
@@ -1271,7 +1271,7 @@ impl Session {
     }
 
     fn reset_session(&mut self) {
-        let session_id = self.core.rng.gen();
+        let session_id = self.core.rng.rng().gen();
         let unanswered: Vec<RequestId> = self.requests.keys().copied().collect();
         self.core.reset_session(session_id);
         self.queue
@@ -1428,7 +1428,7 @@ impl Session {
                 temp_key_id,
                 session_id,
                 msg_id,
-                &mut self.core.rng,
+                &mut self.core.rng.rng(),
             ));
         }
         if self.binding.is_some_and(|b| b != request) {

@@ -7,8 +7,8 @@ use std::mem;
 use std::ops::Range;
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, RngCore};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha12Rng;
 use tgwire_crypto::{decrypt_message, encrypt_messages_parts, AuthKey, Side};
 
 use crate::error::SessionError;
@@ -30,6 +30,13 @@ const INNER_HEADER: usize = 16;
 pub(crate) const MAX_IDS_PER_MESSAGE: usize = 8192;
 /// Sent messages are remembered this long: after 300 s the peer refuses their ids anyway.
 const SENT_RETENTION: Duration = Duration::from_secs(600);
+/// Our acknowledgments and containers are remembered this long. They are kept only to act on
+/// a `bad_msg_notification` or `bad_server_salt` about them (acknowledge again, resend the
+/// contents), which comes within a round trip; a lost acknowledgment heals anyway (the peer
+/// sends the message again, or asks, and the duplicate is acknowledged). Forgetting them
+/// soon lets an idle connection's log become empty and be freed (a keep-alive pong is
+/// acknowledged every minute).
+const SERVICE_RETENTION: Duration = Duration::from_secs(30);
 
 /// Tunables shared by both roles. `Default` follows the spec's recommendations.
 #[derive(Clone, Debug)]
@@ -151,6 +158,86 @@ pub(crate) struct Opened {
     pub(crate) body: Range<usize>,
 }
 
+/// The messages we sent and still remember, by msg_id.
+///
+/// Each record is boxed: a B-tree allocates whole nodes of eleven entries, which with records
+/// inline is about 1 KiB for a single message (what an idle connection holds), and 200 bytes
+/// boxed.
+#[derive(Default)]
+pub(crate) struct SentLog {
+    map: BTreeMap<i64, Box<Sent>>,
+}
+
+impl SentLog {
+    pub(crate) fn insert(&mut self, msg_id: i64, sent: Sent) {
+        self.map.insert(msg_id, Box::new(sent));
+    }
+
+    pub(crate) fn get(&self, msg_id: &i64) -> Option<&Sent> {
+        self.map.get(msg_id).map(|s| &**s)
+    }
+
+    pub(crate) fn get_mut(&mut self, msg_id: &i64) -> Option<&mut Sent> {
+        self.map.get_mut(msg_id).map(|s| &mut **s)
+    }
+
+    pub(crate) fn remove(&mut self, msg_id: &i64) -> Option<Sent> {
+        self.map.remove(msg_id).map(|s| *s)
+    }
+
+    pub(crate) fn contains_key(&self, msg_id: &i64) -> bool {
+        self.map.contains_key(msg_id)
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Sent> {
+        self.map.values().map(|s| &**s)
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&i64, &mut Sent)> {
+        self.map.iter_mut().map(|(id, s)| (id, &mut **s))
+    }
+
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&i64, &Sent) -> bool) {
+        self.map.retain(|id, s| keep(id, s));
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// Where a session's random choices come from: ChaCha12 keyed by the session's seed, a new
+/// stream for each use.
+///
+/// A generator kept for the session's life carries its 256-byte block buffer in every idle
+/// connection; this is 40 bytes, and a use (a packet's padding, a session id) makes a
+/// generator on the stack, whose first block costs about as much as the padding it fills.
+pub(crate) struct Randomness {
+    key: [u8; 32],
+    stream: u64,
+}
+
+impl Randomness {
+    pub(crate) fn new(seed: [u8; 32]) -> Self {
+        Self {
+            key: seed,
+            stream: 0,
+        }
+    }
+
+    /// A generator for one use; no two calls give the same stream.
+    pub(crate) fn rng(&mut self) -> ChaCha12Rng {
+        let mut rng = ChaCha12Rng::from_seed(self.key);
+        rng.set_stream(self.stream);
+        self.stream = self.stream.wrapping_add(1);
+        rng
+    }
+}
+
 pub(crate) struct Core {
     pub(crate) side: Side,
     pub(crate) auth_key: AuthKey,
@@ -160,8 +247,8 @@ pub(crate) struct Core {
     pub(crate) window: ReplayWindow,
     pub(crate) acks: Vec<i64>,
     pub(crate) ack_since: Option<Instant>,
-    pub(crate) sent: BTreeMap<i64, Sent>,
-    pub(crate) rng: StdRng,
+    pub(crate) sent: SentLog,
+    pub(crate) rng: Randomness,
     pub(crate) limits: Limits,
     /// The random padding of the messages being sealed (reused).
     plain: Vec<u8>,
@@ -174,7 +261,7 @@ impl Core {
         auth_key: AuthKey,
         session_id: i64,
         time_offset: i32,
-        rng: StdRng,
+        rng: Randomness,
         limits: Limits,
     ) -> Self {
         Self {
@@ -186,7 +273,7 @@ impl Core {
             window: ReplayWindow::new(limits.replay_window),
             acks: Vec::new(),
             ack_since: None,
-            sent: BTreeMap::new(),
+            sent: SentLog::default(),
             rng,
             limits,
             plain: Vec::new(),
@@ -208,12 +295,13 @@ impl Core {
     /// [`crate::Session::shrink_buffers`]).
     pub(crate) fn shrink_buffers(&mut self) {
         if self.sent.is_empty() {
-            // An empty B-tree keeps its root leaf (~1 KiB with `Sent` values).
-            self.sent = BTreeMap::new();
+            // An empty B-tree keeps its root leaf.
+            self.sent = SentLog::default();
         }
         if self.acks.is_empty() {
             self.acks = Vec::new();
         }
+        self.window.shrink();
         self.plain = Vec::new();
         self.rx = Vec::new();
     }
@@ -274,9 +362,18 @@ impl Core {
         }
     }
 
-    /// Drops sent-message records too old to be resent under their own ids.
+    /// Drops sent-message records too old to be resent under their own ids, and
+    /// acknowledgments and containers past [`SERVICE_RETENTION`].
     pub(crate) fn prune(&mut self, now: Instant) {
-        self.sent.retain(|_, s| s.sent_at + SENT_RETENTION > now);
+        self.sent.retain(|_, s| {
+            let keep = match s.kind {
+                SentKind::Container(_) | SentKind::Message { tag: Tag::Ack, .. } => {
+                    SERVICE_RETENTION
+                }
+                SentKind::Message { .. } => SENT_RETENTION,
+            };
+            s.sent_at + keep > now
+        });
     }
 
     /// Builds one packet from the front of `queue` (plus pending acks) and appends its
@@ -409,6 +506,7 @@ impl Core {
         // The random padding of every packet, one after the other in `self.plain`.
         let paddings = &mut self.plain;
         paddings.clear();
+        let mut rng = self.rng.rng();
         for plan in plans {
             let (msg_id, seq_no, body_len, container_head, inner_heads) = match plan.container {
                 Some((container_id, container_seq)) => {
@@ -445,13 +543,11 @@ impl Core {
             header[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
             let unpadded = HEADER + body_len;
             let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
-            let extra = self
-                .rng
-                .gen_range(0..=usize::from(self.limits.extra_padding_blocks));
+            let extra = rng.gen_range(0..=usize::from(self.limits.extra_padding_blocks));
             padding = (padding + 16 * extra).min(MAX_PADDING);
             let at = paddings.len();
             paddings.resize(at + padding, 0);
-            self.rng.fill_bytes(&mut paddings[at..]);
+            rng.fill_bytes(&mut paddings[at..]);
             pieces.push(Pieces {
                 header,
                 container_head,

@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use tgwire_crypto::{AuthKey, Side};
 
 use super::core::{
-    parse_header, state_of_received, Core, Limits, Opened, Outgoing, Sent, SentKind, Tag,
+    parse_header, state_of_received, Core, Limits, Opened, Outgoing, Randomness, Sent, SentKind,
+    Tag,
 };
 use crate::error::{DecodeError, SessionError};
 use crate::msg_id::MsgId;
@@ -120,7 +120,7 @@ impl ServerSession {
         config: ServerConfig,
         seed: [u8; 32],
     ) -> Self {
-        let rng = StdRng::from_seed(seed);
+        let rng = Randomness::new(seed);
         Self {
             core: Core::new(Side::Server, auth_key, 0, 0, rng, config.limits.clone()),
             salts,
@@ -404,7 +404,7 @@ impl ServerSession {
         }
         if !self.announced {
             self.announced = true;
-            let unique_id = self.core.rng.gen();
+            let unique_id = self.core.rng.rng().gen();
             let salt = self.salts.current(server_secs(now));
             let body = service::encode_new_session(msg_id.0, unique_id, salt);
             // Telegram sends it before anything else of the session.

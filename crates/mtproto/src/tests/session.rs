@@ -7,7 +7,7 @@ use tgwire_crypto::{encrypt_message, Side};
 
 use super::harness::{answer, key, number_of, query, Pair, T0};
 use crate::service::{self, id};
-use crate::session::core::Tag;
+use crate::session::core::{SentKind, Tag};
 use crate::{
     ClientConfig, DropReason, Event, Instant, RequestOptions, ServerConfig, ServerEvent,
     SessionError,
@@ -912,4 +912,31 @@ fn shrinking_a_quiet_session_changes_nothing_it_does() {
     assert!(p.run_until(Duration::from_secs(5), done_after(4)));
     assert!(p.responses().contains(&(r, answer(9))));
     assert!(p.client_errors.is_empty() && p.server_errors.is_empty());
+}
+
+#[test]
+fn a_quiet_session_forgets_its_acknowledgments_and_frees_its_log() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(10), done_after(1)));
+    // The answer's acknowledgment goes out alone once the ack delay has passed, and is
+    // remembered (a bad_server_salt about it would have it sent again).
+    p.run_for(Duration::from_secs(6));
+    assert!(p.tapped(Side::Client, id::MSGS_ACK) >= 1);
+    let core = p.client.core_mut();
+    assert!(!core.sent.is_empty(), "the stand-alone ack is recorded");
+    assert!(core.sent.values().all(|s| matches!(
+        s.kind,
+        SentKind::Container(_) | SentKind::Message { tag: Tag::Ack, .. }
+    )));
+    // Past the retention of acknowledgments and containers, the next step forgets them and
+    // the emptied log can be given back.
+    p.run_for(Duration::from_secs(31));
+    let now = p.client_now();
+    assert!(!p.client.poll_transmit(now, &mut Vec::new()));
+    p.client.shrink_buffers();
+    assert!(p.client.core_mut().sent.is_empty());
+    // Requests are still remembered for as long as before.
+    p.client.enqueue(query(2, 0));
+    assert!(p.run_until(Duration::from_secs(10), done_after(2)));
 }
