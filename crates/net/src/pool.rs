@@ -101,7 +101,22 @@ impl Pool {
         config: PoolConfig,
         on_event: impl Fn(PoolEvent) + Send + Sync + 'static,
     ) -> Pool {
-        let idle = config.idle_timeout;
+        let pool = Self::with_events_unreaped(config, on_event);
+        tokio::spawn(reap_idle(
+            Arc::downgrade(&pool.inner),
+            pool.close_idle_interval(),
+        ));
+        pool
+    }
+
+    /// [`with_events`](Self::with_events) without the background task that closes idle
+    /// connections: the owner calls [`close_idle`](Self::close_idle) every
+    /// [`close_idle_interval`](Self::close_idle_interval) instead, from a task it has anyway
+    /// (a task and its timer per pool are a good part of an idle client's memory).
+    pub fn with_events_unreaped(
+        config: PoolConfig,
+        on_event: impl Fn(PoolEvent) + Send + Sync + 'static,
+    ) -> Pool {
         let inner = Arc::new(Mutex::new(Inner {
             config,
             conns: HashMap::new(),
@@ -109,8 +124,20 @@ impl Pool {
             events: Arc::new(on_event),
             closed: false,
         }));
-        tokio::spawn(reap_idle(Arc::downgrade(&inner), idle));
         Pool { inner }
+    }
+
+    /// How often [`close_idle`](Self::close_idle) should run: a quarter of
+    /// [`PoolConfig::idle_timeout`] (at least 10 ms).
+    pub fn close_idle_interval(&self) -> Duration {
+        (self.lock().config.idle_timeout / 4).max(Duration::from_millis(10))
+    }
+
+    /// Closes the connections that have had nothing in flight for
+    /// [`PoolConfig::idle_timeout`], and forgets those that stopped for good. Needs a tokio
+    /// runtime (the shutdowns run as tasks).
+    pub fn close_idle(&self) {
+        close_idle(&self.inner);
     }
 
     /// The primary connection to `dc_id`, opened if needed.
@@ -275,29 +302,33 @@ fn relay_event(
     });
 }
 
-/// Closes connections that have had nothing in flight for `idle`; ends with the pool.
-async fn reap_idle(pool: Weak<Mutex<Inner>>, idle: Duration) {
-    let tick = (idle / 4).max(Duration::from_millis(10));
+/// Closes connections that have had nothing in flight for the pool's idle timeout, every
+/// `tick`; ends with the pool.
+async fn reap_idle(pool: Weak<Mutex<Inner>>, tick: Duration) {
     loop {
         tokio::time::sleep(tick).await;
         let Some(pool) = pool.upgrade() else { return };
-        let idle_ones: Vec<SenderHandle> = {
-            let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
-            let keys: Vec<(i16, usize)> = inner
-                .conns
-                .iter()
-                .filter(|(_, h)| {
-                    h.in_flight() == 0 && h.idle_for() >= idle
-                        || matches!(*h.state().borrow(), ConnectionState::Closed { .. })
-                })
-                .map(|(k, _)| *k)
-                .collect();
-            keys.iter().filter_map(|k| inner.conns.remove(k)).collect()
-        };
-        drop(pool);
-        for handle in idle_ones {
-            log::debug!("pool: closing idle connection to DC {}", handle.dc_id());
-            tokio::spawn(async move { handle.shutdown().await });
-        }
+        close_idle(&pool);
+    }
+}
+
+fn close_idle(pool: &Mutex<Inner>) {
+    let idle_ones: Vec<SenderHandle> = {
+        let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = inner.config.idle_timeout;
+        let keys: Vec<(i16, usize)> = inner
+            .conns
+            .iter()
+            .filter(|(_, h)| {
+                h.in_flight() == 0 && h.idle_for() >= idle
+                    || matches!(*h.state().borrow(), ConnectionState::Closed { .. })
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        keys.iter().filter_map(|k| inner.conns.remove(k)).collect()
+    };
+    for handle in idle_ones {
+        log::debug!("pool: closing idle connection to DC {}", handle.dc_id());
+        tokio::spawn(async move { handle.shutdown().await });
     }
 }

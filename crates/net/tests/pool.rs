@@ -133,6 +133,37 @@ async fn idle_connections_close_and_reopen_on_demand() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreaped_pool_closes_idle_connections_only_when_asked() {
+    let dc2 = MtServer::start(None).await;
+    let (reaped, _events) = pool_for(&[(2, &dc2)], Duration::from_millis(100));
+    let config = PoolConfig {
+        template: reaped.template(),
+        dc_addrs: HashMap::from([(2, dc2.addr)]),
+        auth_keys: HashMap::new(),
+        idle_timeout: Duration::from_millis(100),
+    };
+    let pool = Pool::with_events_unreaped(config, |_| {});
+    assert_eq!(pool.close_idle_interval(), Duration::from_millis(25));
+    let handle = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&handle).await, 2);
+    // Idle well past the limit, but nobody asked: still open.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(pool.connections(), [(2, 0)]);
+    assert!(handle.state().borrow().is_connected());
+    pool.close_idle();
+    assert!(pool.connections().is_empty());
+    let mut state = handle.state();
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })),
+    )
+    .await
+    .expect("idle connection closed")
+    .unwrap();
+    reaped.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dc_address_can_change() {
     let old = MtServer::start(None).await;
     let new = MtServer::start(None).await;

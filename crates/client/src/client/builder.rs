@@ -326,7 +326,8 @@ impl ClientBuilder {
                 api_id: self.api_id,
                 api_hash: self.api_hash,
                 storage,
-                pool: Pool::with_events(pool_config, on_pool_event(weak.clone())),
+                // The update driver closes its idle connections (see `updates::driver`).
+                pool: Pool::with_events_unreaped(pool_config, on_pool_event(weak.clone())),
                 home_dc: AtomicI32::new(home),
                 flood_sleep_threshold: self.flood_sleep_threshold,
                 request_timeout: self.request_timeout,

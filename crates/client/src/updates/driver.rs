@@ -7,6 +7,9 @@
 //!   by [`Client::invoke`](crate::Client::invoke) so that its own sends do not look like gaps;
 //! - sign-in / sign-out and [`Client::set_receive_updates`](crate::Client::set_receive_updates).
 //!
+//! The task also closes the client's idle connections ([`tgwire_net::Pool::close_idle`]), so
+//! that the pool needs no task of its own.
+//!
 //! Reconnects are seen on the client's connection-state watch. The engine's requests go
 //! through the client's usual request path; the users and chats of every container and
 //! difference go into the peer cache *before* the updates that name them are handed out; the
@@ -107,6 +110,10 @@ struct Driver {
     /// The catch-up from a saved state waits for the first subscriber (so that what it
     /// fetches is not handed out to nobody); pushes are held meanwhile.
     gated: bool,
+    /// When to close the pool's idle connections next: this task does it for the pool,
+    /// which then needs no task and timer of its own in every client.
+    close_idle_at: tokio::time::Instant,
+    close_idle_every: std::time::Duration,
 }
 
 /// Starts the driver task for a client.
@@ -116,6 +123,7 @@ pub(crate) fn spawn(
     catch_up: bool,
     receive: bool,
 ) -> tokio::task::JoinHandle<()> {
+    let close_idle_every = inner.pool.close_idle_interval();
     let driver = Driver {
         inner: Arc::downgrade(inner),
         hub: Arc::clone(&inner.updates),
@@ -124,6 +132,8 @@ pub(crate) fn spawn(
         receive,
         last_map: None,
         gated: false,
+        close_idle_at: tokio::time::Instant::now() + close_idle_every,
+        close_idle_every,
     };
     let state = inner.state.subscribe();
     tokio::spawn(driver.run(rx, state))
@@ -152,17 +162,15 @@ impl Driver {
                 if !Box::pin(self.step(&mut state)).await {
                     break;
                 }
-                let deadline = self.engine.as_ref().and_then(Engine::poll_timeout);
+                let deadline = self
+                    .engine
+                    .as_ref()
+                    .and_then(Engine::poll_timeout)
+                    .map(tokio::time::Instant::from_std);
                 let hub = Arc::clone(&self.hub);
                 let gated = self.gated;
-                let sleep = async {
-                    match deadline {
-                        Some(at) => {
-                            tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await
-                        }
-                        None => std::future::pending().await,
-                    }
-                };
+                let wake = deadline.map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
+                let sleep = tokio::time::sleep_until(wake);
                 tokio::select! {
                     input = rx.recv() => {
                         let Some(input) = input else { break };
@@ -195,8 +203,17 @@ impl Driver {
                         self.gated = false;
                     }
                     () = sleep => {
-                        if let Some(engine) = &mut self.engine {
-                            engine.handle_timeout(Instant::now());
+                        let now = tokio::time::Instant::now();
+                        if now >= self.close_idle_at {
+                            if let Some(inner) = self.inner.upgrade() {
+                                inner.pool.close_idle();
+                            }
+                            self.close_idle_at = now + self.close_idle_every;
+                        }
+                        if deadline.is_some_and(|at| now >= at) {
+                            if let Some(engine) = &mut self.engine {
+                                engine.handle_timeout(Instant::now());
+                            }
                         }
                     }
                 }
