@@ -304,7 +304,14 @@ async fn main() -> anyhow::Result<()> {
                 .await?;
             reset_peak_rss();
             let start = Instant::now();
-            let written = client.download_media(&sent, &target).await?;
+            let mut download = client.download_media(&sent, &target);
+            // Tuning experiments: TGWIRE_DOWNLOAD=PARALLELISM,CONNECTIONS (default: the
+            // library's).
+            if let Some(tuning) = std::env::var("TGWIRE_DOWNLOAD").ok().filter(|t| !t.is_empty()) {
+                let (p, c) = tuning.split_once(',').context("TGWIRE_DOWNLOAD=P,C")?;
+                download = download.parallelism(p.parse()?).connections(c.parse()?);
+            }
+            let written = download.await?;
             let down_secs = start.elapsed().as_secs_f64();
             let down_rss = rss_kib("VmHWM:");
             if written != mib as u64 * (1 << 20) || !same_contents(&source, &target)? {

@@ -3,13 +3,12 @@
 //! container packing policy.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::mem;
 use std::ops::Range;
 use std::time::Duration;
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use tgwire_crypto::{decrypt_message, encrypt_messages_parts, AuthKey, Side};
+use tgwire_crypto::{decrypt_message, decrypt_messages, encrypt_messages_parts, AuthKey, Side};
 
 use crate::error::SessionError;
 use crate::msg_id::{IdKind, MsgId, MsgIdGen};
@@ -252,8 +251,14 @@ pub(crate) struct Core {
     pub(crate) limits: Limits,
     /// The random padding of the messages being sealed (reused).
     plain: Vec<u8>,
-    rx: Vec<u8>,
+    /// Plaintext buffers of opened packets, kept for the next ones (at most [`RX_SPARE`]);
+    /// several when packets are opened together ([`Self::open_many`]).
+    rx: Vec<Vec<u8>>,
 }
+
+/// Most decrypted-packet buffers [`Core`] keeps between packets: as many as are opened
+/// together (`tgwire_crypto::decrypt_messages` runs up to four side by side).
+const RX_SPARE: usize = 4;
 
 impl Core {
     pub(crate) fn new(
@@ -309,23 +314,64 @@ impl Core {
     /// Decrypts `packet` and checks the plaintext layout. The decrypted bytes stay in the
     /// returned buffer; hand it back with [`Self::recycle`].
     pub(crate) fn open(&mut self, packet: &[u8]) -> Result<(Opened, Vec<u8>), SessionError> {
-        let mut rx = mem::take(&mut self.rx);
-        rx.clear();
+        let mut rx = self.rx.pop().unwrap_or_default();
         if let Err(e) = decrypt_message(&self.auth_key, self.side.peer(), packet, &mut rx) {
-            self.rx = rx;
+            self.recycle(rx);
             return Err(e.into());
         }
         match parse_header(&rx) {
             Ok(h) => Ok((h, rx)),
             Err(e) => {
-                self.rx = rx;
+                self.recycle(rx);
                 Err(e)
             }
         }
     }
 
-    pub(crate) fn recycle(&mut self, rx: Vec<u8>) {
-        self.rx = rx;
+    /// [`Self::open`] of several packets at once, outcome `i` for `packets[i]`: their
+    /// decryptions (each with its msg_key hash) run side by side
+    /// (`tgwire_crypto::decrypt_messages`). A packet that fails does not affect the others.
+    pub(crate) fn open_many(
+        &mut self,
+        packets: &[&[u8]],
+    ) -> Vec<Result<(Opened, Vec<u8>), SessionError>> {
+        let mut outs: Vec<Vec<u8>> = packets
+            .iter()
+            .map(|_| self.rx.pop().unwrap_or_default())
+            .collect();
+        let verdicts = match decrypt_messages(&self.auth_key, self.side.peer(), packets, &mut outs)
+        {
+            Ok(verdicts) => verdicts,
+            // Unreachable: one output per packet by construction. Open them one by one.
+            Err(_) => {
+                for rx in outs {
+                    self.recycle(rx);
+                }
+                return packets.iter().map(|p| self.open(p)).collect();
+            }
+        };
+        let mut opened = Vec::with_capacity(packets.len());
+        for (rx, verdict) in outs.into_iter().zip(verdicts) {
+            let header = verdict
+                .map_err(SessionError::from)
+                .and_then(|()| parse_header(&rx));
+            match header {
+                Ok(h) => opened.push(Ok((h, rx))),
+                Err(e) => {
+                    self.recycle(rx);
+                    opened.push(Err(e));
+                }
+            }
+        }
+        opened
+    }
+
+    /// Takes back a buffer [`Self::open`] or [`Self::open_many`] returned.
+    pub(crate) fn recycle(&mut self, mut rx: Vec<u8>) {
+        if self.rx.len() < RX_SPARE {
+            rx.clear();
+            self.rx.push(rx);
+        }
     }
 
     /// Queues an acknowledgment for a received content-related message.

@@ -249,6 +249,82 @@ fn replayed_packets_are_rejected() {
     ));
 }
 
+/// Packets opened together come out as the same packets opened one by one would: in order,
+/// each with its own verdict (a tampered one and a replay among good ones refused alone).
+#[test]
+fn packets_handled_together_keep_order_and_refuse_alone() {
+    let mut p = Pair::default_pair();
+    let requests: Vec<_> = (1..=5).map(|n| p.client.enqueue(query(n, 0))).collect();
+    let mut buf = Vec::new();
+    while p.client.poll_transmit(p.now, &mut buf) {
+        p.server.handle_incoming(p.now, &buf).unwrap();
+        buf.clear();
+    }
+    let asked: Vec<_> = std::iter::from_fn(|| p.server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { msg_id, body } => Some((msg_id, number_of(&body).unwrap())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 5);
+    // Answers large enough to travel one per packet, of different lengths, incompressible
+    // (so not gzipped).
+    let big = |n: u32| {
+        let mut b = answer(n);
+        let mut x = u64::from(n);
+        for _ in 0..50_000 + 4 * n {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            b.extend_from_slice(&((x >> 32) as u32).to_le_bytes());
+        }
+        b
+    };
+    let mut packets = Vec::new();
+    for (msg_id, n) in &asked {
+        p.server.respond(*msg_id, big(*n));
+        let mut packet = Vec::new();
+        assert!(p.server.poll_transmit(p.now, &mut packet));
+        packets.push(packet);
+    }
+    let mut tampered = packets[1].clone();
+    tampered[5000] ^= 1;
+    let batch: Vec<&[u8]> = vec![
+        &packets[0],
+        &tampered,
+        &packets[2],
+        &packets[0],
+        &packets[3],
+        &packets[4],
+    ];
+    let verdicts = p.client.handle_incoming_many(p.now, &batch);
+    assert_eq!(verdicts.len(), 6);
+    assert!(verdicts[0].is_ok() && verdicts[2].is_ok() && verdicts[4].is_ok());
+    assert!(verdicts[5].is_ok());
+    assert!(matches!(verdicts[1], Err(SessionError::Crypto(_))));
+    assert!(matches!(verdicts[3], Err(SessionError::Duplicate(_))));
+    // The intact packet 1 is still accepted afterwards, alone.
+    p.client.handle_incoming(p.now, &packets[1]).unwrap();
+    let got: Vec<_> = std::iter::from_fn(|| p.client.poll_event())
+        .filter_map(|e| match e {
+            Event::Response { request, body } => Some((request, body)),
+            _ => None,
+        })
+        .collect();
+    let order = [0, 2, 3, 4, 1];
+    let expected: Vec<_> = order
+        .iter()
+        .map(|&i| (requests[asked[i].1 as usize - 1], big(asked[i].1)))
+        .collect();
+    assert_eq!(got, expected);
+    // One packet alone and an empty batch are fine too.
+    assert!(p.client.handle_incoming_many(p.now, &[]).is_empty());
+    assert!(matches!(
+        p.client.handle_incoming_many(p.now, &[&packets[2]])[..],
+        [Err(SessionError::Duplicate(_))]
+    ));
+}
+
 #[test]
 fn ping_pong_and_destroy_session() {
     let mut p = Pair::default_pair();

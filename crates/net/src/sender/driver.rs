@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::ops::Range;
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
@@ -43,6 +44,14 @@ const ENVELOPE_ROOM: usize = 64 * 1024;
 
 /// Commands handled in one go before the session packs what they queued.
 const MAX_COMMANDS_PER_WAKE: usize = 4096;
+
+/// Most received packets opened at once (`tgwire_crypto::decrypt_messages` runs up to four
+/// AES-IGE chains side by side).
+const OPEN_TOGETHER: usize = 4;
+
+/// Packets at least this large (file parts) are worth opening together; smaller ones are
+/// opened as they come.
+const BIG_PACKET: usize = 16 * 1024;
 
 struct Call {
     reply: Reply,
@@ -537,26 +546,46 @@ impl Driver {
                     }
                     last_rx = tokio::time::Instant::now();
                     let now = self.clock.now();
+                    // Whole packets taken out of the buffer and not handled yet.
+                    let mut frames: [Range<usize>; OPEN_TOGETHER] = Default::default();
+                    let mut taken = 0;
                     loop {
-                        match rx.next_packet(codec) {
-                            Ok(Some(packet)) => {
-                                if let Some(session) = self.session.as_mut() {
-                                    match session.handle_incoming(now, packet) {
-                                        Ok(()) if !proven => {
-                                            proven = true;
-                                            self.backoff.reset();
+                        match rx.next_frame(codec) {
+                            Ok(Some(frame)) => {
+                                frames[taken] = frame;
+                                taken += 1;
+                                if taken < OPEN_TOGETHER {
+                                    continue;
+                                }
+                            }
+                            Ok(None) => {
+                                // Large packets open cheaper together (their AES-IGE chains
+                                // run side by side), so when the next one has begun to
+                                // arrive, take what of it is already waiting in the socket,
+                                // without waiting for more.
+                                let gather = taken > 0
+                                    && rx.has_partial()
+                                    && frames[..taken].iter().all(|f| f.len() >= BIG_PACKET);
+                                if gather {
+                                    let room = rx.reserve();
+                                    match ready_now(reader.read_buf(&mut rx.buf)) {
+                                        Some(Ok(0)) => return DisconnectReason::ClosedByPeer,
+                                        Some(Ok(n)) => {
+                                            rx.filled(n, room);
+                                            continue;
                                         }
-                                        Ok(()) => {}
-                                        Err(e) => log::debug!(
-                                            "DC {}: packet refused: {e}",
-                                            self.cfg.dc_id
-                                        ),
+                                        Some(Err(e)) => return io(e),
+                                        None => {}
                                     }
                                 }
                             }
-                            Ok(None) => break,
                             Err(reason) => return reason,
                         }
+                        if taken == 0 {
+                            break;
+                        }
+                        self.on_frames(now, &rx.buf, &frames[..taken], &mut proven);
+                        taken = 0;
                     }
                     rx.compact();
                 }
@@ -609,6 +638,46 @@ impl Driver {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Hands whole received packets (`frames` of `buf`) to the session: large ones that
+    /// arrived together are opened together.
+    fn on_frames(
+        &mut self,
+        now: tgwire_mtproto::Instant,
+        buf: &[u8],
+        frames: &[Range<usize>],
+        proven: &mut bool,
+    ) {
+        let Self {
+            session,
+            backoff,
+            cfg,
+            ..
+        } = self;
+        let Some(session) = session.as_mut() else {
+            return;
+        };
+        let mut note = |verdict: Result<(), tgwire_mtproto::SessionError>| match verdict {
+            Ok(()) if !*proven => {
+                *proven = true;
+                backoff.reset();
+            }
+            Ok(()) => {}
+            Err(e) => log::debug!("DC {}: packet refused: {e}", cfg.dc_id),
+        };
+        let together = frames.len() > 1 && frames.iter().all(|f| f.len() >= BIG_PACKET);
+        if together {
+            let packets: Vec<&[u8]> = frames.iter().map(|f| &buf[f.clone()]).collect();
+            session
+                .handle_incoming_many(now, &packets)
+                .into_iter()
+                .for_each(note);
+        } else {
+            for frame in frames {
+                note(session.handle_incoming(now, &buf[frame.clone()]));
             }
         }
     }
@@ -1031,6 +1100,19 @@ impl Randomness {
 fn keep_alive_ping(session: &mut Session, ping_id: i64, disconnect_delay: std::time::Duration) {
     let secs = i32::try_from(disconnect_delay.as_secs().max(1)).unwrap_or(i32::MAX);
     session.ping_delay_disconnect(ping_id, secs);
+}
+
+/// Polls `work` once, without waiting: its output if it is ready now. Not an `.await`, so
+/// what the caller holds meanwhile does not become part of the task's future, which every
+/// idle connection carries; a `Pending` read registers no wake-up, which is fine because the
+/// serving loop polls the reader again, with the task's waker, before it sleeps.
+fn ready_now<F: Future>(work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match work.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
 }
 
 /// Sends one plain handshake message and waits (bounded) for the answer.

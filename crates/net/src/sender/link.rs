@@ -1,6 +1,7 @@
 //! One open connection as the driver sees it: the split stream, the codec, the read buffer,
 //! and the wall clock the MTProto core is fed with.
 
+use std::ops::Range;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -125,7 +126,9 @@ pub(crate) fn io(e: std::io::Error) -> DisconnectReason {
 /// 64 KiB buffer each would be most of a parked client's memory. A read that fills all the
 /// room there was means more is waiting, so reads go big until one does not; once a burst of
 /// small packets is consumed the big buffer is given back. After a large packet (a file
-/// part) it is kept, so streamed transfers do not grow it anew for every part.
+/// part) it is kept, so streamed transfers do not grow it anew for every part. While a frame
+/// is coming in, the room is sized from its length prefix, so the rest of it arrives in one
+/// read rather than in chunks.
 #[derive(Default)]
 pub(crate) struct RxBuf {
     pub(crate) buf: Vec<u8>,
@@ -133,7 +136,10 @@ pub(crate) struct RxBuf {
     /// The last read filled the room it had: read in big chunks.
     busy: bool,
     /// Length of the last packet taken out.
-    last_packet: usize,
+    last_packet: u32,
+    /// Bytes still missing from the frame at the read position (0 if none is begun or its
+    /// length is not known yet).
+    missing: u32,
 }
 
 /// Below this much spare room, grow the buffer before reading.
@@ -146,12 +152,14 @@ impl RxBuf {
     /// Makes room for the next read; returns how much there is.
     pub(crate) fn reserve(&mut self) -> usize {
         let room = self.buf.capacity() - self.buf.len();
+        let missing = self.missing as usize;
         if self.buf.is_empty() && !self.busy {
             if room < QUIET_ROOM {
                 self.buf.reserve_exact(QUIET_ROOM);
             }
-        } else if room < READ_CHUNK / 4 {
-            self.buf.reserve(READ_CHUNK);
+        } else if room < missing.max(READ_CHUNK / 4) {
+            // The rest of the frame begun, and a chunk of what follows it.
+            self.buf.reserve(missing + READ_CHUNK);
         }
         self.buf.capacity() - self.buf.len()
     }
@@ -161,21 +169,33 @@ impl RxBuf {
         self.busy = n >= room;
     }
 
-    /// The next whole packet, if one has arrived (its bytes stay valid until the next call).
-    pub(crate) fn next_packet(
+    /// Whether part of a frame is buffered after the whole ones taken out.
+    pub(crate) fn has_partial(&self) -> bool {
+        self.start < self.buf.len()
+    }
+
+    /// Where the next whole packet is in [`Self::buf`], if one has arrived (the range stays
+    /// valid until [`Self::compact`], reads only append).
+    pub(crate) fn next_frame(
         &mut self,
         codec: &mut AnyTransport,
-    ) -> Result<Option<&[u8]>, DisconnectReason> {
+    ) -> Result<Option<Range<usize>>, DisconnectReason> {
         let input = &mut self.buf[self.start..];
         match codec.decode(input) {
             Ok(Decoded::Frame { payload, consumed }) => {
                 let at = self.start;
                 self.start += consumed;
-                let packet = &self.buf[at + payload.start..at + payload.end];
-                self.last_packet = packet.len();
-                Ok(Some(mtproto_packet(packet)))
+                self.missing = 0;
+                let frame = &self.buf[at + payload.start..at + payload.end];
+                let packet = mtproto_packet(frame).len();
+                self.last_packet = u32::try_from(packet).unwrap_or(u32::MAX);
+                let from = at + payload.start;
+                Ok(Some(from..from + packet))
             }
-            Ok(Decoded::NeedMore(_)) => Ok(None),
+            Ok(Decoded::NeedMore(n)) => {
+                self.missing = u32::try_from(n).unwrap_or(u32::MAX);
+                Ok(None)
+            }
             Err(TransportError::ServerStatus { code: -404 }) => {
                 Err(DisconnectReason::AuthKeyUnknown)
             }
@@ -183,12 +203,23 @@ impl RxBuf {
         }
     }
 
+    /// The next whole packet, if one has arrived (its bytes stay valid until the next call).
+    pub(crate) fn next_packet(
+        &mut self,
+        codec: &mut AnyTransport,
+    ) -> Result<Option<&[u8]>, DisconnectReason> {
+        Ok(self.next_frame(codec)?.map(|range| &self.buf[range]))
+    }
+
     /// Drops consumed bytes once they dominate the buffer; gives a big buffer back once a
     /// burst of small packets is over.
     pub(crate) fn compact(&mut self) {
         if self.start == self.buf.len() {
             self.start = 0;
-            if !self.busy && self.last_packet < QUIET_ROOM && self.buf.capacity() > QUIET_ROOM {
+            if !self.busy
+                && (self.last_packet as usize) < QUIET_ROOM
+                && self.buf.capacity() > QUIET_ROOM
+            {
                 self.buf = Vec::new();
             } else {
                 self.buf.clear();
@@ -224,6 +255,57 @@ mod tests {
         assert_eq!(mtproto_packet(&liar).len(), 20);
         // Short garbage passes through for the core to refuse.
         assert_eq!(mtproto_packet(&[1, 2, 3]), &[1, 2, 3]);
+    }
+
+    /// Frames as a server sends them, and how the client's buffer takes them: the room for a
+    /// read comes from the length prefix of the frame begun, whole frames come out as ranges
+    /// that later reads (appending) leave valid, and a quiet link keeps a small buffer.
+    #[test]
+    fn read_room_follows_the_frame_begun() {
+        use crate::transport::{Intermediate, Role};
+        let mut server = Intermediate::new(Role::Server);
+        let mut client = AnyTransport::Intermediate(Intermediate::new(Role::Client));
+        let packet = |n: u8, len: usize| {
+            let mut p = vec![n; len];
+            p[..8].copy_from_slice(&[n.wrapping_add(1); 8]); // an encrypted packet's key id
+            p
+        };
+        let mut wire = Vec::new();
+        for (n, len) in [(1u8, 200_024), (2, 300_024), (3, 56)] {
+            server.encode(&packet(n, len), &mut wire).unwrap();
+        }
+        let mut rx = RxBuf::default();
+        // Quiet: a small room.
+        let room = rx.reserve();
+        assert!((QUIET_ROOM..2 * QUIET_ROOM).contains(&room), "{room}");
+        // The first 1000 bytes: the first frame's length is known, so the next read has
+        // room for all of its rest.
+        rx.buf.extend_from_slice(&wire[..1000]);
+        rx.filled(1000, room);
+        assert_eq!(rx.next_frame(&mut client).unwrap(), None);
+        let room = rx.reserve();
+        assert!(room >= 4 + 200_024 - 1000, "{room}");
+        // The rest of frame 1 and part of frame 2 arrive: frame 1 comes out as a range, which
+        // stays valid while frame 2's rest is appended.
+        let at = 4 + 200_024 + 10_000;
+        rx.buf.extend_from_slice(&wire[1000..at]);
+        let first = rx.next_frame(&mut client).unwrap().unwrap();
+        assert!(rx.has_partial());
+        assert_eq!(rx.next_frame(&mut client).unwrap(), None);
+        assert!(rx.reserve() >= 4 + 300_024 - 10_000);
+        rx.buf.extend_from_slice(&wire[at..]);
+        let second = rx.next_frame(&mut client).unwrap().unwrap();
+        let third = rx.next_frame(&mut client).unwrap().unwrap();
+        assert_eq!(rx.next_frame(&mut client).unwrap(), None);
+        assert!(!rx.has_partial());
+        assert_eq!(rx.buf[first], packet(1, 200_024)[..]);
+        assert_eq!(rx.buf[second], packet(2, 300_024)[..]);
+        assert_eq!(rx.buf[third], packet(3, 56)[..]);
+        // All consumed, the last packet small and the last read not full: the big buffer
+        // is given back.
+        rx.filled(1, 2);
+        rx.compact();
+        assert_eq!(rx.buf.capacity(), 0);
     }
 
     #[tokio::test(start_paused = true)]
