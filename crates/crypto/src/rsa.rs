@@ -33,8 +33,16 @@ pub const RSA_PAD_MAX_DATA: usize = 144;
 pub const RSA_PAD_DATA_LEN: usize = 192;
 
 /// A server's RSA public key.
+///
+/// Cheap to clone: the numbers are shared (every connection of every client keeps the keys it
+/// may need for a new auth key, and one copy each would be hundreds of bytes per connection).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RsaPublicKey {
+    parts: std::sync::Arc<Parts>,
+}
+
+#[derive(PartialEq, Eq)]
+struct Parts {
     n: BigUint,
     e: BigUint,
 }
@@ -42,7 +50,7 @@ pub struct RsaPublicKey {
 impl core::fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RsaPublicKey")
-            .field("bits", &self.n.bits())
+            .field("bits", &self.parts.n.bits())
             .field("fingerprint", &format_args!("{:#018x}", self.fingerprint()))
             .finish()
     }
@@ -83,7 +91,9 @@ impl RsaPublicKey {
         if n.is_even() || e.is_even() || e < BigUint::from(3u8) || n <= e {
             return Err(Error::MalformedKey("implausible RSA modulus or exponent"));
         }
-        Ok(Self { n, e })
+        Ok(Self {
+            parts: std::sync::Arc::new(Parts { n, e }),
+        })
     }
 
     /// Reads a `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) PEM block, the form
@@ -113,8 +123,8 @@ impl RsaPublicKey {
     /// The DER encoding of `RSAPublicKey`.
     pub fn to_pkcs1_der(&self) -> Vec<u8> {
         let mut contents = Vec::new();
-        der::write_unsigned_integer(&mut contents, &self.n.to_bytes_be());
-        der::write_unsigned_integer(&mut contents, &self.e.to_bytes_be());
+        der::write_unsigned_integer(&mut contents, &self.parts.n.to_bytes_be());
+        der::write_unsigned_integer(&mut contents, &self.parts.e.to_bytes_be());
         der::write_sequence(&contents)
     }
 
@@ -125,20 +135,20 @@ impl RsaPublicKey {
 
     /// The modulus, big-endian without leading zeros.
     pub fn modulus(&self) -> Vec<u8> {
-        self.n.to_bytes_be()
+        self.parts.n.to_bytes_be()
     }
 
     /// The public exponent, big-endian without leading zeros.
     pub fn exponent(&self) -> Vec<u8> {
-        self.e.to_bytes_be()
+        self.parts.e.to_bytes_be()
     }
 
     /// The key's fingerprint as listed in `resPQ`: the lower 64 bits of
     /// SHA1 over `n` and `e` serialised as TL `bytes`, read little-endian.
     pub fn fingerprint(&self) -> i64 {
         let mut tl = Vec::with_capacity(KEY_BYTES + 16);
-        tl_bytes(&mut tl, &self.n.to_bytes_be());
-        tl_bytes(&mut tl, &self.e.to_bytes_be());
+        tl_bytes(&mut tl, &self.parts.n.to_bytes_be());
+        tl_bytes(&mut tl, &self.parts.e.to_bytes_be());
         let digest = Sha1::digest(&tl);
         let mut low = [0u8; 8];
         low.copy_from_slice(&digest[12..20]);
@@ -146,7 +156,7 @@ impl RsaPublicKey {
     }
 
     fn check_size(&self) -> Result<(), Error> {
-        match self.n.bits() {
+        match self.parts.n.bits() {
             2048 => Ok(()),
             bits => Err(Error::RsaKeySize { bits }),
         }
@@ -160,10 +170,10 @@ impl RsaPublicKey {
     pub fn encrypt_raw(&self, message: &[u8; KEY_BYTES]) -> Result<[u8; KEY_BYTES], Error> {
         self.check_size()?;
         let m = BigUint::from_bytes_be(message);
-        if m >= self.n {
+        if m >= self.parts.n {
             return Err(Error::RsaCiphertextOutOfRange);
         }
-        to_key_bytes(&m.modpow(&self.e, &self.n)).ok_or(Error::RsaCiphertextOutOfRange)
+        to_key_bytes(&m.modpow(&self.parts.e, &self.parts.n)).ok_or(Error::RsaCiphertextOutOfRange)
     }
 
     /// Old padding: RSA of `SHA1(data) ‖ data ‖ random bytes` (255 bytes in
@@ -252,7 +262,7 @@ impl RsaPublicKey {
         for _ in 0..128 {
             rng.fill_bytes(&mut temp_key[..]);
             rsa_pad_block(&data_with_padding, &temp_key, &mut block);
-            if BigUint::from_bytes_be(&block[..]) < self.n {
+            if BigUint::from_bytes_be(&block[..]) < self.parts.n {
                 return self.encrypt_raw(&block);
             }
         }
@@ -363,7 +373,9 @@ impl RsaPrivateKey {
             .modinv(&p)
             .ok_or(Error::MalformedKey("RSA primes are not coprime"))?;
         Ok(Self {
-            public: RsaPublicKey { n, e },
+            public: RsaPublicKey {
+                parts: std::sync::Arc::new(Parts { n, e }),
+            },
             secret: Zeroizing::new(SecretParts {
                 d: d.to_bytes_be(),
                 p: p.to_bytes_be(),
@@ -444,7 +456,7 @@ impl RsaPrivateKey {
             return Err(Error::RsaCiphertextOutOfRange);
         }
         let c = BigUint::from_bytes_be(ciphertext);
-        if c >= self.public.n {
+        if c >= self.public.parts.n {
             return Err(Error::RsaCiphertextOutOfRange);
         }
         let s = &self.secret;
@@ -723,7 +735,7 @@ t6N/byY9Nw9p21Og3AoXSL2q/2IJ1WRUhebgAdGVMlV1fkuOQoEzR7EdpqtQD9Cs
     fn generate_small_key_and_reject_bad_sizes() {
         let mut rng = StdRng::seed_from_u64(3);
         let key = RsaPrivateKey::generate(512, &mut rng).unwrap();
-        assert_eq!(key.public_key().n.bits(), 512);
+        assert_eq!(key.public_key().parts.n.bits(), 512);
         let reparsed = RsaPrivateKey::from_pkcs1_der(&key.to_pkcs1_der()).unwrap();
         assert_eq!(reparsed.public_key(), key.public_key());
         // Paddings insist on 2048-bit keys.

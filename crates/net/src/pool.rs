@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::error::PoolError;
 use crate::sender::config::{SharedTempKey, TempKeyShare};
+use crate::sender::StateHook;
 use crate::sender::{ConnectionState, EventSink, Sender, SenderConfig, SenderEvent, SenderHandle};
 
 /// How a [`Pool`] builds and retires connections.
@@ -49,11 +50,16 @@ struct Inner {
     /// With PFS: each DC's temporary key, published by its primary connection.
     temp_keys: HashMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
     events: Arc<EventFn>,
+    /// Told each connection state, in the connection's task (see [`Pool::on_state`]).
+    on_state: Option<Arc<StateFn>>,
     closed: bool,
 }
 
 /// What the pool does with each of its connections' events.
 type EventFn = dyn Fn(PoolEvent) + Send + Sync;
+
+/// What the pool does with each new state of its connections: (DC, index, state).
+type StateFn = dyn Fn(i16, usize, &ConnectionState) + Send + Sync;
 
 /// Lazily opened connections per DC, cheap to clone.
 ///
@@ -122,9 +128,21 @@ impl Pool {
             conns: HashMap::new(),
             temp_keys: HashMap::new(),
             events: Arc::new(on_event),
+            on_state: None,
             closed: false,
         }));
         Pool { inner }
+    }
+
+    /// Has every connection opened from now on report each new state to `on_state` (DC id,
+    /// index, state), in its own task right after its [`SenderHandle::state`] watch changed:
+    /// it must be quick and must not block. Saves a task per connection followed (such as a
+    /// client's home connection, whose state the client republishes).
+    pub fn on_state(
+        &self,
+        on_state: impl Fn(i16, usize, &ConnectionState) + Send + Sync + 'static,
+    ) {
+        self.lock().on_state = Some(Arc::new(on_state));
     }
 
     /// How often [`close_idle`](Self::close_idle) should run: a quarter of
@@ -215,7 +233,10 @@ impl Pool {
         }
         let (pool, out) = (Arc::downgrade(&self.inner), Arc::clone(&inner.events));
         let relay = move |event| relay_event(&pool, dc_id, index, event, &*out);
-        let handle = Sender::spawn_into(config, EventSink::Call(Box::new(relay)));
+        let state_hook = inner.on_state.clone().map(|f| -> StateHook {
+            Box::new(move |state: &ConnectionState| f(dc_id, index, state))
+        });
+        let handle = Sender::spawn_into(config, EventSink::Call(Box::new(relay)), state_hook);
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)

@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::mtserver::MtServer;
@@ -161,6 +162,32 @@ async fn an_unreaped_pool_closes_idle_connections_only_when_asked() {
     .expect("idle connection closed")
     .unwrap();
     reaped.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_report_their_states_to_the_pools_hook() {
+    let dc2 = MtServer::start(None).await;
+    let (pool, _events) = pool_for(&[(2, &dc2)], Duration::from_secs(60));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    pool.on_state(move |dc, index, state| {
+        let closed = matches!(state, ConnectionState::Closed { .. });
+        log.lock()
+            .unwrap()
+            .push((dc, index, state.is_connected(), closed));
+    });
+    let handle = pool.get(2).await.unwrap();
+    assert_eq!(nearest(&handle).await, 2);
+    assert!(seen.lock().unwrap().contains(&(2, 0, true, false)));
+    pool.shutdown().await;
+    // The hook runs in the connection's task just after the watch changed.
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while seen.lock().unwrap().last() != Some(&(2, 0, false, true)) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the closed state reached the hook");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -326,8 +326,12 @@ impl ClientBuilder {
                 api_id: self.api_id,
                 api_hash: self.api_hash,
                 storage,
-                // The update driver closes its idle connections (see `updates::driver`).
-                pool: Pool::with_events_unreaped(pool_config, on_pool_event(weak.clone())),
+                pool: {
+                    // The update driver closes its idle connections (see `updates::driver`).
+                    let pool = Pool::with_events_unreaped(pool_config, on_pool_event(weak.clone()));
+                    pool.on_state(super::home_state_hook(weak.clone()));
+                    pool
+                },
                 home_dc: AtomicI32::new(home),
                 flood_sleep_threshold: self.flood_sleep_threshold,
                 request_timeout: self.request_timeout,
@@ -339,7 +343,6 @@ impl ClientBuilder {
                 receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
                 update_stats: Mutex::default(),
                 update_driver: Mutex::new(None),
-                background: Mutex::new(Vec::new()),
                 key_writes: Mutex::new(None),
                 events: crate::events::Registry::default(),
                 cdn: crate::files::cdn::CdnState::default(),

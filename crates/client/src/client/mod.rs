@@ -65,10 +65,6 @@ pub(crate) struct Inner {
     /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
     /// as the session file, outlives it).
     pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// The other tasks that briefly hold the client (home-state watchers): `disconnect` waits
-    /// for them, so that once it returned and the last clone is dropped, the session is closed
-    /// at once (a file can be reopened).
-    pub(crate) background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// The last task saving an auth-key change (each waits for the one before), awaited by
     /// `disconnect` so that a key learnt just before is still saved.
     pub(crate) key_writes: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -130,26 +126,18 @@ impl Client {
                 log::warn!("the update driver did not stop within 10 s");
             }
         }
-        let mut tasks = std::mem::take(
-            &mut *self
-                .inner
-                .background
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        tasks.extend(
-            self.inner
-                .key_writes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
-        );
-        for task in tasks {
+        let key_write = self
+            .inner
+            .key_writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = key_write {
             if tokio::time::timeout(Duration::from_secs(10), task)
                 .await
                 .is_err()
             {
-                log::warn!("a background task of the client did not stop within 10 s");
+                log::warn!("saving an auth key did not finish within 10 s");
             }
         }
     }
@@ -184,37 +172,37 @@ impl Client {
         self.persist(changes).await
     }
 
-    /// Republishes the current home connection's state on [`Inner::state`].
+    /// Publishes the home connection's state on [`Inner::state`] now; every later change is
+    /// republished by the connection's own task ([`home_state_hook`]), so no task of the
+    /// client's follows it.
     pub(crate) async fn watch_home_state(&self) {
         let dc = self.home_dc();
         let Ok(handle) = self.inner.pool.get(dc as i16).await else {
             return;
         };
-        let mut state = handle.state();
-        let client = Arc::downgrade(&self.inner);
-        let task = tokio::spawn(async move {
-            loop {
-                let now = state.borrow_and_update().clone();
-                let Some(inner) = client.upgrade() else {
-                    return;
-                };
-                if inner.home_dc.load(Ordering::Relaxed) != dc {
-                    return;
-                }
-                let closed = matches!(now, ConnectionState::Closed { .. });
-                inner.state.send_replace(now);
-                drop(inner);
-                if closed || state.changed().await.is_err() {
-                    return;
-                }
+        let state = handle.state();
+        // Read inside the watch's write lock, which the hook takes too: a change racing with
+        // this is published after it, never overwritten by the older state read here.
+        self.inner.state.send_if_modified(|now| {
+            if self.home_dc() != dc {
+                return false;
             }
+            *now = state.borrow().clone();
+            true
         });
-        let mut background = self
-            .inner
-            .background
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        background.retain(|t| !t.is_finished());
-        background.push(task);
+    }
+}
+
+/// The pool's state hook: republishes the home connection's states on [`Inner::state`], in
+/// that connection's task (a task per client following it would be a good part of an idle
+/// client's memory).
+pub(crate) fn home_state_hook(
+    inner: std::sync::Weak<Inner>,
+) -> impl Fn(i16, usize, &ConnectionState) + Send + Sync + 'static {
+    move |dc, index, state| {
+        let Some(inner) = inner.upgrade() else { return };
+        if index == 0 && i32::from(dc) == inner.home_dc.load(Ordering::Relaxed) {
+            inner.state.send_replace(state.clone());
+        }
     }
 }

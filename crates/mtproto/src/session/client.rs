@@ -1009,6 +1009,7 @@ impl Session {
             }
             return Ok(());
         };
+        self.core.forget_container_of(req_msg_id);
         let event = match service::decode_rpc_error(result)? {
             Some((401, message)) if message == "AUTH_KEY_PERM_EMPTY" && self.hold(request) => {
                 self.events.push_back(Event::KeyUnbound { request });

@@ -125,6 +125,8 @@ pub(crate) struct Sent {
     pub(crate) seq_no: i32,
     pub(crate) sent_at: Instant,
     pub(crate) kind: SentKind,
+    /// The container the message travelled in last.
+    pub(crate) container: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -408,6 +410,32 @@ impl Core {
         }
     }
 
+    /// The peer answered our message `msg_id`, so it accepted the packet that carried it: the
+    /// record of that packet's container, and of the acknowledgments in it, have served their
+    /// purpose (a `bad_msg_notification` or `bad_server_salt` refuses a whole container
+    /// before any of it runs).
+    pub(crate) fn forget_container_of(&mut self, msg_id: i64) {
+        let Some(container) = self.sent.get(&msg_id).and_then(|s| s.container) else {
+            return;
+        };
+        let Some(Sent {
+            kind: SentKind::Container(ids),
+            ..
+        }) = self.sent.remove(&container)
+        else {
+            return;
+        };
+        for id in ids {
+            if let Some(Sent {
+                kind: SentKind::Message { tag: Tag::Ack, .. },
+                ..
+            }) = self.sent.get(&id)
+            {
+                self.sent.remove(&id);
+            }
+        }
+    }
+
     /// Drops sent-message records too old to be resent under their own ids, and
     /// acknowledgments and containers past [`SERVICE_RETENTION`].
     pub(crate) fn prune(&mut self, now: Instant) {
@@ -649,6 +677,7 @@ impl Core {
                     seq_no: container_seq,
                     sent_at: now,
                     kind: SentKind::Container(inner),
+                    container: None,
                 },
             );
         }
@@ -665,6 +694,7 @@ impl Core {
                     seq_no,
                     sent_at: now,
                     kind,
+                    container: plan.container.map(|(id, _)| id),
                 },
             );
         }

@@ -995,6 +995,29 @@ fn a_quiet_session_forgets_its_acknowledgments_and_frees_its_log() {
     let mut p = Pair::default_pair();
     p.client.enqueue(query(1, 0));
     assert!(p.run_until(Duration::from_secs(10), done_after(1)));
+    // A second request goes out in a container with the first answer's acknowledgment; its
+    // answer shows the server took that packet, so neither the container nor the ack in it
+    // is remembered any more.
+    p.run_for(Duration::from_millis(10));
+    p.client.enqueue(query(2, 0));
+    assert!(p.run_until(Duration::from_secs(10), done_after(2)));
+    assert!(
+        p.tap
+            .iter()
+            .any(|t| t.from == Side::Client && t.ctor == id::MSGS_ACK && t.in_container),
+        "the ack travelled with the request"
+    );
+    let core = p.client.core_mut();
+    assert!(
+        core.sent.values().all(|s| matches!(
+            s.kind,
+            SentKind::Message {
+                tag: Tag::Service,
+                ..
+            }
+        )),
+        "only service queries may be left"
+    );
     // The answer's acknowledgment goes out alone once the ack delay has passed, and is
     // remembered (a bad_server_salt about it would have it sent again).
     p.run_for(Duration::from_secs(6));
@@ -1013,6 +1036,6 @@ fn a_quiet_session_forgets_its_acknowledgments_and_frees_its_log() {
     p.client.shrink_buffers();
     assert!(p.client.core_mut().sent.is_empty());
     // Requests are still remembered for as long as before.
-    p.client.enqueue(query(2, 0));
-    assert!(p.run_until(Duration::from_secs(10), done_after(2)));
+    p.client.enqueue(query(3, 0));
+    assert!(p.run_until(Duration::from_secs(10), done_after(3)));
 }

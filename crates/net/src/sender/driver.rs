@@ -33,7 +33,7 @@ use super::handle::{BatchCall, CallId, Command, Reply};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
 use super::reconnect::Backoff;
-use super::state::{ConnectionState, DisconnectReason};
+use super::state::{ConnectionState, DisconnectReason, StateOut};
 use super::{EventSink, SenderEvent};
 use crate::error::InvokeError;
 use crate::transport::{Transport, MAX_FRAME_LEN};
@@ -86,8 +86,8 @@ struct TempKey {
 pub(crate) struct Driver {
     cfg: SenderConfig,
     commands: crate::queue::QueueReceiver<Command>,
-    state: watch::Sender<ConnectionState>,
-    auth_key: watch::Sender<Option<AuthKey>>,
+    state: StateOut,
+    auth_key: Arc<super::key_slot::KeySlot>,
     events: EventSink,
     session: Option<Session>,
     /// Calls made before a session exists (no auth key yet).
@@ -119,8 +119,8 @@ impl Driver {
     pub(crate) fn new(
         cfg: SenderConfig,
         commands: crate::queue::QueueReceiver<Command>,
-        state: watch::Sender<ConnectionState>,
-        auth_key: watch::Sender<Option<AuthKey>>,
+        state: StateOut,
+        auth_key: Arc<super::key_slot::KeySlot>,
         events: EventSink,
     ) -> Self {
         let randomness = Randomness {
@@ -249,7 +249,7 @@ impl Driver {
             Some(key) => key,
             None => self.create_key(link).await?,
         };
-        if self.auth_key.borrow().as_ref().map(AuthKey::id) != Some(perm.id()) {
+        if self.auth_key.id() != Some(perm.id()) {
             self.auth_key.send_replace(Some(perm.clone()));
         }
         self.cfg.auth_key = Some(perm.clone());
@@ -1073,6 +1073,13 @@ impl Driver {
                 }
             }
         }
+    }
+}
+
+impl Drop for Driver {
+    /// Followers of the key see the end, as when they watched a channel the driver owned.
+    fn drop(&mut self) {
+        self.auth_key.close();
     }
 }
 

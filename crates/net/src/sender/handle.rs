@@ -50,7 +50,7 @@ pub(crate) struct BatchCall {
 pub(crate) struct Shared {
     pub(crate) commands: crate::queue::QueueSender<Command>,
     pub(crate) state: watch::Receiver<ConnectionState>,
-    pub(crate) auth_key: watch::Receiver<Option<AuthKey>>,
+    pub(crate) auth_key: Arc<super::key_slot::KeySlot>,
     pub(crate) next_call: AtomicU64,
     /// Milliseconds since the driver's start at which the handle was last used, for the pool's
     /// idle check.
@@ -244,7 +244,7 @@ impl SenderHandle {
 
     /// The auth key in use once known (given at start, or created on the first connection).
     pub fn auth_key(&self) -> watch::Receiver<Option<AuthKey>> {
-        self.shared.auth_key.clone()
+        self.shared.auth_key.subscribe()
     }
 
     /// The DC this sender talks to.

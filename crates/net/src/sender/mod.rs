@@ -12,6 +12,7 @@ pub(crate) mod config;
 mod driver;
 mod handle;
 mod init;
+mod key_slot;
 mod link;
 mod reconnect;
 mod state;
@@ -26,6 +27,7 @@ pub use config::{InvokeOptions, KeepAlive, OnDisconnect, SenderConfig};
 pub use handle::SenderHandle;
 pub use init::InitParams;
 pub use reconnect::ReconnectPolicy;
+pub(crate) use state::StateHook;
 pub use state::{ConnectionState, DisconnectReason};
 
 /// Something the owner of a sender should know about, besides answers to requests.
@@ -98,24 +100,30 @@ impl Sender {
     pub fn spawn(config: SenderConfig) -> Sender {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Sender {
-            handle: Self::spawn_into(config, EventSink::Channel(events_tx)),
+            handle: Self::spawn_into(config, EventSink::Channel(events_tx), None),
             events: events_rx,
         }
     }
 
-    /// [`spawn`](Self::spawn), with the events going to `events`.
-    pub(crate) fn spawn_into(config: SenderConfig, events: EventSink) -> SenderHandle {
+    /// [`spawn`](Self::spawn), with the events going to `events`, and each new state also to
+    /// `state_hook` (in the driver's task).
+    pub(crate) fn spawn_into(
+        config: SenderConfig,
+        events: EventSink,
+        state_hook: Option<state::StateHook>,
+    ) -> SenderHandle {
         let (commands_tx, commands_rx) = crate::queue::unbounded();
         let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
-        let (key_tx, key_rx) = watch::channel(config.auth_key.clone());
+        let state_tx = state::StateOut::new(state_tx, state_hook);
+        let key = Arc::new(key_slot::KeySlot::new(config.auth_key.clone()));
         let dc_id = config.dc_id;
-        let driver = driver::Driver::new(config, commands_rx, state_tx, key_tx, events);
+        let driver = driver::Driver::new(config, commands_rx, state_tx, Arc::clone(&key), events);
         tokio::spawn(driver.run());
         SenderHandle {
             shared: Arc::new(handle::Shared {
                 commands: commands_tx,
                 state: state_rx,
-                auth_key: key_rx,
+                auth_key: key,
                 next_call: AtomicU64::new(0),
                 last_used: AtomicU64::new(0),
                 epoch: tokio::time::Instant::now(),

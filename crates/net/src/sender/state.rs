@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use tgwire_mtproto::AuthError;
+use tokio::sync::watch;
 
 use crate::error::{NetError, TransportError};
 
@@ -91,6 +92,35 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Shutdown => f.write_str("shut down"),
             DisconnectReason::GaveUp => f.write_str("gave up reconnecting"),
             DisconnectReason::Rekey => f.write_str("replacing the temporary key"),
+        }
+    }
+}
+
+/// What a pooled connection's driver calls with each new state, in its task.
+pub(crate) type StateHook = Box<dyn Fn(&ConnectionState) + Send + Sync>;
+
+/// Where a driver publishes its connection state: the watch its handles read and, for a
+/// pooled connection, the pool's hook, called right after the watch changed.
+pub(crate) struct StateOut {
+    tx: watch::Sender<ConnectionState>,
+    hook: Option<StateHook>,
+}
+
+impl StateOut {
+    pub(crate) fn new(tx: watch::Sender<ConnectionState>, hook: Option<StateHook>) -> Self {
+        Self { tx, hook }
+    }
+
+    pub(crate) fn send_replace(&self, state: ConnectionState) {
+        match &self.hook {
+            Some(hook) => {
+                let copy = state.clone();
+                self.tx.send_replace(state);
+                hook(&copy);
+            }
+            None => {
+                self.tx.send_replace(state);
+            }
         }
     }
 }
