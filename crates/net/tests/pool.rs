@@ -37,6 +37,18 @@ fn pool_for(
     })
 }
 
+/// Waits (at most 3 s) until `handle`'s connection reports itself closed.
+async fn closed(handle: &SenderHandle) {
+    let mut state = handle.state();
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })),
+    )
+    .await
+    .expect("idle connection closed")
+    .unwrap();
+}
+
 async fn nearest(handle: &SenderHandle) -> i32 {
     let enums::NearestDc::NearestDc(dc) =
         handle.invoke(&functions::help::GetNearestDc).await.unwrap();
@@ -115,14 +127,7 @@ async fn idle_connections_close_and_reopen_on_demand() {
     assert_eq!(pool.connections(), [(2, 0)]);
     dc2.knobs.delay_ms.store(0, Ordering::SeqCst);
 
-    let mut state = handle.state();
-    tokio::time::timeout(
-        Duration::from_secs(3),
-        state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })),
-    )
-    .await
-    .expect("idle connection closed")
-    .unwrap();
+    closed(&handle).await;
     assert!(pool.connections().is_empty());
 
     // Asked for again: a new connection with the remembered key.
@@ -153,14 +158,7 @@ async fn an_unreaped_pool_closes_idle_connections_only_when_asked() {
     assert!(handle.state().borrow().is_connected());
     pool.close_idle();
     assert!(pool.connections().is_empty());
-    let mut state = handle.state();
-    tokio::time::timeout(
-        Duration::from_secs(3),
-        state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })),
-    )
-    .await
-    .expect("idle connection closed")
-    .unwrap();
+    closed(&handle).await;
     reaped.shutdown().await;
 }
 
