@@ -23,7 +23,9 @@
 //!    across resends), [`Session::cancel`], [`Session::ping`], and for perfect forward secrecy
 //!    [`Session::enqueue_bind_temp_key`] (whose body is built at packing time, from the msg_id
 //!    it gets) and [`Session::rekey`] (move to a fresh temporary key); on the server
-//!    [`ServerSession::respond`], [`ServerSession::respond_error`], [`ServerSession::push`].
+//!    [`ServerSession::respond`], [`ServerSession::respond_split`] (a file part sealed from
+//!    where it is stored, [`SplitBody`]), [`ServerSession::respond_error`],
+//!    [`ServerSession::push`].
 //! 3. *`handle_*`* feed input: `handle_incoming(now, packet)` with each packet the transport
 //!    delivered (`auth_key_id ‖ msg_key ‖ encrypted data`), `handle_timeout(now)` once the
 //!    instant from `poll_timeout` has passed.
@@ -117,6 +119,7 @@ pub use error::{AuthError, DecodeError, SessionError};
 pub use msg_id::MsgId;
 pub use rpc_error::{names as error_names, KnownError, RpcError};
 pub use salts::{FutureSalt, SaltSchedule};
+pub use session::body::SplitBody;
 pub use session::client::{ClientConfig, DropReason, Event, RequestId, RequestOptions, Session};
 pub use session::core::Limits;
 pub use session::server::{ServerConfig, ServerEvent, ServerSession};

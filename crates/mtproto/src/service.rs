@@ -373,10 +373,17 @@ pub(crate) fn encode_rpc_error(code: i32, message: &str) -> Vec<u8> {
 
 pub(crate) fn encode_rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(12 + result.len());
-    put_u32(&mut b, id::RPC_RESULT);
-    put_i64(&mut b, req_msg_id);
+    b.extend_from_slice(&rpc_result_header(req_msg_id));
     b.extend_from_slice(result);
     b
+}
+
+/// The bytes of an `rpc_result` before its result.
+pub(crate) fn rpc_result_header(req_msg_id: i64) -> [u8; 12] {
+    let mut head = [0u8; 12];
+    head[..4].copy_from_slice(&id::RPC_RESULT.to_le_bytes());
+    head[4..].copy_from_slice(&req_msg_id.to_le_bytes());
+    head
 }
 
 pub(crate) fn encode_ids(ctor: u32, ids: &[i64]) -> Vec<u8> {
@@ -542,11 +549,11 @@ pub(crate) fn wrap_invoke_after(after: &[i64], query: &[u8]) -> Vec<u8> {
 }
 
 /// The 16-byte header of `body` inside a container: msg_id, seqno, bytes.
-pub(crate) fn message_header(msg_id: i64, seq_no: i32, body: &[u8]) -> [u8; 16] {
+pub(crate) fn message_header(msg_id: i64, seq_no: i32, body_len: usize) -> [u8; 16] {
     let mut head = [0u8; 16];
     head[..8].copy_from_slice(&msg_id.to_le_bytes());
     head[8..12].copy_from_slice(&seq_no.to_le_bytes());
-    head[12..].copy_from_slice(&(body.len() as u32).to_le_bytes());
+    head[12..].copy_from_slice(&(body_len as u32).to_le_bytes());
     head
 }
 
@@ -554,7 +561,7 @@ pub(crate) fn message_header(msg_id: i64, seq_no: i32, body: &[u8]) -> [u8; 16] 
 /// the session seals containers from their pieces instead).
 #[cfg(test)]
 pub(crate) fn put_message(buf: &mut Vec<u8>, msg_id: i64, seq_no: i32, body: &[u8]) {
-    buf.extend_from_slice(&message_header(msg_id, seq_no, body));
+    buf.extend_from_slice(&message_header(msg_id, seq_no, body.len()));
     buf.extend_from_slice(body);
 }
 

@@ -45,6 +45,7 @@ fn ctx(key: i64, session: i64) -> CallContext {
 fn ok(backend: &Backend, ctx: &CallContext, request: &[u8]) -> Vec<u8> {
     match backend.call(ctx, request) {
         RpcOutcome::Ok(bytes) => bytes,
+        RpcOutcome::Part(part) => part.to_vec(),
         RpcOutcome::Err { code, message } => panic!("{code} {message}"),
     }
 }

@@ -596,7 +596,7 @@ impl Session {
                 let msg_id = self.core.ids.next(now, crate::msg_id::IdKind::Client).0;
                 if let Tag::Request(n) = item.tag {
                     match self.materialize(RequestId(n), &assigned, msg_id) {
-                        Materialized::Ready(body) => item.body = body,
+                        Materialized::Ready(body) => item.body = body.into(),
                         Materialized::Wait => {
                             waiting.push_back(item);
                             continue;
@@ -922,7 +922,7 @@ impl Session {
                     ..
                 }) = self.core.sent.remove(&req_msg_id)
                 {
-                    if let Ok(Service::MsgsStateReq(ids)) = service::decode(&body) {
+                    if let Ok(Service::MsgsStateReq(ids)) = service::decode(&body.contiguous()) {
                         self.on_states(&ids, info);
                     }
                 }
@@ -1201,7 +1201,7 @@ impl Session {
             }
             Tag::Ack => {
                 // Re-acknowledge: the ids are in the body.
-                if let Ok(Service::MsgsAck(ids)) = service::decode(&body) {
+                if let Ok(Service::MsgsAck(ids)) = service::decode(&body.contiguous()) {
                     for id in ids {
                         if !self.core.acks.contains(&id) {
                             self.core.acks.push(id);

@@ -10,6 +10,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use tgwire_crypto::{decrypt_message, decrypt_messages, encrypt_messages_parts, AuthKey, Side};
 
+use super::body::Body;
 use crate::error::SessionError;
 use crate::msg_id::{IdKind, MsgId, MsgIdGen};
 use crate::seq_no::SeqNo;
@@ -95,7 +96,7 @@ pub(crate) enum Tag {
 /// A message waiting in a role's queue.
 #[derive(Clone, Debug)]
 pub(crate) struct Outgoing {
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Body,
     pub(crate) tag: Tag,
     /// For a server: whether the id must mark a response (≡ 1 mod 4) rather than 3.
     pub(crate) response: bool,
@@ -108,9 +109,9 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    pub(crate) fn new(body: Vec<u8>, tag: Tag, response: bool) -> Self {
+    pub(crate) fn new(body: impl Into<Body>, tag: Tag, response: bool) -> Self {
         Self {
-            body,
+            body: body.into(),
             tag,
             response,
             original: None,
@@ -135,7 +136,7 @@ pub(crate) enum SentKind {
     Message {
         tag: Tag,
         /// The exact bytes sent, so the message can be resent under the same id.
-        body: Vec<u8>,
+        body: Body,
         acked: bool,
         /// When the peer was last told about this message (server voluntary status notes).
         noted_at: Option<Instant>,
@@ -546,7 +547,7 @@ impl Core {
         };
         let mut framed: Vec<(i64, i32, Outgoing)> = Vec::with_capacity(selected.len());
         for msg in selected {
-            let content_related = service::is_content_related(&msg.body);
+            let content_related = service::is_content_related(msg.body.head());
             let (msg_id, seq_no) = match (msg.original, msg.fresh_id) {
                 (Some(orig), _) => orig,
                 (None, Some(id)) => (id, self.seq.next(content_related)),
@@ -591,7 +592,7 @@ impl Core {
                         .framed
                         .iter()
                         .map(|(msg_id, seq_no, msg)| {
-                            service::message_header(*msg_id, *seq_no, &msg.body)
+                            service::message_header(*msg_id, *seq_no, msg.body.len())
                         })
                         .collect();
                     let len = 8 + plan
@@ -640,10 +641,10 @@ impl Core {
                     parts.push(&p.container_head);
                     for (inner, (_, _, msg)) in p.inner_heads.iter().zip(&plan.framed) {
                         parts.push(inner);
-                        parts.push(&msg.body);
+                        msg.body.push_pieces(&mut parts);
                     }
                 } else if let Some((_, _, msg)) = plan.framed.first() {
-                    parts.push(&msg.body);
+                    msg.body.push_pieces(&mut parts);
                 }
                 parts.push(&paddings[p.padding.clone()]);
                 parts

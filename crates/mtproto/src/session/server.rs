@@ -6,6 +6,7 @@ use std::time::Duration;
 use rand::Rng;
 use tgwire_crypto::{AuthKey, Side};
 
+use super::body::{Body, SplitBody};
 use super::core::{
     parse_header, state_of_received, Core, Limits, Opened, Outgoing, Randomness, Sent, SentKind,
     Tag,
@@ -157,21 +158,47 @@ impl ServerSession {
         self.answer(msg_id, &result)
     }
 
+    /// Like [`respond`](Self::respond) with `result.to_vec()`, but the result is sealed from
+    /// its pieces where they are (a file part from the stored file, see [`SplitBody`]) and is
+    /// never gzip-packed: it is meant for file parts, which do not compress (Telegram does
+    /// not pack them either).
+    pub fn respond_split(&mut self, msg_id: MsgId, result: SplitBody) -> bool {
+        if !self.awaits_answer(msg_id) {
+            return false;
+        }
+        let body = result.prefixed(&service::rpc_result_header(msg_id.0));
+        self.queue_answer(msg_id, body.into());
+        true
+    }
+
     /// Answers the query `msg_id` with `rpc_error`.
     pub fn respond_error(&mut self, msg_id: MsgId, code: i32, message: &str) -> bool {
         self.answer(msg_id, &service::encode_rpc_error(code, message))
     }
 
     fn answer(&mut self, msg_id: MsgId, result: &[u8]) -> bool {
-        match self.queries.get(&msg_id.0) {
-            Some(Query::Running) => {}
-            Some(Query::Dropped) => {
-                self.queries.remove(&msg_id.0);
-                return false;
-            }
-            _ => return false,
+        if !self.awaits_answer(msg_id) {
+            return false;
         }
         let body = service::encode_rpc_result(msg_id.0, result);
+        self.queue_answer(msg_id, body.into());
+        true
+    }
+
+    /// Whether the query `msg_id` waits for its answer (a query the client dropped is
+    /// forgotten here).
+    fn awaits_answer(&mut self, msg_id: MsgId) -> bool {
+        match self.queries.get(&msg_id.0) {
+            Some(Query::Running) => true,
+            Some(Query::Dropped) => {
+                self.queries.remove(&msg_id.0);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn queue_answer(&mut self, msg_id: MsgId, body: Body) {
         // `at` is refreshed when the answer is packed; until then retention does not apply.
         self.queries.insert(
             msg_id.0,
@@ -183,7 +210,6 @@ impl ServerSession {
         );
         self.queue
             .push_back(Outgoing::new(body, Tag::Answer(msg_id.0), true));
-        true
     }
 
     /// Sends an update (any TL object that is not an answer).

@@ -1,7 +1,9 @@
 //! The abridged transport: a length in 4-byte words, in one byte when it is below 127 and
 //! otherwise as `0x7f` followed by three little-endian bytes.
 
-use super::{check_payload, server_status, Decoded, Role, Transport, MAX_FRAME_LEN};
+use super::{
+    check_payload, payload_at, put_header, server_status, Decoded, Role, Transport, MAX_FRAME_LEN,
+};
 use crate::error::TransportError;
 
 /// The marker a client sends before its first abridged packet.
@@ -39,28 +41,55 @@ impl Abridged {
     }
 }
 
-impl Transport for Abridged {
-    fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError> {
-        check_payload(payload)?;
-        if payload.len() % 4 != 0 {
-            return Err(TransportError::PayloadNotAligned { len: payload.len() });
+impl Abridged {
+    /// The marker (first packet of a client) and length in front of a payload of `len`
+    /// bytes, checked: at most 5 bytes, `.1` of them used.
+    fn header(&mut self, len: usize) -> Result<([u8; 5], usize), TransportError> {
+        if len % 4 != 0 {
+            return Err(TransportError::PayloadNotAligned { len });
         }
-        let words = payload.len() / 4;
-        out.reserve(payload.len() + 5);
+        let words = len / 4;
+        let mut header = [0u8; 5];
+        let mut used = 0;
         if self.marker_pending {
-            out.push(ABRIDGED_MARKER);
+            header[0] = ABRIDGED_MARKER;
+            used = 1;
             self.marker_pending = false;
         }
         match u8::try_from(words) {
-            Ok(w) if w < LONG_LENGTH => out.push(w),
+            Ok(w) if w < LONG_LENGTH => {
+                header[used] = w;
+                used += 1;
+            }
             // MAX_FRAME_LEN / 4 fits in 24 bits, so the top byte of `words` is always zero.
             _ => {
                 let [a, b, c, _] = (words as u32).to_le_bytes();
-                out.extend_from_slice(&[LONG_LENGTH, a, b, c]);
+                header[used..used + 4].copy_from_slice(&[LONG_LENGTH, a, b, c]);
+                used += 4;
             }
         }
+        Ok((header, used))
+    }
+}
+
+impl Transport for Abridged {
+    fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError> {
+        check_payload(payload)?;
+        let (header, used) = self.header(payload.len())?;
+        out.reserve(payload.len() + used);
+        out.extend_from_slice(&header[..used]);
         out.extend_from_slice(payload);
         Ok(())
+    }
+
+    fn headroom(&self) -> usize {
+        5
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        let len = payload_at(buf, at)?.len();
+        let (header, used) = self.header(len)?;
+        Ok(put_header(buf, at, &header[..used]))
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {

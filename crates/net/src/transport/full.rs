@@ -4,7 +4,10 @@
 //! receiver checks both the sequence number (a dropped or replayed packet) and the checksum (a
 //! corrupted one).
 
-use super::{check_payload, read_u32_le, server_status, Decoded, Role, Transport, MAX_FRAME_LEN};
+use super::{
+    check_payload, payload_at, put_header, read_u32_le, server_status, Decoded, Role, Transport,
+    MAX_FRAME_LEN,
+};
 use crate::error::TransportError;
 
 /// Length, sequence number and CRC: 4 bytes each.
@@ -46,6 +49,26 @@ impl Transport for Full {
         out.extend_from_slice(&crc.to_le_bytes());
         self.send_seq = self.send_seq.wrapping_add(1);
         Ok(())
+    }
+
+    fn headroom(&self) -> usize {
+        8
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        let len = payload_at(buf, at)?.len();
+        if len % 4 != 0 {
+            return Err(TransportError::PayloadNotAligned { len });
+        }
+        let mut header = [0u8; 8];
+        // Bounded by MAX_FRAME_LEN + 12, far below u32::MAX.
+        header[..4].copy_from_slice(&((len + ENVELOPE) as u32).to_le_bytes());
+        header[4..].copy_from_slice(&self.send_seq.to_le_bytes());
+        let start = put_header(buf, at, &header);
+        let crc = crc32fast::hash(&buf[start..]);
+        buf.extend_from_slice(&crc.to_le_bytes());
+        self.send_seq = self.send_seq.wrapping_add(1);
+        Ok(start)
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {

@@ -1,6 +1,9 @@
 //! The intermediate transport: a 4-byte little-endian length, then the payload.
 
-use super::{check_payload, read_u32_le, server_status, Decoded, Role, Transport, MAX_FRAME_LEN};
+use super::{
+    check_payload, payload_at, put_header, read_u32_le, server_status, Decoded, Role, Transport,
+    MAX_FRAME_LEN,
+};
 use crate::error::TransportError;
 
 /// The marker a client sends before its first intermediate packet.
@@ -46,6 +49,24 @@ impl Transport for Intermediate {
         out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
         out.extend_from_slice(payload);
         Ok(())
+    }
+
+    fn headroom(&self) -> usize {
+        8
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        let len = payload_at(buf, at)?.len();
+        let mut header = [0u8; 8];
+        let mut used = 0;
+        if self.marker_pending {
+            header[..4].copy_from_slice(&INTERMEDIATE_MARKER);
+            used = 4;
+            self.marker_pending = false;
+        }
+        // payload_at bounds the length by MAX_FRAME_LEN, far below u32::MAX.
+        header[used..used + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        Ok(put_header(buf, at, &header[..used + 4]))
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {

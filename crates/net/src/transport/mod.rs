@@ -79,6 +79,40 @@ pub trait Transport {
     /// multiple of 4 bytes. Nothing is appended to `out` on error.
     fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError>;
 
+    /// The most bytes [`encode_in_place`](Self::encode_in_place) writes in front of a payload
+    /// (length prefix, sequence number, and the protocol marker or obfuscation header of a
+    /// client's first packet).
+    fn headroom(&self) -> usize {
+        0
+    }
+
+    /// Frames the payload `buf[at..]` where it lies, and returns where the frame begins: the
+    /// frame is `buf[start..]`, exactly the bytes [`encode`](Self::encode) of the same payload
+    /// would append. The bytes before `at` are room the codec may write its header over (the
+    /// last of them): the caller leaves [`headroom`](Self::headroom) bytes of any value in
+    /// front of the payload, so that a big packet (a file part) is not copied to be framed;
+    /// when `at` is smaller than the header, the header is inserted (and the payload moved).
+    /// Trailing bytes (padding, checksum) are appended; obfuscation encrypts in place.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode`](Self::encode), and [`TransportError::EmptyFrame`] when `at` is past the
+    /// end of `buf`. Nothing in `buf` changes on error.
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        if at >= buf.len() {
+            return Err(TransportError::EmptyFrame);
+        }
+        let payload = buf.split_off(at);
+        let start = buf.len();
+        match self.encode(&payload, buf) {
+            Ok(()) => Ok(start),
+            Err(e) => {
+                buf.extend_from_slice(&payload);
+                Err(e)
+            }
+        }
+    }
+
     /// Looks for one frame at the start of `input`; see the trait docs for the buffer contract.
     ///
     /// # Errors
@@ -186,6 +220,26 @@ impl Transport for AnyTransport {
         }
     }
 
+    fn headroom(&self) -> usize {
+        match self {
+            AnyTransport::Abridged(t) => t.headroom(),
+            AnyTransport::Intermediate(t) => t.headroom(),
+            AnyTransport::PaddedIntermediate(t) => t.headroom(),
+            AnyTransport::Full(t) => t.headroom(),
+            AnyTransport::Obfuscated(t) => t.headroom(),
+        }
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        match self {
+            AnyTransport::Abridged(t) => t.encode_in_place(buf, at),
+            AnyTransport::Intermediate(t) => t.encode_in_place(buf, at),
+            AnyTransport::PaddedIntermediate(t) => t.encode_in_place(buf, at),
+            AnyTransport::Full(t) => t.encode_in_place(buf, at),
+            AnyTransport::Obfuscated(t) => t.encode_in_place(buf, at),
+        }
+    }
+
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {
         match self {
             AnyTransport::Abridged(t) => t.decode(input),
@@ -203,6 +257,30 @@ pub(crate) fn check_payload(payload: &[u8]) -> Result<(), TransportError> {
         return Err(TransportError::EmptyFrame);
     }
     check_len(payload.len())
+}
+
+/// The payload `buf[at..]` of an [`Transport::encode_in_place`] call, bounds checked as
+/// [`check_payload`] does.
+pub(crate) fn payload_at(buf: &[u8], at: usize) -> Result<&[u8], TransportError> {
+    let payload = buf.get(at..).unwrap_or_default();
+    check_payload(payload)?;
+    Ok(payload)
+}
+
+/// Writes `header` just before `buf[at..]`, over the room the caller left there, or inserted
+/// at `at` when there are fewer than `header.len()` bytes before it; returns where the header
+/// begins.
+pub(crate) fn put_header(buf: &mut Vec<u8>, at: usize, header: &[u8]) -> usize {
+    match at.checked_sub(header.len()) {
+        Some(start) => {
+            buf[start..at].copy_from_slice(header);
+            start
+        }
+        None => {
+            buf.splice(at..at, header.iter().copied());
+            at
+        }
+    }
 }
 
 /// Rejects a payload length above [`MAX_FRAME_LEN`].
@@ -278,5 +356,158 @@ pub(crate) mod test_support {
             buf.len()
         );
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod in_place_tests {
+    //! `encode_in_place` must give exactly `encode`'s bytes, whatever the room left in front.
+
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// Pairs of identical codecs (same seeds), one per codec, framing and role.
+    fn twins() -> Vec<(String, AnyTransport, AnyTransport)> {
+        let kinds = [
+            TransportKind::Abridged,
+            TransportKind::Intermediate,
+            TransportKind::PaddedIntermediate,
+            TransportKind::Full,
+            TransportKind::Obfuscated(Framing::Abridged),
+            TransportKind::Obfuscated(Framing::Intermediate),
+            TransportKind::Obfuscated(Framing::PaddedIntermediate),
+        ];
+        let mut out = Vec::new();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let make = || AnyTransport::client(kind, 2, &mut StdRng::seed_from_u64(i as u64));
+            out.push((format!("client {kind:?}"), make(), make()));
+        }
+        for framing in [
+            Framing::Abridged,
+            Framing::Intermediate,
+            Framing::PaddedIntermediate,
+        ] {
+            let mut client =
+                Obfuscated::client(framing, 2, Some(&[3; 16]), &mut StdRng::seed_from_u64(9));
+            let mut wire = Vec::new();
+            client.encode(&[1, 2, 3, 4], &mut wire).unwrap();
+            let header: [u8; OBFUSCATED_HEADER_LEN] =
+                wire[..OBFUSCATED_HEADER_LEN].try_into().unwrap();
+            let make = || {
+                let rng = &mut StdRng::seed_from_u64(5);
+                AnyTransport::Obfuscated(
+                    Obfuscated::server(&header, Some(&[3; 16]), rng).unwrap().0,
+                )
+            };
+            out.push((format!("server obfuscated {framing:?}"), make(), make()));
+        }
+        let rng = &mut StdRng::seed_from_u64(7);
+        out.push((
+            "server padded".into(),
+            AnyTransport::PaddedIntermediate(PaddedIntermediate::new(Role::Server, rng)),
+            AnyTransport::PaddedIntermediate(PaddedIntermediate::new(
+                Role::Server,
+                &mut StdRng::seed_from_u64(7),
+            )),
+        ));
+        out.push((
+            "server full".into(),
+            AnyTransport::Full(Full::new(Role::Server)),
+            AnyTransport::Full(Full::new(Role::Server)),
+        ));
+        out
+    }
+
+    #[test]
+    fn in_place_frames_equal_appended_ones() {
+        // Sizes around the abridged one-byte limit (127 words) and a big packet.
+        let sizes = [4, 8, 500, 504, 508, 512, 1024, 4096, 65_536, 1 << 20];
+        for (name, mut appending, mut in_place) in twins() {
+            // Each room in turn: plenty after other bytes (which stay), exactly the headroom,
+            // and too little (the header is then inserted).
+            for (round, &size) in sizes.iter().cycle().take(3 * sizes.len()).enumerate() {
+                let payload: Vec<u8> = (0..size).map(|i| (i * 31 + round) as u8).collect();
+                let mut expected = Vec::new();
+                appending.encode(&payload, &mut expected).unwrap();
+
+                let (before, room) = match round % 3 {
+                    0 => (3, in_place.headroom() + 17),
+                    1 => (0, in_place.headroom()),
+                    _ => (0, in_place.headroom().min(2)),
+                };
+                let mut buf = vec![0xaa; before];
+                buf.resize(before + room, 0x55);
+                let at = buf.len();
+                buf.extend_from_slice(&payload);
+                let start = in_place.encode_in_place(&mut buf, at).unwrap();
+                assert!(
+                    start >= before,
+                    "{name}: the bytes before the room are kept"
+                );
+                assert!(buf[..before].iter().all(|&b| b == 0xaa), "{name}");
+                assert_eq!(
+                    &buf[start..],
+                    &expected,
+                    "{name}, {size} bytes, room {room}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_refuses_what_encode_refuses_and_leaves_the_buffer() {
+        for (name, mut codec, _) in twins() {
+            // Nothing after `at`, `at` past the end.
+            for at in [4, 9] {
+                let mut buf = vec![7u8; 4];
+                assert!(
+                    codec.encode_in_place(&mut buf, at).is_err(),
+                    "{name} at {at}"
+                );
+                assert_eq!(buf, vec![7u8; 4], "{name}");
+            }
+            // Unaligned payloads, refused by the framings that need 4-byte multiples.
+            let mut appended = Vec::new();
+            let refused = codec.encode(&[1, 2, 3], &mut appended).is_err();
+            let mut buf = vec![0u8; 80];
+            buf.extend_from_slice(&[1, 2, 3]);
+            let before = buf.clone();
+            assert_eq!(
+                codec.encode_in_place(&mut buf, 80).is_err(),
+                refused,
+                "{name}"
+            );
+            if refused {
+                assert_eq!(buf, before, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_in_place_encoding_appends_through_encode() {
+        /// A codec with only `encode`: the trait's fallback frames it.
+        struct Tagged;
+        impl Transport for Tagged {
+            fn encode(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), TransportError> {
+                check_payload(payload)?;
+                out.push(0xfe);
+                out.extend_from_slice(payload);
+                Ok(())
+            }
+            fn decode(&mut self, _: &mut [u8]) -> Result<Decoded, TransportError> {
+                Ok(Decoded::NeedMore(1))
+            }
+        }
+        let mut buf = vec![1, 2, 3, 4, 5];
+        assert_eq!(Tagged.encode_in_place(&mut buf, 2), Ok(2));
+        assert_eq!(buf, vec![1, 2, 0xfe, 3, 4, 5]);
+        let mut buf = vec![1, 2];
+        assert_eq!(
+            Tagged.encode_in_place(&mut buf, 2),
+            Err(TransportError::EmptyFrame)
+        );
+        assert_eq!(buf, vec![1, 2]);
     }
 }

@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use super::{
-    Abridged, Decoded, Framing, Intermediate, PaddedIntermediate, Role, Transport, TransportError,
+    put_header, Abridged, Decoded, Framing, Intermediate, PaddedIntermediate, Role, Transport,
+    TransportError,
 };
 
 /// AES-256 in CTR mode with a 128-bit big-endian counter, as OpenSSL and Telegram use it.
@@ -103,6 +104,14 @@ impl Inner {
             Framing::Abridged => Inner::Abridged(Abridged::unmarked(role)),
             Framing::Intermediate => Inner::Intermediate(Intermediate::unmarked(role)),
             Framing::PaddedIntermediate => Inner::Padded(PaddedIntermediate::unmarked(role, rng)),
+        }
+    }
+
+    fn headroom(&self) -> usize {
+        match self {
+            Inner::Abridged(t) => t.headroom(),
+            Inner::Intermediate(t) => t.headroom(),
+            Inner::Padded(t) => t.headroom(),
         }
     }
 
@@ -243,6 +252,29 @@ impl Transport for Obfuscated {
         }
         self.encryptor.apply(&mut out[encrypt_from..]);
         Ok(())
+    }
+
+    fn headroom(&self) -> usize {
+        let header = if self.pending_header.is_some() {
+            HEADER_LEN
+        } else {
+            0
+        };
+        header + self.inner.headroom()
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        let framed = self.inner.as_transport().encode_in_place(buf, at)?;
+        let (start, encrypt_from) = match self.pending_header.take() {
+            // The header goes out as it is: its last 8 bytes were encrypted when it was made.
+            Some(header) => {
+                let start = put_header(buf, framed, &header);
+                (start, start + HEADER_LEN)
+            }
+            None => (framed, framed),
+        };
+        self.encryptor.apply(&mut buf[encrypt_from..]);
+        Ok(start)
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {

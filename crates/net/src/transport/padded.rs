@@ -9,7 +9,9 @@ use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 
 use super::intermediate::decode_length;
-use super::{check_len, check_payload, server_status, Decoded, Role, Transport};
+use super::{
+    check_len, check_payload, payload_at, put_header, server_status, Decoded, Role, Transport,
+};
 use crate::error::TransportError;
 
 /// The marker a client sends before its first padded-intermediate packet.
@@ -68,6 +70,32 @@ impl Transport for PaddedIntermediate {
         out.resize(start + padding, 0);
         self.rng.fill_bytes(&mut out[start..]);
         Ok(())
+    }
+
+    fn headroom(&self) -> usize {
+        8
+    }
+
+    fn encode_in_place(&mut self, buf: &mut Vec<u8>, at: usize) -> Result<usize, TransportError> {
+        let payload_len = payload_at(buf, at)?.len();
+        // The same draw, in the same order, as `encode`: both give the same bytes.
+        let padding = (self.rng.next_u32() % PADDING_BOUND) as usize;
+        let len = payload_len + padding;
+        check_len(len)?;
+        let mut header = [0u8; 8];
+        let mut used = 0;
+        if self.marker_pending {
+            header[..4].copy_from_slice(&PADDED_MARKER);
+            used = 4;
+            self.marker_pending = false;
+        }
+        // Bounded by MAX_FRAME_LEN, far below u32::MAX.
+        header[used..used + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        let start = put_header(buf, at, &header[..used + 4]);
+        let end = buf.len();
+        buf.resize(end + padding, 0);
+        self.rng.fill_bytes(&mut buf[end..]);
+        Ok(start)
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {

@@ -6,6 +6,7 @@
 //! without a handler answer `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER`; ids that are no
 //! function at all answer `400 INPUT_METHOD_INVALID`.
 
+use tgwire_mtproto::SplitBody;
 use tgwire_tl_types::{functions, Deserializable, DeserializeError, Identifiable, Serializable};
 
 use super::rpc::{RpcError, RpcResult};
@@ -26,6 +27,33 @@ macro_rules! routes {
             }
         )*
     };
+}
+
+/// An answer as [`dispatch_reply`] gives it.
+pub(crate) enum Reply {
+    /// The serialized result.
+    Bytes(Vec<u8>),
+    /// A file part, its content where it is stored (see [`files::FilePart::split`]).
+    Part(SplitBody),
+}
+
+/// [`dispatch`], with a file part kept in its pieces rather than serialized.
+pub(crate) fn dispatch_reply(
+    cx: &mut Cx<'_>,
+    id: u32,
+    name: &str,
+    bytes: &[u8],
+) -> RpcResult<Reply> {
+    if id == functions::upload::GetFile::CONSTRUCTOR_ID && !cdn::on_cdn(cx) {
+        let request = functions::upload::GetFile::from_bytes(bytes)
+            .map_err(|error| malformed(name, error))?;
+        let part = files::get_file(cx, request)?;
+        return Ok(match part.split() {
+            Some(split) => Reply::Part(split),
+            None => Reply::Bytes(part.to_bytes()),
+        });
+    }
+    dispatch(cx, id, name, bytes).map(Reply::Bytes)
 }
 
 /// Runs the request whose constructor id is `id` (TL name `name`).

@@ -15,6 +15,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use tgwire_mtproto::SplitBody;
 use tgwire_tl_types::{enums, functions, types, Identifiable, Serializable};
 
 use super::images::{self, PhotoError};
@@ -369,31 +370,41 @@ pub(crate) enum FilePart {
 impl FilePart {
     /// The TL encoding, exactly as `upload.file` (`storage.fileUnknown`) would encode.
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
-        let (content, range, mtime) = match self {
-            FilePart::Range {
-                content,
-                range,
-                mtime,
-            } => (content, range, *mtime),
-            FilePart::Other(file) => return file.to_bytes(),
+        match self {
+            FilePart::Range { .. } => match self.split() {
+                Some(body) => body.to_vec(),
+                None => Vec::new(),
+            },
+            FilePart::Other(file) => file.to_bytes(),
+        }
+    }
+
+    /// A range as `upload.file` in two pieces, the TL fields before its `bytes` content and
+    /// the content where it is stored, for the session to seal without joining them. `None`
+    /// for any other answer (and for a range the content does not hold, which `get_file`
+    /// never builds).
+    pub(crate) fn split(&self) -> Option<SplitBody> {
+        let FilePart::Range {
+            content,
+            range,
+            mtime,
+        } = self
+        else {
+            return None;
         };
-        let data = &content[range.clone()];
-        let mut out = Vec::with_capacity(data.len() + 20);
-        out.extend_from_slice(&types::upload::File::CONSTRUCTOR_ID.to_le_bytes());
-        enums::storage::FileType::FileUnknown.serialize(&mut out);
-        out.extend_from_slice(&mtime.to_le_bytes());
-        // TL bytes: the length in one byte below 254, else 254 and three bytes; zero padding
-        // to a multiple of four. Ranges are at most 1 MiB (check_range).
-        let header = if data.len() < 254 {
-            out.push(data.len() as u8);
-            1
+        let len = range.len();
+        let mut head = Vec::with_capacity(16);
+        head.extend_from_slice(&types::upload::File::CONSTRUCTOR_ID.to_le_bytes());
+        enums::storage::FileType::FileUnknown.serialize(&mut head);
+        head.extend_from_slice(&mtime.to_le_bytes());
+        // TL bytes: the length in one byte below 254, else 254 and three bytes; the zero
+        // padding to a multiple of four is SplitBody's. Ranges are at most 1 MiB (check_range).
+        if len < 254 {
+            head.push(len as u8);
         } else {
-            out.extend_from_slice(&((data.len() as u32) << 8 | 254).to_le_bytes());
-            4
-        };
-        out.extend_from_slice(data);
-        out.resize(out.len() + (header + data.len()).wrapping_neg() % 4, 0);
-        out
+            head.extend_from_slice(&((len as u32) << 8 | 254).to_le_bytes());
+        }
+        SplitBody::new(head, Arc::clone(content), range.clone())
     }
 }
 
@@ -489,6 +500,9 @@ mod tests {
             1..256,
             100..4196,
             0..5000,
+            1..4999,
+            2..4999,
+            3..4999,
         ] {
             let part = FilePart::Range {
                 content: content.clone(),
@@ -502,7 +516,37 @@ mod tests {
             }
             .to_bytes();
             assert_eq!(part.to_bytes(), expected, "{range:?}");
+            let split = part.split().expect("a range of the content");
+            assert_eq!(split.len(), expected.len());
+            assert_eq!(split.to_vec(), expected, "{range:?}");
         }
+    }
+
+    #[test]
+    fn only_ranges_of_the_content_split() {
+        use super::FilePart;
+        use std::sync::Arc;
+        use tgwire_tl_types::{enums, types};
+
+        let content = Arc::new(vec![5u8; 100]);
+        let outside = FilePart::Range {
+            content,
+            range: 50..101,
+            mtime: 0,
+        };
+        assert!(outside.split().is_none());
+        assert!(outside.to_bytes().is_empty());
+        let redirect = FilePart::Other(enums::upload::File::CdnRedirect(Box::new(
+            types::upload::FileCdnRedirect {
+                dc_id: 201,
+                file_token: vec![1, 2, 3],
+                encryption_key: vec![0; 32],
+                encryption_iv: vec![0; 16],
+                file_hashes: Vec::new(),
+            },
+        )));
+        assert!(redirect.split().is_none());
+        assert!(!redirect.to_bytes().is_empty());
     }
 
     #[test]

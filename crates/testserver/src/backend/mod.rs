@@ -45,6 +45,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tgwire_mtproto::SplitBody;
 use tgwire_tl_types::{enums, types, Serializable};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
@@ -93,6 +94,7 @@ pub use model::Peer;
 pub use rpc::BackendError;
 pub use setup::StoredMessage;
 
+use dispatch::Reply;
 use model::State;
 use rpc::{RpcError, RpcResult};
 use runtime::{LiveSession, Runtime};
@@ -181,6 +183,10 @@ pub struct CallContext {
 pub enum RpcOutcome {
     /// The serialized result object, to wrap in `rpc_result`.
     Ok(Vec<u8>),
+    /// A file part (`upload.file`) in two pieces, its content where the file is stored, for
+    /// the session to seal without joining them. Only [`Backend::call_deferred`] answers
+    /// with one; [`Backend::call`] joins it into [`RpcOutcome::Ok`].
+    Part(SplitBody),
     /// An `rpc_error`.
     Err {
         /// Error code (303, 400, 401, 403, 420, 500, 501).
@@ -449,6 +455,7 @@ impl Backend {
     /// comes, `QUERY_ID_INVALID`).
     pub fn call(&self, ctx: &CallContext, request: &[u8]) -> RpcOutcome {
         match self.call_deferred(ctx, request) {
+            Answer::Now(RpcOutcome::Part(part)) => RpcOutcome::Ok(part.to_vec()),
             Answer::Now(outcome) => outcome,
             Answer::Later(_) => bots::timeout_error(),
         }
@@ -497,13 +504,23 @@ impl Backend {
             self.with_cx(ctx, files::renew_file_references);
         }
         let result = self.with_cx(ctx, |cx| {
-            let mut answer = dispatch::dispatch(cx, id, name, request)?;
+            let reply = dispatch::dispatch_reply(cx, id, name, request)?;
             *deferred = cx.deferred.take();
-            sequence::seal(cx, Some(&mut answer));
+            let answer = match reply {
+                Reply::Bytes(mut answer) => {
+                    sequence::seal(cx, Some(&mut answer));
+                    RpcOutcome::Ok(answer)
+                }
+                // Not an update container: nothing in it to fix up.
+                Reply::Part(part) => {
+                    sequence::seal(cx, None);
+                    RpcOutcome::Part(part)
+                }
+            };
             Ok(answer)
         });
         match result {
-            Ok(bytes) => RpcOutcome::Ok(bytes),
+            Ok(answer) => answer,
             Err(RpcError { code, message }) => {
                 log::debug!("{name} -> {code} {message}");
                 RpcOutcome::Err { code, message }

@@ -56,6 +56,11 @@ const MIN_SLEEP: Duration = Duration::from_millis(5);
 const SEAL_BATCH: usize = 4;
 /// Sleep when no session wants a timer.
 const IDLE_SLEEP: Duration = Duration::from_secs(3600);
+/// Frames at least this long are written from the buffer they were sealed and framed in;
+/// shorter ones are copied into one buffer and written together.
+const OWN_WRITE_FROM: usize = 16 * 1024;
+/// Emptied write buffers kept for the next packets: a batch, and the joined buffer.
+const SPARE_BUFFERS: usize = SEAL_BATCH + 1;
 
 /// Serves one accepted TCP connection until it closes or the server shuts down.
 pub(crate) async fn serve(
@@ -120,7 +125,8 @@ pub(crate) async fn serve(
         handshake: Handshake::default(),
         attached: Vec::new(),
         wake: Arc::new(Notify::new()),
-        out: Vec::new(),
+        writes: Vec::new(),
+        spare: Vec::new(),
         scratch: Vec::new(),
         batch: vec![Vec::new(); SEAL_BATCH],
         rng: StdRng::from_entropy(),
@@ -143,15 +149,39 @@ struct Connection {
     /// Sessions this connection transmits for.
     attached: Vec<(SessionKey, SharedSlot)>,
     wake: Arc<Notify>,
-    /// Framed bytes waiting to be written.
-    out: Vec<u8>,
+    /// Framed bytes waiting to be written, in order.
+    writes: Vec<Pending>,
+    /// Emptied write buffers, for the next packets.
+    spare: Vec<Vec<u8>>,
     /// One unframed packet.
     scratch: Vec<u8>,
-    /// Packets sealed together, before framing.
+    /// Packets sealed together (each after room for its frame header), then framed in place.
     batch: Vec<Vec<u8>>,
     rng: StdRng,
     /// Write what is queued, then close.
     closing: bool,
+}
+
+/// Bytes to write: `buf[start..]`.
+struct Pending {
+    buf: Vec<u8>,
+    start: usize,
+    /// Small frames copied one after the other; the next small frame joins them.
+    joined: bool,
+}
+
+/// The buffer small frames are appended to: the last pending write if it is one, else a new
+/// one (so the bytes stay in the order they were framed, which obfuscation requires).
+fn joined<'a>(writes: &'a mut Vec<Pending>, spare: &mut Vec<Vec<u8>>) -> &'a mut Vec<u8> {
+    if !writes.last().is_some_and(|p| p.joined) {
+        writes.push(Pending {
+            buf: spare.pop().unwrap_or_default(),
+            start: 0,
+            joined: true,
+        });
+    }
+    let last = writes.len() - 1;
+    &mut writes[last].buf
 }
 
 impl Connection {
@@ -179,13 +209,19 @@ impl Connection {
             }
             let now = server_now(&self.shared.faults);
             self.transmit(now)?;
-            if !self.out.is_empty() {
-                stream
-                    .write_all(&self.out)
-                    .await
-                    .map_err(|e| e.to_string())?;
+            if !self.writes.is_empty() {
+                for p in &self.writes {
+                    let bytes = p.buf.get(p.start..).unwrap_or_default();
+                    stream.write_all(bytes).await.map_err(|e| e.to_string())?;
+                }
                 stream.flush().await.map_err(|e| e.to_string())?;
-                self.out.clear();
+                for p in self.writes.drain(..) {
+                    if self.spare.len() < SPARE_BUFFERS {
+                        let mut buf = p.buf;
+                        buf.clear();
+                        self.spare.push(buf);
+                    }
+                }
             }
             if self.closing {
                 return Err("closed by the server".into());
@@ -245,8 +281,9 @@ impl Connection {
     }
 
     fn frame_scratch(&mut self) -> Result<(), String> {
+        let out = joined(&mut self.writes, &mut self.spare);
         self.transport
-            .encode(&self.scratch, &mut self.out)
+            .encode(&self.scratch, out)
             .map_err(|e| format!("encoding: {e}"))
     }
 
@@ -255,7 +292,8 @@ impl Connection {
         let Some(key) = self.shared.keys.get(auth_key_id, unix_secs(now)) else {
             log::debug!("unknown auth key {auth_key_id}: -404");
             let status = UNKNOWN_AUTH_KEY.to_le_bytes();
-            if let Err(e) = self.transport.encode(&status, &mut self.out) {
+            let out = joined(&mut self.writes, &mut self.spare);
+            if let Err(e) = self.transport.encode(&status, out) {
                 log::warn!("cannot frame -404: {e}");
             }
             self.closing = true;
@@ -471,22 +509,38 @@ impl Connection {
                 s.session.handle_timeout(now);
             }
             // Up to four packets at a time (several file parts asked on this connection):
-            // sealed together, their AES-IGE chains run side by side.
+            // sealed together, their AES-IGE chains run side by side. Each is sealed after
+            // room for its frame header and framed where it lies; a big one (a file part) is
+            // then written from there, not copied.
             loop {
+                let room = self.transport.headroom();
                 for packet in &mut self.batch {
                     packet.clear();
+                    packet.resize(room, 0);
                 }
                 let built = s.session.poll_transmit_many(now, &mut self.batch);
                 if built == 0 {
                     break;
                 }
-                for packet in &self.batch[..built] {
+                for packet in &mut self.batch[..built] {
                     if self.shared.faults.should_disconnect() {
                         return Err("disconnect fault".into());
                     }
-                    self.transport
-                        .encode(packet, &mut self.out)
+                    let start = self
+                        .transport
+                        .encode_in_place(packet, room)
                         .map_err(|e| format!("encoding: {e}"))?;
+                    let frame = packet.get(start..).unwrap_or_default();
+                    if frame.len() < OWN_WRITE_FROM {
+                        joined(&mut self.writes, &mut self.spare).extend_from_slice(frame);
+                    } else {
+                        let fresh = self.spare.pop().unwrap_or_default();
+                        self.writes.push(Pending {
+                            buf: std::mem::replace(packet, fresh),
+                            start,
+                            joined: false,
+                        });
+                    }
                 }
             }
         }
@@ -532,6 +586,7 @@ fn without_transport_padding(frame: &[u8]) -> &[u8] {
 fn respond(session: &mut ServerSession, msg_id: MsgId, outcome: RpcOutcome) {
     let delivered = match outcome {
         RpcOutcome::Ok(bytes) => session.respond(msg_id, bytes),
+        RpcOutcome::Part(part) => session.respond_split(msg_id, part),
         RpcOutcome::Err { code, message } => session.respond_error(msg_id, code, &message),
     };
     if !delivered {

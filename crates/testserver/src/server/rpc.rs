@@ -339,6 +339,7 @@ mod tests {
         let message = |outcome: RpcOutcome| match outcome {
             RpcOutcome::Err { message, .. } => message,
             RpcOutcome::Ok(bytes) => format!("ok {bytes:02x?}"),
+            RpcOutcome::Part(part) => format!("ok {:02x?}", part.to_vec()),
         };
 
         // Wrong msg_id inside, wrong session, wrong nonce, called under the permanent key.

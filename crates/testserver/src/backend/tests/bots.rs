@@ -32,6 +32,7 @@ fn call_later<F: RemoteCall>(client: &Client, request: &F) -> PendingAnswer {
 fn decoded<T: Deserializable>(outcome: RpcOutcome) -> T {
     match outcome {
         RpcOutcome::Ok(bytes) => T::from_bytes(&bytes).expect("answer decodes"),
+        RpcOutcome::Part(part) => T::from_bytes(&part.to_vec()).expect("answer decodes"),
         RpcOutcome::Err { code, message } => panic!("unexpected {code} {message}"),
     }
 }

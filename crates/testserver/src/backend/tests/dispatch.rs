@@ -29,7 +29,7 @@ fn unknown_empty_and_malformed_requests_are_400() {
     };
     let outcome = |bytes: &[u8]| match b.call(&ctx, bytes) {
         RpcOutcome::Err { code, message } => (code, message),
-        RpcOutcome::Ok(_) => (0, String::new()),
+        RpcOutcome::Ok(_) | RpcOutcome::Part(_) => (0, String::new()),
     };
     assert_eq!(outcome(&[]), (400, "INPUT_REQUEST_INVALID".into()));
     assert_eq!(outcome(&[1, 2, 3]), (400, "INPUT_REQUEST_INVALID".into()));

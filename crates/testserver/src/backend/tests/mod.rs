@@ -101,6 +101,7 @@ impl Client {
         match self.backend.call(&self.ctx, &request.to_bytes()) {
             RpcOutcome::Ok(bytes) => Ok(F::Return::from_bytes(&bytes)
                 .unwrap_or_else(|e| panic!("answer does not decode as the return type: {e}"))),
+            RpcOutcome::Part(part) => panic!("Backend::call answered in pieces: {part:?}"),
             RpcOutcome::Err { code, message } => Err(Failure { code, message }),
         }
     }
