@@ -16,7 +16,7 @@ use tgwire_crypto::AuthKey;
 use tokio::sync::mpsc;
 
 use crate::error::PoolError;
-use crate::sender::config::{SharedTempKey, TempKeyShare};
+use crate::sender::config::{ConnConfig, SharedTempKey, TempKeyShare};
 use crate::sender::StateHook;
 use crate::sender::{ConnectionState, EventSink, Sender, SenderConfig, SenderEvent, SenderHandle};
 
@@ -45,7 +45,11 @@ pub struct PoolEvent {
 }
 
 struct Inner {
-    config: PoolConfig,
+    /// [`PoolConfig::template`], which every connection's task refers to rather than copies.
+    template: Arc<SenderConfig>,
+    dc_addrs: HashMap<i16, SocketAddr>,
+    auth_keys: HashMap<i16, AuthKey>,
+    idle_timeout: Duration,
     conns: HashMap<(i16, usize), SenderHandle>,
     /// With PFS: each DC's temporary key, published by its primary connection.
     temp_keys: HashMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
@@ -124,7 +128,10 @@ impl Pool {
         on_event: impl Fn(PoolEvent) + Send + Sync + 'static,
     ) -> Pool {
         let inner = Arc::new(Mutex::new(Inner {
-            config,
+            template: Arc::new(config.template),
+            dc_addrs: config.dc_addrs,
+            auth_keys: config.auth_keys,
+            idle_timeout: config.idle_timeout,
             conns: HashMap::new(),
             temp_keys: HashMap::new(),
             events: Arc::new(on_event),
@@ -148,7 +155,7 @@ impl Pool {
     /// How often [`close_idle`](Self::close_idle) should run: a quarter of
     /// [`PoolConfig::idle_timeout`] (at least 10 ms).
     pub fn close_idle_interval(&self) -> Duration {
-        (self.lock().config.idle_timeout / 4).max(Duration::from_millis(10))
+        (self.lock().idle_timeout / 4).max(Duration::from_millis(10))
     }
 
     /// Closes the connections that have had nothing in flight for
@@ -175,11 +182,11 @@ impl Pool {
     /// [`PoolError::UnknownDc`], [`PoolError::NoAuthKey`] if the primary stopped before it had
     /// a key, [`PoolError::Shutdown`].
     pub async fn get_nth(&self, dc_id: i16, index: usize) -> Result<SenderHandle, PoolError> {
-        if index > 0 && self.lock().config.template.pfs.is_some() {
+        if index > 0 && self.lock().template.pfs.is_some() {
             // The primary makes the temporary keys the others use: it must be running.
             self.open(dc_id, 0)?;
         }
-        if index > 0 && !self.lock().config.auth_keys.contains_key(&dc_id) {
+        if index > 0 && !self.lock().auth_keys.contains_key(&dc_id) {
             let primary = self.open(dc_id, 0)?;
             let mut key = primary.auth_key();
             let mut state = primary.state();
@@ -187,7 +194,7 @@ impl Pool {
                 got = key.wait_for(Option::is_some) => {
                     let key = got.map_err(|_| PoolError::NoAuthKey(dc_id))?.clone();
                     if let Some(key) = key {
-                        self.lock().config.auth_keys.entry(dc_id).or_insert(key);
+                        self.lock().auth_keys.entry(dc_id).or_insert(key);
                     }
                 }
                 _ = state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })) => {
@@ -208,29 +215,35 @@ impl Pool {
             return Ok(handle.clone());
         }
         let addr = *inner
-            .config
             .dc_addrs
             .get(&dc_id)
             .ok_or(PoolError::UnknownDc(dc_id))?;
-        let mut config = inner.config.template.clone();
-        config.dc_id = dc_id;
-        config.addr = addr;
-        config.auth_key = inner.config.auth_keys.get(&dc_id).cloned();
-        if config.pfs.is_some() {
+        let template = Arc::clone(&inner.template);
+        let mut temp_key_share = TempKeyShare::Own;
+        if template.pfs.is_some() {
             let share = inner
                 .temp_keys
                 .entry(dc_id)
                 .or_insert_with(|| Arc::new(tokio::sync::watch::channel(None).0));
-            config.temp_key_share = if index == 0 {
+            temp_key_share = if index == 0 {
                 TempKeyShare::Lead(Arc::clone(share))
             } else {
                 TempKeyShare::Follow(share.subscribe())
             };
         }
-        if let Some(seed) = config.seed {
+        let config = ConnConfig {
+            dc_id,
+            addr,
+            auth_key: inner.auth_keys.get(&dc_id).cloned(),
+            salt: template.salt,
+            time_offset: template.time_offset,
             // Distinct seeds per connection, so session ids differ even in tests.
-            config.seed = Some(seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
-        }
+            seed: template
+                .seed
+                .map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64),
+            temp_key_share,
+            shared: template,
+        };
         let (pool, out) = (Arc::downgrade(&self.inner), Arc::clone(&inner.events));
         let relay = move |event| relay_event(&pool, dc_id, index, event, &*out);
         let state_hook = inner.on_state.clone().map(|f| -> StateHook {
@@ -246,7 +259,7 @@ impl Pool {
     /// their next reconnection.
     pub fn set_dc_addr(&self, dc_id: i16, addr: SocketAddr) {
         let mut inner = self.lock();
-        inner.config.dc_addrs.insert(dc_id, addr);
+        inner.dc_addrs.insert(dc_id, addr);
         for ((dc, _), handle) in &inner.conns {
             if *dc == dc_id {
                 handle.set_addr(addr);
@@ -257,12 +270,12 @@ impl Pool {
     /// The configuration every connection starts from (before its DC's id, address and key
     /// are filled in): [`PoolConfig::template`].
     pub fn template(&self) -> SenderConfig {
-        self.lock().config.template.clone()
+        SenderConfig::clone(&self.lock().template)
     }
 
     /// The auth key known for a DC (given at start or created by one of its connections).
     pub fn auth_key(&self, dc_id: i16) -> Option<AuthKey> {
-        self.lock().config.auth_keys.get(&dc_id).cloned()
+        self.lock().auth_keys.get(&dc_id).cloned()
     }
 
     /// The open connections, as (DC id, index) pairs, sorted.
@@ -307,10 +320,10 @@ fn relay_event(
             let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
             match &event {
                 SenderEvent::AuthKeyCreated { auth_key, .. } => {
-                    inner.config.auth_keys.insert(dc_id, (**auth_key).clone());
+                    inner.auth_keys.insert(dc_id, (**auth_key).clone());
                 }
                 SenderEvent::AuthKeyUnknown => {
-                    inner.config.auth_keys.remove(&dc_id);
+                    inner.auth_keys.remove(&dc_id);
                 }
                 _ => {}
             }
@@ -336,13 +349,13 @@ async fn reap_idle(pool: Weak<Mutex<Inner>>, tick: Duration) {
 fn close_idle(pool: &Mutex<Inner>) {
     let idle_ones: Vec<SenderHandle> = {
         let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
-        let idle = inner.config.idle_timeout;
+        let idle = inner.idle_timeout;
         let keys: Vec<(i16, usize)> = inner
             .conns
             .iter()
             .filter(|(_, h)| {
                 h.in_flight() == 0 && h.idle_for() >= idle
-                    || matches!(*h.state().borrow(), ConnectionState::Closed { .. })
+                    || matches!(h.current_state(), ConnectionState::Closed { .. })
             })
             .map(|(k, _)| *k)
             .collect();

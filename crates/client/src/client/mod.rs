@@ -180,14 +180,13 @@ impl Client {
         let Ok(handle) = self.inner.pool.get(dc as i16).await else {
             return;
         };
-        let state = handle.state();
         // Read inside the watch's write lock, which the hook takes too: a change racing with
         // this is published after it, never overwritten by the older state read here.
         self.inner.state.send_if_modified(|now| {
             if self.home_dc() != dc {
                 return false;
             }
-            *now = state.borrow().clone();
+            *now = handle.current_state();
             true
         });
     }

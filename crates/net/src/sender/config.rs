@@ -53,9 +53,40 @@ pub struct SenderConfig {
     /// Seed for every random choice the sender makes (session ids, jitter, nonces). `None` (the
     /// default) seeds from the OS; set it only in tests, since session ids must not repeat.
     pub seed: Option<u64>,
+}
+
+/// What one connection's driver starts from: the settings it shares with the other connections
+/// of its pool (one allocation for all of them, rather than a copy of the whole
+/// [`SenderConfig`], some 600 bytes, in every connection's task), and what is its own. The
+/// per-connection fields of [`Self::shared`] (`dc_id`, `addr`, `auth_key`, `salt`,
+/// `time_offset`, `seed`) are not read; the fields here are.
+pub(crate) struct ConnConfig {
+    pub(crate) shared: std::sync::Arc<SenderConfig>,
+    pub(crate) dc_id: i16,
+    pub(crate) addr: SocketAddr,
+    pub(crate) auth_key: Option<AuthKey>,
+    pub(crate) salt: i64,
+    pub(crate) time_offset: i32,
+    pub(crate) seed: Option<u64>,
     /// With PFS and several connections to one DC: which connection makes and binds the DC's
     /// temporary key and which ones use it (set by the [`Pool`](crate::Pool)).
     pub(crate) temp_key_share: TempKeyShare,
+}
+
+impl ConnConfig {
+    /// A connection of its own, configured by `config` alone.
+    pub(crate) fn own(mut config: SenderConfig) -> Self {
+        Self {
+            dc_id: config.dc_id,
+            addr: config.addr,
+            auth_key: config.auth_key.take(),
+            salt: config.salt,
+            time_offset: config.time_offset,
+            seed: config.seed,
+            temp_key_share: TempKeyShare::Own,
+            shared: std::sync::Arc::new(config),
+        }
+    }
 }
 
 /// A bound temporary key, as one connection hands it to the others of its DC.
@@ -105,7 +136,6 @@ impl SenderConfig {
             reconnect: ReconnectPolicy::default(),
             pfs: None,
             seed: None,
-            temp_key_share: TempKeyShare::Own,
         }
     }
 }

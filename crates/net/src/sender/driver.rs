@@ -28,7 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
-use super::config::{InvokeOptions, OnDisconnect, SenderConfig, SharedTempKey, TempKeyShare};
+use super::config::{ConnConfig, InvokeOptions, OnDisconnect, SharedTempKey, TempKeyShare};
 use super::handle::{BatchCall, CallId, Command, Reply};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
@@ -68,7 +68,7 @@ struct Waiting {
     after: Option<CallId>,
 }
 
-/// The temporary key the session runs on, with [`SenderConfig::pfs`].
+/// The temporary key the session runs on, with [`SenderConfig::pfs`](crate::SenderConfig::pfs).
 struct TempKey {
     id: i64,
     /// The key itself, for the other connections of the DC (see [`TempKeyShare`]).
@@ -84,10 +84,10 @@ struct TempKey {
 }
 
 pub(crate) struct Driver {
-    cfg: SenderConfig,
+    cfg: ConnConfig,
     commands: crate::queue::QueueReceiver<Command>,
     state: StateOut,
-    auth_key: Arc<super::key_slot::KeySlot>,
+    auth_key: Arc<super::published::Published>,
     events: EventSink,
     session: Option<Session>,
     /// Calls made before a session exists (no auth key yet).
@@ -117,17 +117,17 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(
-        cfg: SenderConfig,
+        cfg: ConnConfig,
         commands: crate::queue::QueueReceiver<Command>,
         state: StateOut,
-        auth_key: Arc<super::key_slot::KeySlot>,
+        auth_key: Arc<super::published::Published>,
         events: EventSink,
     ) -> Self {
         let randomness = Randomness {
             seed: cfg.seed,
             draws: 0,
         };
-        let backoff = Backoff::new(cfg.reconnect.clone());
+        let backoff = Backoff::new(cfg.shared.reconnect.clone());
         Self {
             cfg,
             commands,
@@ -203,13 +203,13 @@ impl Driver {
 
     /// Opens a connection and makes sure a session exists (creating the auth key if needed).
     async fn open(&mut self) -> Result<Box<Link>, DisconnectReason> {
-        let proxy = self.cfg.proxy.clone();
+        let proxy = self.cfg.shared.proxy.clone();
         let connect = crate::proxy::connect(
             self.cfg.addr,
             self.cfg.dc_id,
-            self.cfg.transport,
+            self.cfg.shared.transport,
             proxy.as_ref(),
-            self.cfg.connect_timeout,
+            self.cfg.shared.connect_timeout,
         );
         let conn = self
             .until(connect)
@@ -220,7 +220,7 @@ impl Driver {
         // from here into `serve`, and each move of an inline value would take room in the
         // task's future for good.
         let mut link = Box::new(Link::new(conn));
-        if let Some(lifetime) = self.cfg.pfs {
+        if let Some(lifetime) = self.cfg.shared.pfs {
             self.open_pfs(&mut link, lifetime).await?;
             return Ok(link);
         }
@@ -249,8 +249,8 @@ impl Driver {
             Some(key) => key,
             None => self.create_key(link).await?,
         };
-        if self.auth_key.id() != Some(perm.id()) {
-            self.auth_key.send_replace(Some(perm.clone()));
+        if self.auth_key.key_id() != Some(perm.id()) {
+            self.auth_key.send_key(Some(perm.clone()));
         }
         self.cfg.auth_key = Some(perm.clone());
         let now = tokio::time::Instant::now();
@@ -296,7 +296,7 @@ impl Driver {
                     done.auth_key,
                     done.first_salt,
                     done.time_offset,
-                    self.cfg.session.clone(),
+                    self.cfg.shared.session.clone(),
                     seed,
                 ));
             }
@@ -355,7 +355,7 @@ impl Driver {
                     shared.key.clone(),
                     shared.salt,
                     shared.time_offset,
-                    self.cfg.session.clone(),
+                    self.cfg.shared.session.clone(),
                     seed,
                 ));
             }
@@ -406,11 +406,12 @@ impl Driver {
         link: &mut Link,
         temp_expires_in: Option<i32>,
     ) -> Result<client::Finished, DisconnectReason> {
-        let mut config = client::Config::new(self.cfg.rsa_keys.clone(), i32::from(self.cfg.dc_id));
+        let mut config =
+            client::Config::new(self.cfg.shared.rsa_keys.clone(), i32::from(self.cfg.dc_id));
         config.temp_expires_in = temp_expires_in;
         let mut rng = self.randomness.rng();
         let clock = self.clock;
-        let step = self.cfg.connect_timeout;
+        let step = self.cfg.shared.connect_timeout;
         let exchange = async move {
             let mut out = Vec::new();
             let state = client::start(config, clock.now(), &mut rng, &mut out);
@@ -447,11 +448,11 @@ impl Driver {
             key.clone(),
             self.cfg.salt,
             self.cfg.time_offset,
-            self.cfg.session.clone(),
+            self.cfg.shared.session.clone(),
             seed,
         );
         self.cfg.auth_key = Some(key.clone());
-        self.auth_key.send_replace(Some(key));
+        self.auth_key.send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
         while let Some(w) = self.waiting.pop_front() {
@@ -462,16 +463,16 @@ impl Driver {
     /// Serves an open connection until it ends; returns why.
     async fn serve(&mut self, mut link: Box<Link>) -> DisconnectReason {
         let Link {
-            reader,
-            writer,
+            io: stream,
             codec,
             rx,
         } = &mut *link;
+        let (mut reader, mut writer) = stream.halves();
         self.state.send_replace(ConnectionState::Connected);
         // The backoff restarts only once the server proved itself with a packet that decrypts:
         // a server that accepts connections and then fails them must not reset it each time.
         let mut proven = false;
-        let keep_alive = self.cfg.keep_alive;
+        let keep_alive = self.cfg.shared.keep_alive;
         let mut tx: Vec<u8> = Vec::new();
         let mut tx_at = 0;
         let mut flush_due = false;
@@ -521,7 +522,6 @@ impl Driver {
                 .into_iter()
                 .flatten()
                 .fold(next_ping.min(dead_at), tokio::time::Instant::min);
-            let room = rx.reserve();
             tokio::select! {
                 command = self.commands.recv() => {
                     // Take every call already waiting before packing, so concurrent callers
@@ -538,11 +538,11 @@ impl Driver {
                         }
                     }
                 }
-                read = reader.read_buf(&mut rx.buf) => {
+                read = std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx)) => {
                     match read {
                         Ok(0) => return DisconnectReason::ClosedByPeer,
                         Err(e) => return io(e),
-                        Ok(n) => rx.filled(n, room),
+                        Ok(_) => {}
                     }
                     last_rx = tokio::time::Instant::now();
                     let now = self.clock.now();
@@ -804,7 +804,7 @@ impl Driver {
                     // permanent key (any more). Requests are held back, so none is lost.
                     self.cfg.auth_key = None;
                     self.cfg.salt = 0;
-                    self.auth_key.send_replace(None);
+                    self.auth_key.send_key(None);
                     self.publish(SenderEvent::AuthKeyUnknown);
                 }
                 error.to_string()
@@ -984,6 +984,7 @@ impl Driver {
         };
         let init = self
             .cfg
+            .shared
             .init
             .as_ref()
             .filter(|_| self.init == InitState::Needed);
@@ -1008,7 +1009,7 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        if matches!(reason, DisconnectReason::AuthKeyUnknown) && self.cfg.pfs.is_some() {
+        if matches!(reason, DisconnectReason::AuthKeyUnknown) && self.cfg.shared.pfs.is_some() {
             // Under PFS only temporary keys encrypt packets: the server lost that one (it may
             // at any time). The permanent key, the session and every request survive; the
             // next connection brings a newly bound temporary key.
@@ -1030,7 +1031,7 @@ impl Driver {
             self.session = None;
             self.cfg.auth_key = None;
             self.cfg.salt = 0;
-            self.auth_key.send_replace(None);
+            self.auth_key.send_key(None);
             self.publish(SenderEvent::AuthKeyUnknown);
             return;
         }
@@ -1084,7 +1085,7 @@ impl Drop for Driver {
 }
 
 /// Fresh generators for the driver's random choices: from the OS, or, with
-/// [`SenderConfig::seed`], from the seed and the number of generators made so far.
+/// [`SenderConfig::seed`](crate::SenderConfig::seed), from the seed and the number of generators made so far.
 struct Randomness {
     seed: Option<u64>,
     draws: u64,

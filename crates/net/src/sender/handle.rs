@@ -49,8 +49,8 @@ pub(crate) struct BatchCall {
 
 pub(crate) struct Shared {
     pub(crate) commands: crate::queue::QueueSender<Command>,
-    pub(crate) state: watch::Receiver<ConnectionState>,
-    pub(crate) auth_key: Arc<super::key_slot::KeySlot>,
+    /// The key and state the driver published.
+    pub(crate) published: Arc<super::published::Published>,
     pub(crate) next_call: AtomicU64,
     /// Milliseconds since the driver's start at which the handle was last used, for the pool's
     /// idle check.
@@ -74,7 +74,7 @@ impl std::fmt::Debug for SenderHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SenderHandle")
             .field("dc_id", &self.shared.dc_id)
-            .field("state", &*self.shared.state.borrow())
+            .field("state", &self.shared.published.state())
             .finish()
     }
 }
@@ -237,14 +237,20 @@ impl SenderHandle {
         results
     }
 
-    /// The connection state; `changed().await` on the receiver to follow it.
+    /// The connection state; `changed().await` on the receiver to follow it. To read it once,
+    /// [`current_state`](Self::current_state) is cheaper (the first receiver makes a channel).
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
-        self.shared.state.clone()
+        self.shared.published.subscribe_state()
+    }
+
+    /// The connection state now.
+    pub fn current_state(&self) -> ConnectionState {
+        self.shared.published.state()
     }
 
     /// The auth key in use once known (given at start, or created on the first connection).
     pub fn auth_key(&self) -> watch::Receiver<Option<AuthKey>> {
-        self.shared.auth_key.subscribe()
+        self.shared.published.subscribe_key()
     }
 
     /// The DC this sender talks to.
@@ -261,7 +267,7 @@ impl SenderHandle {
     /// connection closes, and this returns once the state is [`ConnectionState::Closed`].
     pub async fn shutdown(&self) {
         let _ = self.shared.commands.send(Command::Shutdown);
-        let mut state = self.shared.state.clone();
+        let mut state = self.shared.published.subscribe_state();
         let _ = state
             .wait_for(|s| matches!(s, ConnectionState::Closed { .. }))
             .await;
@@ -280,8 +286,8 @@ impl SenderHandle {
     }
 
     fn closed_reason(&self) -> DisconnectReason {
-        match &*self.shared.state.borrow() {
-            ConnectionState::Closed { reason } => reason.clone(),
+        match self.shared.published.state() {
+            ConnectionState::Closed { reason } => reason,
             _ => DisconnectReason::Shutdown,
         }
     }

@@ -1,10 +1,15 @@
-//! One open connection as the driver sees it: the split stream, the codec, the read buffer,
-//! and the wall clock the MTProto core is fed with.
+//! One open connection as the driver sees it: the stream, the codec, the read buffer, and the
+//! wall clock the MTProto core is fed with.
 
+use std::future::Future;
+use std::io::IoSlice;
 use std::ops::Range;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::net::{tcp, TcpStream};
 
 use super::state::DisconnectReason;
 use crate::error::TransportError;
@@ -68,18 +73,115 @@ pub(crate) fn mtproto_packet(payload: &[u8]) -> &[u8] {
 }
 
 pub(crate) struct Link {
-    pub(crate) reader: ReadHalf<NetStream>,
-    pub(crate) writer: WriteHalf<NetStream>,
+    pub(crate) io: Io,
     pub(crate) codec: AnyTransport,
     pub(crate) rx: RxBuf,
 }
 
+/// The stream, in a form whose reading and writing sides can be used at the same time.
+pub(crate) enum Io {
+    /// Plain TCP, kept whole: it splits into two borrowed halves for free, and a quiet one
+    /// can wait for bytes without a read buffer (see [`RxBuf::poll_read`]).
+    Tcp(TcpStream),
+    /// Fake TLS (an `ee` MTProxy), which keeps read and write buffers of its own: split
+    /// behind a lock, and a read waits with the room it will read into.
+    Split(ReadHalf<NetStream>, WriteHalf<NetStream>),
+}
+
+impl Io {
+    /// The reading and the writing side, usable concurrently.
+    pub(crate) fn halves(&mut self) -> (Reader<'_>, Writer<'_>) {
+        match self {
+            Io::Tcp(tcp) => {
+                let (r, w) = tcp.split();
+                (Reader::Tcp(r), Writer::Tcp(w))
+            }
+            Io::Split(r, w) => (Reader::Split(r), Writer::Split(w)),
+        }
+    }
+}
+
+/// The reading side of an [`Io`].
+pub(crate) enum Reader<'a> {
+    Tcp(tcp::ReadHalf<'a>),
+    Split(&'a mut ReadHalf<NetStream>),
+}
+
+/// The writing side of an [`Io`].
+pub(crate) enum Writer<'a> {
+    Tcp(tcp::WriteHalf<'a>),
+    Split(&'a mut WriteHalf<NetStream>),
+}
+
+impl AsyncRead for Reader<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Reader::Tcp(r) => Pin::new(r).poll_read(cx, buf),
+            Reader::Split(r) => Pin::new(&mut **r).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Writer<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Writer::Tcp(w) => Pin::new(w).poll_write(cx, buf),
+            Writer::Split(w) => Pin::new(&mut **w).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Writer::Tcp(w) => Pin::new(w).poll_write_vectored(cx, bufs),
+            Writer::Split(w) => Pin::new(&mut **w).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Writer::Tcp(w) => w.is_write_vectored(),
+            Writer::Split(w) => w.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Writer::Tcp(w) => Pin::new(w).poll_flush(cx),
+            Writer::Split(w) => Pin::new(&mut **w).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Writer::Tcp(w) => Pin::new(w).poll_shutdown(cx),
+            Writer::Split(w) => Pin::new(&mut **w).poll_shutdown(cx),
+        }
+    }
+}
+
 impl Link {
     pub(crate) fn new(conn: Connection) -> Self {
-        let (reader, writer) = tokio::io::split(conn.stream);
+        let io = match conn.stream {
+            NetStream::Tcp(tcp) => Io::Tcp(tcp),
+            other => {
+                let (r, w) = tokio::io::split(other);
+                Io::Split(r, w)
+            }
+        };
         Self {
-            reader,
-            writer,
+            io,
             codec: conn.transport,
             rx: RxBuf::default(),
         }
@@ -92,8 +194,9 @@ impl Link {
         self.codec
             .encode(packet, &mut out)
             .map_err(DisconnectReason::Transport)?;
-        self.writer.write_all(&out).await.map_err(io)?;
-        self.writer.flush().await.map_err(io)
+        let (_, mut writer) = self.io.halves();
+        writer.write_all(&out).await.map_err(io)?;
+        writer.flush().await.map_err(io)
     }
 
     /// Reads until one whole packet is there and returns it.
@@ -104,10 +207,11 @@ impl Link {
                 self.rx.compact();
                 return Ok(packet);
             }
-            let room = self.rx.reserve();
-            match self.reader.read_buf(&mut self.rx.buf).await {
+            let (mut reader, _) = self.io.halves();
+            let rx = &mut self.rx;
+            match std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx)).await {
                 Ok(0) => return Err(DisconnectReason::ClosedByPeer),
-                Ok(n) => self.rx.filled(n, room),
+                Ok(_) => {}
                 Err(e) => return Err(io(e)),
             }
         }
@@ -121,9 +225,11 @@ pub(crate) fn io(e: std::io::Error) -> DisconnectReason {
 /// Received bytes not yet consumed, with the read position kept as an offset so that taking
 /// many small frames off the front does not shift the buffer each time.
 ///
-/// The buffer is small while the link is quiet and large while data streams in: most
-/// connections spend their life idle, receiving a pong or a single update now and then, and a
-/// 64 KiB buffer each would be most of a parked client's memory. A read that fills all the
+/// There is no buffer while the link is quiet, a small one for a few packets, and a large one
+/// while data streams in: most connections spend their life idle, receiving a pong or a
+/// single update now and then, and even a kilobyte each is a good part of a parked client's
+/// memory. A quiet TCP link waits for the socket to become readable and only then takes the
+/// small buffer to read into; once its packets are consumed the buffer is given back. A read that fills all the
 /// room there was means more is waiting, so reads go big until one does not; once a burst of
 /// small packets is consumed the big buffer is given back. After a large packet (a file
 /// part) it is kept, so streamed transfers do not grow it anew for every part. While a frame
@@ -149,6 +255,42 @@ const READ_CHUNK: usize = 64 * 1024;
 const QUIET_ROOM: usize = 1024;
 
 impl RxBuf {
+    /// Reads what `reader` has into the buffer (0 bytes: the peer closed the stream).
+    ///
+    /// Waits for bytes without a buffer when there is nothing buffered and the reader can
+    /// (TCP): the buffer is taken once the socket is readable, and given back if the read
+    /// finds nothing after all. Cancel-safe, like `read_buf`: nothing is read unless `Ready`.
+    pub(crate) fn poll_read(
+        &mut self,
+        reader: &mut Reader<'_>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<usize>> {
+        let waits_bare = matches!(reader, Reader::Tcp(_));
+        if let Reader::Tcp(half) = reader {
+            if self.buf.capacity() == 0 {
+                let tcp: &TcpStream = half.as_ref();
+                ready!(tcp.poll_read_ready(cx))?;
+            }
+        }
+        let room = self.reserve();
+        let read = std::pin::pin!(reader.read_buf(&mut self.buf)).poll(cx);
+        match read {
+            Poll::Ready(Ok(n)) => {
+                self.filled(n, room);
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                // The readiness was stale (the read cleared it and registered the waker):
+                // wait bare again.
+                if waits_bare && self.buf.is_empty() {
+                    self.buf = Vec::new();
+                }
+                Poll::Pending
+            }
+        }
+    }
+
     /// Makes room for the next read; returns how much there is.
     pub(crate) fn reserve(&mut self) -> usize {
         let room = self.buf.capacity() - self.buf.len();
@@ -211,15 +353,12 @@ impl RxBuf {
         Ok(self.next_frame(codec)?.map(|range| &self.buf[range]))
     }
 
-    /// Drops consumed bytes once they dominate the buffer; gives a big buffer back once a
-    /// burst of small packets is over.
+    /// Drops consumed bytes once they dominate the buffer; gives the buffer back once a burst
+    /// of small packets is over, or a quiet read's few packets are consumed.
     pub(crate) fn compact(&mut self) {
         if self.start == self.buf.len() {
             self.start = 0;
-            if !self.busy
-                && (self.last_packet as usize) < QUIET_ROOM
-                && self.buf.capacity() > QUIET_ROOM
-            {
+            if !self.busy && (self.last_packet as usize) < QUIET_ROOM {
                 self.buf = Vec::new();
             } else {
                 self.buf.clear();
@@ -306,6 +445,49 @@ mod tests {
         rx.filled(1, 2);
         rx.compact();
         assert_eq!(rx.buf.capacity(), 0);
+    }
+
+    /// A quiet TCP link holds no read buffer while it waits, still takes each packet as it
+    /// arrives, gives the buffer back once the packet is consumed, and sees the peer close.
+    #[tokio::test]
+    async fn a_quiet_link_waits_for_packets_without_a_read_buffer() {
+        use crate::transport::{Intermediate, Role};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut link = Link::new(Connection {
+            stream: NetStream::Tcp(client),
+            transport: AnyTransport::Intermediate(Intermediate::new(Role::Client)),
+        });
+        assert!(matches!(link.io, Io::Tcp(_)));
+        let mut framing = Intermediate::new(Role::Server);
+        let (mut reader, _) = link.io.halves();
+        let (rx, codec) = (&mut link.rx, &mut link.codec);
+        for n in 1..=3u8 {
+            // Nothing sent yet: the read waits, and holds no buffer meanwhile.
+            let waits = std::future::poll_fn(|cx| Poll::Ready(rx.poll_read(&mut reader, cx)))
+                .await
+                .is_pending();
+            assert!(waits);
+            assert_eq!(rx.buf.capacity(), 0);
+            let packet = vec![n; 24 + 16 * usize::from(n)];
+            let mut wire = Vec::new();
+            framing.encode(&packet, &mut wire).unwrap();
+            server.write_all(&wire).await.unwrap();
+            let read = std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx))
+                .await
+                .unwrap();
+            assert_eq!(read, wire.len());
+            assert_eq!(rx.next_packet(codec).unwrap(), Some(&packet[..]));
+            assert_eq!(rx.next_packet(codec).unwrap(), None);
+            rx.compact();
+            assert_eq!(rx.buf.capacity(), 0);
+        }
+        drop(server);
+        let read = std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx)).await;
+        assert_eq!(read.unwrap(), 0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -12,8 +12,8 @@ pub(crate) mod config;
 mod driver;
 mod handle;
 mod init;
-mod key_slot;
 mod link;
+mod published;
 mod reconnect;
 mod state;
 
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
 use tgwire_crypto::AuthKey;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 pub use config::{InvokeOptions, KeepAlive, OnDisconnect, SenderConfig};
 pub use handle::SenderHandle;
@@ -100,7 +100,11 @@ impl Sender {
     pub fn spawn(config: SenderConfig) -> Sender {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Sender {
-            handle: Self::spawn_into(config, EventSink::Channel(events_tx), None),
+            handle: Self::spawn_into(
+                config::ConnConfig::own(config),
+                EventSink::Channel(events_tx),
+                None,
+            ),
             events: events_rx,
         }
     }
@@ -108,22 +112,26 @@ impl Sender {
     /// [`spawn`](Self::spawn), with the events going to `events`, and each new state also to
     /// `state_hook` (in the driver's task).
     pub(crate) fn spawn_into(
-        config: SenderConfig,
+        config: config::ConnConfig,
         events: EventSink,
         state_hook: Option<state::StateHook>,
     ) -> SenderHandle {
         let (commands_tx, commands_rx) = crate::queue::unbounded();
-        let (state_tx, state_rx) = watch::channel(ConnectionState::Connecting);
-        let state_tx = state::StateOut::new(state_tx, state_hook);
-        let key = Arc::new(key_slot::KeySlot::new(config.auth_key.clone()));
+        let published = Arc::new(published::Published::new(config.auth_key.clone()));
+        let state_tx = state::StateOut::new(Arc::clone(&published), state_hook);
         let dc_id = config.dc_id;
-        let driver = driver::Driver::new(config, commands_rx, state_tx, Arc::clone(&key), events);
+        let driver = driver::Driver::new(
+            config,
+            commands_rx,
+            state_tx,
+            Arc::clone(&published),
+            events,
+        );
         tokio::spawn(driver.run());
         SenderHandle {
             shared: Arc::new(handle::Shared {
                 commands: commands_tx,
-                state: state_rx,
-                auth_key: key,
+                published,
                 next_call: AtomicU64::new(0),
                 last_used: AtomicU64::new(0),
                 epoch: tokio::time::Instant::now(),

@@ -1,10 +1,9 @@
-//! The observable state of a sender's connection, published on a `tokio::sync::watch`.
+//! The observable state of a sender's connection (read, or followed on a `tokio::sync::watch`).
 
 use std::fmt;
 use std::sync::Arc;
 
 use tgwire_mtproto::AuthError;
-use tokio::sync::watch;
 
 use crate::error::{NetError, TransportError};
 
@@ -99,28 +98,26 @@ impl fmt::Display for DisconnectReason {
 /// What a pooled connection's driver calls with each new state, in its task.
 pub(crate) type StateHook = Box<dyn Fn(&ConnectionState) + Send + Sync>;
 
-/// Where a driver publishes its connection state: the watch its handles read and, for a
-/// pooled connection, the pool's hook, called right after the watch changed.
+/// Where a driver publishes its connection state: where its handles read it and, for a
+/// pooled connection, the pool's hook, called right after.
 pub(crate) struct StateOut {
-    tx: watch::Sender<ConnectionState>,
+    to: Arc<super::published::Published>,
     hook: Option<StateHook>,
 }
 
 impl StateOut {
-    pub(crate) fn new(tx: watch::Sender<ConnectionState>, hook: Option<StateHook>) -> Self {
-        Self { tx, hook }
+    pub(crate) fn new(to: Arc<super::published::Published>, hook: Option<StateHook>) -> Self {
+        Self { to, hook }
     }
 
     pub(crate) fn send_replace(&self, state: ConnectionState) {
         match &self.hook {
             Some(hook) => {
                 let copy = state.clone();
-                self.tx.send_replace(state);
+                self.to.send_state(state);
                 hook(&copy);
             }
-            None => {
-                self.tx.send_replace(state);
-            }
+            None => self.to.send_state(state),
         }
     }
 }
