@@ -102,6 +102,7 @@ pub mod proxy;
 pub mod queue;
 mod sender;
 pub mod server;
+mod small_map;
 mod stream;
 pub mod transport;
 

@@ -19,6 +19,7 @@ use crate::error::PoolError;
 use crate::sender::config::{ConnConfig, SharedTempKey, TempKeyShare};
 use crate::sender::StateHook;
 use crate::sender::{ConnectionState, EventSink, Sender, SenderConfig, SenderEvent, SenderHandle};
+use crate::small_map::SmallMap;
 
 /// How a [`Pool`] builds and retires connections.
 #[derive(Debug, Clone)]
@@ -47,12 +48,15 @@ pub struct PoolEvent {
 struct Inner {
     /// [`PoolConfig::template`], which every connection's task refers to rather than copies.
     template: Arc<SenderConfig>,
-    dc_addrs: HashMap<i16, SocketAddr>,
-    auth_keys: HashMap<i16, AuthKey>,
+    /// The template's session settings, which every connection's session refers to.
+    session: Arc<tgwire_mtproto::ClientConfig>,
+    // Small maps: a few DCs, a connection or a few each.
+    dc_addrs: SmallMap<i16, SocketAddr>,
+    auth_keys: SmallMap<i16, AuthKey>,
     idle_timeout: Duration,
-    conns: HashMap<(i16, usize), SenderHandle>,
+    conns: SmallMap<(i16, usize), SenderHandle>,
     /// With PFS: each DC's temporary key, published by its primary connection.
-    temp_keys: HashMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
+    temp_keys: SmallMap<i16, Arc<tokio::sync::watch::Sender<Option<SharedTempKey>>>>,
     events: Arc<EventFn>,
     /// Told each connection state, in the connection's task (see [`Pool::on_state`]).
     on_state: Option<Arc<StateFn>>,
@@ -128,12 +132,13 @@ impl Pool {
         on_event: impl Fn(PoolEvent) + Send + Sync + 'static,
     ) -> Pool {
         let inner = Arc::new(Mutex::new(Inner {
+            session: Arc::new(config.template.session.clone()),
             template: Arc::new(config.template),
-            dc_addrs: config.dc_addrs,
-            auth_keys: config.auth_keys,
+            dc_addrs: config.dc_addrs.into_iter().collect(),
+            auth_keys: config.auth_keys.into_iter().collect(),
             idle_timeout: config.idle_timeout,
-            conns: HashMap::new(),
-            temp_keys: HashMap::new(),
+            conns: SmallMap::default(),
+            temp_keys: SmallMap::default(),
             events: Arc::new(on_event),
             on_state: None,
             closed: false,
@@ -194,7 +199,7 @@ impl Pool {
                 got = key.wait_for(Option::is_some) => {
                     let key = got.map_err(|_| PoolError::NoAuthKey(dc_id))?.clone();
                     if let Some(key) = key {
-                        self.lock().auth_keys.entry(dc_id).or_insert(key);
+                        self.lock().auth_keys.get_or_insert_with(dc_id, || key);
                     }
                 }
                 _ = state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })) => {
@@ -223,8 +228,7 @@ impl Pool {
         if template.pfs.is_some() {
             let share = inner
                 .temp_keys
-                .entry(dc_id)
-                .or_insert_with(|| Arc::new(tokio::sync::watch::channel(None).0));
+                .get_or_insert_with(dc_id, || Arc::new(tokio::sync::watch::channel(None).0));
             temp_key_share = if index == 0 {
                 TempKeyShare::Lead(Arc::clone(share))
             } else {
@@ -242,6 +246,7 @@ impl Pool {
                 .seed
                 .map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64),
             temp_key_share,
+            session: Arc::clone(&inner.session),
             shared: template,
         };
         let (pool, out) = (Arc::downgrade(&self.inner), Arc::clone(&inner.events));
@@ -260,7 +265,7 @@ impl Pool {
     pub fn set_dc_addr(&self, dc_id: i16, addr: SocketAddr) {
         let mut inner = self.lock();
         inner.dc_addrs.insert(dc_id, addr);
-        for ((dc, _), handle) in &inner.conns {
+        for ((dc, _), handle) in inner.conns.iter() {
             if *dc == dc_id {
                 handle.set_addr(addr);
             }
@@ -280,9 +285,7 @@ impl Pool {
 
     /// The open connections, as (DC id, index) pairs, sorted.
     pub fn connections(&self) -> Vec<(i16, usize)> {
-        let mut v: Vec<_> = self.lock().conns.keys().copied().collect();
-        v.sort_unstable();
-        v
+        self.lock().conns.iter().map(|(k, _)| *k).collect()
     }
 
     /// Shuts every connection down (pending calls fail) and refuses new ones.
@@ -290,7 +293,7 @@ impl Pool {
         let handles: Vec<SenderHandle> = {
             let mut inner = self.lock();
             inner.closed = true;
-            inner.conns.drain().map(|(_, h)| h).collect()
+            inner.conns.take_unless(|_, _| false)
         };
         for handle in handles {
             handle.shutdown().await;
@@ -350,16 +353,10 @@ fn close_idle(pool: &Mutex<Inner>) {
     let idle_ones: Vec<SenderHandle> = {
         let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
         let idle = inner.idle_timeout;
-        let keys: Vec<(i16, usize)> = inner
-            .conns
-            .iter()
-            .filter(|(_, h)| {
-                h.in_flight() == 0 && h.idle_for() >= idle
-                    || matches!(h.current_state(), ConnectionState::Closed { .. })
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        keys.iter().filter_map(|k| inner.conns.remove(k)).collect()
+        inner.conns.take_unless(|_, h| {
+            !(h.in_flight() == 0 && h.idle_for() >= idle
+                || matches!(h.current_state(), ConnectionState::Closed { .. }))
+        })
     };
     for handle in idle_ones {
         log::debug!("pool: closing idle connection to DC {}", handle.dc_id());

@@ -1,6 +1,7 @@
 //! The client end of an encrypted session.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -241,7 +242,9 @@ impl Request {
 pub struct Session {
     core: Core,
     salts: Salts,
-    cfg: ClientConfig,
+    /// Shared by the sessions of a process's connections (it is read-only), so that each of
+    /// many idle connections does not keep a copy.
+    cfg: Arc<ClientConfig>,
     requests: HashMap<RequestId, Request>,
     by_msg_id: HashMap<i64, RequestId>,
     queue: VecDeque<Outgoing>,
@@ -260,14 +263,16 @@ pub struct Session {
 impl Session {
     /// A session over `auth_key`, starting with `salt` (0 if unknown: the server then answers
     /// `bad_server_salt` with a good one) and the clock correction `time_offset` (seconds).
-    /// `seed` feeds every random choice: session id, padding, ping ids.
+    /// `seed` feeds every random choice: session id, padding, ping ids. `config` may be an
+    /// `Arc<ClientConfig>` shared with other sessions.
     pub fn new(
         auth_key: AuthKey,
         salt: i64,
         time_offset: i32,
-        config: ClientConfig,
+        config: impl Into<Arc<ClientConfig>>,
         seed: [u8; 32],
     ) -> Self {
+        let config = config.into();
         let mut rng = Randomness::new(seed);
         let session_id = rng.rng().gen();
         Self {

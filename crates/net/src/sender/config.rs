@@ -62,6 +62,8 @@ pub struct SenderConfig {
 /// `time_offset`, `seed`) are not read; the fields here are.
 pub(crate) struct ConnConfig {
     pub(crate) shared: std::sync::Arc<SenderConfig>,
+    /// [`SenderConfig::session`], shared by the pool's sessions too.
+    pub(crate) session: std::sync::Arc<ClientConfig>,
     pub(crate) dc_id: i16,
     pub(crate) addr: SocketAddr,
     pub(crate) auth_key: Option<AuthKey>,
@@ -84,6 +86,7 @@ impl ConnConfig {
             time_offset: config.time_offset,
             seed: config.seed,
             temp_key_share: TempKeyShare::Own,
+            session: std::sync::Arc::new(config.session.clone()),
             shared: std::sync::Arc::new(config),
         }
     }

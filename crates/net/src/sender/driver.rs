@@ -296,7 +296,7 @@ impl Driver {
                     done.auth_key,
                     done.first_salt,
                     done.time_offset,
-                    self.cfg.shared.session.clone(),
+                    Arc::clone(&self.cfg.session),
                     seed,
                 ));
             }
@@ -355,7 +355,7 @@ impl Driver {
                     shared.key.clone(),
                     shared.salt,
                     shared.time_offset,
-                    self.cfg.shared.session.clone(),
+                    Arc::clone(&self.cfg.session),
                     seed,
                 ));
             }
@@ -448,7 +448,7 @@ impl Driver {
             key.clone(),
             self.cfg.salt,
             self.cfg.time_offset,
-            self.cfg.shared.session.clone(),
+            Arc::clone(&self.cfg.session),
             seed,
         );
         self.cfg.auth_key = Some(key.clone());
