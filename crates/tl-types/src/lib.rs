@@ -13,7 +13,7 @@
 //!   answer; the generic wrappers (`InvokeWithLayer<X>`, `InitConnection<X>`, …) return `X::Return`.
 //!
 //! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` →
-//! [`TlString`] (an owned, `String`-like string that holds up to 22 bytes inline, so short strings
+//! [`TlString`] (an owned, `String`-like string that holds up to 30 bytes inline, so short strings
 //! decode without an allocation; build one with `"text".into()`, read it as `&str` with `as_str()` or
 //! through `Deref`), `bytes` → `Vec<u8>`, `int128`/`int256` →
 //! `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` → `Vec<T>`, `flags.N?T` → `Option<T>`,

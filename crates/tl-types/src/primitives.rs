@@ -23,7 +23,8 @@ impl Serializable for i32 {
 }
 
 impl Deserializable for i32 {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_i32()
     }
@@ -37,7 +38,8 @@ impl Serializable for i64 {
 }
 
 impl Deserializable for i64 {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_i64()
     }
@@ -51,7 +53,8 @@ impl Serializable for f64 {
 }
 
 impl Deserializable for f64 {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_f64()
     }
@@ -65,7 +68,8 @@ impl<const N: usize> Serializable for [u8; N] {
 }
 
 impl<const N: usize> Deserializable for [u8; N] {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_array()
     }
@@ -80,7 +84,8 @@ impl Serializable for bool {
 }
 
 impl Deserializable for bool {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         match r.read_u32()? {
             BOOL_TRUE_ID => Ok(true),
@@ -154,7 +159,7 @@ impl Deserializable for String {
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         let bytes = r.read_tl_bytes()?;
-        Ok(match std::str::from_utf8(bytes) {
+        Ok(match simdutf8::basic::from_utf8(bytes) {
             Ok(s) => s.to_owned(),
             Err(_) => String::from_utf8_lossy(bytes).into_owned(),
         })
@@ -170,7 +175,7 @@ impl Serializable for TlString {
 
 impl Deserializable for TlString {
     /// Invalid UTF-8 is replaced by U+FFFD rather than rejected (see the module docs). Strings of up
-    /// to 22 bytes are held inline: most names, usernames and codes decode without an allocation.
+    /// to 30 bytes are held inline: most names, usernames and codes decode without an allocation.
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         TlString::read(r)
@@ -253,8 +258,10 @@ mod tests {
 
     #[test]
     fn tl_strings_encode_like_strings() {
-        // Both sides of the inline limit (22 bytes) and of the short/long header.
-        for len in [0, 1, 3, 4, 21, 22, 23, 24, 25, 253, 254, 300] {
+        // Both sides of the inline limit (30 bytes) and of the short/long header.
+        for len in [
+            0, 1, 3, 4, 21, 22, 23, 24, 25, 29, 30, 31, 32, 33, 253, 254, 300,
+        ] {
             let text: String = (0..len)
                 .map(|i| char::from(b'a' + (i % 26) as u8))
                 .collect();

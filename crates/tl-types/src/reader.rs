@@ -12,8 +12,11 @@ pub const MAX_DEPTH: u16 = 64;
 /// [`DeserializeError::UnexpectedEof`] instead of panicking.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    /// The bytes not read yet. Keeping the unread part (rather than the whole input and an offset)
+    /// makes each read one length comparison and one slice split, with no index arithmetic to check.
+    rest: &'a [u8],
+    /// The whole input's length, for [`Reader::position`].
+    len: usize,
     depth: u16,
 }
 
@@ -21,8 +24,8 @@ impl<'a> Reader<'a> {
     /// A reader at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
         Reader {
-            buf,
-            pos: 0,
+            rest: buf,
+            len: buf.len(),
             depth: 0,
         }
     }
@@ -30,89 +33,110 @@ impl<'a> Reader<'a> {
     /// Bytes not read yet.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.rest.len()
     }
 
     /// Bytes read so far.
     #[inline]
     pub fn position(&self) -> usize {
-        self.pos
+        self.len - self.rest.len()
     }
 
     /// The bytes not read yet, without consuming them.
     #[inline]
     pub fn rest(&self) -> &'a [u8] {
-        &self.buf[self.pos..]
+        self.rest
     }
 
     /// Consumes and returns everything left.
     pub fn read_rest(&mut self) -> &'a [u8] {
-        let rest = self.rest();
-        self.pos = self.buf.len();
-        rest
+        std::mem::take(&mut self.rest)
     }
 
     /// Skips `n` bytes the caller has checked are there (never past the end).
     #[inline]
     pub(crate) fn advance(&mut self, n: usize) {
-        self.pos = self.buf.len().min(self.pos + n);
+        self.rest = self.rest.get(n..).unwrap_or_default();
     }
 
     /// Consumes exactly `n` bytes.
     #[inline]
     pub fn read_raw(&mut self, n: usize) -> Result<&'a [u8], DeserializeError> {
-        let remaining = self.remaining();
-        if n > remaining {
-            return Err(DeserializeError::UnexpectedEof {
-                needed: n,
-                remaining,
-            });
+        match self.rest.split_at_checked(n) {
+            Some((out, rest)) => {
+                self.rest = rest;
+                Ok(out)
+            }
+            None => Err(self.eof(n)),
         }
-        let out = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
     }
 
     /// Consumes a fixed-size array (`int128`, `int256`, or the bytes of a number).
-    #[inline]
+    ///
+    /// Always inlined in optimised builds: numbers are most of what decoders read, and inlined, a read
+    /// is one comparison and one load (the generated decoders are large, so the compiler would
+    /// otherwise call it). Debug builds leave it to the compiler: forcing it there only costs compile
+    /// time. The other number reads and `Deserializable` for numbers are inlined the same way.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DeserializeError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.read_raw(N)?);
-        Ok(out)
+        match self.rest.split_first_chunk::<N>() {
+            Some((out, rest)) => {
+                self.rest = rest;
+                Ok(*out)
+            }
+            None => Err(self.eof(N)),
+        }
+    }
+
+    /// The error of a read of `needed` bytes past the end; out of line, as it is the cold path.
+    #[cold]
+    #[inline(never)]
+    fn eof(&self, needed: usize) -> DeserializeError {
+        DeserializeError::UnexpectedEof {
+            needed,
+            remaining: self.rest.len(),
+        }
     }
 
     /// The next little-endian `u32` (usually a constructor id) without consuming it.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn peek_u32(&self) -> Result<u32, DeserializeError> {
         self.clone().read_u32()
     }
 
     /// Consumes a little-endian `u32`.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_u32(&mut self) -> Result<u32, DeserializeError> {
         self.read_array().map(u32::from_le_bytes)
     }
 
     /// Consumes a little-endian `i32` (TL `int`).
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_i32(&mut self) -> Result<i32, DeserializeError> {
         self.read_array().map(i32::from_le_bytes)
     }
 
     /// Consumes a little-endian `i64` (TL `long`).
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_i64(&mut self) -> Result<i64, DeserializeError> {
         self.read_array().map(i64::from_le_bytes)
     }
 
     /// Consumes a little-endian IEEE 754 `f64` (TL `double`).
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_f64(&mut self) -> Result<f64, DeserializeError> {
         self.read_array().map(f64::from_le_bytes)
     }
 
     /// Consumes a constructor id and checks it is `id`.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn expect_id(&mut self, id: u32) -> Result<(), DeserializeError> {
         match self.read_u32()? {
             found if found == id => Ok(()),
@@ -141,7 +165,7 @@ impl<'a> Reader<'a> {
         let total = header + len + crate::primitives::padding(header + len);
         match rest.get(header..header + len) {
             Some(data) if total <= rest.len() => {
-                self.pos += total;
+                self.advance(total);
                 Ok(data)
             }
             _ => Err(DeserializeError::UnexpectedEof {
@@ -153,7 +177,8 @@ impl<'a> Reader<'a> {
 
     /// Reads a vector count and checks that many elements of at least 4 bytes each can fit in what is
     /// left, so callers may allocate `count` slots.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn read_vector_len(&mut self) -> Result<usize, DeserializeError> {
         let count = self.read_u32()?;
         let remaining = self.remaining();
@@ -166,7 +191,8 @@ impl<'a> Reader<'a> {
     /// Enters one level of nesting for as long as the returned guard lives (it dereferences to this
     /// reader); fails beyond [`MAX_DEPTH`]. Boxed types decode through it so that crafted input nesting
     /// values inside values cannot exhaust the stack.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn nest(&mut self) -> Result<Nested<'_, 'a>, DeserializeError> {
         self.enter()?;
         Ok(Nested { reader: self })
@@ -174,7 +200,8 @@ impl<'a> Reader<'a> {
 
     /// Enters one level of nesting; fails beyond [`MAX_DEPTH`]. Pair with [`Reader::leave`], or use
     /// [`Reader::nest`], which leaves on drop.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn enter(&mut self) -> Result<(), DeserializeError> {
         if self.depth >= MAX_DEPTH {
             return Err(DeserializeError::TooDeep { limit: MAX_DEPTH });
@@ -184,7 +211,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Leaves one level of nesting entered with [`Reader::enter`].
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
