@@ -350,7 +350,7 @@ impl IntoFuture for ConversationBuilder {
             let client = self.client;
             let chat = client.resolve(self.chat).await?;
             let chat_id = chat.bot_api_id();
-            let registry = &client.inner.conversations;
+            let registry = &client.inner.extras().conversations;
             let shared = Arc::new(Shared {
                 id: registry.next_id.fetch_add(1, Ordering::Relaxed),
                 chat_id,
@@ -368,7 +368,7 @@ impl IntoFuture for ConversationBuilder {
                 list.push(Arc::clone(&shared));
             }
             // The dispatcher feeds conversations; it starts with the first handler or here.
-            client.inner.events.start(&client);
+            client.inner.extras().events.start(&client);
             Ok(Conversation {
                 total_due: self.total_timeout.map(|t| (Instant::now() + t, t)),
                 client,
@@ -420,7 +420,11 @@ impl std::fmt::Debug for Conversation {
 
 impl Drop for Conversation {
     fn drop(&mut self) {
-        self.client.inner.conversations.remove(&self.shared);
+        self.client
+            .inner
+            .extras()
+            .conversations
+            .remove(&self.shared);
     }
 }
 
@@ -598,19 +602,23 @@ impl Conversation {
     /// [`ConversationError::Cancelled`], and the chat is free for another conversation.
     pub fn cancel(&self) {
         self.shared.fail(ConversationError::Cancelled);
-        self.client.inner.conversations.remove(&self.shared);
+        self.client
+            .inner
+            .extras()
+            .conversations
+            .remove(&self.shared);
     }
 
     /// Cancels every conversation going on in this chat (this one included), as
     /// [`cancel`](Self::cancel) does.
     pub fn cancel_all(&self) {
-        let others: Vec<Arc<Shared>> = lock(&self.client.inner.conversations.chats)
+        let others: Vec<Arc<Shared>> = lock(&self.client.inner.extras().conversations.chats)
             .get(&self.shared.chat_id)
             .cloned()
             .unwrap_or_default();
         for shared in others {
             shared.fail(ConversationError::Cancelled);
-            self.client.inner.conversations.remove(&shared);
+            self.client.inner.extras().conversations.remove(&shared);
         }
         self.cancel();
     }

@@ -344,9 +344,7 @@ impl ClientBuilder {
                 update_stats: Mutex::default(),
                 update_driver: Mutex::new(None),
                 key_writes: Mutex::new(None),
-                events: crate::events::Registry::default(),
-                cdn: crate::files::cdn::CdnState::default(),
-                conversations: Default::default(),
+                extras: std::sync::OnceLock::new(),
             }),
         };
         let driver = crate::updates::driver::spawn(

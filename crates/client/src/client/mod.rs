@@ -6,7 +6,7 @@ mod peers_collect;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tgwire_net::{ConnectionState, Pool};
@@ -68,12 +68,27 @@ pub(crate) struct Inner {
     /// The last task saving an auth-key change (each waits for the one before), awaited by
     /// `disconnect` so that a key learnt just before is still saved.
     pub(crate) key_writes: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// What only some clients use, made on first use ([`Inner::extras`]).
+    pub(crate) extras: OnceLock<Box<Extras>>,
+}
+
+/// The parts of a client that many never use (event handlers, conversations, CDN
+/// connections): about 200 bytes that an idle client does not keep until it needs them.
+#[derive(Default)]
+pub(crate) struct Extras {
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
     /// Connections to CDN DCs, made on the first CDN redirect.
     pub(crate) cdn: crate::files::cdn::CdnState,
     /// The conversations going on, fed by the event dispatcher.
     pub(crate) conversations: crate::conversation::Conversations,
+}
+
+impl Inner {
+    /// The event registry, conversations and CDN connections, made now if they were not.
+    pub(crate) fn extras(&self) -> &Extras {
+        self.extras.get_or_init(Box::default)
+    }
 }
 
 impl Client {
@@ -106,7 +121,9 @@ impl Client {
     /// session stays on disk for the next run (it is closed when the last clone is dropped).
     pub async fn disconnect(&self) {
         self.inner.pool.shutdown().await;
-        self.inner.cdn.shutdown().await;
+        if let Some(extras) = self.inner.extras.get() {
+            extras.cdn.shutdown().await;
+        }
         self.inner.state.send_replace(ConnectionState::Closed {
             reason: tgwire_net::DisconnectReason::Shutdown,
         });

@@ -152,15 +152,19 @@ impl Dispatcher {
             let key = chat_key(&update.update);
             // Gathered here, as the engine hands the parts out (an album's parts come in one
             // container, back to back), so that slow handlers cannot stretch the wait.
-            if inner.events.snapshot().iter().any(|h| h.albums) {
+            if inner.extras().events.snapshot().iter().any(|h| h.albums) {
                 self.gather_album(key, &update);
             }
             let item = Item::Update(update);
             // Conversations see the update first and here, not in the chat's queue: a
             // handler holding a conversation in its own chat would otherwise wait for itself.
-            if inner.conversations.any() {
+            if inner.extras().conversations.any() {
                 let client = Client { inner };
-                client.inner.conversations.feed(key, &item, &client);
+                client
+                    .inner
+                    .extras()
+                    .conversations
+                    .feed(key, &item, &client);
             } else {
                 drop(inner);
             }
@@ -222,7 +226,7 @@ impl Dispatcher {
 
     /// Hands one item to the handlers in registration order.
     async fn process(&self, client: &Client, item: Item) {
-        let handlers = client.inner.events.snapshot();
+        let handlers = client.inner.extras().events.snapshot();
         for entry in handlers.iter() {
             if entry.removed.load(Ordering::Relaxed) {
                 continue;
@@ -277,7 +281,11 @@ impl Dispatcher {
                 .map(|(raw, chats)| Message::new(&client, raw, chats))
                 .collect();
             let item = Item::Album(Arc::new(messages));
-            client.inner.conversations.feed(key, &item, &client);
+            client
+                .inner
+                .extras()
+                .conversations
+                .feed(key, &item, &client);
             drop(client);
             if let Ok(permit) = Arc::clone(&this.permits).acquire_owned().await {
                 this.enqueue(key, item, permit);
@@ -369,7 +377,7 @@ impl<E> futures_core::Stream for EventStream<E> {
 impl<E> Drop for EventStream<E> {
     fn drop(&mut self) {
         if let Some(inner) = self.client.upgrade() {
-            inner.events.remove(self.id);
+            inner.extras().events.remove(self.id);
         }
     }
 }
@@ -430,20 +438,26 @@ impl Client {
             let running = handler(event);
             Some(Box::pin(async move { running.await.into_outcome() }))
         };
-        let id = self.inner.events.add(event, albums, Box::new(run));
-        self.inner.events.start(self);
+        let id = self.inner.extras().events.add(event, albums, Box::new(run));
+        self.inner.extras().events.start(self);
         Ok(id)
     }
 
     /// Unregisters a handler; `false` if there is no handler `id` (any more). An update being
     /// handled when it is removed does not reach it if it had not yet.
     pub fn remove_event_handler(&self, id: HandlerId) -> bool {
-        self.inner.events.remove(id)
+        self.inner
+            .extras
+            .get()
+            .is_some_and(|extras| extras.events.remove(id))
     }
 
     /// The registered handlers, in the order they run.
     pub fn list_event_handlers(&self) -> Vec<HandlerInfo> {
-        self.inner
+        let Some(extras) = self.inner.extras.get() else {
+            return Vec::new();
+        };
+        extras
             .events
             .snapshot()
             .iter()

@@ -356,6 +356,7 @@ impl CdnFile {
         loop {
             let handle = client
                 .inner
+                .extras()
                 .cdn
                 .connection(client, self.dc_id, index)
                 .await?;
