@@ -104,7 +104,8 @@ pub(crate) struct Driver {
     /// Set once the driver must stop.
     stop: Option<DisconnectReason>,
     /// PFS: the temporary key in use (`None` before the first, or once it must be replaced).
-    temp: Option<TempKey>,
+    /// Boxed: most connections run without PFS, and inline it would take room in every one.
+    temp: Option<Box<TempKey>>,
     /// PFS: the `auth.bindTempAuthKey` request in flight.
     bind_request: Option<RequestId>,
     /// PFS: the binding failed; leave this connection and start over with a new key.
@@ -127,7 +128,6 @@ impl Driver {
             seed: cfg.seed,
             draws: 0,
         };
-        let backoff = Backoff::new(cfg.shared.reconnect.clone());
         Self {
             cfg,
             commands,
@@ -141,7 +141,7 @@ impl Driver {
             init: InitState::Needed,
             randomness,
             clock: Clock::new(),
-            backoff,
+            backoff: Backoff::default(),
             stop: None,
             temp: None,
             bind_request: None,
@@ -189,7 +189,8 @@ impl Driver {
                     .send_replace(ConnectionState::Reconnecting { attempt: 1 });
                 continue;
             }
-            let Some(delay) = self.backoff.next_delay(&mut self.randomness.rng()) else {
+            let policy = &self.cfg.shared.reconnect;
+            let Some(delay) = self.backoff.next_delay(policy, &mut self.randomness.rng()) else {
                 return DisconnectReason::GaveUp;
             };
             if self.until(tokio::time::sleep(delay)).await.is_none() {
@@ -306,7 +307,7 @@ impl Driver {
             session.set_temporary(true);
             self.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
         }
-        self.temp = Some(temp);
+        self.temp = Some(Box::new(temp));
         self.renewing = false;
         self.rekey_now = false;
         // The server wants the client described again after every binding.
@@ -363,7 +364,7 @@ impl Driver {
         if let Some(session) = self.session.as_mut() {
             session.set_temporary(true);
         }
-        self.temp = Some(TempKey {
+        self.temp = Some(Box::new(TempKey {
             id: shared.key.id(),
             key: shared.key,
             salt: shared.salt,
@@ -371,7 +372,7 @@ impl Driver {
             expires_at: shared.expires_at,
             renew_at: shared.renew_at,
             renew_by: shared.renew_by,
-        });
+        }));
         self.forgotten_temp = None;
         self.renewing = false;
         self.rekey_now = false;

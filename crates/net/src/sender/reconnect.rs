@@ -36,21 +36,14 @@ impl Default for ReconnectPolicy {
     }
 }
 
-/// The running state of a [`ReconnectPolicy`].
-#[derive(Debug)]
+/// The running state of a [`ReconnectPolicy`] (the policy itself is the caller's, shared by
+/// every connection of a pool rather than copied into each).
+#[derive(Debug, Default)]
 pub(crate) struct Backoff {
-    policy: ReconnectPolicy,
     failures: u32,
 }
 
 impl Backoff {
-    pub(crate) fn new(policy: ReconnectPolicy) -> Self {
-        Self {
-            policy,
-            failures: 0,
-        }
-    }
-
     /// The link worked: the next loss starts from the initial delay again.
     pub(crate) fn reset(&mut self) {
         self.failures = 0;
@@ -63,22 +56,21 @@ impl Backoff {
 
     /// Records a failure and returns how long to wait before the next attempt, or `None` when
     /// the policy's attempts are used up.
-    pub(crate) fn next_delay(&mut self, rng: &mut impl Rng) -> Option<Duration> {
+    pub(crate) fn next_delay(
+        &mut self,
+        policy: &ReconnectPolicy,
+        rng: &mut impl Rng,
+    ) -> Option<Duration> {
         self.failures = self.failures.saturating_add(1);
-        if self
-            .policy
-            .max_attempts
-            .is_some_and(|max| self.failures > max)
-        {
+        if policy.max_attempts.is_some_and(|max| self.failures > max) {
             return None;
         }
         let doublings = (self.failures - 1).min(32);
-        let full = self
-            .policy
+        let full = policy
             .initial
             .saturating_mul(1u32 << doublings.min(31))
-            .min(self.policy.max);
-        let jitter = self.policy.jitter.clamp(0.0, 1.0);
+            .min(policy.max);
+        let jitter = policy.jitter.clamp(0.0, 1.0);
         let cut: f64 = if jitter > 0.0 {
             rng.gen_range(0.0..=jitter)
         } else {
@@ -107,24 +99,26 @@ mod tests {
     #[test]
     fn doubles_up_to_the_cap_without_jitter() {
         let mut rng = StdRng::seed_from_u64(1);
-        let mut b = Backoff::new(policy(0.0, None));
+        let p = policy(0.0, None);
+        let mut b = Backoff::default();
         let delays: Vec<u64> = (0..8)
-            .map(|_| b.next_delay(&mut rng).unwrap().as_millis() as u64)
+            .map(|_| b.next_delay(&p, &mut rng).unwrap().as_millis() as u64)
             .collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000, 2000]);
         b.reset();
-        assert_eq!(b.next_delay(&mut rng), Some(Duration::from_millis(100)));
+        assert_eq!(b.next_delay(&p, &mut rng), Some(Duration::from_millis(100)));
     }
 
     #[test]
     fn jitter_stays_in_range_and_varies() {
         let mut rng = StdRng::seed_from_u64(7);
         let mut seen = Vec::new();
+        let p = policy(0.5, None);
         for _ in 0..50 {
-            let mut b = Backoff::new(policy(0.5, None));
-            b.next_delay(&mut rng);
-            b.next_delay(&mut rng);
-            let d = b.next_delay(&mut rng).unwrap();
+            let mut b = Backoff::default();
+            b.next_delay(&p, &mut rng);
+            b.next_delay(&p, &mut rng);
+            let d = b.next_delay(&p, &mut rng).unwrap();
             assert!(
                 d >= Duration::from_millis(200) && d <= Duration::from_millis(400),
                 "{d:?}"
@@ -140,8 +134,11 @@ mod tests {
     fn the_same_seed_gives_the_same_delays() {
         let run = |seed| {
             let mut rng = StdRng::seed_from_u64(seed);
-            let mut b = Backoff::new(policy(1.0, None));
-            (0..6).map(|_| b.next_delay(&mut rng)).collect::<Vec<_>>()
+            let p = policy(1.0, None);
+            let mut b = Backoff::default();
+            (0..6)
+                .map(|_| b.next_delay(&p, &mut rng))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(3), run(3));
         assert_ne!(run(3), run(4));
@@ -150,10 +147,11 @@ mod tests {
     #[test]
     fn gives_up_after_max_attempts() {
         let mut rng = StdRng::seed_from_u64(1);
-        let mut b = Backoff::new(policy(0.0, Some(2)));
-        assert!(b.next_delay(&mut rng).is_some());
-        assert!(b.next_delay(&mut rng).is_some());
-        assert_eq!(b.next_delay(&mut rng), None);
+        let p = policy(0.0, Some(2));
+        let mut b = Backoff::default();
+        assert!(b.next_delay(&p, &mut rng).is_some());
+        assert!(b.next_delay(&p, &mut rng).is_some());
+        assert_eq!(b.next_delay(&p, &mut rng), None);
         assert_eq!(b.attempt(), 3);
     }
 }
