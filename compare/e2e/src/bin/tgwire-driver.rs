@@ -16,7 +16,7 @@
 //! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -43,11 +43,23 @@ struct Dc {
     port: u16,
 }
 
-fn builder(dc: i32) -> anyhow::Result<ClientBuilder> {
+/// The server's ready line and RSA key, read once: a program running many clients parses its
+/// server key once (as Telethon does, at import), and each client shares it.
+fn server() -> anyhow::Result<&'static (Ready, RsaPublicKey)> {
+    static SERVER: OnceLock<(Ready, RsaPublicKey)> = OnceLock::new();
+    if let Some(server) = SERVER.get() {
+        return Ok(server);
+    }
     let line = std::env::var("TGWIRE_SERVER").context("TGWIRE_SERVER (the ready line) not set")?;
     let ready: Ready = serde_json::from_str(&line)?;
+    let key = RsaPublicKey::from_pkcs1_pem(&ready.rsa_public_key_pem)?;
+    Ok(SERVER.get_or_init(|| (ready, key)))
+}
+
+fn builder(dc: i32) -> anyhow::Result<ClientBuilder> {
+    let (ready, key) = server()?;
     let mut builder = Client::builder(1, API_HASH)
-        .rsa_key(RsaPublicKey::from_pkcs1_pem(&ready.rsa_public_key_pem)?)
+        .rsa_key(key.clone())
         .default_dc(dc)
         .request_timeout(Some(Duration::from_secs(120)));
     for d in &ready.dcs {
@@ -307,7 +319,10 @@ async fn main() -> anyhow::Result<()> {
             let mut download = client.download_media(&sent, &target);
             // Tuning experiments: TGWIRE_DOWNLOAD=PARALLELISM,CONNECTIONS (default: the
             // library's).
-            if let Some(tuning) = std::env::var("TGWIRE_DOWNLOAD").ok().filter(|t| !t.is_empty()) {
+            if let Some(tuning) = std::env::var("TGWIRE_DOWNLOAD")
+                .ok()
+                .filter(|t| !t.is_empty())
+            {
                 let (p, c) = tuning.split_once(',').context("TGWIRE_DOWNLOAD=P,C")?;
                 download = download.parallelism(p.parse()?).connections(c.parse()?);
             }
