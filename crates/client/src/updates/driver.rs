@@ -113,7 +113,6 @@ struct Driver {
     /// When to close the pool's idle connections next: this task does it for the pool,
     /// which then needs no task and timer of its own in every client.
     close_idle_at: tokio::time::Instant,
-    close_idle_every: std::time::Duration,
 }
 
 /// Starts the driver task for a client.
@@ -123,7 +122,6 @@ pub(crate) fn spawn(
     catch_up: bool,
     receive: bool,
 ) -> tokio::task::JoinHandle<()> {
-    let close_idle_every = inner.pool.close_idle_interval();
     let driver = Driver {
         inner: Arc::downgrade(inner),
         hub: Arc::clone(&inner.updates),
@@ -132,8 +130,7 @@ pub(crate) fn spawn(
         receive,
         last_map: None,
         gated: false,
-        close_idle_at: tokio::time::Instant::now() + close_idle_every,
-        close_idle_every,
+        close_idle_at: tokio::time::Instant::now() + inner.pool.close_idle_interval(),
     };
     let state = inner.state.subscribe();
     tokio::spawn(driver.run(rx, state))
@@ -142,6 +139,14 @@ pub(crate) fn spawn(
 impl Driver {
     fn client(&self) -> Option<Client> {
         self.inner.upgrade().map(|inner| Client { inner })
+    }
+
+    /// When the engine next wants [`Engine::handle_timeout`], on tokio's clock.
+    fn engine_deadline(&self) -> Option<tokio::time::Instant> {
+        self.engine
+            .as_ref()
+            .and_then(Engine::poll_timeout)
+            .map(tokio::time::Instant::from_std)
     }
 
     /// The task's future. Not an `async fn`: that would keep the driver twice in the future
@@ -162,14 +167,13 @@ impl Driver {
                 if !Box::pin(self.step(&mut state)).await {
                     break;
                 }
-                let deadline = self
-                    .engine
-                    .as_ref()
-                    .and_then(Engine::poll_timeout)
-                    .map(tokio::time::Instant::from_std);
                 let hub = Arc::clone(&self.hub);
                 let gated = self.gated;
-                let wake = deadline.map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
+                // The engine's deadline is read again when the sleep ends (nothing else runs
+                // meanwhile), rather than kept in this future, which every idle client holds.
+                let wake = self
+                    .engine_deadline()
+                    .map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
                 let sleep = tokio::time::sleep_until(wake);
                 tokio::select! {
                     input = rx.recv() => {
@@ -205,12 +209,11 @@ impl Driver {
                     () = sleep => {
                         let now = tokio::time::Instant::now();
                         if now >= self.close_idle_at {
-                            if let Some(inner) = self.inner.upgrade() {
-                                inner.pool.close_idle();
-                            }
-                            self.close_idle_at = now + self.close_idle_every;
+                            let Some(inner) = self.inner.upgrade() else { break };
+                            inner.pool.close_idle();
+                            self.close_idle_at = now + inner.pool.close_idle_interval();
                         }
-                        if deadline.is_some_and(|at| now >= at) {
+                        if self.engine_deadline().is_some_and(|at| now >= at) {
                             if let Some(engine) = &mut self.engine {
                                 engine.handle_timeout(Instant::now());
                             }
