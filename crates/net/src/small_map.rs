@@ -37,6 +37,8 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         match self.find(&key) {
             Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
+                // Room for this one only: these maps grow by a few entries in their life.
+                self.entries.reserve_exact(1);
                 self.entries.insert(at, (key, value));
                 None
             }
@@ -48,6 +50,7 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         let at = match self.find(&key) {
             Ok(at) => at,
             Err(at) => {
+                self.entries.reserve_exact(1);
                 self.entries.insert(at, (key, make()));
                 at
             }
@@ -112,6 +115,7 @@ mod tests {
         assert_eq!(map.get(&4), Some(&"D"));
         assert_eq!(map.get(&3), None);
         assert_eq!(map.insert(3, "c"), None);
+        assert_eq!(map.entries.capacity(), 4, "grown by one, not doubled");
         assert_eq!(map.insert(3, "C"), Some("c"));
         assert!(map.contains_key(&3));
         *map.get_or_insert_with(5, || "e") = "E";
