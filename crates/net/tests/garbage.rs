@@ -7,18 +7,10 @@ use rand::SeedableRng;
 use tgwire_net::proxy::mtproxy::{accept_client_hello, FakeTlsClient};
 use tgwire_net::transport::{detect, Detection};
 use tgwire_net::{
-    AnyTransport, Decoded, Framing, MtProxySecret, Role, Transport, TransportKind, MAX_FRAME_LEN,
+    AnyTransport, Decoded, MtProxySecret, Role, Transport, TransportKind, MAX_FRAME_LEN,
 };
 
-const KINDS: [TransportKind; 7] = [
-    TransportKind::Abridged,
-    TransportKind::Intermediate,
-    TransportKind::PaddedIntermediate,
-    TransportKind::Full,
-    TransportKind::Obfuscated(Framing::Abridged),
-    TransportKind::Obfuscated(Framing::Intermediate),
-    TransportKind::Obfuscated(Framing::PaddedIntermediate),
-];
+const KINDS: [TransportKind; 7] = TransportKind::ALL;
 
 /// A client codec and the matching server codec (found by `detect`), plus the marker bytes.
 fn pair(kind: TransportKind, seed: u64) -> (AnyTransport, AnyTransport, Vec<u8>) {

@@ -10,7 +10,7 @@ use common::proxies::{http_proxy, socks5_proxy};
 use common::{assert_echoed, exchange, frame_echo, payloads, raw_echo, Seen};
 use tgwire_net::proxy::{direct, http, socks5};
 use tgwire_net::server::AcceptOptions;
-use tgwire_net::{connect, Credentials, Framing, NetError, Proxy, TargetAddr, TransportKind};
+use tgwire_net::{connect, Credentials, NetError, Proxy, TargetAddr, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -217,15 +217,7 @@ async fn every_transport_over_every_route() {
             credentials: None,
         }),
     ];
-    let kinds = [
-        TransportKind::Abridged,
-        TransportKind::Intermediate,
-        TransportKind::PaddedIntermediate,
-        TransportKind::Full,
-        TransportKind::Obfuscated(Framing::Abridged),
-        TransportKind::Obfuscated(Framing::Intermediate),
-        TransportKind::Obfuscated(Framing::PaddedIntermediate),
-    ];
+    let kinds = TransportKind::ALL;
     let sent = payloads();
     for route in &routes {
         for kind in kinds {

@@ -26,15 +26,7 @@ const DD: &str = "dd0123456789abcdef0123456789abcdef";
 const EE: &str = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d";
 const PLAIN_SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-const KINDS: [TransportKind; 7] = [
-    TransportKind::Abridged,
-    TransportKind::Intermediate,
-    TransportKind::PaddedIntermediate,
-    TransportKind::Full,
-    TransportKind::Obfuscated(Framing::Abridged),
-    TransportKind::Obfuscated(Framing::Intermediate),
-    TransportKind::Obfuscated(Framing::PaddedIntermediate),
-];
+const KINDS: [TransportKind; 7] = TransportKind::ALL;
 
 /// Quick reconnection, so that faults resolve in a test's time.
 fn config(server: &MtServer) -> SenderConfig {

@@ -150,15 +150,7 @@ mod tests {
     fn every_client_transport_is_recognised() {
         let mut rng = StdRng::seed_from_u64(8);
         let payloads = vec![vec![0x11u8; 40], vec![0x22u8; 1024]];
-        let kinds = [
-            TransportKind::Abridged,
-            TransportKind::Intermediate,
-            TransportKind::PaddedIntermediate,
-            TransportKind::Full,
-            TransportKind::Obfuscated(Framing::Abridged),
-            TransportKind::Obfuscated(Framing::Intermediate),
-            TransportKind::Obfuscated(Framing::PaddedIntermediate),
-        ];
+        let kinds = TransportKind::ALL;
         for kind in kinds {
             let mut client = AnyTransport::client(kind, 2, &mut rng);
             let mut wire = Vec::new();

@@ -169,6 +169,19 @@ pub enum TransportKind {
     Obfuscated(Framing),
 }
 
+impl TransportKind {
+    /// Every transport and framing a client can choose, for tests and tools that try each one.
+    pub const ALL: [TransportKind; 7] = [
+        TransportKind::Abridged,
+        TransportKind::Intermediate,
+        TransportKind::PaddedIntermediate,
+        TransportKind::Full,
+        TransportKind::Obfuscated(Framing::Abridged),
+        TransportKind::Obfuscated(Framing::Intermediate),
+        TransportKind::Obfuscated(Framing::PaddedIntermediate),
+    ];
+}
+
 /// Any of this crate's codecs behind one concrete type, so connections can choose a transport at
 /// run time without boxing.
 // The obfuscated variant holds two expanded AES-256 key schedules (about 1 KiB). One value lives
@@ -370,15 +383,7 @@ mod in_place_tests {
 
     /// Pairs of identical codecs (same seeds), one per codec, framing and role.
     fn twins() -> Vec<(String, AnyTransport, AnyTransport)> {
-        let kinds = [
-            TransportKind::Abridged,
-            TransportKind::Intermediate,
-            TransportKind::PaddedIntermediate,
-            TransportKind::Full,
-            TransportKind::Obfuscated(Framing::Abridged),
-            TransportKind::Obfuscated(Framing::Intermediate),
-            TransportKind::Obfuscated(Framing::PaddedIntermediate),
-        ];
+        let kinds = TransportKind::ALL;
         let mut out = Vec::new();
         for (i, kind) in kinds.into_iter().enumerate() {
             let make = || AnyTransport::client(kind, 2, &mut StdRng::seed_from_u64(i as u64));

@@ -26,16 +26,7 @@ pub fn now() -> Instant {
 
 /// Every transport a DC port must recognise.
 pub fn all_transports() -> Vec<TransportKind> {
-    use tgwire_net::Framing;
-    vec![
-        TransportKind::Abridged,
-        TransportKind::Intermediate,
-        TransportKind::PaddedIntermediate,
-        TransportKind::Full,
-        TransportKind::Obfuscated(Framing::Abridged),
-        TransportKind::Obfuscated(Framing::Intermediate),
-        TransportKind::Obfuscated(Framing::PaddedIntermediate),
-    ]
+    TransportKind::ALL.to_vec()
 }
 
 /// What one read from the server produced.
