@@ -17,7 +17,7 @@ use tgwire_mtproto::{
 };
 use tgwire_net::proxy::mtproxy::FakeTlsClient;
 use tgwire_net::transport::{detect, Detection};
-use tgwire_net::{AnyTransport, Framing, Transport, TransportKind};
+use tgwire_net::{AnyTransport, Transport, TransportKind};
 use tgwire_session::{AuthKeyData, SelfUser, StringSession};
 use tgwire_testserver::backend::{Backend, BackendConfig};
 use tgwire_testserver::Faults;
@@ -357,15 +357,7 @@ fn mtproto_seeds(seeds: &Seeds, now: Instant) {
 }
 
 fn net_seeds(seeds: &Seeds) {
-    const KINDS: [TransportKind; 7] = [
-        TransportKind::Abridged,
-        TransportKind::Intermediate,
-        TransportKind::PaddedIntermediate,
-        TransportKind::Full,
-        TransportKind::Obfuscated(Framing::Abridged),
-        TransportKind::Obfuscated(Framing::Intermediate),
-        TransportKind::Obfuscated(Framing::PaddedIntermediate),
-    ];
+    const KINDS: [TransportKind; 7] = TransportKind::ALL;
     for (i, kind) in KINDS.iter().enumerate() {
         // net_detect: what a client sends first (mode 0: no MTProxy secret).
         let mut rng = StdRng::seed_from_u64(100 + i as u64);

@@ -7,17 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tgwire_net::transport::{detect, Detection};
-use tgwire_net::{AnyTransport, Decoded, Framing, Transport, TransportKind, MAX_FRAME_LEN};
+use tgwire_net::{AnyTransport, Decoded, Transport, TransportKind, MAX_FRAME_LEN};
 
-const KINDS: [TransportKind; 7] = [
-    TransportKind::Abridged,
-    TransportKind::Intermediate,
-    TransportKind::PaddedIntermediate,
-    TransportKind::Full,
-    TransportKind::Obfuscated(Framing::Abridged),
-    TransportKind::Obfuscated(Framing::Intermediate),
-    TransportKind::Obfuscated(Framing::PaddedIntermediate),
-];
+const KINDS: [TransportKind; 7] = TransportKind::ALL;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&[mode, piece], rest)) = data.split_first_chunk::<2>() else {
