@@ -63,19 +63,8 @@ impl Published {
 
     /// A receiver following the key from now on.
     pub(crate) fn subscribe_key(&self) -> watch::Receiver<Option<AuthKey>> {
-        let mut slot = self.lock();
-        if slot.closed {
-            // Nothing will change any more: a receiver whose sender is gone says so.
-            return watch::channel(slot.key.clone()).1;
-        }
-        match &slot.key_watch {
-            Some(watch) => watch.subscribe(),
-            None => {
-                let (tx, rx) = watch::channel(slot.key.clone());
-                slot.key_watch = Some(tx);
-                rx
-            }
-        }
+        let slot = &mut *self.lock();
+        subscribe_lazily(slot.closed, &slot.key, &mut slot.key_watch)
     }
 
     /// Publishes `state` (to the watch too, if one was made).
@@ -94,18 +83,8 @@ impl Published {
 
     /// A receiver following the state from now on.
     pub(crate) fn subscribe_state(&self) -> watch::Receiver<ConnectionState> {
-        let mut slot = self.lock();
-        if slot.closed {
-            return watch::channel(slot.state.clone()).1;
-        }
-        match &slot.state_watch {
-            Some(watch) => watch.subscribe(),
-            None => {
-                let (tx, rx) = watch::channel(slot.state.clone());
-                slot.state_watch = Some(tx);
-                rx
-            }
-        }
+        let slot = &mut *self.lock();
+        subscribe_lazily(slot.closed, &slot.state, &mut slot.state_watch)
     }
 
     /// The driver stopped: receivers see the channels closed.
@@ -115,6 +94,22 @@ impl Published {
         slot.key_watch = None;
         slot.state_watch = None;
     }
+}
+
+/// A receiver of `value` from now on, through `watch` (made on the first subscription, so that a
+/// value nobody follows costs no channel).
+fn subscribe_lazily<T: Clone>(
+    closed: bool,
+    value: &T,
+    watch: &mut Option<watch::Sender<T>>,
+) -> watch::Receiver<T> {
+    if closed {
+        // Nothing will change any more: a receiver whose sender is gone says so.
+        return watch::channel(value.clone()).1;
+    }
+    watch
+        .get_or_insert_with(|| watch::channel(value.clone()).0)
+        .subscribe()
 }
 
 #[cfg(test)]
