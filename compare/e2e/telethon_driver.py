@@ -58,6 +58,14 @@ def rss_kib(field):
     return 0
 
 
+def cpu_ms(pid="self"):
+    """User + system CPU time of a process so far, in ms (utime and stime of /proc/PID/stat,
+    in USER_HZ = 100 ticks per second). The harness, which runs the server, is our parent."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 10.0
+
+
 def reset_peak_rss():
     """VmHWM restarts from the current RSS, so the download's peak is measured apart."""
     with open("/proc/self/clear_refs", "w") as f:
@@ -190,16 +198,20 @@ async def main(args):
         up_rss = rss_kib("VmHWM:")
         sent = await client.send_file("me", uploaded, force_document=True)
         reset_peak_rss()
+        cpu = (cpu_ms(), cpu_ms(os.getppid()))
         start = time.perf_counter()
         await client.download_media(sent, target)
         down_secs = time.perf_counter() - start
+        client_cpu, server_cpu = cpu_ms() - cpu[0], cpu_ms(os.getppid()) - cpu[1]
         down_rss = rss_kib("VmHWM:")
         if not same_contents(source, target):
             raise SystemExit("the downloaded file differs from the uploaded one")
         os.remove(source)
         os.remove(target)
         out = {"up_mib_s": mib / up_secs, "down_mib_s": mib / down_secs,
-               "up_peak_rss_mib": up_rss / 1024, "down_peak_rss_mib": down_rss / 1024}
+               "up_peak_rss_mib": up_rss / 1024, "down_peak_rss_mib": down_rss / 1024,
+               "down_client_cpu_ms_per_mib": client_cpu / mib,
+               "down_server_cpu_ms_per_mib": server_cpu / mib}
     else:
         raise SystemExit(f"unknown scenario {kind}")
     print(json.dumps(out), flush=True)

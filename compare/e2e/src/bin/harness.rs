@@ -83,6 +83,18 @@ const SCENARIOS: &[Scenario] = &[
         higher_is_better: false,
     },
     Scenario {
+        name: "files",
+        what: "  download CPU per MiB, client (ms)",
+        key: "down_client_cpu_ms_per_mib",
+        higher_is_better: false,
+    },
+    Scenario {
+        name: "files",
+        what: "  download CPU per MiB, server (ms)",
+        key: "down_server_cpu_ms_per_mib",
+        higher_is_better: false,
+    },
+    Scenario {
         name: "idle",
         what: "500 idle signed-in clients (KiB RSS each)",
         key: "kib_per_client",

@@ -89,6 +89,21 @@ async fn user(phone: &str) -> anyhow::Result<Client> {
 
 /// Forgets this process's peak RSS so far (`VmHWM` restarts from the current RSS), so that
 /// the download's peak is measured apart from the upload's.
+/// User + system CPU time of process `pid` ("self" or a number) so far, in ms: utime and
+/// stime of /proc/PID/stat, counted in USER_HZ (100 per second on Linux). The harness, which
+/// runs the server, is this process's parent, so the download's CPU cost is split between
+/// client and server.
+fn cpu_ms(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let (_, rest) = s.rsplit_once(')')?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?) as f64 * 10.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn reset_peak_rss() {
     if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
         eprintln!("cannot reset the peak RSS: {e}");
@@ -315,6 +330,8 @@ async fn main() -> anyhow::Result<()> {
                 .send_file("me", tgwire::InputMedia::document(file))
                 .await?;
             reset_peak_rss();
+            let parent = std::os::unix::process::parent_id().to_string();
+            let cpu = (cpu_ms("self"), cpu_ms(&parent));
             let start = Instant::now();
             let mut download = client.download_media(&sent, &target);
             // Tuning experiments: TGWIRE_DOWNLOAD=PARALLELISM,CONNECTIONS (default: the
@@ -328,6 +345,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let written = download.await?;
             let down_secs = start.elapsed().as_secs_f64();
+            let (client_cpu, server_cpu) = (cpu_ms("self") - cpu.0, cpu_ms(&parent) - cpu.1);
             let down_rss = rss_kib("VmHWM:");
             if written != mib as u64 * (1 << 20) || !same_contents(&source, &target)? {
                 bail!("the downloaded file differs from the uploaded one");
@@ -337,7 +355,9 @@ async fn main() -> anyhow::Result<()> {
             json!({"up_mib_s": bytes / (1 << 20) as f64 / up_secs,
                    "down_mib_s": bytes / (1 << 20) as f64 / down_secs,
                    "up_peak_rss_mib": up_rss as f64 / 1024.0,
-                   "down_peak_rss_mib": down_rss as f64 / 1024.0})
+                   "down_peak_rss_mib": down_rss as f64 / 1024.0,
+                   "down_client_cpu_ms_per_mib": client_cpu / mib as f64,
+                   "down_server_cpu_ms_per_mib": server_cpu / mib as f64})
         }
         other => bail!("unknown scenario {other}"),
     };
