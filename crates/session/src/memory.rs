@@ -43,6 +43,11 @@ impl Storage for MemoryStorage {
         state.commit(plan);
         Ok(())
     }
+
+    /// Never: a write is a short lock on memory.
+    fn apply_blocks(&self) -> bool {
+        false
+    }
 }
 
 impl std::fmt::Debug for MemoryStorage {
@@ -51,5 +56,33 @@ impl std::fmt::Debug for MemoryStorage {
             .field("home_dc", &self.state().home_dc)
             .field("peers", &self.state().peer_count())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Persist, PersistedStorage, SessionState, SqliteStorage};
+
+    /// Saves nothing, but could block as far as the storage knows.
+    struct Discard;
+
+    impl Persist for Discard {
+        fn load(&mut self) -> Result<Changes, SessionError> {
+            Ok(Changes::new())
+        }
+        fn save(&mut self, _: &Changes, _: &SessionState) -> Result<(), SessionError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn only_the_memory_storage_writes_without_blocking() {
+        assert!(!MemoryStorage::new().apply_blocks());
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteStorage::open(dir.path().join("s")).unwrap();
+        assert!(sqlite.apply_blocks());
+        // A backend of the user's own may write anywhere: the trait's default holds.
+        assert!(PersistedStorage::open(Discard).unwrap().apply_blocks());
     }
 }

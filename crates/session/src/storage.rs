@@ -62,6 +62,18 @@ pub trait Storage: Send + Sync {
     /// on disk. May block on disk I/O.
     fn apply(&self, changes: Changes) -> Result<(), SessionError>;
 
+    /// Whether [`apply`](Self::apply) may block the calling thread (disk or network I/O).
+    ///
+    /// The client runs a blocking `apply` on one of tokio's blocking threads and a
+    /// non-blocking one in place. Sending a few microseconds of work in memory to another thread
+    /// is not free: each concurrent write takes a blocking thread, which tokio creates when none
+    /// is idle (a thread stack and a malloc arena each), so a process running many clients on
+    /// memory storages would keep dozens of threads for nothing. The default is `true`; override
+    /// it only for a storage whose `apply` never waits on anything but a lock held briefly.
+    fn apply_blocks(&self) -> bool {
+        true
+    }
+
     /// Only the reference of a cached peer (cheaper than [`Storage::peer`]: nothing is cloned).
     fn peer_ref(&self, bot_api_id: i64) -> Option<PeerRef> {
         self.peer(bot_api_id).map(|p| p.peer)

@@ -159,12 +159,17 @@ impl Client {
         }
     }
 
-    /// Applies `changes` to the session off the async threads (SQLite writes block).
+    /// Applies `changes` to the session: off the async threads if the storage's writes block
+    /// (SQLite, PostgreSQL), in place if not (memory: a blocking thread for each concurrent
+    /// write would be dozens of idle threads in a process running many clients).
     pub(crate) async fn persist(&self, changes: Changes) -> Result<(), InvocationError> {
         if changes.is_empty() {
             return Ok(());
         }
         let _order = self.inner.write_lock.lock().await;
+        if !self.inner.storage.apply_blocks() {
+            return Ok(self.inner.storage.apply(changes)?);
+        }
         let storage = Arc::clone(&self.inner.storage);
         tokio::task::spawn_blocking(move || storage.apply(changes))
             .await
