@@ -96,6 +96,7 @@
 
 mod changes;
 mod dc;
+mod dc_map;
 mod error;
 mod key;
 mod memory;

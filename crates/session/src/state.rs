@@ -6,7 +6,9 @@
 //! touching the state, the storage persists them, and only after the commit succeeds
 //! [`SessionState::commit`] installs them. A failed write therefore leaves memory and disk agreeing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+
+use crate::dc_map::DcMap;
 
 use crate::peer::{normalize_phone, normalize_username};
 use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, UpdateState};
@@ -42,11 +44,10 @@ use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, U
 pub struct SessionState {
     pub(crate) home_dc: Option<i32>,
     pub(crate) dc_options: Vec<DcOption>,
-    // Keys are boxed: a map node has room for eleven entries, which inline would make the
-    // first key cost ~3 KiB where it needs 256 bytes (a process running many clients keeps
-    // one state each).
-    pub(crate) auth_keys: BTreeMap<i32, Box<AuthKeyData>>,
-    pub(crate) temp_auth_keys: BTreeMap<i32, Box<TempAuthKey>>,
+    // A sorted vector of boxed keys (see `DcMap`): a process running many clients keeps one
+    // state each.
+    pub(crate) auth_keys: DcMap<AuthKeyData>,
+    pub(crate) temp_auth_keys: DcMap<TempAuthKey>,
     pub(crate) self_user: Option<SelfUser>,
     pub(crate) update_state: Option<UpdateState>,
     pub(crate) channel_pts: HashMap<i64, i32>,
@@ -91,12 +92,12 @@ impl SessionState {
 
     /// The permanent auth key for a DC.
     pub fn auth_key(&self, dc_id: i32) -> Option<&AuthKeyData> {
-        self.auth_keys.get(&dc_id).map(|key| &**key)
+        self.auth_keys.get(&dc_id)
     }
 
     /// The temporary auth key for a DC, with its expiry.
     pub fn temp_auth_key(&self, dc_id: i32) -> Option<&TempAuthKey> {
-        self.temp_auth_keys.get(&dc_id).map(|key| &**key)
+        self.temp_auth_keys.get(&dc_id)
     }
 
     /// Who is signed in.
@@ -178,11 +179,11 @@ impl SessionState {
             changes.set_home_dc(dc);
         }
         changes.set_dc_options(self.dc_options.clone());
-        for (dc, key) in &self.auth_keys {
-            changes.set_auth_key(*dc, Some((**key).clone()));
+        for (dc, key) in self.auth_keys.iter() {
+            changes.set_auth_key(*dc, Some(key.clone()));
         }
-        for (dc, key) in &self.temp_auth_keys {
-            changes.set_temp_auth_key(*dc, Some((**key).clone()));
+        for (dc, key) in self.temp_auth_keys.iter() {
+            changes.set_temp_auth_key(*dc, Some(key.clone()));
         }
         changes.set_self_user(self.self_user);
         if let Some(state) = self.update_state {
@@ -250,13 +251,13 @@ impl SessionState {
             match key {
                 Some(key) => self.auth_keys.insert(dc, Box::new(key)),
                 None => self.auth_keys.remove(&dc),
-            };
+            }
         }
         for (dc, key) in plan.temp_auth_keys {
             match key {
                 Some(key) => self.temp_auth_keys.insert(dc, Box::new(key)),
                 None => self.temp_auth_keys.remove(&dc),
-            };
+            }
         }
         if let Some(user) = plan.self_user {
             self.self_user = user;
