@@ -105,8 +105,6 @@ struct Driver {
     engine: Option<Engine>,
     catch_up: bool,
     receive: bool,
-    /// The `ChatMap` of the last container handed out, reused by its other updates.
-    last_map: Option<(Arc<Peers>, Arc<ChatMap>)>,
     /// The catch-up from a saved state waits for the first subscriber (so that what it
     /// fetches is not handed out to nobody); pushes are held meanwhile.
     gated: bool,
@@ -128,7 +126,6 @@ pub(crate) fn spawn(
         engine: None,
         catch_up,
         receive,
-        last_map: None,
         gated: false,
         close_idle_at: tokio::time::Instant::now() + inner.pool.close_idle_interval(),
     };
@@ -167,8 +164,6 @@ impl Driver {
                 if !Box::pin(self.step(&mut state)).await {
                     break;
                 }
-                let hub = Arc::clone(&self.hub);
-                let gated = self.gated;
                 // The engine's deadline is read again when the sleep ends (nothing else runs
                 // meanwhile), rather than kept in this future, which every idle client holds.
                 let wake = self
@@ -203,7 +198,7 @@ impl Driver {
                             }
                         }
                     }
-                    () = hub.wait_for_subscriber(), if gated => {
+                    () = self.hub.wait_for_subscriber(), if self.gated => {
                         self.gated = false;
                     }
                     () = sleep => {
@@ -399,14 +394,18 @@ impl Driver {
         if self.gated {
             return true;
         }
+        // The `ChatMap` of the container handed out last, reused by its other updates (which
+        // the engine queues together). Kept here, not in the driver: in the driver it would
+        // stay in every idle client's task for good.
+        let mut last_map: Option<(Arc<Peers>, Arc<ChatMap>)> = None;
         while let Some(Handout { update, peers }) =
             self.engine.as_mut().and_then(Engine::poll_update)
         {
-            let chats = match &self.last_map {
+            let chats = match &last_map {
                 Some((p, map)) if Arc::ptr_eq(p, &peers) => Arc::clone(map),
                 _ => {
                     let map = ChatMap::new(&peers.users, &peers.chats);
-                    self.last_map = Some((peers, Arc::clone(&map)));
+                    last_map = Some((peers, Arc::clone(&map)));
                     map
                 }
             };

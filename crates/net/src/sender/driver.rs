@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -52,6 +53,11 @@ const OPEN_TOGETHER: usize = 4;
 /// Packets at least this large (file parts) are worth opening together; smaller ones are
 /// opened as they come.
 const BIG_PACKET: usize = 16 * 1024;
+
+/// A map keyed by ids this process assigns (call ids, the session's request ids): hashed with
+/// SipHash under fixed keys instead of `RandomState`'s per-map random ones, which would be 16
+/// bytes more in each map of every idle connection's task. No peer chooses the keys.
+type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
 
 struct Call {
     reply: Reply,
@@ -92,8 +98,8 @@ pub(crate) struct Driver {
     session: Option<Session>,
     /// Calls made before a session exists (no auth key yet).
     waiting: VecDeque<Waiting>,
-    calls: HashMap<CallId, Call>,
-    by_request: HashMap<RequestId, CallId>,
+    calls: IdMap<CallId, Call>,
+    by_request: IdMap<RequestId, CallId>,
     init: InitState,
     /// Where random choices come from: a generator is made for each (they are rare: a ping a
     /// minute, a session, a key exchange), rather than one kept for the connection's life (a
@@ -136,8 +142,8 @@ impl Driver {
             events,
             session: None,
             waiting: VecDeque::new(),
-            calls: HashMap::new(),
-            by_request: HashMap::new(),
+            calls: IdMap::default(),
+            by_request: IdMap::default(),
             init: InitState::Needed,
             randomness,
             clock: Clock::new(),
@@ -689,10 +695,10 @@ impl Driver {
             session.shrink_buffers();
         }
         if self.calls.is_empty() {
-            self.calls = HashMap::new();
+            self.calls = IdMap::default();
         }
         if self.by_request.is_empty() {
-            self.by_request = HashMap::new();
+            self.by_request = IdMap::default();
         }
         if self.waiting.is_empty() {
             self.waiting = VecDeque::new();
