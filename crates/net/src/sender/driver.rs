@@ -13,7 +13,7 @@
 //! so a large upload never stops the driver from reading (no deadlock against a server that is
 //! itself blocked writing to us).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Range;
@@ -59,6 +59,26 @@ const BIG_PACKET: usize = 16 * 1024;
 /// bytes more in each map of every idle connection's task. No peer chooses the keys.
 type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
 
+/// The serve loop's deadlines other than the next ping.
+struct Due {
+    /// The session's own timer.
+    wake: Option<tokio::time::Instant>,
+    /// PFS: when to stop taking calls into the current key's session (or leave it).
+    renew: Option<tokio::time::Instant>,
+    /// No byte received by then: the link is dead.
+    dead_at: tokio::time::Instant,
+}
+
+impl Due {
+    /// The earliest of these and `next_ping`.
+    fn first(&self, next_ping: tokio::time::Instant) -> tokio::time::Instant {
+        [self.wake, self.renew]
+            .into_iter()
+            .flatten()
+            .fold(next_ping.min(self.dead_at), tokio::time::Instant::min)
+    }
+}
+
 struct Call {
     reply: Reply,
     on_disconnect: OnDisconnect,
@@ -97,7 +117,7 @@ pub(crate) struct Driver {
     events: EventSink,
     session: Option<Session>,
     /// Calls made before a session exists (no auth key yet).
-    waiting: VecDeque<Waiting>,
+    waiting: Vec<Waiting>,
     calls: IdMap<CallId, Call>,
     by_request: IdMap<RequestId, CallId>,
     init: InitState,
@@ -141,7 +161,7 @@ impl Driver {
             auth_key,
             events,
             session: None,
-            waiting: VecDeque::new(),
+            waiting: Vec::new(),
             calls: IdMap::default(),
             by_request: IdMap::default(),
             init: InitState::Needed,
@@ -318,7 +338,8 @@ impl Driver {
         self.rekey_now = false;
         // The server wants the client described again after every binding.
         self.init = InitState::Needed;
-        while let Some(w) = self.waiting.pop_front() {
+        // In arrival order; `enqueue` never adds to `waiting`.
+        for w in std::mem::take(&mut self.waiting) {
             self.enqueue(w.call, w.body, &w.opts, w.after);
         }
         Ok(())
@@ -383,7 +404,8 @@ impl Driver {
         self.renewing = false;
         self.rekey_now = false;
         self.init = InitState::Needed;
-        while let Some(w) = self.waiting.pop_front() {
+        // In arrival order; `enqueue` never adds to `waiting`.
+        for w in std::mem::take(&mut self.waiting) {
             self.enqueue(w.call, w.body, &w.opts, w.after);
         }
     }
@@ -462,7 +484,8 @@ impl Driver {
         self.auth_key.send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
-        while let Some(w) = self.waiting.pop_front() {
+        // In arrival order; `enqueue` never adds to `waiting`.
+        for w in std::mem::take(&mut self.waiting) {
             self.enqueue(w.call, w.body, &w.opts, w.after);
         }
     }
@@ -479,13 +502,12 @@ impl Driver {
         // The backoff restarts only once the server proved itself with a packet that decrypts:
         // a server that accepts connections and then fails them must not reset it each time.
         let mut proven = false;
-        let keep_alive = self.cfg.shared.keep_alive;
         let mut tx: Vec<u8> = Vec::new();
         let mut tx_at = 0;
         let mut flush_due = false;
         let mut packet = Vec::new();
         let mut last_rx = tokio::time::Instant::now();
-        let mut next_ping = last_rx + keep_alive.interval;
+        let mut next_ping = last_rx + self.cfg.shared.keep_alive.interval;
         loop {
             if let Err(reason) = self.pump(codec, &mut tx, &mut packet) {
                 return reason;
@@ -512,23 +534,7 @@ impl Driver {
             // One timer for everything due (the core's, the ping, the dead link, the PFS
             // renewal): a timer each would be a few hundred bytes more in every idle
             // connection's task.
-            let renew = self.temp.as_ref().map(|t| {
-                if self.renewing {
-                    t.renew_by
-                } else {
-                    t.renew_at
-                }
-            });
-            let wake = self
-                .session
-                .as_ref()
-                .and_then(Session::poll_timeout)
-                .map(|t| self.clock.to_tokio(t));
-            let dead_at = last_rx + keep_alive.dead_after;
-            let deadline = [wake, renew]
-                .into_iter()
-                .flatten()
-                .fold(next_ping.min(dead_at), tokio::time::Instant::min);
+            let deadline = self.due(last_rx).first(next_ping);
             tokio::select! {
                 command = self.commands.recv() => {
                     // Take every call already waiting before packing, so concurrent callers
@@ -621,6 +627,9 @@ impl Driver {
                 }
                 () = sleep_until(deadline) => {
                     let now = tokio::time::Instant::now();
+                    // Asked again rather than kept across the wait (in every idle connection's
+                    // task): nothing they depend on changed while this branch waited.
+                    let Due { wake, renew, dead_at } = self.due(last_rx);
                     if now >= dead_at {
                         return DisconnectReason::Silent;
                     }
@@ -633,10 +642,12 @@ impl Driver {
                         self.renewing = true;
                     }
                     if now >= next_ping {
+                        let keep_alive = &self.cfg.shared.keep_alive;
                         next_ping += keep_alive.interval;
+                        let delay = keep_alive.disconnect_delay;
                         let ping_id = self.randomness.rng().gen();
                         if let Some(session) = self.session.as_mut() {
-                            keep_alive_ping(session, ping_id, keep_alive.disconnect_delay);
+                            keep_alive_ping(session, ping_id, delay);
                         }
                     }
                     if wake.is_some_and(|at| now >= at) {
@@ -646,6 +657,26 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// What the serve loop's timer waits for, besides the next ping, given when the last
+    /// bytes arrived.
+    fn due(&self, last_rx: tokio::time::Instant) -> Due {
+        Due {
+            wake: self
+                .session
+                .as_ref()
+                .and_then(Session::poll_timeout)
+                .map(|t| self.clock.to_tokio(t)),
+            renew: self.temp.as_ref().map(|t| {
+                if self.renewing {
+                    t.renew_by
+                } else {
+                    t.renew_at
+                }
+            }),
+            dead_at: last_rx + self.cfg.shared.keep_alive.dead_after,
         }
     }
 
@@ -701,7 +732,7 @@ impl Driver {
             self.by_request = IdMap::default();
         }
         if self.waiting.is_empty() {
-            self.waiting = VecDeque::new();
+            self.waiting = Vec::new();
         }
     }
 
@@ -959,7 +990,7 @@ impl Driver {
         if self.session.is_some() && !self.renewing {
             self.enqueue(call, body, opts, after);
         } else {
-            self.waiting.push_back(Waiting {
+            self.waiting.push(Waiting {
                 call,
                 body,
                 opts: opts.clone(),
