@@ -50,7 +50,7 @@ macro_rules! fixtures {
                     has_stickers: false,
                     id: 5_000_000 + i,
                     access_hash: i.wrapping_mul(0x9e37_79b9),
-                    file_reference: vec![i as u8; 24],
+                    file_reference: vec![i as u8; 24].into(),
                     date: 1_700_000_000,
                     sizes,
                     video_sizes: None,
@@ -187,7 +187,7 @@ macro_rules! fixtures {
                             has_video: false,
                             personal: false,
                             photo_id: 7_000_000 + i,
-                            stripped_thumb: Some(vec![1; 40]),
+                            stripped_thumb: Some(vec![1; 40].into()),
                             dc_id: 2,
                         }
                         .into(),
@@ -215,7 +215,7 @@ macro_rules! fixtures {
                 types::ChatPhoto {
                     has_video: false,
                     photo_id: 8_000_000 + id,
-                    stripped_thumb: Some(vec![2; 32]),
+                    stripped_thumb: Some(vec![2; 32].into()),
                     dc_id: 4,
                 }
                 .into()

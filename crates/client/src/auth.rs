@@ -44,7 +44,8 @@ impl LoginToken {
 /// The account's two-step verification parameters, needed to check a password.
 #[derive(Clone, Debug)]
 pub struct PasswordToken {
-    password: types::account::Password,
+    // Boxed: it is carried in `SignInError`, which stays small.
+    password: Box<types::account::Password>,
 }
 
 impl PasswordToken {
@@ -199,9 +200,7 @@ impl Client {
     pub async fn password_token(&self) -> Result<PasswordToken, InvocationError> {
         let enums::account::Password::Password(password) =
             self.invoke(&functions::account::GetPassword).await?;
-        Ok(PasswordToken {
-            password: *password,
-        })
+        Ok(PasswordToken { password })
     }
 
     /// Finishes signing in with the two-step verification password, proven with SRP (the
@@ -243,8 +242,8 @@ impl Client {
         let request = functions::auth::CheckPassword {
             password: types::InputCheckPasswordSrp {
                 srp_id: check.srp_id,
-                a: check.a.to_vec(),
-                m1: check.m1.to_vec(),
+                a: check.a.to_vec().into(),
+                m1: check.m1.to_vec().into(),
             }
             .into(),
         };
@@ -278,7 +277,7 @@ impl Client {
                 enums::auth::LoginToken::LoginToken(t) => {
                     return Ok(QrLogin::Pending {
                         url: format!("tg://login?token={}", base64_url(&t.token)),
-                        token: t.token,
+                        token: t.token.into_vec(),
                         expires: t.expires,
                     })
                 }
@@ -323,7 +322,7 @@ impl Client {
     /// `AUTH_TOKEN_INVALID`, `AUTH_TOKEN_EXPIRED` and others as [`InvocationError::Rpc`].
     pub async fn accept_login_token(&self, token: &[u8]) -> Result<(), InvocationError> {
         self.invoke(&functions::auth::AcceptLoginToken {
-            token: token.to_vec(),
+            token: token.to_vec().into(),
         })
         .await?;
         Ok(())

@@ -495,7 +495,7 @@ async fn the_server_checks_md5_and_missing_parts() {
             .invoke(&functions::upload::SaveFilePart {
                 file_id: 11,
                 file_part: i32::from(part),
-                bytes,
+                bytes: bytes.into(),
             })
             .await
             .unwrap();
@@ -537,7 +537,7 @@ async fn the_server_checks_md5_and_missing_parts() {
             file_id: 13,
             file_part: 0,
             file_total_parts: 30,
-            bytes: vec![0; 1000],
+            bytes: vec![0; 1000].into(),
         })
         .await
         .unwrap_err();
@@ -560,7 +560,7 @@ async fn expired_file_references_are_fetched_again_midway() {
         .unwrap();
     let reference = |m: &Message| match document(m) {
         enums::Document::Document(d) => d.file_reference,
-        enums::Document::Empty(_) => Vec::new(),
+        enums::Document::Empty(_) => Vec::new().into(),
     };
 
     // After the first chunk every reference expires; the download fetches the message again

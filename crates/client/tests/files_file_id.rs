@@ -513,7 +513,7 @@ async fn file_types_from_18_on_agree_with_pyrotgfork() {
                 doc.dc_id,
                 doc.id,
                 doc.access_hash,
-                doc.file_reference.clone(),
+                doc.file_reference.to_vec(),
             )
         })
         .collect();
@@ -608,7 +608,7 @@ async fn file_types_from_18_on_agree_with_pyrotgfork() {
             raw.dc_id,
             id,
             access_hash,
-            raw.file_reference.clone(),
+            raw.file_reference.to_vec(),
             PhotoSource::Thumbnail {
                 file_type: t,
                 thumb_type,

@@ -301,7 +301,7 @@ async fn the_server_refuses_bad_parts_and_ranges() {
                 file_id: 21,
                 file_part: 0,
                 file_total_parts: total,
-                bytes: vec![0; 1024],
+                bytes: vec![0; 1024].into(),
             })
             .await
             .unwrap_err();
@@ -313,7 +313,7 @@ async fn the_server_refuses_bad_parts_and_ranges() {
             .invoke(&functions::upload::SaveFilePart {
                 file_id: 22,
                 file_part: part,
-                bytes: vec![7; 1024],
+                bytes: vec![7; 1024].into(),
             })
             .await
             .unwrap();

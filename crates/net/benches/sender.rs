@@ -70,7 +70,7 @@ fn location() -> enums::InputFileLocation {
         types::InputDocumentFileLocation {
             id: 1,
             access_hash: 2,
-            file_reference: vec![],
+            file_reference: vec![].into(),
             thumb_size: String::new().into(),
         },
     ))
@@ -89,7 +89,7 @@ async fn parts(handle: &SenderHandle, upload: bool) {
                     let request = functions::upload::SaveFilePart {
                         file_id: 7,
                         file_part: part,
-                        bytes: data.to_vec(),
+                        bytes: data.to_vec().into(),
                     };
                     // File parts are sent as they are, as real clients do.
                     let opts = InvokeOptions {

@@ -52,7 +52,7 @@ fn get_file(offset: i64, limit: i32) -> functions::upload::GetFile {
             types::InputDocumentFileLocation {
                 id: 1,
                 access_hash: 2,
-                file_reference: vec![],
+                file_reference: vec![].into(),
                 thumb_size: String::new().into(),
             },
         )),
@@ -74,7 +74,7 @@ async fn fetch_with(
     else {
         panic!("the server only sends upload.file");
     };
-    Ok(file.bytes)
+    Ok(file.bytes.into_vec())
 }
 
 async fn nearest(handle: &SenderHandle) -> Result<i32, InvokeError> {
@@ -650,7 +650,7 @@ fn file_body(offset: i64) -> Vec<u8> {
 fn file_answer(result: &Result<Vec<u8>, InvokeError>) -> Vec<u8> {
     let body = result.as_ref().expect("answered");
     match enums::upload::File::from_bytes(body).unwrap() {
-        enums::upload::File::File(f) => f.bytes,
+        enums::upload::File::File(f) => f.bytes.into_vec(),
         other => panic!("{other:?}"),
     }
 }

@@ -126,7 +126,7 @@ fn bench(c: &mut Criterion) {
         let save = functions::upload::SaveFilePart {
             file_id,
             file_part: i,
-            bytes: vec![7u8; 128 * 1024],
+            bytes: vec![7u8; 128 * 1024].into(),
         };
         ok(&b, &caller, &save.to_bytes());
     }

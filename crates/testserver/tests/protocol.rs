@@ -231,7 +231,8 @@ async fn temporary_keys_bind_to_permanent_ones() -> Result<()> {
                 temp_session_id: session_id,
                 expires_at,
             },
-        ),
+        )
+        .into(),
     };
     let fresh_msg_id =
         || ((now().unix_secs() as i64) << 32) | (rand::random::<i64>() & 0x7fff_fffc);

@@ -29,8 +29,10 @@ use crate::GenError;
 fn value_expr(rust: &str, place: &str) -> String {
     let by_ref = place.starts_with("self.");
     match rust {
-        "Vec<u8>" | "[u8; 16]" | "[u8; 32]" => format!("&crate::runtime::DebugBytes(&{place}[..])"),
-        "Vec<Vec<u8>>" => format!("&crate::runtime::DebugBytesList(&{place})"),
+        "crate::TlBytes" | "[u8; 16]" | "[u8; 32]" => {
+            format!("&crate::runtime::DebugBytes(&{place}[..])")
+        }
+        "Vec<crate::TlBytes>" => format!("&crate::runtime::DebugBytesList(&{place})"),
         _ if by_ref => format!("&{place}"),
         _ => place.to_owned(),
     }

@@ -22,7 +22,10 @@ const DERIVES: &str = "#[derive(Clone, PartialEq)]\n\
 /// options and unset flags are left out, byte strings are base64 (see `tgwire_tl_types`'s
 /// `serde_fields`, which these paths name).
 fn serde_field_attr(rust: &str, optional: bool, flag_bit: bool) -> Option<String> {
-    let bytes = matches!(rust, "Vec<u8>" | "Vec<Vec<u8>>" | "[u8; 16]" | "[u8; 32]");
+    let bytes = matches!(
+        rust,
+        "crate::TlBytes" | "Vec<crate::TlBytes>" | "[u8; 16]" | "[u8; 32]"
+    );
     let mut parts = Vec::new();
     if flag_bit {
         parts.push("default, skip_serializing_if = \"crate::serde_fields::is_false\"");
@@ -233,7 +236,7 @@ fn zero_value(model: &Model<'_>, def: &Definition, ty: &tgwire_tl_parser::Type) 
         "int128" => "[0u8; 16]".to_owned(),
         "int256" => "[0u8; 32]".to_owned(),
         "string" => "crate::TlString::new()".to_owned(),
-        "bytes" => "Vec::<u8>::new()".to_owned(),
+        "bytes" => "crate::TlBytes::new()".to_owned(),
         "Bool" => "false".to_owned(),
         "Vector" => format!(
             "{}::new()",

@@ -134,9 +134,9 @@ impl Sizer<'_, '_> {
                 "long" | "double" => Some((8, false)),
                 "int128" => Some((16, false)),
                 "int256" => Some((32, false)),
-                // A `TlString` is 32 bytes since it holds 30 inline; it is still counted at 24, the
-                // size these limits were chosen with, so that the longer inline strings moved no
-                // constructor into a box (counted at 32, about 60 enum variants of api.tl would be
+                // A `TlString` is 32 bytes since it holds 30 inline, and so is a `TlBytes`; both are
+                // still counted at 24, the size these limits were chosen with, so that the inline room
+                // moved no constructor into a box (counted at 32, about 60 enum variants of api.tl would be
                 // boxed: a change of the generated API). The real enum sizes are checked by
                 // tl-types' `enums_stay_small_…` test.
                 "string" | "bytes" | "Vector" | "vector" => Some((24, true)),

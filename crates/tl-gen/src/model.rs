@@ -209,7 +209,7 @@ impl<'a> Model<'a> {
                 "long" => Some("i64"),
                 "double" => Some("f64"),
                 "string" => Some("crate::TlString"),
-                "bytes" => Some("Vec<u8>"),
+                "bytes" => Some("crate::TlBytes"),
                 "int128" => Some("[u8; 16]"),
                 "int256" => Some("[u8; 32]"),
                 "Bool" | "true" => Some("bool"),

@@ -7,7 +7,7 @@
 // The generated code names its runtime as `crate::…`; provide it at this test crate's root.
 pub use tgwire_tl_types::{
     runtime, Bare, Blob, Deserializable, DeserializeError, Identifiable, Reader, RemoteCall,
-    Serializable, TlString,
+    Serializable, TlBytes, TlString,
 };
 
 #[allow(missing_docs, dead_code, unexpected_cfgs, clippy::all)]
@@ -119,7 +119,7 @@ fn flags_are_computed_from_fields() {
     assert_eq!(types::User::from_bytes(&bytes).unwrap(), user);
     // `bot` and `photo` share bit 1: setting either sets the bit, and decoding sets both.
     let with_photo = types::User {
-        photo: Some(vec![1]),
+        photo: Some(vec![1].into()),
         ..user.clone()
     };
     let decoded = types::User::from_bytes(&with_photo.to_bytes()).unwrap();
@@ -131,7 +131,7 @@ fn flags_are_computed_from_fields() {
     };
     let decoded = types::User::from_bytes(&bot_only.to_bytes()).unwrap();
     assert!(decoded.bot);
-    assert_eq!(decoded.photo, Some(vec![]));
+    assert_eq!(decoded.photo, Some(TlBytes::new()));
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn debug_leaves_out_what_is_absent() {
     );
     // Long byte strings are cut, with their length.
     let with_photo = types::User {
-        photo: Some(vec![0; 100]),
+        photo: Some(vec![0; 100].into()),
         ..user
     };
     let text = format!("{with_photo:#?}");

@@ -56,7 +56,7 @@ fn photo(i: i64) -> enums::MessageMedia {
         has_stickers: false,
         id: 5_000_000 + i,
         access_hash: i.wrapping_mul(0x9e37_79b9),
-        file_reference: vec![i as u8; 24],
+        file_reference: vec![i as u8; 24].into(),
         date: 1_700_000_000,
         sizes,
         video_sizes: None,

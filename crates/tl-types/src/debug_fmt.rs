@@ -41,7 +41,7 @@ impl fmt::Debug for DebugBytes<'_> {
 }
 
 /// A list of byte strings in `Debug`, each as [`DebugBytes`].
-pub struct DebugBytesList<'a>(pub &'a [Vec<u8>]);
+pub struct DebugBytesList<'a>(pub &'a [crate::TlBytes]);
 
 impl fmt::Debug for DebugBytesList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,7 +15,8 @@
 //! TL types map to Rust as `int` → `i32`, `long` → `i64`, `double` → `f64`, `string` →
 //! [`TlString`] (an owned, `String`-like string that holds up to 30 bytes inline, so short strings
 //! decode without an allocation; build one with `"text".into()`, read it as `&str` with `as_str()` or
-//! through `Deref`), `bytes` → `Vec<u8>`, `int128`/`int256` →
+//! through `Deref`), `bytes` →
+//! [`TlBytes`] (the same for bytes: up to 30 inline, longer ones one `Vec<u8>`, `Deref<Target = [u8]>`), `int128`/`int256` →
 //! `[u8; 16]`/`[u8; 32]`, `Bool` → `bool`, `Vector<T>` → `Vec<T>`, `flags.N?T` → `Option<T>`,
 //! `flags.N?true` → `bool`. The `flags` words themselves are not
 //! fields: serialising computes them from the optional fields.
@@ -24,7 +25,7 @@
 //! larger than a quarter of the bytes left is an error before anything is allocated, a byte string
 //! longer than the input likewise); nesting limited to [`MAX_DEPTH`]; `gzip_packed` inflation bounded
 //! by [`mtproto::service::MAX_UNPACKED_SIZE`]. Invalid UTF-8 in `string` fields decodes lossily (U+FFFD);
-//! binary data is always `bytes` (`Vec<u8>`) and exact. Padding bytes are not checked.
+//! binary data is always `bytes` ([`TlBytes`]) and exact. Padding bytes are not checked.
 //!
 //! # Printing
 //!
@@ -83,6 +84,7 @@ mod serde_fields;
 // The round trip covers functions too, so it needs them decodable.
 #[cfg(all(test, feature = "deserializable-functions"))]
 mod schema_tests;
+mod tl_bytes;
 mod tl_string;
 mod traits;
 
@@ -92,6 +94,7 @@ pub use generated::api::{enums, functions, types};
 pub use generated::{name_for_id, LAYER};
 pub use primitives::{BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID};
 pub use reader::{Nested, Reader, MAX_DEPTH};
+pub use tl_bytes::TlBytes;
 pub use tl_string::TlString;
 pub use traits::{Bare, Deserializable, Identifiable, RemoteCall, Serializable};
 

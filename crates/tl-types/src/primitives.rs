@@ -1,12 +1,12 @@
 //! TL's built-in types on Rust types: `int` = `i32`, `long` = `i64`, `double` = `f64`, `Bool` = `bool`,
-//! `string` = [`TlString`] (also `String` for hand-written code), `bytes` = `Vec<u8>`, `int128` = `[u8; 16]`, `int256` = `[u8; 32]`,
+//! `string` = [`TlString`] (also `String` for hand-written code), `bytes` = [`TlBytes`] (also `Vec<u8>` for hand-written code), `int128` = `[u8; 16]`, `int256` = `[u8; 32]`,
 //! `Vector<T>` = `Vec<T>`.
 //!
 //! Strings: TL `string` is bytes on the wire; decoding turns invalid UTF-8 into U+FFFD (lossy) rather than
 //! failing, because one odd name must not make a whole update undecodable. Fields that carry binary
-//! data are `bytes` in the schema and `Vec<u8>` here, decoded exactly.
+//! data are `bytes` in the schema and [`TlBytes`] here, decoded exactly.
 
-use crate::{Deserializable, DeserializeError, Reader, Serializable, TlString};
+use crate::{Deserializable, DeserializeError, Reader, Serializable, TlBytes, TlString};
 
 /// The id of the boxed `Vector t` type.
 pub const VECTOR_ID: u32 = 0x1cb5c415;
@@ -137,6 +137,22 @@ impl Deserializable for Vec<u8> {
     #[inline]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         r.read_tl_bytes().map(<[u8]>::to_vec)
+    }
+}
+
+impl Serializable for TlBytes {
+    #[inline]
+    fn serialize(&self, buf: &mut Vec<u8>) {
+        write_tl_bytes(self, buf);
+    }
+}
+
+impl Deserializable for TlBytes {
+    /// Values of up to 30 bytes are held inline: file references and short thumbnails decode without
+    /// an allocation.
+    #[inline]
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
+        TlBytes::read(r)
     }
 }
 

@@ -14,6 +14,8 @@ use ::base64::Engine as _;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::TlBytes;
+
 /// `skip_serializing_if` for `true` flags: leave out the ones that are not set.
 #[inline]
 pub(crate) fn is_false(flag: &bool) -> bool {
@@ -53,7 +55,7 @@ impl<'de> Deserialize<'de> for Owned {
     }
 }
 
-/// The field shapes that hold bytes: `Vec<u8>`, `[u8; N]`, and vectors and options of those.
+/// The field shapes that hold bytes: [`TlBytes`], `Vec<u8>`, `[u8; N]`, and vectors and options of those.
 pub(crate) trait BytesShape: Sized {
     /// Writes `self` with every byte string as base64.
     fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
@@ -83,14 +85,23 @@ impl<const N: usize> BytesShape for [u8; N] {
     }
 }
 
-impl BytesShape for Vec<Vec<u8>> {
+impl BytesShape for TlBytes {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        B64(self).serialize(s)
+    }
+    fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Owned::deserialize(d).map(|o| o.0.into())
+    }
+}
+
+impl BytesShape for Vec<TlBytes> {
     fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter().map(|b| B64(b)))
     }
     fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(Vec::<Owned>::deserialize(d)?
             .into_iter()
-            .map(|o| o.0)
+            .map(|o| o.0.into())
             .collect())
     }
 }

@@ -71,7 +71,7 @@ fn hand_written_json_reads_into_the_typed_message() {
         photo.sizes[1],
         types::PhotoStrippedSize {
             r#type: "i".into(),
-            bytes: vec![1, 2, 3],
+            bytes: vec![1, 2, 3].into(),
         }
         .into()
     );

@@ -62,7 +62,7 @@ impl Button {
             text,
             types::InlineButtonTypeCallback {
                 requires_password: false,
-                data: data.into(),
+                data: data.into().into(),
             }
             .into(),
         )
@@ -445,7 +445,7 @@ mod tests {
             first.r#type,
             types::InlineButtonTypeCallback {
                 requires_password: false,
-                data: b"1".to_vec()
+                data: b"1".to_vec().into()
             }
             .into()
         );

@@ -167,7 +167,7 @@ impl MessageButton {
                         client,
                         chat,
                         self.message.id(),
-                        Some(cb.data.clone()),
+                        Some(cb.data.to_vec()),
                         false,
                     )
                     .await
@@ -221,7 +221,7 @@ async fn callback(
             game,
             peer: input_peer(chat),
             msg_id,
-            data,
+            data: data.map(Into::into),
             password: None,
         })
         .await?;

@@ -579,7 +579,7 @@ async fn queries_and_raw_updates_have_their_filters() {
             peer: user(ALICE),
             msg_id: 3,
             chat_instance: 1,
-            data: Some(data.to_vec()),
+            data: Some(data.to_vec().into()),
             game_short_name: None,
         }
         .into()

@@ -215,7 +215,7 @@ impl CdnFile {
         log::info!("download redirected to CDN DC {}", redirect.dc_id);
         let file = CdnFile {
             dc_id: redirect.dc_id,
-            token: redirect.file_token,
+            token: redirect.file_token.into_vec(),
             key,
             iv,
             hashes: Mutex::default(),
@@ -258,7 +258,7 @@ impl CdnFile {
             return Ok(hash);
         }
         let body = functions::upload::GetCdnFileHashes {
-            file_token: self.token.clone(),
+            file_token: self.token.clone().into(),
             offset: offset as i64,
         }
         .to_bytes();
@@ -286,7 +286,7 @@ impl CdnFile {
         let mut reuploads = 0;
         let mut bytes = loop {
             let body = functions::upload::GetCdnFile {
-                file_token: self.token.clone(),
+                file_token: self.token.clone().into(),
                 offset: start as i64,
                 limit: asked as i32,
             }
@@ -302,7 +302,7 @@ impl CdnFile {
                 answer => answer?,
             };
             match enums::upload::CdnFile::from_bytes(&answer).map_err(InvocationError::from)? {
-                enums::upload::CdnFile::CdnFile(file) => break file.bytes,
+                enums::upload::CdnFile::CdnFile(file) => break file.bytes.into_vec(),
                 enums::upload::CdnFile::ReuploadNeeded(_) if reuploads == MAX_REUPLOADS => {
                     return Err(FileError::Cdn(
                         "the CDN keeps asking for the file to be uploaded again".into(),
@@ -312,7 +312,7 @@ impl CdnFile {
                     reuploads += 1;
                     log::info!("the CDN lost the file: asking the file's DC to upload it again");
                     let body = functions::upload::ReuploadCdnFile {
-                        file_token: self.token.clone(),
+                        file_token: self.token.clone().into(),
                         request_token: needed.request_token,
                     }
                     .to_bytes();

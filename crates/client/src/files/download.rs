@@ -99,7 +99,7 @@ fn inline_photo_size(photo: &enums::Photo, wanted: &str) -> Option<Vec<u8>> {
         enums::PhotoSize::PhotoStrippedSize(s) if s.r#type == wanted => {
             Some(super::stripped::stripped_to_jpeg(&s.bytes))
         }
-        enums::PhotoSize::PhotoCachedSize(s) if s.r#type == wanted => Some(s.bytes.clone()),
+        enums::PhotoSize::PhotoCachedSize(s) if s.r#type == wanted => Some(s.bytes.to_vec()),
         _ => None,
     })
 }
@@ -263,9 +263,11 @@ async fn profile_photo(
     let photo = match &chat {
         Chat::User(user) => match user.raw() {
             enums::User::User(user) => match &user.photo {
-                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => {
-                    Some((p.photo_id, p.dc_id, p.stripped_thumb.clone()))
-                }
+                Some(enums::UserProfilePhoto::UserProfilePhoto(p)) => Some((
+                    p.photo_id,
+                    p.dc_id,
+                    p.stripped_thumb.as_deref().map(<[u8]>::to_vec),
+                )),
                 _ => None,
             },
             enums::User::Empty(_) => None,
@@ -297,7 +299,11 @@ fn chat_photo(raw: &enums::Chat) -> Option<(i64, i32, Option<Vec<u8>>)> {
         _ => return None,
     };
     match photo {
-        enums::ChatPhoto::ChatPhoto(p) => Some((p.photo_id, p.dc_id, p.stripped_thumb.clone())),
+        enums::ChatPhoto::ChatPhoto(p) => Some((
+            p.photo_id,
+            p.dc_id,
+            p.stripped_thumb.as_deref().map(<[u8]>::to_vec),
+        )),
         enums::ChatPhoto::Empty => None,
     }
 }
@@ -821,7 +827,7 @@ fn read_file_answer(answer: Vec<u8>) -> Result<Fetched, tgwire_tl_types::Deseria
     let mut r = Reader::new(&answer);
     if r.peek_u32()? != types::upload::File::CONSTRUCTOR_ID {
         return Ok(match enums::upload::File::from_bytes(&answer)? {
-            enums::upload::File::File(file) => Fetched::Bytes(Chunk::whole(file.bytes)),
+            enums::upload::File::File(file) => Fetched::Bytes(Chunk::whole(file.bytes.into_vec())),
             enums::upload::File::CdnRedirect(redirect) => Fetched::Redirect(*redirect),
         });
     }
@@ -973,7 +979,7 @@ mod tests {
         vec![
             types::PhotoStrippedSize {
                 r#type: "i".into(),
-                bytes: vec![1, 2, 3],
+                bytes: vec![1, 2, 3].into(),
             }
             .into(),
             types::PhotoSize {
@@ -1009,7 +1015,7 @@ mod tests {
             let answer = types::upload::File {
                 r#type: enums::storage::FileType::FilePartial,
                 mtime: 77,
-                bytes: data.clone(),
+                bytes: data.clone().into(),
             }
             .to_bytes();
             let Ok(Fetched::Bytes(chunk)) = read_file_answer(answer.clone()) else {
@@ -1023,9 +1029,9 @@ mod tests {
         }
         let redirect = types::upload::FileCdnRedirect {
             dc_id: 203,
-            file_token: vec![1, 2, 3],
-            encryption_key: vec![4; 32],
-            encryption_iv: vec![5; 16],
+            file_token: vec![1, 2, 3].into(),
+            encryption_key: vec![4; 32].into(),
+            encryption_iv: vec![5; 16].into(),
             file_hashes: Vec::new(),
         };
         let answer = enums::upload::File::from(redirect).to_bytes();

@@ -670,7 +670,7 @@ impl FileId {
             doc.dc_id,
             doc.id,
             doc.access_hash,
-            doc.file_reference.clone(),
+            doc.file_reference.to_vec(),
         ))
     }
 
@@ -690,7 +690,7 @@ impl FileId {
             p.dc_id,
             p.id,
             p.access_hash,
-            p.file_reference.clone(),
+            p.file_reference.to_vec(),
             PhotoSource::Thumbnail {
                 file_type: FileType::Photo,
                 thumb_type,
@@ -1018,7 +1018,7 @@ impl FileId {
                 types::InputDocument {
                     id: *id,
                     access_hash: *access_hash,
-                    file_reference: self.file_reference.clone(),
+                    file_reference: self.file_reference.clone().into(),
                 }
                 .into(),
             ),
@@ -1039,7 +1039,7 @@ impl FileId {
                 types::InputPhoto {
                     id: *id,
                     access_hash: *access_hash,
-                    file_reference: self.file_reference.clone(),
+                    file_reference: self.file_reference.clone().into(),
                 }
                 .into(),
             ),
@@ -1097,7 +1097,7 @@ impl FileId {
             FileIdLocation::Document { id, access_hash } => types::InputDocumentFileLocation {
                 id: *id,
                 access_hash: *access_hash,
-                file_reference: reference,
+                file_reference: reference.into(),
                 thumb_size: String::new().into(),
             }
             .into(),
@@ -1122,7 +1122,7 @@ impl FileId {
                         types::InputDocumentFileLocation {
                             id: *id,
                             access_hash: *access_hash,
-                            file_reference: reference,
+                            file_reference: reference.into(),
                             thumb_size: thumb_size.into(),
                         }
                         .into()
@@ -1130,7 +1130,7 @@ impl FileId {
                         types::InputPhotoFileLocation {
                             id: *id,
                             access_hash: *access_hash,
-                            file_reference: reference,
+                            file_reference: reference.into(),
                             thumb_size: thumb_size.into(),
                         }
                         .into()
@@ -1178,7 +1178,7 @@ impl FileId {
                     types::InputPhotoLegacyFileLocation {
                         id: *id,
                         access_hash: *access_hash,
-                        file_reference: reference,
+                        file_reference: reference.into(),
                         volume_id,
                         local_id,
                         secret: *secret,

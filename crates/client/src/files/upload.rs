@@ -281,14 +281,14 @@ async fn send_part(
             file_id,
             file_part: index as i32,
             file_total_parts: plan.parts as i32,
-            bytes,
+            bytes: bytes.into(),
         }
         .to_bytes()
     } else {
         functions::upload::SaveFilePart {
             file_id,
             file_part: index as i32,
-            bytes,
+            bytes: bytes.into(),
         }
         .to_bytes()
     };

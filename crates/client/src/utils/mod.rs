@@ -270,7 +270,7 @@ mod tests {
             has_stickers: false,
             id: 5,
             access_hash: 6,
-            file_reference: vec![1, 2],
+            file_reference: vec![1, 2].into(),
             date: 0,
             sizes: Vec::new(),
             video_sizes: None,
@@ -283,7 +283,7 @@ mod tests {
                 types::InputPhoto {
                     id: 5,
                     access_hash: 6,
-                    file_reference: vec![1, 2]
+                    file_reference: vec![1, 2].into()
                 }
                 .into()
             )

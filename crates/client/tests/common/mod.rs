@@ -100,7 +100,7 @@ pub async fn send_photo(client: &Client, chat: &str, caption: &str) -> tgwire::t
         .invoke(&functions::upload::SaveFilePart {
             file_id,
             file_part: 0,
-            bytes: vec![0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4],
+            bytes: vec![0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4].into(),
         })
         .await
         .expect("part saved");

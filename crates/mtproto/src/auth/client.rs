@@ -144,10 +144,10 @@ impl ExpectResPq {
         let req = functions::ReqDhParams {
             nonce: self.nonce,
             server_nonce: res.server_nonce,
-            p: be_bytes(p),
-            q: be_bytes(q),
+            p: be_bytes(p).into(),
+            q: be_bytes(q).into(),
             public_key_fingerprint: key.fingerprint(),
-            encrypted_data: encrypted.to_vec(),
+            encrypted_data: encrypted.to_vec().into(),
         };
         write_plain(plain_id(now, IdKind::Client), &req.to_bytes(), out);
         Ok(ExpectServerDh {
@@ -172,9 +172,9 @@ pub(crate) fn p_q_inner_data(
     let (pq, p, q) = (pq.to_vec(), be_bytes(p), be_bytes(q));
     match (config.dc_id, config.temp_expires_in) {
         (Some(dc), None) => types::PQInnerDataDc {
-            pq,
-            p,
-            q,
+            pq: pq.into(),
+            p: p.into(),
+            q: q.into(),
             nonce,
             server_nonce,
             new_nonce,
@@ -182,9 +182,9 @@ pub(crate) fn p_q_inner_data(
         }
         .to_bytes(),
         (Some(dc), Some(expires_in)) => types::PQInnerDataTempDc {
-            pq,
-            p,
-            q,
+            pq: pq.into(),
+            p: p.into(),
+            q: q.into(),
             nonce,
             server_nonce,
             new_nonce,
@@ -193,9 +193,9 @@ pub(crate) fn p_q_inner_data(
         }
         .to_bytes(),
         (None, Some(expires_in)) => types::PQInnerDataTemp {
-            pq,
-            p,
-            q,
+            pq: pq.into(),
+            p: p.into(),
+            q: q.into(),
             nonce,
             server_nonce,
             new_nonce,
@@ -203,9 +203,9 @@ pub(crate) fn p_q_inner_data(
         }
         .to_bytes(),
         (None, None) => types::PQInnerData {
-            pq,
-            p,
-            q,
+            pq: pq.into(),
+            p: p.into(),
+            q: q.into(),
             nonce,
             server_nonce,
             new_nonce,
@@ -275,7 +275,7 @@ impl ExpectServerDh {
             server_nonce: self.server_nonce,
             new_nonce: self.new_nonce,
             group,
-            g_a: inner.g_a,
+            g_a: inner.g_a.into_vec(),
             time_offset,
             auth_key: AuthKey::from_bytes([0; 256]),
             retries: 0,
@@ -351,14 +351,14 @@ impl ExpectDhGen {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             retry_id,
-            g_b: outcome.public.to_vec(),
+            g_b: outcome.public.to_vec().into(),
         }
         .to_bytes();
         let encrypted_data = encrypt_with_hash(&inner, &self.new_nonce, &self.server_nonce, rng);
         let set = functions::SetClientDhParams {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
-            encrypted_data,
+            encrypted_data: encrypted_data.into(),
         };
         write_plain(plain_id(now, IdKind::Client), &set.to_bytes(), out);
         Ok(())

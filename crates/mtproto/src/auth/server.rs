@@ -99,7 +99,7 @@ impl ExpectReqPq {
         let res = types::ResPq {
             nonce,
             server_nonce,
-            pq: be_bytes(pq),
+            pq: be_bytes(pq).into(),
             server_public_key_fingerprints: self
                 .config
                 .keys
@@ -329,8 +329,8 @@ impl ExpectClientDh {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
             g: self.group.g(),
-            dh_prime: self.group.prime().to_vec(),
-            g_a: self.g_a.to_vec(),
+            dh_prime: self.group.prime().to_vec().into(),
+            g_a: self.g_a.to_vec().into(),
             server_time,
         })
         .to_bytes();
@@ -338,7 +338,7 @@ impl ExpectClientDh {
         let ok = types::ServerDhParamsOk {
             nonce: self.nonce,
             server_nonce: self.server_nonce,
-            encrypted_answer,
+            encrypted_answer: encrypted_answer.into(),
         };
         write_plain(
             plain_id(now, IdKind::ServerResponse),

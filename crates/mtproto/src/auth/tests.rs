@@ -384,10 +384,10 @@ fn server_rejects_wrong_factors_and_garbage() {
     let req = tgwire_tl_types::mtproto::functions::ReqDhParams {
         nonce: res.nonce,
         server_nonce: res.server_nonce,
-        p: super::be_bytes(p + 2),
-        q: super::be_bytes(q),
+        p: super::be_bytes(p + 2).into(),
+        q: super::be_bytes(q).into(),
         public_key_fingerprint: res.server_public_key_fingerprints[0],
-        encrypted_data: vec![0; 256],
+        encrypted_data: vec![0; 256].into(),
     };
     let mut packet = Vec::new();
     super::write_plain(

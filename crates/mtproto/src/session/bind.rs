@@ -75,7 +75,7 @@ impl Binding {
             perm_auth_key_id: self.perm_key.id(),
             nonce: self.nonce,
             expires_at: self.expires_at,
-            encrypted_message: encrypted,
+            encrypted_message: encrypted.into(),
         }
         .to_bytes()
     }

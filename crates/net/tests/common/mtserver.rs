@@ -528,7 +528,7 @@ fn answer(knobs: &Knobs, body: &[u8]) -> Reply {
                 enums::upload::File::from(types::upload::File {
                     r#type: enums::storage::FileType::FilePartial,
                     mtime: 0,
-                    bytes: file_bytes(req.offset, limit),
+                    bytes: file_bytes(req.offset, limit).into(),
                 })
                 .to_bytes(),
             )

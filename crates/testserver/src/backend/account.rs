@@ -29,10 +29,10 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 fn algo(salt1: &[u8], salt2: &[u8], g: i32, p: &[u8]) -> enums::PasswordKdfAlgo {
     types::PasswordKdfAlgoSha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow {
-        salt1: salt1.to_vec(),
-        salt2: salt2.to_vec(),
+        salt1: salt1.to_vec().into(),
+        salt2: salt2.to_vec().into(),
         g,
-        p: p.to_vec(),
+        p: p.to_vec().into(),
     }
     .into()
 }
@@ -59,7 +59,7 @@ pub(crate) fn get_password(
         &TELEGRAM_DH_PRIME,
     );
     let new_secure_algo = types::SecurePasswordKdfAlgoSha512 {
-        salt: random_bytes::<8>().to_vec(),
+        salt: random_bytes::<8>().to_vec().into(),
     }
     .into();
     let mut password = types::account::Password {
@@ -73,7 +73,7 @@ pub(crate) fn get_password(
         email_unconfirmed_pattern: None,
         new_algo,
         new_secure_algo,
-        secure_random: random_bytes::<32>().to_vec(),
+        secure_random: random_bytes::<32>().to_vec().into(),
         pending_reset_date: None,
         login_email_pattern: None,
     };
@@ -99,7 +99,7 @@ pub(crate) fn get_password(
             stored.g,
             &stored.p.0,
         ));
-        password.srp_b = Some(session.public_b().to_vec());
+        password.srp_b = Some(session.public_b().to_vec().into());
         password.srp_id = Some(srp_id);
         password.hint = stored.hint.clone().map(Into::into);
         cx.rt.srp.insert(
@@ -179,10 +179,10 @@ pub(crate) fn new_password(
     )
     .map_err(|_| RpcError::bad("NEW_SALT_INVALID"))?;
     Ok(PasswordRec {
-        salt1: Bytes(algo.salt1.clone()),
-        salt2: Bytes(algo.salt2.clone()),
+        salt1: Bytes(algo.salt1.to_vec()),
+        salt2: Bytes(algo.salt2.to_vec()),
         g: algo.g,
-        p: Bytes(algo.p.clone()),
+        p: Bytes(algo.p.to_vec()),
         verifier: Bytes(verifier.to_vec()),
         hint,
     })

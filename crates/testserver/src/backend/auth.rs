@@ -332,7 +332,11 @@ pub(crate) fn export_authorization(
     known_dc(cx, req.dc_id)?;
     let bytes: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     cx.rt.exported.insert(bytes.clone(), (me, req.dc_id));
-    Ok(types::auth::ExportedAuthorization { id: me, bytes }.into())
+    Ok(types::auth::ExportedAuthorization {
+        id: me,
+        bytes: bytes.into(),
+    }
+    .into())
 }
 
 pub(crate) fn import_authorization(
@@ -342,11 +346,11 @@ pub(crate) fn import_authorization(
     let (user, _) = cx
         .rt
         .exported
-        .get(&req.bytes)
+        .get(&*req.bytes)
         .copied()
         .filter(|&(user, dc)| user == req.id && dc == cx.ctx.dc_id)
         .ok_or_else(|| RpcError::bad("AUTH_BYTES_INVALID"))?;
-    cx.rt.exported.remove(&req.bytes);
+    cx.rt.exported.remove(&*req.bytes);
     cx.authorize(user);
     authorization(cx, user)
 }
@@ -364,7 +368,12 @@ pub(crate) fn export_login_token(
         .find(|(_, rec)| rec.perm_key == key && rec.accepted_by.is_some() && rec.expires > cx.now)
         .map(|(token, _)| token.clone());
     if let Some(token) = accepted {
-        return import_login_token(cx, functions::auth::ImportLoginToken { token });
+        return import_login_token(
+            cx,
+            functions::auth::ImportLoginToken {
+                token: token.into(),
+            },
+        );
     }
     let token: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
     let expires = cx.now.saturating_add(LOGIN_TOKEN_LIFETIME);
@@ -377,7 +386,11 @@ pub(crate) fn export_login_token(
             accepted_by: None,
         },
     );
-    Ok(types::auth::LoginToken { expires, token }.into())
+    Ok(types::auth::LoginToken {
+        expires,
+        token: token.into(),
+    }
+    .into())
 }
 
 pub(crate) fn import_login_token(
@@ -387,11 +400,11 @@ pub(crate) fn import_login_token(
     let rec = cx
         .rt
         .login_tokens
-        .get(&req.token)
+        .get(&*req.token)
         .cloned()
         .ok_or_else(|| RpcError::bad("AUTH_TOKEN_INVALID"))?;
     if rec.expires <= cx.now {
-        cx.rt.login_tokens.remove(&req.token);
+        cx.rt.login_tokens.remove(&*req.token);
         return Err(RpcError::bad("AUTH_TOKEN_EXPIRED"));
     }
     let Some(user) = rec.accepted_by else {
@@ -409,7 +422,7 @@ pub(crate) fn import_login_token(
         }
         .into());
     }
-    cx.rt.login_tokens.remove(&req.token);
+    cx.rt.login_tokens.remove(&*req.token);
     let authorization = finish_sign_in(cx, user)?;
     Ok(types::auth::LoginTokenSuccess { authorization }.into())
 }
@@ -422,7 +435,7 @@ pub(crate) fn accept_login_token(
     let rec = cx
         .rt
         .login_tokens
-        .get_mut(&req.token)
+        .get_mut(&*req.token)
         .ok_or_else(|| RpcError::bad("AUTH_TOKEN_INVALID"))?;
     if rec.expires <= cx.now {
         return Err(RpcError::bad("AUTH_TOKEN_EXPIRED"));

@@ -102,9 +102,9 @@ pub(crate) fn redirect(
     Some(
         types::upload::FileCdnRedirect {
             dc_id: cdn.dc.id,
-            file_token: token,
-            encryption_key: rec.key.to_vec(),
-            encryption_iv: rec.iv.to_vec(),
+            file_token: token.into(),
+            encryption_key: rec.key.to_vec().into(),
+            encryption_iv: rec.iv.to_vec().into(),
             file_hashes: hashes(content, 0),
         }
         .into(),
@@ -123,7 +123,7 @@ fn hashes(content: &[u8], offset: u64) -> Vec<enums::FileHash> {
             types::FileHash {
                 offset: (index * HASH_PART) as i64,
                 limit: part.len() as i32,
-                hash: Sha256::digest(part).to_vec(),
+                hash: Sha256::digest(part).to_vec().into(),
             }
             .into()
         })
@@ -155,18 +155,21 @@ pub(crate) fn get_cdn_file(
     if rec.lost.is_none() && cx.faults.take_cdn_reupload() {
         log::info!("fault: the CDN lost file {}", rec.media_id);
         let request_token: [u8; 16] = rand::random();
-        if let Some(stored) = cx.rt.cdn_files.get_mut(&req.file_token) {
+        if let Some(stored) = cx.rt.cdn_files.get_mut(&*req.file_token) {
             stored.lost = Some(request_token.to_vec());
         }
         cx.rt.cdn_stats.reupload_requests += 1;
         return Ok(types::upload::CdnFileReuploadNeeded {
-            request_token: request_token.to_vec(),
+            request_token: request_token.to_vec().into(),
         }
         .into());
     }
     if let Some(request_token) = rec.lost {
         cx.rt.cdn_stats.reupload_requests += 1;
-        return Ok(types::upload::CdnFileReuploadNeeded { request_token }.into());
+        return Ok(types::upload::CdnFileReuploadNeeded {
+            request_token: request_token.into(),
+        }
+        .into());
     }
     let start = usize::try_from(req.offset)
         .unwrap_or(usize::MAX)
@@ -183,7 +186,7 @@ pub(crate) fn get_cdn_file(
         }
     }
     cx.rt.cdn_stats.parts_served += 1;
-    Ok(types::upload::CdnFile { bytes: part }.into())
+    Ok(types::upload::CdnFile { bytes: part.into() }.into())
 }
 
 /// AES-256-CTR of the file range starting at `offset` (a multiple of 16) in place.
@@ -222,7 +225,7 @@ pub(crate) fn reupload_cdn_file(
     match &rec.lost {
         Some(token) if *token == req.request_token => {
             log::info!("file {} uploaded to the CDN again", rec.media_id);
-            if let Some(stored) = cx.rt.cdn_files.get_mut(&req.file_token) {
+            if let Some(stored) = cx.rt.cdn_files.get_mut(&*req.file_token) {
                 stored.lost = None;
             }
             cx.rt.cdn_stats.reuploads += 1;

@@ -72,7 +72,7 @@ pub(crate) fn save_file_part(
     cx: &mut Cx<'_>,
     req: functions::upload::SaveFilePart,
 ) -> RpcResult<bool> {
-    store_part(cx, req.file_id, req.file_part, None, req.bytes)
+    store_part(cx, req.file_id, req.file_part, None, req.bytes.into_vec())
 }
 
 pub(crate) fn save_big_file_part(
@@ -84,7 +84,7 @@ pub(crate) fn save_big_file_part(
         req.file_id,
         req.file_part,
         Some(req.file_total_parts),
-        req.bytes,
+        req.bytes.into_vec(),
     )
 }
 
@@ -512,7 +512,7 @@ mod tests {
             let expected = types::upload::File {
                 r#type: enums::storage::FileType::FileUnknown,
                 mtime: 1_700_000_123,
-                bytes: content[range.clone()].to_vec(),
+                bytes: content[range.clone()].to_vec().into(),
             }
             .to_bytes();
             assert_eq!(part.to_bytes(), expected, "{range:?}");
@@ -539,9 +539,9 @@ mod tests {
         let redirect = FilePart::Other(enums::upload::File::CdnRedirect(Box::new(
             types::upload::FileCdnRedirect {
                 dc_id: 201,
-                file_token: vec![1, 2, 3],
-                encryption_key: vec![0; 32],
-                encryption_iv: vec![0; 16],
+                file_token: vec![1, 2, 3].into(),
+                encryption_key: vec![0; 32].into(),
+                encryption_iv: vec![0; 16].into(),
                 file_hashes: Vec::new(),
             },
         )));

@@ -218,7 +218,10 @@ fn profile_photo(state: &State, user: i64) -> Option<enums::UserProfilePhoto> {
             has_video: false,
             personal: false,
             photo_id: id,
-            stripped_thumb: photo.stripped.as_ref().map(|bytes| bytes.0.clone()),
+            stripped_thumb: photo
+                .stripped
+                .as_ref()
+                .map(|bytes| bytes.0.as_slice().into()),
             dc_id: photo.dc_id,
         }
         .into(),
@@ -373,7 +376,7 @@ pub(crate) fn chat_photo(state: &State, photo: Option<ChatPhotoRec>) -> enums::C
                 .photos
                 .get(&photo.id)
                 .and_then(|p| p.stripped.as_ref())
-                .map(|bytes| bytes.0.clone()),
+                .map(|bytes| bytes.0.as_slice().into()),
             dc_id: photo.dc_id,
         }
         .into(),
@@ -469,7 +472,7 @@ pub(crate) fn document(state: &State, id: i64) -> Option<enums::Document> {
         types::Document {
             id,
             access_hash: rec.access_hash,
-            file_reference: rec.file_reference.0.clone(),
+            file_reference: rec.file_reference.0.as_slice().into(),
             date: rec.date,
             mime_type: rec.mime_type.clone().into(),
             size: rec.size,
@@ -500,7 +503,7 @@ fn photo_sizes(rec: &PhotoRec) -> Vec<enums::PhotoSize> {
     let stripped = rec.stripped.iter().map(|bytes| {
         types::PhotoStrippedSize {
             r#type: "i".into(),
-            bytes: bytes.0.clone(),
+            bytes: bytes.0.as_slice().into(),
         }
         .into()
     });
@@ -523,7 +526,7 @@ pub(crate) fn photo(state: &State, id: i64) -> Option<enums::Photo> {
             has_stickers: false,
             id,
             access_hash: rec.access_hash,
-            file_reference: rec.file_reference.0.clone(),
+            file_reference: rec.file_reference.0.as_slice().into(),
             date: rec.date,
             sizes: photo_sizes(rec),
             video_sizes: None,

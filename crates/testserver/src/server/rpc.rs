@@ -320,7 +320,7 @@ mod tests {
             perm_auth_key_id: perm.id(),
             nonce: 99,
             expires_at: 2_000_000_000,
-            encrypted_message: binding_message(&perm, id, inner),
+            encrypted_message: binding_message(&perm, id, inner).into(),
         };
         let run = |req: &functions::auth::BindTempAuthKey, key: &AuthKey| {
             let wrapped = functions::InvokeWithLayer {

@@ -274,7 +274,7 @@ pub struct User {
     pub name: Option<crate::TlString>,
     /// TL `photo:flags.1?bytes`: present (`Some`) when bit 1 of `flags` is set.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none", with = "crate::serde_fields::base64"))]
-    pub photo: Option<Vec<u8>>,
+    pub photo: Option<crate::TlBytes>,
     /// TL `premium:flags2.0?true`: bit 0 of `flags2` (`true` when set).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::serde_fields::is_false"))]
     pub premium: bool,
@@ -336,7 +336,7 @@ impl crate::Bare for User {
         if fw_flags & 0x2 != 0 {
             match &self.photo {
                 Some(x) => { crate::Serializable::serialize(x, buf); }
-                None => { crate::Serializable::serialize(&Vec::<u8>::new(), buf); }
+                None => { crate::Serializable::serialize(&crate::TlBytes::new(), buf); }
             }
         }
         let mut fw_flags2: u32 = 0;
@@ -365,7 +365,7 @@ impl crate::Bare for User {
             None
         };
         let photo = if fw_flags & 0x2 != 0 {
-            Some(<Vec<u8> as crate::Deserializable>::deserialize(r)?)
+            Some(<crate::TlBytes as crate::Deserializable>::deserialize(r)?)
         } else {
             None
         };

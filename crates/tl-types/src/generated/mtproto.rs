@@ -16,7 +16,7 @@ pub mod types {
         pub server_nonce: [u8; 16],
         /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub pq: Vec<u8>,
+        pub pq: crate::TlBytes,
         /// TL `server_public_key_fingerprints:Vector<long>`.
         pub server_public_key_fingerprints: Vec<i64>,
     }
@@ -53,7 +53,7 @@ pub mod types {
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
-            let pq = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let pq = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let server_public_key_fingerprints =
                 <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
@@ -87,13 +87,13 @@ pub mod types {
     pub struct PQInnerData {
         /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub pq: Vec<u8>,
+        pub pq: crate::TlBytes,
         /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub p: Vec<u8>,
+        pub p: crate::TlBytes,
         /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub q: Vec<u8>,
+        pub q: crate::TlBytes,
         /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
@@ -139,9 +139,9 @@ pub mod types {
         }
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            let pq = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let p = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let q = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let pq = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let p = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let q = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let new_nonce = <[u8; 32] as crate::Deserializable>::deserialize(r)?;
@@ -178,13 +178,13 @@ pub mod types {
     pub struct PQInnerDataDc {
         /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub pq: Vec<u8>,
+        pub pq: crate::TlBytes,
         /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub p: Vec<u8>,
+        pub p: crate::TlBytes,
         /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub q: Vec<u8>,
+        pub q: crate::TlBytes,
         /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
@@ -234,9 +234,9 @@ pub mod types {
         }
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            let pq = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let p = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let q = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let pq = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let p = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let q = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let new_nonce = <[u8; 32] as crate::Deserializable>::deserialize(r)?;
@@ -275,13 +275,13 @@ pub mod types {
     pub struct PQInnerDataTemp {
         /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub pq: Vec<u8>,
+        pub pq: crate::TlBytes,
         /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub p: Vec<u8>,
+        pub p: crate::TlBytes,
         /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub q: Vec<u8>,
+        pub q: crate::TlBytes,
         /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
@@ -331,9 +331,9 @@ pub mod types {
         }
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            let pq = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let p = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let q = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let pq = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let p = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let q = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let new_nonce = <[u8; 32] as crate::Deserializable>::deserialize(r)?;
@@ -372,13 +372,13 @@ pub mod types {
     pub struct PQInnerDataTempDc {
         /// TL `pq:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub pq: Vec<u8>,
+        pub pq: crate::TlBytes,
         /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub p: Vec<u8>,
+        pub p: crate::TlBytes,
         /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub q: Vec<u8>,
+        pub q: crate::TlBytes,
         /// TL `nonce:int128`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
         pub nonce: [u8; 16],
@@ -432,9 +432,9 @@ pub mod types {
         }
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-            let pq = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let p = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let q = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let pq = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let p = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let q = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let new_nonce = <[u8; 32] as crate::Deserializable>::deserialize(r)?;
@@ -551,7 +551,7 @@ pub mod types {
         pub server_nonce: [u8; 16],
         /// TL `encrypted_answer:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub encrypted_answer: Vec<u8>,
+        pub encrypted_answer: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for ServerDhParamsOk {
@@ -584,7 +584,7 @@ pub mod types {
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
-            let encrypted_answer = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let encrypted_answer = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 nonce,
                 server_nonce,
@@ -623,10 +623,10 @@ pub mod types {
         pub g: i32,
         /// TL `dh_prime:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub dh_prime: Vec<u8>,
+        pub dh_prime: crate::TlBytes,
         /// TL `g_a:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub g_a: Vec<u8>,
+        pub g_a: crate::TlBytes,
         /// TL `server_time:int`.
         pub server_time: i32,
     }
@@ -665,8 +665,8 @@ pub mod types {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let g = <i32 as crate::Deserializable>::deserialize(r)?;
-            let dh_prime = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let g_a = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let dh_prime = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let g_a = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let server_time = <i32 as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 nonce,
@@ -709,7 +709,7 @@ pub mod types {
         pub retry_id: i64,
         /// TL `g_b:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub g_b: Vec<u8>,
+        pub g_b: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for ClientDhInnerData {
@@ -742,7 +742,7 @@ pub mod types {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let retry_id = <i64 as crate::Deserializable>::deserialize(r)?;
-            let g_b = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let g_b = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 nonce,
                 server_nonce,
@@ -1902,7 +1902,7 @@ pub mod types {
         pub req_msg_id: i64,
         /// TL `info:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub info: Vec<u8>,
+        pub info: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for MsgsStateInfo {
@@ -1926,7 +1926,7 @@ pub mod types {
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let req_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
-            let info = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let info = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self { req_msg_id, info })
         }
     }
@@ -1955,7 +1955,7 @@ pub mod types {
         pub msg_ids: Vec<i64>,
         /// TL `info:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub info: Vec<u8>,
+        pub info: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for MsgsAllInfo {
@@ -1979,7 +1979,7 @@ pub mod types {
 
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
-            let info = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let info = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self { msg_ids, info })
         }
     }
@@ -3845,15 +3845,15 @@ pub mod functions {
         pub server_nonce: [u8; 16],
         /// TL `p:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub p: Vec<u8>,
+        pub p: crate::TlBytes,
         /// TL `q:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub q: Vec<u8>,
+        pub q: crate::TlBytes,
         /// TL `public_key_fingerprint:long`.
         pub public_key_fingerprint: i64,
         /// TL `encrypted_data:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub encrypted_data: Vec<u8>,
+        pub encrypted_data: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for ReqDhParams {
@@ -3897,10 +3897,10 @@ pub mod functions {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
-            let p = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
-            let q = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let p = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
+            let q = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             let public_key_fingerprint = <i64 as crate::Deserializable>::deserialize(r)?;
-            let encrypted_data = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let encrypted_data = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 nonce,
                 server_nonce,
@@ -3930,7 +3930,7 @@ pub mod functions {
         pub server_nonce: [u8; 16],
         /// TL `encrypted_data:bytes`.
         #[cfg_attr(feature = "serde", serde(with = "crate::serde_fields::base64"))]
-        pub encrypted_data: Vec<u8>,
+        pub encrypted_data: crate::TlBytes,
     }
 
     impl ::core::fmt::Debug for SetClientDhParams {
@@ -3968,7 +3968,7 @@ pub mod functions {
             r.expect_id(<Self as crate::Identifiable>::CONSTRUCTOR_ID)?;
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
-            let encrypted_data = <Vec<u8> as crate::Deserializable>::deserialize(r)?;
+            let encrypted_data = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
             Ok(Self {
                 nonce,
                 server_nonce,

@@ -49,7 +49,7 @@ pub fn online_user(id: i64, photo_id: i64, stripped_thumb: Vec<u8>) -> types::Us
                 has_video: false,
                 personal: false,
                 photo_id,
-                stripped_thumb: Some(stripped_thumb),
+                stripped_thumb: Some(stripped_thumb.into()),
                 dc_id: 2,
             }
             .into(),

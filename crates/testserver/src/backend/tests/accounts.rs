@@ -243,8 +243,8 @@ fn srp_answer(password: &types::account::Password, guess: &str) -> enums::InputC
     .unwrap();
     types::InputCheckPasswordSrp {
         srp_id: check.srp_id,
-        a: check.a.to_vec(),
-        m1: check.m1.to_vec(),
+        a: check.a.to_vec().into(),
+        m1: check.m1.to_vec().into(),
     }
     .into()
 }
@@ -317,7 +317,7 @@ fn a_password_set_through_the_api_protects_the_next_sign_in() {
     else {
         panic!()
     };
-    algo.salt1.extend_from_slice(&[9; 32]);
+    algo.salt1 = [&algo.salt1[..], &[9; 32]].concat().into();
     let verifier =
         srp::make_verifier(b"hunter2", &algo.salt1, &algo.salt2, algo.g, &algo.p).unwrap();
     let set = |current: enums::InputCheckPasswordSrp, hash: Vec<u8>| {
@@ -325,7 +325,7 @@ fn a_password_set_through_the_api_protects_the_next_sign_in() {
             password: current,
             new_settings: types::account::PasswordInputSettings {
                 new_algo: Some(enums::PasswordKdfAlgo::from((*algo).clone())),
-                new_password_hash: Some(hash),
+                new_password_hash: Some(hash.into()),
                 hint: Some("h".into()),
                 email: None,
                 new_secure_settings: None,

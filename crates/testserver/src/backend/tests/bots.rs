@@ -43,7 +43,7 @@ fn callback_button(text: &str, data: &[u8]) -> enums::KeyboardInlineButton {
         text: text.into(),
         r#type: types::InlineButtonTypeCallback {
             requires_password: false,
-            data: data.to_vec(),
+            data: data.to_vec().into(),
         }
         .into(),
     }
@@ -86,7 +86,7 @@ fn a_callback_query_reaches_the_bot_and_its_answer_the_user() {
         game: false,
         peer: input_peer_user(&backend, 4242),
         msg_id,
-        data: Some(data.to_vec()),
+        data: Some(data.to_vec().into()),
         password: None,
     };
     // Data no button has.
@@ -137,7 +137,7 @@ fn a_query_nobody_waits_for_any_more_cannot_be_answered() {
         game: false,
         peer: input_peer_user(&backend, 4243),
         msg_id: texts(&history)[0].0,
-        data: Some(b"go".to_vec()),
+        data: Some(b"go".to_vec().into()),
         password: None,
     };
     // `call` cannot wait: the user gets the timeout at once.
@@ -296,7 +296,7 @@ fn inline_queries_are_answered_cached_paged_and_sent_via_the_bot() {
             game: false,
             peer: enums::InputPeer::InputPeerSelf,
             msg_id: message.id,
-            data: Some(b"like".to_vec()),
+            data: Some(b"like".to_vec().into()),
             password: None,
         },
     );

@@ -829,7 +829,7 @@ fn group_and_channel_photos_and_about() {
         assert!(client.ok(&functions::upload::SaveFilePart {
             file_id,
             file_part: 0,
-            bytes: vec![0xff, 0xd8, 0xff, 0xe0, 9, 9],
+            bytes: vec![0xff, 0xd8, 0xff, 0xe0, 9, 9].into(),
         }));
         enums::InputChatPhoto::from(types::InputChatUploadedPhoto {
             file: Some(
@@ -919,7 +919,7 @@ fn profile_photos_page_newest_first() {
         assert!(bob.ok(&functions::upload::SaveFilePart {
             file_id,
             file_part: 0,
-            bytes: vec![0xff, 0xd8, i],
+            bytes: vec![0xff, 0xd8, i].into(),
         }));
         let enums::photos::Photo::Photo(photo) = bob.ok(&functions::photos::UploadProfilePhoto {
             fallback: false,

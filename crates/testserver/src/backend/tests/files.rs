@@ -13,7 +13,7 @@ pub(super) fn upload(client: &Client, file_id: i64, data: &[u8], part_size: usiz
         assert!(client.ok(&functions::upload::SaveFilePart {
             file_id,
             file_part: i32::try_from(i).unwrap(),
-            bytes: chunk.to_vec(),
+            bytes: chunk.to_vec().into(),
         }));
         parts += 1;
     }
@@ -119,7 +119,7 @@ fn download_ranges_and_locations_are_checked() {
         err(400, "FILE_ID_INVALID")
     );
     let mut stale = doc.clone();
-    stale.file_reference = vec![0; 8];
+    stale.file_reference = vec![0; 8].into();
     assert_eq!(
         client.call(&get_file(&stale, 0, 4096)).unwrap_err(),
         err(400, "FILE_REFERENCE_EXPIRED")
@@ -142,7 +142,7 @@ fn bad_uploads_are_refused() {
     let part = |file_part, bytes: Vec<u8>| functions::upload::SaveFilePart {
         file_id: 1,
         file_part,
-        bytes,
+        bytes: bytes.into(),
     };
     assert_eq!(
         client.call(&part(-1, vec![0; 1024])).unwrap_err(),
@@ -177,7 +177,7 @@ fn bad_uploads_are_refused() {
             client.ok(&functions::upload::SaveFilePart {
                 file_id,
                 file_part: i as i32,
-                bytes: vec![0; size],
+                bytes: vec![0; size].into(),
             });
         }
         send_document(&client, file_id, sizes.len() as i32).unwrap_err()
@@ -200,7 +200,7 @@ fn bad_uploads_are_refused() {
         file_id: 8,
         file_part: 0,
         file_total_parts: 2,
-        bytes: vec![0; 4096],
+        bytes: vec![0; 4096].into(),
     });
     assert_eq!(
         client
@@ -208,7 +208,7 @@ fn bad_uploads_are_refused() {
                 file_id: 8,
                 file_part: 2,
                 file_total_parts: 2,
-                bytes: vec![0; 4096],
+                bytes: vec![0; 4096].into(),
             })
             .unwrap_err(),
         err(400, "FILE_PARTS_INVALID")
