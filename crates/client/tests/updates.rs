@@ -139,6 +139,34 @@ async fn settled(client: &Client) -> UpdateStats {
     }
 }
 
+/// A client that only listens makes no calls for longer than its idle timeout: the idle
+/// reaping must leave its home connection (where the pushes come) open, and its updates going.
+#[tokio::test]
+async fn a_listening_client_keeps_its_home_connection_past_the_idle_timeout() {
+    let server = common::start().await;
+    let (a, _) = common::signed_in(&server, 2, "1191").await;
+    let idle = Duration::from_millis(100);
+    let (b, _) =
+        common::signed_in_with(common::builder(&server, 2).idle_timeout(idle), 2, "1192").await;
+    server
+        .backend()
+        .set_username(common::me(&b).await, Some("user_1192"))
+        .expect("username set");
+    a.resolve("@user_1192").await.expect("a knows b");
+    let mut stream = b.updates();
+    send_all(&a, "@user_1192", &texts("before", 1)).await;
+    assert_eq!(next_texts(&mut stream, 1).await, ["before0"]);
+    // Ten idle timeouts without a call of b's (the reaping runs every quarter of one).
+    tokio::time::sleep(idle * 10).await;
+    assert!(
+        b.connection_state().is_connected(),
+        "{:?}",
+        b.connection_state()
+    );
+    send_all(&a, "@user_1192", &texts("after", 3)).await;
+    assert_eq!(next_texts(&mut stream, 3).await, texts("after", 3));
+}
+
 #[tokio::test]
 async fn private_messages_arrive_exactly_once_in_order_and_own_sends_fetch_nothing() {
     let server = common::start().await;

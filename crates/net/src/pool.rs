@@ -167,7 +167,15 @@ impl Pool {
     /// [`PoolConfig::idle_timeout`], and forgets those that stopped for good. Needs a tokio
     /// runtime (the shutdowns run as tasks).
     pub fn close_idle(&self) {
-        close_idle(&self.inner);
+        close_idle(&self.inner, None);
+    }
+
+    /// [`close_idle`](Self::close_idle), except that `dc_id`'s primary connection stays open
+    /// however long it has been idle (it is still forgotten once it stopped for good). A
+    /// client's home connection is where the server pushes updates: a client that only
+    /// listens makes no calls on it, yet must not lose it.
+    pub fn close_idle_keeping(&self, dc_id: i16) {
+        close_idle(&self.inner, Some(dc_id));
     }
 
     /// The primary connection to `dc_id`, opened if needed.
@@ -345,16 +353,18 @@ async fn reap_idle(pool: Weak<Mutex<Inner>>, tick: Duration) {
     loop {
         tokio::time::sleep(tick).await;
         let Some(pool) = pool.upgrade() else { return };
-        close_idle(&pool);
+        close_idle(&pool, None);
     }
 }
 
-fn close_idle(pool: &Mutex<Inner>) {
+/// Closes the idle connections (all but `keep`'s primary one) and forgets the closed ones.
+fn close_idle(pool: &Mutex<Inner>, keep: Option<i16>) {
     let idle_ones: Vec<SenderHandle> = {
         let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
         let idle = inner.idle_timeout;
-        inner.conns.take_unless(|_, h| {
-            !(h.in_flight() == 0 && h.idle_for() >= idle
+        inner.conns.take_unless(|&(dc, index), h| {
+            let kept = keep == Some(dc) && index == 0;
+            !(!kept && h.in_flight() == 0 && h.idle_for() >= idle
                 || matches!(h.current_state(), ConnectionState::Closed { .. }))
         })
     };

@@ -156,6 +156,14 @@ async fn an_unreaped_pool_closes_idle_connections_only_when_asked() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(pool.connections(), [(2, 0)]);
     assert!(handle.state().borrow().is_connected());
+    // Keeping DC 2's primary: a second connection to it goes, the primary stays.
+    let second = pool.get_nth(2, 1).await.unwrap();
+    assert_eq!(nearest(&second).await, 2);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    pool.close_idle_keeping(2);
+    assert_eq!(pool.connections(), [(2, 0)]);
+    closed(&second).await;
+    assert!(handle.state().borrow().is_connected());
     pool.close_idle();
     assert!(pool.connections().is_empty());
     closed(&handle).await;

@@ -75,6 +75,7 @@ pub struct ClientBuilder {
     default_dc: i32,
     receive_updates: bool,
     catch_up: bool,
+    idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -104,6 +105,7 @@ impl ClientBuilder {
             default_dc: 2,
             receive_updates: true,
             catch_up: false,
+            idle_timeout: Duration::from_secs(15 * 60),
         }
     }
 
@@ -186,6 +188,15 @@ impl ClientBuilder {
     /// Gives up on a request after this long (default 60 s; `None` waits forever).
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Closes a connection after this long with no request in flight (default 15 min): the
+    /// extra connections of file transfers and those to other DCs; they are opened again when
+    /// needed. The home DC's main connection stays open however quiet it is, since the server
+    /// pushes updates there.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 
@@ -317,7 +328,7 @@ impl ClientBuilder {
             template,
             dc_addrs,
             auth_keys,
-            idle_timeout: Duration::from_secs(15 * 60),
+            idle_timeout: self.idle_timeout,
         };
         let (state, _) = watch::channel(ConnectionState::Connecting);
         let (update_input, update_rx) = tgwire_net::queue::unbounded();

@@ -205,7 +205,10 @@ impl Driver {
                         let now = tokio::time::Instant::now();
                         if now >= self.close_idle_at {
                             let Some(inner) = self.inner.upgrade() else { break };
-                            inner.pool.close_idle();
+                            // The home connection stays: it carries the pushes, and a client
+                            // that only listens makes no calls on it.
+                            let home = inner.home_dc.load(std::sync::atomic::Ordering::Relaxed);
+                            inner.pool.close_idle_keeping(home as i16);
                             self.close_idle_at = now + inner.pool.close_idle_interval();
                         }
                         if self.engine_deadline().is_some_and(|at| now >= at) {

@@ -35,8 +35,17 @@ pub async fn start() -> TestServer {
 
 /// A client signed in as the test account `99966XYYYY` of `dc` (code `XXXXX`), in memory.
 pub async fn signed_in(server: &TestServer, dc: i32, tail: &str) -> (Client, Arc<dyn Storage>) {
+    signed_in_with(builder(server, dc), dc, tail).await
+}
+
+/// [`signed_in`] from a builder of the caller's (aimed at the server, starting on `dc`).
+pub async fn signed_in_with(
+    builder: ClientBuilder,
+    dc: i32,
+    tail: &str,
+) -> (Client, Arc<dyn Storage>) {
     let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-    let client = builder(server, dc)
+    let client = builder
         .session_shared(Arc::clone(&storage))
         .connect()
         .await
