@@ -75,6 +75,7 @@ mod error;
 // type and flag bit), so `missing_docs` applies to it like to the rest of the crate.
 #[allow(clippy::all)]
 mod generated;
+mod inline_window;
 pub mod mtproto;
 mod primitives;
 mod reader;

@@ -5,27 +5,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
 
-/// How many bytes a [`TlBytes`] holds without an allocation.
-const INLINE: usize = 30;
-
-/// [`INLINE`] as a pattern bound.
-const INLINE_U8: u8 = INLINE as u8;
-
-/// The bytes [`TlBytes::read`] copies at once after a length byte: whole words covering the longest
-/// inline value.
-const WINDOW: usize = INLINE.div_ceil(8) * 8;
-
-/// [`WINDOW`] bytes of `0xff`, then as many zeros: `KEEP[WINDOW - len..][..WINDOW]` keeps the first
-/// `len` bytes of a window.
-static KEEP: [u8; 2 * WINDOW] = {
-    let mut keep = [0; 2 * WINDOW];
-    let mut i = 0;
-    while i < WINDOW {
-        keep[i] = 0xff;
-        i += 1;
-    }
-    keep
-};
+use crate::inline_window::{inline_part, peek_short, short_size, to_inline, INLINE};
 
 /// The owned type of TL `bytes` fields: a `Vec<u8>`-like value that holds up to 30 bytes inline (file
 /// references, hashes, short thumbnails), longer data in one `Vec<u8>`.
@@ -80,42 +60,25 @@ impl TlBytes {
 
     #[inline]
     fn inline(bytes: &[u8]) -> Option<Self> {
-        if bytes.len() > INLINE {
-            return None;
-        }
-        let mut buf = [0; INLINE];
-        buf[..bytes.len()].copy_from_slice(bytes);
         Some(TlBytes(Repr::Inline {
+            buf: to_inline(bytes)?,
             len: bytes.len() as u8,
-            buf,
         }))
     }
 
     /// Reads a TL `bytes` value from `r`.
     ///
-    /// The common case, a short value with at least [`WINDOW`] bytes of input after its length byte,
-    /// copies a fixed window and masks off what lies beyond the value (see `TlString::read`), so it
-    /// needs no variable-length copy. Everything else goes through [`read_other`](Self::read_other).
+    /// The common case, a short value with at least a window (32 bytes) of input after its length byte,
+    /// is read as a fixed window ([`peek_short`]), with no variable-length copy. Everything else goes
+    /// through [`read_other`](Self::read_other).
     #[inline]
     pub(crate) fn read(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        if let [len @ 0..=INLINE_U8, tail @ ..] = r.rest() {
-            let len = usize::from(*len);
-            if let (Some(window), Some(keep)) = (
-                tail.first_chunk::<WINDOW>(),
-                KEEP.get(WINDOW - len..)
-                    .and_then(<[u8]>::first_chunk::<WINDOW>),
-            ) {
-                let mut buf = [0u8; INLINE];
-                for ((out, byte), keep) in buf.iter_mut().zip(window).zip(keep) {
-                    *out = byte & keep;
-                }
-                // 1 length byte + the data, padded to a multiple of 4; within the window.
-                r.advance((len + 4) & !3);
-                return Ok(TlBytes(Repr::Inline {
-                    len: len as u8,
-                    buf,
-                }));
-            }
+        if let Some((len, wide)) = peek_short(r.rest()) {
+            r.advance(short_size(len));
+            return Ok(TlBytes(Repr::Inline {
+                len: len as u8,
+                buf: inline_part(&wide),
+            }));
         }
         Self::read_other(r)
     }

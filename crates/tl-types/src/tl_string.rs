@@ -7,27 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::str::FromStr;
 
-/// How many bytes a [`TlString`] holds without an allocation.
-const INLINE: usize = 30;
-
-/// [`INLINE`] as a pattern bound.
-const INLINE_U8: u8 = INLINE as u8;
-
-/// The bytes [`TlString::read`] copies at once after a length byte: whole words covering the longest
-/// inline string.
-const WINDOW: usize = INLINE.div_ceil(8) * 8;
-
-/// [`WINDOW`] bytes of `0xff`, then as many zeros: `KEEP[WINDOW - len..][..WINDOW]` keeps the first
-/// `len` bytes of a window.
-static KEEP: [u8; 2 * WINDOW] = {
-    let mut keep = [0; 2 * WINDOW];
-    let mut i = 0;
-    while i < WINDOW {
-        keep[i] = 0xff;
-        i += 1;
-    }
-    keep
-};
+use crate::inline_window::{inline_part, peek_short, short_size, to_inline, INLINE, WINDOW};
 
 /// The owned string type of TL `string` fields: a `String`-like value that holds up to 30 bytes inline
 /// (most names, usernames, codes, short URLs and short messages), longer text in one exact-size heap
@@ -86,14 +66,9 @@ impl TlString {
     #[inline]
     fn inline(text: &str) -> Option<Self> {
         let bytes = text.as_bytes();
-        if bytes.len() > INLINE {
-            return None;
-        }
-        let mut buf = [0; INLINE];
-        buf[..bytes.len()].copy_from_slice(bytes);
         Some(TlString(Repr::Inline {
+            buf: to_inline(bytes)?,
             len: bytes.len() as u8,
-            buf,
         }))
     }
 
@@ -108,11 +83,9 @@ impl TlString {
                 acc | u64::from_ne_bytes(word.try_into().unwrap_or([0; 8]))
             });
             if ascii & 0x8080_8080_8080_8080 == 0 {
-                let mut buf = [0; INLINE];
-                buf.copy_from_slice(&wide[..INLINE]);
                 return TlString(Repr::Inline {
                     len: bytes.len() as u8,
-                    buf,
+                    buf: inline_part(&wide),
                 });
             }
         }
@@ -129,33 +102,18 @@ impl TlString {
     /// Reads a TL `string` from `r` (see [`from_utf8_lossy`](Self::from_utf8_lossy)).
     ///
     /// The common case, a short ASCII string with at least [`WINDOW`] bytes of input after its length
-    /// byte, copies a fixed window and masks off what lies beyond the string with a mask cut from
-    /// [`KEEP`], so it needs no variable-length copy (a `memcpy` call) and no branch per byte or word.
+    /// byte, is read as a fixed window ([`peek_short`]) and checked for ASCII in one pass over it.
     /// Everything else goes through [`read_other`](Self::read_other), kept out of line so that this
     /// path saves few registers.
     #[inline]
     pub(crate) fn read(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        if let [len @ 0..=INLINE_U8, tail @ ..] = r.rest() {
-            let len = usize::from(*len);
-            if let (Some(window), Some(keep)) = (
-                tail.first_chunk::<WINDOW>(),
-                KEEP.get(WINDOW - len..)
-                    .and_then(<[u8]>::first_chunk::<WINDOW>),
-            ) {
-                let mut wide = [0u8; WINDOW];
-                for ((out, byte), keep) in wide.iter_mut().zip(window).zip(keep) {
-                    *out = byte & keep;
-                }
-                if wide.iter().fold(0, |acc, byte| acc | byte) & 0x80 == 0 {
-                    let mut buf = [0; INLINE];
-                    buf.copy_from_slice(&wide[..INLINE]);
-                    // 1 length byte + the text, padded to a multiple of 4; within the window.
-                    r.advance((len + 4) & !3);
-                    return Ok(TlString(Repr::Inline {
-                        len: len as u8,
-                        buf,
-                    }));
-                }
+        if let Some((len, wide)) = peek_short(r.rest()) {
+            if wide.iter().fold(0, |acc, byte| acc | byte) & 0x80 == 0 {
+                r.advance(short_size(len));
+                return Ok(TlString(Repr::Inline {
+                    len: len as u8,
+                    buf: inline_part(&wide),
+                }));
             }
         }
         Self::read_other(r)
