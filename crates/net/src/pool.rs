@@ -363,9 +363,10 @@ fn close_idle(pool: &Mutex<Inner>, keep: Option<i16>) {
         let mut inner = pool.lock().unwrap_or_else(|e| e.into_inner());
         let idle = inner.idle_timeout;
         inner.conns.take_unless(|&(dc, index), h| {
+            let stopped = matches!(h.current_state(), ConnectionState::Closed { .. });
             let kept = keep == Some(dc) && index == 0;
-            !(!kept && h.in_flight() == 0 && h.idle_for() >= idle
-                || matches!(h.current_state(), ConnectionState::Closed { .. }))
+            let quiet = h.in_flight() == 0 && h.idle_for() >= idle;
+            !(stopped || quiet && !kept)
         })
     };
     for handle in idle_ones {

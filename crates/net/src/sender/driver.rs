@@ -338,10 +338,7 @@ impl Driver {
         self.rekey_now = false;
         // The server wants the client described again after every binding.
         self.init = InitState::Needed;
-        // In arrival order; `enqueue` never adds to `waiting`.
-        for w in std::mem::take(&mut self.waiting) {
-            self.enqueue(w.call, w.body, &w.opts, w.after);
-        }
+        self.enqueue_waiting();
         Ok(())
     }
 
@@ -404,10 +401,7 @@ impl Driver {
         self.renewing = false;
         self.rekey_now = false;
         self.init = InitState::Needed;
-        // In arrival order; `enqueue` never adds to `waiting`.
-        for w in std::mem::take(&mut self.waiting) {
-            self.enqueue(w.call, w.body, &w.opts, w.after);
-        }
+        self.enqueue_waiting();
     }
 
     /// Runs the auth-key exchange for the permanent key and reports the new key.
@@ -484,10 +478,7 @@ impl Driver {
         self.auth_key.send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
-        // In arrival order; `enqueue` never adds to `waiting`.
-        for w in std::mem::take(&mut self.waiting) {
-            self.enqueue(w.call, w.body, &w.opts, w.after);
-        }
+        self.enqueue_waiting();
     }
 
     /// Serves an open connection until it ends; returns why.
@@ -657,6 +648,14 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// Hands the calls that waited for a session to the new one, in arrival order (`enqueue`
+    /// never adds to `waiting`).
+    fn enqueue_waiting(&mut self) {
+        for w in std::mem::take(&mut self.waiting) {
+            self.enqueue(w.call, w.body, &w.opts, w.after);
         }
     }
 
