@@ -449,7 +449,7 @@ async fn a_call_out_while_the_next_key_is_bound_goes_out_again_under_it() {
     let template = sender_config(&server, Duration::from_secs(10));
     let (pool, mut events) = Pool::new(PoolConfig {
         dc_addrs: [(1, template.addr)].into_iter().collect(),
-        template,
+        template: template.into(),
         auth_keys: Default::default(),
         idle_timeout: Duration::from_secs(600),
     });

@@ -107,7 +107,7 @@ mod stream;
 pub mod transport;
 
 pub use error::{InvokeError, LinkError, MtProxyError, NetError, PoolError, TransportError};
-pub use pool::{Pool, PoolConfig, PoolEvent};
+pub use pool::{Pool, PoolConfig, PoolEvent, Template};
 pub use proxy::{connect, Connection, Credentials, MtProxySecret, Proxy, ProxyLink, TargetAddr};
 pub use sender::{
     ConnectionState, DisconnectReason, InitParams, InvokeOptions, KeepAlive, OnDisconnect,

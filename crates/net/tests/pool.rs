@@ -30,7 +30,7 @@ fn pool_for(
         ..ReconnectPolicy::default()
     };
     Pool::new(PoolConfig {
-        template,
+        template: template.into(),
         dc_addrs: servers.iter().map(|(dc, s)| (*dc, s.addr)).collect(),
         auth_keys: HashMap::new(),
         idle_timeout: idle,
@@ -143,7 +143,7 @@ async fn an_unreaped_pool_closes_idle_connections_only_when_asked() {
     let dc2 = MtServer::start(None).await;
     let (reaped, _events) = pool_for(&[(2, &dc2)], Duration::from_millis(100));
     let config = PoolConfig {
-        template: reaped.template(),
+        template: reaped.shared_template(),
         dc_addrs: HashMap::from([(2, dc2.addr)]),
         auth_keys: HashMap::new(),
         idle_timeout: Duration::from_millis(100),

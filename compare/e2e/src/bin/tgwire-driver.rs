@@ -240,12 +240,15 @@ async fn main() -> anyhow::Result<()> {
             seed.disconnect().await;
             drop(seed);
             tokio::time::sleep(Duration::from_millis(200)).await;
+            // One process, many accounts: configured once, each connected from a clone of the
+            // builder (whose clients share one copy of the connection settings).
+            let base = builder(2)?;
             let before = rss_kib("VmRSS:");
             let mut clients = Vec::with_capacity(count);
             for _ in 0..count {
                 let storage = MemoryStorage::with(session.clone());
                 let storage: Arc<dyn Storage> = Arc::new(storage);
-                let client = builder(2)?.session_shared(storage).connect().await?;
+                let client = base.clone().session_shared(storage).connect().await?;
                 // As Telethon's `connect()`, which returns once its connection is up: tgwire's
                 // connects in the background, and 500 handshakes at once would measure a
                 // transient peak (which the allocator keeps) rather than the clients.

@@ -4,14 +4,14 @@ use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use tgwire_crypto::rsa::RsaPublicKey;
 use tgwire_crypto::AuthKey;
 use tgwire_net::{
     ConnectionState, InitParams, Pool, PoolConfig, PoolEvent, Proxy, SenderConfig, SenderEvent,
-    TransportKind,
+    Template, TransportKind,
 };
 use tgwire_session::{AuthKeyData, Changes, MemoryStorage, SqliteStorage, Storage};
 use tokio::sync::watch;
@@ -40,12 +40,19 @@ t6N/byY9Nw9p21Og3AoXSL2q/2IJ1WRUhebgAdGVMlV1fkuOQoEzR7EdpqtQD9Cs
 5+bfo3Nhmcyvk5ftB0WkJ9z6bNZ7yxrP8wIDAQAB
 -----END RSA PUBLIC KEY-----";
 
+#[derive(Clone)]
 enum SessionChoice {
     File(PathBuf),
     Storage(Arc<dyn Storage>),
 }
 
 /// Configures and connects a [`Client`]. Start with [`Client::builder`].
+///
+/// Clones of a builder share its connection settings (transport, proxy, `initConnection`
+/// fields, RSA keys, timeouts, PFS) until one of them changes them: the clients connected from
+/// them share one copy, made on the first `connect()`, instead of one each. A process running
+/// many accounts configures one builder and connects each account from a clone of it, with the
+/// account's own session.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), tgwire::InvocationError> {
@@ -59,19 +66,15 @@ enum SessionChoice {
 ///     .await?;
 /// # Ok(()) }
 /// ```
+#[derive(Clone)]
 pub struct ClientBuilder {
     api_id: i32,
     api_hash: String,
     session: SessionChoice,
-    transport: TransportKind,
-    proxy: Option<Proxy>,
-    init: InitParams,
+    conn: Arc<ConnSettings>,
     flood_sleep_threshold: Duration,
     request_timeout: Option<Duration>,
-    connect_timeout: Duration,
-    pfs: Option<Duration>,
     dcs: HashMap<i32, SocketAddr>,
-    rsa_keys: Vec<RsaPublicKey>,
     default_dc: i32,
     receive_updates: bool,
     catch_up: bool,
@@ -87,26 +90,81 @@ impl std::fmt::Debug for ClientBuilder {
     }
 }
 
+/// What every connection of a client is made from: the part of a builder its clones share.
+#[derive(Clone)]
+struct ConnSettings {
+    transport: TransportKind,
+    proxy: Option<Proxy>,
+    init: InitParams,
+    connect_timeout: Duration,
+    pfs: Option<Duration>,
+    rsa_keys: Vec<RsaPublicKey>,
+    /// The pool template made from the fields above by the first `connect()`, for the clients
+    /// connected from the other clones. Emptied by every change (see
+    /// [`ClientBuilder::conn_mut`]).
+    template: OnceLock<Template>,
+}
+
+impl ConnSettings {
+    /// The pool template, made once.
+    ///
+    /// # Errors
+    ///
+    /// [`InvocationError::InvalidArgument`] if the built-in RSA key does not parse.
+    fn template(&self) -> Result<Template, InvocationError> {
+        if let Some(template) = self.template.get() {
+            return Ok(template.clone());
+        }
+        let rsa_keys = if self.rsa_keys.is_empty() {
+            vec![RsaPublicKey::from_pkcs1_pem(PRODUCTION_RSA_KEY)
+                .map_err(|e| InvocationError::InvalidArgument(format!("built-in RSA key: {e}")))?]
+        } else {
+            self.rsa_keys.clone()
+        };
+        // The pool fills in each connection's DC id and address; these are placeholders.
+        let placeholder = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 443));
+        let mut config = SenderConfig::new(0, placeholder, rsa_keys);
+        config.transport = self.transport;
+        config.proxy = self.proxy.clone();
+        config.connect_timeout = self.connect_timeout;
+        config.init = Some(self.init.clone());
+        config.pfs = self.pfs;
+        // Two clones connecting at once may both make one; either serves.
+        Ok(self.template.get_or_init(|| config.into()).clone())
+    }
+}
+
 impl ClientBuilder {
     pub(crate) fn new(api_id: i32, api_hash: String) -> Self {
         Self {
             api_id,
             api_hash,
             session: SessionChoice::File(PathBuf::from("tgwire")),
-            transport: TransportKind::Obfuscated(tgwire_net::Framing::Intermediate),
-            proxy: None,
-            init: InitParams::new(api_id),
+            conn: Arc::new(ConnSettings {
+                transport: TransportKind::Obfuscated(tgwire_net::Framing::Intermediate),
+                proxy: None,
+                init: InitParams::new(api_id),
+                connect_timeout: Duration::from_secs(10),
+                pfs: None,
+                rsa_keys: Vec::new(),
+                template: OnceLock::new(),
+            }),
             flood_sleep_threshold: Duration::from_secs(60),
             request_timeout: Some(Duration::from_secs(60)),
-            connect_timeout: Duration::from_secs(10),
-            pfs: None,
             dcs: HashMap::new(),
-            rsa_keys: Vec::new(),
             default_dc: 2,
             receive_updates: true,
             catch_up: false,
             idle_timeout: Duration::from_secs(15 * 60),
         }
+    }
+
+    /// The connection settings, to change: this builder's own copy from now on (its clones keep
+    /// theirs), without the template made from the old ones.
+    fn conn_mut(&mut self) -> &mut ConnSettings {
+        let conn = Arc::make_mut(&mut self.conn);
+        conn.template = OnceLock::new();
+        conn
     }
 
     /// Keeps the session in the SQLite file `path` (`.session` is appended when missing). The
@@ -138,43 +196,43 @@ impl ClientBuilder {
 
     /// The MTProto transport (default: obfuscated intermediate).
     pub fn transport(mut self, transport: TransportKind) -> Self {
-        self.transport = transport;
+        self.conn_mut().transport = transport;
         self
     }
 
     /// Connects through a SOCKS5, HTTP or MTProxy proxy.
     pub fn proxy(mut self, proxy: Proxy) -> Self {
-        self.proxy = Some(proxy);
+        self.conn_mut().proxy = Some(proxy);
         self
     }
 
     /// `initConnection.device_model` (default "tgwire").
     pub fn device_model(mut self, value: impl Into<String>) -> Self {
-        self.init.device_model = value.into();
+        self.conn_mut().init.device_model = value.into();
         self
     }
 
     /// `initConnection.system_version` (default: the OS name).
     pub fn system_version(mut self, value: impl Into<String>) -> Self {
-        self.init.system_version = value.into();
+        self.conn_mut().init.system_version = value.into();
         self
     }
 
     /// `initConnection.app_version` (default: tgwire's version).
     pub fn app_version(mut self, value: impl Into<String>) -> Self {
-        self.init.app_version = value.into();
+        self.conn_mut().init.app_version = value.into();
         self
     }
 
     /// `initConnection.lang_code` (default "en").
     pub fn lang_code(mut self, value: impl Into<String>) -> Self {
-        self.init.lang_code = value.into();
+        self.conn_mut().init.lang_code = value.into();
         self
     }
 
     /// `initConnection.system_lang_code` (default "en").
     pub fn system_lang_code(mut self, value: impl Into<String>) -> Self {
-        self.init.system_lang_code = value.into();
+        self.conn_mut().init.system_lang_code = value.into();
         self
     }
 
@@ -202,7 +260,7 @@ impl ClientBuilder {
 
     /// Limit for opening a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.conn_mut().connect_timeout = timeout;
         self
     }
 
@@ -211,14 +269,14 @@ impl ClientBuilder {
     /// traffic. Off by default. The permanent key is still created and stored as usual; the
     /// temporary ones live only in memory and are renewed before they expire.
     pub fn pfs(mut self, enabled: bool) -> Self {
-        self.pfs = enabled.then_some(DEFAULT_TEMP_KEY_LIFETIME);
+        self.conn_mut().pfs = enabled.then_some(DEFAULT_TEMP_KEY_LIFETIME);
         self
     }
 
     /// [`pfs`](Self::pfs) with temporary keys of `lifetime` (Telegram may drop them earlier;
     /// the sender then binds a new one). Short lifetimes cost a key exchange each.
     pub fn pfs_key_lifetime(mut self, lifetime: Duration) -> Self {
-        self.pfs = Some(lifetime);
+        self.conn_mut().pfs = Some(lifetime);
         self
     }
 
@@ -231,7 +289,7 @@ impl ClientBuilder {
 
     /// Trusts `key` for creating auth keys, instead of Telegram's production key.
     pub fn rsa_key(mut self, key: RsaPublicKey) -> Self {
-        self.rsa_keys.push(key);
+        self.conn_mut().rsa_keys.push(key);
         self
     }
 
@@ -280,12 +338,7 @@ impl ClientBuilder {
                 Arc::new(storage)
             }
         };
-        let rsa_keys = if self.rsa_keys.is_empty() {
-            vec![RsaPublicKey::from_pkcs1_pem(PRODUCTION_RSA_KEY)
-                .map_err(|e| InvocationError::InvalidArgument(format!("built-in RSA key: {e}")))?]
-        } else {
-            self.rsa_keys
-        };
+        let template = self.conn.template()?;
 
         // Addresses: Telegram's, then the session's, then the builder's, later ones winning.
         let mut dc_addrs: HashMap<i16, SocketAddr> = PRODUCTION_DCS
@@ -313,17 +366,6 @@ impl ClientBuilder {
         }
 
         let home = storage.home_dc().unwrap_or(self.default_dc);
-        let placeholder = dc_addrs
-            .values()
-            .next()
-            .copied()
-            .unwrap_or(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 443)));
-        let mut template = SenderConfig::new(home as i16, placeholder, rsa_keys);
-        template.transport = self.transport;
-        template.proxy = self.proxy;
-        template.connect_timeout = self.connect_timeout;
-        template.init = Some(self.init);
-        template.pfs = self.pfs;
         let pool_config = PoolConfig {
             template,
             dc_addrs,
@@ -445,11 +487,77 @@ fn save_key_change(client: Client, dc_id: i16, changes: Changes) {
 
 #[cfg(test)]
 mod tests {
+    use tgwire_testserver::{Config, TestServer};
+    use tgwire_tl_types::functions;
+
     use super::*;
+    use crate::Client;
 
     #[test]
     fn production_key_has_the_published_fingerprint() {
         let key = RsaPublicKey::from_pkcs1_pem(PRODUCTION_RSA_KEY).unwrap();
         assert_eq!(key.fingerprint() as u64, 0xd09d1d85de64fd85);
+    }
+
+    fn builder(server: &TestServer) -> ClientBuilder {
+        let mut builder = Client::builder(1, "0123456789abcdef0123456789abcdef")
+            .rsa_key(server.rsa_public_key().clone())
+            .device_model("shared");
+        for dc in server.dcs() {
+            let addr = format!("{}:{}", dc.host, dc.port).parse().expect("address");
+            builder = builder.dc_addr(dc.id, addr);
+        }
+        builder
+    }
+
+    fn device_model(client: &Client) -> String {
+        let template = client.inner.pool.template();
+        template.init.expect("initConnection fields").device_model
+    }
+
+    #[tokio::test]
+    async fn clients_from_clones_share_one_template_until_a_clone_changes_it() {
+        let server = TestServer::start(Config::default())
+            .await
+            .expect("test server starts");
+        let base = builder(&server);
+        let first = base.clone().in_memory().connect().await.expect("connects");
+        let second = base.clone().in_memory().connect().await.expect("connects");
+        let changed = base
+            .clone()
+            .device_model("changed")
+            .in_memory()
+            .connect()
+            .await
+            .expect("connects");
+        let own = builder(&server)
+            .in_memory()
+            .connect()
+            .await
+            .expect("connects");
+
+        let template = |c: &Client| c.inner.pool.shared_template();
+        assert!(template(&first).ptr_eq(&template(&second)));
+        assert!(!template(&first).ptr_eq(&template(&changed)));
+        assert!(!template(&first).ptr_eq(&template(&own)));
+        assert_eq!(device_model(&first), "shared");
+        assert_eq!(device_model(&second), "shared");
+        assert_eq!(device_model(&changed), "changed");
+        // The change made after the clone stayed with that clone.
+        assert_eq!(
+            device_model(&base.in_memory().connect().await.expect("connects")),
+            "shared"
+        );
+
+        // Each is a working client of its own, with its own connection and session.
+        for client in [&first, &second, &changed, &own] {
+            client
+                .invoke(&functions::help::GetNearestDc {})
+                .await
+                .expect("answers");
+        }
+        for client in [first, second, changed, own] {
+            client.disconnect().await;
+        }
     }
 }

@@ -142,7 +142,7 @@ impl CdnState {
         template.rsa_keys = keys;
         let dcs = dc_addrs.keys().copied().collect();
         let config = PoolConfig {
-            template,
+            template: template.into(),
             dc_addrs,
             auth_keys: HashMap::new(),
             idle_timeout: IDLE,
