@@ -165,14 +165,58 @@ pub(crate) struct Opened {
 /// Each record is boxed: a B-tree allocates whole nodes of eleven entries, which with records
 /// inline is about 1 KiB for a single message (what an idle connection holds), and 200 bytes
 /// boxed.
-#[derive(Default)]
 pub(crate) struct SentLog {
     map: BTreeMap<i64, Box<Sent>>,
+    /// No record expires before this (see [`retention`]); records removed since may have
+    /// expired later, so it is a lower bound. Pruning runs before every packet, and a busy
+    /// session holds thousands of records (pushes awaiting their acks, 30 s of containers):
+    /// walking them all each time was most of a push-heavy server's CPU. Never: `u64::MAX`
+    /// nanoseconds (no `Option`, which would double its size in every idle connection).
+    expires_from: Instant,
+}
+
+impl Default for SentLog {
+    fn default() -> Self {
+        Self {
+            map: BTreeMap::new(),
+            expires_from: NEVER,
+        }
+    }
+}
+
+/// An instant no record reaches.
+pub(crate) const NEVER: Instant = Instant::from_unix_nanos(u64::MAX);
+
+/// How long a record is kept after it was sent.
+fn retention(kind: &SentKind) -> Duration {
+    match kind {
+        SentKind::Container(_) | SentKind::Message { tag: Tag::Ack, .. } => SERVICE_RETENTION,
+        SentKind::Message { .. } => SENT_RETENTION,
+    }
 }
 
 impl SentLog {
     pub(crate) fn insert(&mut self, msg_id: i64, sent: Sent) {
+        self.expires_from = self.expires_from.min(sent.sent_at + retention(&sent.kind));
         self.map.insert(msg_id, Box::new(sent));
+    }
+
+    /// Drops the records past their retention at `now`; walks the log only when the earliest
+    /// expiry has come.
+    pub(crate) fn prune(&mut self, now: Instant) {
+        if now < self.expires_from {
+            return;
+        }
+        let mut next = NEVER;
+        self.map.retain(|_, s| {
+            let expires = s.sent_at + retention(&s.kind);
+            let keep = expires > now;
+            if keep {
+                next = next.min(expires);
+            }
+            keep
+        });
+        self.expires_from = next;
     }
 
     pub(crate) fn get(&self, msg_id: &i64) -> Option<&Sent> {
@@ -191,6 +235,7 @@ impl SentLog {
         self.map.contains_key(msg_id)
     }
 
+    #[cfg(test)]
     pub(crate) fn values(&self) -> impl Iterator<Item = &Sent> {
         self.map.values().map(|s| &**s)
     }
@@ -199,12 +244,9 @@ impl SentLog {
         self.map.iter_mut().map(|(id, s)| (id, &mut **s))
     }
 
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&i64, &Sent) -> bool) {
-        self.map.retain(|id, s| keep(id, s));
-    }
-
     pub(crate) fn clear(&mut self) {
         self.map.clear();
+        self.expires_from = NEVER;
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -440,15 +482,7 @@ impl Core {
     /// Drops sent-message records too old to be resent under their own ids, and
     /// acknowledgments and containers past [`SERVICE_RETENTION`].
     pub(crate) fn prune(&mut self, now: Instant) {
-        self.sent.retain(|_, s| {
-            let keep = match s.kind {
-                SentKind::Container(_) | SentKind::Message { tag: Tag::Ack, .. } => {
-                    SERVICE_RETENTION
-                }
-                SentKind::Message { .. } => SENT_RETENTION,
-            };
-            s.sent_at + keep > now
-        });
+        self.sent.prune(now);
     }
 
     /// Builds one packet from the front of `queue` (plus pending acks) and appends its
@@ -746,5 +780,68 @@ pub(crate) fn state_of_received(window: &ReplayWindow, msg_id: i64) -> u8 {
         Known::NotReceived => 2,
         Known::NotYetReceived => 3,
         Known::Received => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(sent_at: Instant, kind: SentKind) -> Sent {
+        Sent {
+            seq_no: 0,
+            sent_at,
+            kind,
+            container: None,
+        }
+    }
+
+    fn push() -> SentKind {
+        SentKind::Message {
+            tag: Tag::Push,
+            body: Body::from(vec![0; 4]),
+            acked: false,
+            noted_at: None,
+        }
+    }
+
+    /// Each record goes when its own retention is over, whatever was inserted or removed in
+    /// between (the earliest expiry is a lower bound that pruning corrects).
+    #[test]
+    fn pruning_drops_each_record_at_its_retention() {
+        let t0 = Instant::from_unix_secs(1_000_000);
+        let mut log = SentLog::default();
+        log.insert(1, record(t0, SentKind::Container(vec![2])));
+        log.insert(2, record(t0, push()));
+        log.insert(
+            3,
+            record(t0 + Duration::from_secs(20), SentKind::Container(vec![])),
+        );
+        log.prune(t0 + (SERVICE_RETENTION - Duration::from_secs(1)));
+        assert!(log.contains_key(&1) && log.contains_key(&2) && log.contains_key(&3));
+        log.prune(t0 + SERVICE_RETENTION);
+        assert!(!log.contains_key(&1), "the first container is past 30 s");
+        assert!(log.contains_key(&2) && log.contains_key(&3));
+        // The earliest record removed by hand: the next prune still finds the rest in time.
+        log.remove(&3);
+        log.insert(
+            4,
+            record(t0 + Duration::from_secs(40), SentKind::Container(vec![])),
+        );
+        log.prune(t0 + Duration::from_secs(69));
+        assert!(log.contains_key(&4));
+        log.prune(t0 + Duration::from_secs(70));
+        assert!(!log.contains_key(&4));
+        assert!(
+            log.contains_key(&2),
+            "an update is kept for its full retention"
+        );
+        log.prune(t0 + SENT_RETENTION);
+        assert!(log.is_empty());
+        // Empty: nothing is due, and a new record starts the clock again.
+        assert_eq!(log.expires_from, NEVER);
+        log.insert(5, record(t0 + SENT_RETENTION, push()));
+        log.prune(t0 + SENT_RETENTION + SENT_RETENTION);
+        assert!(log.is_empty());
     }
 }

@@ -9,7 +9,7 @@ use tgwire_crypto::{AuthKey, Side};
 use super::body::{Body, SplitBody};
 use super::core::{
     parse_header, state_of_received, Core, Limits, Opened, Outgoing, Randomness, Sent, SentKind,
-    Tag,
+    Tag, NEVER,
 };
 use crate::error::{DecodeError, SessionError};
 use crate::msg_id::MsgId;
@@ -111,6 +111,11 @@ pub struct ServerSession {
     retired: VecDeque<i64>,
     queries: HashMap<i64, Query>,
     seqs: BTreeMap<i64, i32>,
+    /// No unacknowledged answer or update is due for a `msg_detailed_info` note before this (a
+    /// lower bound: acks since may have removed the earliest). Kept so that the timers, which
+    /// run before every packet, walk the sent log only when a note can be due, not for every
+    /// push (thousands await their acks while a client catches up). `NEVER` when none.
+    notes_from: Instant,
 }
 
 impl ServerSession {
@@ -133,6 +138,7 @@ impl ServerSession {
             retired: VecDeque::new(),
             queries: HashMap::new(),
             seqs: BTreeMap::new(),
+            notes_from: NEVER,
         }
     }
 
@@ -235,21 +241,15 @@ impl ServerSession {
     }
 
     /// When [`Self::handle_timeout`] should next be called.
+    ///
+    /// It may come early (a message acknowledged since was due first); the call then finds
+    /// nothing to do and the next answer is exact.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next = self.core.ack_deadline();
-        for sent in self.core.sent.values() {
-            if let SentKind::Message {
-                tag: Tag::Answer(_) | Tag::Push,
-                acked: false,
-                noted_at,
-                ..
-            } = &sent.kind
-            {
-                let t = noted_at.unwrap_or(sent.sent_at) + self.cfg.resend_after;
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
+        let notes = (self.notes_from != NEVER).then_some(self.notes_from);
+        match (self.core.ack_deadline(), notes) {
+            (Some(a), Some(n)) => Some(a.min(n)),
+            (a, n) => a.or(n),
         }
-        next
     }
 
     /// Runs the timers due at `now`.
@@ -276,6 +276,9 @@ impl ServerSession {
         let salt = self.salts.current(server_secs(now));
         let packets = self.core.pack_many(now, salt, &mut self.queue, flush, outs);
         for p in packets.iter().flatten() {
+            if matches!(p.tag, Tag::Answer(_) | Tag::Push) {
+                self.notes_from = self.notes_from.min(now + self.cfg.resend_after);
+            }
             if let Tag::Answer(req) = p.tag {
                 if let Some(Query::Answered {
                     answer_msg_id, at, ..
@@ -678,7 +681,11 @@ impl ServerSession {
             } => *at + retention > now,
             _ => true,
         });
+        if now < self.notes_from {
+            return;
+        }
         let mut notes = Vec::new();
+        let mut next = NEVER;
         for (&msg_id, sent) in self.core.sent.iter_mut() {
             if let SentKind::Message {
                 tag: tag @ (Tag::Answer(_) | Tag::Push),
@@ -688,8 +695,12 @@ impl ServerSession {
                 ..
             } = &mut sent.kind
             {
-                if noted_at.unwrap_or(sent.sent_at) + self.cfg.resend_after <= now {
+                let due = noted_at.unwrap_or(sent.sent_at) + self.cfg.resend_after;
+                if due > now {
+                    next = next.min(due);
+                } else {
                     *noted_at = Some(now);
+                    next = next.min(now + self.cfg.resend_after);
                     let req = if let Tag::Answer(req) = tag {
                         Some(*req)
                     } else {
@@ -703,6 +714,7 @@ impl ServerSession {
                 }
             }
         }
+        self.notes_from = next;
         for body in notes {
             self.queue
                 .push_back(Outgoing::new(body, Tag::Service, false));

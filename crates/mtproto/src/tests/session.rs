@@ -1180,3 +1180,42 @@ fn split_answers_seal_to_the_same_packets_as_joined_ones() {
     assert!(!b.is_empty());
     assert!(a == b, "resent split answers differ");
 }
+
+/// The server's timer follows the earliest unacknowledged push: due `resend_after` after it
+/// was sent (later pushes do not move it), then, once it is noted, the next one's.
+#[test]
+fn server_timer_follows_the_earliest_unacknowledged_push() {
+    let mut p = Pair::default_pair();
+    p.client.enqueue(query(1, 0));
+    assert!(p.run_until(Duration::from_secs(5), done_after(1)));
+    p.run_for(Duration::from_secs(60));
+    assert_eq!(p.server.poll_timeout(), None);
+    let resend_after = ServerConfig::default().resend_after;
+    let first = p.now;
+    p.server.push(query(50, 0));
+    let mut out = Vec::new();
+    assert!(p.server.poll_transmit(first, &mut out));
+    assert_eq!(p.server.poll_timeout(), Some(first + resend_after));
+    let second = first + Duration::from_secs(3);
+    p.server.push(query(51, 0));
+    out.clear();
+    assert!(p.server.poll_transmit(second, &mut out));
+    assert_eq!(p.server.poll_timeout(), Some(first + resend_after));
+    // Not due yet: nothing to send.
+    p.server
+        .handle_timeout(first + (resend_after - Duration::from_millis(1)));
+    out.clear();
+    assert!(!p
+        .server
+        .poll_transmit(first + (resend_after - Duration::from_millis(1)), &mut out));
+    // Due: the first is announced, and the timer moves to the second.
+    p.server.handle_timeout(first + resend_after);
+    assert_eq!(p.server.poll_timeout(), Some(second + resend_after));
+    out.clear();
+    assert!(p.server.poll_transmit(first + resend_after, &mut out));
+    p.server.handle_timeout(second + resend_after);
+    assert_eq!(
+        p.server.poll_timeout(),
+        Some(first + resend_after + resend_after)
+    );
+}

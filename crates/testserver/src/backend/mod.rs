@@ -251,16 +251,24 @@ pub(crate) struct Cx<'a> {
 pub(crate) struct Push {
     pub(crate) target: Target,
     pub(crate) updates: enums::Updates,
+    /// The users and chats `updates` still lacks, and whose view of them to give: left out of
+    /// a lone message that may go out in a short form, which names none (building them was a
+    /// third of a pushed message's cost); [`sequence::seal`] fills them in if it does not.
+    pub(crate) refs: Option<(i64, present::Refs)>,
 }
 
 impl Push {
     pub(crate) fn new(target: Target, updates: enums::Updates) -> Self {
-        Self { target, updates }
+        Self {
+            target,
+            updates,
+            refs: None,
+        }
     }
 }
 
 /// Whose sessions a [`Push`] goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
     /// Every session signed in as this user.
     User(i64),
@@ -330,8 +338,21 @@ impl Cx<'_> {
 
     /// Queues `list` for `user`'s sessions, with what `refs` collected as `user` sees it.
     pub(crate) fn push_with(&mut self, user: i64, list: Vec<enums::Update>, refs: &present::Refs) {
-        let updates = refs.updates(self.state, user, list, self.now);
-        self.push(user, updates);
+        let short = match list.as_slice() {
+            [enums::Update::NewMessage(update)] => sequence::short_form(update).is_some(),
+            _ => false,
+        };
+        if !short {
+            let updates = refs.updates(self.state, user, list, self.now);
+            self.push(user, updates);
+            return;
+        }
+        let updates = present::Refs::default().updates(self.state, user, list, self.now);
+        self.pushes.push(Push {
+            target: Target::User(user),
+            updates,
+            refs: Some((user, refs.clone())),
+        });
     }
 
     /// Queues `updates` for the sessions of permanent key `perm_key`.

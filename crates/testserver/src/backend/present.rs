@@ -10,7 +10,7 @@ use super::model::{
 
 /// The users and chats a result mentions, collected while building it and turned into the
 /// `users`/`chats` vectors at the end (so clients can cache access hashes).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Refs {
     users: BTreeSet<i64>,
     chats: BTreeSet<i64>,

@@ -25,7 +25,7 @@
 //! `updates.getDifference` does not replay seq updates; its state carries the account's
 //! current seq, which is how a client closes a seq gap.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use tgwire_tl_types::{enums, types, Deserializable, Identifiable, Serializable};
 
@@ -87,10 +87,11 @@ pub(crate) fn needs_seq(update: &enums::Update) -> bool {
 /// Turns the pushes queued so far into deliveries ([`Cx::ready`]) and fixes up `answer` (the
 /// serialized result of the call, if it is one) to match; see the module docs.
 pub(crate) fn seal(cx: &mut Cx<'_>, answer: Option<&mut Vec<u8>>) {
-    let queued = std::mem::take(&mut cx.pushes);
+    let mut queued = std::mem::take(&mut cx.pushes);
     if queued.is_empty() && answer.is_none() {
         return;
     }
+    fill_refs(cx, &mut queued);
     // Targets in order of first appearance, each with its containers in queue order.
     let mut targets: Vec<(Target, Vec<enums::Updates>)> = Vec::new();
     for push in queued {
@@ -203,6 +204,36 @@ pub(crate) fn seal(cx: &mut Cx<'_>, answer: Option<&mut Vec<u8>>) {
     }
     if let (Some(answer), Some(fixed), Some(range)) = (answer, answer_updates, answer_range) {
         *answer = fixed.into_bytes(range);
+    }
+}
+
+/// Fills in the users and chats [`Cx::push_with`] left out of a lone message for its short
+/// form, where it will not go out short: merged with other containers for the same account,
+/// or copied into the caller's answer (a short form needs none; a container does).
+fn fill_refs(cx: &Cx<'_>, queued: &mut [Push]) {
+    if queued.iter().all(|p| p.refs.is_none()) {
+        return;
+    }
+    // As `seal` decides below: only a signed-in caller with a real session has an answer.
+    let caller = (cx.ctx.session_id != 0)
+        .then(|| cx.me().ok().map(Target::User))
+        .flatten();
+    let mut per_target: HashMap<Target, usize> = HashMap::new();
+    for push in queued.iter() {
+        *per_target.entry(push.target).or_default() += 1;
+    }
+    for push in queued.iter_mut() {
+        let alone = per_target.get(&push.target) == Some(&1);
+        if alone && Some(push.target) != caller {
+            continue;
+        }
+        let Some((viewer, refs)) = push.refs.take() else {
+            continue;
+        };
+        if let enums::Updates::Updates(u) = &mut push.updates {
+            u.users = refs.users(cx.state, viewer);
+            u.chats = refs.chats(cx.state, viewer);
+        }
     }
 }
 

@@ -1080,3 +1080,44 @@ fn an_old_registration_unregistered_late_leaves_the_new_one() {
         .unwrap();
     assert!(new_rx.try_recv().is_err());
 }
+
+/// A plain message pushed alone goes out short, naming no one; two in one step go out as one
+/// container, which must then carry their author (left out of each for its short form, see
+/// `Cx::push_with`, and filled in when they are merged).
+#[test]
+fn messages_merged_in_one_step_carry_their_users() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620081");
+    let mut bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620082");
+    bob.pushed();
+
+    b.send_message_as(alice_id, Peer::User(bob_id), "alone")
+        .unwrap();
+    let pushed = bob.pushed();
+    assert!(
+        matches!(pushed.as_slice(), [enums::Updates::UpdateShortMessage(m)] if m.message == "alone"),
+        "{pushed:?}"
+    );
+
+    b.with_cx(&CallContext::default(), |cx| {
+        for text in ["one", "two"] {
+            let content = super::super::messages::Content {
+                text: text.to_owned(),
+                ..Default::default()
+            };
+            super::super::messages::post(cx, alice_id, Peer::User(bob_id), content, None).unwrap();
+        }
+    });
+    let pushed = bob.pushed();
+    let [enums::Updates::Updates(merged)] = pushed.as_slice() else {
+        panic!("one container: {pushed:?}");
+    };
+    assert_eq!(merged.updates.len(), 2, "{merged:?}");
+    let users: Vec<i64> = merged.users.iter().map(user_id).collect();
+    assert!(
+        users.contains(&alice_id),
+        "the author comes along: {users:?}"
+    );
+}
