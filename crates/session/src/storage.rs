@@ -84,6 +84,13 @@ pub trait Storage: Send + Sync {
     fn peer_ref_by_username(&self, username: &str) -> Option<PeerRef> {
         self.peer_by_username(username).map(|p| p.peer)
     }
+
+    /// Whether the cache holds this peer with a full (not "min") access hash (cheaper than
+    /// [`Storage::peer`]: nothing is cloned). The update engine asks it for every author of
+    /// every pushed message.
+    fn has_full_peer(&self, bot_api_id: i64) -> bool {
+        self.peer(bot_api_id).is_some_and(|p| !p.min)
+    }
 }
 
 /// Implements the read half of [`Storage`] for a type with a `fn state(&self) -> impl Deref<Target =
@@ -119,6 +126,9 @@ macro_rules! storage_reads_from_state {
         }
         fn peer_ref(&self, bot_api_id: i64) -> Option<$crate::PeerRef> {
             self.state().peer(bot_api_id).map(|p| p.peer)
+        }
+        fn has_full_peer(&self, bot_api_id: i64) -> bool {
+            self.state().peer(bot_api_id).is_some_and(|p| !p.min)
         }
         fn peer_by_username(&self, username: &str) -> Option<$crate::CachedPeer> {
             self.state().peer_by_username(username).cloned()

@@ -338,11 +338,7 @@ impl Driver {
                     _ => Vec::new(),
                 };
                 let storage = Arc::clone(client.session());
-                let known = move |peer: PeerId| {
-                    storage
-                        .peer(bot_api_id(peer))
-                        .is_some_and(|cached| !cached.min)
-                };
+                let known = move |peer: PeerId| storage.has_full_peer(bot_api_id(peer));
                 engine.handle_updates(updates, Origin::Pushed, &known, now);
                 cache_peers(&client, peers).await;
             }

@@ -111,6 +111,18 @@ pub fn min_rule_holds_across_reopen(backend: &dyn Backend) {
     assert_eq!(cached.peer.access_hash(), Some(1111));
     assert!(!cached.min);
     assert_eq!(cached.name.as_deref(), Some("Seen in a group"));
+    assert!(storage.has_full_peer(5));
+
+    // Only ever seen "min": cached, but not in full.
+    let mut only_min = peer(PeerKind::User, 6, Some(3333));
+    only_min.min = true;
+    let mut changes = Changes::new();
+    changes.upsert_peer(only_min);
+    storage.apply(changes).unwrap();
+    let storage = reopen(backend, storage, "min");
+    assert!(storage.peer(6).is_some_and(|p| p.min));
+    assert!(!storage.has_full_peer(6));
+    assert!(!storage.has_full_peer(7), "unknown");
 }
 
 pub fn username_hand_over_persists(backend: &dyn Backend) {
@@ -281,6 +293,9 @@ fn assert_same(a: &dyn Storage, b: &dyn Storage) {
     for id in IDS {
         for family in [id, -id, -1_000_000_000_000 - id] {
             assert_eq!(a.peer(family), b.peer(family), "peer {family}");
+            let full = a.peer(family).is_some_and(|p| !p.min);
+            assert_eq!(a.has_full_peer(family), full, "peer {family} in full");
+            assert_eq!(b.has_full_peer(family), full, "peer {family} in full");
         }
     }
     for name in NAMES {

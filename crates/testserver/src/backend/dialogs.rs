@@ -87,7 +87,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
                     c.store
                         .messages
                         .range(hidden + 1..)
-                        .map(|(_, m)| m)
+                        .map(|(_, m)| &**m)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -115,6 +115,7 @@ pub(crate) fn dialog_for<'a>(state: &'a State, me: i64, peer: Peer) -> DialogInf
             let messages = || {
                 mbox.into_iter()
                     .flat_map(|b| b.store.messages.values())
+                    .map(|m| &**m)
                     .filter(move |m| m.peer == peer)
             };
             DialogInfo {
@@ -584,6 +585,7 @@ pub(crate) fn delete_history(
             b.store
                 .messages
                 .values()
+                .map(|m| &**m)
                 .rev()
                 .filter(in_range)
                 .map(|m| (m.id, m.global_id))

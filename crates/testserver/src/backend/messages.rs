@@ -207,7 +207,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             via_bot: content.via_bot,
             inline_id: content.inline_id,
         };
-        mbox.store.messages.insert(id, rec.clone());
+        mbox.store.messages.insert(id, Box::new(rec.clone()));
         let pts = mbox.store.record(1, EventKind::NewMessage { id });
         let update: enums::Update = types::UpdateNewMessage {
             message: present::message(cx.state, owner, &rec),
@@ -272,7 +272,7 @@ fn post_to_channel(
         via_bot: content.via_bot,
         inline_id: content.inline_id,
     };
-    rec_channel.store.messages.insert(id, rec.clone());
+    rec_channel.store.messages.insert(id, Box::new(rec.clone()));
     let pts = rec_channel.store.record(1, EventKind::NewMessage { id });
     let members: Vec<i64> = rec_channel.members.keys().copied().collect();
     let mut sender_update = None;
@@ -347,13 +347,20 @@ pub(crate) fn sent_updates(
 /// The stored message `id` of dialog `peer` as `me` holds it.
 pub(crate) fn stored(state: &State, me: i64, peer: Peer, id: i32) -> Option<&MessageRec> {
     match peer {
-        Peer::Channel(channel) => state.channels.get(&channel)?.store.messages.get(&id),
+        Peer::Channel(channel) => state
+            .channels
+            .get(&channel)?
+            .store
+            .messages
+            .get(&id)
+            .map(|m| &**m),
         _ => state
             .boxes
             .get(&me)?
             .store
             .messages
             .get(&id)
+            .map(|m| &**m)
             .filter(|m| m.peer == peer),
     }
 }
@@ -884,7 +891,7 @@ pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec>
                 c.store
                     .messages
                     .range(hidden + 1..)
-                    .map(|(_, m)| m)
+                    .map(|(_, m)| &**m)
                     .collect()
             })
             .unwrap_or_default(),
@@ -895,6 +902,7 @@ pub(crate) fn history_of(state: &State, me: i64, peer: Peer) -> Vec<&MessageRec>
                 b.store
                     .messages
                     .values()
+                    .map(|m| &**m)
                     .filter(|m| m.peer == peer)
                     .collect()
             })

@@ -348,8 +348,11 @@ pub(crate) struct MessageStore {
     pub(crate) pts: i32,
     /// The last message id used in this box.
     pub(crate) last_id: i32,
+    /// Boxed: a B-tree allocates nodes of eleven entries, mostly half full when appended to,
+    /// so records inline cost twice their size and a ~4 KiB node every few messages (growing
+    /// the heap page by page was most of what posting a message cost).
     #[serde(deserialize_with = "messages_by_id")]
-    pub(crate) messages: BTreeMap<i32, MessageRec>,
+    pub(crate) messages: BTreeMap<i32, Box<MessageRec>>,
     /// Every pts-carrying event, oldest first, for `updates.getDifference`.
     pub(crate) events: Vec<PtsEvent>,
 }
@@ -367,8 +370,8 @@ pub(crate) struct Removed {
 /// type is known and then refuses the string, so the ids are parsed here.
 fn messages_by_id<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<BTreeMap<i32, MessageRec>, D::Error> {
-    BTreeMap::<String, MessageRec>::deserialize(deserializer)?
+) -> Result<BTreeMap<i32, Box<MessageRec>>, D::Error> {
+    BTreeMap::<String, Box<MessageRec>>::deserialize(deserializer)?
         .into_iter()
         .map(|(key, message)| match key.parse() {
             Ok(id) => Ok((id, message)),

@@ -223,7 +223,7 @@ pub(crate) fn get_difference(
     let mut refs = Refs::default();
     let (new_messages, mut other_updates) = replay(
         taken,
-        |id| mbox.store.messages.get(&id),
+        |id| mbox.store.messages.get(&id).map(|m| &**m),
         None,
         me,
         cx.state,
@@ -310,8 +310,14 @@ pub(crate) fn get_channel_difference(
     refs.peer(Peer::Channel(channel_id));
     if pending.len() > cx.limits.channel_difference_too_long {
         // Too far behind: the latest messages and a fresh dialog instead of the events.
-        let messages: Vec<&MessageRec> =
-            channel.store.messages.values().rev().take(limit).collect();
+        let messages: Vec<&MessageRec> = channel
+            .store
+            .messages
+            .values()
+            .rev()
+            .take(limit)
+            .map(|m| &**m)
+            .collect();
         for msg in &messages {
             refs.message(msg);
         }
@@ -336,7 +342,7 @@ pub(crate) fn get_channel_difference(
     let reached = taken.last().map_or(req.pts, |e| e.pts);
     let (new_messages, other_updates) = replay(
         taken,
-        |id| channel.store.messages.get(&id),
+        |id| channel.store.messages.get(&id).map(|m| &**m),
         Some(channel_id),
         me,
         cx.state,
