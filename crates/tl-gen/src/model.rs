@@ -120,6 +120,11 @@ impl<'a> Model<'a> {
         )
     }
 
+    /// The boxed type `ty`, if the schema has it.
+    pub(crate) fn boxed_of(&self, ty: &Type) -> Option<&BoxedType<'a>> {
+        self.boxed.get(*self.by_type.get(&ty.full_name())?)
+    }
+
     /// Struct and enum names must be unique per module and must not shadow what generated code uses.
     fn check_names(&self) -> Result<(), GenError> {
         let mut seen = HashSet::new();

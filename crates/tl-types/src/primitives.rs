@@ -216,12 +216,7 @@ impl<T: Deserializable> Deserializable for Vec<T> {
         let count = r.read_vector_len()?;
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            // `match`, not `?`: unwrapping a large element (a message held in place) through `?`
-            // can cost one more copy of it before the push.
-            match T::deserialize(r) {
-                Ok(item) => out.push(item),
-                Err(e) => return Err(e),
-            }
+            T::deserialize_push(r, &mut out)?;
         }
         Ok(out)
     }

@@ -25,6 +25,23 @@ pub trait Deserializable: Sized {
     /// Reads one value from `r`, leaving it just after the value.
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError>;
 
+    /// Reads one value from `r` and appends it to `out`: what decoding a `Vector` does for each element.
+    ///
+    /// The provided method decodes the value, then pushes it. The enums of large values held in place
+    /// (messages, users, chats: hundreds of bytes each) override it to decode each value straight
+    /// into the vector's next slot, instead of building it and copying it there.
+    #[inline]
+    fn deserialize_push(r: &mut Reader<'_>, out: &mut Vec<Self>) -> Result<(), DeserializeError> {
+        // `match`, not `?`: unwrapping a large value through `?` can cost one more copy of it.
+        match Self::deserialize(r) {
+            Ok(value) => {
+                out.push(value);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Decodes a value that must span all of `bytes`: trailing bytes are
     /// [`DeserializeError::TrailingBytes`]. Use [`Deserializable::from_bytes_prefix`] to allow them.
     fn from_bytes(bytes: &[u8]) -> Result<Self, DeserializeError> {

@@ -130,6 +130,7 @@ impl crate::Bare for IntCouple {
         crate::Serializable::serialize(&self.b, buf);
     }
 
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let a = <i32 as crate::Deserializable>::deserialize(r)?;
         let b = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -182,6 +183,7 @@ impl crate::Bare for Couples {
         crate::runtime::serialize_vector(&self.boxed, true, buf, |e, buf| { crate::Bare::serialize_bare(e, buf); });
     }
 
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let bare = crate::runtime::deserialize_vector(r, false, |r| <crate::types::IntCouple as crate::Bare>::deserialize_bare(r))?;
         let boxed = crate::runtime::deserialize_vector(r, true, |r| <crate::types::IntCouple as crate::Bare>::deserialize_bare(r))?;
@@ -234,6 +236,7 @@ impl crate::Bare for Pong {
         crate::Serializable::serialize(&self.ping_id, buf);
     }
 
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
         let ping_id = <i64 as crate::Deserializable>::deserialize(r)?;
@@ -422,6 +425,7 @@ impl crate::Bare for UserEmpty {
         crate::Serializable::serialize(&self.id, buf);
     }
 
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let id = <i64 as crate::Deserializable>::deserialize(r)?;
         Ok(Self { id })
@@ -485,6 +489,7 @@ impl crate::Bare for Authorization {
         buf[fw_flags_at..fw_flags_at + 4].copy_from_slice(&fw_flags.to_le_bytes());
     }
 
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         let fw_flags = r.read_u32()?;
         let user = <crate::enums::User as crate::Deserializable>::deserialize(r)?;

@@ -511,6 +511,7 @@ pub mod types {
             crate::Serializable::serialize(&self.new_nonce_hash, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
@@ -810,6 +811,7 @@ pub mod types {
             crate::Serializable::serialize(&self.new_nonce_hash1, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
@@ -880,6 +882,7 @@ pub mod types {
             crate::Serializable::serialize(&self.new_nonce_hash2, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
@@ -950,6 +953,7 @@ pub mod types {
             crate::Serializable::serialize(&self.new_nonce_hash3, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
             let server_nonce = <[u8; 16] as crate::Deserializable>::deserialize(r)?;
@@ -1019,6 +1023,7 @@ pub mod types {
             crate::Serializable::serialize(&self.expires_at, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let nonce = <i64 as crate::Deserializable>::deserialize(r)?;
             let temp_auth_key_id = <i64 as crate::Deserializable>::deserialize(r)?;
@@ -1080,6 +1085,7 @@ pub mod types {
             crate::Serializable::serialize(&self.error_message, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let error_code = <i32 as crate::Deserializable>::deserialize(r)?;
             let error_message = <crate::TlString as crate::Deserializable>::deserialize(r)?;
@@ -1217,6 +1223,7 @@ pub mod types {
             crate::Serializable::serialize(&self.bytes, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let seq_no = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -1278,6 +1285,7 @@ pub mod types {
             crate::Serializable::serialize(&self.salt, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let valid_since = <i32 as crate::Deserializable>::deserialize(r)?;
             let valid_until = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -1341,6 +1349,7 @@ pub mod types {
             });
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let req_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let now = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -1400,6 +1409,7 @@ pub mod types {
             crate::Serializable::serialize(&self.ping_id, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let ping_id = <i64 as crate::Deserializable>::deserialize(r)?;
@@ -1448,6 +1458,7 @@ pub mod types {
             crate::Serializable::serialize(&self.session_id, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let session_id = <i64 as crate::Deserializable>::deserialize(r)?;
             Ok(Self { session_id })
@@ -1495,6 +1506,7 @@ pub mod types {
             crate::Serializable::serialize(&self.session_id, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let session_id = <i64 as crate::Deserializable>::deserialize(r)?;
             Ok(Self { session_id })
@@ -1550,6 +1562,7 @@ pub mod types {
             crate::Serializable::serialize(&self.server_salt, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let first_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let unique_id = <i64 as crate::Deserializable>::deserialize(r)?;
@@ -1603,6 +1616,7 @@ pub mod types {
             crate::Serializable::serialize(&self.msg_ids, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             Ok(Self { msg_ids })
@@ -1658,6 +1672,7 @@ pub mod types {
             crate::Serializable::serialize(&self.error_code, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let bad_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let bad_msg_seqno = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -1723,6 +1738,7 @@ pub mod types {
             crate::Serializable::serialize(&self.new_server_salt, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let bad_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let bad_msg_seqno = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -1778,6 +1794,7 @@ pub mod types {
             crate::Serializable::serialize(&self.msg_ids, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             Ok(Self { msg_ids })
@@ -1825,6 +1842,7 @@ pub mod types {
             crate::Serializable::serialize(&self.msg_ids, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             Ok(Self { msg_ids })
@@ -1872,6 +1890,7 @@ pub mod types {
             crate::Serializable::serialize(&self.msg_ids, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             Ok(Self { msg_ids })
@@ -1924,6 +1943,7 @@ pub mod types {
             crate::Serializable::serialize(&self.info, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let req_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let info = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
@@ -1977,6 +1997,7 @@ pub mod types {
             crate::Serializable::serialize(&self.info, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_ids = <Vec<i64> as crate::Deserializable>::deserialize(r)?;
             let info = <crate::TlBytes as crate::Deserializable>::deserialize(r)?;
@@ -2037,6 +2058,7 @@ pub mod types {
             crate::Serializable::serialize(&self.status, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let answer_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
@@ -2100,6 +2122,7 @@ pub mod types {
             crate::Serializable::serialize(&self.status, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let answer_msg_id = <i64 as crate::Deserializable>::deserialize(r)?;
             let bytes = <i32 as crate::Deserializable>::deserialize(r)?;
@@ -2161,6 +2184,7 @@ pub mod types {
             crate::Serializable::serialize(&self.max_wait, buf);
         }
 
+        #[cfg_attr(not(debug_assertions), inline(always))]
         fn deserialize_bare(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
             let max_delay = <i32 as crate::Deserializable>::deserialize(r)?;
             let wait_after = <i32 as crate::Deserializable>::deserialize(r)?;
