@@ -267,6 +267,7 @@ impl Pool {
             .get(&dc_id)
             .ok_or(PoolError::UnknownDc(dc_id))?;
         let template = Arc::clone(&inner.template.config);
+        let template_seed = template.seed;
         let mut temp_key_share = TempKeyShare::Own;
         if template.pfs.is_some() {
             let share = inner
@@ -284,10 +285,6 @@ impl Pool {
             auth_key: inner.auth_keys.get(&dc_id).cloned(),
             salt: template.salt,
             time_offset: template.time_offset,
-            // Distinct seeds per connection, so session ids differ even in tests.
-            seed: template
-                .seed
-                .map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64),
             temp_key_share,
             session: Arc::clone(&inner.template.session),
             shared: template,
@@ -297,7 +294,10 @@ impl Pool {
         let state_hook = inner.on_state.clone().map(|f| -> StateHook {
             Box::new(move |state: &ConnectionState| f(dc_id, index, state))
         });
-        let handle = Sender::spawn_into(config, EventSink::Call(Box::new(relay)), state_hook);
+        // Distinct seeds per connection, so session ids differ even in tests.
+        let seed =
+            template_seed.map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
+        let handle = Sender::spawn_into(config, seed, EventSink::Call(Box::new(relay)), state_hook);
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)

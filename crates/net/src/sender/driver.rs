@@ -145,15 +145,13 @@ pub(crate) struct Driver {
 impl Driver {
     pub(crate) fn new(
         cfg: ConnConfig,
+        seed: Option<u64>,
         commands: crate::queue::QueueReceiver<Command>,
         state: StateOut,
         auth_key: Arc<super::published::Published>,
         events: EventSink,
     ) -> Self {
-        let randomness = Randomness {
-            seed: cfg.seed,
-            draws: 0,
-        };
+        let randomness = Randomness { seed, draws: 0 };
         Self {
             cfg,
             commands,

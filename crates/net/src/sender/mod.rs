@@ -99,9 +99,11 @@ impl Sender {
     /// Outside a tokio runtime.
     pub fn spawn(config: SenderConfig) -> Sender {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let seed = config.seed;
         Sender {
             handle: Self::spawn_into(
                 config::ConnConfig::own(config),
+                seed,
                 EventSink::Channel(events_tx),
                 None,
             ),
@@ -113,6 +115,7 @@ impl Sender {
     /// `state_hook` (in the driver's task).
     pub(crate) fn spawn_into(
         config: config::ConnConfig,
+        seed: Option<u64>,
         events: EventSink,
         state_hook: Option<state::StateHook>,
     ) -> SenderHandle {
@@ -122,6 +125,7 @@ impl Sender {
         let dc_id = config.dc_id;
         let driver = driver::Driver::new(
             config,
+            seed,
             commands_rx,
             state_tx,
             Arc::clone(&published),
