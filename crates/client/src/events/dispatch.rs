@@ -1,6 +1,6 @@
-//! The handler registry and the dispatcher that runs handlers: one task reads the client's
-//! update stream and puts each update in its chat's queue; one task per busy chat runs the
-//! handlers over its queue, one update at a time.
+//! The handler registry and the dispatcher that runs handlers: the update engine hands each
+//! update to the dispatcher ([`crate::updates::Hub`]), which puts it in its chat's queue; one
+//! task per busy chat runs the handlers over its queue, one update at a time.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,7 +24,7 @@ use super::{EventBuilder, HandlerOutput, Propagation};
 use crate::client::Inner;
 use crate::types::chat::peer_bot_api_id;
 use crate::types::message::ChatMap;
-use crate::updates::{RawUpdate, UpdateStream};
+use crate::updates::RawUpdate;
 use crate::{Client, InvocationError, Message};
 
 /// How many updates may wait in the chats' queues (or be handled) at once. Past that the
@@ -118,7 +118,10 @@ impl Registry {
                 albums: Mutex::new(HashMap::new()),
                 permits: Arc::new(Semaphore::new(IN_FLIGHT)),
             });
-            tokio::spawn(Arc::clone(&dispatcher).run(client.updates()));
+            client
+                .inner
+                .updates
+                .attach_dispatcher(Arc::clone(&dispatcher));
             dispatcher
         });
     }
@@ -134,9 +137,10 @@ struct Queued {
 /// One message of an album being gathered, with the users and chats of its update.
 type AlbumPart = (enums::Message, Arc<ChatMap>);
 
-struct Dispatcher {
-    /// Weak: the dispatcher must not keep the client alive (its update stream ends when the
-    /// last clone of the client is dropped).
+/// Puts each update the engine hands out in its chat's queue, and runs the chats' workers.
+pub(crate) struct Dispatcher {
+    /// Weak: the dispatcher must not keep the client alive (the hub that hands it updates
+    /// belongs to the client).
     client: Weak<Inner>,
     /// The queue of each chat that has a worker now.
     queues: Mutex<HashMap<i64, mpsc::UnboundedSender<Queued>>>,
@@ -145,37 +149,49 @@ struct Dispatcher {
     permits: Arc<Semaphore>,
 }
 
+impl fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
 impl Dispatcher {
-    async fn run(self: Arc<Self>, mut updates: UpdateStream) {
-        while let Some(update) = updates.next().await {
-            let Some(inner) = self.client.upgrade() else {
-                return;
-            };
-            let key = chat_key(&update.update);
-            // Gathered here, as the engine hands the parts out (an album's parts come in one
-            // container, back to back), so that slow handlers cannot stretch the wait.
-            if inner.extras().events.snapshot().iter().any(|h| h.albums) {
-                self.gather_album(key, &update);
-            }
-            let item = Item::Update(update);
-            // Conversations see the update first and here, not in the chat's queue: a
-            // handler holding a conversation in its own chat would otherwise wait for itself.
-            if inner.extras().conversations.any() {
-                let client = Client { inner };
-                client
-                    .inner
-                    .extras()
-                    .conversations
-                    .feed(key, &item, &client);
-            } else {
-                drop(inner);
-            }
-            let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
-                return;
-            };
-            self.enqueue(key, item, permit);
+    /// Takes one update from the engine: gathers it into its album, shows it to the
+    /// conversations, then queues it for its chat's handlers, waiting while [`IN_FLIGHT`]
+    /// updates are queued or being handled. `false` once the client is gone (the dispatcher
+    /// then takes no more).
+    pub(crate) async fn accept(self: &Arc<Self>, update: RawUpdate) -> bool {
+        let Some(inner) = self.client.upgrade() else {
+            return false;
+        };
+        let key = chat_key(&update.update);
+        // Gathered here, as the engine hands the parts out (an album's parts come in one
+        // container, back to back), so that slow handlers cannot stretch the wait.
+        if inner.extras().events.snapshot().iter().any(|h| h.albums) {
+            self.gather_album(key, &update);
         }
-        log::debug!("the update stream ended; the event dispatcher stops");
+        let item = Item::Update(update);
+        // Conversations see the update first and here, not in the chat's queue: a
+        // handler holding a conversation in its own chat would otherwise wait for itself.
+        if inner.extras().conversations.any() {
+            let client = Client { inner };
+            client
+                .inner
+                .extras()
+                .conversations
+                .feed(key, &item, &client);
+        } else {
+            drop(inner);
+        }
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => match Arc::clone(&self.permits).acquire_owned().await {
+                Ok(permit) => permit,
+                Err(_) => return false,
+            },
+        };
+        self.enqueue(key, item, permit);
+        true
     }
 
     /// Puts `item` in chat `key`'s queue, starting a worker for the chat if it has none.

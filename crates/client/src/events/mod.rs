@@ -19,7 +19,7 @@
 //! - for one update the handlers run in registration order, and one that returns
 //!   [`Propagation::Stop`] keeps it from the later ones;
 //! - a handler that returns an error or panics is logged (`log::error!`) and the others, and
-//!   later updates, go on (each run is a task of its own, so a panic ends only that task);
+//!   later updates, go on (a panic is caught and ends only that run);
 //! - the dispatcher waits for handlers that lag behind (at most [`IN_FLIGHT`] updates are queued
 //!   at once), which slows the engine down instead of dropping updates.
 //!
@@ -34,7 +34,7 @@
 mod album;
 mod chat_action;
 mod deleted;
-mod dispatch;
+pub(crate) mod dispatch;
 mod filters;
 mod join_request;
 mod message;

@@ -942,3 +942,88 @@ async fn event_streams_and_run_until_disconnected() {
         .expect("no panic");
     assert!(result.is_ok(), "{result:?}");
 }
+
+/// The dispatcher and [`Client::updates`] streams are fed side by side: each sees every update,
+/// in order, whoever subscribed first (the last subscriber gets the update itself, the others
+/// a copy).
+#[tokio::test]
+async fn handlers_and_update_streams_each_see_every_update() {
+    let (_server, client) = client().await;
+    let mut before = client.updates();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    client
+        .add_event_handler(NewMessage::new(), move |event| {
+            let tx = tx.clone();
+            async move { tx.send(event.id()).expect("test alive") }
+        })
+        .await
+        .expect("registers");
+    let mut after = client.updates();
+    feed(
+        &client,
+        (1..=3).map(|id| text_message(id, user(ALICE), "x")),
+    )
+    .await;
+    let id = |update: Option<RawUpdate>| match update.map(|u| u.update) {
+        Some(enums::Update::NewMessage(u)) => match u.message {
+            enums::Message::Message(m) => m.id,
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    for expected in 1..=3 {
+        assert_eq!(recv(&mut rx).await, expected);
+        for stream in [&mut before, &mut after] {
+            let next = tokio::time::timeout(PATIENCE, stream.next()).await;
+            assert_eq!(id(next.expect("in time")), expected);
+        }
+    }
+}
+
+/// A handler that does not finish holds its chat's updates back, and past [`IN_FLIGHT`] of them
+/// handing out waits (the engine slows down); none is lost, and they all arrive in order once
+/// the handler goes on.
+#[tokio::test]
+async fn a_stuck_handler_slows_handing_out_and_loses_nothing() {
+    let (_server, client) = client().await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let held = Arc::clone(&gate);
+    client
+        .add_event_handler(NewMessage::new(), move |event| {
+            let (tx, gate) = (tx.clone(), Arc::clone(&held));
+            async move {
+                if event.id() == 1 {
+                    gate.acquire().await.expect("open").forget();
+                }
+                tx.send(event.id()).expect("test alive")
+            }
+        })
+        .await
+        .expect("registers");
+    let total = i32::try_from(IN_FLIGHT).expect("small") + 10;
+    let feeding = tokio::spawn({
+        let client = client.clone();
+        async move {
+            feed(
+                &client,
+                (1..=total).map(|id| text_message(id, user(ALICE), "x")),
+            )
+            .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !feeding.is_finished(),
+        "handing out waits while the handler is stuck"
+    );
+    assert!(rx.try_recv().is_err(), "nothing handled past the stuck one");
+    gate.add_permits(1);
+    for expected in 1..=total {
+        assert_eq!(recv(&mut rx).await, expected);
+    }
+    tokio::time::timeout(PATIENCE, feeding)
+        .await
+        .expect("handing out finishes")
+        .expect("no panic");
+}

@@ -31,6 +31,7 @@ use std::task::{Context, Poll};
 use tgwire_tl_types::enums;
 use tokio::sync::mpsc;
 
+use crate::events::dispatch::Dispatcher;
 use crate::types::message::ChatMap;
 
 /// One update as the engine hands it out, with the users and chats that came with it.
@@ -89,27 +90,58 @@ const SUBSCRIBER_QUEUE: usize = 1024;
 /// The subscribers of the client's updates. The engine hands every update to each of them.
 #[derive(Debug, Default)]
 pub(crate) struct Hub {
-    subscribers: std::sync::Mutex<Vec<mpsc::Sender<RawUpdate>>>,
+    /// Copied on write (subscribing is rare, handing out is per update), so that handing out
+    /// takes a snapshot without copying the list or holding the lock across a wait.
+    subscribers: std::sync::Mutex<Arc<Subscribers>>,
     /// Someone subscribed at least once (the catch-up at start waits for it).
     subscribed: std::sync::atomic::AtomicBool,
     first_subscriber: tokio::sync::Notify,
 }
 
+#[derive(Debug, Default)]
+struct Subscribers {
+    /// The [`UpdateStream`]s.
+    streams: Vec<mpsc::Sender<RawUpdate>>,
+    /// The event dispatcher, once started: called with each update rather than fed through a
+    /// queue of its own (that queue was a second hand-over, and a task wake-up, per update;
+    /// the dispatcher's own limit on updates in flight slows the engine down instead).
+    dispatcher: Option<Arc<Dispatcher>>,
+}
+
 impl Hub {
-    /// A new subscriber that sees every update handed out from now on.
-    pub(crate) fn subscribe(&self) -> UpdateStream {
-        let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
-        self.subscribers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(tx);
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arc<Subscribers>> {
+        self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the subscribers (copy on write) and marks the hub subscribed.
+    fn change(&self, f: impl FnOnce(&mut Subscribers)) {
+        {
+            let mut current = self.lock();
+            let mut next = Subscribers {
+                streams: current.streams.clone(),
+                dispatcher: current.dispatcher.clone(),
+            };
+            f(&mut next);
+            *current = Arc::new(next);
+        }
         if !self
             .subscribed
             .swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             self.first_subscriber.notify_waiters();
         }
+    }
+
+    /// A new subscriber that sees every update handed out from now on.
+    pub(crate) fn subscribe(&self) -> UpdateStream {
+        let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
+        self.change(|s| s.streams.push(tx));
         UpdateStream::new(rx)
+    }
+
+    /// Hands every update from now on to the event dispatcher (once per client).
+    pub(crate) fn attach_dispatcher(&self, dispatcher: Arc<Dispatcher>) {
+        self.change(|s| s.dispatcher = Some(dispatcher));
     }
 
     /// Whether anyone ever subscribed.
@@ -128,33 +160,67 @@ impl Hub {
         }
     }
 
-    /// Ends every subscriber's stream (the client is gone or disconnected).
+    /// Ends every subscriber's stream and stops the dispatcher (the client is gone or
+    /// disconnected).
     pub(crate) fn close(&self) {
-        self.subscribers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let old = std::mem::take(&mut *self.lock());
+        if old.dispatcher.is_some() {
+            log::debug!("the update stream ended; the event dispatcher stops");
+        }
     }
 
-    /// Hands `update` to every live subscriber, waiting while a subscriber's queue is full (so a
-    /// slow consumer slows the engine instead of losing updates). Subscribers that went away are
-    /// forgotten.
+    /// Hands `update` to every live subscriber, waiting while a subscriber's queue (or the
+    /// dispatcher's updates in flight) is full, so a slow consumer slows the engine instead of
+    /// losing updates. Subscribers that went away are forgotten.
+    ///
+    /// The last subscriber gets `update` itself, the others a copy: with the usual single
+    /// subscriber (the event dispatcher) nothing is copied.
     pub(crate) async fn hand_out(&self, update: RawUpdate) {
-        let subscribers: Vec<_> = self
-            .subscribers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let subscribers = Arc::clone(&self.lock());
         let mut gone = false;
-        for tx in &subscribers {
-            gone |= tx.send(update.clone()).await.is_err();
+        let mut update = Some(update);
+        let count = subscribers.streams.len() + usize::from(subscribers.dispatcher.is_some());
+        let mut take = |i: usize| -> Option<RawUpdate> {
+            if i + 1 == count {
+                update.take()
+            } else {
+                update.clone()
+            }
+        };
+        for (i, tx) in subscribers.streams.iter().enumerate() {
+            if let Some(update) = take(i) {
+                gone |= !send(tx, update).await;
+            }
         }
-        if gone {
-            self.subscribers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .retain(|tx| !tx.is_closed());
+        let mut dispatcher_gone = false;
+        if let Some(dispatcher) = &subscribers.dispatcher {
+            if let Some(update) = take(count - 1) {
+                dispatcher_gone = !dispatcher.accept(update).await;
+            }
         }
+        if gone || dispatcher_gone {
+            let mut current = self.lock();
+            let next = Subscribers {
+                streams: current
+                    .streams
+                    .iter()
+                    .filter(|tx| !tx.is_closed())
+                    .cloned()
+                    .collect(),
+                dispatcher: current.dispatcher.clone().filter(|_| !dispatcher_gone),
+            };
+            *current = Arc::new(next);
+        }
+    }
+}
+
+/// Puts `update` in a subscriber's queue, waiting for room; `false` if the subscriber is gone.
+async fn send(tx: &mpsc::Sender<RawUpdate>, update: RawUpdate) -> bool {
+    // With room in the queue (the common case) this skips building the waiting future.
+    match tx.try_send(update) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(update)) => tx.send(update).await.is_ok(),
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
 }
 

@@ -183,8 +183,7 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             other => other,
         };
         let reply_to = reply_global.and_then(|global| copy_in(cx.state, owner, global));
-        let mbox = box_mut(cx.state, owner);
-        let id = mbox.store.next_id();
+        let id = box_mut(cx.state, owner).store.next_id();
         let rec = MessageRec {
             id,
             global_id,
@@ -207,18 +206,22 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
             via_bot: content.via_bot,
             inline_id: content.inline_id,
         };
-        mbox.store.messages.insert(id, Box::new(rec.clone()));
+        // Presented and referenced before it is stored, so the record moves into the store
+        // instead of being cloned (a pushed message's cost is mostly such copies).
+        let message = present::message(cx.state, owner, &rec);
+        let mut refs = Refs::default();
+        refs.message(&rec).user(owner);
+        let mbox = box_mut(cx.state, owner);
+        mbox.store.messages.insert(id, Box::new(rec));
         let pts = mbox.store.record(1, EventKind::NewMessage { id });
         let update: enums::Update = types::UpdateNewMessage {
-            message: present::message(cx.state, owner, &rec),
+            message,
             pts,
             pts_count: 1,
         }
         .into();
-        let mut refs = Refs::default();
-        refs.message(&rec).user(owner);
-        cx.push_with(owner, vec![update.clone()], &refs);
         if owner == from {
+            cx.push_with(owner, vec![update.clone()], &refs);
             sender_side = Some(Posted {
                 peer: to,
                 id,
@@ -226,6 +229,8 @@ fn post_to_boxes(cx: &mut Cx<'_>, from: i64, to: Peer, content: Content) -> RpcR
                 date: now,
                 update,
             });
+        } else {
+            cx.push_with(owner, vec![update], &refs);
         }
     }
     // The sender is always among the owners (checked by the callers).

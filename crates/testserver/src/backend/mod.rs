@@ -97,7 +97,7 @@ pub use setup::StoredMessage;
 use dispatch::Reply;
 use model::State;
 use rpc::{RpcError, RpcResult};
-use runtime::{LiveSession, Runtime};
+use runtime::{Feed, LiveSession, Runtime};
 
 /// One data centre's public address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -687,6 +687,17 @@ impl Backend {
         &self,
         ctx: &CallContext,
     ) -> (UnboundedReceiver<Vec<u8>>, Registration) {
+        self.register_session_woken(ctx, None)
+    }
+
+    /// [`register_session_feed`](Self::register_session_feed) for a receiver that is not
+    /// awaited but drained by the task `wake` wakes after each update put in it (a
+    /// connection takes its sessions' updates itself, without a task per session between).
+    pub(crate) fn register_session_woken(
+        &self,
+        ctx: &CallContext,
+        wake: Option<Arc<tokio::sync::Notify>>,
+    ) -> (UnboundedReceiver<Vec<u8>>, Registration) {
         let (tx, rx) = unbounded_channel();
         let mut inner = self.lock();
         let perm_key = match ctx.perm_auth_key_id {
@@ -707,7 +718,7 @@ impl Backend {
             (ctx.auth_key_id, ctx.session_id),
             LiveSession {
                 perm_key,
-                tx,
+                feed: Feed { tx, wake },
                 registration: registration.id,
             },
         );
@@ -821,7 +832,6 @@ fn channel_id_of(message: &enums::Message) -> Option<i64> {
 fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, push: Push) {
     let caller = (ctx.auth_key_id, ctx.session_id);
     let bytes = push.updates.to_bytes();
-    let too_long = enums::Updates::TooLong.to_bytes();
     // What the channel-too-long fault sends instead, if this push carries a channel's updates.
     let channel_too_long = channel_of(&push.updates).map(|channel_id| {
         let mut refs = present::Refs::default();
@@ -863,19 +873,19 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
         if let Some(instead) = &channel_too_long {
             if faults.take_channel_too_long() {
                 log::info!("fault: updateChannelTooLong instead of a channel push");
-                return session.tx.send(instead.clone()).is_ok();
+                return session.feed.send(instead.clone());
             }
         }
         let payload = match faults.take_push_fault() {
             PushFault::Deliver => bytes.clone(),
-            PushFault::TooLong => too_long.clone(),
+            PushFault::TooLong => enums::Updates::TooLong.to_bytes(),
             PushFault::Drop => {
                 log::info!("fault: dropped an update for {:?}", push.target);
                 return true;
             }
             PushFault::Duplicate => {
                 log::info!("fault: pushing an update twice to {:?}", push.target);
-                let _ = session.tx.send(bytes.clone());
+                let _ = session.feed.send(bytes.clone());
                 bytes.clone()
             }
             PushFault::Delay(delay) => {
@@ -883,18 +893,18 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
                     "fault: holding an update for {:?} back {delay:?}",
                     push.target
                 );
-                let tx = session.tx.clone();
+                let feed = session.feed.clone();
                 let late = bytes.clone();
                 // A thread, not a task: the backend also runs without a tokio runtime.
                 std::thread::spawn(move || {
                     std::thread::sleep(delay);
-                    let _ = tx.send(late);
+                    let _ = feed.send(late);
                 });
                 return true;
             }
         };
         // A closed receiver means the connection is gone: forget the session.
         log::trace!("pushed to session {key:?}");
-        session.tx.send(payload).is_ok()
+        session.feed.send(payload)
     });
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tgwire_crypto::srp::ServerSession;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Notify;
 
 /// Everything the backend keeps in memory only.
 #[derive(Debug, Default)]
@@ -68,9 +69,31 @@ impl Runtime {
 #[derive(Debug)]
 pub(crate) struct LiveSession {
     pub(crate) perm_key: i64,
-    pub(crate) tx: UnboundedSender<Vec<u8>>,
+    pub(crate) feed: Feed,
     /// Which registration this is (a newer one of the same session replaces it).
     pub(crate) registration: u64,
+}
+
+/// Where a live session's updates go: its channel, and whom to wake once one is in it.
+#[derive(Clone, Debug)]
+pub(crate) struct Feed {
+    pub(crate) tx: UnboundedSender<Vec<u8>>,
+    /// The task that takes the updates out of the channel (the connection the session is
+    /// attached to), if it does not wait on the channel itself.
+    pub(crate) wake: Option<Arc<Notify>>,
+}
+
+impl Feed {
+    /// Queues `update`; `false` if the receiver is gone (the session was forgotten).
+    pub(crate) fn send(&self, update: Vec<u8>) -> bool {
+        if self.tx.send(update).is_err() {
+            return false;
+        }
+        if let Some(wake) = &self.wake {
+            wake.notify_one();
+        }
+        true
+    }
 }
 
 /// An `auth.sendCode` awaiting `auth.signIn` / `auth.signUp`.

@@ -505,6 +505,7 @@ impl Connection {
         });
         for (_, slot) in &self.attached {
             let mut s = lock(slot);
+            s.take_updates();
             if s.session.poll_timeout().is_some_and(|t| t <= now) {
                 s.session.handle_timeout(now);
             }

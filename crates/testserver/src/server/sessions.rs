@@ -6,15 +6,17 @@
 //! (answers, updates, service messages). A session is *subscribed* to updates once it made an
 //! API query that subscribes (not wrapped in `invokeWithoutUpdates`, not a file transfer; see
 //! [`super::rpc::execute_subscribing`]). While attached and subscribed, the session is
-//! registered with the backend, whose updates a forwarding task pushes into it; a detached
+//! registered with the backend, which puts its updates in the session's feed and wakes the
+//! connection, which moves them into the session when it next transmits; a detached
 //! session stops receiving updates (the client recovers them with `updates.getDifference`, as
 //! on Telegram) and is forgotten after [`DETACHED_RETENTION`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tgwire_mtproto::ServerSession;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::Notify;
 
 use crate::backend::{Backend, CallContext, Registration};
@@ -42,9 +44,21 @@ pub(crate) struct Slot {
     subscribed: bool,
     /// Its current registration with the backend (while attached and subscribed).
     registration: Option<Registration>,
+    /// The serialized updates the backend queued for it, taken by [`Slot::take_updates`].
+    feed: Option<UnboundedReceiver<Vec<u8>>>,
 }
 
 impl Slot {
+    /// Moves the updates the backend queued into the session, to go out with its next
+    /// packets. The connection calls this before transmitting (the backend woke it).
+    pub(crate) fn take_updates(&mut self) {
+        if let Some(feed) = &mut self.feed {
+            while let Ok(update) = feed.try_recv() {
+                self.session.push(update);
+            }
+        }
+    }
+
     /// Wakes the attached connection, if any, to transmit.
     pub(crate) fn wake(&self) {
         if let Some(a) = &self.attached {
@@ -102,6 +116,7 @@ impl Sessions {
             detached_since: Some(std::time::Instant::now()),
             subscribed: false,
             registration: None,
+            feed: None,
         }));
         map.insert(key, slot.clone());
         slot
@@ -123,7 +138,7 @@ impl Sessions {
 }
 
 /// Attaches `slot` to a connection and, if it is subscribed, (re-)registers it with the
-/// backend. Must run inside a tokio runtime.
+/// backend.
 ///
 /// The backend registration changes only under the slot's lock (here, in [`subscribe`] and in
 /// [`detach`]), so it always follows the slot's latest attachment: a client that reconnects
@@ -152,12 +167,12 @@ pub(crate) fn attach(
     s.attached = Some(attachment);
     s.detached_since = None;
     if s.subscribed {
-        forward_updates(&mut s, slot, backend, ctx);
+        forward_updates(&mut s, backend, ctx);
     }
 }
 
 /// Subscribes `slot` to updates (a no-op if it already is), registering it with the backend
-/// while attached. Must run inside a tokio runtime.
+/// while attached.
 pub(crate) fn subscribe(slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
     let mut s = lock(slot);
     if s.subscribed {
@@ -171,25 +186,21 @@ pub(crate) fn subscribe(slot: &SharedSlot, backend: &Backend, ctx: &CallContext)
         s.attached.is_some()
     );
     if s.attached.is_some() {
-        forward_updates(&mut s, slot, backend, ctx);
+        forward_updates(&mut s, backend, ctx);
     }
 }
 
-/// Registers the session (`s`, the locked `slot`) with the backend and spawns the task that
-/// pushes its updates into it.
-fn forward_updates(s: &mut Slot, slot: &SharedSlot, backend: &Backend, ctx: &CallContext) {
-    // Registering again replaces the previous channel, which ends the previous forwarder.
-    let (mut updates, registration) = backend.register_session_feed(ctx);
+/// Registers the session (`s`, locked) with the backend, which from now on wakes the
+/// attached connection for each update it queues; the connection takes them
+/// ([`Slot::take_updates`]). (A task per session used to forward them: one more wake-up per
+/// update, and a task per subscribed session.)
+fn forward_updates(s: &mut Slot, backend: &Backend, ctx: &CallContext) {
+    // Registering again replaces the previous channel; what is left in it goes first.
+    s.take_updates();
+    let wake = s.attached.as_ref().map(|a| Arc::clone(&a.wake));
+    let (updates, registration) = backend.register_session_woken(ctx, wake);
     s.registration = Some(registration);
-    let weak: Weak<Mutex<Slot>> = Arc::downgrade(slot);
-    tokio::spawn(async move {
-        while let Some(update) = updates.recv().await {
-            let Some(slot) = weak.upgrade() else { break };
-            let mut s = lock(&slot);
-            s.session.push(update);
-            s.wake();
-        }
-    });
+    s.feed = Some(updates);
 }
 
 /// Detaches `slot` from connection `conn_id` (if still attached there) and unregisters it from
