@@ -42,6 +42,7 @@
 //! Every method without a handler answers `501 METHOD_NOT_IMPLEMENTED_IN_TESTSERVER` and is
 //! logged by name.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -364,6 +365,8 @@ impl Cx<'_> {
     pub(crate) fn authorize(&mut self, user: i64) {
         let key = self.perm_key();
         self.rt.password_pending.remove(&key);
+        // The key's sessions now belong to `user`'s pushes.
+        self.rt.by_user = None;
         self.state.authorizations.insert(
             key,
             model::AuthRec {
@@ -714,6 +717,7 @@ impl Backend {
             session_id: ctx.session_id,
             id: inner.rt.next_registration,
         };
+        inner.rt.by_user = None;
         inner.rt.sessions.insert(
             (ctx.auth_key_id, ctx.session_id),
             LiveSession {
@@ -755,6 +759,7 @@ impl Backend {
     pub fn bind_temp_key(&self, temp: i64, perm: i64, expires_at: i32) {
         let mut inner = self.lock();
         inner.rt.temp_keys.insert(temp, (perm, expires_at));
+        inner.rt.by_user = None;
         // Sessions already registered on the temporary key now act for the permanent one.
         for ((key, _), session) in inner.rt.sessions.iter_mut() {
             if *key == temp {
@@ -857,8 +862,8 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
         push.target,
         rt.sessions.len()
     );
-    rt.sessions.retain(|&key, session| {
-        let wanted = match push.target {
+    let wanted = |key: (i64, i64), session: &LiveSession| {
+        let target = match push.target {
             Target::User(user) => state
                 .authorizations
                 .get(&session.perm_key)
@@ -867,9 +872,10 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
             Target::Caller => key == caller,
         };
         // The caller's own session learns of its call from the answer.
-        if !wanted || (key == caller && push.target != Target::Caller) {
-            return true;
-        }
+        target && (key != caller || push.target == Target::Caller)
+    };
+    // Sends to one wanted session; `false` if it is gone.
+    let send = |key: (i64, i64), session: &LiveSession| {
         if let Some(instead) = &channel_too_long {
             if faults.take_channel_too_long() {
                 log::info!("fault: updateChannelTooLong instead of a channel push");
@@ -903,8 +909,59 @@ fn deliver(state: &State, rt: &mut Runtime, faults: &Faults, ctx: &CallContext, 
                 return true;
             }
         };
-        // A closed receiver means the connection is gone: forget the session.
         log::trace!("pushed to session {key:?}");
         session.feed.send(payload)
-    });
+    };
+    let Runtime {
+        sessions, by_user, ..
+    } = rt;
+    match push.target {
+        // Only the user's sessions, not every live one: a push per message sent, to a server
+        // with many clients connected.
+        Target::User(user) => {
+            let index = by_user.get_or_insert_with(|| sessions_by_user(state, sessions));
+            let Some(keys) = index.get_mut(&user) else {
+                return;
+            };
+            // Entries of sessions gone or signed out since the index was built drop out here.
+            keys.retain(|key| {
+                let Some(session) = sessions.get(key) else {
+                    return false;
+                };
+                let signed_in = state
+                    .authorizations
+                    .get(&session.perm_key)
+                    .is_some_and(|auth| auth.user_id == user);
+                if !signed_in {
+                    return false;
+                }
+                if !wanted(*key, session) {
+                    return true;
+                }
+                // A closed receiver means the connection is gone: forget the session.
+                if send(*key, session) {
+                    return true;
+                }
+                sessions.remove(key);
+                false
+            });
+        }
+        Target::Key(_) | Target::Caller => {
+            sessions.retain(|&key, session| !wanted(key, session) || send(key, session));
+        }
+    }
+}
+
+/// The live sessions of each signed-in user (see [`Runtime::by_user`]).
+fn sessions_by_user(
+    state: &State,
+    sessions: &HashMap<(i64, i64), LiveSession>,
+) -> HashMap<i64, Vec<(i64, i64)>> {
+    let mut index: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    for (&key, session) in sessions {
+        if let Some(auth) = state.authorizations.get(&session.perm_key) {
+            index.entry(auth.user_id).or_default().push(key);
+        }
+    }
+    index
 }

@@ -13,6 +13,11 @@ use tokio::sync::Notify;
 pub(crate) struct Runtime {
     /// `(auth_key_id, session_id)` → the session's push channel.
     pub(crate) sessions: HashMap<(i64, i64), LiveSession>,
+    /// The keys of `sessions` by the user each is signed in as, for pushes; `None` until
+    /// built. Entries may be stale (a session gone, a key signed out): pushes check each and
+    /// drop those. What adds a session to a user (a registration, a sign-in, a temporary key
+    /// bound) clears the index, which the next push builds again.
+    pub(crate) by_user: Option<HashMap<i64, Vec<(i64, i64)>>>,
     /// The id of the next session registration (see `Backend::register_session_feed`).
     pub(crate) next_registration: u64,
     /// Temporary auth key → (permanent key, expiry).

@@ -1121,3 +1121,46 @@ fn messages_merged_in_one_step_carry_their_users() {
         "the author comes along: {users:?}"
     );
 }
+
+/// Pushes go to a user's sessions through an index built at the first push; a session that
+/// signs in as the user after that, or a device that signs out, must still be told apart.
+#[test]
+fn pushes_follow_sign_ins_and_sign_outs_after_the_first_push() {
+    let b = backend();
+    let alice = Client::connect(&b, 2);
+    let alice_id = alice.sign_in("9996620081");
+    let mut bob = Client::connect(&b, 2);
+    let bob_id = bob.sign_in("9996620082");
+    // Connected (registered) before the first push, signed in only after it.
+    let mut laptop = Client::connect(&b, 2);
+    let text = |updates: Vec<enums::Updates>| -> Vec<String> {
+        updates
+            .into_iter()
+            .map(|u| match u {
+                enums::Updates::UpdateShortMessage(m) => m.message.to_string(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect()
+    };
+
+    b.send_message_as(alice_id, Peer::User(bob_id), "one")
+        .unwrap();
+    assert_eq!(text(bob.pushed()), ["one"]);
+    assert!(laptop.pushed().is_empty(), "not signed in yet");
+
+    assert_eq!(laptop.sign_in("9996620082"), bob_id);
+    b.send_message_as(alice_id, Peer::User(bob_id), "two")
+        .unwrap();
+    assert_eq!(text(bob.pushed()), ["two"]);
+    assert_eq!(
+        text(laptop.pushed()),
+        ["two"],
+        "signed in after the first push"
+    );
+
+    laptop.ok(&functions::auth::LogOut);
+    b.send_message_as(alice_id, Peer::User(bob_id), "three")
+        .unwrap();
+    assert_eq!(text(bob.pushed()), ["three"]);
+    assert!(laptop.pushed().is_empty(), "signed out");
+}
