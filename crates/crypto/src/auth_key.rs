@@ -4,7 +4,14 @@
 use std::sync::Arc;
 
 use sha1::{Digest, Sha1};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, Zeroizing};
+
+/// The 256 key bytes as several owners can share them: wiped when the last owner drops them.
+///
+/// The interchange form between this crate and a session store that does not depend on it
+/// (`tgwire-session`'s `AuthKeyData` holds the same type), so that a client keeps one copy of
+/// each key instead of one per layer: see [`AuthKey::from_shared`] and [`AuthKey::shared_bytes`].
+pub type SharedKeyBytes = Arc<Zeroizing<[u8; 256]>>;
 
 /// A 256-byte MTProto authorization key, wiped from memory when dropped.
 ///
@@ -17,17 +24,29 @@ pub struct AuthKey {
     inner: Arc<KeyMaterial>,
 }
 
-#[derive(Zeroize, ZeroizeOnDrop)]
 struct KeyMaterial {
-    bytes: [u8; 256],
+    /// Shared with whoever else holds these bytes (the stored session), so not inline.
+    bytes: SharedKeyBytes,
     id: i64,
     aux_hash: [u8; 8],
+}
+
+impl Drop for KeyMaterial {
+    /// The bytes wipe themselves with their last owner; the aux hash is key material too.
+    fn drop(&mut self) {
+        self.aux_hash.zeroize();
+    }
 }
 
 impl AuthKey {
     /// Wraps the raw key (the big-endian DH shared secret, left-padded to 256 bytes).
     pub fn from_bytes(bytes: [u8; 256]) -> Self {
-        let digest = Sha1::digest(bytes);
+        Self::from_shared(Arc::new(Zeroizing::new(bytes)))
+    }
+
+    /// Wraps key bytes that something else (a stored session) holds too, without copying them.
+    pub fn from_shared(bytes: SharedKeyBytes) -> Self {
+        let digest = Sha1::digest(&bytes[..]);
         let mut id = [0u8; 8];
         id.copy_from_slice(&digest[12..20]);
         let mut aux_hash = [0u8; 8];
@@ -39,6 +58,11 @@ impl AuthKey {
                 aux_hash,
             }),
         }
+    }
+
+    /// The key bytes as a shared handle (for a session store to keep without a copy).
+    pub fn shared_bytes(&self) -> SharedKeyBytes {
+        Arc::clone(&self.inner.bytes)
     }
 
     /// `auth_key_id`: the lower 64 bits of SHA1(auth_key), read little-endian
@@ -62,7 +86,7 @@ impl AuthKey {
 impl PartialEq for AuthKey {
     /// Constant-time comparison of the key bytes.
     fn eq(&self, other: &Self) -> bool {
-        crate::ct_eq(&self.inner.bytes, &other.inner.bytes)
+        crate::ct_eq(&self.inner.bytes[..], &other.inner.bytes[..])
     }
 }
 
@@ -135,6 +159,17 @@ mod tests {
         assert!(Arc::ptr_eq(&key.inner, &clone.inner));
         assert_eq!(clone.as_bytes(), &[7; 256]);
         assert_eq!(clone.id(), key.id());
+    }
+
+    #[test]
+    fn shared_bytes_are_not_copied() {
+        let bytes: SharedKeyBytes = Arc::new(Zeroizing::new(core::array::from_fn(|i| i as u8)));
+        let key = AuthKey::from_shared(Arc::clone(&bytes));
+        assert!(Arc::ptr_eq(&key.shared_bytes(), &bytes));
+        assert_eq!(key, AuthKey::from_bytes(**bytes));
+        assert_eq!(key.id(), AuthKey::from_bytes(**bytes).id());
+        // Two owners: `bytes` and the key (the handle taken above is dropped).
+        assert_eq!(Arc::strong_count(&bytes), 2);
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub use aes_ige::{
     decrypt_in_place as ige_decrypt, decrypt_many_in_place as ige_decrypt_many,
     encrypt_in_place as ige_encrypt, encrypt_many_in_place as ige_encrypt_many,
 };
-pub use auth_key::{AuthKey, Side};
+pub use auth_key::{AuthKey, SharedKeyBytes, Side};
 pub use error::Error;
 pub use factorize::factorize;
 pub use handshake::{initial_server_salt, new_nonce_hash, tmp_aes_key_iv};

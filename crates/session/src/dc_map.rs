@@ -1,14 +1,14 @@
 //! [`DcMap`]: values per DC id, for the auth keys a session keeps.
 
-/// Boxed values keyed by DC id, in a vector sorted by id and exactly as long as it needs to be.
+/// Values keyed by DC id, in a vector sorted by id and exactly as long as it needs to be.
 ///
 /// A session holds one key or a few (one per DC it talked to), and a process running many
 /// clients keeps one session each: a `BTreeMap` node has room for eleven entries (160 bytes for
-/// the first key's entry), where this takes 16 bytes an entry. Values are boxed so that growing
-/// the vector moves pointers, never the keys themselves (a moved key would stay behind in freed
-/// memory, not wiped).
+/// the first key's entry), where this takes 16 bytes an entry. The keys themselves are behind
+/// their own `Arc` ([`AuthKeyData`](crate::AuthKeyData)), so growing the vector never leaves a
+/// copy of one behind in freed memory.
 #[derive(Clone)]
-pub(crate) struct DcMap<V>(Vec<(i32, Box<V>)>);
+pub(crate) struct DcMap<V>(Vec<(i32, V)>);
 
 impl<V> Default for DcMap<V> {
     fn default() -> Self {
@@ -22,11 +22,11 @@ impl<V> DcMap<V> {
     }
 
     pub(crate) fn get(&self, dc: &i32) -> Option<&V> {
-        self.find(*dc).ok().map(|i| &*self.0[i].1)
+        self.find(*dc).ok().map(|i| &self.0[i].1)
     }
 
     /// Sets the value of `dc`, growing the vector by exactly one entry if it is new.
-    pub(crate) fn insert(&mut self, dc: i32, value: Box<V>) {
+    pub(crate) fn insert(&mut self, dc: i32, value: V) {
         match self.find(dc) {
             Ok(i) => self.0[i].1 = value,
             Err(i) => {
@@ -45,7 +45,7 @@ impl<V> DcMap<V> {
 
     /// The entries in DC id order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&i32, &V)> {
-        self.0.iter().map(|(dc, value)| (dc, &**value))
+        self.0.iter().map(|(dc, value)| (dc, value))
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &i32> {
@@ -61,10 +61,10 @@ mod tests {
     fn behaves_as_a_map_kept_in_id_order_and_exact_size() {
         let mut map = DcMap::default();
         for dc in [4, 2, 5, 1] {
-            map.insert(dc, Box::new(dc * 10));
+            map.insert(dc, dc * 10);
             assert_eq!(map.0.capacity(), map.0.len());
         }
-        map.insert(2, Box::new(7));
+        map.insert(2, 7);
         assert_eq!(map.get(&2), Some(&7));
         assert_eq!(map.get(&3), None);
         map.remove(&4);

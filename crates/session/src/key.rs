@@ -1,18 +1,30 @@
 //! Auth keys as stored by a session: raw bytes, wiped from memory when dropped.
 
 use std::fmt;
+use std::sync::Arc;
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::Zeroizing;
 
 use crate::SessionError;
 
 /// A 2048-bit MTProto authorization key, exactly as the key exchange produced it.
 ///
-/// The bytes are overwritten with zeros when the value is dropped, and `Debug` never prints them.
-/// This is a storage type only: `tgwire-crypto`'s key type (which also caches the key id and
-/// derives message keys) will gain `From` conversions both ways once that crate settles.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct AuthKeyData([u8; AuthKeyData::LEN]);
+/// The bytes are overwritten with zeros when the last holder drops them, and `Debug` never
+/// prints them. Clones share one copy; so can the connection using the key:
+/// [`shared`](Self::shared) hands out the bytes as `Arc<Zeroizing<[u8; 256]>>`, the form
+/// `tgwire-crypto`'s `AuthKey::from_shared` takes (and `AuthKey::shared_bytes` gives back), so
+/// that a client keeps one copy of a key rather than one in its session and one in its
+/// connection (256 bytes each, in every idle client).
+#[derive(Clone)]
+pub struct AuthKeyData(Arc<Zeroizing<[u8; AuthKeyData::LEN]>>);
+
+impl PartialEq for AuthKeyData {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for AuthKeyData {}
 
 impl AuthKeyData {
     /// Length of an auth key in bytes.
@@ -20,7 +32,17 @@ impl AuthKeyData {
 
     /// Wraps the key bytes.
     pub fn new(bytes: [u8; Self::LEN]) -> Self {
+        AuthKeyData(Arc::new(Zeroizing::new(bytes)))
+    }
+
+    /// Wraps key bytes held elsewhere too (e.g. by a connection's key), without copying them.
+    pub fn from_shared(bytes: Arc<Zeroizing<[u8; Self::LEN]>>) -> Self {
         AuthKeyData(bytes)
+    }
+
+    /// The key bytes as a shared handle, for a connection to use without a copy.
+    pub fn shared(&self) -> Arc<Zeroizing<[u8; Self::LEN]>> {
+        Arc::clone(&self.0)
     }
 
     /// Copies a key out of a slice that must be exactly [`Self::LEN`] bytes long.
@@ -32,7 +54,7 @@ impl AuthKeyData {
                 Self::LEN
             ))
         })?;
-        Ok(AuthKeyData(array))
+        Ok(AuthKeyData::new(array))
     }
 
     /// The raw key bytes.
@@ -55,4 +77,22 @@ pub struct TempAuthKey {
     pub key: AuthKeyData,
     /// Expiry as Unix time in seconds; after this the server forgets the key.
     pub expires_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_and_shared_handles_use_one_copy_of_the_bytes() {
+        let key = AuthKeyData::new(std::array::from_fn(|i| i as u8));
+        let clone = key.clone();
+        assert!(std::ptr::eq(key.as_bytes(), clone.as_bytes()));
+        let again = AuthKeyData::from_shared(key.shared());
+        assert!(std::ptr::eq(key.as_bytes(), again.as_bytes()));
+        assert_eq!(again, AuthKeyData::new(std::array::from_fn(|i| i as u8)));
+        assert_ne!(again, AuthKeyData::new([0; AuthKeyData::LEN]));
+        assert_eq!(Arc::strong_count(&key.0), 3);
+        assert!(AuthKeyData::from_slice(&[1; 255]).is_err());
+    }
 }

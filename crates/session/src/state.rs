@@ -249,13 +249,13 @@ impl SessionState {
         }
         for (dc, key) in plan.auth_keys {
             match key {
-                Some(key) => self.auth_keys.insert(dc, Box::new(key)),
+                Some(key) => self.auth_keys.insert(dc, key),
                 None => self.auth_keys.remove(&dc),
             }
         }
         for (dc, key) in plan.temp_auth_keys {
             match key {
-                Some(key) => self.temp_auth_keys.insert(dc, Box::new(key)),
+                Some(key) => self.temp_auth_keys.insert(dc, key),
                 None => self.temp_auth_keys.remove(&dc),
             }
         }

@@ -361,7 +361,8 @@ impl ClientBuilder {
         let mut auth_keys = HashMap::new();
         for id in dc_addrs.keys() {
             if let Some(key) = storage.auth_key(i32::from(*id)) {
-                auth_keys.insert(*id, AuthKey::from_bytes(*key.as_bytes()));
+                // The session's bytes, not a copy: one key in memory per DC per client.
+                auth_keys.insert(*id, AuthKey::from_shared(key.shared()));
             }
         }
 
@@ -434,7 +435,7 @@ fn on_pool_event(inner: Weak<Inner>) -> impl Fn(PoolEvent) + Send + Sync + 'stat
             SenderEvent::AuthKeyCreated { auth_key, .. } => {
                 changes.set_auth_key(
                     i32::from(dc_id),
-                    Some(AuthKeyData::new(*auth_key.as_bytes())),
+                    Some(AuthKeyData::from_shared(auth_key.shared_bytes())),
                 );
             }
             SenderEvent::AuthKeyUnknown => {

@@ -225,7 +225,7 @@ pub(crate) async fn load(
         let key = zeroize::Zeroizing::new(row.try_get::<_, Vec<u8>>(1)?);
         state
             .auth_keys
-            .insert(row.try_get(0)?, Box::new(AuthKeyData::from_slice(&key)?));
+            .insert(row.try_get(0)?, AuthKeyData::from_slice(&key)?);
     }
 
     for row in tx
@@ -238,10 +238,10 @@ pub(crate) async fn load(
         let key = zeroize::Zeroizing::new(row.try_get::<_, Vec<u8>>(1)?);
         state.temp_auth_keys.insert(
             row.try_get(0)?,
-            Box::new(TempAuthKey {
+            TempAuthKey {
                 key: AuthKeyData::from_slice(&key)?,
                 expires_at: row.try_get(2)?,
-            }),
+            },
         );
     }
 

@@ -134,7 +134,7 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
         let (dc, key) = row?;
         state
             .auth_keys
-            .insert(dc, Box::new(AuthKeyData::from_slice(&zeroizing(key))?));
+            .insert(dc, AuthKeyData::from_slice(&zeroizing(key))?);
     }
     drop(stmt);
 
@@ -151,7 +151,7 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
         let key = AuthKeyData::from_slice(&zeroizing(key))?;
         state
             .temp_auth_keys
-            .insert(dc, Box::new(TempAuthKey { key, expires_at }));
+            .insert(dc, TempAuthKey { key, expires_at });
     }
     drop(stmt);
 
