@@ -127,8 +127,10 @@ impl Client {
         self.inner.state.send_replace(ConnectionState::Closed {
             reason: tgwire_net::DisconnectReason::Shutdown,
         });
-        // The update driver stops on the state above; wait for it, as it may be holding the
-        // client for a request that is failing now.
+        // The update driver stops on this input (or, while a hand-out waits on a full queue,
+        // on the state above); wait for it, as it may be holding the client for a request that
+        // is failing now.
+        self.tell_updates(crate::updates::driver::Input::Stop);
         let driver = self
             .inner
             .update_driver
@@ -188,6 +190,11 @@ impl Client {
                 .unwrap_or_else(|e| e.into_inner())
                 .clear();
             self.watch_home_state().await;
+            if self.connection_state().is_connected() {
+                // The new home connection was up already, so its state hook will not report
+                // it: the update driver fetches what the old home pushed and this one did not.
+                self.tell_updates(crate::updates::driver::Input::Connected);
+            }
         }
         let mut changes = Changes::new();
         changes.set_home_dc(dc);
@@ -224,6 +231,12 @@ pub(crate) fn home_state_hook(
         let Some(inner) = inner.upgrade() else { return };
         if index == 0 && i32::from(dc) == inner.home_dc.load(Ordering::Relaxed) {
             inner.state.send_replace(state.clone());
+            if state.is_connected() {
+                // Up (again): the update driver fetches what may have been missed.
+                let _ = inner
+                    .update_input
+                    .send(crate::updates::driver::Input::Connected);
+            }
         }
     }
 }

@@ -122,6 +122,8 @@ impl Registry {
                 .inner
                 .updates
                 .attach_dispatcher(Arc::clone(&dispatcher));
+            // A subscriber now: the update driver's catch-up no longer waits.
+            client.tell_updates(crate::updates::driver::Input::Subscribed);
             dispatcher
         });
     }

@@ -10,7 +10,11 @@
 //! The task also closes the client's idle connections ([`tgwire_net::Pool::close_idle`]), so
 //! that the pool needs no task of its own.
 //!
-//! Reconnects are seen on the client's connection-state watch. The engine's requests go
+//! Reconnects come as inputs too (`Input::Connected`, sent by the home connection's state hook
+//! in that connection's task), as do [`Client::disconnect`](crate::Client::disconnect)
+//! (`Input::Stop`) and the first subscriber (`Input::Subscribed`): the task holds no watch
+//! receiver or notification future of its own while it waits, which every idle client would
+//! carry. The engine's requests go
 //! through the client's usual request path; the users and chats of every container and
 //! difference go into the peer cache *before* the updates that name them are handed out; the
 //! update state is saved *after* the updates it covers were handed out ([`Hub::hand_out`] is
@@ -49,6 +53,13 @@ pub(crate) enum Input {
     SignedOut,
     /// [`Client::set_receive_updates`](crate::Client::set_receive_updates) changed.
     Receive(bool),
+    /// The home connection is (again) up: pushes may have been lost meanwhile. Sent for every
+    /// time it comes up, so a quick drop and reconnect is never missed.
+    Connected,
+    /// Someone subscribed to the updates (the catch-up at start waits for the first).
+    Subscribed,
+    /// [`Client::disconnect`](crate::Client::disconnect): stop.
+    Stop,
 }
 
 /// The box a `messages.affected*` answer to `request` (serialised) advances, for the requests
@@ -129,8 +140,7 @@ pub(crate) fn spawn(
         gated: false,
         close_idle_at: tokio::time::Instant::now() + inner.pool.close_idle_interval(),
     };
-    let state = inner.state.subscribe();
-    tokio::spawn(driver.run(rx, state))
+    tokio::spawn(driver.run(rx))
 }
 
 impl Driver {
@@ -153,15 +163,13 @@ impl Driver {
     fn run(
         mut self,
         mut rx: tgwire_net::queue::QueueReceiver<Input>,
-        mut state: watch::Receiver<tgwire_net::ConnectionState>,
     ) -> impl std::future::Future<Output = ()> + Send {
         async move {
-            state.borrow_and_update();
             // The steps that do work (requests, hand-outs, saves) are boxed: inline, their state
             // would stay in this task's future, i.e. in every idle client's memory, for good.
             Box::pin(self.start(None)).await;
-            loop {
-                if !Box::pin(self.step(&mut state)).await {
+            'serve: loop {
+                if !Box::pin(self.step()).await {
                     break;
                 }
                 // The engine's deadline is read again when the sleep ends (nothing else runs
@@ -172,34 +180,19 @@ impl Driver {
                 let sleep = tokio::time::sleep_until(wake);
                 tokio::select! {
                     input = rx.recv() => {
-                        let Some(input) = input else { break };
-                        Box::pin(self.input(input)).await;
+                        // None: the client is gone (the queue's sender lives in it).
+                        let Some(mut input) = input else { break };
                         // Take whatever else is queued before handing out (fewer session writes).
-                        while let Some(input) = rx.try_recv() {
+                        loop {
+                            if matches!(input, Input::Stop) {
+                                break 'serve;
+                            }
                             Box::pin(self.input(input)).await;
-                        }
-                    }
-                    changed = state.changed() => {
-                        if changed.is_err() {
-                            break;
-                        }
-                        let now_state = state.borrow_and_update().clone();
-                        if matches!(now_state, tgwire_net::ConnectionState::Closed { reason: tgwire_net::DisconnectReason::Shutdown }) {
-                            break;
-                        }
-                        let up = now_state.is_connected();
-                        // Connected again, or a change seen while connected (the watch keeps only
-                        // the latest value, so a quick drop and reconnect can look like nothing
-                        // changed): pushes may have been lost either way.
-                        if up {
-                            if let Some(engine) = &mut self.engine {
-                                log::debug!("reconnected: fetching the update difference");
-                                engine.handle_connection_reset(Instant::now());
+                            match rx.try_recv() {
+                                Some(next) => input = next,
+                                None => break,
                             }
                         }
-                    }
-                    () = self.hub.wait_for_subscriber(), if self.gated => {
-                        self.gated = false;
                     }
                     () = sleep => {
                         let now = tokio::time::Instant::now();
@@ -298,6 +291,18 @@ impl Driver {
                 self.engine = None;
                 return;
             }
+            Input::Connected => {
+                if let Some(engine) = &mut self.engine {
+                    log::debug!("reconnected: fetching the update difference");
+                    engine.handle_connection_reset(now);
+                }
+                return;
+            }
+            Input::Subscribed => {
+                self.gated = false;
+                return;
+            }
+            Input::Stop => return,
             Input::Receive(on) => {
                 self.receive = on;
                 if on {
@@ -347,15 +352,20 @@ impl Driver {
             }
             Input::Affected { key, pts, count } => engine.handle_affected(key, pts, count, now),
             Input::NewSession => engine.handle_connection_reset(now),
-            Input::SignedIn(_) | Input::SignedOut | Input::Receive(_) => {}
+            Input::SignedIn(_)
+            | Input::SignedOut
+            | Input::Receive(_)
+            | Input::Connected
+            | Input::Subscribed
+            | Input::Stop => {}
         }
     }
 
     /// Hands out what the engine has, saves the state, and performs its requests, until it
     /// has nothing more to do. Returns false when the client is gone.
-    async fn step(&mut self, state: &mut watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+    async fn step(&mut self) -> bool {
         loop {
-            if !self.hand_out(state).await {
+            if !self.hand_out().await {
                 return false;
             }
             let Some(client) = self.client() else {
@@ -387,7 +397,7 @@ impl Driver {
 
     /// Hands out every update the engine has, waiting on slow subscribers (but not past the
     /// client's end).
-    async fn hand_out(&mut self, state: &watch::Receiver<tgwire_net::ConnectionState>) -> bool {
+    async fn hand_out(&mut self) -> bool {
         // Catching up waits for the first subscriber: until then nothing leaves the engine (and
         // so no state is saved past it), or pushes applied meanwhile would go out to nobody.
         if self.gated {
@@ -408,7 +418,8 @@ impl Driver {
                     map
                 }
             };
-            if !deliver(&self.hub, RawUpdate::new(update, chats), state).await {
+            let watch_state = || self.inner.upgrade().map(|inner| inner.state.subscribe());
+            if !deliver(&self.hub, RawUpdate::new(update, chats), watch_state).await {
                 return false;
             }
         }
@@ -525,37 +536,44 @@ impl Driver {
 /// saved (a batch cut short leaves the state before it, and a client restarted from that state
 /// hands out its first part again: the soak saw a message twice after a client restart). Only
 /// a subscriber that does not keep up can leave a batch unfinished at shutdown.
+///
+/// `watch_state` subscribes to the client's state (`None`: the client is gone); it is called
+/// only if the hand-out has to wait.
 async fn deliver(
     hub: &Hub,
     update: RawUpdate,
-    state: &watch::Receiver<tgwire_net::ConnectionState>,
+    watch_state: impl FnOnce() -> Option<watch::Receiver<tgwire_net::ConnectionState>>,
 ) -> bool {
     tokio::select! {
         biased;
         () = hub.hand_out(update) => true,
-        _ = wait_closed(state) => false,
+        () = wait_closed(watch_state) => false,
     }
 }
 
-/// Resolves once the client is gone or shut down (true), or never.
+/// Resolves once the client is gone or shut down, or never.
 ///
-/// It watches a clone of `state`, so the changes it sees stay unseen for the driver's main
-/// loop: a reconnect that happens while updates are handed out must still fetch the
-/// difference (before, this wait marked it seen and the pushes lost with the old connection
-/// stayed missing until some later update revealed the gap).
-async fn wait_closed(state: &watch::Receiver<tgwire_net::ConnectionState>) -> bool {
-    let mut state = state.clone();
+/// Follows the client's state watch only while a hand-out waits (the first poll, after the
+/// hand-out found a full queue, subscribes): the driver keeps no receiver while it idles, and
+/// learns of reconnects through its input queue. The subscription does not keep the client
+/// alive, so dropping the client ends the wait too.
+async fn wait_closed(
+    watch_state: impl FnOnce() -> Option<watch::Receiver<tgwire_net::ConnectionState>>,
+) {
+    let Some(mut state) = watch_state() else {
+        return;
+    };
     loop {
-        if state.changed().await.is_err() {
-            return true;
-        }
         if matches!(
-            *state.borrow(),
+            *state.borrow_and_update(),
             tgwire_net::ConnectionState::Closed {
                 reason: tgwire_net::DisconnectReason::Shutdown
             }
         ) {
-            return true;
+            return;
+        }
+        if state.changed().await.is_err() {
+            return;
         }
     }
 }
@@ -665,41 +683,45 @@ mod tests {
     use super::*;
     use tgwire_net::{ConnectionState, DisconnectReason};
 
-    /// A reconnect seen while updates are handed out is left for the main loop, which fetches
-    /// the difference for it.
+    /// A wait for the end goes on through reconnects, and ends on a shutdown (published before
+    /// or while it waits) or when the client is gone.
     #[tokio::test]
-    async fn waiting_for_the_end_leaves_reconnects_to_the_main_loop() {
-        let (tx, mut rx) = watch::channel(ConnectionState::Connecting);
-        rx.borrow_and_update();
-        {
-            let waiting = wait_closed(&rx);
-            tokio::pin!(waiting);
-            tx.send(ConnectionState::Disconnected {
-                reason: DisconnectReason::ClosedByPeer,
-            })
-            .unwrap();
-            tx.send(ConnectionState::Connected).unwrap();
-            // The wait sees the change (not an end) and keeps waiting.
-            for _ in 0..10 {
-                tokio::select! {
-                    biased;
-                    _ = &mut waiting => panic!("a reconnect is not the end"),
-                    () = tokio::task::yield_now() => {}
-                }
+    async fn waiting_for_the_end_outlasts_reconnects() {
+        let (tx, _rx) = watch::channel(ConnectionState::Connecting);
+        let waiting = wait_closed(|| Some(tx.subscribe()));
+        tokio::pin!(waiting);
+        tx.send(ConnectionState::Disconnected {
+            reason: DisconnectReason::ClosedByPeer,
+        })
+        .unwrap();
+        tx.send(ConnectionState::Connected).unwrap();
+        for _ in 0..10 {
+            tokio::select! {
+                biased;
+                () = &mut waiting => panic!("a reconnect is not the end"),
+                () = tokio::task::yield_now() => {}
             }
         }
-        assert!(
-            rx.has_changed().unwrap(),
-            "the main loop still sees the reconnect"
-        );
-        assert!(rx.borrow_and_update().is_connected());
-
-        let waiting = wait_closed(&rx);
         tx.send(ConnectionState::Closed {
             reason: DisconnectReason::Shutdown,
         })
         .unwrap();
-        assert!(waiting.await, "a shutdown ends the wait");
+        waiting.await;
+
+        // Already shut down when the wait starts.
+        wait_closed(|| Some(tx.subscribe())).await;
+        // The client is gone before, or while, it waits.
+        wait_closed(|| None).await;
+        let (tx, rx) = watch::channel(ConnectionState::Connected);
+        let waiting = wait_closed(move || Some(rx));
+        tokio::pin!(waiting);
+        tokio::select! {
+            biased;
+            () = &mut waiting => panic!("still connected"),
+            () = tokio::task::yield_now() => {}
+        }
+        drop(tx);
+        waiting.await;
     }
 
     /// A shutdown does not cut a batch short while the subscribers have room (with an unbiased
@@ -721,7 +743,10 @@ mod tests {
             }
             .into();
             let raw = RawUpdate::new(update, ChatMap::new(&[], &[]));
-            assert!(deliver(&hub, raw, &rx).await, "update {id} delivered");
+            assert!(
+                deliver(&hub, raw, || Some(rx.clone())).await,
+                "update {id} delivered"
+            );
         }
         for id in 1..=32 {
             let got = stream.next().await.unwrap();
@@ -740,7 +765,12 @@ mod tests {
                 pts_count: 1,
             }
             .into();
-            assert!(deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), &rx).await);
+            assert!(
+                deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), || {
+                    Some(rx.clone())
+                })
+                .await
+            );
         }
         let update: enums::Update = types::UpdateDeleteMessages {
             messages: vec![0],
@@ -748,6 +778,11 @@ mod tests {
             pts_count: 1,
         }
         .into();
-        assert!(!deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), &rx).await);
+        assert!(
+            !deliver(&hub, RawUpdate::new(update, ChatMap::new(&[], &[])), || {
+                Some(rx.clone())
+            })
+            .await
+        );
     }
 }

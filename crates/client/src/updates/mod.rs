@@ -93,9 +93,10 @@ pub(crate) struct Hub {
     /// Copied on write (subscribing is rare, handing out is per update), so that handing out
     /// takes a snapshot without copying the list or holding the lock across a wait.
     subscribers: std::sync::Mutex<Arc<Subscribers>>,
-    /// Someone subscribed at least once (the catch-up at start waits for it).
+    /// Someone subscribed at least once (the catch-up at start waits for it; the driver learns
+    /// of the first through its input queue: see [`crate::Client::updates`] and the event
+    /// dispatcher's start).
     subscribed: std::sync::atomic::AtomicBool,
-    first_subscriber: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -124,12 +125,8 @@ impl Hub {
             f(&mut next);
             *current = Arc::new(next);
         }
-        if !self
-            .subscribed
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
-            self.first_subscriber.notify_waiters();
-        }
+        self.subscribed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A new subscriber that sees every update handed out from now on.
@@ -147,17 +144,6 @@ impl Hub {
     /// Whether anyone ever subscribed.
     pub(crate) fn has_subscribed(&self) -> bool {
         self.subscribed.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Resolves once someone has subscribed.
-    pub(crate) async fn wait_for_subscriber(&self) {
-        loop {
-            let notified = self.first_subscriber.notified();
-            if self.has_subscribed() {
-                return;
-            }
-            notified.await;
-        }
     }
 
     /// Ends every subscriber's stream and stops the dispatcher (the client is gone or
@@ -229,6 +215,9 @@ impl crate::Client {
     /// (see [the module docs](crate::updates) for the guarantees). Every call makes a new
     /// subscriber that sees every update; drop it to unsubscribe.
     pub fn updates(&self) -> UpdateStream {
-        self.inner.updates.subscribe()
+        let stream = self.inner.updates.subscribe();
+        // After subscribing: the driver, once told, hands out to this subscriber.
+        self.tell_updates(driver::Input::Subscribed);
+        stream
     }
 }
