@@ -27,7 +27,7 @@ pub struct PoolConfig {
     /// Every connection's configuration; `dc_id`, `addr` and `auth_key` are filled in per DC.
     /// `SenderConfig::into()` makes one; clone a [`Template`] to share it between pools.
     pub template: Template,
-    /// Where each DC is.
+    /// Where each DC is; these win over the template's [`Template::with_dc_addrs`].
     pub dc_addrs: HashMap<i16, SocketAddr>,
     /// Auth keys from a previous run, per DC.
     pub auth_keys: HashMap<i16, AuthKey>,
@@ -44,6 +44,9 @@ pub struct Template {
     /// [`SenderConfig::session`] on its own, since every connection's MTProto session refers
     /// to it too.
     session: Arc<tgwire_mtproto::ClientConfig>,
+    /// DC addresses every pool of this template knows (sorted by DC id), unless its own
+    /// [`PoolConfig::dc_addrs`] say otherwise: kept once rather than copied into each pool.
+    dc_addrs: Arc<[(i16, SocketAddr)]>,
 }
 
 impl Template {
@@ -52,7 +55,36 @@ impl Template {
         Self {
             session: Arc::new(config.session.clone()),
             config: Arc::new(config),
+            dc_addrs: Arc::new([]),
         }
+    }
+
+    /// With DC addresses that every pool made from it knows (a pool's own
+    /// [`PoolConfig::dc_addrs`] win over these). For many pools that reach the same DCs, e.g.
+    /// a process running many accounts: one list for all instead of a copy in each.
+    pub fn with_dc_addrs(mut self, addrs: impl IntoIterator<Item = (i16, SocketAddr)>) -> Self {
+        let mut addrs: Vec<(i16, SocketAddr)> = addrs.into_iter().collect();
+        addrs.sort_by_key(|(dc, _)| *dc);
+        // The last address given for a DC wins, as with a map.
+        addrs.reverse();
+        addrs.dedup_by_key(|(dc, _)| *dc);
+        addrs.reverse();
+        self.dc_addrs = addrs.into();
+        self
+    }
+
+    /// The address of `dc_id` in [`with_dc_addrs`](Self::with_dc_addrs)'s list.
+    pub fn dc_addr(&self, dc_id: i16) -> Option<SocketAddr> {
+        let i = self
+            .dc_addrs
+            .binary_search_by_key(&dc_id, |(dc, _)| *dc)
+            .ok()?;
+        Some(self.dc_addrs[i].1)
+    }
+
+    /// The DCs [`with_dc_addrs`](Self::with_dc_addrs) gave addresses for, in id order.
+    pub fn dc_ids(&self) -> impl Iterator<Item = i16> + '_ {
+        self.dc_addrs.iter().map(|(dc, _)| *dc)
     }
 
     /// The configuration.
@@ -262,9 +294,11 @@ impl Pool {
         if let Some(handle) = inner.conns.get(&(dc_id, index)) {
             return Ok(handle.clone());
         }
-        let addr = *inner
+        let addr = inner
             .dc_addrs
             .get(&dc_id)
+            .copied()
+            .or_else(|| inner.template.dc_addr(dc_id))
             .ok_or(PoolError::UnknownDc(dc_id))?;
         let template = Arc::clone(&inner.template.config);
         let template_seed = template.seed;

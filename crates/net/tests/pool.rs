@@ -207,3 +207,59 @@ async fn a_dc_address_can_change() {
     assert_eq!(new.knobs.connections.load(Ordering::SeqCst), 1);
     pool.shutdown().await;
 }
+
+/// Pools sharing a template find its DC addresses there, their own winning; a DC neither
+/// knows is an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dc_addresses_come_from_the_template_unless_the_pool_has_its_own() {
+    let dc2 = MtServer::start(None).await;
+    let dc4 = MtServer::start(None).await;
+    let other = MtServer::start(None).await;
+    let mut config = SenderConfig::new(0, dc2.addr, vec![dc2.rsa_public.clone()]);
+    config.reconnect.initial = Duration::from_millis(20);
+    // DC 2 is given twice: the later address wins.
+    let template = tgwire_net::Template::new(config).with_dc_addrs([
+        (4, dc4.addr),
+        (2, other.addr),
+        (2, dc2.addr),
+    ]);
+    assert_eq!(template.dc_ids().collect::<Vec<_>>(), [2, 4]);
+    assert_eq!(template.dc_addr(2), Some(dc2.addr));
+    assert_eq!(template.dc_addr(3), None);
+
+    let from_template = Pool::with_events_unreaped(
+        PoolConfig {
+            template: template.clone(),
+            dc_addrs: HashMap::new(),
+            auth_keys: HashMap::new(),
+            idle_timeout: Duration::from_secs(60),
+        },
+        |_| {},
+    );
+    let own = Pool::with_events_unreaped(
+        PoolConfig {
+            template,
+            dc_addrs: HashMap::from([(4, other.addr)]),
+            auth_keys: HashMap::new(),
+            idle_timeout: Duration::from_secs(60),
+        },
+        |_| {},
+    );
+    // The test servers all call themselves DC 2: which one answered shows in their counts.
+    nearest(&from_template.get(2).await.unwrap()).await;
+    nearest(&from_template.get(4).await.unwrap()).await;
+    nearest(&own.get(4).await.unwrap()).await;
+    assert_eq!(dc4.knobs.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        other.knobs.connections.load(Ordering::SeqCst),
+        1,
+        "the pool's own DC 4"
+    );
+    assert_eq!(dc2.knobs.connections.load(Ordering::SeqCst), 1);
+    assert!(matches!(
+        from_template.get(3).await,
+        Err(PoolError::UnknownDc(3))
+    ));
+    from_template.shutdown().await;
+    own.shutdown().await;
+}

@@ -74,7 +74,6 @@ pub struct ClientBuilder {
     conn: Arc<ConnSettings>,
     flood_sleep_threshold: Duration,
     request_timeout: Option<Duration>,
-    dcs: HashMap<i32, SocketAddr>,
     default_dc: i32,
     receive_updates: bool,
     catch_up: bool,
@@ -85,7 +84,7 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_id", &self.api_id)
-            .field("dcs", &self.dcs)
+            .field("dcs", &self.conn.dcs)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +98,8 @@ struct ConnSettings {
     connect_timeout: Duration,
     pfs: Option<Duration>,
     rsa_keys: Vec<RsaPublicKey>,
+    /// [`ClientBuilder::dc_addr`]'s addresses.
+    dcs: HashMap<i32, SocketAddr>,
     /// The pool template made from the fields above by the first `connect()`, for the clients
     /// connected from the other clones. Emptied by every change (see
     /// [`ClientBuilder::conn_mut`]).
@@ -129,8 +130,20 @@ impl ConnSettings {
         config.connect_timeout = self.connect_timeout;
         config.init = Some(self.init.clone());
         config.pfs = self.pfs;
+        // Addresses: Telegram's, then the builder's, kept once in the template for all the
+        // clients of this builder's clones (a session's own addresses go into its pool).
+        let mut addrs: Vec<(i16, SocketAddr)> = PRODUCTION_DCS
+            .iter()
+            .map(|(id, ip)| (*id as i16, SocketAddr::V4(SocketAddrV4::new(*ip, 443))))
+            .collect();
+        for (id, addr) in &self.dcs {
+            let id = i16::try_from(*id)
+                .map_err(|_| InvocationError::InvalidArgument(format!("DC id {id}")))?;
+            addrs.push((id, *addr));
+        }
+        let template = Template::from(config).with_dc_addrs(addrs);
         // Two clones connecting at once may both make one; either serves.
-        Ok(self.template.get_or_init(|| config.into()).clone())
+        Ok(self.template.get_or_init(|| template).clone())
     }
 }
 
@@ -147,11 +160,11 @@ impl ClientBuilder {
                 connect_timeout: Duration::from_secs(10),
                 pfs: None,
                 rsa_keys: Vec::new(),
+                dcs: HashMap::new(),
                 template: OnceLock::new(),
             }),
             flood_sleep_threshold: Duration::from_secs(60),
             request_timeout: Some(Duration::from_secs(60)),
-            dcs: HashMap::new(),
             default_dc: 2,
             receive_updates: true,
             catch_up: false,
@@ -283,7 +296,7 @@ impl ClientBuilder {
     /// Where data centre `dc_id` is; overrides the session's and Telegram's addresses (for
     /// test servers).
     pub fn dc_addr(mut self, dc_id: i32, addr: SocketAddr) -> Self {
-        self.dcs.insert(dc_id, addr);
+        self.conn_mut().dcs.insert(dc_id, addr);
         self
     }
 
@@ -340,26 +353,25 @@ impl ClientBuilder {
         };
         let template = self.conn.template()?;
 
-        // Addresses: Telegram's, then the session's, then the builder's, later ones winning.
-        let mut dc_addrs: HashMap<i16, SocketAddr> = PRODUCTION_DCS
-            .iter()
-            .map(|(id, ip)| (*id as i16, SocketAddr::V4(SocketAddrV4::new(*ip, 443))))
-            .collect();
+        // Addresses: Telegram's, then the session's, then the builder's, later ones winning. The
+        // template has Telegram's and the builder's; the pool gets the session's that differ.
+        let mut dc_addrs: HashMap<i16, SocketAddr> = HashMap::new();
         for option in storage.dc_options() {
-            if option.flags.media_only || option.flags.cdn {
+            if option.flags.media_only || option.flags.cdn || self.conn.dcs.contains_key(&option.id)
+            {
                 continue;
             }
             if let (Ok(id), Some(addr)) = (i16::try_from(option.id), option.socket_addr()) {
-                dc_addrs.insert(id, addr);
+                if template.dc_addr(id) != Some(addr) {
+                    dc_addrs.insert(id, addr);
+                }
             }
         }
-        for (id, addr) in &self.dcs {
-            let id = i16::try_from(*id)
-                .map_err(|_| InvocationError::InvalidArgument(format!("DC id {id}")))?;
-            dc_addrs.insert(id, *addr);
-        }
         let mut auth_keys = HashMap::new();
-        for id in dc_addrs.keys() {
+        let mut ids: Vec<i16> = template.dc_ids().chain(dc_addrs.keys().copied()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
             if let Some(key) = storage.auth_key(i32::from(*id)) {
                 // The session's bytes, not a copy: one key in memory per DC per client.
                 auth_keys.insert(*id, AuthKey::from_shared(key.shared()));
@@ -514,6 +526,77 @@ mod tests {
     fn device_model(client: &Client) -> String {
         let template = client.inner.pool.template();
         template.init.expect("initConnection fields").device_model
+    }
+
+    /// A DC's address: the builder's, else the session's, else Telegram's; the builder's and
+    /// Telegram's are kept once in the shared template.
+    #[tokio::test]
+    async fn dc_addresses_come_from_the_builder_then_the_session_then_telegram() {
+        let server = TestServer::start(Config::default())
+            .await
+            .expect("test server starts");
+        let dc = &server.dcs()[0];
+        let real: SocketAddr = format!("{}:{}", dc.host, dc.port).parse().expect("address");
+        let option = |port: u16| tgwire_session::DcOption {
+            id: dc.id,
+            ipv4: Some(Ipv4Addr::LOCALHOST),
+            ipv6: None,
+            port,
+            flags: tgwire_session::DcFlags::default(),
+        };
+        let session = |port: u16| -> Arc<dyn Storage> {
+            let mut changes = Changes::new();
+            changes.set_dc_options(vec![option(port)]);
+            Arc::new(MemoryStorage::with(changes))
+        };
+        let base = Client::builder(1, "0123456789abcdef0123456789abcdef")
+            .rsa_key(server.rsa_public_key().clone())
+            .default_dc(dc.id)
+            .connect_timeout(Duration::from_secs(2))
+            .request_timeout(Some(Duration::from_secs(5)));
+
+        // Only the session knows where the test server is (Telegram's address is unreachable
+        // here): the client gets there.
+        let from_session = base
+            .clone()
+            .session_shared(session(real.port()))
+            .connect()
+            .await
+            .expect("connects");
+        let template = from_session.inner.pool.shared_template();
+        assert_ne!(template.dc_addr(dc.id as i16), Some(real), "Telegram's");
+        from_session
+            .invoke(&functions::help::GetNearestDc {})
+            .await
+            .expect("reached through the session's address");
+
+        // The builder's address wins over a session's wrong one.
+        let port_unused = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let from_builder = base
+            .clone()
+            .dc_addr(dc.id, real)
+            .session_shared(session(port_unused))
+            .connect()
+            .await
+            .expect("connects");
+        assert_eq!(
+            from_builder
+                .inner
+                .pool
+                .shared_template()
+                .dc_addr(dc.id as i16),
+            Some(real)
+        );
+        from_builder
+            .invoke(&functions::help::GetNearestDc {})
+            .await
+            .expect("reached through the builder's address");
+        for client in [from_session, from_builder] {
+            client.disconnect().await;
+        }
     }
 
     #[tokio::test]
