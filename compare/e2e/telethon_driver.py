@@ -133,6 +133,13 @@ async def main(args):
         seed = await bot(args[2], StringSession())
         session = seed.session.save()
         await seed.disconnect()
+        # One client through the whole path first, as the Rust driver does: what that path
+        # loads for the first time is the process's, not a client's.
+        warm = new_client(StringSession(session))
+        await warm.connect()
+        await warm.get_me()
+        await warm.disconnect()
+        del warm
         await asyncio.sleep(0.2)
         before = rss_kib("VmRSS:")
         clients = []
