@@ -24,6 +24,26 @@ const FUNCTION_DECODING_FEATURE: &str = "deserializable-functions";
 /// one of messages, so one allocation per vector replaces one per object.
 const API_IN_PLACE: &[&str] = &["Message", "User", "Chat"];
 
+/// Constructors of `api.tl` held in a `Box` that are decoded straight into their box (a boxed
+/// placeholder, filled in) rather than built on the stack and copied: the large values that pages of
+/// history and update differences carry by the dozen (a reply header is 200 bytes, an update with its
+/// message 600), and the answers holding them.
+const API_INTO_BOX: &[&str] = &[
+    "messageReplyHeader",
+    "messageFwdHeader",
+    "photo",
+    "document",
+    "updateNewMessage",
+    "updateEditMessage",
+    "updateNewChannelMessage",
+    "updateEditChannelMessage",
+    "messages.messages",
+    "messages.messagesSlice",
+    "messages.channelMessages",
+    "updates.difference",
+    "updates.differenceSlice",
+];
+
 /// Whether to write files or only compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -54,6 +74,7 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let api_config = Config {
         function_decoding_feature: feature.clone(),
         in_place: API_IN_PLACE.iter().map(|s| (*s).to_owned()).collect(),
+        into_box: API_INTO_BOX.iter().map(|s| (*s).to_owned()).collect(),
         ..Config::default()
     };
     let api_code = tgwire_tl_gen::generate(&api, &api_config)?;
@@ -62,6 +83,7 @@ pub(crate) fn generate(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         skip: MTPROTO_BY_HAND.iter().map(|s| (*s).to_owned()).collect(),
         function_decoding_feature: feature,
         in_place: Vec::new(),
+        into_box: Vec::new(),
     };
     let mtproto_code = tgwire_tl_gen::generate(&mtproto, &mtproto_config)?;
     let index = tgwire_tl_gen::generate_index(&[("api", &api), ("mtproto", &mtproto)], layer);

@@ -408,8 +408,12 @@ fn deserialize_expr(rust: &str, coding: &Coding, element_rust: Option<&str>) -> 
 }
 
 /// Statements reading the parameters of `def` from `r`, then building `Self`; with `into`, storing
-/// each into the field of `self` instead (see [`in_place_decoders`]).
-fn deserialize_body(model: &Model<'_>, def: &Definition, into: bool) -> Result<String, GenError> {
+/// each into the field of `self` instead (see `fill.rs`).
+pub(crate) fn deserialize_body(
+    model: &Model<'_>,
+    def: &Definition,
+    into: bool,
+) -> Result<String, GenError> {
     let bind = if into { "self." } else { "let " };
     let mut out = String::new();
     let mut names = Vec::new();
@@ -449,9 +453,13 @@ fn deserialize_body(model: &Model<'_>, def: &Definition, into: bool) -> Result<S
                     // A placeholder's optional fields are `None` already: only present ones are
                     // stored, so an absent one costs no store and no check of what it held.
                     Some(f) if into => {
+                        let store = match crate::fill::field_into(model, ty, &rust, &coding) {
+                            Some(path) => format!("{path}(r, &mut self.{field})?;"),
+                            None => format!("self.{field} = Some({read}?);"),
+                        };
                         let _ = writeln!(
                             out,
-                            "        if fw_{} & 0x{:x} != 0 {{\n            self.{field} = Some({read}?);\n        }}",
+                            "        if fw_{} & 0x{:x} != 0 {{\n            {store}\n        }}",
                             f.field,
                             1u64 << f.bit
                         );
@@ -465,7 +473,13 @@ fn deserialize_body(model: &Model<'_>, def: &Definition, into: bool) -> Result<S
                         );
                     }
                     None => {
-                        let _ = writeln!(out, "        {bind}{field} = {read}?;");
+                        let into = into
+                            .then(|| crate::fill::field_into(model, ty, &rust, &coding))
+                            .flatten();
+                        let _ = match into {
+                            Some(path) => writeln!(out, "        {path}(r, &mut self.{field})?;"),
+                            None => writeln!(out, "        {bind}{field} = {read}?;"),
+                        };
                     }
                 }
                 names.push(field);
@@ -528,117 +542,8 @@ fn constructor(model: &Model<'_>, def: &Definition) -> Result<String, GenError> 
         ser = serialize_body(model, def)?,
         de = deserialize_body(model, def, false)?,
     );
-    out.push_str(&in_place_decoders(model, def)?);
+    out.push_str(&crate::fill::fill_decoders(model, def)?);
     Ok(out)
-}
-
-/// Whether `def` is decoded into a vector's slot by its enum's `deserialize_push`: a constructor held
-/// in place of a type listed in [`Config::in_place`](crate::Config::in_place), with a placeholder value.
-fn decoded_into_slot(model: &Model<'_>, def: &Definition) -> bool {
-    model.storage(def) == Storage::Inline
-        && model.config.in_place.contains(&def.ty.full_name())
-        && struct_placeholder(model, def, 0).is_some()
-}
-
-/// For a constructor of [`decoded_into_slot`]: a placeholder value, and a decoder that fills one in.
-///
-/// Decoding a vector of messages by pushing each decoded value built each one (600 bytes) in the
-/// decoder's stack frame, then copied it into the vector. Instead, the enum's `deserialize_push` writes
-/// a placeholder into the vector's next slot and decodes into it, field by field: each field is
-/// written once, where the vector keeps it, and an optional field absent on the wire is not written
-/// at all (the placeholder holds `None` there). The placeholder holds nothing on the heap, so the
-/// fields written over it free nothing. On an error the vector, with its partly filled last value, is
-/// dropped. This took compare/tl-codec's page of messages from 396k to 355k instructions per decode
-/// (decoding each value in `deserialize_push`, then pushing it: 388k).
-fn in_place_decoders(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
-    if !decoded_into_slot(model, def) {
-        return Ok(String::new());
-    }
-    let Some(placeholder) = struct_placeholder(model, def, 0) else {
-        return Ok(String::new());
-    };
-    Ok(format!(
-        "\nimpl {name} {{\n    \
-         /// A value that holds nothing on the heap, for [`deserialize_bare_into`](Self::deserialize_bare_into) to fill in.\n    \
-         #[cfg_attr(not(debug_assertions), inline(always))]\n    \
-         pub(crate) fn placeholder() -> Self {{\n        {placeholder}\n    }}\n\n    \
-         /// [`Bare::deserialize_bare`](crate::Bare::deserialize_bare) into `self`, field by field. `self` must be a\n    \
-         /// [`placeholder`](Self::placeholder): an optional field absent on the wire is left as it is.\n    \
-         #[cfg_attr(not(debug_assertions), inline(always))]\n    \
-         pub(crate) fn deserialize_bare_into(&mut self, r: &mut crate::Reader<'_>) -> Result<(), crate::DeserializeError> {{\n{de}    }}\n}}\n",
-        name = pascal_case(&def.name),
-        de = deserialize_body(model, def, true)?,
-    ))
-}
-
-/// A value of the struct of `def` that holds nothing on the heap (`false`, zero, `None`, empty), or
-/// `None` when a field's type has no such value.
-fn struct_placeholder(model: &Model<'_>, def: &Definition, depth: usize) -> Option<String> {
-    if !def.generics.is_empty() {
-        return None;
-    }
-    let mut fields_text = Vec::new();
-    for p in fields(def) {
-        let ParamType::Normal { ty, flag } = &p.ty else {
-            continue;
-        };
-        let value = match flag {
-            Some(_) if p.is_flag_bit() => "false".to_owned(),
-            Some(_) => "None".to_owned(),
-            None => type_placeholder(model, def, ty, depth)?,
-        };
-        fields_text.push(format!("{}: {value}", field_name(&p.name)));
-    }
-    let path = model.struct_path(def);
-    Some(if fields_text.is_empty() {
-        path
-    } else {
-        format!("{path} {{ {} }}", fields_text.join(", "))
-    })
-}
-
-/// A value of TL type `ty` (a field of `def`) that holds nothing on the heap: see [`struct_placeholder`].
-/// For a boxed type, a variant without fields, or else the first held in place that has one.
-fn type_placeholder(
-    model: &Model<'_>,
-    def: &Definition,
-    ty: &tgwire_tl_parser::Type,
-    depth: usize,
-) -> Option<String> {
-    if model.coding(ty, &def.generics).ok()? != Coding::Trait || depth > 4 {
-        return None;
-    }
-    if ty.namespace.is_empty() {
-        let primitive = match ty.name.as_str() {
-            "int" | "long" => Some("0"),
-            "double" => Some("0.0"),
-            "int128" => Some("[0; 16]"),
-            "int256" => Some("[0; 32]"),
-            "string" => Some("crate::TlString::new()"),
-            "bytes" => Some("crate::TlBytes::new()"),
-            "Bool" => Some("false"),
-            "Vector" | "vector" => Some("Vec::new()"),
-            _ => None,
-        };
-        if let Some(value) = primitive {
-            return Some(value.to_owned());
-        }
-    }
-    let boxed = model.boxed_of(ty)?;
-    let path = model.enum_path(boxed);
-    if let Some((variant, _)) = boxed
-        .variants
-        .iter()
-        .find(|(_, d)| model.storage(d) == Storage::Unit)
-    {
-        return Some(format!("{path}::{variant}"));
-    }
-    boxed.variants.iter().find_map(|(variant, d)| {
-        (model.storage(d) == Storage::Inline)
-            .then(|| struct_placeholder(model, d, depth + 1))
-            .flatten()
-            .map(|value| format!("{path}::{variant}({value})"))
-    })
 }
 
 fn function(model: &Model<'_>, def: &Definition) -> Result<String, GenError> {
@@ -760,6 +665,9 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
         if has_fields(def) {
             let path = model.struct_path(def);
             let value = match model.storage(def) {
+                Storage::Boxed if crate::fill::is_filled(model, def) => {
+                    crate::fill::boxed_arm(model, variant, def)
+                }
                 Storage::Boxed => format!(
                     "Ok(Self::{variant}(Box::new(<{path} as crate::Bare>::deserialize_bare(r)?)))"
                 ),
@@ -774,9 +682,10 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
         "            id => Err(crate::DeserializeError::UnexpectedConstructor { id }),\n        }\n    }\n",
     );
     if model.config.in_place.contains(&boxed.tl_name) {
-        out.push_str(&deserialize_push(model, boxed));
+        out.push_str(&crate::fill::deserialize_push(model, boxed));
     }
     out.push_str("}\n");
+    out.push_str(&crate::fill::deserialize_into(model, boxed));
 
     for (variant, def) in &boxed.variants {
         let path = model.struct_path(def);
@@ -796,45 +705,6 @@ fn enumeration(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
             );
         }
     }
-    out
-}
-
-/// `Deserializable::deserialize_push` for an enum of large values held in place. A constructor with a
-/// placeholder is decoded into the vector's next slot (see [`in_place_decoders`]); any other is decoded,
-/// then pushed. The placeholder is written with `resize_with`, which makes room before it builds the
-/// value: `push` builds it first, so it would be built on the stack and copied (a `memcpy` of the whole
-/// value, 7.5k instructions per page of messages).
-fn deserialize_push(model: &Model<'_>, boxed: &BoxedType<'_>) -> String {
-    let mut out = String::from(
-        "\n    fn deserialize_push(\n        r: &mut crate::Reader<'_>,\n        out: &mut Vec<Self>,\n    ) -> \
-         Result<(), crate::DeserializeError> {\n        let r = &mut r.nest()?;\n        match r.read_u32()? {\n",
-    );
-    for (variant, def) in &boxed.variants {
-        let path = model.struct_path(def);
-        let value = match model.storage(def) {
-            Storage::Unit => format!("Self::{variant}"),
-            Storage::Boxed => {
-                format!("Self::{variant}(Box::new(<{path} as crate::Bare>::deserialize_bare(r)?))")
-            }
-            Storage::Inline if decoded_into_slot(model, def) => {
-                let _ = writeln!(
-                    out,
-                    "            0x{:08x} => {{\n                out.resize_with(out.len() + 1, || Self::{variant}({path}::placeholder()));\n                \
-                     if let Some(Self::{variant}(x)) = out.last_mut() {{\n                    x.deserialize_bare_into(r)?;\n                }}\n            }}",
-                    def.id
-                );
-                continue;
-            }
-            Storage::Inline => {
-                format!("Self::{variant}(<{path} as crate::Bare>::deserialize_bare(r)?)")
-            }
-        };
-        let _ = writeln!(out, "            0x{:08x} => out.push({value}),", def.id);
-    }
-    out.push_str(
-        "            id => return Err(crate::DeserializeError::UnexpectedConstructor { id }),\n        }\n        \
-         Ok(())\n    }\n",
-    );
     out
 }
 

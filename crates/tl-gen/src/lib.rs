@@ -10,7 +10,9 @@
 //!   `From<types::X>` conversions. A constructor of at most 48 bytes (estimated, counting the enums it
 //!   holds in place) is held in place, saving an allocation per decoded value, and so are those of the
 //!   types in [`Config::in_place`] up to 1 KiB; any other is held in a `Box`, so recursive types have
-//!   a size and enums stay small (`layout.rs`);
+//!   a size and enums stay small (`layout.rs`). The constructors of the [`Config::in_place`] types and
+//!   those listed in [`Config::into_box`] decode by filling in a placeholder where the value is kept
+//!   (a vector's next slot, their box), not by building it and copying it there (`fill.rs`);
 //! - `functions`: a struct per function implementing `RemoteCall` with the return type as `Return`;
 //!   generic functions (`invokeWithLayer {X:Type} query:!X = X`) become `InvokeWithLayer<X>` returning
 //!   `X::Return`;
@@ -49,6 +51,7 @@
 mod debug;
 mod docs;
 mod emit;
+mod fill;
 mod layout;
 mod model;
 mod names;
@@ -75,6 +78,10 @@ pub struct Config {
     /// (instead of 48 bytes): the objects that answers carry by the dozen, so that a vector of them
     /// is one allocation rather than one per element.
     pub in_place: Vec<String>,
+    /// Full TL names of constructors held in a `Box` that are decoded straight into their box (their
+    /// placeholder is boxed, then filled in) instead of being built on the stack and copied there: the
+    /// large ones that answers carry often (reply headers, photos, updates holding a message).
+    pub into_box: Vec<String>,
 }
 
 impl Default for Config {
@@ -84,6 +91,7 @@ impl Default for Config {
             skip: Vec::new(),
             function_decoding_feature: None,
             in_place: Vec::new(),
+            into_box: Vec::new(),
         }
     }
 }

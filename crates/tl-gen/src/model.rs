@@ -50,6 +50,10 @@ pub(crate) struct Model<'a> {
     by_constructor: HashMap<String, &'a Definition>,
     /// How each constructor is held in its enum, by full TL name (see `layout`).
     storage: HashMap<String, Storage>,
+    /// Constructors decoded by filling in a placeholder, by full TL name (see `fill`).
+    pub(crate) filled: HashSet<String>,
+    /// Boxed types whose enums decode into a field of a filled value, by full TL name (see `fill`).
+    pub(crate) fill_enums: HashSet<String>,
 }
 
 const PRIMITIVES: &[&str] = &[
@@ -67,6 +71,8 @@ impl<'a> Model<'a> {
             by_type: HashMap::new(),
             by_constructor: HashMap::new(),
             storage: HashMap::new(),
+            filled: HashSet::new(),
+            fill_enums: HashSet::new(),
         };
         for def in &schema.definitions {
             if config.skip.iter().any(|s| *s == def.full_name()) {
@@ -97,6 +103,7 @@ impl<'a> Model<'a> {
         }
         model.check_names()?;
         model.storage = crate::layout::compute(&model);
+        (model.filled, model.fill_enums) = crate::fill::plan(&model);
         Ok(model)
     }
 

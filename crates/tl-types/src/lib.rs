@@ -82,6 +82,7 @@ mod reader;
 pub mod runtime;
 #[cfg(feature = "serde")]
 mod serde_fields;
+mod slot;
 // The round trip covers functions too, so it needs them decodable.
 #[cfg(all(test, feature = "deserializable-functions"))]
 mod schema_tests;
@@ -95,6 +96,7 @@ pub use generated::api::{enums, functions, types};
 pub use generated::{name_for_id, LAYER};
 pub use primitives::{BOOL_FALSE_ID, BOOL_TRUE_ID, VECTOR_ID};
 pub use reader::{Nested, Reader, MAX_DEPTH};
+pub(crate) use slot::Slot;
 pub use tl_bytes::TlBytes;
 pub use tl_string::TlString;
 pub use traits::{Bare, Deserializable, Identifiable, RemoteCall, Serializable};

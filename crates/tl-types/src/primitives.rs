@@ -150,7 +150,8 @@ impl Serializable for TlBytes {
 impl Deserializable for TlBytes {
     /// Values of up to 30 bytes are held inline: file references and short thumbnails decode without
     /// an allocation.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         TlBytes::read(r)
     }
@@ -192,7 +193,8 @@ impl Serializable for TlString {
 impl Deserializable for TlString {
     /// Invalid UTF-8 is replaced by U+FFFD rather than rejected (see the module docs). Strings of up
     /// to 30 bytes are held inline: most names, usernames and codes decode without an allocation.
-    #[inline]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn deserialize(r: &mut Reader<'_>) -> Result<Self, DeserializeError> {
         TlString::read(r)
     }

@@ -405,6 +405,98 @@ fn vectors_of_values_held_in_place_decode_like_single_values() {
     check::<enums::Chat>(&mut encoder, &schema, "Chat");
 }
 
+/// The constructors decoded straight into their box (tl-gen's `Config::into_box`, listed in xtask),
+/// whose fields (strings, byte strings, enums) are decoded into place too, must decode exactly like
+/// their struct's plain decoder (`deserialize_bare`, which builds each field and returns it), re-encode
+/// to the bytes of the schema-only encoder (the oracle for what is nested: both paths decode nested
+/// boxes the same way) and reject every truncation. A message inside an update is decoded into its
+/// field, so the update constructors cover `deserialize_into` of the in-place `Message` as well.
+#[test]
+fn values_filled_in_their_box_decode_like_plain_values() {
+    use crate::{enums, types, Deserializable, Serializable};
+
+    fn check<S, E>(encoder: &mut SchemaEncoder<'_>, schema: &Schema, name: &str)
+    where
+        S: Deserializable,
+        E: Deserializable + Serializable + PartialEq + std::fmt::Debug + From<S>,
+    {
+        let def = schema
+            .definitions
+            .iter()
+            .find(|d| d.category == Category::Type && d.full_name() == name)
+            .unwrap_or_else(|| panic!("no constructor {name}"));
+        for round in 0..24 {
+            let presence = match round % 3 {
+                0 => Presence::All,
+                1 => Presence::None,
+                _ => Presence::Random,
+            };
+            let mut bytes = Vec::new();
+            encoder.encode_boxed(def, presence, &mut bytes);
+            let plain = E::from(S::from_bytes(&bytes).unwrap());
+            let filled = E::from_bytes(&bytes).unwrap();
+            assert_eq!(filled, plain, "{name}, round {round}");
+            assert_eq!(filled.to_bytes(), bytes, "{name}, round {round}");
+            for cut in 0..bytes.len() {
+                assert!(
+                    E::from_bytes(&bytes[..cut]).is_err(),
+                    "{name}, round {round}: decoded from {cut} of {} bytes",
+                    bytes.len()
+                );
+            }
+        }
+    }
+
+    let (schema, _, _) = schemas().swap_remove(0);
+    let mut encoder = SchemaEncoder::new(&schema, 0xb0c5);
+    let encoder = &mut encoder;
+    check::<types::MessageReplyHeader, enums::MessageReplyHeader>(
+        encoder,
+        &schema,
+        "messageReplyHeader",
+    );
+    check::<types::MessageFwdHeader, enums::MessageFwdHeader>(encoder, &schema, "messageFwdHeader");
+    check::<types::Photo, enums::Photo>(encoder, &schema, "photo");
+    check::<types::Document, enums::Document>(encoder, &schema, "document");
+    check::<types::UpdateNewMessage, enums::Update>(encoder, &schema, "updateNewMessage");
+    check::<types::UpdateEditMessage, enums::Update>(encoder, &schema, "updateEditMessage");
+    check::<types::UpdateNewChannelMessage, enums::Update>(
+        encoder,
+        &schema,
+        "updateNewChannelMessage",
+    );
+    check::<types::UpdateEditChannelMessage, enums::Update>(
+        encoder,
+        &schema,
+        "updateEditChannelMessage",
+    );
+    check::<types::messages::Messages, enums::messages::Messages>(
+        encoder,
+        &schema,
+        "messages.messages",
+    );
+    check::<types::messages::MessagesSlice, enums::messages::Messages>(
+        encoder,
+        &schema,
+        "messages.messagesSlice",
+    );
+    check::<types::messages::ChannelMessages, enums::messages::Messages>(
+        encoder,
+        &schema,
+        "messages.channelMessages",
+    );
+    check::<types::updates::Difference, enums::updates::Difference>(
+        encoder,
+        &schema,
+        "updates.difference",
+    );
+    check::<types::updates::DifferenceSlice, enums::updates::Difference>(
+        encoder,
+        &schema,
+        "updates.differenceSlice",
+    );
+}
+
 /// Under the `serde` feature every value must survive a trip through its JSON form unchanged (the
 /// dispatcher asserts equality after the trip; the bytes encoded afterwards must be the input's).
 #[cfg(feature = "serde")]

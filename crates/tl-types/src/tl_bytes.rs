@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::ops::{Deref, DerefMut};
 
 use crate::inline_window::{inline_part, peek_short, short_size, to_inline, INLINE};
+use crate::Slot;
 
 /// The owned type of TL `bytes` fields: a `Vec<u8>`-like value that holds up to 30 bytes inline (file
 /// references, hashes, short thumbnails), longer data in one `Vec<u8>`.
@@ -70,17 +71,43 @@ impl TlBytes {
     ///
     /// The common case, a short value with at least a window (32 bytes) of input after its length byte,
     /// is read as a fixed window ([`peek_short`]), with no variable-length copy. Everything else goes
-    /// through [`read_other`](Self::read_other).
-    #[inline]
+    /// through [`read_other`](Self::read_other). Always inlined in optimised builds, for the reason
+    /// given at [`TlString`](crate::TlString)'s `read`.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn read(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
-        if let Some((len, wide)) = peek_short(r.rest()) {
-            r.advance(short_size(len));
-            return Ok(TlBytes(Repr::Inline {
-                len: len as u8,
-                buf: inline_part(&wide),
-            }));
+        match Self::read_short(r) {
+            Some(bytes) => Ok(bytes),
+            None => Self::read_other(r),
         }
-        Self::read_other(r)
+    }
+
+    /// [`read`](Self::read) into a field being filled in, each path writing the field itself (see
+    /// [`Slot`]).
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn read_into(
+        r: &mut crate::Reader<'_>,
+        slot: &mut impl Slot<Self>,
+    ) -> Result<(), crate::DeserializeError> {
+        match Self::read_short(r) {
+            Some(bytes) => {
+                slot.put(bytes);
+                Ok(())
+            }
+            None => Self::read_other_into(r, slot),
+        }
+    }
+
+    /// The short value at the start of `r`, consumed; `None`, with nothing consumed, for anything else.
+    #[inline(always)]
+    fn read_short(r: &mut crate::Reader<'_>) -> Option<Self> {
+        let (len, wide) = peek_short(r.rest())?;
+        r.advance(short_size(len));
+        Some(TlBytes(Repr::Inline {
+            len: len as u8,
+            buf: inline_part(&wide),
+        }))
     }
 
     /// [`read`](Self::read) for long values and values near the end of the input: one exact-size
@@ -88,6 +115,23 @@ impl TlBytes {
     #[inline(never)]
     fn read_other(r: &mut crate::Reader<'_>) -> Result<Self, crate::DeserializeError> {
         Ok(Self::from_slice(r.read_tl_bytes()?))
+    }
+
+    /// [`read_other`](Self::read_other) into a field being filled in.
+    #[inline(never)]
+    fn read_other_into(
+        r: &mut crate::Reader<'_>,
+        slot: &mut impl Slot<Self>,
+    ) -> Result<(), crate::DeserializeError> {
+        let bytes = r.read_tl_bytes()?;
+        match to_inline(bytes) {
+            Some(buf) => slot.put(TlBytes(Repr::Inline {
+                len: bytes.len() as u8,
+                buf,
+            })),
+            None => slot.put(TlBytes(Repr::Heap(bytes.to_vec()))),
+        };
+        Ok(())
     }
 
     /// The bytes.
@@ -437,6 +481,26 @@ mod tests {
                 assert_eq!(read.is_inline(), len <= INLINE);
                 assert_eq!(r.position(), end, "len {len} after {after}");
                 assert_eq!(read.to_bytes(), input[..end], "len {len} after {after}");
+                // Into a field, and into an optional one, on each of the same paths.
+                let mut r = Reader::new(&input);
+                let mut field = TlBytes::new();
+                TlBytes::read_into(&mut r, &mut field).unwrap();
+                assert_eq!(
+                    (&field, r.position()),
+                    (&read, end),
+                    "len {len} after {after}"
+                );
+                assert_eq!(field.is_inline(), len <= INLINE);
+                let mut r = Reader::new(&input);
+                let mut optional = None;
+                TlBytes::read_into(&mut r, &mut optional).unwrap();
+                assert_eq!(optional.as_ref(), Some(&read), "len {len} after {after}");
+                assert_eq!(r.position(), end, "len {len} after {after}");
+                for cut in 0..end.saturating_sub(3) {
+                    let mut optional = None;
+                    let into = TlBytes::read_into(&mut Reader::new(&input[..cut]), &mut optional);
+                    assert!(into.is_err() && optional.is_none(), "len {len} cut {cut}");
+                }
             }
         }
     }
