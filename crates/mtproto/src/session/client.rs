@@ -289,7 +289,7 @@ impl Session {
                 session_id,
                 time_offset,
                 rng,
-                config.limits.clone(),
+                &config.limits,
             ),
             salts: Salts::new(salt),
             cfg: config,
@@ -564,7 +564,7 @@ impl Session {
 
     /// When [`Self::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next = self.core.ack_deadline();
+        let mut next = self.core.ack_deadline(&self.cfg.limits);
         let mut consider = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         for req in self.requests.values() {
             if let State::Sent { deadline, .. } = req.state {
@@ -588,7 +588,7 @@ impl Session {
     /// send. Call repeatedly until it returns `false`.
     pub fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> bool {
         self.advance(now);
-        let flush_acks = self.core.acks_due(now);
+        let flush_acks = self.core.acks_due(now, &self.cfg.limits);
         let mut ready = VecDeque::new();
         let mut waiting = VecDeque::new();
         // Requests given their msg_id in this packet, so that a request ordered after one of
@@ -625,7 +625,9 @@ impl Session {
             ready.push_back(item);
         }
         let salt = self.salts.current();
-        let placed = self.core.pack(now, salt, &mut ready, flush_acks, out);
+        let placed = self
+            .core
+            .pack(now, salt, &mut ready, flush_acks, out, &self.cfg.limits);
         // Unsent messages go back in their original order, to be given new ids (and, for
         // requests, bodies) when they are packed.
         while let Some(mut item) = ready.pop_back() {

@@ -293,7 +293,6 @@ pub(crate) struct Core {
     pub(crate) ack_since: Option<Instant>,
     pub(crate) sent: SentLog,
     pub(crate) rng: Randomness,
-    pub(crate) limits: Limits,
     /// The random padding of the messages being sealed (reused).
     plain: Vec<u8>,
     /// Plaintext buffers of opened packets, kept for the next ones (at most [`RX_SPARE`]);
@@ -312,7 +311,7 @@ impl Core {
         session_id: i64,
         time_offset: i32,
         rng: Randomness,
-        limits: Limits,
+        limits: &Limits,
     ) -> Self {
         Self {
             side,
@@ -325,7 +324,6 @@ impl Core {
             ack_since: None,
             sent: SentLog::default(),
             rng,
-            limits,
             plain: Vec::new(),
             rx: Vec::new(),
         }
@@ -428,15 +426,18 @@ impl Core {
     }
 
     /// When pending acknowledgments must go out even with nothing else to send.
-    pub(crate) fn ack_deadline(&self) -> Option<Instant> {
-        if self.acks.len() >= self.limits.ack_threshold {
+    ///
+    /// The limits are the session's configuration's, passed in rather than kept here: a copy
+    /// in every session would be 72 bytes more in every idle connection.
+    pub(crate) fn ack_deadline(&self, limits: &Limits) -> Option<Instant> {
+        if self.acks.len() >= limits.ack_threshold {
             return self.ack_since;
         }
-        self.ack_since.map(|t| t + self.limits.ack_delay)
+        self.ack_since.map(|t| t + limits.ack_delay)
     }
 
-    pub(crate) fn acks_due(&self, now: Instant) -> bool {
-        self.ack_deadline().is_some_and(|d| d <= now)
+    pub(crate) fn acks_due(&self, now: Instant, limits: &Limits) -> bool {
+        self.ack_deadline(limits).is_some_and(|d| d <= now)
     }
 
     /// Marks our message `msg_id` acknowledged; returns its tag if it was a known message.
@@ -495,9 +496,15 @@ impl Core {
         queue: &mut VecDeque<Outgoing>,
         flush_acks: bool,
         out: &mut Vec<u8>,
+        limits: &Limits,
     ) -> Option<Vec<Placed>> {
-        let plan = self.plan(now, queue, flush_acks)?;
-        self.seal_plans(salt, std::slice::from_ref(&plan), std::slice::from_mut(out));
+        let plan = self.plan(now, queue, flush_acks, limits)?;
+        self.seal_plans(
+            salt,
+            std::slice::from_ref(&plan),
+            std::slice::from_mut(out),
+            limits,
+        );
         Some(self.record(now, plan))
     }
 
@@ -513,10 +520,11 @@ impl Core {
         queue: &mut VecDeque<Outgoing>,
         flush_acks: bool,
         outs: &mut [Vec<u8>],
+        limits: &Limits,
     ) -> Vec<Vec<Placed>> {
         let mut plans = Vec::new();
         while plans.len() < outs.len() {
-            match self.plan(now, queue, flush_acks) {
+            match self.plan(now, queue, flush_acks, limits) {
                 Some(plan) => plans.push(plan),
                 None => break,
             }
@@ -525,7 +533,7 @@ impl Core {
             return Vec::new();
         }
         let built = plans.len();
-        self.seal_plans(salt, &plans, &mut outs[..built]);
+        self.seal_plans(salt, &plans, &mut outs[..built], limits);
         plans
             .into_iter()
             .map(|plan| self.record(now, plan))
@@ -540,8 +548,8 @@ impl Core {
         now: Instant,
         queue: &mut VecDeque<Outgoing>,
         flush_acks: bool,
+        limits: &Limits,
     ) -> Option<Plan> {
-        let limits = &self.limits;
         let mut selected: Vec<Outgoing> = Vec::new();
         let mut size = 0;
         // The ack goes last: messages given their ids before packing (`fresh_id`) must keep
@@ -604,7 +612,7 @@ impl Core {
     ///
     /// A container is sealed from its pieces: the headers built here and each message's body
     /// where it lies (a file part beside an ack is not copied); so is a lone message.
-    fn seal_plans(&mut self, salt: i64, plans: &[Plan], outs: &mut [Vec<u8>]) {
+    fn seal_plans(&mut self, salt: i64, plans: &[Plan], outs: &mut [Vec<u8>], limits: &Limits) {
         struct Pieces {
             header: [u8; HEADER],
             container_head: [u8; 8],
@@ -652,7 +660,7 @@ impl Core {
             header[28..].copy_from_slice(&(body_len as u32).to_le_bytes());
             let unpadded = HEADER + body_len;
             let mut padding = MIN_PADDING + (16 - (unpadded + MIN_PADDING) % 16) % 16;
-            let extra = rng.gen_range(0..=usize::from(self.limits.extra_padding_blocks));
+            let extra = rng.gen_range(0..=usize::from(limits.extra_padding_blocks));
             padding = (padding + 16 * extra).min(MAX_PADDING);
             let at = paddings.len();
             paddings.resize(at + padding, 0);

@@ -128,7 +128,7 @@ impl ServerSession {
     ) -> Self {
         let rng = Randomness::new(seed);
         Self {
-            core: Core::new(Side::Server, auth_key, 0, 0, rng, config.limits.clone()),
+            core: Core::new(Side::Server, auth_key, 0, 0, rng, &config.limits),
             salts,
             cfg: config,
             queue: VecDeque::new(),
@@ -246,7 +246,7 @@ impl ServerSession {
     /// nothing to do and the next answer is exact.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let notes = (self.notes_from != NEVER).then_some(self.notes_from);
-        match (self.core.ack_deadline(), notes) {
+        match (self.core.ack_deadline(&self.cfg.limits), notes) {
             (Some(a), Some(n)) => Some(a.min(n)),
             (a, n) => a.or(n),
         }
@@ -272,9 +272,11 @@ impl ServerSession {
         if !self.session_known || outs.is_empty() {
             return 0;
         }
-        let flush = self.core.acks_due(now);
+        let flush = self.core.acks_due(now, &self.cfg.limits);
         let salt = self.salts.current(server_secs(now));
-        let packets = self.core.pack_many(now, salt, &mut self.queue, flush, outs);
+        let packets =
+            self.core
+                .pack_many(now, salt, &mut self.queue, flush, outs, &self.cfg.limits);
         for p in packets.iter().flatten() {
             if matches!(p.tag, Tag::Answer(_) | Tag::Push) {
                 self.notes_from = self.notes_from.min(now + self.cfg.resend_after);

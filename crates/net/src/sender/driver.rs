@@ -127,8 +127,9 @@ pub(crate) struct Driver {
     randomness: Randomness,
     clock: Clock,
     backoff: Backoff,
-    /// Set once the driver must stop.
-    stop: Option<DisconnectReason>,
+    /// Set once the driver must stop (a shutdown: the only reason to stop from inside; a flag
+    /// rather than the reason itself, which would be 31 more bytes in every idle connection).
+    stopping: bool,
     /// PFS: the temporary key in use (`None` before the first, or once it must be replaced).
     /// Boxed: most connections run without PFS, and inline it would take room in every one.
     temp: Option<Box<TempKey>>,
@@ -139,7 +140,9 @@ pub(crate) struct Driver {
     /// PFS: the key is due for renewal; new calls wait for the new key.
     renewing: bool,
     /// PFS follower: the shared temporary key the server forgot (wait for another).
-    forgotten_temp: Option<i64>,
+    /// (`NonZeroI64`: 8 bytes in every connection rather than 16; a key id of 0, one chance in
+    /// 2^64, is then not remembered as forgotten, which costs one refused request at most.)
+    forgotten_temp: Option<std::num::NonZeroI64>,
 }
 
 impl Driver {
@@ -166,7 +169,7 @@ impl Driver {
             randomness,
             clock: Clock::new(),
             backoff: Backoff::default(),
-            stop: None,
+            stopping: false,
             temp: None,
             bind_request: None,
             rekey_now: false,
@@ -199,8 +202,8 @@ impl Driver {
                 Ok(link) => self.serve(link).await,
                 Err(reason) => reason,
             };
-            if let Some(stop) = self.stop.take() {
-                return stop;
+            if self.stopping {
+                return DisconnectReason::Shutdown;
             }
             log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
             // A planned key renewal (the old key still valid) reconnects at once.
@@ -218,7 +221,7 @@ impl Driver {
                 return DisconnectReason::GaveUp;
             };
             if self.until(tokio::time::sleep(delay)).await.is_none() {
-                return self.stop.take().unwrap_or(DisconnectReason::Shutdown);
+                return DisconnectReason::Shutdown;
             }
             self.state.send_replace(ConnectionState::Reconnecting {
                 attempt: self.backoff.attempt(),
@@ -347,7 +350,7 @@ impl Driver {
         mut shared: watch::Receiver<Option<SharedTempKey>>,
         now: tokio::time::Instant,
     ) -> Result<SharedTempKey, DisconnectReason> {
-        let forgotten = self.forgotten_temp;
+        let forgotten = self.forgotten_temp.map(std::num::NonZeroI64::get);
         let wanted = move |key: &Option<SharedTempKey>| {
             key.as_ref()
                 .is_some_and(|k| k.renew_at > now && Some(k.key.id()) != forgotten)
@@ -358,7 +361,7 @@ impl Driver {
         match got {
             Some(Some(key)) => Ok(key),
             // Shut down while waiting, or the lead is gone for good.
-            _ => Err(self.stop.clone().unwrap_or(DisconnectReason::Shutdown)),
+            _ => Err(DisconnectReason::Shutdown),
         }
     }
 
@@ -532,7 +535,7 @@ impl Driver {
                     let mut taken = 0;
                     while let Some(command) = next.take() {
                         if !self.on_command(command) {
-                            return self.stop.clone().unwrap_or(DisconnectReason::Shutdown);
+                            return DisconnectReason::Shutdown;
                         }
                         taken += 1;
                         if taken < MAX_COMMANDS_PER_WAKE {
@@ -871,7 +874,7 @@ impl Driver {
         let Some(temp) = self.temp.as_mut() else {
             return;
         };
-        if self.forgotten_temp != Some(temp.id) {
+        if self.forgotten_temp.map(std::num::NonZeroI64::get) != Some(temp.id) {
             log::info!(
                 "DC {}: temporary key {:#x} is no longer bound (request {request:?} refused); \
                  moving to the next one",
@@ -881,7 +884,7 @@ impl Driver {
         }
         // Never reuse it; the lead's key published after it, or a new one, replaces it.
         temp.renew_at = temp.renew_at.min(tokio::time::Instant::now());
-        self.forgotten_temp = Some(temp.id);
+        self.forgotten_temp = std::num::NonZeroI64::new(temp.id);
         self.renewing = true;
     }
 
@@ -952,7 +955,7 @@ impl Driver {
                 true
             }
             Some(Command::Shutdown) | None => {
-                self.stop = Some(DisconnectReason::Shutdown);
+                self.stopping = true;
                 false
             }
         }
@@ -1048,7 +1051,10 @@ impl Driver {
             // Under PFS only temporary keys encrypt packets: the server lost that one (it may
             // at any time). The permanent key, the session and every request survive; the
             // next connection brings a newly bound temporary key.
-            self.forgotten_temp = self.temp.take().map(|t| t.id);
+            self.forgotten_temp = self
+                .temp
+                .take()
+                .and_then(|t| std::num::NonZeroI64::new(t.id));
         } else if matches!(reason, DisconnectReason::AuthKeyUnknown) {
             // The key is gone on the server: nothing sent under it can be answered.
             let lost: Vec<CallId> = self
