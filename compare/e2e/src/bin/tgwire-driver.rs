@@ -187,6 +187,47 @@ fn rss_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// glibc's `struct mallinfo2` (every field a `size_t`).
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+struct MallInfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+
+extern "C" {
+    fn mallinfo2() -> MallInfo2;
+}
+
+/// With `TGWIRE_MALLINFO` set, the allocator's view (bytes in use, free inside the heap), so
+/// that an RSS change can be split into live memory and free space the allocator keeps.
+fn malloc_view() -> Option<MallInfo2> {
+    std::env::var_os("TGWIRE_MALLINFO")?;
+    // SAFETY: glibc's mallinfo2 takes no arguments and returns a plain struct.
+    Some(unsafe { mallinfo2() })
+}
+
+/// `Anonymous` and `Rss` of /proc/self/smaps_rollup in KiB (anonymous memory and all of it).
+fn rollup_kib() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    let field = |name: &str| {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Anonymous:"), field("Rss:"))
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -277,6 +318,8 @@ async fn main() -> anyhow::Result<()> {
             drop(warm);
             tokio::time::sleep(Duration::from_millis(200)).await;
             let before = rss_kib("VmRSS:");
+            let before_malloc = malloc_view();
+            let before_rollup = rollup_kib();
             let mut clients = Vec::with_capacity(count);
             for _ in 0..count {
                 clients.push(idle_client(&base, &session).await?);
@@ -293,6 +336,28 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
             let after = rss_kib("VmRSS:");
+            if let (Some(b), Some(a)) = (before_malloc, malloc_view()) {
+                let per = |x: usize, y: usize| (x as f64 - y as f64) / count as f64;
+                eprintln!(
+                    "malloc per client: in use {:.0} B, free {:.0} B (fast bins {:.0}), heap {:.0} B",
+                    per(a.uordblks, b.uordblks),
+                    per(a.fordblks, b.fordblks),
+                    per(a.fsmblks, b.fsmblks),
+                    per(a.arena, b.arena),
+                );
+                let after_rollup = rollup_kib();
+                eprintln!(
+                    "anonymous {:.0} B, rss {:.0} B per client",
+                    per(
+                        after_rollup.0 as usize * 1024,
+                        before_rollup.0 as usize * 1024
+                    ),
+                    per(
+                        after_rollup.1 as usize * 1024,
+                        before_rollup.1 as usize * 1024
+                    ),
+                );
+            }
             let connected = clients
                 .iter()
                 .filter(|c| c.connection_state().is_connected())
@@ -300,8 +365,15 @@ async fn main() -> anyhow::Result<()> {
             if connected != count {
                 bail!("only {connected} of {count} clients are connected");
             }
-            json!({"kib_per_client": (after.saturating_sub(before)) as f64 / count as f64,
-                   "peak_rss_kib": rss_kib("VmHWM:")})
+            let out = json!({"kib_per_client": (after.saturating_sub(before)) as f64 / count as f64,
+                   "peak_rss_kib": rss_kib("VmHWM:")});
+            if std::env::var_os("TGWIRE_EXIT_CONNECTED").is_some() {
+                // For heap profilers: end with the clients alive, so that what they hold is
+                // reported as not freed, by where it was allocated.
+                println!("{out}");
+                std::process::exit(0);
+            }
+            out
         }
         "cold-setup" => {
             let client = builder(2)?.session_file(arg(1)?).connect().await?;
