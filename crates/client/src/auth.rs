@@ -98,7 +98,7 @@ impl Client {
         let request = functions::auth::ImportBotAuthorization {
             flags: 0,
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone().into(),
+            api_hash: (*self.inner.api_hash).into(),
             bot_auth_token: token.into(),
         };
         let answer = self
@@ -118,7 +118,7 @@ impl Client {
         let request = functions::auth::SendCode {
             phone_number: phone.clone().into(),
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone().into(),
+            api_hash: (*self.inner.api_hash).into(),
             settings: types::CodeSettings {
                 allow_flashcall: false,
                 current_number: false,
@@ -268,7 +268,7 @@ impl Client {
         let except_ids = Vec::new();
         let request = functions::auth::ExportLoginToken {
             api_id: self.inner.api_id,
-            api_hash: self.inner.api_hash.clone().into(),
+            api_hash: (*self.inner.api_hash).into(),
             except_ids,
         };
         let mut answer = self.qr_step(self.invoke(&request).await).await?;

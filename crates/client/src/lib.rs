@@ -100,7 +100,7 @@ pub use chats::{
     Permissions, ProfilePhotoIter, RawStats, Role, StatValue, Takeout, TakeoutBuilder,
     TakeoutError,
 };
-pub use client::{Client, ClientBuilder, PRODUCTION_DCS};
+pub use client::{Client, ClientBuilder, ConnectionStateWatch, PRODUCTION_DCS};
 pub use conversation::{
     Conversation, ConversationBuilder, ConversationError, Step, DEFAULT_MAX_MESSAGES,
     DEFAULT_STEP_TIMEOUT,

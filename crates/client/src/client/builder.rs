@@ -1,6 +1,6 @@
 //! [`ClientBuilder`]: everything a [`Client`] is configured with, and `connect()`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -14,7 +14,6 @@ use tgwire_net::{
     Template, TransportKind,
 };
 use tgwire_session::{AuthKeyData, Changes, MemoryStorage, SqliteStorage, Storage};
-use tokio::sync::watch;
 
 use super::{Client, Inner};
 use crate::updates::driver::Input;
@@ -69,7 +68,7 @@ enum SessionChoice {
 #[derive(Clone)]
 pub struct ClientBuilder {
     api_id: i32,
-    api_hash: String,
+    api_hash: Arc<str>,
     session: SessionChoice,
     conn: Arc<ConnSettings>,
     flood_sleep_threshold: Duration,
@@ -151,7 +150,7 @@ impl ClientBuilder {
     pub(crate) fn new(api_id: i32, api_hash: String) -> Self {
         Self {
             api_id,
-            api_hash,
+            api_hash: api_hash.into(),
             session: SessionChoice::File(PathBuf::from("tgwire")),
             conn: Arc::new(ConnSettings {
                 transport: TransportKind::Obfuscated(tgwire_net::Framing::Intermediate),
@@ -385,7 +384,6 @@ impl ClientBuilder {
             auth_keys,
             idle_timeout: self.idle_timeout,
         };
-        let (state, _) = watch::channel(ConnectionState::Connecting);
         let (update_input, update_rx) = tgwire_net::queue::unbounded();
         let client = Client {
             inner: Arc::new_cyclic(|weak| Inner {
@@ -401,8 +399,8 @@ impl ClientBuilder {
                 home_dc: AtomicI32::new(home),
                 flood_sleep_threshold: self.flood_sleep_threshold,
                 request_timeout: self.request_timeout,
-                authorized_dcs: Mutex::new(HashSet::new()),
-                state,
+                authorized_dcs: Mutex::new(Vec::new()),
+                state: super::home_state::HomeState::new(ConnectionState::Connecting),
                 write_lock: tokio::sync::Mutex::new(()),
                 updates: Arc::default(),
                 update_input,

@@ -258,12 +258,7 @@ impl Client {
     }
 
     fn is_disconnected(&self) -> bool {
-        matches!(
-            *self.inner.state.borrow(),
-            tgwire_net::ConnectionState::Closed {
-                reason: tgwire_net::DisconnectReason::Shutdown
-            }
-        )
+        self.inner.state.is_shut_down()
     }
 
     /// Copies the signed-in authorization to `dc` (export at home, import there), once.
@@ -290,11 +285,14 @@ impl Client {
         };
         let handle = self.inner.pool.get(dc as i16).await?;
         handle.invoke_with(&import, self.call_options()).await?;
-        self.inner
+        let mut authorized = self
+            .inner
             .authorized_dcs
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(dc);
+            .unwrap_or_else(|e| e.into_inner());
+        if !authorized.contains(&dc) {
+            authorized.push(dc);
+        }
         Ok(())
     }
 

@@ -1,19 +1,20 @@
 //! The [`Client`]: configuration, connections per DC, and the request path every method uses.
 
 mod builder;
+mod home_state;
 mod invoke;
 mod peers_collect;
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tgwire_net::{ConnectionState, Pool};
 use tgwire_session::{Changes, Storage};
-use tokio::sync::watch;
 
 pub use builder::{ClientBuilder, PRODUCTION_DCS};
+pub use home_state::ConnectionStateWatch;
+use home_state::HomeState;
 pub(crate) use peers_collect::cache_entries;
 
 use crate::InvocationError;
@@ -41,16 +42,18 @@ impl std::fmt::Debug for Client {
 
 pub(crate) struct Inner {
     pub(crate) api_id: i32,
-    pub(crate) api_hash: String,
+    /// Shared with the builder and the other clients it connected (one copy per process).
+    pub(crate) api_hash: Arc<str>,
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) pool: Pool,
     pub(crate) home_dc: AtomicI32,
     pub(crate) flood_sleep_threshold: Duration,
     pub(crate) request_timeout: Option<Duration>,
     /// DCs (other than home) where the account's authorization was imported.
-    pub(crate) authorized_dcs: Mutex<HashSet<i32>>,
+    /// A few at most: a vector (a hash set would be 48 bytes in every client before any).
+    pub(crate) authorized_dcs: Mutex<Vec<i32>>,
     /// The home DC's connection state, republished across home-DC changes.
-    pub(crate) state: watch::Sender<ConnectionState>,
+    pub(crate) state: HomeState,
     /// Serialises session writes so they land in call order.
     pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Who receives the updates the engine hands out (shared with the update driver, which
@@ -109,12 +112,14 @@ impl Client {
 
     /// The home connection's state now.
     pub fn connection_state(&self) -> ConnectionState {
-        self.inner.state.borrow().clone()
+        self.inner.state.get()
     }
 
-    /// Follows the home connection's state (`changed().await` on the receiver).
-    pub fn watch_connection_state(&self) -> watch::Receiver<ConnectionState> {
-        self.inner.state.subscribe()
+    /// Follows the home connection's state (`changed().await` on the watch, which dereferences
+    /// to a [`tokio::sync::watch::Receiver`]). The client keeps the channel only while a watch
+    /// is alive.
+    pub fn watch_connection_state(&self) -> ConnectionStateWatch {
+        ConnectionStateWatch::new(&self.inner)
     }
 
     /// Closes every connection; pending requests fail with [`InvocationError::Closed`]. The
@@ -124,7 +129,7 @@ impl Client {
         if let Some(extras) = self.inner.extras.get() {
             extras.cdn.shutdown().await;
         }
-        self.inner.state.send_replace(ConnectionState::Closed {
+        self.inner.state.set(ConnectionState::Closed {
             reason: tgwire_net::DisconnectReason::Shutdown,
         });
         // The update driver stops on this input (or, while a hand-out waits on a full queue,
@@ -211,7 +216,7 @@ impl Client {
         };
         // Read inside the watch's write lock, which the hook takes too: a change racing with
         // this is published after it, never overwritten by the older state read here.
-        self.inner.state.send_if_modified(|now| {
+        self.inner.state.modify(|now| {
             if self.home_dc() != dc {
                 return false;
             }
@@ -230,7 +235,7 @@ pub(crate) fn home_state_hook(
     move |dc, index, state| {
         let Some(inner) = inner.upgrade() else { return };
         if index == 0 && i32::from(dc) == inner.home_dc.load(Ordering::Relaxed) {
-            inner.state.send_replace(state.clone());
+            inner.state.set(state.clone());
             if state.is_connected() {
                 // Up (again): the update driver fetches what may have been missed.
                 let _ = inner
