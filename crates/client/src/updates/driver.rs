@@ -111,6 +111,8 @@ fn error_kind(error: &InvocationError) -> RequestError {
 }
 
 struct Driver {
+    /// Its input queue (the sender lives in the client).
+    rx: tgwire_net::queue::QueueReceiver<Input>,
     inner: Weak<Inner>,
     hub: Arc<Hub>,
     engine: Option<Engine>,
@@ -131,7 +133,12 @@ pub(crate) fn spawn(
     catch_up: bool,
     receive: bool,
 ) -> tokio::task::JoinHandle<()> {
-    let driver = Driver {
+    // Boxed, with the queue: the task's future then holds the box, the sleep and the receive
+    // (~150 bytes, a 256-byte task) rather than the engine inline (a 768-byte future, 896-byte
+    // task), and the heap block is only as big as the engine, not rounded up to tokio's
+    // 128-byte task sizes.
+    let driver = Box::new(Driver {
+        rx,
         inner: Arc::downgrade(inner),
         hub: Arc::clone(&inner.updates),
         engine: None,
@@ -139,8 +146,8 @@ pub(crate) fn spawn(
         receive,
         gated: false,
         close_idle_at: tokio::time::Instant::now() + inner.pool.close_idle_interval(),
-    };
-    tokio::spawn(driver.run(rx))
+    });
+    tokio::spawn(driver.run())
 }
 
 impl Driver {
@@ -160,15 +167,12 @@ impl Driver {
     /// (once as the argument, once as the local it is moved into; rust-lang/rust#62958), in
     /// every idle client's memory. The block below uses the captured values in place.
     #[allow(clippy::manual_async_fn, reason = "see above")]
-    fn run(
-        mut self,
-        mut rx: tgwire_net::queue::QueueReceiver<Input>,
-    ) -> impl std::future::Future<Output = ()> + Send {
+    fn run(mut self: Box<Self>) -> impl std::future::Future<Output = ()> + Send {
         async move {
             // The steps that do work (requests, hand-outs, saves) are boxed: inline, their state
             // would stay in this task's future, i.e. in every idle client's memory, for good.
             Box::pin(self.start(None)).await;
-            'serve: loop {
+            loop {
                 if !Box::pin(self.step()).await {
                     break;
                 }
@@ -177,37 +181,23 @@ impl Driver {
                 let wake = self
                     .engine_deadline()
                     .map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
-                let sleep = tokio::time::sleep_until(wake);
-                tokio::select! {
-                    input = rx.recv() => {
-                        // None: the client is gone (the queue's sender lives in it).
-                        let Some(mut input) = input else { break };
-                        // Take whatever else is queued before handing out (fewer session writes).
-                        loop {
-                            if matches!(input, Input::Stop) {
-                                break 'serve;
-                            }
-                            Box::pin(self.input(input)).await;
-                            match rx.try_recv() {
-                                Some(next) => input = next,
-                                None => break,
-                            }
+                // The handling is outside the select, so that the sleep and the receive are
+                // not kept in the future while it awaits (that would be their bytes again).
+                let woken = tokio::select! {
+                    input = self.rx.recv() => Some(input),
+                    () = tokio::time::sleep_until(wake) => None,
+                };
+                match woken {
+                    // The client is gone (the queue's sender lives in it).
+                    Some(None) => break,
+                    Some(Some(input)) => {
+                        if !Box::pin(self.inputs(input)).await {
+                            break;
                         }
                     }
-                    () = sleep => {
-                        let now = tokio::time::Instant::now();
-                        if now >= self.close_idle_at {
-                            let Some(inner) = self.inner.upgrade() else { break };
-                            // The home connection stays: it carries the pushes, and a client
-                            // that only listens makes no calls on it.
-                            let home = inner.home_dc.load(std::sync::atomic::Ordering::Relaxed);
-                            inner.pool.close_idle_keeping(home as i16);
-                            self.close_idle_at = now + inner.pool.close_idle_interval();
-                        }
-                        if self.engine_deadline().is_some_and(|at| now >= at) {
-                            if let Some(engine) = &mut self.engine {
-                                engine.handle_timeout(Instant::now());
-                            }
+                    None => {
+                        if !self.timer() {
+                            break;
                         }
                     }
                 }
@@ -215,6 +205,43 @@ impl Driver {
             log::debug!("update driver stops");
             self.hub.close();
         }
+    }
+
+    /// Applies `input` and whatever else is queued (fewer session writes than handing out after
+    /// each). False on [`Input::Stop`].
+    async fn inputs(&mut self, mut input: Input) -> bool {
+        loop {
+            if matches!(input, Input::Stop) {
+                return false;
+            }
+            self.input(input).await;
+            match self.rx.try_recv() {
+                Some(next) => input = next,
+                None => return true,
+            }
+        }
+    }
+
+    /// The sleep ended: closes idle connections and times the engine out when due. False when
+    /// the client is gone.
+    fn timer(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now >= self.close_idle_at {
+            let Some(inner) = self.inner.upgrade() else {
+                return false;
+            };
+            // The home connection stays: it carries the pushes, and a client that only listens
+            // makes no calls on it.
+            let home = inner.home_dc.load(std::sync::atomic::Ordering::Relaxed);
+            inner.pool.close_idle_keeping(home as i16);
+            self.close_idle_at = now + inner.pool.close_idle_interval();
+        }
+        if self.engine_deadline().is_some_and(|at| now >= at) {
+            if let Some(engine) = &mut self.engine {
+                engine.handle_timeout(Instant::now());
+            }
+        }
+        true
     }
 
     /// Creates the engine if signed in and receiving: from the saved state (catching up) or

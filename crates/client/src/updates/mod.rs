@@ -91,8 +91,10 @@ const SUBSCRIBER_QUEUE: usize = 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Hub {
     /// Copied on write (subscribing is rare, handing out is per update), so that handing out
-    /// takes a snapshot without copying the list or holding the lock across a wait.
-    subscribers: std::sync::Mutex<Arc<Subscribers>>,
+    /// takes a snapshot without copying the list or holding the lock across a wait. `None`
+    /// until the first subscriber (an empty list would be 48 bytes in every client that
+    /// never subscribes).
+    subscribers: std::sync::Mutex<Option<Arc<Subscribers>>>,
     /// Someone subscribed at least once (the catch-up at start waits for it; the driver learns
     /// of the first through its input queue: see [`crate::Client::updates`] and the event
     /// dispatcher's start).
@@ -110,7 +112,7 @@ struct Subscribers {
 }
 
 impl Hub {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Arc<Subscribers>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Subscribers>>> {
         self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -119,11 +121,14 @@ impl Hub {
         {
             let mut current = self.lock();
             let mut next = Subscribers {
-                streams: current.streams.clone(),
-                dispatcher: current.dispatcher.clone(),
+                streams: current
+                    .as_ref()
+                    .map(|c| c.streams.clone())
+                    .unwrap_or_default(),
+                dispatcher: current.as_ref().and_then(|c| c.dispatcher.clone()),
             };
             f(&mut next);
-            *current = Arc::new(next);
+            *current = Some(Arc::new(next));
         }
         self.subscribed
             .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -149,8 +154,8 @@ impl Hub {
     /// Ends every subscriber's stream and stops the dispatcher (the client is gone or
     /// disconnected).
     pub(crate) fn close(&self) {
-        let old = std::mem::take(&mut *self.lock());
-        if old.dispatcher.is_some() {
+        let old = self.lock().take();
+        if old.is_some_and(|old| old.dispatcher.is_some()) {
             log::debug!("the update stream ended; the event dispatcher stops");
         }
     }
@@ -162,7 +167,10 @@ impl Hub {
     /// The last subscriber gets `update` itself, the others a copy: with the usual single
     /// subscriber (the event dispatcher) nothing is copied.
     pub(crate) async fn hand_out(&self, update: RawUpdate) {
-        let subscribers = Arc::clone(&self.lock());
+        let Some(subscribers) = self.lock().clone() else {
+            // Nobody subscribed (or the client ended): nobody to hand it to.
+            return;
+        };
         let mut gone = false;
         let mut update = Some(update);
         let count = subscribers.streams.len() + usize::from(subscribers.dispatcher.is_some());
@@ -186,16 +194,18 @@ impl Hub {
         }
         if gone || dispatcher_gone {
             let mut current = self.lock();
+            // Closed meanwhile: stays closed.
+            let Some(now) = current.as_ref() else { return };
             let next = Subscribers {
-                streams: current
+                streams: now
                     .streams
                     .iter()
                     .filter(|tx| !tx.is_closed())
                     .cloned()
                     .collect(),
-                dispatcher: current.dispatcher.clone().filter(|_| !dispatcher_gone),
+                dispatcher: now.dispatcher.clone().filter(|_| !dispatcher_gone),
             };
-            *current = Arc::new(next);
+            *current = Some(Arc::new(next));
         }
     }
 }

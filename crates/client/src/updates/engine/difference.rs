@@ -8,7 +8,7 @@ use tgwire_tl_types::{enums, types};
 
 use super::boxes::{self, BoxKey, Position};
 use super::gap::{Entry, Fetch, PtsBox};
-use super::{Engine, Peers};
+use super::{pending, Engine, Peers};
 
 /// A message of a difference as the update that would have carried it (the difference does
 /// not say which `pts` each took: `pts` is the box's position after the difference and
@@ -185,7 +185,7 @@ impl Engine {
         self.channels
             .entry(channel_id)
             .or_insert_with(|| PtsBox::new(None));
-        self.dirty_channels.insert(channel_id);
+        pending(&mut self.pending).dirty_channels.insert(channel_id);
         match difference {
             D::Empty(d) => {
                 if let Some(b) = self.channels.get_mut(&channel_id) {

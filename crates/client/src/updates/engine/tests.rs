@@ -274,6 +274,67 @@ fn a_seq_gap_not_filled_in_time_fetches_the_difference() {
     assert_eq!(e.state().common.pts, 102);
 }
 
+/// What waits for a gap is kept only while it waits: once the gap is filled and the state
+/// taken, an idle engine holds no pending box (it would be in every idle client's memory).
+#[test]
+fn an_idle_engine_keeps_nothing_pending() {
+    let base = Instant::now();
+    let mut e = ready(base);
+    assert!(e.pending.is_none());
+    // seq 7 arrives before seq 6: held, with a deadline.
+    feed(&mut e, container(vec![private(2, 102)], 7, 7), base);
+    assert!(e.pending.as_ref().is_some_and(|p| p.seq_held.len() == 1));
+    assert_eq!(e.poll_timeout(), Some(at(base, 500)));
+    feed(
+        &mut e,
+        container(vec![private(1, 101)], 6, 6),
+        at(base, 100),
+    );
+    assert_eq!(drain(&mut e), [1, 2]);
+    assert!(e.take_state_changes().is_some());
+    assert_eq!(e.poll_request(at(base, 100)), None);
+    assert!(e.pending.is_none(), "{:?}", e.pending);
+    // A channel's wait, fetch and position to save come and go the same way.
+    feed(&mut e, push(in_channel(5, 1, 50)), at(base, 200));
+    e.handle_timeout(at(base, 700));
+    feed(&mut e, push(in_channel(5, 3, 52)), at(base, 700));
+    assert_eq!(drain(&mut e), [1]);
+    e.handle_timeout(at(base, 1_200));
+    let request = e.poll_request(at(base, 1_200)).expect("channel difference");
+    assert!(matches!(
+        request,
+        Request::GetChannelDifference { channel_id: 5, .. }
+    ));
+    e.handle_request_error(&request, RequestError::Permanent, at(base, 1_200));
+    assert_eq!(drain(&mut e), [3]);
+    assert!(
+        e.pending.is_some(),
+        "the forgotten channel is still to be saved"
+    );
+    let changes = e.take_state_changes().expect("the forgotten channel");
+    assert!(changes.channels.contains(&(5, None)));
+    assert_eq!(e.poll_request(at(base, 1_200)), None);
+    assert!(e.pending.is_none(), "{:?}", e.pending);
+}
+
+/// The configured waits survive the engine's compact copy of its configuration.
+#[test]
+fn configured_waits_are_kept_to_the_millisecond() {
+    let base = Instant::now();
+    let mut config = EngineConfig::new(ME, false);
+    config.gap_wait = Duration::from_millis(1_234);
+    config.no_updates_timeout = Duration::from_secs(3 * 24 * 60 * 60);
+    let mut e = Engine::new(config, base);
+    assert_eq!(e.poll_request(base), Some(Request::GetState));
+    e.handle_state(state(100, 10, 5), base);
+    assert_eq!(
+        e.poll_timeout(),
+        Some(base + Duration::from_secs(3 * 24 * 60 * 60))
+    );
+    feed(&mut e, push(private(2, 102)), base);
+    assert_eq!(e.poll_timeout(), Some(at(base, 1_234)));
+}
+
 #[test]
 fn qts_updates_follow_their_own_box() {
     let base = Instant::now();
