@@ -34,8 +34,9 @@
 //! one, for three reasons:
 //!
 //! 1. **The hot path never touches disk.** Every storage keeps the whole session, peer cache
-//!    included, in memory; looking up a peer by id or username is a hash-map read behind an
-//!    uncontended `RwLock`, far cheaper than any future.
+//!    included, in memory; looking up a peer by id or username is a hash-map read (a search of
+//!    a short sorted vector while the session knows few peers) behind an uncontended `RwLock`,
+//!    far cheaper than any future.
 //! 2. **Disk writes block no matter how they are wrapped.** SQLite has no async API; an `async fn`
 //!    that calls it would stall the executor thread just the same, only less visibly. A synchronous
 //!    [`Storage::apply`] says honestly that it blocks; the client calls it from
@@ -101,6 +102,7 @@ mod error;
 mod key;
 mod memory;
 mod peer;
+mod peer_cache;
 mod persisted;
 #[cfg(feature = "postgres")]
 pub mod postgres;

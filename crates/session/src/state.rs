@@ -6,11 +6,12 @@
 //! touching the state, the storage persists them, and only after the commit succeeds
 //! [`SessionState::commit`] installs them. A failed write therefore leaves memory and disk agreeing.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::dc_map::DcMap;
-
 use crate::peer::{normalize_phone, normalize_username};
+use crate::peer_cache::PeerCache;
 use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, UpdateState};
 
 /// A whole session in memory, with the rules every storage applies when [`Changes`] arrive.
@@ -40,23 +41,65 @@ use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, U
 /// assert_eq!(state.peer_by_username("@bob").map(|p| p.peer.id()), Some(42));
 /// # Ok::<(), tgwire_session::SessionError>(())
 /// ```
+// A process running many clients keeps one state each, most knowing one DC, no channel and one
+// peer (their own user): no collection here allocates while empty, the small ones are exact
+// slices (`DcMap`, `dc_options`), the peer cache is one sorted vector while small (`PeerCache`),
+// and the whole state is 128 bytes inline, where four hash tables made it 320.
 #[derive(Clone, Default)]
 pub struct SessionState {
     pub(crate) home_dc: Option<i32>,
-    pub(crate) dc_options: Vec<DcOption>,
-    // A sorted vector of boxed keys (see `DcMap`): a process running many clients keeps one
-    // state each.
+    pub(crate) dc_options: Box<[DcOption]>,
     pub(crate) auth_keys: DcMap<AuthKeyData>,
     pub(crate) temp_auth_keys: DcMap<TempAuthKey>,
     pub(crate) self_user: Option<SelfUser>,
     pub(crate) update_state: Option<UpdateState>,
-    pub(crate) channel_pts: HashMap<i64, i32>,
-    // Peers are boxed: a hash table keeps an eighth or more of its slots empty, and a slot
-    // holding a whole peer is seven times one holding a pointer, so boxed entries take less at
-    // any size (and a session caching only its own user keeps ~300 bytes less).
-    peers: HashMap<i64, Box<CachedPeer>>,
-    by_username: HashMap<String, i64>,
-    by_phone: HashMap<String, i64>,
+    pub(crate) channel_pts: ChannelPts,
+    peers: PeerCache,
+}
+
+/// The `pts` of each channel, by bare channel id.
+///
+/// Boxed, and absent until the first channel: most sessions of a process running many clients
+/// track no channel, and an empty `HashMap` is 48 bytes inline where this is 8. Past the first it
+/// is a hash table, as a bot may be in tens of thousands of groups.
+#[derive(Clone, Default)]
+// The box is the point: it trades an allocation for the channels a session has for 40 bytes in
+// every session.
+#[allow(clippy::box_collection)]
+pub(crate) struct ChannelPts(Option<Box<HashMap<i64, i32>>>);
+
+impl ChannelPts {
+    fn get(&self, channel: i64) -> Option<i32> {
+        self.0.as_ref()?.get(&channel).copied()
+    }
+
+    pub(crate) fn insert(&mut self, channel: i64, pts: i32) {
+        self.0.get_or_insert_with(Box::default).insert(channel, pts);
+    }
+
+    fn remove(&mut self, channel: i64) {
+        if let Some(map) = &mut self.0 {
+            map.remove(&channel);
+            if map.is_empty() {
+                self.0 = None;
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |map| map.len())
+    }
+
+    /// Every entry, sorted by channel id.
+    fn sorted(&self) -> Vec<(i64, i32)> {
+        let mut entries: Vec<(i64, i32)> = self
+            .0
+            .iter()
+            .flat_map(|map| map.iter().map(|(id, pts)| (*id, *pts)))
+            .collect();
+        entries.sort_unstable();
+        entries
+    }
 }
 
 impl std::fmt::Debug for SessionState {
@@ -112,41 +155,34 @@ impl SessionState {
 
     /// The `pts` of one channel (bare channel id).
     pub fn channel_pts(&self, channel_id: i64) -> Option<i32> {
-        self.channel_pts.get(&channel_id).copied()
+        self.channel_pts.get(channel_id)
     }
 
     /// Every channel with a stored `pts`, as `(bare channel id, pts)`, sorted by id.
     pub fn channel_states(&self) -> Vec<(i64, i32)> {
-        let mut states: Vec<(i64, i32)> = self
-            .channel_pts
-            .iter()
-            .map(|(id, pts)| (*id, *pts))
-            .collect();
-        states.sort_unstable();
-        states
+        self.channel_pts.sorted()
     }
 
     /// A cached peer by Bot API id ([`PeerRef::bot_api_id`](crate::PeerRef::bot_api_id)).
     pub fn peer(&self, bot_api_id: i64) -> Option<&CachedPeer> {
-        self.peers.get(&bot_api_id).map(|p| &**p)
+        self.peers.get(bot_api_id)
     }
 
     /// A cached peer by any of its usernames (case-insensitive, leading `@` optional).
     pub fn peer_by_username(&self, username: &str) -> Option<&CachedPeer> {
         let trimmed = username.trim().trim_start_matches('@');
         // Fast path without allocating: most look-ups are already lowercase.
-        let id = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
-            self.by_username.get(&normalize_username(trimmed)?)
+        let name = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) || !trimmed.is_ascii() {
+            Cow::Owned(normalize_username(trimmed)?)
         } else {
-            self.by_username.get(trimmed)
+            Cow::Borrowed(trimmed)
         };
-        id.and_then(|id| self.peer(*id))
+        self.peers.by_username(&name)
     }
 
     /// A cached peer by phone number (any punctuation ignored).
     pub fn peer_by_phone(&self, phone: &str) -> Option<&CachedPeer> {
-        let id = self.by_phone.get(&normalize_phone(phone)?)?;
-        self.peer(*id)
+        self.peers.by_phone(&normalize_phone(phone)?)
     }
 
     /// Number of peers in the cache.
@@ -156,7 +192,7 @@ impl SessionState {
 
     /// Every cached peer, in no particular order.
     pub fn peers(&self) -> impl Iterator<Item = &CachedPeer> {
-        self.peers.values().map(|p| &**p)
+        self.peers.iter()
     }
 
     /// Applies `changes` in memory at once ([`plan`](Self::plan) then [`commit`](Self::commit)).
@@ -178,7 +214,7 @@ impl SessionState {
         if let Some(dc) = self.home_dc {
             changes.set_home_dc(dc);
         }
-        changes.set_dc_options(self.dc_options.clone());
+        changes.set_dc_options(self.dc_options.to_vec());
         for (dc, key) in self.auth_keys.iter() {
             changes.set_auth_key(*dc, Some(key.clone()));
         }
@@ -189,12 +225,12 @@ impl SessionState {
         if let Some(state) = self.update_state {
             changes.set_update_state(state);
         }
-        let mut channels: Vec<_> = self.channel_pts.iter().collect();
-        channels.sort_unstable();
         // Pushed directly: the setter's de-duplication is quadratic and the ids are unique here.
-        changes.channel_pts = channels
+        changes.channel_pts = self
+            .channel_pts
+            .sorted()
             .into_iter()
-            .map(|(channel, pts)| (*channel, Some(*pts)))
+            .map(|(channel, pts)| (channel, Some(pts)))
             .collect();
         let mut peers: Vec<_> = self.peers().cloned().collect();
         peers.sort_unstable_by_key(CachedPeer::bot_api_id);
@@ -245,7 +281,7 @@ impl SessionState {
             self.home_dc = Some(dc);
         }
         if let Some(options) = plan.dc_options {
-            self.dc_options = options;
+            self.dc_options = options.into_boxed_slice();
         }
         for (dc, key) in plan.auth_keys {
             match key {
@@ -268,37 +304,18 @@ impl SessionState {
         for (channel, pts) in plan.channel_pts {
             match pts {
                 Some(pts) => self.channel_pts.insert(channel, pts),
-                None => self.channel_pts.remove(&channel),
+                None => self.channel_pts.remove(channel),
             };
         }
+        self.peers.reserve_for(&plan.peers);
         for peer in plan.peers {
             self.install_peer(peer);
         }
     }
 
-    /// Puts one already-merged peer in place and keeps the indexes in step. An index entry is only
-    /// removed if it still points at this peer: another peer in the same plan may have taken it.
+    /// Puts one already-merged peer in place (a plan's, or one loaded from disk).
     pub(crate) fn install_peer(&mut self, peer: CachedPeer) {
-        let id = peer.bot_api_id();
-        if let Some(old) = self.peers.get(&id) {
-            for name in &old.usernames {
-                if self.by_username.get(name) == Some(&id) {
-                    self.by_username.remove(name);
-                }
-            }
-            if let Some(phone) = &old.phone {
-                if self.by_phone.get(phone) == Some(&id) {
-                    self.by_phone.remove(phone);
-                }
-            }
-        }
-        for name in &peer.usernames {
-            self.by_username.insert(name.clone(), id);
-        }
-        if let Some(phone) = &peer.phone {
-            self.by_phone.insert(phone.clone(), id);
-        }
-        self.peers.insert(id, Box::new(peer));
+        self.peers.insert(peer);
     }
 }
 
@@ -381,7 +398,7 @@ impl PeerPlanner<'_> {
         if let Some(id) = self.usernames.get(name) {
             return Some(*id);
         }
-        let id = *self.state.by_username.get(name)?;
+        let id = self.state.peers.by_username(name)?.bot_api_id();
         // The cached owner may already have given the name up earlier in this batch.
         let still_has = self
             .current(id)
@@ -393,7 +410,7 @@ impl PeerPlanner<'_> {
         if let Some(id) = self.phones.get(phone) {
             return Some(*id);
         }
-        let id = *self.state.by_phone.get(phone)?;
+        let id = self.state.peers.by_phone(phone)?.bot_api_id();
         let still_has = self
             .current(id)
             .is_some_and(|p| p.phone.as_deref() == Some(phone));
@@ -430,7 +447,8 @@ impl PeerPlanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{PeerKind, PeerRef};
+    use crate::peer_cache::FEW;
+    use crate::{PeerKind, PeerRef, BOT_API_CHANNEL_OFFSET};
 
     fn user(id: i64, hash: i64) -> CachedPeer {
         CachedPeer::new(PeerRef::new(PeerKind::User, id, Some(hash)).unwrap())
@@ -563,19 +581,196 @@ mod tests {
         assert_eq!(state.home_dc, Some(4));
     }
 
+    /// A user with one username (in the case given) and a phone with punctuation.
+    fn named(id: i64, name: &str, phone: &str) -> CachedPeer {
+        let mut peer = user(id, id * 3);
+        peer.usernames = vec![name.to_owned()];
+        peer.phone = Some(phone.to_owned());
+        peer
+    }
+
+    /// Every look-up of peers `ids` (made by `named(id, "User_{id}", "+1 {id}")`) finds it.
+    fn assert_all_found(state: &SessionState, ids: impl IntoIterator<Item = i64>) {
+        for id in ids {
+            assert_eq!(state.peer(id).map(CachedPeer::bot_api_id), Some(id));
+            for query in [
+                format!("user_{id}"),
+                format!("@USER_{id}"),
+                format!("User_{id}"),
+            ] {
+                let found = state.peer_by_username(&query).map(CachedPeer::bot_api_id);
+                assert_eq!(found, Some(id), "{query}");
+            }
+            let phone = format!("+1 ({id})");
+            assert_eq!(
+                state.peer_by_phone(&phone).map(CachedPeer::bot_api_id),
+                Some(id)
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_knowing_one_peer_keeps_it_in_one_exact_allocation() {
+        // The state is inline in every storage of a process running hundreds of clients.
+        assert!(std::mem::size_of::<SessionState>() <= 128);
+        let mut state = SessionState::default();
+        apply(&mut state, vec![named(7, "Me", "+1 7")]);
+        match &state.peers {
+            PeerCache::Few(peers) => assert_eq!((peers.len(), peers.capacity()), (1, 1)),
+            PeerCache::Many(_) => panic!("one peer in hash tables"),
+        }
+        assert_eq!(state.peer_by_username("me").unwrap().bot_api_id(), 7);
+        assert_eq!(state.peer_by_phone("17").unwrap().bot_api_id(), 7);
+        assert!(state.peer_by_username("you").is_none());
+        assert!(state.peer_by_phone("18").is_none());
+        assert!(state.peer(8).is_none());
+    }
+
+    #[test]
+    fn look_ups_agree_below_at_and_above_the_threshold() {
+        let mut state = SessionState::default();
+        // Descending ids, one at a time: every insert lands in front of the others.
+        for id in (1..=FEW as i64).rev() {
+            apply(
+                &mut state,
+                vec![named(id, &format!("User_{id}"), &format!("+1 {id}"))],
+            );
+            state.peers.assert_consistent();
+        }
+        assert!(matches!(state.peers, PeerCache::Few(_)));
+        assert_all_found(&state, 1..=FEW as i64);
+
+        let next = FEW as i64 + 1;
+        apply(
+            &mut state,
+            vec![named(next, &format!("User_{next}"), &format!("1{next}"))],
+        );
+        assert!(matches!(state.peers, PeerCache::Many(_)));
+        state.peers.assert_consistent();
+        assert_all_found(&state, 1..=next);
+        assert_eq!(state.peer_count(), FEW + 1);
+        assert!(state.peer(next + 1).is_none());
+        assert!(state.peer_by_username("user_0").is_none());
+    }
+
+    #[test]
+    fn a_batch_past_the_threshold_switches_form_once_and_keeps_everything() {
+        let mut state = SessionState::default();
+        apply(&mut state, vec![named(1, "User_1", "+1 1")]);
+        let batch: Vec<CachedPeer> = (2..=200)
+            .map(|id| named(id, &format!("User_{id}"), &format!("+1 {id}")))
+            .collect();
+        apply(&mut state, batch);
+        assert!(matches!(state.peers, PeerCache::Many(_)));
+        state.peers.assert_consistent();
+        assert_all_found(&state, 1..=200);
+        // Peers arrive in id order from the snapshot, whatever form holds them.
+        let ids: Vec<i64> = state
+            .snapshot()
+            .peers()
+            .iter()
+            .map(|p| p.bot_api_id())
+            .collect();
+        assert_eq!(ids, (1..=200).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn renames_and_moves_work_in_both_forms() {
+        for count in [5, FEW as i64 + 5] {
+            let mut state = SessionState::default();
+            apply(
+                &mut state,
+                (1..=count)
+                    .map(|id| named(id, &format!("User_{id}"), &format!("+1 {id}")))
+                    .collect(),
+            );
+            // Peer 1 renames itself: the old name is free, the new one (any case) finds it.
+            apply(&mut state, vec![named(1, "Renamed", "+1 1")]);
+            assert!(state.peer_by_username("user_1").is_none(), "{count}");
+            assert_eq!(state.peer_by_username("RENAMED").unwrap().bot_api_id(), 1);
+            // Peer 2 takes peer 3's name and phone.
+            apply(&mut state, vec![named(2, "user_3", "1 3")]);
+            assert_eq!(state.peer_by_username("User_3").unwrap().bot_api_id(), 2);
+            assert_eq!(state.peer_by_phone("13").unwrap().bot_api_id(), 2);
+            assert!(state.peer_by_username("user_2").is_none());
+            assert!(state.peer_by_phone("12").is_none());
+            let three = state.peer(3).unwrap();
+            assert!(
+                three.usernames.is_empty() && three.phone.is_none(),
+                "{count}"
+            );
+            // A min object for peer 4 with no usernames keeps its name.
+            let mut min = user(4, 1);
+            min.min = true;
+            apply(&mut state, vec![min]);
+            assert_eq!(state.peer_by_username("user_4").unwrap().bot_api_id(), 4);
+            state.peers.assert_consistent();
+            assert_eq!(state.peer_count(), count as usize);
+            assert_all_found(&state, 5..=count);
+        }
+    }
+
+    #[test]
+    fn a_wipe_returns_to_the_small_form() {
+        let mut state = SessionState::default();
+        apply(
+            &mut state,
+            (1..=100)
+                .map(|id| named(id, &format!("User_{id}"), "1"))
+                .collect(),
+        );
+        assert!(matches!(state.peers, PeerCache::Many(_)));
+        let mut changes = Changes::new();
+        changes.wipe_all().upsert_peer(named(5, "five", "5"));
+        state.apply(changes);
+        assert!(matches!(state.peers, PeerCache::Few(_)));
+        assert_eq!(state.peer_count(), 1);
+        assert!(state.peer_by_username("user_1").is_none());
+        assert_eq!(state.peer_by_username("five").unwrap().bot_api_id(), 5);
+    }
+
+    #[test]
+    fn channel_pts_are_a_map_that_frees_itself_when_emptied() {
+        let mut state = SessionState::default();
+        let mut changes = Changes::new();
+        for channel in [30, 10, 20] {
+            changes.set_channel_pts(channel, Some(channel as i32 + 1));
+        }
+        state.apply(changes);
+        let mut changes = Changes::new();
+        changes
+            .set_channel_pts(20, None)
+            .set_channel_pts(10, Some(99));
+        state.apply(changes);
+        assert_eq!(state.channel_states(), [(10, 99), (30, 31)]);
+        assert_eq!(state.channel_pts(30), Some(31));
+        assert_eq!(state.channel_pts(20), None);
+        assert_eq!(
+            state.snapshot().channel_pts(),
+            [(10, Some(99)), (30, Some(31))]
+        );
+        let mut changes = Changes::new();
+        changes.set_channel_pts(10, None).set_channel_pts(30, None);
+        state.apply(changes);
+        assert!(state.channel_pts.0.is_none());
+        assert_eq!(state.channel_states(), []);
+    }
+
     mod random {
         use super::*;
         use proptest::prelude::*;
 
-        const NAMES: [&str; 5] = ["ann", "bob", "cat", "dan", "eve"];
+        const NAMES: [&str; 8] = ["ann", "bob", "cat", "dan", "eve", "Fay", "GUS", "hal"];
+        const PHONES: [&str; 4] = ["111", "+2 22", "333", "(4) 44"];
 
-        fn any_peer() -> impl Strategy<Value = CachedPeer> {
+        /// Peers with ids below `max_id`; with more ids than [`FEW`], caches cross the threshold.
+        fn any_peer(max_id: i64) -> impl Strategy<Value = CachedPeer> {
             (
-                1i64..8,
+                1i64..max_id,
                 any::<bool>(),
                 prop::option::of(1i64..1000),
                 prop::collection::vec(prop::sample::select(NAMES.to_vec()), 0..3),
-                prop::option::of(prop::sample::select(vec!["111", "222", "333"])),
+                prop::option::of(prop::sample::select(PHONES.to_vec())),
             )
                 .prop_map(|(id, min, hash, names, phone)| {
                     let kind = if id % 2 == 0 {
@@ -591,57 +786,84 @@ mod tests {
                 })
         }
 
-        /// The indexes agree with the peers, in both directions.
-        fn assert_indexes_consistent(state: &SessionState) {
-            for (name, id) in &state.by_username {
-                let peer = state.peers.get(id).expect("index points at a missing peer");
-                assert!(
-                    peer.usernames.contains(name),
-                    "{name} indexed to {id} which lacks it"
+        fn any_batches(max_id: i64) -> impl Strategy<Value = Vec<Vec<CachedPeer>>> {
+            prop::collection::vec(prop::collection::vec(any_peer(max_id), 1..24), 1..12)
+        }
+
+        /// Applies `batches` to a state in the small form and to one forced into the large form
+        /// (the hash tables, which held every cache before the small form existed), checking
+        /// both forms' invariants and that every look-up answers the same after each batch.
+        fn run(batches: Vec<Vec<CachedPeer>>, max_id: i64) -> Result<(), TestCaseError> {
+            let mut state = SessionState::default();
+            let mut indexed = SessionState {
+                peers: state.peers.to_many(),
+                ..SessionState::default()
+            };
+            // Model of the min rule: the hash of the last full object with a hash.
+            let mut full_hash: HashMap<i64, i64> = HashMap::new();
+            for batch in batches {
+                for peer in &batch {
+                    if let (false, Some(hash)) = (peer.min, peer.peer.access_hash()) {
+                        full_hash.insert(peer.bot_api_id(), hash);
+                    }
+                }
+                for target in [&mut state, &mut indexed] {
+                    let mut changes = Changes::new();
+                    changes.upsert_peers(batch.clone());
+                    let plan = target.plan(changes);
+                    target.commit(plan);
+                    target.peers.assert_consistent();
+                }
+                prop_assert_eq!(
+                    matches!(state.peers, PeerCache::Few(_)),
+                    state.peer_count() <= FEW
                 );
-            }
-            for (phone, id) in &state.by_phone {
-                assert_eq!(state.peers[id].phone.as_ref(), Some(phone));
-            }
-            for (id, peer) in &state.peers {
-                for name in &peer.usernames {
-                    assert_eq!(
-                        state.by_username.get(name),
-                        Some(id),
-                        "{name} of {id} not indexed"
+                let (small, large) = (state.snapshot(), indexed.snapshot());
+                prop_assert_eq!(small.peers(), large.peers());
+                prop_assert_eq!(small.channel_pts(), large.channel_pts());
+                for id in (1..max_id).flat_map(|id| [id, -(BOT_API_CHANNEL_OFFSET + id)]) {
+                    prop_assert_eq!(state.peer(id), indexed.peer(id));
+                }
+                for name in NAMES {
+                    let found = state.peer_by_username(name);
+                    prop_assert_eq!(found, indexed.peer_by_username(name));
+                    let lower = name.to_lowercase();
+                    prop_assert_eq!(
+                        found.is_some(),
+                        state.peers().any(|p| p.usernames.contains(&lower))
+                    );
+                    // One owner per name.
+                    prop_assert!(
+                        state
+                            .peers()
+                            .filter(|p| p.usernames.contains(&lower))
+                            .count()
+                            <= 1
                     );
                 }
-                if let Some(phone) = &peer.phone {
-                    assert_eq!(state.by_phone.get(phone), Some(id));
+                for phone in PHONES {
+                    prop_assert_eq!(state.peer_by_phone(phone), indexed.peer_by_phone(phone));
                 }
             }
+            for (id, hash) in full_hash {
+                let cached = state.peer(id).unwrap();
+                prop_assert_eq!(cached.peer.access_hash(), Some(hash));
+                prop_assert!(!cached.min);
+            }
+            Ok(())
         }
 
         proptest! {
             #[test]
-            fn indexes_stay_consistent_and_full_hashes_win(
-                batches in prop::collection::vec(prop::collection::vec(any_peer(), 1..6), 1..12)
+            fn few_peers_answer_as_hash_tables_do(batches in any_batches(8)) {
+                run(batches, 8)?;
+            }
+
+            #[test]
+            fn caches_crossing_the_threshold_answer_as_hash_tables_do(
+                batches in any_batches(3 * FEW as i64)
             ) {
-                let mut state = SessionState::default();
-                // Model of the min rule: the hash of the last full object with a hash.
-                let mut full_hash: HashMap<i64, i64> = HashMap::new();
-                for batch in batches {
-                    for peer in &batch {
-                        if let (false, Some(hash)) = (peer.min, peer.peer.access_hash()) {
-                            full_hash.insert(peer.bot_api_id(), hash);
-                        }
-                    }
-                    let mut changes = Changes::new();
-                    changes.upsert_peers(batch);
-                    let plan = state.plan(changes);
-                    state.commit(plan);
-                    assert_indexes_consistent(&state);
-                }
-                for (id, hash) in full_hash {
-                    let cached = state.peer(id).unwrap();
-                    prop_assert_eq!(cached.peer.access_hash(), Some(hash));
-                    prop_assert!(!cached.min);
-                }
+                run(batches, 3 * FEW as i64)?;
             }
         }
     }

@@ -198,6 +198,7 @@ pub(crate) async fn load(
         bot: self_bot.unwrap_or(false),
     });
 
+    let mut dc_options = Vec::new();
     for row in tx
         .query(
             &sql.q("SELECT dc_id, ipv4, ipv6, port, flags FROM {s}.dc_option
@@ -206,7 +207,7 @@ pub(crate) async fn load(
         )
         .await?
     {
-        state.dc_options.push(rows::dc_option(
+        dc_options.push(rows::dc_option(
             i64::from(row.try_get::<_, i32>(0)?),
             row.try_get(1)?,
             row.try_get(2)?,
@@ -214,6 +215,7 @@ pub(crate) async fn load(
             i64::from(row.try_get::<_, i32>(4)?),
         )?);
     }
+    state.dc_options = dc_options.into_boxed_slice();
 
     for row in tx
         .query(

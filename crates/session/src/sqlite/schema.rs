@@ -120,12 +120,12 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
             r.get::<_, i64>(4)?,
         ))
     })?;
+    let mut dc_options = Vec::new();
     for row in rows {
         let (id, ipv4, ipv6, port, flags) = row?;
-        state
-            .dc_options
-            .push(rows::dc_option(id, ipv4, ipv6, port, flags)?);
+        dc_options.push(rows::dc_option(id, ipv4, ipv6, port, flags)?);
     }
+    state.dc_options = dc_options.into_boxed_slice();
     drop(stmt);
 
     let mut stmt = tx.prepare("SELECT dc_id, key FROM auth_key")?;
