@@ -1,5 +1,6 @@
 //! Peer-cache throughput of `SqliteStorage` on disk: upserting batches of 200 peers (one
-//! `messages.getDialogs` page brings about that many) and looking peers up by id and by username.
+//! `messages.getDialogs` page brings about that many) and looking peers up by id and by username,
+//! in a cache of 10,000 peers and in one of 32 (the largest kept as a sorted vector).
 //!
 //! Run: `cargo bench -p tgwire-session -- --warm-up-time 1 --measurement-time 3`
 
@@ -111,5 +112,36 @@ fn lookups(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, upserts, lookups);
+/// A session that knows few peers (`PeerCache`'s small form: a sorted vector, scanned for
+/// usernames), at the largest size it keeps that form.
+fn few_lookups(c: &mut Criterion) {
+    const FEW: i64 = 32;
+    let storage = MemoryStorage::with({
+        let mut changes = Changes::new();
+        changes.upsert_peers((1..=FEW).map(|i| peer(i, 0)));
+        changes
+    });
+    assert_eq!(storage.peer_count(), FEW as usize);
+    let ids: Vec<i64> = (1..=FEW).map(|i| peer(i, 0).bot_api_id()).collect();
+    let names: Vec<String> = (1..=FEW).map(|i| format!("user_{i}")).collect();
+
+    let mut group = c.benchmark_group("lookup_32_cached");
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    group.bench_function("peer_ref_by_id", |b| {
+        b.iter(|| {
+            i = (i + 7) % ids.len();
+            black_box(storage.peer_ref(black_box(ids[i])))
+        })
+    });
+    group.bench_function("peer_ref_by_username", |b| {
+        b.iter(|| {
+            i = (i + 7) % names.len();
+            black_box(storage.peer_ref_by_username(black_box(&names[i])))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, upserts, lookups, few_lookups);
 criterion_main!(benches);

@@ -51,6 +51,9 @@ impl PeerCache {
     }
 
     /// A peer by Bot API id.
+    // Inlined into the storages' read methods, like the bare hash-table reads they replace: a
+    // look-up by id runs for every incoming message.
+    #[inline]
     pub(crate) fn get(&self, id: i64) -> Option<&CachedPeer> {
         match self {
             PeerCache::Few(peers) => few_position(peers, id).ok().map(|i| &peers[i]),
@@ -59,6 +62,7 @@ impl PeerCache {
     }
 
     /// The peer holding `name`, which must already be normalised (lowercase, no `@`).
+    #[inline]
     pub(crate) fn by_username(&self, name: &str) -> Option<&CachedPeer> {
         match self {
             PeerCache::Few(peers) => peers.iter().find(|p| p.usernames.iter().any(|n| n == name)),
@@ -67,6 +71,7 @@ impl PeerCache {
     }
 
     /// The peer holding `phone`, which must already be normalised (digits only).
+    #[inline]
     pub(crate) fn by_phone(&self, phone: &str) -> Option<&CachedPeer> {
         match self {
             PeerCache::Few(peers) => peers.iter().find(|p| p.phone.as_deref() == Some(phone)),
