@@ -47,6 +47,10 @@ impl<V> DcMap<V> {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The entries in DC id order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&i32, &V)> {
         self.0.iter().map(|(dc, value)| (dc, value))

@@ -42,19 +42,28 @@ use crate::{AuthKeyData, CachedPeer, Changes, DcOption, SelfUser, TempAuthKey, U
 /// # Ok::<(), tgwire_session::SessionError>(())
 /// ```
 // A process running many clients keeps one state each, most knowing one DC, no channel and one
-// peer (their own user): no collection here allocates while empty, the small ones are exact
-// slices (`DcMap`, `dc_options`), the peer cache is one sorted vector while small (`PeerCache`),
-// and the whole state is 128 bytes inline, where four hash tables made it 320.
+// peer (their own user): no collection here allocates while empty, the auth keys are an exact
+// slice (`DcMap`), the peer cache is one sorted vector while small (`PeerCache`), what few
+// sessions hold is behind one pointer (`Rare`), and the whole state is 104 bytes inline, where
+// four hash tables made it 320.
 #[derive(Clone, Default)]
 pub struct SessionState {
     pub(crate) home_dc: Option<i32>,
-    pub(crate) dc_options: Box<[DcOption]>,
     pub(crate) auth_keys: DcMap<AuthKeyData>,
-    pub(crate) temp_auth_keys: DcMap<TempAuthKey>,
+    rare: Option<Box<Rare>>,
     pub(crate) self_user: Option<SelfUser>,
     pub(crate) update_state: Option<UpdateState>,
     pub(crate) channel_pts: ChannelPts,
     peers: PeerCache,
+}
+
+/// What few sessions hold: tgwire's client writes neither (it takes DC addresses from its builder
+/// and Telegram, and uses no temporary keys); imported sessions may bring addresses. Absent while
+/// both are empty, so most sessions pay 8 bytes for them instead of 32.
+#[derive(Clone, Default)]
+struct Rare {
+    dc_options: Box<[DcOption]>,
+    temp_auth_keys: DcMap<TempAuthKey>,
 }
 
 /// The `pts` of each channel, by bare channel id.
@@ -107,7 +116,7 @@ impl std::fmt::Debug for SessionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionState")
             .field("home_dc", &self.home_dc)
-            .field("dc_options", &self.dc_options.len())
+            .field("dc_options", &self.dc_options().len())
             .field("auth_keys", &self.auth_keys.keys().collect::<Vec<_>>())
             .field("self_user", &self.self_user)
             .field("update_state", &self.update_state)
@@ -130,7 +139,7 @@ impl SessionState {
 
     /// All known DC addresses.
     pub fn dc_options(&self) -> &[DcOption] {
-        &self.dc_options
+        self.rare.as_ref().map_or(&[], |rare| &rare.dc_options)
     }
 
     /// The permanent auth key for a DC.
@@ -140,7 +149,7 @@ impl SessionState {
 
     /// The temporary auth key for a DC, with its expiry.
     pub fn temp_auth_key(&self, dc_id: i32) -> Option<&TempAuthKey> {
-        self.temp_auth_keys.get(&dc_id)
+        self.rare.as_ref()?.temp_auth_keys.get(&dc_id)
     }
 
     /// Who is signed in.
@@ -214,11 +223,11 @@ impl SessionState {
         if let Some(dc) = self.home_dc {
             changes.set_home_dc(dc);
         }
-        changes.set_dc_options(self.dc_options.to_vec());
+        changes.set_dc_options(self.dc_options().to_vec());
         for (dc, key) in self.auth_keys.iter() {
             changes.set_auth_key(*dc, Some(key.clone()));
         }
-        for (dc, key) in self.temp_auth_keys.iter() {
+        for (dc, key) in self.rare.iter().flat_map(|rare| rare.temp_auth_keys.iter()) {
             changes.set_temp_auth_key(*dc, Some(key.clone()));
         }
         changes.set_self_user(self.self_user);
@@ -281,7 +290,7 @@ impl SessionState {
             self.home_dc = Some(dc);
         }
         if let Some(options) = plan.dc_options {
-            self.dc_options = options.into_boxed_slice();
+            self.set_dc_options(options);
         }
         for (dc, key) in plan.auth_keys {
             match key {
@@ -290,10 +299,7 @@ impl SessionState {
             }
         }
         for (dc, key) in plan.temp_auth_keys {
-            match key {
-                Some(key) => self.temp_auth_keys.insert(dc, key),
-                None => self.temp_auth_keys.remove(&dc),
-            }
+            self.set_temp_auth_key(dc, key);
         }
         if let Some(user) = plan.self_user {
             self.self_user = user;
@@ -310,6 +316,39 @@ impl SessionState {
         self.peers.reserve_for(&plan.peers);
         for peer in plan.peers {
             self.install_peer(peer);
+        }
+    }
+
+    /// Replaces the DC addresses (a plan's, or those loaded from disk).
+    pub(crate) fn set_dc_options(&mut self, options: Vec<DcOption>) {
+        self.rare.get_or_insert_with(Box::default).dc_options = options.into_boxed_slice();
+        self.drop_empty_rare();
+    }
+
+    /// Sets or removes the temporary key of a DC (a plan's, or one loaded from disk).
+    pub(crate) fn set_temp_auth_key(&mut self, dc: i32, key: Option<TempAuthKey>) {
+        match key {
+            Some(key) => self
+                .rare
+                .get_or_insert_with(Box::default)
+                .temp_auth_keys
+                .insert(dc, key),
+            None => {
+                if let Some(rare) = &mut self.rare {
+                    rare.temp_auth_keys.remove(&dc);
+                }
+            }
+        }
+        self.drop_empty_rare();
+    }
+
+    fn drop_empty_rare(&mut self) {
+        if self
+            .rare
+            .as_ref()
+            .is_some_and(|rare| rare.dc_options.is_empty() && rare.temp_auth_keys.is_empty())
+        {
+            self.rare = None;
         }
     }
 
@@ -612,7 +651,7 @@ mod tests {
     #[test]
     fn a_session_knowing_one_peer_keeps_it_in_one_exact_allocation() {
         // The state is inline in every storage of a process running hundreds of clients.
-        assert!(std::mem::size_of::<SessionState>() <= 128);
+        assert!(std::mem::size_of::<SessionState>() <= 104);
         let mut state = SessionState::default();
         apply(&mut state, vec![named(7, "Me", "+1 7")]);
         match &state.peers {
@@ -727,6 +766,52 @@ mod tests {
         assert_eq!(state.peer_count(), 1);
         assert!(state.peer_by_username("user_1").is_none());
         assert_eq!(state.peer_by_username("five").unwrap().bot_api_id(), 5);
+    }
+
+    #[test]
+    fn addresses_and_temporary_keys_are_kept_and_freed_when_both_are_gone() {
+        let mut state = SessionState::default();
+        assert!(state.rare.is_none());
+        let key = TempAuthKey {
+            key: AuthKeyData::new([1; AuthKeyData::LEN]),
+            expires_at: 5,
+        };
+        let option = DcOption {
+            id: 2,
+            ipv4: Some(std::net::Ipv4Addr::LOCALHOST),
+            ipv6: None,
+            port: 443,
+            flags: Default::default(),
+        };
+        let mut changes = Changes::new();
+        changes
+            .set_dc_options(vec![option.clone()])
+            .set_temp_auth_key(2, Some(key.clone()));
+        state.apply(changes);
+        assert_eq!(state.dc_options(), std::slice::from_ref(&option));
+        assert_eq!(state.temp_auth_key(2), Some(&key));
+        assert_eq!(state.temp_auth_key(1), None);
+        let mut copy = SessionState::default();
+        copy.apply(state.snapshot());
+        assert_eq!(copy.dc_options(), [option]);
+        assert_eq!(copy.temp_auth_key(2), Some(&key));
+
+        // The key alone keeps them.
+        let mut changes = Changes::new();
+        changes.set_dc_options(Vec::new());
+        state.apply(changes);
+        assert!(state.dc_options().is_empty());
+        assert_eq!(state.temp_auth_key(2), Some(&key));
+        let mut changes = Changes::new();
+        changes.set_temp_auth_key(2, None);
+        state.apply(changes);
+        assert!(state.rare.is_none());
+        assert_eq!(state.temp_auth_key(2), None);
+        // Removing what is not there creates nothing.
+        let mut changes = Changes::new();
+        changes.set_temp_auth_key(3, None);
+        state.apply(changes);
+        assert!(state.rare.is_none());
     }
 
     #[test]

@@ -215,7 +215,7 @@ pub(crate) async fn load(
             i64::from(row.try_get::<_, i32>(4)?),
         )?);
     }
-    state.dc_options = dc_options.into_boxed_slice();
+    state.set_dc_options(dc_options);
 
     for row in tx
         .query(
@@ -238,12 +238,12 @@ pub(crate) async fn load(
         .await?
     {
         let key = zeroize::Zeroizing::new(row.try_get::<_, Vec<u8>>(1)?);
-        state.temp_auth_keys.insert(
+        state.set_temp_auth_key(
             row.try_get(0)?,
-            TempAuthKey {
+            Some(TempAuthKey {
                 key: AuthKeyData::from_slice(&key)?,
                 expires_at: row.try_get(2)?,
-            },
+            }),
         );
     }
 

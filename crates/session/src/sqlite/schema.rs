@@ -125,7 +125,7 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
         let (id, ipv4, ipv6, port, flags) = row?;
         dc_options.push(rows::dc_option(id, ipv4, ipv6, port, flags)?);
     }
-    state.dc_options = dc_options.into_boxed_slice();
+    state.set_dc_options(dc_options);
     drop(stmt);
 
     let mut stmt = tx.prepare("SELECT dc_id, key FROM auth_key")?;
@@ -149,9 +149,7 @@ pub(crate) fn load(tx: &Transaction<'_>) -> Result<SessionState, SessionError> {
     for row in rows {
         let (dc, key, expires_at) = row?;
         let key = AuthKeyData::from_slice(&zeroizing(key))?;
-        state
-            .temp_auth_keys
-            .insert(dc, TempAuthKey { key, expires_at });
+        state.set_temp_auth_key(dc, Some(TempAuthKey { key, expires_at }));
     }
     drop(stmt);
 
