@@ -319,7 +319,6 @@ impl Pool {
             auth_key: inner.auth_keys.get(&dc_id).cloned(),
             salt: template.salt,
             time_offset: template.time_offset,
-            temp_key_share,
             session: Arc::clone(&inner.template.session),
             shared: template,
         };
@@ -331,7 +330,13 @@ impl Pool {
         // Distinct seeds per connection, so session ids differ even in tests.
         let seed =
             template_seed.map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
-        let handle = Sender::spawn_into(config, seed, EventSink::Call(Box::new(relay)), state_hook);
+        let handle = Sender::spawn_into(
+            config,
+            seed,
+            EventSink::Call(Box::new(relay)),
+            state_hook,
+            temp_key_share,
+        );
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)

@@ -71,9 +71,6 @@ pub(crate) struct ConnConfig {
     pub(crate) auth_key: Option<AuthKey>,
     pub(crate) salt: i64,
     pub(crate) time_offset: i32,
-    /// With PFS and several connections to one DC: which connection makes and binds the DC's
-    /// temporary key and which ones use it (set by the [`Pool`](crate::Pool)).
-    pub(crate) temp_key_share: TempKeyShare,
 }
 
 impl ConnConfig {
@@ -85,7 +82,6 @@ impl ConnConfig {
             auth_key: config.auth_key.take(),
             salt: config.salt,
             time_offset: config.time_offset,
-            temp_key_share: TempKeyShare::Own,
             session: std::sync::Arc::new(config.session.clone()),
             shared: std::sync::Arc::new(config),
         }

@@ -116,10 +116,9 @@ pub(crate) struct Driver {
     auth_key: Arc<super::published::Published>,
     events: EventSink,
     session: Option<Session>,
-    /// Calls made before a session exists (no auth key yet).
-    waiting: Vec<Waiting>,
-    calls: IdMap<CallId, Call>,
-    by_request: IdMap<RequestId, CallId>,
+    /// The calls in progress; `None` while there are none (most of an idle connection's
+    /// life), so that their two maps and list are not 88 bytes in every idle task's future.
+    calls: Option<Box<Calls>>,
     init: InitState,
     /// Where random choices come from: a generator is made for each (they are rare: a ping a
     /// minute, a session, a key exchange), rather than one kept for the connection's life (a
@@ -130,19 +129,40 @@ pub(crate) struct Driver {
     /// Set once the driver must stop (a shutdown: the only reason to stop from inside; a flag
     /// rather than the reason itself, which would be 31 more bytes in every idle connection).
     stopping: bool,
-    /// PFS: the temporary key in use (`None` before the first, or once it must be replaced).
+    /// With [`SenderConfig::pfs`](crate::SenderConfig::pfs) only: the temporary keys' state.
     /// Boxed: most connections run without PFS, and inline it would take room in every one.
-    temp: Option<Box<TempKey>>,
-    /// PFS: the `auth.bindTempAuthKey` request in flight.
+    pfs: Option<Box<Pfs>>,
+}
+
+/// The calls a driver has taken and not answered yet.
+#[derive(Default)]
+struct Calls {
+    by_id: IdMap<CallId, Call>,
+    by_request: IdMap<RequestId, CallId>,
+    /// Calls made before a session exists (no auth key yet), or while a PFS key is renewed.
+    waiting: Vec<Waiting>,
+}
+
+impl Calls {
+    fn is_empty(&self) -> bool {
+        self.by_id.is_empty() && self.by_request.is_empty() && self.waiting.is_empty()
+    }
+}
+
+/// A PFS connection's temporary-key state.
+struct Pfs {
+    /// Who makes the temporary keys (this connection, or its DC's lead).
+    share: TempKeyShare,
+    /// The temporary key in use (`None` before the first, or once it must be replaced).
+    temp: Option<TempKey>,
+    /// The `auth.bindTempAuthKey` request in flight.
     bind_request: Option<RequestId>,
-    /// PFS: the binding failed; leave this connection and start over with a new key.
+    /// The binding failed; leave this connection and start over with a new key.
     rekey_now: bool,
-    /// PFS: the key is due for renewal; new calls wait for the new key.
+    /// The key is due for renewal; new calls wait for the new key.
     renewing: bool,
-    /// PFS follower: the shared temporary key the server forgot (wait for another).
-    /// (`NonZeroI64`: 8 bytes in every connection rather than 16; a key id of 0, one chance in
-    /// 2^64, is then not remembered as forgotten, which costs one refused request at most.)
-    forgotten_temp: Option<std::num::NonZeroI64>,
+    /// Follower: the shared temporary key the server forgot (wait for another).
+    forgotten_temp: Option<i64>,
 }
 
 impl Driver {
@@ -153,8 +173,19 @@ impl Driver {
         state: StateOut,
         auth_key: Arc<super::published::Published>,
         events: EventSink,
+        temp_key_share: TempKeyShare,
     ) -> Self {
         let randomness = Randomness { seed, draws: 0 };
+        let pfs = cfg.shared.pfs.map(|_| {
+            Box::new(Pfs {
+                share: temp_key_share,
+                temp: None,
+                bind_request: None,
+                rekey_now: false,
+                renewing: false,
+                forgotten_temp: None,
+            })
+        });
         Self {
             cfg,
             commands,
@@ -162,19 +193,13 @@ impl Driver {
             auth_key,
             events,
             session: None,
-            waiting: Vec::new(),
-            calls: IdMap::default(),
-            by_request: IdMap::default(),
+            calls: None,
             init: InitState::Needed,
             randomness,
             clock: Clock::new(),
             backoff: Backoff::default(),
             stopping: false,
-            temp: None,
-            bind_request: None,
-            rekey_now: false,
-            renewing: false,
-            forgotten_temp: None,
+            pfs,
         }
     }
 
@@ -207,7 +232,8 @@ impl Driver {
             }
             log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
             // A planned key renewal (the old key still valid) reconnects at once.
-            let planned = matches!(reason, DisconnectReason::Rekey) && self.temp.is_some();
+            let planned = matches!(reason, DisconnectReason::Rekey)
+                && self.pfs.as_ref().is_some_and(|p| p.temp.is_some());
             self.on_link_lost(&reason);
             self.state
                 .send_replace(ConnectionState::Disconnected { reason });
@@ -282,12 +308,16 @@ impl Driver {
         }
         self.cfg.auth_key = Some(perm.clone());
         let now = tokio::time::Instant::now();
-        let usable = self.temp.as_ref().is_some_and(|t| now < t.renew_at);
+        // (Always there: this runs for PFS connections only.)
+        let Some(pfs) = self.pfs.as_ref() else {
+            return Ok(());
+        };
+        let usable = pfs.temp.as_ref().is_some_and(|t| now < t.renew_at);
         if let (true, Some(session)) = (usable, self.session.as_mut()) {
             session.handle_reconnect(self.clock.now());
             return Ok(());
         }
-        if let TempKeyShare::Follow(shared) = &self.cfg.temp_key_share {
+        if let TempKeyShare::Follow(shared) = &pfs.share {
             let shared = self.wait_for_shared_key(shared.clone(), now).await?;
             self.use_temp_key(shared);
             return Ok(());
@@ -330,13 +360,15 @@ impl Driver {
             }
         }
         let nonce = self.randomness.rng().gen();
-        if let Some(session) = self.session.as_mut() {
-            session.set_temporary(true);
-            self.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
+        if let Some(pfs) = self.pfs.as_mut() {
+            if let Some(session) = self.session.as_mut() {
+                session.set_temporary(true);
+                pfs.bind_request = Some(session.enqueue_bind_temp_key(&perm, nonce, expires_at));
+            }
+            pfs.temp = Some(temp);
+            pfs.renewing = false;
+            pfs.rekey_now = false;
         }
-        self.temp = Some(Box::new(temp));
-        self.renewing = false;
-        self.rekey_now = false;
         // The server wants the client described again after every binding.
         self.init = InitState::Needed;
         self.enqueue_waiting();
@@ -350,7 +382,7 @@ impl Driver {
         mut shared: watch::Receiver<Option<SharedTempKey>>,
         now: tokio::time::Instant,
     ) -> Result<SharedTempKey, DisconnectReason> {
-        let forgotten = self.forgotten_temp.map(std::num::NonZeroI64::get);
+        let forgotten = self.pfs.as_ref().and_then(|p| p.forgotten_temp);
         let wanted = move |key: &Option<SharedTempKey>| {
             key.as_ref()
                 .is_some_and(|k| k.renew_at > now && Some(k.key.id()) != forgotten)
@@ -389,18 +421,20 @@ impl Driver {
         if let Some(session) = self.session.as_mut() {
             session.set_temporary(true);
         }
-        self.temp = Some(Box::new(TempKey {
-            id: shared.key.id(),
-            key: shared.key,
-            salt: shared.salt,
-            time_offset: shared.time_offset,
-            expires_at: shared.expires_at,
-            renew_at: shared.renew_at,
-            renew_by: shared.renew_by,
-        }));
-        self.forgotten_temp = None;
-        self.renewing = false;
-        self.rekey_now = false;
+        if let Some(pfs) = self.pfs.as_mut() {
+            pfs.temp = Some(TempKey {
+                id: shared.key.id(),
+                key: shared.key,
+                salt: shared.salt,
+                time_offset: shared.time_offset,
+                expires_at: shared.expires_at,
+                renew_at: shared.renew_at,
+                renew_by: shared.renew_by,
+            });
+            pfs.forgotten_temp = None;
+            pfs.renewing = false;
+            pfs.rekey_now = false;
+        }
         self.init = InitState::Needed;
         self.enqueue_waiting();
     }
@@ -504,7 +538,11 @@ impl Driver {
             if let Err(reason) = self.pump(codec, &mut tx, &mut packet) {
                 return reason;
             }
-            if std::mem::take(&mut self.rekey_now) {
+            if self
+                .pfs
+                .as_mut()
+                .is_some_and(|p| std::mem::take(&mut p.rekey_now))
+            {
                 return DisconnectReason::Rekey;
             }
             // Requests held for the next key (refused under an unbound one) wait for it, not
@@ -513,7 +551,7 @@ impl Driver {
                 .session
                 .as_ref()
                 .is_some_and(|s| s.pending_requests() <= s.held_requests());
-            if self.renewing && idle && tx_at == tx.len() {
+            if self.renewing() && idle && tx_at == tx.len() {
                 return DisconnectReason::Rekey;
             }
             if idle && tx.is_empty() {
@@ -627,11 +665,11 @@ impl Driver {
                     }
                     // PFS: stop taking calls into the old key's session, then leave once it
                     // is idle (checked above) or the margin runs out.
-                    if renew.is_some_and(|at| now >= at) {
-                        if self.renewing {
+                    if let Some(pfs) = self.pfs.as_mut().filter(|_| renew.is_some_and(|at| now >= at)) {
+                        if pfs.renewing {
                             return DisconnectReason::Rekey;
                         }
-                        self.renewing = true;
+                        pfs.renewing = true;
                     }
                     if now >= next_ping {
                         let keep_alive = &self.cfg.shared.keep_alive;
@@ -652,10 +690,20 @@ impl Driver {
         }
     }
 
+    /// PFS: whether the key is due for renewal (new calls then wait for the new key).
+    fn renewing(&self) -> bool {
+        self.pfs.as_ref().is_some_and(|p| p.renewing)
+    }
+
     /// Hands the calls that waited for a session to the new one, in arrival order (`enqueue`
     /// never adds to `waiting`).
     fn enqueue_waiting(&mut self) {
-        for w in std::mem::take(&mut self.waiting) {
+        let waiting = self
+            .calls
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.waiting))
+            .unwrap_or_default();
+        for w in waiting {
             self.enqueue(w.call, w.body, &w.opts, w.after);
         }
     }
@@ -669,12 +717,9 @@ impl Driver {
                 .as_ref()
                 .and_then(Session::poll_timeout)
                 .map(|t| self.clock.to_tokio(t)),
-            renew: self.temp.as_ref().map(|t| {
-                if self.renewing {
-                    t.renew_by
-                } else {
-                    t.renew_at
-                }
+            renew: self.pfs.as_ref().and_then(|p| {
+                let t = p.temp.as_ref()?;
+                Some(if p.renewing { t.renew_by } else { t.renew_at })
             }),
             dead_at: last_rx + self.cfg.shared.keep_alive.dead_after,
         }
@@ -725,14 +770,21 @@ impl Driver {
         if let Some(session) = self.session.as_mut() {
             session.shrink_buffers();
         }
-        if self.calls.is_empty() {
-            self.calls = IdMap::default();
+        let Some(calls) = self.calls.as_mut() else {
+            return;
+        };
+        if calls.is_empty() {
+            self.calls = None;
+            return;
         }
-        if self.by_request.is_empty() {
-            self.by_request = IdMap::default();
+        if calls.by_id.is_empty() {
+            calls.by_id = IdMap::default();
         }
-        if self.waiting.is_empty() {
-            self.waiting = Vec::new();
+        if calls.by_request.is_empty() {
+            calls.by_request = IdMap::default();
+        }
+        if calls.waiting.is_empty() {
+            calls.waiting = Vec::new();
         }
     }
 
@@ -769,7 +821,7 @@ impl Driver {
             events.push(event);
         }
         for event in events {
-            let event = match self.bind_request {
+            let event = match self.pfs.as_ref().and_then(|p| p.bind_request) {
                 Some(bind) => match self.on_bind_event(bind, event) {
                     Some(other) => other,
                     None => continue,
@@ -810,13 +862,16 @@ impl Driver {
 
     /// Handles the outcome of the binding request `bind`; gives back any other event.
     fn on_bind_event(&mut self, bind: RequestId, event: Event) -> Option<Event> {
+        let Some(pfs) = self.pfs.as_mut() else {
+            return Some(event);
+        };
         let failure = match event {
             Event::Response { request, body } if request == bind => {
-                self.bind_request = None;
+                pfs.bind_request = None;
                 if body == true.to_bytes() {
-                    if let Some(t) = &self.temp {
+                    if let Some(t) = &pfs.temp {
                         log::info!("DC {}: temporary key {:#x} bound", self.cfg.dc_id, t.id);
-                        if let TempKeyShare::Lead(share) = &self.cfg.temp_key_share {
+                        if let TempKeyShare::Lead(share) = &pfs.share {
                             share.send_replace(Some(SharedTempKey {
                                 key: t.key.clone(),
                                 salt: t.salt,
@@ -826,17 +881,18 @@ impl Driver {
                                 renew_by: t.renew_by,
                             }));
                         }
-                        self.publish(SenderEvent::TempKeyBound {
+                        let bound = SenderEvent::TempKeyBound {
                             temp_key_id: t.id,
                             expires_at: t.expires_at,
-                        });
+                        };
+                        self.publish(bound);
                     }
                     return None;
                 }
                 "the server answered boolFalse".to_owned()
             }
             Event::RpcError { request, error } if request == bind => {
-                self.bind_request = None;
+                pfs.bind_request = None;
                 if error.name == "ENCRYPTED_MESSAGE_INVALID" {
                     // The server cannot open the binding message: it does not know the
                     // permanent key (any more). Requests are held back, so none is lost.
@@ -848,7 +904,7 @@ impl Driver {
                 error.to_string()
             }
             Event::Dropped { request, reason } if request == bind => {
-                self.bind_request = None;
+                pfs.bind_request = None;
                 format!("{reason:?}")
             }
             other => return Some(other),
@@ -857,8 +913,10 @@ impl Driver {
             "DC {}: binding the temporary key failed: {failure}",
             self.cfg.dc_id
         );
-        self.temp = None;
-        self.rekey_now = true;
+        if let Some(pfs) = self.pfs.as_mut() {
+            pfs.temp = None;
+            pfs.rekey_now = true;
+        }
         None
     }
 
@@ -871,10 +929,13 @@ impl Driver {
     /// to the next bound key: the lead's next one for a follower, a new one of its own for the
     /// lead. The held calls go out there.
     fn on_key_unbound(&mut self, request: RequestId) {
-        let Some(temp) = self.temp.as_mut() else {
+        let Some(pfs) = self.pfs.as_mut() else {
             return;
         };
-        if self.forgotten_temp.map(std::num::NonZeroI64::get) != Some(temp.id) {
+        let Some(temp) = pfs.temp.as_mut() else {
+            return;
+        };
+        if pfs.forgotten_temp != Some(temp.id) {
             log::info!(
                 "DC {}: temporary key {:#x} is no longer bound (request {request:?} refused); \
                  moving to the next one",
@@ -884,8 +945,8 @@ impl Driver {
         }
         // Never reuse it; the lead's key published after it, or a new one, replaces it.
         temp.renew_at = temp.renew_at.min(tokio::time::Instant::now());
-        self.forgotten_temp = std::num::NonZeroI64::new(temp.id);
-        self.renewing = true;
+        pfs.forgotten_temp = Some(temp.id);
+        pfs.renewing = true;
     }
 
     fn publish(&self, event: SenderEvent) {
@@ -900,10 +961,13 @@ impl Driver {
 
     /// Ends a call exactly once: the map entry is removed before the reply is sent.
     fn answer(&mut self, request: RequestId, result: Result<Vec<u8>, InvokeError>) {
-        let Some(call_id) = self.by_request.remove(&request) else {
+        let Some(calls) = self.calls.as_mut() else {
             return;
         };
-        let Some(call) = self.calls.remove(&call_id) else {
+        let Some(call_id) = calls.by_request.remove(&request) else {
+            return;
+        };
+        let Some(call) = calls.by_id.remove(&call_id) else {
             return;
         };
         if call.wrapped && result.is_ok() {
@@ -939,13 +1003,16 @@ impl Driver {
                 true
             }
             Some(Command::Cancel { call }) => {
-                if let Some(c) = self.calls.remove(&call) {
+                let calls = self.calls.as_mut();
+                if let Some((calls, c)) =
+                    calls.and_then(|cs| cs.by_id.remove(&call).map(|c| (cs, c)))
+                {
                     match (c.request, self.session.as_mut()) {
                         (Some(request), Some(session)) => {
-                            self.by_request.remove(&request);
+                            calls.by_request.remove(&request);
                             session.cancel(request);
                         }
-                        _ => self.waiting.retain(|w| w.call != call),
+                        _ => calls.waiting.retain(|w| w.call != call),
                     }
                 }
                 true
@@ -978,7 +1045,9 @@ impl Driver {
             }));
             return false;
         }
-        self.calls.insert(
+        let to_session = self.session.is_some() && !self.renewing();
+        let calls = self.calls.get_or_insert_with(Box::default);
+        calls.by_id.insert(
             call,
             Call {
                 reply,
@@ -987,10 +1056,10 @@ impl Driver {
                 wrapped: false,
             },
         );
-        if self.session.is_some() && !self.renewing {
+        if to_session {
             self.enqueue(call, body, opts, after);
         } else {
-            self.waiting.push(Waiting {
+            calls.waiting.push(Waiting {
                 call,
                 body,
                 opts: opts.clone(),
@@ -1010,14 +1079,17 @@ impl Driver {
         // The predecessor's request, if it is still running (a cancelled or finished one
         // imposes no order).
         let after: Vec<RequestId> = after
-            .and_then(|c| self.calls.get(&c))
+            .and_then(|c| self.calls.as_ref()?.by_id.get(&c))
             .and_then(|c| c.request)
             .into_iter()
             .collect();
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let Some(entry) = self.calls.get_mut(&call) else {
+        let Some(calls) = self.calls.as_mut() else {
+            return;
+        };
+        let Some(entry) = calls.by_id.get_mut(&call) else {
             return;
         };
         let init = self
@@ -1039,7 +1111,7 @@ impl Driver {
         );
         entry.request = Some(request);
         entry.wrapped = wrapped;
-        self.by_request.insert(request, call);
+        calls.by_request.insert(request, call);
     }
 
     /// Applies the callers' choices for requests caught in flight by a lost connection.
@@ -1047,28 +1119,27 @@ impl Driver {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        if matches!(reason, DisconnectReason::AuthKeyUnknown) && self.cfg.shared.pfs.is_some() {
+        if let (DisconnectReason::AuthKeyUnknown, Some(pfs)) = (reason, self.pfs.as_mut()) {
             // Under PFS only temporary keys encrypt packets: the server lost that one (it may
             // at any time). The permanent key, the session and every request survive; the
             // next connection brings a newly bound temporary key.
-            self.forgotten_temp = self
-                .temp
-                .take()
-                .and_then(|t| std::num::NonZeroI64::new(t.id));
+            pfs.forgotten_temp = pfs.temp.take().map(|t| t.id);
         } else if matches!(reason, DisconnectReason::AuthKeyUnknown) {
             // The key is gone on the server: nothing sent under it can be answered.
-            let lost: Vec<CallId> = self
-                .calls
-                .iter()
-                .filter(|(_, c)| c.request.is_some())
-                .map(|(id, _)| *id)
-                .collect();
-            for id in lost {
-                if let Some(call) = self.calls.remove(&id) {
-                    let _ = call.reply.send(Err(InvokeError::Disconnected));
+            if let Some(calls) = self.calls.as_mut() {
+                let lost: Vec<CallId> = calls
+                    .by_id
+                    .iter()
+                    .filter(|(_, c)| c.request.is_some())
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in lost {
+                    if let Some(call) = calls.by_id.remove(&id) {
+                        let _ = call.reply.send(Err(InvokeError::Disconnected));
+                    }
                 }
+                calls.by_request.clear();
             }
-            self.by_request.clear();
             self.session = None;
             self.cfg.auth_key = None;
             self.cfg.salt = 0;
@@ -1076,28 +1147,33 @@ impl Driver {
             self.publish(SenderEvent::AuthKeyUnknown);
             return;
         }
-        let failing: Vec<(CallId, RequestId)> = self
-            .calls
-            .iter()
-            .filter_map(|(id, c)| match (c.on_disconnect, c.request) {
-                (OnDisconnect::Fail, Some(r)) if session.msg_id_of(r).is_some() => Some((*id, r)),
-                _ => None,
-            })
-            .collect();
-        for (id, request) in failing {
-            self.by_request.remove(&request);
-            session.cancel(request);
-            if let Some(call) = self.calls.remove(&id) {
-                let _ = call.reply.send(Err(InvokeError::Disconnected));
+        if let Some(calls) = self.calls.as_mut() {
+            let failing: Vec<(CallId, RequestId)> = calls
+                .by_id
+                .iter()
+                .filter_map(|(id, c)| match (c.on_disconnect, c.request) {
+                    (OnDisconnect::Fail, Some(r)) if session.msg_id_of(r).is_some() => {
+                        Some((*id, r))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (id, request) in failing {
+                calls.by_request.remove(&request);
+                session.cancel(request);
+                if let Some(call) = calls.by_id.remove(&id) {
+                    let _ = call.reply.send(Err(InvokeError::Disconnected));
+                }
             }
         }
         self.drain_events();
     }
 
     fn fail_everything(&mut self, reason: &DisconnectReason) {
-        self.waiting.clear();
-        self.by_request.clear();
-        for (_, call) in self.calls.drain() {
+        let Some(calls) = self.calls.take() else {
+            return;
+        };
+        for (_, call) in calls.by_id {
             let _ = call.reply.send(Err(InvokeError::Shutdown(reason.clone())));
         }
     }
@@ -1174,4 +1250,88 @@ async fn round_trip(
     tokio::time::timeout(limit, link.recv())
         .await
         .map_err(|_| DisconnectReason::AuthTimeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn driver(pfs: Option<std::time::Duration>) -> Driver {
+        let mut cfg = crate::SenderConfig::new(2, ([127, 0, 0, 1], 1).into(), Vec::new());
+        cfg.pfs = pfs;
+        let (_, commands) = crate::queue::unbounded();
+        let published = Arc::new(super::super::published::Published::new(None));
+        let state = StateOut::new(Arc::clone(&published), None);
+        let (events, _) = tokio::sync::mpsc::unbounded_channel();
+        Driver::new(
+            ConnConfig::own(cfg),
+            Some(1),
+            commands,
+            state,
+            published,
+            EventSink::Channel(events),
+            TempKeyShare::Own,
+        )
+    }
+
+    fn invoke(
+        call: CallId,
+    ) -> (
+        Command,
+        tokio::sync::oneshot::Receiver<Result<Vec<u8>, InvokeError>>,
+    ) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let command = Command::Invoke {
+            call,
+            body: vec![1, 2, 3, 4],
+            opts: InvokeOptions::default(),
+            reply,
+        };
+        (command, answer)
+    }
+
+    #[test]
+    fn the_calls_table_exists_only_while_calls_do() {
+        let mut d = driver(None);
+        assert!(d.calls.is_none() && d.pfs.is_none());
+        let (first, _first_answer) = invoke(1);
+        let (second, mut second_answer) = invoke(2);
+        assert!(d.on_command(Some(first)));
+        assert!(d.on_command(Some(second)));
+        // No session yet: both wait for one.
+        let calls = d
+            .calls
+            .as_ref()
+            .expect("calls are kept while there are some");
+        assert_eq!(calls.by_id.len(), 2);
+        assert_eq!(calls.waiting.len(), 2);
+        d.shrink_buffers();
+        assert!(d.calls.is_some(), "a table with calls in it is kept");
+        assert!(d.on_command(Some(Command::Cancel { call: 1 })));
+        let calls = d.calls.as_ref().expect("one call left");
+        assert_eq!(
+            calls.waiting.iter().map(|w| w.call).collect::<Vec<_>>(),
+            [2]
+        );
+        d.fail_everything(&DisconnectReason::Shutdown);
+        assert!(matches!(
+            second_answer.try_recv(),
+            Ok(Err(InvokeError::Shutdown(DisconnectReason::Shutdown)))
+        ));
+        assert!(d.calls.is_none());
+        let (third, _third_answer) = invoke(3);
+        assert!(d.on_command(Some(third)));
+        assert!(d.on_command(Some(Command::Cancel { call: 3 })));
+        d.shrink_buffers();
+        assert!(d.calls.is_none(), "an empty table is given back");
+    }
+
+    #[test]
+    fn only_pfs_connections_carry_the_temporary_key_state() {
+        let d = driver(Some(std::time::Duration::from_secs(3600)));
+        let pfs = d.pfs.as_ref().expect("PFS state");
+        assert!(pfs.temp.is_none() && pfs.bind_request.is_none());
+        assert!(!d.renewing());
+        assert!(driver(None).pfs.is_none());
+    }
 }

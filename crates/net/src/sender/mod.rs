@@ -106,18 +106,21 @@ impl Sender {
                 seed,
                 EventSink::Channel(events_tx),
                 None,
+                config::TempKeyShare::Own,
             ),
             events: events_rx,
         }
     }
 
     /// [`spawn`](Self::spawn), with the events going to `events`, and each new state also to
-    /// `state_hook` (in the driver's task).
+    /// `state_hook` (in the driver's task). With PFS, `temp_key_share` says which connection
+    /// makes the DC's temporary keys.
     pub(crate) fn spawn_into(
         config: config::ConnConfig,
         seed: Option<u64>,
         events: EventSink,
         state_hook: Option<state::StateHook>,
+        temp_key_share: config::TempKeyShare,
     ) -> SenderHandle {
         let (commands_tx, commands_rx) = crate::queue::unbounded();
         let published = Arc::new(published::Published::new(config.auth_key.clone()));
@@ -130,6 +133,7 @@ impl Sender {
             state_tx,
             Arc::clone(&published),
             events,
+            temp_key_share,
         );
         tokio::spawn(driver.run());
         SenderHandle {
