@@ -57,9 +57,45 @@ impl Add<Duration> for Instant {
     }
 }
 
+/// An `Option<Instant>` in 8 bytes rather than 16 (a few of them sit in every session, and a
+/// parked client's connections are idle sessions): the last nanosecond `u64` counts (in the
+/// year 2554) stands for `None`, and an instant given for it is kept one nanosecond earlier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MaybeInstant(u64);
+
+impl MaybeInstant {
+    pub(crate) const NONE: MaybeInstant = MaybeInstant(u64::MAX);
+
+    pub(crate) const fn some(at: Instant) -> Self {
+        Self(if at.0 == u64::MAX { u64::MAX - 1 } else { at.0 })
+    }
+
+    pub(crate) const fn get(self) -> Option<Instant> {
+        if self.0 == u64::MAX {
+            None
+        } else {
+            Some(Instant(self.0))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maybe_instant_keeps_every_instant_but_the_last() {
+        assert_eq!(MaybeInstant::NONE.get(), None);
+        for nanos in [0, 1, 1_700_000_000_000_000_000, u64::MAX - 1] {
+            let at = Instant::from_unix_nanos(nanos);
+            assert_eq!(MaybeInstant::some(at).get(), Some(at));
+        }
+        assert_eq!(
+            MaybeInstant::some(Instant::from_unix_nanos(u64::MAX)).get(),
+            Some(Instant::from_unix_nanos(u64::MAX - 1))
+        );
+        assert_eq!(std::mem::size_of::<MaybeInstant>(), 8);
+    }
 
     #[test]
     fn conversions_round_trip() {

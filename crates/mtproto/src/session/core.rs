@@ -15,7 +15,7 @@ use crate::error::SessionError;
 use crate::msg_id::{IdKind, MsgId, MsgIdGen};
 use crate::seq_no::SeqNo;
 use crate::service::{self, id};
-use crate::time::Instant;
+use crate::time::{Instant, MaybeInstant};
 use crate::window::ReplayWindow;
 use crate::wire::Cursor;
 
@@ -290,13 +290,13 @@ pub(crate) struct Core {
     pub(crate) seq: SeqNo,
     pub(crate) window: ReplayWindow,
     pub(crate) acks: Vec<i64>,
-    pub(crate) ack_since: Option<Instant>,
+    pub(crate) ack_since: MaybeInstant,
     pub(crate) sent: SentLog,
     pub(crate) rng: Randomness,
-    /// The random padding of the messages being sealed (reused).
-    plain: Vec<u8>,
     /// Plaintext buffers of opened packets, kept for the next ones (at most [`RX_SPARE`]);
-    /// several when packets are opened together ([`Self::open_many`]).
+    /// several when packets are opened together ([`Self::open_many`]). Sealing takes one for
+    /// the random padding of the packets it seals (a scratch buffer of its own would be 24
+    /// bytes more in every idle session).
     rx: Vec<Vec<u8>>,
 }
 
@@ -321,10 +321,9 @@ impl Core {
             seq: SeqNo::default(),
             window: ReplayWindow::new(limits.replay_window),
             acks: Vec::new(),
-            ack_since: None,
+            ack_since: MaybeInstant::NONE,
             sent: SentLog::default(),
             rng,
-            plain: Vec::new(),
             rx: Vec::new(),
         }
     }
@@ -335,7 +334,7 @@ impl Core {
         self.seq = SeqNo::default();
         self.window.clear();
         self.acks.clear();
-        self.ack_since = None;
+        self.ack_since = MaybeInstant::NONE;
         self.sent.clear();
     }
 
@@ -350,7 +349,6 @@ impl Core {
             self.acks = Vec::new();
         }
         self.window.shrink();
-        self.plain = Vec::new();
         self.rx = Vec::new();
     }
 
@@ -422,7 +420,9 @@ impl Core {
         if !self.acks.contains(&msg_id) {
             self.acks.push(msg_id);
         }
-        self.ack_since.get_or_insert(now);
+        if self.ack_since.get().is_none() {
+            self.ack_since = MaybeInstant::some(now);
+        }
     }
 
     /// When pending acknowledgments must go out even with nothing else to send.
@@ -431,9 +431,9 @@ impl Core {
     /// in every session would be 72 bytes more in every idle connection.
     pub(crate) fn ack_deadline(&self, limits: &Limits) -> Option<Instant> {
         if self.acks.len() >= limits.ack_threshold {
-            return self.ack_since;
+            return self.ack_since.get();
         }
-        self.ack_since.map(|t| t + limits.ack_delay)
+        self.ack_since.get().map(|t| t + limits.ack_delay)
     }
 
     pub(crate) fn acks_due(&self, now: Instant, limits: &Limits) -> bool {
@@ -560,7 +560,7 @@ impl Core {
             let n = self.acks.len().min(MAX_IDS_PER_MESSAGE);
             let ids: Vec<i64> = self.acks.drain(..n).collect();
             if self.acks.is_empty() {
-                self.ack_since = None;
+                self.ack_since = MaybeInstant::NONE;
             }
             let body = service::encode_ids(id::MSGS_ACK, &ids);
             size += body.len() + INNER_HEADER;
@@ -620,8 +620,8 @@ impl Core {
             padding: Range<usize>,
         }
         let mut pieces = Vec::with_capacity(plans.len());
-        // The random padding of every packet, one after the other in `self.plain`.
-        let paddings = &mut self.plain;
+        // The random padding of every packet, one after the other.
+        let mut paddings = self.rx.pop().unwrap_or_default();
         paddings.clear();
         let mut rng = self.rng.rng();
         for plan in plans {
@@ -672,7 +672,6 @@ impl Core {
                 padding: at..at + padding,
             });
         }
-        let paddings = &self.plain;
         let parts: Vec<Vec<&[u8]>> = plans
             .iter()
             .zip(&pieces)
@@ -699,6 +698,9 @@ impl Core {
             // Unreachable: the plaintexts are block aligned by construction above.
             log::error!("encrypting aligned messages failed: {e}");
         }
+        drop(messages);
+        drop(parts);
+        self.recycle(paddings);
     }
 
     /// Remembers the messages of a sealed packet (for acks, errors and resends) and returns

@@ -974,17 +974,26 @@ fn a_clock_set_forward_mid_session_is_corrected_without_dropping_requests() {
 #[test]
 fn shrinking_a_quiet_session_changes_nothing_it_does() {
     let mut p = Pair::default_pair();
+    assert!(!p.client.holds_work(), "a new session holds no work");
     for n in 1..=3u32 {
         let r = p.client.enqueue(query(n, 300));
+        assert!(p.client.holds_work());
         assert!(p.run_until(Duration::from_secs(5), done_after(n as usize)));
         assert!(p.responses().contains(&(r, answer(n))));
         p.client.shrink_buffers();
+        assert!(
+            !p.client.holds_work(),
+            "an answered session gives its work back"
+        );
+        assert_eq!(p.client.pending_requests(), 0);
         p.run_for(Duration::from_secs(30));
         p.client.shrink_buffers();
     }
     // Shrinking with a request in flight keeps it.
     let r = p.client.enqueue(query(9, 0));
     p.client.shrink_buffers();
+    assert!(p.client.holds_work());
+    assert_eq!(p.client.pending_requests(), 1);
     assert!(p.run_until(Duration::from_secs(5), done_after(4)));
     assert!(p.responses().contains(&(r, answer(9))));
     assert!(p.client_errors.is_empty() && p.server_errors.is_empty());
