@@ -59,6 +59,20 @@ const BIG_PACKET: usize = 16 * 1024;
 /// bytes more in each map of every idle connection's task. No peer chooses the keys.
 type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
 
+/// What a connection has to write: made when the session first has a packet to send, and
+/// dropped once everything is written and the session is idle, so that an idle connection's
+/// task holds a pointer rather than these (56 bytes).
+#[derive(Default)]
+struct Outbox {
+    /// Encoded packets not yet written, from `at` on.
+    bytes: Vec<u8>,
+    at: usize,
+    /// Everything was written; the writer still has to be flushed.
+    flush_due: bool,
+    /// Scratch for the packet the session hands out before it is encoded.
+    packet: Vec<u8>,
+}
+
 /// The serve loop's deadlines other than the next ping.
 struct Due {
     /// The session's own timer.
@@ -175,7 +189,7 @@ impl Driver {
         events: EventSink,
         temp_key_share: TempKeyShare,
     ) -> Self {
-        let randomness = Randomness { seed, draws: 0 };
+        let randomness = Randomness::new(seed);
         let pfs = cfg.shared.pfs.map(|_| {
             Box::new(Pfs {
                 share: temp_key_share,
@@ -528,14 +542,13 @@ impl Driver {
         // The backoff restarts only once the server proved itself with a packet that decrypts:
         // a server that accepts connections and then fails them must not reset it each time.
         let mut proven = false;
-        let mut tx: Vec<u8> = Vec::new();
-        let mut tx_at = 0;
-        let mut flush_due = false;
-        let mut packet = Vec::new();
-        let mut last_rx = tokio::time::Instant::now();
+        let mut out: Option<Box<Outbox>> = None;
+        // Times kept across waits are the core's 8-byte instants rather than tokio's 16-byte
+        // ones: they stay in every idle connection's task.
+        let mut last_rx = self.clock.now();
         let mut next_ping = last_rx + self.cfg.shared.keep_alive.interval;
         loop {
-            if let Err(reason) = self.pump(codec, &mut tx, &mut packet) {
+            if let Err(reason) = self.pump(codec, &mut out) {
                 return reason;
             }
             if self
@@ -551,20 +564,27 @@ impl Driver {
                 .session
                 .as_ref()
                 .is_some_and(|s| s.pending_requests() <= s.held_requests());
-            if self.renewing() && idle && tx_at == tx.len() {
+            let written = out.as_deref().is_none_or(|o| o.at == o.bytes.len());
+            if self.renewing() && idle && written {
                 return DisconnectReason::Rekey;
             }
-            if idle && tx.is_empty() {
+            if idle && out.as_deref().is_none_or(|o| o.bytes.is_empty()) {
                 // Quiet: give back what only busy periods need (most connections idle most
                 // of their life, and a client may keep thousands of them).
                 self.shrink_buffers();
-                tx = Vec::new();
-                packet = Vec::new();
+                match out.as_deref_mut() {
+                    // Fake TLS holds the last record until flushed: the flush is still owed.
+                    Some(o) if o.flush_due => {
+                        o.bytes = Vec::new();
+                        o.packet = Vec::new();
+                    }
+                    _ => out = None,
+                }
             }
             // One timer for everything due (the core's, the ping, the dead link, the PFS
             // renewal): a timer each would be a few hundred bytes more in every idle
             // connection's task.
-            let deadline = self.due(last_rx).first(next_ping);
+            let deadline = self.due(last_rx).first(self.clock.to_tokio(next_ping));
             tokio::select! {
                 command = self.commands.recv() => {
                     // Take every call already waiting before packing, so concurrent callers
@@ -587,8 +607,8 @@ impl Driver {
                         Err(e) => return io(e),
                         Ok(_) => {}
                     }
-                    last_rx = tokio::time::Instant::now();
                     let now = self.clock.now();
+                    last_rx = now;
                     // Whole packets taken out of the buffer and not handled yet.
                     let mut frames: [Range<usize>; OPEN_TOGETHER] = Default::default();
                     let mut taken = 0;
@@ -635,23 +655,27 @@ impl Driver {
                 // One branch for both, since both need the writer: write while bytes are
                 // pending, then flush once (fake TLS buffers records until flushed).
                 progress = async {
-                    if tx_at < tx.len() {
-                        writer.write(&tx[tx_at..]).await.map(Some)
-                    } else {
-                        writer.flush().await.map(|()| None)
+                    match out.as_deref() {
+                        Some(o) if o.at < o.bytes.len() => {
+                            writer.write(&o.bytes[o.at..]).await.map(Some)
+                        }
+                        _ => writer.flush().await.map(|()| None),
                     }
-                }, if tx_at < tx.len() || flush_due => {
+                }, if out.as_deref().is_some_and(|o| o.at < o.bytes.len() || o.flush_due) => {
+                    let Some(o) = out.as_deref_mut() else {
+                        continue;
+                    };
                     match progress {
                         Ok(Some(0)) => return DisconnectReason::ClosedByPeer,
                         Ok(Some(n)) => {
-                            tx_at += n;
-                            if tx_at == tx.len() {
-                                tx.clear();
-                                tx_at = 0;
-                                flush_due = true;
+                            o.at += n;
+                            if o.at == o.bytes.len() {
+                                o.bytes.clear();
+                                o.at = 0;
+                                o.flush_due = true;
                             }
                         }
-                        Ok(None) => flush_due = false,
+                        Ok(None) => o.flush_due = false,
                         Err(e) => return io(e),
                     }
                 }
@@ -671,9 +695,9 @@ impl Driver {
                         }
                         pfs.renewing = true;
                     }
-                    if now >= next_ping {
+                    if now >= self.clock.to_tokio(next_ping) {
                         let keep_alive = &self.cfg.shared.keep_alive;
-                        next_ping += keep_alive.interval;
+                        next_ping = next_ping + keep_alive.interval;
                         let delay = keep_alive.disconnect_delay;
                         let ping_id = self.randomness.rng().gen();
                         if let Some(session) = self.session.as_mut() {
@@ -710,7 +734,7 @@ impl Driver {
 
     /// What the serve loop's timer waits for, besides the next ping, given when the last
     /// bytes arrived.
-    fn due(&self, last_rx: tokio::time::Instant) -> Due {
+    fn due(&self, last_rx: tgwire_mtproto::Instant) -> Due {
         Due {
             wake: self
                 .session
@@ -721,7 +745,9 @@ impl Driver {
                 let t = p.temp.as_ref()?;
                 Some(if p.renewing { t.renew_by } else { t.renew_at })
             }),
-            dead_at: last_rx + self.cfg.shared.keep_alive.dead_after,
+            dead_at: self
+                .clock
+                .to_tokio(last_rx + self.cfg.shared.keep_alive.dead_after),
         }
     }
 
@@ -792,21 +818,29 @@ impl Driver {
     fn pump(
         &mut self,
         codec: &mut crate::AnyTransport,
-        tx: &mut Vec<u8>,
-        packet: &mut Vec<u8>,
+        out: &mut Option<Box<Outbox>>,
     ) -> Result<(), DisconnectReason> {
         let now = self.clock.now();
         let Some(session) = self.session.as_mut() else {
             return Ok(());
         };
+        // Nothing to send allocates nothing: the outbox is made for the first packet.
+        let mut packet = out
+            .as_deref_mut()
+            .map(|o| std::mem::take(&mut o.packet))
+            .unwrap_or_default();
         loop {
             packet.clear();
-            if !session.poll_transmit(now, packet) {
+            if !session.poll_transmit(now, &mut packet) {
                 break;
             }
+            let o = out.get_or_insert_with(Box::default);
             codec
-                .encode(packet, tx)
+                .encode(&packet, &mut o.bytes)
                 .map_err(DisconnectReason::Transport)?;
+        }
+        if let Some(o) = out.as_deref_mut() {
+            o.packet = packet;
         }
         self.drain_events();
         Ok(())
@@ -1203,20 +1237,32 @@ impl Drop for Driver {
 
 /// Fresh generators for the driver's random choices: from the OS, or, with
 /// [`SenderConfig::seed`](crate::SenderConfig::seed), from the seed and the number of generators made so far.
+///
+/// 16 bytes in every connection's task rather than an `Option<u64>` and a `u64` count's 24:
+/// the count is a `u32` (a connection makes a generator for a ping, a session or a key
+/// exchange, so it does not wrap in a connection's life; if it did, the seeded streams would
+/// repeat, which only tests use).
 struct Randomness {
-    seed: Option<u64>,
-    draws: u64,
+    seed: u64,
+    draws: u32,
+    seeded: bool,
 }
 
 impl Randomness {
-    fn rng(&mut self) -> StdRng {
-        match self.seed {
-            Some(seed) => {
-                self.draws += 1;
-                StdRng::seed_from_u64(seed ^ self.draws.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-            }
-            None => StdRng::from_entropy(),
+    fn new(seed: Option<u64>) -> Self {
+        Self {
+            seed: seed.unwrap_or_default(),
+            draws: 0,
+            seeded: seed.is_some(),
         }
+    }
+
+    fn rng(&mut self) -> StdRng {
+        if !self.seeded {
+            return StdRng::from_entropy();
+        }
+        self.draws = self.draws.wrapping_add(1);
+        StdRng::seed_from_u64(self.seed ^ u64::from(self.draws).wrapping_mul(0x9e37_79b9_7f4a_7c15))
     }
 }
 
@@ -1324,6 +1370,38 @@ mod tests {
         assert!(d.on_command(Some(Command::Cancel { call: 3 })));
         d.shrink_buffers();
         assert!(d.calls.is_none(), "an empty table is given back");
+    }
+
+    #[test]
+    fn the_outbox_is_made_for_the_first_packet_only() {
+        let mut d = driver(None);
+        let mut codec = crate::AnyTransport::Intermediate(crate::transport::Intermediate::new(
+            crate::transport::Role::Client,
+        ));
+        let mut out = None;
+        // No session, then an idle one: nothing to send, nothing allocated.
+        d.pump(&mut codec, &mut out).unwrap();
+        assert!(out.is_none());
+        d.start_session(AuthKey::from_bytes([7; 256]));
+        // A new session asks for salts or sends nothing; take whatever it has first.
+        d.pump(&mut codec, &mut out).unwrap();
+        out = None;
+        d.pump(&mut codec, &mut out).unwrap();
+        assert!(out.is_none(), "an idle session makes no outbox");
+        let (call, _answer) = invoke(1);
+        assert!(d.on_command(Some(call)));
+        d.pump(&mut codec, &mut out).unwrap();
+        let o = out.as_deref().expect("a packet to write makes the outbox");
+        assert!(
+            o.bytes.len() > 4 + 24,
+            "the framed, encrypted call: {}",
+            o.bytes.len()
+        );
+        assert_eq!(o.at, 0);
+        assert!(
+            o.packet.capacity() > 0,
+            "the packet scratch is kept for the next one"
+        );
     }
 
     #[test]
