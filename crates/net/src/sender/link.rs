@@ -244,7 +244,9 @@ pub(crate) fn io(e: std::io::Error) -> DisconnectReason {
 #[derive(Default)]
 pub(crate) struct RxBuf {
     pub(crate) buf: Vec<u8>,
-    start: usize,
+    /// Where the bytes not consumed yet begin (a `u32`, like the lengths below, to keep the
+    /// link's allocation small: the buffer holds at most a frame and a read chunk).
+    start: u32,
     /// The last read filled the room it had: read in big chunks.
     busy: bool,
     /// Length of the last packet taken out.
@@ -319,7 +321,7 @@ impl RxBuf {
 
     /// Whether part of a frame is buffered after the whole ones taken out.
     pub(crate) fn has_partial(&self) -> bool {
-        self.start < self.buf.len()
+        (self.start as usize) < self.buf.len()
     }
 
     /// Where the next whole packet is in [`Self::buf`], if one has arrived (the range stays
@@ -328,11 +330,11 @@ impl RxBuf {
         &mut self,
         codec: &mut AnyTransport,
     ) -> Result<Option<Range<usize>>, DisconnectReason> {
-        let input = &mut self.buf[self.start..];
+        let input = &mut self.buf[self.start as usize..];
         match codec.decode(input) {
             Ok(Decoded::Frame { payload, consumed }) => {
-                let at = self.start;
-                self.start += consumed;
+                let at = self.start as usize;
+                self.start = u32::try_from(at + consumed).unwrap_or(u32::MAX);
                 self.missing = 0;
                 let frame = &self.buf[at + payload.start..at + payload.end];
                 let packet = mtproto_packet(frame).len();
@@ -362,15 +364,16 @@ impl RxBuf {
     /// Drops consumed bytes once they dominate the buffer; gives the buffer back once a burst
     /// of small packets is over, or a quiet read's few packets are consumed.
     pub(crate) fn compact(&mut self) {
-        if self.start == self.buf.len() {
+        let start = self.start as usize;
+        if start == self.buf.len() {
             self.start = 0;
             if !self.busy && (self.last_packet as usize) < QUIET_ROOM {
                 self.buf = Vec::new();
             } else {
                 self.buf.clear();
             }
-        } else if self.start > READ_CHUNK && self.start * 2 > self.buf.len() {
-            self.buf.drain(..self.start);
+        } else if start > READ_CHUNK && start * 2 > self.buf.len() {
+            self.buf.drain(..start);
             self.start = 0;
         }
     }
