@@ -154,7 +154,9 @@ pub struct ClientConfig {
     /// Ask for more salts (`get_future_salts`) when the known ones run out within this.
     pub salt_refresh_margin: Duration,
     /// How many salts to ask for (the server gives at most 64). Telegram's last an hour
-    /// each, so the default 8 is a request every seven hours or so, and 128 bytes kept.
+    /// each, so the default 4 is a request every three and a half hours or so (a few dozen
+    /// bytes each way), and 64 bytes kept in every session: a parked client's connections
+    /// are idle sessions, where salts kept for longer would be a good part of their memory.
     pub future_salts: i32,
 }
 
@@ -166,7 +168,7 @@ impl Default for ClientConfig {
             state_check_after: Duration::from_secs(30),
             max_resends: 5,
             salt_refresh_margin: Duration::from_secs(30 * 60),
-            future_salts: 8,
+            future_salts: 4,
         }
     }
 }
