@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::error::PoolError;
 use crate::sender::config::{ConnConfig, SharedTempKey, TempKeyShare};
-use crate::sender::StateHook;
+use crate::sender::PoolHooks;
 use crate::sender::{ConnectionState, EventSink, Sender, SenderConfig, SenderEvent, SenderHandle};
 use crate::small_map::SmallMap;
 
@@ -322,21 +322,17 @@ impl Pool {
             session: Arc::clone(&inner.template.session),
             shared: template,
         };
-        let (pool, out) = (Arc::downgrade(&self.inner), Arc::clone(&inner.events));
-        let relay = move |event| relay_event(&pool, dc_id, index, event, &*out);
-        let state_hook = inner.on_state.clone().map(|f| -> StateHook {
-            Box::new(move |state: &ConnectionState| f(dc_id, index, state))
+        let hooks = Box::new(Pooled {
+            pool: Arc::downgrade(&self.inner),
+            events: Arc::clone(&inner.events),
+            on_state: inner.on_state.clone(),
+            dc_id,
+            index,
         });
         // Distinct seeds per connection, so session ids differ even in tests.
         let seed =
             template_seed.map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
-        let handle = Sender::spawn_into(
-            config,
-            seed,
-            EventSink::Call(Box::new(relay)),
-            state_hook,
-            temp_key_share,
-        );
+        let handle = Sender::spawn_into(config, seed, EventSink::Pool(hooks), temp_key_share);
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)
@@ -391,6 +387,28 @@ impl Pool {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding this lock leaves plain maps behind, still consistent.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a pooled connection's driver reports to: the pool, and the connection it is.
+struct Pooled {
+    pool: Weak<Mutex<Inner>>,
+    events: Arc<EventFn>,
+    /// [`Pool::on_state`]'s function when the connection was opened.
+    on_state: Option<Arc<StateFn>>,
+    dc_id: i16,
+    index: usize,
+}
+
+impl PoolHooks for Pooled {
+    fn event(&self, event: SenderEvent) {
+        relay_event(&self.pool, self.dc_id, self.index, event, &*self.events);
+    }
+
+    fn state(&self, state: &ConnectionState) {
+        if let Some(on_state) = &self.on_state {
+            on_state(self.dc_id, self.index, state);
+        }
     }
 }
 

@@ -34,7 +34,7 @@ use super::handle::{BatchCall, CallId, Command, Reply};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
 use super::reconnect::Backoff;
-use super::state::{ConnectionState, DisconnectReason, StateOut};
+use super::state::{ConnectionState, DisconnectReason};
 use super::{EventSink, SenderEvent};
 use crate::error::InvokeError;
 use crate::transport::{Transport, MAX_FRAME_LEN};
@@ -126,8 +126,8 @@ struct TempKey {
 pub(crate) struct Driver {
     cfg: ConnConfig,
     commands: crate::queue::QueueReceiver<Command>,
-    state: StateOut,
-    auth_key: Arc<super::published::Published>,
+    /// The key and state the handles read.
+    published: Arc<super::published::Published>,
     events: EventSink,
     session: Option<Session>,
     /// The calls in progress; `None` while there are none (most of an idle connection's
@@ -184,8 +184,7 @@ impl Driver {
         cfg: ConnConfig,
         seed: Option<u64>,
         commands: crate::queue::QueueReceiver<Command>,
-        state: StateOut,
-        auth_key: Arc<super::published::Published>,
+        published: Arc<super::published::Published>,
         events: EventSink,
         temp_key_share: TempKeyShare,
     ) -> Self {
@@ -203,8 +202,7 @@ impl Driver {
         Self {
             cfg,
             commands,
-            state,
-            auth_key,
+            published,
             events,
             session: None,
             calls: None,
@@ -227,12 +225,12 @@ impl Driver {
             let reason = self.connect_loop().await;
             log::debug!("sender for DC {} stops: {reason}", self.cfg.dc_id);
             self.fail_everything(&reason);
-            self.state.send_replace(ConnectionState::Closed { reason });
+            self.set_state(ConnectionState::Closed { reason });
         }
     }
 
     async fn connect_loop(&mut self) -> DisconnectReason {
-        self.state.send_replace(ConnectionState::Connecting);
+        self.set_state(ConnectionState::Connecting);
         loop {
             // Opening (proxy hello, auth-key exchange) needs kilobytes of state for a moment;
             // boxed, that memory is given back once the link is up instead of staying in
@@ -249,11 +247,9 @@ impl Driver {
             let planned = matches!(reason, DisconnectReason::Rekey)
                 && self.pfs.as_ref().is_some_and(|p| p.temp.is_some());
             self.on_link_lost(&reason);
-            self.state
-                .send_replace(ConnectionState::Disconnected { reason });
+            self.set_state(ConnectionState::Disconnected { reason });
             if planned {
-                self.state
-                    .send_replace(ConnectionState::Reconnecting { attempt: 1 });
+                self.set_state(ConnectionState::Reconnecting { attempt: 1 });
                 continue;
             }
             let policy = &self.cfg.shared.reconnect;
@@ -263,7 +259,7 @@ impl Driver {
             if self.until(tokio::time::sleep(delay)).await.is_none() {
                 return DisconnectReason::Shutdown;
             }
-            self.state.send_replace(ConnectionState::Reconnecting {
+            self.set_state(ConnectionState::Reconnecting {
                 attempt: self.backoff.attempt(),
             });
         }
@@ -317,8 +313,8 @@ impl Driver {
             Some(key) => key,
             None => self.create_key(link).await?,
         };
-        if self.auth_key.key_id() != Some(perm.id()) {
-            self.auth_key.send_key(Some(perm.clone()));
+        if self.published.key_id() != Some(perm.id()) {
+            self.published.send_key(Some(perm.clone()));
         }
         self.cfg.auth_key = Some(perm.clone());
         let now = tokio::time::Instant::now();
@@ -524,7 +520,7 @@ impl Driver {
             seed,
         );
         self.cfg.auth_key = Some(key.clone());
-        self.auth_key.send_key(Some(key));
+        self.published.send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
         self.enqueue_waiting();
@@ -538,7 +534,7 @@ impl Driver {
             rx,
         } = &mut *link;
         let (mut reader, mut writer) = stream.halves();
-        self.state.send_replace(ConnectionState::Connected);
+        self.set_state(ConnectionState::Connected);
         // The backoff restarts only once the server proved itself with a packet that decrypts:
         // a server that accepts connections and then fails them must not reset it each time.
         let mut proven = false;
@@ -932,7 +928,7 @@ impl Driver {
                     // permanent key (any more). Requests are held back, so none is lost.
                     self.cfg.auth_key = None;
                     self.cfg.salt = 0;
-                    self.auth_key.send_key(None);
+                    self.published.send_key(None);
                     self.publish(SenderEvent::AuthKeyUnknown);
                 }
                 error.to_string()
@@ -989,7 +985,19 @@ impl Driver {
             EventSink::Channel(tx) => {
                 let _ = tx.send(event);
             }
-            EventSink::Call(f) => f(event),
+            EventSink::Pool(hooks) => hooks.event(event),
+        }
+    }
+
+    /// Publishes a new connection state to the handles, and then to the pool.
+    fn set_state(&self, state: ConnectionState) {
+        match &self.events {
+            EventSink::Pool(hooks) => {
+                let copy = state.clone();
+                self.published.send_state(state);
+                hooks.state(&copy);
+            }
+            EventSink::Channel(_) => self.published.send_state(state),
         }
     }
 
@@ -1177,7 +1185,7 @@ impl Driver {
             self.session = None;
             self.cfg.auth_key = None;
             self.cfg.salt = 0;
-            self.auth_key.send_key(None);
+            self.published.send_key(None);
             self.publish(SenderEvent::AuthKeyUnknown);
             return;
         }
@@ -1231,7 +1239,7 @@ impl Driver {
 impl Drop for Driver {
     /// Followers of the key see the end, as when they watched a channel the driver owned.
     fn drop(&mut self) {
-        self.auth_key.close();
+        self.published.close();
     }
 }
 
@@ -1307,13 +1315,11 @@ mod tests {
         cfg.pfs = pfs;
         let (_, commands) = crate::queue::unbounded();
         let published = Arc::new(super::super::published::Published::new(None));
-        let state = StateOut::new(Arc::clone(&published), None);
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         Driver::new(
             ConnConfig::own(cfg),
             Some(1),
             commands,
-            state,
             published,
             EventSink::Channel(events),
             TempKeyShare::Own,

@@ -27,7 +27,7 @@ pub use config::{InvokeOptions, KeepAlive, OnDisconnect, SenderConfig};
 pub use handle::SenderHandle;
 pub use init::InitParams;
 pub use reconnect::ReconnectPolicy;
-pub(crate) use state::StateHook;
+pub(crate) use state::PoolHooks;
 pub use state::{ConnectionState, DisconnectReason};
 
 /// Something the owner of a sender should know about, besides answers to requests.
@@ -76,10 +76,10 @@ pub enum SenderEvent {
 pub(crate) enum EventSink {
     /// A channel of its own ([`Sender::spawn`]).
     Channel(mpsc::UnboundedSender<SenderEvent>),
-    /// A function run in the driver's task for each event (the [`Pool`](crate::Pool) tags
-    /// them with the connection and passes them on: a relay task and channel per connection
-    /// would cost more memory than the rest of an idle connection).
-    Call(Box<dyn Fn(SenderEvent) + Send + Sync>),
+    /// The connection's pool, told each event and each new state in the driver's task (a
+    /// relay task and channel per connection would cost more memory than the rest of an idle
+    /// connection).
+    Pool(Box<dyn PoolHooks>),
 }
 
 /// A running sender: the handle to invoke through, and the events it reports.
@@ -105,32 +105,28 @@ impl Sender {
                 config::ConnConfig::own(config),
                 seed,
                 EventSink::Channel(events_tx),
-                None,
                 config::TempKeyShare::Own,
             ),
             events: events_rx,
         }
     }
 
-    /// [`spawn`](Self::spawn), with the events going to `events`, and each new state also to
-    /// `state_hook` (in the driver's task). With PFS, `temp_key_share` says which connection
-    /// makes the DC's temporary keys.
+    /// [`spawn`](Self::spawn), with the events (and, for a pool, each new state) going to
+    /// `events`. With PFS, `temp_key_share` says which connection makes the DC's temporary
+    /// keys.
     pub(crate) fn spawn_into(
         config: config::ConnConfig,
         seed: Option<u64>,
         events: EventSink,
-        state_hook: Option<state::StateHook>,
         temp_key_share: config::TempKeyShare,
     ) -> SenderHandle {
         let (commands_tx, commands_rx) = crate::queue::unbounded();
         let published = Arc::new(published::Published::new(config.auth_key.clone()));
-        let state_tx = state::StateOut::new(Arc::clone(&published), state_hook);
         let dc_id = config.dc_id;
         let driver = driver::Driver::new(
             config,
             seed,
             commands_rx,
-            state_tx,
             Arc::clone(&published),
             events,
             temp_key_share,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tgwire_mtproto::AuthError;
 
+use super::SenderEvent;
 use crate::error::{NetError, TransportError};
 
 /// Where a sender's connection stands. Watch it with
@@ -95,29 +96,12 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// What a pooled connection's driver calls with each new state, in its task.
-pub(crate) type StateHook = Box<dyn Fn(&ConnectionState) + Send + Sync>;
-
-/// Where a driver publishes its connection state: where its handles read it and, for a
-/// pooled connection, the pool's hook, called right after.
-pub(crate) struct StateOut {
-    to: Arc<super::published::Published>,
-    hook: Option<StateHook>,
-}
-
-impl StateOut {
-    pub(crate) fn new(to: Arc<super::published::Published>, hook: Option<StateHook>) -> Self {
-        Self { to, hook }
-    }
-
-    pub(crate) fn send_replace(&self, state: ConnectionState) {
-        match &self.hook {
-            Some(hook) => {
-                let copy = state.clone();
-                self.to.send_state(state);
-                hook(&copy);
-            }
-            None => self.to.send_state(state),
-        }
-    }
+/// What a pooled connection's driver tells its [`Pool`](crate::Pool), in the driver's task:
+/// one object for both (the pool tags each with the connection and passes it on), so that a
+/// pooled connection costs one allocation for them rather than a closure each.
+pub(crate) trait PoolHooks: Send + Sync {
+    /// An event of the connection.
+    fn event(&self, event: SenderEvent);
+    /// A new state of the connection, right after its handles can read it.
+    fn state(&self, state: &ConnectionState);
 }
