@@ -15,27 +15,17 @@ pub type SharedKeyBytes = Arc<Zeroizing<[u8; 256]>>;
 
 /// A 256-byte MTProto authorization key, wiped from memory when dropped.
 ///
-/// Its id and aux hash are computed once at construction, since every packet
-/// needs the id. Clones share one copy of the key (a connection, its session, its pool and
-/// the stored session all hold the same key; copies cost 272 bytes each on every idle client),
-/// which is wiped when the last clone is dropped.
+/// Its id is computed once at construction, since every packet needs it; the aux hash, which
+/// only the key exchange needs, is computed when asked for. Clones share one copy of the key (a
+/// connection, its session, its pool and the stored session all hold the same key; copies cost
+/// 272 bytes each on every idle client), which is wiped when the last clone is dropped. The id
+/// sits beside the shared bytes rather than in an allocation of its own with them (16 bytes in
+/// each holder instead of 8, and one allocation of 40 bytes less for each key).
 #[derive(Clone)]
 pub struct AuthKey {
-    inner: Arc<KeyMaterial>,
-}
-
-struct KeyMaterial {
     /// Shared with whoever else holds these bytes (the stored session), so not inline.
     bytes: SharedKeyBytes,
     id: i64,
-    aux_hash: [u8; 8],
-}
-
-impl Drop for KeyMaterial {
-    /// The bytes wipe themselves with their last owner; the aux hash is key material too.
-    fn drop(&mut self) {
-        self.aux_hash.zeroize();
-    }
 }
 
 impl AuthKey {
@@ -49,44 +39,44 @@ impl AuthKey {
         let digest = Sha1::digest(&bytes[..]);
         let mut id = [0u8; 8];
         id.copy_from_slice(&digest[12..20]);
-        let mut aux_hash = [0u8; 8];
-        aux_hash.copy_from_slice(&digest[..8]);
         Self {
-            inner: Arc::new(KeyMaterial {
-                bytes,
-                id: i64::from_le_bytes(id),
-                aux_hash,
-            }),
+            bytes,
+            id: i64::from_le_bytes(id),
         }
     }
 
     /// The key bytes as a shared handle (for a session store to keep without a copy).
     pub fn shared_bytes(&self) -> SharedKeyBytes {
-        Arc::clone(&self.inner.bytes)
+        Arc::clone(&self.bytes)
     }
 
     /// `auth_key_id`: the lower 64 bits of SHA1(auth_key), read little-endian
     /// exactly as the first 8 bytes of every encrypted packet carry it.
     pub fn id(&self) -> i64 {
-        self.inner.id
+        self.id
     }
 
     /// `auth_key_aux_hash`: the higher 64 bits of SHA1(auth_key), as the 8
     /// bytes that go into `new_nonce_hash1/2/3` (see [`crate::new_nonce_hash`]).
     pub fn aux_hash(&self) -> [u8; 8] {
-        self.inner.aux_hash
+        let mut digest = Sha1::digest(&self.bytes[..]);
+        let mut aux_hash = [0u8; 8];
+        aux_hash.copy_from_slice(&digest[..8]);
+        // The rest of the digest is key material too (the id excepted).
+        digest.as_mut_slice().zeroize();
+        aux_hash
     }
 
     /// The raw 256 key bytes, e.g. for storing the session.
     pub fn as_bytes(&self) -> &[u8; 256] {
-        &self.inner.bytes
+        &self.bytes
     }
 }
 
 impl PartialEq for AuthKey {
     /// Constant-time comparison of the key bytes.
     fn eq(&self, other: &Self) -> bool {
-        crate::ct_eq(&self.inner.bytes[..], &other.inner.bytes[..])
+        crate::ct_eq(&self.bytes[..], &other.bytes[..])
     }
 }
 
@@ -96,7 +86,7 @@ impl core::fmt::Debug for AuthKey {
     /// Shows only the public id, never key material.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AuthKey")
-            .field("id", &format_args!("{:#018x}", self.inner.id))
+            .field("id", &format_args!("{:#018x}", self.id))
             .finish_non_exhaustive()
     }
 }
@@ -156,9 +146,18 @@ mod tests {
     fn clones_share_one_copy_of_the_key() {
         let key = AuthKey::from_bytes([7; 256]);
         let clone = key.clone();
-        assert!(Arc::ptr_eq(&key.inner, &clone.inner));
+        assert!(Arc::ptr_eq(&key.bytes, &clone.bytes));
         assert_eq!(clone.as_bytes(), &[7; 256]);
         assert_eq!(clone.id(), key.id());
+    }
+
+    #[test]
+    fn id_and_aux_hash_are_the_halves_of_the_sha1() {
+        let key = AuthKey::from_bytes(core::array::from_fn(|i| (i * 7) as u8));
+        let digest = Sha1::digest(key.as_bytes());
+        assert_eq!(key.aux_hash()[..], digest[..8]);
+        assert_eq!(key.id().to_le_bytes()[..], digest[12..20]);
+        assert_eq!(std::mem::size_of::<AuthKey>(), 16);
     }
 
     #[test]
