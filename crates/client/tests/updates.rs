@@ -420,6 +420,29 @@ async fn the_stream_ends_when_the_client_disconnects() {
     assert!(end.is_none());
 }
 
+/// The client's last handle going ends its update streams, though its driver is parked (no
+/// task of its own notices), and a parked driver still wakes for what comes later.
+#[tokio::test]
+async fn the_stream_ends_when_the_client_is_dropped() {
+    let server = common::start().await;
+    let (a, b, to_b) = pair(&server, "1811", "1812").await;
+    let mut stream = b.updates();
+    // Parked well past the gap wait, then woken by a push.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    send_all(&a, &to_b, &texts("late", 2)).await;
+    assert_eq!(next_texts(&mut stream, 2).await, texts("late", 2));
+    drop(b);
+    let end = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if stream.next().await.is_none() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the stream did not end");
+}
+
 #[tokio::test]
 async fn paused_updates_are_caught_up_on_resume() {
     let server = common::start().await;

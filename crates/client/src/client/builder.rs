@@ -384,44 +384,36 @@ impl ClientBuilder {
             auth_keys,
             idle_timeout: self.idle_timeout,
         };
-        let (update_input, update_rx) = tgwire_net::queue::unbounded();
         let client = Client {
-            inner: Arc::new_cyclic(|weak| Inner {
-                api_id: self.api_id,
-                api_hash: self.api_hash,
-                storage,
-                pool: {
-                    // The update driver closes its idle connections (see `updates::driver`).
-                    let pool = Pool::with_events_unreaped(pool_config, on_pool_event(weak.clone()));
-                    pool.on_state(super::home_state_hook(weak.clone()));
-                    pool
-                },
-                home_dc: AtomicI32::new(home),
-                flood_sleep_threshold: self.flood_sleep_threshold,
-                request_timeout: self.request_timeout,
-                authorized_dcs: Mutex::new(Vec::new()),
-                state: super::home_state::HomeState::new(ConnectionState::Connecting),
-                write_lock: tokio::sync::Mutex::new(()),
-                updates: Arc::default(),
-                update_input,
-                receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
-                update_stats: Mutex::default(),
-                update_driver: Mutex::new(None),
-                key_writes: Mutex::new(None),
-                extras: std::sync::OnceLock::new(),
+            inner: Arc::new_cyclic(|weak| {
+                // The update driver closes its idle connections (see `updates::driver`).
+                let pool = Pool::with_events_unreaped(pool_config, on_pool_event(weak.clone()));
+                pool.on_state(super::home_state_hook(weak.clone()));
+                Inner {
+                    api_id: self.api_id,
+                    api_hash: self.api_hash,
+                    storage,
+                    update_driver: crate::updates::driver::Slot::new(
+                        pool.close_idle_interval(),
+                        self.catch_up,
+                        self.receive_updates,
+                    ),
+                    pool,
+                    home_dc: AtomicI32::new(home),
+                    flood_sleep_threshold: self.flood_sleep_threshold,
+                    request_timeout: self.request_timeout,
+                    authorized_dcs: Mutex::new(Vec::new()),
+                    state: super::home_state::HomeState::new(ConnectionState::Connecting),
+                    write_lock: tokio::sync::Mutex::new(()),
+                    updates: Arc::default(),
+                    receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
+                    update_stats: Mutex::default(),
+                    key_writes: Mutex::new(None),
+                    extras: std::sync::OnceLock::new(),
+                }
             }),
         };
-        let driver = crate::updates::driver::spawn(
-            &client.inner,
-            update_rx,
-            self.catch_up,
-            self.receive_updates,
-        );
-        *client
-            .inner
-            .update_driver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(driver);
+        crate::updates::driver::start(&client.inner);
         if client.session().home_dc().is_none() {
             client.set_home_dc(home).await?;
         }
@@ -454,7 +446,7 @@ fn on_pool_event(inner: Weak<Inner>) -> impl Fn(PoolEvent) + Send + Sync + 'stat
             SenderEvent::Update(bytes) => {
                 if let Some(inner) = inner.upgrade() {
                     if i32::from(dc_id) == inner.home_dc.load(Ordering::Relaxed) {
-                        let _ = inner.update_input.send(Input::Pushed(bytes));
+                        crate::updates::driver::tell(&inner, Input::Pushed(bytes));
                     } else {
                         log::trace!("update from DC {dc_id}, not the home DC: ignored");
                     }
@@ -464,7 +456,7 @@ fn on_pool_event(inner: Weak<Inner>) -> impl Fn(PoolEvent) + Send + Sync + 'stat
             SenderEvent::NewSession { .. } => {
                 if let Some(inner) = inner.upgrade() {
                     if i32::from(dc_id) == inner.home_dc.load(Ordering::Relaxed) {
-                        let _ = inner.update_input.send(Input::NewSession);
+                        crate::updates::driver::tell(&inner, Input::NewSession);
                     }
                 }
                 return;

@@ -59,15 +59,12 @@ pub(crate) struct Inner {
     /// Who receives the updates the engine hands out (shared with the update driver, which
     /// must not keep the client alive).
     pub(crate) updates: Arc<crate::updates::Hub>,
-    /// The update driver's input queue.
-    pub(crate) update_input: tgwire_net::queue::QueueSender<crate::updates::driver::Input>,
     /// Whether updates are received (requests are wrapped in `invokeWithoutUpdates` if not).
     pub(crate) receive_updates: std::sync::atomic::AtomicBool,
     /// The update engine's counters as of its last step.
     pub(crate) update_stats: Mutex<crate::updates::engine::UpdateStats>,
-    /// The update driver task, awaited by `disconnect` (so that nothing of the client, such
-    /// as the session file, outlives it).
-    pub(crate) update_driver: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The update driver: its inputs and, while it is parked, its state.
+    pub(crate) update_driver: crate::updates::driver::Slot,
     /// The last task saving an auth-key change (each waits for the one before), awaited by
     /// `disconnect` so that a key learnt just before is still saved.
     pub(crate) key_writes: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -85,6 +82,14 @@ pub(crate) struct Extras {
     pub(crate) cdn: crate::files::cdn::CdnState,
     /// The conversations going on, fed by the event dispatcher.
     pub(crate) conversations: crate::conversation::Conversations,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The update driver may be parked (no task to notice the client's end): end the
+        // subscribers' streams here.
+        self.updates.close();
+    }
 }
 
 impl Inner {
@@ -134,16 +139,12 @@ impl Client {
         });
         // The update driver stops on this input (or, while a hand-out waits on a full queue,
         // on the state above); wait for it, as it may be holding the client for a request that
-        // is failing now.
+        // is failing now (and so that nothing of the client, such as the session file,
+        // outlives it).
+        let stopped = self.inner.update_driver.stopped();
         self.tell_updates(crate::updates::driver::Input::Stop);
-        let driver = self
-            .inner
-            .update_driver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(driver) = driver {
-            if tokio::time::timeout(Duration::from_secs(10), driver)
+        if let Some(stopped) = stopped {
+            if tokio::time::timeout(Duration::from_secs(10), stopped)
                 .await
                 .is_err()
             {
@@ -238,9 +239,7 @@ pub(crate) fn home_state_hook(
             inner.state.set(state.clone());
             if state.is_connected() {
                 // Up (again): the update driver fetches what may have been missed.
-                let _ = inner
-                    .update_input
-                    .send(crate::updates::driver::Input::Connected);
+                crate::updates::driver::tell(&inner, crate::updates::driver::Input::Connected);
             }
         }
     }

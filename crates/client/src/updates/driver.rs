@@ -1,27 +1,33 @@
-//! The driver: one tokio task per client that feeds the [`Engine`] and does what it asks.
+//! The driver: feeds each client's [`Engine`] and does what it asks, in a task that runs only
+//! while there is something to do.
 //!
 //! Inputs, in one queue so that they are applied in arrival order:
 //! - the home DC's pushes (`SenderEvent::Update`) and `new_session_created`
-//!   (`SenderEvent::NewSession`), forwarded by the client's event task;
+//!   (`SenderEvent::NewSession`), forwarded from the connection's task;
 //! - the `Updates` (and `messages.affected*`) answers of the client's own requests, forwarded
 //!   by [`Client::invoke`](crate::Client::invoke) so that its own sends do not look like gaps;
-//! - sign-in / sign-out and [`Client::set_receive_updates`](crate::Client::set_receive_updates).
+//! - sign-in / sign-out and [`Client::set_receive_updates`](crate::Client::set_receive_updates);
+//! - reconnects (`Input::Connected`, from the home connection's state hook),
+//!   [`Client::disconnect`](crate::Client::disconnect) (`Input::Stop`) and the first
+//!   subscriber (`Input::Subscribed`).
 //!
-//! The task also closes the client's idle connections ([`tgwire_net::Pool::close_idle`]), so
-//! that the pool needs no task of its own.
+//! The driver's state (the engine and a few flags) is kept in the client ([`Slot`]). An input
+//! starts a worker task if none runs; the worker applies the inputs, hands out, saves and
+//! fetches until there is nothing left, then parks the state back and asks the process-wide
+//! [`timer`](super::timer) thread to start it again at the engine's next deadline (or the
+//! pool's next idle-connection sweep: the driver closes the client's idle connections, so that
+//! the pool needs no task of its own). So an idle client has no task, no timer and no queue of
+//! its own for updates: that was ~1 KiB of every idle client's memory.
 //!
-//! Reconnects come as inputs too (`Input::Connected`, sent by the home connection's state hook
-//! in that connection's task), as do [`Client::disconnect`](crate::Client::disconnect)
-//! (`Input::Stop`) and the first subscriber (`Input::Subscribed`): the task holds no watch
-//! receiver or notification future of its own while it waits, which every idle client would
-//! carry. The engine's requests go
-//! through the client's usual request path; the users and chats of every container and
-//! difference go into the peer cache *before* the updates that name them are handed out; the
-//! update state is saved *after* the updates it covers were handed out ([`Hub::hand_out`] is
-//! awaited: a slow consumer slows the engine, nothing is dropped). The task ends when the
-//! client is dropped or disconnected, and then ends every [`UpdateStream`](super::UpdateStream).
+//! The engine's requests go through the client's usual request path; the users and chats of
+//! every container and difference go into the peer cache *before* the updates that name them
+//! are handed out; the update state is saved *after* the updates it covers were handed out
+//! ([`Hub::hand_out`] is awaited: a slow consumer slows the engine, nothing is dropped). The
+//! driver stops for good on disconnect, ending every [`UpdateStream`](super::UpdateStream)
+//! (as the client's drop does).
 
-use std::sync::{Arc, Weak};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 use tgwire_session::{Changes, UpdateState};
@@ -31,7 +37,7 @@ use tokio::sync::watch;
 use super::engine::{
     BoxKey, Engine, EngineConfig, Handout, Origin, PeerId, Peers, Request, RequestError, SavedState,
 };
-use super::{Hub, RawUpdate};
+use super::{timer, Hub, RawUpdate};
 use crate::client::{cache_entries, Inner};
 use crate::types::message::ChatMap;
 use crate::{Client, InvocationError};
@@ -110,47 +116,278 @@ fn error_kind(error: &InvocationError) -> RequestError {
     }
 }
 
-struct Driver {
-    /// Its input queue (the sender lives in the client).
-    rx: tgwire_net::queue::QueueReceiver<Input>,
-    inner: Weak<Inner>,
-    hub: Arc<Hub>,
+/// The driver's state while no worker runs.
+struct State {
     engine: Option<Engine>,
+    /// The first worker starts the engine (catching up, if asked to).
+    started: bool,
     catch_up: bool,
     receive: bool,
     /// The catch-up from a saved state waits for the first subscriber (so that what it
     /// fetches is not handed out to nobody); pushes are held meanwhile.
     gated: bool,
-    /// When to close the pool's idle connections next: this task does it for the pool,
+    /// When to close the pool's idle connections next: the driver does it for the pool,
     /// which then needs no task and timer of its own in every client.
     close_idle_at: tokio::time::Instant,
 }
 
-/// Starts the driver task for a client.
-pub(crate) fn spawn(
-    inner: &Arc<Inner>,
-    rx: tgwire_net::queue::QueueReceiver<Input>,
+/// The driver as the client keeps it: inputs not yet applied and, while no worker runs, its
+/// state.
+pub(crate) struct Slot {
+    core: Mutex<Core>,
+}
+
+struct Core {
+    inputs: VecDeque<Input>,
+    /// `None` while a worker has it. Inline: the client is one allocation already.
+    state: Option<State>,
+    /// A worker was started and has not parked yet.
+    running: bool,
+    /// Disconnected: no worker starts again.
+    stopped: bool,
+    /// The parked driver's wake-up.
+    timer: Option<timer::Key>,
+    /// Where workers run: the runtime the client was connected in.
+    runtime: tokio::runtime::Handle,
+    /// Told when the driver stops ([`Client::disconnect`](crate::Client::disconnect) waits).
+    on_stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Slot {
+    /// A driver for a client connected in the current runtime; [`start`] starts it.
+    pub(crate) fn new(
+        close_idle_interval: std::time::Duration,
+        catch_up: bool,
+        receive: bool,
+    ) -> Self {
+        Slot {
+            core: Mutex::new(Core {
+                inputs: VecDeque::new(),
+                state: Some(State {
+                    engine: None,
+                    started: false,
+                    catch_up,
+                    receive,
+                    gated: false,
+                    close_idle_at: tokio::time::Instant::now() + close_idle_interval,
+                }),
+                running: false,
+                stopped: false,
+                timer: None,
+                runtime: tokio::runtime::Handle::current(),
+                on_stop: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // Plain data under the lock, changed in single steps: a panic elsewhere leaves it
+        // consistent.
+        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Resolves once the driver stopped (after [`Input::Stop`]); `None` if it has already.
+    pub(crate) fn stopped(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        let mut core = self.lock();
+        if core.stopped {
+            return None;
+        }
+        let (told, stopped) = tokio::sync::oneshot::channel();
+        core.on_stop = Some(told);
+        Some(stopped)
+    }
+}
+
+/// Starts the client's driver (its first run starts the engine).
+pub(crate) fn start(inner: &Arc<Inner>) {
+    let mut core = inner.update_driver.lock();
+    launch(inner, &mut core);
+}
+
+/// Queues `input` and starts a worker if none runs.
+pub(crate) fn tell(inner: &Arc<Inner>, input: Input) {
+    let mut core = inner.update_driver.lock();
+    if core.stopped {
+        return;
+    }
+    core.inputs.push_back(input);
+    launch(inner, &mut core);
+}
+
+/// Starts a worker unless one runs (or the driver stopped).
+fn launch(inner: &Arc<Inner>, core: &mut Core) {
+    if core.running || core.stopped {
+        return;
+    }
+    core.running = true;
+    let weak = Arc::downgrade(inner);
+    // The handle's `spawn` works from any thread (inputs come from connection tasks, the
+    // client's callers and the timer thread).
+    drop(core.runtime.spawn(work(weak)));
+}
+
+/// The timer thread's wake-up for a parked driver, on `runtime`.
+pub(crate) fn wake(key: timer::Key, client: Weak<Inner>, runtime: &tokio::runtime::Handle) {
+    // The client is looked at in the runtime: dropping its last handle there (if it went
+    // meanwhile) is where its connections' shutdowns can run. On a runtime that has shut
+    // down, the task is dropped unrun.
+    drop(runtime.spawn(async move {
+        if let Some(inner) = client.upgrade() {
+            let mut core = inner.update_driver.lock();
+            // A wake-up since replaced by an earlier one (or cancelled) is not the driver's.
+            if core.timer == Some(key) {
+                core.timer = None;
+                launch(&inner, &mut core);
+            }
+        }
+    }));
+}
+
+/// A worker: applies the queued inputs and does what the engine asks until nothing is left,
+/// then parks the state in the client and schedules its next wake-up.
+async fn work(inner: Weak<Inner>) {
+    let Some(mut driver) = Driver::take(&inner) else {
+        return;
+    };
+    if !driver.started {
+        driver.started = true;
+        Box::pin(driver.start(None)).await;
+    }
+    // Every way out but parking ends the driver for good, as disconnecting does: the client
+    // is gone, or shut down while a hand-out waited.
+    loop {
+        if !driver.timer() || !Box::pin(driver.step()).await {
+            break;
+        }
+        match driver.next_or_park() {
+            Next::Input(input) => {
+                if !Box::pin(driver.inputs(input)).await {
+                    break;
+                }
+            }
+            Next::Parked => return,
+            Next::Gone => break,
+        }
+    }
+    driver.stop();
+}
+
+enum Next {
+    Input(Input),
+    Parked,
+    Gone,
+}
+
+struct Driver {
+    inner: Weak<Inner>,
+    hub: Arc<Hub>,
+    engine: Option<Engine>,
+    started: bool,
     catch_up: bool,
     receive: bool,
-) -> tokio::task::JoinHandle<()> {
-    // Boxed, with the queue: the task's future then holds the box, the sleep and the receive
-    // (~150 bytes, a 256-byte task) rather than the engine inline (a 768-byte future, 896-byte
-    // task), and the heap block is only as big as the engine, not rounded up to tokio's
-    // 128-byte task sizes.
-    let driver = Box::new(Driver {
-        rx,
-        inner: Arc::downgrade(inner),
-        hub: Arc::clone(&inner.updates),
-        engine: None,
-        catch_up,
-        receive,
-        gated: false,
-        close_idle_at: tokio::time::Instant::now() + inner.pool.close_idle_interval(),
-    });
-    tokio::spawn(driver.run())
+    gated: bool,
+    close_idle_at: tokio::time::Instant,
 }
 
 impl Driver {
+    /// Takes the parked state for a worker's run.
+    fn take(inner: &Weak<Inner>) -> Option<Self> {
+        let client = inner.upgrade()?;
+        let state = client.update_driver.lock().state.take()?;
+        let State {
+            engine,
+            started,
+            catch_up,
+            receive,
+            gated,
+            close_idle_at,
+        } = state;
+        Some(Driver {
+            inner: inner.clone(),
+            hub: Arc::clone(&client.updates),
+            engine,
+            started,
+            catch_up,
+            receive,
+            gated,
+            close_idle_at,
+        })
+    }
+
+    /// The next queued input; with none, parks the state (in the same step, so that an input
+    /// pushed right after starts a new worker that finds it) and schedules the wake-up.
+    fn next_or_park(&mut self) -> Next {
+        let Some(client) = self.inner.upgrade() else {
+            return Next::Gone;
+        };
+        let mut core = client.update_driver.lock();
+        if let Some(input) = core.inputs.pop_front() {
+            return Next::Input(input);
+        }
+        // The queue's buffer goes too: kept, it would be in every idle client.
+        core.inputs = VecDeque::new();
+        let wake = self
+            .engine_deadline()
+            .map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
+        core.state = Some(State {
+            engine: self.engine.take(),
+            started: self.started,
+            catch_up: self.catch_up,
+            receive: self.receive,
+            gated: self.gated,
+            close_idle_at: self.close_idle_at,
+        });
+        core.running = false;
+        // A wake-up already due no later stays: the worker then finds nothing due and parks
+        // again, which costs less than moving the entry at every park (a client receiving a
+        // stream of pushes parks between most of them).
+        let wake = wake.into_std();
+        if core.timer.is_none_or(|(at, _)| at > wake) {
+            let runtime = core.runtime.clone();
+            let replaces = core.timer.take();
+            core.timer = Some(timer::schedule(wake, self.inner.clone(), runtime, replaces));
+        }
+        Next::Parked
+    }
+
+    /// Applies `input` and whatever else is queued (fewer session writes than handing out after
+    /// each). False on [`Input::Stop`].
+    async fn inputs(&mut self, mut input: Input) -> bool {
+        loop {
+            if matches!(input, Input::Stop) {
+                return false;
+            }
+            self.input(input).await;
+            let next = self
+                .inner
+                .upgrade()
+                .and_then(|client| client.update_driver.lock().inputs.pop_front());
+            match next {
+                Some(next) => input = next,
+                None => return true,
+            }
+        }
+    }
+
+    /// Disconnected: ends the subscribers' streams, and the driver for good.
+    fn stop(&mut self) {
+        log::debug!("update driver stops");
+        self.hub.close();
+        let Some(client) = self.inner.upgrade() else {
+            return;
+        };
+        let mut core = client.update_driver.lock();
+        core.stopped = true;
+        core.running = false;
+        core.inputs = VecDeque::new();
+        if let Some(key) = core.timer.take() {
+            timer::cancel(key);
+        }
+        if let Some(told) = core.on_stop.take() {
+            let _ = told.send(());
+        }
+    }
+
     fn client(&self) -> Option<Client> {
         self.inner.upgrade().map(|inner| Client { inner })
     }
@@ -163,67 +400,8 @@ impl Driver {
             .map(tokio::time::Instant::from_std)
     }
 
-    /// The task's future. Not an `async fn`: that would keep the driver twice in the future
-    /// (once as the argument, once as the local it is moved into; rust-lang/rust#62958), in
-    /// every idle client's memory. The block below uses the captured values in place.
-    #[allow(clippy::manual_async_fn, reason = "see above")]
-    fn run(mut self: Box<Self>) -> impl std::future::Future<Output = ()> + Send {
-        async move {
-            // The steps that do work (requests, hand-outs, saves) are boxed: inline, their state
-            // would stay in this task's future, i.e. in every idle client's memory, for good.
-            Box::pin(self.start(None)).await;
-            loop {
-                if !Box::pin(self.step()).await {
-                    break;
-                }
-                // The engine's deadline is read again when the sleep ends (nothing else runs
-                // meanwhile), rather than kept in this future, which every idle client holds.
-                let wake = self
-                    .engine_deadline()
-                    .map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
-                // The handling is outside the select, so that the sleep and the receive are
-                // not kept in the future while it awaits (that would be their bytes again).
-                let woken = tokio::select! {
-                    input = self.rx.recv() => Some(input),
-                    () = tokio::time::sleep_until(wake) => None,
-                };
-                match woken {
-                    // The client is gone (the queue's sender lives in it).
-                    Some(None) => break,
-                    Some(Some(input)) => {
-                        if !Box::pin(self.inputs(input)).await {
-                            break;
-                        }
-                    }
-                    None => {
-                        if !self.timer() {
-                            break;
-                        }
-                    }
-                }
-            }
-            log::debug!("update driver stops");
-            self.hub.close();
-        }
-    }
-
-    /// Applies `input` and whatever else is queued (fewer session writes than handing out after
-    /// each). False on [`Input::Stop`].
-    async fn inputs(&mut self, mut input: Input) -> bool {
-        loop {
-            if matches!(input, Input::Stop) {
-                return false;
-            }
-            self.input(input).await;
-            match self.rx.try_recv() {
-                Some(next) => input = next,
-                None => return true,
-            }
-        }
-    }
-
-    /// The sleep ended: closes idle connections and times the engine out when due. False when
-    /// the client is gone.
+    /// Closes idle connections and times the engine out when due. False when the client is
+    /// gone.
     fn timer(&mut self) -> bool {
         let now = tokio::time::Instant::now();
         if now >= self.close_idle_at {
@@ -626,7 +804,7 @@ async fn cache_peers(client: &Client, entries: Vec<tgwire_session::CachedPeer>) 
 impl Client {
     /// Passes something to the update driver (dropped if the driver is gone).
     pub(crate) fn tell_updates(&self, input: Input) {
-        let _ = self.inner.update_input.send(input);
+        tell(&self.inner, input);
     }
 
     /// Feeds the answer of one of this client's own requests to the update engine, if it is

@@ -23,6 +23,7 @@
 
 pub(crate) mod driver;
 pub mod engine;
+mod timer;
 
 use std::pin::Pin;
 use std::sync::Arc;
