@@ -28,12 +28,20 @@ pub(crate) fn freshness(id: MsgId, corrected_now_secs: i64) -> Freshness {
     }
 }
 
+/// Identifiers this many seconds older than the newest one are forgotten early: the freshness
+/// check refuses anything older than [`MAX_PAST_SECS`] by the clock anyway, and keeping them
+/// let a quiet connection's window grow by an id per ping, to its full capacity (8 KiB) in
+/// about a day. Measured from the newest id (the sender's clock, not ours), so a clock
+/// correction cannot readmit an id that was forgotten; twice the freshness limit.
+pub(crate) const KEEP_SECS: i64 = 2 * MAX_PAST_SECS;
+
 /// Why the window refused an identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Seen {
     /// Already received.
     Duplicate,
-    /// Lower than every remembered identifier while the window is full: it may have been seen.
+    /// Lower than every remembered identifier while the window is full, or [`KEEP_SECS`] older
+    /// than the newest: it may have been seen.
     Forgotten,
 }
 
@@ -77,6 +85,11 @@ impl ReplayWindow {
         if self.has(id.0) {
             return Err(Seen::Duplicate);
         }
+        if let Some(&newest) = self.ids.back() {
+            if id.unix_secs() < MsgId(newest).unix_secs().saturating_sub(KEEP_SECS) {
+                return Err(Seen::Forgotten);
+            }
+        }
         match self.ids.front() {
             Some(&lowest) if self.ids.len() >= self.capacity && id.0 < lowest => {
                 Err(Seen::Forgotten)
@@ -96,6 +109,17 @@ impl ReplayWindow {
             _ => self.ids.push_back(id.0),
         }
         while self.ids.len() > self.capacity {
+            self.ids.pop_front();
+        }
+        let newest = self
+            .ids
+            .back()
+            .map_or(id.unix_secs(), |&n| MsgId(n).unix_secs());
+        let cutoff = newest.saturating_sub(KEEP_SECS);
+        while let Some(&oldest) = self.ids.front() {
+            if MsgId(oldest).unix_secs() >= cutoff {
+                break;
+            }
             self.ids.pop_front();
         }
     }
@@ -169,6 +193,39 @@ mod tests {
         assert_eq!(w.known(MsgId(35)), Known::NotReceived);
         w.insert(MsgId(40));
         assert_eq!(w.ids.len(), 4, "a repeated insert adds nothing");
+    }
+
+    /// A quiet session (a ping a minute) keeps the last ten minutes of ids, not a day's, and
+    /// still refuses what it forgot.
+    #[test]
+    fn ids_older_than_the_keep_time_are_forgotten_and_stay_refused() {
+        let mut w = ReplayWindow::new(1024);
+        let at = |secs: i64, n: i64| MsgId((1_700_000_000 + secs) << 32 | n << 2 | 1);
+        for minute in 0..24 * 60 {
+            let id = at(minute * 60, 0);
+            assert_eq!(w.check(id), Ok(()), "minute {minute}");
+            w.insert(id);
+        }
+        let kept = (KEEP_SECS / 60 + 1) as usize;
+        assert_eq!(w.ids.len(), kept, "ten minutes of ids");
+        let newest = 24 * 60 * 60 - 60;
+        // Forgotten by age: refused, whether seen (a replay) or not.
+        assert_eq!(
+            w.check(at(newest - KEEP_SECS - 60, 0)),
+            Err(Seen::Forgotten)
+        );
+        assert_eq!(
+            w.check(at(newest - KEEP_SECS - 30, 0)),
+            Err(Seen::Forgotten)
+        );
+        assert_eq!(w.check(at(3600, 0)), Err(Seen::Forgotten));
+        // Still remembered: a replay is a duplicate, a new id between them is fine.
+        assert_eq!(w.check(at(newest - KEEP_SECS, 0)), Err(Seen::Duplicate));
+        assert_eq!(w.check(at(newest - 30, 1)), Ok(()));
+        assert_eq!(w.known(at(newest - 30, 1)), Known::NotReceived);
+        // A new session starts from nothing.
+        w.clear();
+        assert_eq!(w.check(at(3600, 0)), Ok(()));
     }
 
     #[test]
