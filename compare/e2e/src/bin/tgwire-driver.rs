@@ -345,6 +345,16 @@ async fn main() -> anyhow::Result<()> {
                     per(a.fsmblks, b.fsmblks),
                     per(a.arena, b.arena),
                 );
+                let stats = clients
+                    .iter()
+                    .map(|c| c.update_stats())
+                    .fold((0u64, 0u64, 0u64), |(h, d, f), s| {
+                        (h + s.handed_out, d + s.duplicates, f + s.differences)
+                    });
+                eprintln!(
+                    "updates over all clients: handed out {}, duplicates {}, differences {}",
+                    stats.0, stats.1, stats.2
+                );
                 let after_rollup = rollup_kib();
                 eprintln!(
                     "anonymous {:.0} B, rss {:.0} B per client",
