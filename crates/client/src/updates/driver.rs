@@ -249,8 +249,8 @@ async fn work(inner: Weak<Inner>) {
     let Some(mut driver) = Driver::take(&inner) else {
         return;
     };
-    if !driver.started {
-        driver.started = true;
+    if !driver.state.started {
+        driver.state.started = true;
         Box::pin(driver.start(None)).await;
     }
     // Every way out but parking ends the driver for good, as disconnecting does: the client
@@ -281,12 +281,8 @@ enum Next {
 struct Driver {
     inner: Weak<Inner>,
     hub: Arc<Hub>,
-    engine: Option<Engine>,
-    started: bool,
-    catch_up: bool,
-    receive: bool,
-    gated: bool,
-    close_idle_at: tokio::time::Instant,
+    /// Taken from the client for this run, parked back at its end.
+    state: State,
 }
 
 impl Driver {
@@ -294,23 +290,10 @@ impl Driver {
     fn take(inner: &Weak<Inner>) -> Option<Self> {
         let client = inner.upgrade()?;
         let state = client.update_driver.lock().state.take()?;
-        let State {
-            engine,
-            started,
-            catch_up,
-            receive,
-            gated,
-            close_idle_at,
-        } = state;
         Some(Driver {
             inner: inner.clone(),
             hub: Arc::clone(&client.updates),
-            engine,
-            started,
-            catch_up,
-            receive,
-            gated,
-            close_idle_at,
+            state,
         })
     }
 
@@ -328,14 +311,12 @@ impl Driver {
         core.inputs = VecDeque::new();
         let wake = self
             .engine_deadline()
-            .map_or(self.close_idle_at, |at| at.min(self.close_idle_at));
+            .map_or(self.state.close_idle_at, |at| {
+                at.min(self.state.close_idle_at)
+            });
         core.state = Some(State {
-            engine: self.engine.take(),
-            started: self.started,
-            catch_up: self.catch_up,
-            receive: self.receive,
-            gated: self.gated,
-            close_idle_at: self.close_idle_at,
+            engine: self.state.engine.take(),
+            ..self.state
         });
         core.running = false;
         // A wake-up already due no later stays: the worker then finds nothing due and parks
@@ -394,7 +375,8 @@ impl Driver {
 
     /// When the engine next wants [`Engine::handle_timeout`], on tokio's clock.
     fn engine_deadline(&self) -> Option<tokio::time::Instant> {
-        self.engine
+        self.state
+            .engine
             .as_ref()
             .and_then(Engine::poll_timeout)
             .map(tokio::time::Instant::from_std)
@@ -404,7 +386,7 @@ impl Driver {
     /// gone.
     fn timer(&mut self) -> bool {
         let now = tokio::time::Instant::now();
-        if now >= self.close_idle_at {
+        if now >= self.state.close_idle_at {
             let Some(inner) = self.inner.upgrade() else {
                 return false;
             };
@@ -412,10 +394,10 @@ impl Driver {
             // makes no calls on it.
             let home = inner.home_dc.load(std::sync::atomic::Ordering::Relaxed);
             inner.pool.close_idle_keeping(home as i16);
-            self.close_idle_at = now + inner.pool.close_idle_interval();
+            self.state.close_idle_at = now + inner.pool.close_idle_interval();
         }
         if self.engine_deadline().is_some_and(|at| now >= at) {
-            if let Some(engine) = &mut self.engine {
+            if let Some(engine) = &mut self.state.engine {
                 engine.handle_timeout(Instant::now());
             }
         }
@@ -425,12 +407,12 @@ impl Driver {
     /// Creates the engine if signed in and receiving: from the saved state (catching up) or
     /// from `state` / `updates.getState`.
     async fn start(&mut self, state: Option<types::updates::State>) {
-        let catch_up = self.catch_up;
+        let catch_up = self.state.catch_up;
         self.start_with(state, catch_up).await;
     }
 
     async fn start_with(&mut self, state: Option<types::updates::State>, catch_up: bool) {
-        if self.engine.is_some() || !self.receive {
+        if self.state.engine.is_some() || !self.state.receive {
             return;
         }
         let Some(client) = self.client() else { return };
@@ -454,7 +436,7 @@ impl Driver {
                     saved.pts,
                     channels.len()
                 );
-                self.gated = !self.hub.has_subscribed();
+                self.state.gated = !self.hub.has_subscribed();
                 Engine::with_state(
                     config,
                     SavedState {
@@ -470,14 +452,14 @@ impl Driver {
         if let Some(changes) = engine.take_state_changes() {
             self.save(&client, changes.common, changes.channels).await;
         }
-        self.engine = Some(engine);
+        self.state.engine = Some(engine);
     }
 
     async fn input(&mut self, input: Input) {
         let now = Instant::now();
         match input {
             Input::SignedIn(state) => {
-                match (&mut self.engine, state) {
+                match (&mut self.state.engine, state) {
                     // A push after the sign-in already started an engine waiting for its
                     // state: give it the one fetched at sign-in (keeping what it holds).
                     (Some(engine), Some(state)) if !engine.is_initialised() => {
@@ -486,34 +468,34 @@ impl Driver {
                         }
                     }
                     (_, state) => {
-                        self.engine = None;
+                        self.state.engine = None;
                         self.start(state).await;
                     }
                 }
                 return;
             }
             Input::SignedOut => {
-                self.engine = None;
+                self.state.engine = None;
                 return;
             }
             Input::Connected => {
-                if let Some(engine) = &mut self.engine {
+                if let Some(engine) = &mut self.state.engine {
                     log::debug!("reconnected: fetching the update difference");
                     engine.handle_connection_reset(now);
                 }
                 return;
             }
             Input::Subscribed => {
-                self.gated = false;
+                self.state.gated = false;
                 return;
             }
             Input::Stop => return,
             Input::Receive(on) => {
-                self.receive = on;
+                self.state.receive = on;
                 if on {
                     // Resuming catches up on what was skipped while paused: the engine kept
                     // its position (and what it handed out last), so it fetches the difference.
-                    match &mut self.engine {
+                    match &mut self.state.engine {
                         Some(engine) => engine.handle_connection_reset(now),
                         None => self.start_with(None, true).await,
                     }
@@ -522,15 +504,15 @@ impl Driver {
             }
             _ => {}
         }
-        if !self.receive {
+        if !self.state.receive {
             // Paused: pushes and own answers are ignored (the difference on resume covers them).
             return;
         }
-        if self.engine.is_none() {
+        if self.state.engine.is_none() {
             self.start(None).await;
         }
         let Some(client) = self.client() else { return };
-        let Some(engine) = self.engine.as_mut() else {
+        let Some(engine) = self.state.engine.as_mut() else {
             return;
         };
         match input {
@@ -576,13 +558,13 @@ impl Driver {
             let Some(client) = self.client() else {
                 return false;
             };
-            let Some(engine) = self.engine.as_mut() else {
+            let Some(engine) = self.state.engine.as_mut() else {
                 return true;
             };
             if let Some(changes) = engine.take_state_changes() {
                 self.save(&client, changes.common, changes.channels).await;
             }
-            let Some(engine) = self.engine.as_mut() else {
+            let Some(engine) = self.state.engine.as_mut() else {
                 return true;
             };
             *client
@@ -590,7 +572,7 @@ impl Driver {
                 .update_stats
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()) = engine.stats();
-            if self.gated || !self.receive {
+            if self.state.gated || !self.state.receive {
                 return true;
             }
             let Some(request) = engine.poll_request(Instant::now()) else {
@@ -605,7 +587,7 @@ impl Driver {
     async fn hand_out(&mut self) -> bool {
         // Catching up waits for the first subscriber: until then nothing leaves the engine (and
         // so no state is saved past it), or pushes applied meanwhile would go out to nobody.
-        if self.gated {
+        if self.state.gated {
             return true;
         }
         // The `ChatMap` of the container handed out last, reused by its other updates (which
@@ -613,7 +595,7 @@ impl Driver {
         // stay in every idle client's task for good.
         let mut last_map: Option<(Arc<Peers>, Arc<ChatMap>)> = None;
         while let Some(Handout { update, peers }) =
-            self.engine.as_mut().and_then(Engine::poll_update)
+            self.state.engine.as_mut().and_then(Engine::poll_update)
         {
             let chats = match &last_map {
                 Some((p, map)) if Arc::ptr_eq(p, &peers) => Arc::clone(map),
@@ -659,7 +641,7 @@ impl Driver {
                     .await
                 {
                     Ok(enums::updates::State::State(state)) => {
-                        if let Some(engine) = &mut self.engine {
+                        if let Some(engine) = &mut self.state.engine {
                             engine.handle_state(state, now());
                         }
                     }
@@ -676,7 +658,7 @@ impl Driver {
                         _ => Vec::new(),
                     };
                     cache_peers(client, peers).await;
-                    if let Some(engine) = &mut self.engine {
+                    if let Some(engine) = &mut self.state.engine {
                         engine.handle_difference(difference, now());
                     }
                 }
@@ -714,7 +696,7 @@ impl Driver {
                             _ => Vec::new(),
                         };
                         cache_peers(client, peers).await;
-                        if let Some(engine) = &mut self.engine {
+                        if let Some(engine) = &mut self.state.engine {
                             engine.handle_channel_difference(*channel_id, difference, now());
                         }
                     }
@@ -727,7 +709,7 @@ impl Driver {
     fn failed(&mut self, request: &Request, error: &InvocationError) {
         let kind = error_kind(error);
         log::warn!("update request {request:?} failed ({kind:?}): {error}");
-        if let Some(engine) = &mut self.engine {
+        if let Some(engine) = &mut self.state.engine {
             engine.handle_request_error(request, kind, Instant::now());
         }
     }
