@@ -17,6 +17,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::parts::{Chunk, DownloadPlan, MAX_REQUEST_SIZE};
 use super::transfer::Lanes;
+use super::writeback::Writeback;
 use super::{FileError, Progress};
 use crate::{Chat, Client, InvocationError, Message, PeerQuery};
 
@@ -523,28 +524,34 @@ async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
 }
 
 /// Writes the chunks to `file`, each from the buffer it arrived in, on tokio's blocking pool
-/// while the next chunks are fetched: one write in flight, no copy into a write buffer.
+/// while the next chunks are fetched: one write in flight, no copy into a write buffer. The
+/// file is written back to disk as it goes rather than left in the page cache
+/// ([`Writeback`]).
 async fn write_file(
     chunks: &mut DownloadIter,
     file: std::fs::File,
     progress: Option<&Progress>,
     total: u64,
 ) -> Result<u64, FileError> {
-    type Job = tokio::task::JoinHandle<(std::fs::File, std::io::Result<u64>)>;
-    let write = |mut file: std::fs::File, chunk: Chunk| -> Job {
+    type File = (std::fs::File, Writeback);
+    type Job = tokio::task::JoinHandle<(File, std::io::Result<u64>)>;
+    let write = |(mut file, mut writeback): File, chunk: Chunk| -> Job {
         tokio::task::spawn_blocking(move || {
             use std::io::Write as _;
             let result = file.write_all(chunk.bytes()).map(|()| chunk.len() as u64);
-            (file, result)
+            if let Ok(n) = result {
+                writeback.advise(&file, n);
+            }
+            ((file, writeback), result)
         })
     };
     // Waits for the write in flight; gives the file back with the bytes it wrote.
-    async fn finish(job: Job) -> Result<(std::fs::File, u64), FileError> {
+    async fn finish(job: Job) -> Result<(File, u64), FileError> {
         let (file, result) = job.await.map_err(std::io::Error::other)?;
         Ok((file, result?))
     }
     let mut written = 0u64;
-    let mut idle = Some(file);
+    let mut idle = Some((file, Writeback::default()));
     let mut pending: Option<Job> = None;
     loop {
         let next = chunks.next_chunk().await;

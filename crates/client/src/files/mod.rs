@@ -40,6 +40,7 @@ mod send;
 mod stripped;
 mod transfer;
 mod upload;
+mod writeback;
 
 use std::sync::Arc;
 
