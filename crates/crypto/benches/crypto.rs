@@ -11,8 +11,9 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tgwire_crypto::{
-    decrypt_message, derive_aes_key_iv, dh, encrypt_message, factorize, ige_decrypt, ige_encrypt,
-    msg_key, srp, AesCtr, AuthKey, RsaPrivateKey, Side,
+    decrypt_message, decrypt_messages, derive_aes_key_iv, dh, encrypt_message,
+    encrypt_messages_parts, factorize, ige_decrypt, ige_encrypt, msg_key, srp, AesCtr, AuthKey,
+    RsaPrivateKey, Side,
 };
 
 const MIB: usize = 1 << 20;
@@ -87,6 +88,49 @@ fn messages(c: &mut Criterion) {
     g.finish();
 }
 
+/// File parts as a download moves them: 1 MiB messages sealed by the server four at a time
+/// (msg_key SHA-256 then AES-IGE) and opened by the client one or four at a time (AES-IGE
+/// with the msg_key SHA-256 inside). Throughput is per byte of all the messages.
+fn file_parts(c: &mut Criterion) {
+    let key = AuthKey::from_bytes(core::array::from_fn(|i| (i * 7) as u8));
+    let plain: Vec<Vec<u8>> = (0..4u8).map(|m| vec![m ^ 0x5C; MIB + 32]).collect();
+    let mut g = c.benchmark_group("file-part-1MiB");
+    g.throughput(Throughput::Bytes(4 * MIB as u64));
+    let mut outs: Vec<Vec<u8>> = (0..4).map(|_| Vec::with_capacity(MIB + 64)).collect();
+    g.bench_function("seal 4 together", |b| {
+        b.iter(|| {
+            outs.iter_mut().for_each(Vec::clear);
+            let messages: Vec<[&[u8]; 1]> = plain.iter().map(|p| [p.as_slice()]).collect();
+            let messages: Vec<&[&[u8]]> = messages.iter().map(|m| m.as_slice()).collect();
+            encrypt_messages_parts(&key, Side::Server, black_box(&messages), &mut outs)
+        })
+    });
+    let packets: Vec<Vec<u8>> = plain
+        .iter()
+        .map(|p| {
+            let mut out = Vec::new();
+            encrypt_message(&key, Side::Server, p, &mut out).unwrap();
+            out
+        })
+        .collect();
+    let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
+    g.bench_function("open 4 together", |b| {
+        b.iter(|| {
+            outs.iter_mut().for_each(Vec::clear);
+            decrypt_messages(&key, Side::Server, black_box(&refs), &mut outs)
+        })
+    });
+    g.bench_function("open 4 one by one", |b| {
+        b.iter(|| {
+            for (packet, out) in refs.iter().zip(outs.iter_mut()) {
+                out.clear();
+                decrypt_message(&key, Side::Server, black_box(packet), out).unwrap();
+            }
+        })
+    });
+    g.finish();
+}
+
 fn handshake(c: &mut Criterion) {
     let key = RsaPrivateKey::from_pkcs1_pem(include_str!("../testdata/test_rsa_key.pem")).unwrap();
     let public = key.public_key().clone();
@@ -144,6 +188,6 @@ fn handshake(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default();
-    targets = aes, messages, handshake
+    targets = aes, messages, file_parts, handshake
 }
 criterion_main!(benches);

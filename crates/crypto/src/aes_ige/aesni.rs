@@ -508,12 +508,18 @@ unsafe fn decrypt_hash(
     let common = units[..n].iter().copied().min().unwrap_or(0);
     let idx: [usize; LANES] = core::array::from_fn(|c| c);
     // Block j-1 of each packet is hashed just before unit j is decrypted: its bytes are all
-    // there, so it runs at once beside the units' AES chains (the packets' hashes
-    // interleaved too, past the first block, which starts with the prefix).
-    for j in 0..common {
-        let mut from = [core::ptr::null::<u8>(); LANES];
-        let mut to = [core::ptr::null_mut::<u8>(); LANES];
-        let mut hashed = [core::ptr::null::<u8>(); LANES];
+    // there. The first two units go one step at a time (SHA-256 block 0 starts with the
+    // prefix). From the third on, a lone packet's AES and SHA-256 rounds run interleaved
+    // ([`decrypt_hash_lanes`]): each chain alone waits on latencies, side by side they
+    // overlap. Several packets keep each other's chains busy already: the AES rounds of all
+    // of them, then the SHA-256 rounds of all of them, unit by unit (measured on AMD EPYC,
+    // `benches/crypto.rs` `file-part-1MiB`: interleaving 4 packets so was ~25 % slower,
+    // spilling registers; one packet alone ~25 % faster).
+    let head = if n == 1 { common.min(2) } else { common };
+    let mut from = [core::ptr::null::<u8>(); LANES];
+    let mut to = [core::ptr::null_mut::<u8>(); LANES];
+    let mut hashed = [core::ptr::null::<u8>(); LANES];
+    for j in 0..head {
         for c in 0..n {
             if j < 2 {
                 hash_before_unit(&mut states[c], &mut first[c], dst[c], j);
@@ -527,6 +533,14 @@ unsafe fn decrypt_hash(
             sha256_group(&mut states, &idx[..n], &hashed, 1);
         }
         run_group(&mut chains, &idx[..n], &from, &to, 4);
+    }
+    if common > head {
+        // One packet (n = 1), from unit 2 on. SHA-256 block j-1 of `prefix ‖ plaintext` is
+        // plaintext bytes 64j-96 .. 64j-32.
+        from[0] = src[0].add(64 * head);
+        to[0] = dst[0].add(64 * head);
+        hashed[0] = dst[0].add(64 * (head - 1) - 32);
+        decrypt_hash_lanes::<1>(&mut chains, &mut states, &from, &to, &hashed, common - head);
     }
     for c in 0..n {
         for j in common..units[c] {
@@ -542,6 +556,176 @@ unsafe fn decrypt_hash(
         f.zeroize();
     }
     states.zeroize();
+}
+
+/// `units` 64-byte units of the first `N` packets, decrypted and hashed in one loop: unit
+/// `u` of lane `c` decrypts 4 blocks from `src[c] + 64u` to `dst[c] + 64u` (chain `c`) and
+/// feeds the 64 bytes at `hashed[c] + 64u` to SHA-256 state `c`.
+///
+/// An IGE chain waits on the latency of each AES round and SHA-256 on the latency of each
+/// pair of its rounds; the two use different units. Run one after the other for each unit
+/// (as [`run_group`] then [`sha256_group`]), they overlap little; here every third AES round
+/// of the lanes is followed by one group of SHA-256 rounds (two rounds and a step of the
+/// message schedule, [`sha256_step`]), so both chains advance side by side: 13 rounds of
+/// each of the 4 AES blocks of a unit, 16 groups of its SHA-256 block. Same arithmetic as
+/// [`Chain::run`] and [`sha256_block`], lane by lane.
+///
+/// # Safety
+/// The CPU must have AES-NI, SHA, SSSE3 and SSE4.1. For `c < N`: `src[c]` readable and
+/// `dst[c]` writable for `64 * units` bytes, not overlapping each other or another lane's;
+/// `hashed[c]` readable for `64 * units` bytes, each 64-byte block of it either written
+/// before the call or by an earlier unit of this call (the unit before: `hashed[c] + 64u`
+/// ends at or before `dst[c] + 64u`).
+#[inline]
+#[target_feature(enable = "aes,sha,sse2,ssse3,sse4.1")]
+unsafe fn decrypt_hash_lanes<const N: usize>(
+    chains: &mut [DecryptChain; LANES],
+    states: &mut [ShaState; LANES],
+    src: &[*const u8; LANES],
+    dst: &[*mut u8; LANES],
+    hashed: &[*const u8; LANES],
+    units: usize,
+) {
+    if units == 0 {
+        return;
+    }
+    let be = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+    let zero = _mm_setzero_si128();
+    let blocks = 4 * units;
+    let mut prev_in = [zero; N];
+    let mut current = [zero; N];
+    let mut input = [zero; N];
+    let mut out = [zero; N];
+    for c in 0..N {
+        let chain = &chains[c];
+        prev_in[c] = chain.prev_in;
+        out[c] = chain.prev_out;
+        current[c] = _mm_loadu_si128(src[c].cast());
+        input[c] = _mm_xor_si128(_mm_xor_si128(current[c], chain.prev_out), chain.k[0]);
+    }
+    let mut w = [[zero; 4]; N];
+    let mut abef = [zero; N];
+    let mut cdgh = [zero; N];
+    {
+        let keys: [&RoundKeys; N] = core::array::from_fn(|c| &chains[c].k);
+        for u in 0..units {
+            for c in 0..N {
+                for (i, w) in w[c].iter_mut().enumerate() {
+                    *w = _mm_shuffle_epi8(
+                        _mm_loadu_si128(hashed[c].add(64 * u + 16 * i).cast()),
+                        be,
+                    );
+                }
+                [abef[c], cdgh[c]] = states[c];
+            }
+            for b in 0..4 {
+                let i = 4 * u + b;
+                let mut next = [zero; N];
+                if i + 1 < blocks {
+                    for c in 0..N {
+                        next[c] = _mm_loadu_si128(src[c].add(16 * (i + 1)).cast());
+                    }
+                }
+                let mut x = input;
+                // After rounds 3, 6, 9 and 12 of each block: SHA-256 groups 4b .. 4b+3 (group
+                // 4b+q keeps its message words in w[q]).
+                macro_rules! rounds_then_group {
+                    ($q:literal) => {
+                        for r in 3 * $q + 1..3 * $q + 4 {
+                            for c in 0..N {
+                                x[c] = _mm_aesdec_si128(x[c], keys[c][r]);
+                            }
+                        }
+                        for c in 0..N {
+                            sha256_step_at::<$q>(4 * b + $q, &mut w[c], &mut abef[c], &mut cdgh[c]);
+                        }
+                    };
+                }
+                rounds_then_group!(0);
+                rounds_then_group!(1);
+                rounds_then_group!(2);
+                rounds_then_group!(3);
+                for c in 0..N {
+                    x[c] = _mm_aesdec_si128(x[c], keys[c][13]);
+                }
+                for c in 0..N {
+                    let last = _mm_xor_si128(keys[c][14], prev_in[c]);
+                    let folded = _mm_xor_si128(last, _mm_xor_si128(next[c], keys[c][0]));
+                    out[c] = _mm_aesdeclast_si128(x[c], last);
+                    input[c] = _mm_aesdeclast_si128(x[c], folded);
+                    _mm_storeu_si128(dst[c].add(16 * i).cast(), out[c]);
+                    prev_in[c] = current[c];
+                    current[c] = next[c];
+                }
+            }
+            for c in 0..N {
+                let state = &mut states[c];
+                state[0] = _mm_add_epi32(state[0], abef[c]);
+                state[1] = _mm_add_epi32(state[1], cdgh[c]);
+            }
+        }
+    }
+    for c in 0..N {
+        let chain = &mut chains[c];
+        chain.prev_out = out[c];
+        chain.prev_in = prev_in[c];
+    }
+    input.zeroize();
+    out.zeroize();
+    prev_in.zeroize();
+    current.zeroize();
+    w.zeroize();
+    abef.zeroize();
+    cdgh.zeroize();
+}
+
+/// Group `i` (0 to 15) of a SHA-256 compression: rounds `4i .. 4i+4` (two `sha256rnds2`),
+/// then, for `i < 12`, message words `4i+16 .. 4i+20` into `w[i % 4]`. `w[i % 4]` holds
+/// words `4i .. 4i+4` when group `i` runs. [`sha256_block`] is groups 0 to 15 in order.
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn sha256_step(i: usize, w: &mut [__m128i; 4], abef: &mut __m128i, cdgh: &mut __m128i) {
+    let msg = _mm_add_epi32(
+        w[i % 4],
+        _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast()),
+    );
+    // Two rounds take (CDGH, ABEF) and give the new ABEF; the old ABEF is then the CDGH of
+    // the next two.
+    *cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, msg);
+    *abef = _mm_sha256rnds2_epu32(*abef, *cdgh, _mm_shuffle_epi32::<0x0E>(msg));
+    if i < 12 {
+        // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for t = 4i+16 .. 4i+20.
+        let sigma0 = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
+        let with_w7 = _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(i + 3) % 4], w[(i + 2) % 4]));
+        w[i % 4] = _mm_sha256msg2_epu32(with_w7, w[(i + 3) % 4]);
+    }
+}
+
+/// [`sha256_step`] of group `i`, `i % 4` being `Q` (a constant, so that the message words
+/// can stay in registers where the group number is not known when compiling).
+///
+/// # Safety
+/// The CPU must have SHA, SSSE3 and SSE4.1; `i < 16`.
+#[inline]
+#[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+unsafe fn sha256_step_at<const Q: usize>(
+    i: usize,
+    w: &mut [__m128i; 4],
+    abef: &mut __m128i,
+    cdgh: &mut __m128i,
+) {
+    debug_assert_eq!(i % 4, Q);
+    let msg = _mm_add_epi32(w[Q], _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast()));
+    *cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, msg);
+    *abef = _mm_sha256rnds2_epu32(*abef, *cdgh, _mm_shuffle_epi32::<0x0E>(msg));
+    if i < 12 {
+        let sigma0 = _mm_sha256msg1_epu32(w[Q], w[(Q + 1) % 4]);
+        let with_w7 = _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(Q + 3) % 4], w[(Q + 2) % 4]));
+        w[Q] = _mm_sha256msg2_epu32(with_w7, w[(Q + 3) % 4]);
+    }
 }
 
 /// Hashes SHA-256 block `j - 1` of `prefix ‖ plaintext` (nothing for `j = 0`); `first`
@@ -736,21 +920,7 @@ unsafe fn sha256_block(state: &mut ShaState, block: *const u8) {
     }
     let [mut abef, mut cdgh] = *state;
     for i in 0..16 {
-        let msg = _mm_add_epi32(
-            w[i % 4],
-            _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast()),
-        );
-        // Two rounds take (CDGH, ABEF) and give the new ABEF; the old ABEF is then the
-        // CDGH of the next two.
-        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
-        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32::<0x0E>(msg));
-        if i < 12 {
-            // W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16] for t = 4i+16 .. 4i+20.
-            let sigma0 = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
-            let with_w7 =
-                _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(i + 3) % 4], w[(i + 2) % 4]));
-            w[i % 4] = _mm_sha256msg2_epu32(with_w7, w[(i + 3) % 4]);
-        }
+        sha256_step(i, &mut w, &mut abef, &mut cdgh);
     }
     state[0] = _mm_add_epi32(state[0], abef);
     state[1] = _mm_add_epi32(state[1], cdgh);
@@ -1243,18 +1413,8 @@ unsafe fn sha256_lanes<const N: usize>(
             [abef[c], cdgh[c]] = states[idx[c]];
         }
         for i in 0..16 {
-            let k = _mm_loadu_si128(SHA256_K.as_ptr().add(4 * i).cast());
             for c in 0..N {
-                let msg = _mm_add_epi32(w[c][i % 4], k);
-                cdgh[c] = _mm_sha256rnds2_epu32(cdgh[c], abef[c], msg);
-                abef[c] = _mm_sha256rnds2_epu32(abef[c], cdgh[c], _mm_shuffle_epi32::<0x0E>(msg));
-                if i < 12 {
-                    let w = &mut w[c];
-                    let sigma0 = _mm_sha256msg1_epu32(w[i % 4], w[(i + 1) % 4]);
-                    let with_w7 =
-                        _mm_add_epi32(sigma0, _mm_alignr_epi8::<4>(w[(i + 3) % 4], w[(i + 2) % 4]));
-                    w[i % 4] = _mm_sha256msg2_epu32(with_w7, w[(i + 3) % 4]);
-                }
+                sha256_step(i, &mut w[c], &mut abef[c], &mut cdgh[c]);
             }
         }
         for c in 0..N {

@@ -707,6 +707,11 @@ mod tests {
                 assert_eq!(outs[i], one, "decrypt, {count} packets, #{i}");
                 assert_eq!(outs[i][i % 2..], plain[i][1..], "plaintext #{i}");
                 assert_eq!(digests[i], digest, "digest, {count} packets, #{i}");
+                let mut hasher = Sha256::new();
+                hasher.update(prefix);
+                hasher.update(&plain[i][1..]);
+                let expected: [u8; 32] = hasher.finalize().into();
+                assert_eq!(digests[i], expected, "sha2's digest, {count} packets, #{i}");
             }
         }
         let odd: [&[u8]; 2] = [&[0; 16], &[0; 17]];
