@@ -113,6 +113,18 @@ async fn user(phone: &str) -> anyhow::Result<Client> {
 
 /// Forgets this process's peak RSS so far (`VmHWM` restarts from the current RSS), so that
 /// the download's peak is measured apart from the upload's.
+/// With `TGWIRE_PERF_CTL` naming the control FIFO of a `perf record -D -1 --control
+/// fifo:PATH` started beforehand, writes `command` (`enable`, `disable`) there, so that a
+/// profile covers the download alone.
+fn perf_control(command: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    if let Some(path) = std::env::var_os("TGWIRE_PERF_CTL") {
+        let mut fifo = std::fs::OpenOptions::new().write(true).open(path)?;
+        writeln!(fifo, "{command}")?;
+    }
+    Ok(())
+}
+
 /// User + system CPU time of process `pid` ("self" or a number) so far, in ms: utime and
 /// stime of /proc/PID/stat, counted in USER_HZ (100 per second on Linux). The harness, which
 /// runs the server, is this process's parent, so the download's CPU cost is split between
@@ -437,6 +449,7 @@ async fn main() -> anyhow::Result<()> {
             reset_peak_rss();
             let parent = std::os::unix::process::parent_id().to_string();
             let cpu = (cpu_ms("self"), cpu_ms(&parent));
+            perf_control("enable")?;
             let start = Instant::now();
             let mut download = client.download_media(&sent, &target);
             // Tuning experiments: TGWIRE_DOWNLOAD=PARALLELISM,CONNECTIONS (default: the
@@ -450,6 +463,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let written = download.await?;
             let down_secs = start.elapsed().as_secs_f64();
+            perf_control("disable")?;
             let (client_cpu, server_cpu) = (cpu_ms("self") - cpu.0, cpu_ms(&parent) - cpu.1);
             let down_rss = rss_kib("VmHWM:");
             if written != mib as u64 * (1 << 20) || !same_contents(&source, &target)? {
