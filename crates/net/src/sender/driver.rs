@@ -14,9 +14,10 @@
 //! itself blocked writing to us).
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Range;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
@@ -25,14 +26,15 @@ use tgwire_crypto::AuthKey;
 use tgwire_mtproto::auth::client;
 use tgwire_mtproto::{Event, RequestId, RequestOptions, Session};
 use tgwire_tl_types::Serializable;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::sync::watch;
 use tokio::time::sleep_until;
 
 use super::config::{ConnConfig, InvokeOptions, OnDisconnect, SharedTempKey, TempKeyShare};
-use super::handle::{BatchCall, CallId, Command, Reply};
+use super::handle::{BatchCall, CallId, Command, Reply, Shared};
 use super::init::InitState;
 use super::link::{io, Clock, Link};
+use super::published::Published;
 use super::reconnect::Backoff;
 use super::state::{ConnectionState, DisconnectReason};
 use super::{EventSink, SenderEvent};
@@ -125,9 +127,9 @@ struct TempKey {
 
 pub(crate) struct Driver {
     cfg: ConnConfig,
-    commands: crate::queue::QueueReceiver<Command>,
-    /// The key and state the handles read.
-    published: Arc<super::published::Published>,
+    /// The handles' commands, and (in the same allocation) what the driver publishes for
+    /// them.
+    commands: crate::queue::QueueReceiver<Command, Shared>,
     events: EventSink,
     session: Option<Session>,
     /// The calls in progress; `None` while there are none (most of an idle connection's
@@ -183,8 +185,7 @@ impl Driver {
     pub(crate) fn new(
         cfg: ConnConfig,
         seed: Option<u64>,
-        commands: crate::queue::QueueReceiver<Command>,
-        published: Arc<super::published::Published>,
+        commands: crate::queue::QueueReceiver<Command, Shared>,
         events: EventSink,
         temp_key_share: TempKeyShare,
     ) -> Self {
@@ -202,7 +203,6 @@ impl Driver {
         Self {
             cfg,
             commands,
-            published,
             events,
             session: None,
             calls: None,
@@ -229,39 +229,89 @@ impl Driver {
         }
     }
 
-    async fn connect_loop(&mut self) -> DisconnectReason {
-        self.set_state(ConnectionState::Connecting);
-        loop {
-            // Opening (proxy hello, auth-key exchange) needs kilobytes of state for a moment;
-            // boxed, that memory is given back once the link is up instead of staying in
-            // this task's future for as long as the connection lives.
-            let reason = match Box::pin(self.open()).await {
-                Ok(link) => self.serve(link).await,
-                Err(reason) => reason,
-            };
-            if self.stopping {
-                return DisconnectReason::Shutdown;
+    /// Connects, serves, and reconnects after the backoff delay, until the driver stops.
+    ///
+    /// Not an `async fn`, and no value kept across an `.await` that the step after it does
+    /// not need: this future sits in every connection's task for the connection's life
+    /// (see [`Self::until`]).
+    fn connect_loop(&mut self) -> impl Future<Output = DisconnectReason> + '_ {
+        async move {
+            self.set_state(ConnectionState::Connecting);
+            loop {
+                // Opening (proxy hello, auth-key exchange) needs kilobytes of state for a
+                // moment; boxed, that memory is given back once the link is up instead of
+                // staying in this task's future for as long as the connection lives. The link
+                // is taken out of the result in a statement of its own, so that the result is
+                // not kept beside the serving future.
+                let link = match Box::pin(self.attempt()).await {
+                    Ok(link) => link,
+                    Err(Some(end)) => return end,
+                    Err(None) => continue,
+                };
+                let reason = self.serve(link).await;
+                if let Some(end) = self.recover(reason).await {
+                    return end;
+                }
             }
-            log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
-            // A planned key renewal (the old key still valid) reconnects at once.
-            let planned = matches!(reason, DisconnectReason::Rekey)
-                && self.pfs.as_ref().is_some_and(|p| p.temp.is_some());
-            self.on_link_lost(&reason);
-            self.set_state(ConnectionState::Disconnected { reason });
-            if planned {
-                self.set_state(ConnectionState::Reconnecting { attempt: 1 });
-                continue;
-            }
-            let policy = &self.cfg.shared.reconnect;
-            let Some(delay) = self.backoff.next_delay(policy, &mut self.randomness.rng()) else {
-                return DisconnectReason::GaveUp;
+        }
+    }
+
+    /// [`Self::open`], and if that fails, [`Self::recover`]: the link, or `Err` with
+    /// `Some` reason to stop for good (`None`: try again).
+    async fn attempt(&mut self) -> Result<Box<Link>, Option<DisconnectReason>> {
+        match self.open().await {
+            Ok(link) => Ok(link),
+            Err(reason) => Err(self.recover(reason).await),
+        }
+    }
+
+    /// After the link was lost (or could not be opened) for `reason`: publishes it, and waits
+    /// for the backoff delay unless the loss was planned. `Some` reason to stop for good.
+    fn recover(
+        &mut self,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = Option<DisconnectReason>> + '_ {
+        // Decided before the future is made, so that it does not keep `reason`.
+        let next = self.after_loss(reason);
+        async move {
+            let delay = match next {
+                Err(end) => return Some(end),
+                Ok(None) => return None,
+                Ok(Some(delay)) => delay,
             };
-            if self.until(tokio::time::sleep(delay)).await.is_none() {
-                return DisconnectReason::Shutdown;
+            if self.until(pin!(tokio::time::sleep(delay))).await.is_none() {
+                return Some(DisconnectReason::Shutdown);
             }
             self.set_state(ConnectionState::Reconnecting {
                 attempt: self.backoff.attempt(),
             });
+            None
+        }
+    }
+
+    /// [`Self::recover`]'s decision: how long to wait before the next attempt (`None`: none),
+    /// or why to stop.
+    fn after_loss(
+        &mut self,
+        reason: DisconnectReason,
+    ) -> Result<Option<std::time::Duration>, DisconnectReason> {
+        if self.stopping {
+            return Err(DisconnectReason::Shutdown);
+        }
+        log::info!("DC {} connection lost: {reason}", self.cfg.dc_id);
+        // A planned key renewal (the old key still valid) reconnects at once.
+        let planned = matches!(reason, DisconnectReason::Rekey)
+            && self.pfs.as_ref().is_some_and(|p| p.temp.is_some());
+        self.on_link_lost(&reason);
+        self.set_state(ConnectionState::Disconnected { reason });
+        if planned {
+            self.set_state(ConnectionState::Reconnecting { attempt: 1 });
+            return Ok(None);
+        }
+        let policy = &self.cfg.shared.reconnect;
+        match self.backoff.next_delay(policy, &mut self.randomness.rng()) {
+            Some(delay) => Ok(Some(delay)),
+            None => Err(DisconnectReason::GaveUp),
         }
     }
 
@@ -276,7 +326,7 @@ impl Driver {
             self.cfg.shared.connect_timeout,
         );
         let conn = self
-            .until(connect)
+            .until(pin!(connect))
             .await
             .ok_or(DisconnectReason::Shutdown)?
             .map_err(|e| DisconnectReason::Connect(Arc::new(e)))?;
@@ -313,8 +363,8 @@ impl Driver {
             Some(key) => key,
             None => self.create_key(link).await?,
         };
-        if self.published.key_id() != Some(perm.id()) {
-            self.published.send_key(Some(perm.clone()));
+        if self.published().key_id() != Some(perm.id()) {
+            self.published().send_key(Some(perm.clone()));
         }
         self.cfg.auth_key = Some(perm.clone());
         let now = tokio::time::Instant::now();
@@ -398,7 +448,9 @@ impl Driver {
                 .is_some_and(|k| k.renew_at > now && Some(k.key.id()) != forgotten)
         };
         let got = self
-            .until(async move { shared.wait_for(wanted).await.ok().and_then(|k| k.clone()) })
+            .until(pin!(async move {
+                shared.wait_for(wanted).await.ok().and_then(|k| k.clone())
+            }))
             .await;
         match got {
             Some(Some(key)) => Ok(key),
@@ -505,7 +557,7 @@ impl Driver {
                 }
             }
         };
-        self.until(exchange)
+        self.until(pin!(exchange))
             .await
             .ok_or(DisconnectReason::Shutdown)?
     }
@@ -520,189 +572,192 @@ impl Driver {
             seed,
         );
         self.cfg.auth_key = Some(key.clone());
-        self.published.send_key(Some(key));
+        self.published().send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
         self.enqueue_waiting();
     }
 
     /// Serves an open connection until it ends; returns why.
-    async fn serve(&mut self, mut link: Box<Link>) -> DisconnectReason {
-        let Link {
-            io: stream,
-            codec,
-            rx,
-        } = &mut *link;
-        let (mut reader, mut writer) = stream.halves();
-        self.set_state(ConnectionState::Connected);
-        // The backoff restarts only once the server proved itself with a packet that decrypts:
-        // a server that accepts connections and then fails them must not reset it each time.
-        let mut proven = false;
-        let mut out: Option<Box<Outbox>> = None;
-        // Times kept across waits are the core's 8-byte instants rather than tokio's 16-byte
-        // ones: they stay in every idle connection's task.
-        let mut last_rx = self.clock.now();
-        let mut next_ping = last_rx + self.cfg.shared.keep_alive.interval;
-        loop {
-            if let Err(reason) = self.pump(codec, &mut out) {
-                return reason;
-            }
-            if self
-                .pfs
-                .as_mut()
-                .is_some_and(|p| std::mem::take(&mut p.rekey_now))
-            {
-                return DisconnectReason::Rekey;
-            }
-            // Requests held for the next key (refused under an unbound one) wait for it, not
-            // for this connection.
-            let idle = self
-                .session
-                .as_ref()
-                .is_some_and(|s| s.pending_requests() <= s.held_requests());
-            let written = out.as_deref().is_none_or(|o| o.at == o.bytes.len());
-            if self.renewing() && idle && written {
-                return DisconnectReason::Rekey;
-            }
-            if idle && out.as_deref().is_none_or(|o| o.bytes.is_empty()) {
-                // Quiet: give back what only busy periods need (most connections idle most
-                // of their life, and a client may keep thousands of them).
-                self.shrink_buffers();
-                match out.as_deref_mut() {
-                    // Fake TLS holds the last record until flushed: the flush is still owed.
-                    Some(o) if o.flush_due => {
-                        o.bytes = Vec::new();
-                        o.packet = Vec::new();
-                    }
-                    _ => out = None,
+    /// Not an `async fn`: see [`Self::until`].
+    fn serve(&mut self, mut link: Box<Link>) -> impl Future<Output = DisconnectReason> + '_ {
+        async move {
+            let Link {
+                io: stream,
+                codec,
+                rx,
+            } = &mut *link;
+            let (mut reader, mut writer) = stream.halves();
+            self.set_state(ConnectionState::Connected);
+            // The backoff restarts only once the server proved itself with a packet that decrypts:
+            // a server that accepts connections and then fails them must not reset it each time.
+            let mut proven = false;
+            let mut out: Option<Box<Outbox>> = None;
+            // Times kept across waits are the core's 8-byte instants rather than tokio's 16-byte
+            // ones: they stay in every idle connection's task.
+            let mut last_rx = self.clock.now();
+            let mut next_ping = last_rx + self.cfg.shared.keep_alive.interval;
+            loop {
+                if let Err(reason) = self.pump(codec, &mut out) {
+                    return reason;
                 }
-            }
-            // One timer for everything due (the core's, the ping, the dead link, the PFS
-            // renewal): a timer each would be a few hundred bytes more in every idle
-            // connection's task.
-            let deadline = self.due(last_rx).first(self.clock.to_tokio(next_ping));
-            tokio::select! {
-                command = self.commands.recv() => {
-                    // Take every call already waiting before packing, so concurrent callers
-                    // share containers instead of getting one packet each.
-                    let mut next = Some(command);
-                    let mut taken = 0;
-                    while let Some(command) = next.take() {
-                        if !self.on_command(command) {
-                            return DisconnectReason::Shutdown;
+                if self
+                    .pfs
+                    .as_mut()
+                    .is_some_and(|p| std::mem::take(&mut p.rekey_now))
+                {
+                    return DisconnectReason::Rekey;
+                }
+                // Requests held for the next key (refused under an unbound one) wait for it, not
+                // for this connection.
+                let idle = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.pending_requests() <= s.held_requests());
+                let written = out.as_deref().is_none_or(|o| o.at == o.bytes.len());
+                if self.renewing() && idle && written {
+                    return DisconnectReason::Rekey;
+                }
+                if idle && out.as_deref().is_none_or(|o| o.bytes.is_empty()) {
+                    // Quiet: give back what only busy periods need (most connections idle most
+                    // of their life, and a client may keep thousands of them).
+                    self.shrink_buffers();
+                    match out.as_deref_mut() {
+                        // Fake TLS holds the last record until flushed: the flush is still owed.
+                        Some(o) if o.flush_due => {
+                            o.bytes = Vec::new();
+                            o.packet = Vec::new();
                         }
-                        taken += 1;
-                        if taken < MAX_COMMANDS_PER_WAKE {
-                            next = self.commands.try_recv().map(Some);
-                        }
+                        _ => out = None,
                     }
                 }
-                read = std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx)) => {
-                    match read {
-                        Ok(0) => return DisconnectReason::ClosedByPeer,
-                        Err(e) => return io(e),
-                        Ok(_) => {}
-                    }
-                    let now = self.clock.now();
-                    last_rx = now;
-                    // Whole packets taken out of the buffer and not handled yet.
-                    let mut frames: [Range<usize>; OPEN_TOGETHER] = Default::default();
-                    let mut taken = 0;
-                    loop {
-                        match rx.next_frame(codec) {
-                            Ok(Some(frame)) => {
-                                frames[taken] = frame;
-                                taken += 1;
-                                if taken < OPEN_TOGETHER {
-                                    continue;
-                                }
+                // One timer for everything due (the core's, the ping, the dead link, the PFS
+                // renewal): a timer each would be a few hundred bytes more in every idle
+                // connection's task.
+                let deadline = self.due(last_rx).first(self.clock.to_tokio(next_ping));
+                tokio::select! {
+                    command = poll_fn(|cx| self.commands.poll_recv(cx)) => {
+                        // Take every call already waiting before packing, so concurrent callers
+                        // share containers instead of getting one packet each.
+                        let mut next = Some(command);
+                        let mut taken = 0;
+                        while let Some(command) = next.take() {
+                            if !self.on_command(command) {
+                                return DisconnectReason::Shutdown;
                             }
-                            Ok(None) => {
-                                // Large packets open cheaper together (their AES-IGE chains
-                                // run side by side), so when the next one has begun to
-                                // arrive, take what of it is already waiting in the socket,
-                                // without waiting for more.
-                                let gather = taken > 0
-                                    && rx.has_partial()
-                                    && frames[..taken].iter().all(|f| f.len() >= BIG_PACKET);
-                                if gather {
-                                    let room = rx.reserve();
-                                    match ready_now(reader.read_buf(&mut rx.buf)) {
-                                        Some(Ok(0)) => return DisconnectReason::ClosedByPeer,
-                                        Some(Ok(n)) => {
-                                            rx.filled(n, room);
-                                            continue;
-                                        }
-                                        Some(Err(e)) => return io(e),
-                                        None => {}
+                            taken += 1;
+                            if taken < MAX_COMMANDS_PER_WAKE {
+                                next = self.commands.try_recv().map(Some);
+                            }
+                        }
+                    }
+                    read = std::future::poll_fn(|cx| rx.poll_read(&mut reader, cx)) => {
+                        match read {
+                            Ok(0) => return DisconnectReason::ClosedByPeer,
+                            Err(e) => return io(e),
+                            Ok(_) => {}
+                        }
+                        let now = self.clock.now();
+                        last_rx = now;
+                        // Whole packets taken out of the buffer and not handled yet.
+                        let mut frames: [Range<usize>; OPEN_TOGETHER] = Default::default();
+                        let mut taken = 0;
+                        loop {
+                            match rx.next_frame(codec) {
+                                Ok(Some(frame)) => {
+                                    frames[taken] = frame;
+                                    taken += 1;
+                                    if taken < OPEN_TOGETHER {
+                                        continue;
                                     }
                                 }
+                                Ok(None) => {
+                                    // Large packets open cheaper together (their AES-IGE chains
+                                    // run side by side), so when the next one has begun to
+                                    // arrive, take what of it is already waiting in the socket,
+                                    // without waiting for more.
+                                    let gather = taken > 0
+                                        && rx.has_partial()
+                                        && frames[..taken].iter().all(|f| f.len() >= BIG_PACKET);
+                                    if gather {
+                                        let room = rx.reserve();
+                                        match ready_now(reader.read_buf(&mut rx.buf)) {
+                                            Some(Ok(0)) => return DisconnectReason::ClosedByPeer,
+                                            Some(Ok(n)) => {
+                                                rx.filled(n, room);
+                                                continue;
+                                            }
+                                            Some(Err(e)) => return io(e),
+                                            None => {}
+                                        }
+                                    }
+                                }
+                                Err(reason) => return reason,
                             }
-                            Err(reason) => return reason,
+                            if taken == 0 {
+                                break;
+                            }
+                            self.on_frames(now, &rx.buf, &frames[..taken], &mut proven);
+                            taken = 0;
                         }
-                        if taken == 0 {
-                            break;
-                        }
-                        self.on_frames(now, &rx.buf, &frames[..taken], &mut proven);
-                        taken = 0;
+                        rx.compact();
                     }
-                    rx.compact();
-                }
-                // One branch for both, since both need the writer: write while bytes are
-                // pending, then flush once (fake TLS buffers records until flushed).
-                progress = async {
-                    match out.as_deref() {
+                    // One branch for both, since both need the writer: write while bytes are
+                    // pending, then flush once (fake TLS buffers records until flushed).
+                    // (A poll function rather than an `async` block around `write`: 40 bytes
+                    // less in every connection's task.)
+                    progress = poll_fn(|cx| match out.as_deref() {
                         Some(o) if o.at < o.bytes.len() => {
-                            writer.write(&o.bytes[o.at..]).await.map(Some)
+                            Pin::new(&mut writer).poll_write(cx, &o.bytes[o.at..]).map_ok(Some)
                         }
-                        _ => writer.flush().await.map(|()| None),
+                        _ => Pin::new(&mut writer).poll_flush(cx).map_ok(|()| None),
+                    }), if out.as_deref().is_some_and(|o| o.at < o.bytes.len() || o.flush_due) => {
+                        let Some(o) = out.as_deref_mut() else {
+                            continue;
+                        };
+                        match progress {
+                            Ok(Some(0)) => return DisconnectReason::ClosedByPeer,
+                            Ok(Some(n)) => {
+                                o.at += n;
+                                if o.at == o.bytes.len() {
+                                    o.bytes.clear();
+                                    o.at = 0;
+                                    o.flush_due = true;
+                                }
+                            }
+                            Ok(None) => o.flush_due = false,
+                            Err(e) => return io(e),
+                        }
                     }
-                }, if out.as_deref().is_some_and(|o| o.at < o.bytes.len() || o.flush_due) => {
-                    let Some(o) = out.as_deref_mut() else {
-                        continue;
-                    };
-                    match progress {
-                        Ok(Some(0)) => return DisconnectReason::ClosedByPeer,
-                        Ok(Some(n)) => {
-                            o.at += n;
-                            if o.at == o.bytes.len() {
-                                o.bytes.clear();
-                                o.at = 0;
-                                o.flush_due = true;
+                    () = sleep_until(deadline) => {
+                        let now = tokio::time::Instant::now();
+                        // Asked again rather than kept across the wait (in every idle connection's
+                        // task): nothing they depend on changed while this branch waited.
+                        let Due { wake, renew, dead_at } = self.due(last_rx);
+                        if now >= dead_at {
+                            return DisconnectReason::Silent;
+                        }
+                        // PFS: stop taking calls into the old key's session, then leave once it
+                        // is idle (checked above) or the margin runs out.
+                        if let Some(pfs) = self.pfs.as_mut().filter(|_| renew.is_some_and(|at| now >= at)) {
+                            if pfs.renewing {
+                                return DisconnectReason::Rekey;
+                            }
+                            pfs.renewing = true;
+                        }
+                        if now >= self.clock.to_tokio(next_ping) {
+                            let keep_alive = &self.cfg.shared.keep_alive;
+                            next_ping = next_ping + keep_alive.interval;
+                            let delay = keep_alive.disconnect_delay;
+                            let ping_id = self.randomness.rng().gen();
+                            if let Some(session) = self.session.as_mut() {
+                                keep_alive_ping(session, ping_id, delay);
                             }
                         }
-                        Ok(None) => o.flush_due = false,
-                        Err(e) => return io(e),
-                    }
-                }
-                () = sleep_until(deadline) => {
-                    let now = tokio::time::Instant::now();
-                    // Asked again rather than kept across the wait (in every idle connection's
-                    // task): nothing they depend on changed while this branch waited.
-                    let Due { wake, renew, dead_at } = self.due(last_rx);
-                    if now >= dead_at {
-                        return DisconnectReason::Silent;
-                    }
-                    // PFS: stop taking calls into the old key's session, then leave once it
-                    // is idle (checked above) or the margin runs out.
-                    if let Some(pfs) = self.pfs.as_mut().filter(|_| renew.is_some_and(|at| now >= at)) {
-                        if pfs.renewing {
-                            return DisconnectReason::Rekey;
-                        }
-                        pfs.renewing = true;
-                    }
-                    if now >= self.clock.to_tokio(next_ping) {
-                        let keep_alive = &self.cfg.shared.keep_alive;
-                        next_ping = next_ping + keep_alive.interval;
-                        let delay = keep_alive.disconnect_delay;
-                        let ping_id = self.randomness.rng().gen();
-                        if let Some(session) = self.session.as_mut() {
-                            keep_alive_ping(session, ping_id, delay);
-                        }
-                    }
-                    if wake.is_some_and(|at| now >= at) {
-                        if let Some(session) = self.session.as_mut() {
-                            session.handle_timeout(self.clock.now());
+                        if wake.is_some_and(|at| now >= at) {
+                            if let Some(session) = self.session.as_mut() {
+                                session.handle_timeout(self.clock.now());
+                            }
                         }
                     }
                 }
@@ -928,7 +983,7 @@ impl Driver {
                     // permanent key (any more). Requests are held back, so none is lost.
                     self.cfg.auth_key = None;
                     self.cfg.salt = 0;
-                    self.published.send_key(None);
+                    self.published().send_key(None);
                     self.publish(SenderEvent::AuthKeyUnknown);
                 }
                 error.to_string()
@@ -979,6 +1034,11 @@ impl Driver {
         pfs.renewing = true;
     }
 
+    /// The key and state the handles read.
+    fn published(&self) -> &Published {
+        &self.commands.extra().published
+    }
+
     fn publish(&self, event: SenderEvent) {
         match &self.events {
             // Nobody listening is fine: events are a service, not a duty.
@@ -994,10 +1054,10 @@ impl Driver {
         match &self.events {
             EventSink::Pool(hooks) => {
                 let copy = state.clone();
-                self.published.send_state(state);
+                self.published().send_state(state);
                 hooks.state(&copy);
             }
-            EventSink::Channel(_) => self.published.send_state(state),
+            EventSink::Channel(_) => self.published().send_state(state),
         }
     }
 
@@ -1185,7 +1245,7 @@ impl Driver {
             self.session = None;
             self.cfg.auth_key = None;
             self.cfg.salt = 0;
-            self.published.send_key(None);
+            self.published().send_key(None);
             self.publish(SenderEvent::AuthKeyUnknown);
             return;
         }
@@ -1221,14 +1281,23 @@ impl Driver {
     }
 
     /// Runs `work` while still serving commands; `None` if the driver must stop meanwhile.
-    async fn until<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
-        tokio::pin!(work);
-        loop {
-            tokio::select! {
-                out = &mut work => return Some(out),
-                command = self.commands.recv() => {
-                    if !self.on_command(command) {
-                        return None;
+    ///
+    /// `work` is pinned by the caller, in the caller's future: taken by value it would be in
+    /// this future twice (the argument and the pinned local; rust-lang/rust#62958), which for
+    /// the backoff's timer is a good part of every connection's task. Not an `async fn` for the
+    /// same reason (the arguments would be copied into locals).
+    fn until<'a, F: Future>(
+        &'a mut self,
+        mut work: Pin<&'a mut F>,
+    ) -> impl Future<Output = Option<F::Output>> + 'a {
+        async move {
+            loop {
+                tokio::select! {
+                    out = work.as_mut() => return Some(out),
+                    command = poll_fn(|cx| self.commands.poll_recv(cx)) => {
+                        if !self.on_command(command) {
+                            return None;
+                        }
                     }
                 }
             }
@@ -1239,7 +1308,7 @@ impl Driver {
 impl Drop for Driver {
     /// Followers of the key see the end, as when they watched a channel the driver owned.
     fn drop(&mut self) {
-        self.published.close();
+        self.published().close();
     }
 }
 
@@ -1313,14 +1382,12 @@ mod tests {
     fn driver(pfs: Option<std::time::Duration>) -> Driver {
         let mut cfg = crate::SenderConfig::new(2, ([127, 0, 0, 1], 1).into(), Vec::new());
         cfg.pfs = pfs;
-        let (_, commands) = crate::queue::unbounded();
-        let published = Arc::new(super::super::published::Published::new(None));
+        let (_, commands) = crate::queue::unbounded_with(Shared::new(None, 2));
         let (events, _) = tokio::sync::mpsc::unbounded_channel();
         Driver::new(
             ConnConfig::own(cfg),
             Some(1),
             commands,
-            published,
             EventSink::Channel(events),
             TempKeyShare::Own,
         )

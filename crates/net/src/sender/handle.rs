@@ -1,7 +1,6 @@
 //! The cheap, cloneable front of a sender: what callers hold to invoke requests.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use tgwire_crypto::AuthKey;
 use tgwire_tl_types::{Deserializable, RemoteCall};
@@ -47,10 +46,12 @@ pub(crate) struct BatchCall {
     pub(crate) reply: Reply,
 }
 
+/// What a connection's handles and its driver share: kept in the allocation of the queue that
+/// carries the handles' commands to the driver (one allocation per connection for the three,
+/// rather than one each).
 pub(crate) struct Shared {
-    pub(crate) commands: crate::queue::QueueSender<Command>,
     /// The key and state the driver published.
-    pub(crate) published: Arc<super::published::Published>,
+    pub(crate) published: super::published::Published,
     pub(crate) next_call: AtomicU64,
     /// Milliseconds since the driver's start at which the handle was last used, for the pool's
     /// idle check.
@@ -61,25 +62,33 @@ pub(crate) struct Shared {
     pub(crate) dc_id: i16,
 }
 
+/// The driver's commands, with what it shares with its handles.
+pub(crate) type Commands = crate::queue::QueueSender<Command, Shared>;
+
 /// A handle to a running sender: cheap to clone, `Send + Sync`, usable from any task.
 ///
 /// Every clone talks to the same connection; concurrent calls are batched into containers by
-/// the MTProto session. When the last handle is dropped the sender shuts down.
+/// the MTProto session. When the last handle is dropped the sender shuts down (the driver sees
+/// its command queue's last sender go).
 #[derive(Clone)]
 pub struct SenderHandle {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) commands: Commands,
 }
 
 impl std::fmt::Debug for SenderHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SenderHandle")
-            .field("dc_id", &self.shared.dc_id)
-            .field("state", &self.shared.published.state())
+            .field("dc_id", &self.shared().dc_id)
+            .field("state", &self.shared().published.state())
             .finish()
     }
 }
 
 impl SenderHandle {
+    fn shared(&self) -> &Shared {
+        self.commands.extra()
+    }
+
     /// Sends `request` and waits for its typed answer.
     ///
     /// # Errors
@@ -123,7 +132,7 @@ impl SenderHandle {
         body: Vec<u8>,
         opts: InvokeOptions,
     ) -> Result<Vec<u8>, InvokeError> {
-        let shared = &self.shared;
+        let shared = self.shared();
         shared.touch();
         let call = shared.next_call.fetch_add(1, Ordering::Relaxed);
         shared.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -138,10 +147,10 @@ impl SenderHandle {
         // From here on, giving up (a dropped future or the timeout) cancels the request.
         let mut guard = CancelOnDrop {
             call,
-            shared,
+            commands: &self.commands,
             armed: true,
         };
-        if shared.commands.send(command).is_err() {
+        if self.commands.send(command).is_err() {
             guard.armed = false;
             return Err(InvokeError::Shutdown(self.closed_reason()));
         }
@@ -177,7 +186,7 @@ impl SenderHandle {
         ordered: bool,
         options: InvokeOptions,
     ) -> Vec<Result<Vec<u8>, InvokeError>> {
-        let shared = &self.shared;
+        let shared = self.shared();
         shared.touch();
         let n = bodies.len();
         let mut calls = Vec::with_capacity(n);
@@ -191,7 +200,7 @@ impl SenderHandle {
             answers.push(answer);
             guards.push(CancelOnDrop {
                 call,
-                shared,
+                commands: &self.commands,
                 armed: true,
             });
         }
@@ -206,7 +215,7 @@ impl SenderHandle {
             ordered,
             opts: options,
         };
-        if shared.commands.send(command).is_err() {
+        if self.commands.send(command).is_err() {
             for guard in &mut guards {
                 guard.armed = false;
             }
@@ -240,34 +249,34 @@ impl SenderHandle {
     /// The connection state; `changed().await` on the receiver to follow it. To read it once,
     /// [`current_state`](Self::current_state) is cheaper (the first receiver makes a channel).
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
-        self.shared.published.subscribe_state()
+        self.shared().published.subscribe_state()
     }
 
     /// The connection state now.
     pub fn current_state(&self) -> ConnectionState {
-        self.shared.published.state()
+        self.shared().published.state()
     }
 
     /// The auth key in use once known (given at start, or created on the first connection).
     pub fn auth_key(&self) -> watch::Receiver<Option<AuthKey>> {
-        self.shared.published.subscribe_key()
+        self.shared().published.subscribe_key()
     }
 
     /// The DC this sender talks to.
     pub fn dc_id(&self) -> i16 {
-        self.shared.dc_id
+        self.shared().dc_id
     }
 
     /// Connects to `addr` from the next (re)connection on.
     pub fn set_addr(&self, addr: std::net::SocketAddr) {
-        let _ = self.shared.commands.send(Command::SetAddr(addr));
+        let _ = self.commands.send(Command::SetAddr(addr));
     }
 
     /// Stops the sender: every pending request fails with [`InvokeError::Shutdown`], the
     /// connection closes, and this returns once the state is [`ConnectionState::Closed`].
     pub async fn shutdown(&self) {
-        let _ = self.shared.commands.send(Command::Shutdown);
-        let mut state = self.shared.published.subscribe_state();
+        let _ = self.commands.send(Command::Shutdown);
+        let mut state = self.shared().published.subscribe_state();
         let _ = state
             .wait_for(|s| matches!(s, ConnectionState::Closed { .. }))
             .await;
@@ -275,18 +284,19 @@ impl SenderHandle {
 
     /// Calls started through any clone of this handle and not finished yet.
     pub fn in_flight(&self) -> usize {
-        self.shared.in_flight.load(Ordering::Relaxed)
+        self.shared().in_flight.load(Ordering::Relaxed)
     }
 
     /// How long since a call last started or finished on this sender.
     pub fn idle_for(&self) -> std::time::Duration {
-        let now = self.shared.epoch.elapsed().as_millis() as u64;
-        let last = self.shared.last_used.load(Ordering::Relaxed);
+        let shared = self.shared();
+        let now = shared.epoch.elapsed().as_millis() as u64;
+        let last = shared.last_used.load(Ordering::Relaxed);
         std::time::Duration::from_millis(now.saturating_sub(last))
     }
 
     fn closed_reason(&self) -> DisconnectReason {
-        match self.shared.published.state() {
+        match self.shared().published.state() {
             ConnectionState::Closed { reason } => reason,
             _ => DisconnectReason::Shutdown,
         }
@@ -294,6 +304,18 @@ impl SenderHandle {
 }
 
 impl Shared {
+    /// A connection's shared state before its driver starts, with the key it starts from.
+    pub(crate) fn new(auth_key: Option<AuthKey>, dc_id: i16) -> Self {
+        Self {
+            published: super::published::Published::new(auth_key),
+            next_call: AtomicU64::new(0),
+            last_used: AtomicU64::new(0),
+            epoch: tokio::time::Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            dc_id,
+        }
+    }
+
     fn touch(&self) {
         let now = self.epoch.elapsed().as_millis() as u64;
         self.last_used.store(now, Ordering::Relaxed);
@@ -303,7 +325,7 @@ impl Shared {
 /// Counts the call in flight, and cancels it if the caller stops waiting.
 struct CancelOnDrop<'a> {
     call: CallId,
-    shared: &'a Shared,
+    commands: &'a Commands,
     armed: bool,
 }
 
@@ -316,12 +338,12 @@ impl CancelOnDrop<'_> {
 
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
-        self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.commands
+            .extra()
+            .in_flight
+            .fetch_sub(1, Ordering::Relaxed);
         if self.armed {
-            let _ = self
-                .shared
-                .commands
-                .send(Command::Cancel { call: self.call });
+            let _ = self.commands.send(Command::Cancel { call: self.call });
         }
     }
 }

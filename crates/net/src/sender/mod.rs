@@ -17,9 +17,6 @@ mod published;
 mod reconnect;
 mod state;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::Arc;
-
 use tgwire_crypto::AuthKey;
 use tokio::sync::mpsc;
 
@@ -120,28 +117,12 @@ impl Sender {
         events: EventSink,
         temp_key_share: config::TempKeyShare,
     ) -> SenderHandle {
-        let (commands_tx, commands_rx) = crate::queue::unbounded();
-        let published = Arc::new(published::Published::new(config.auth_key.clone()));
-        let dc_id = config.dc_id;
-        let driver = driver::Driver::new(
-            config,
-            seed,
-            commands_rx,
-            Arc::clone(&published),
-            events,
-            temp_key_share,
-        );
+        let (commands, commands_rx) = crate::queue::unbounded_with(handle::Shared::new(
+            config.auth_key.clone(),
+            config.dc_id,
+        ));
+        let driver = driver::Driver::new(config, seed, commands_rx, events, temp_key_share);
         tokio::spawn(driver.run());
-        SenderHandle {
-            shared: Arc::new(handle::Shared {
-                commands: commands_tx,
-                published,
-                next_call: AtomicU64::new(0),
-                last_used: AtomicU64::new(0),
-                epoch: tokio::time::Instant::now(),
-                in_flight: AtomicUsize::new(0),
-                dc_id,
-            }),
-        }
+        SenderHandle { commands }
     }
 }
