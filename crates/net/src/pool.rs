@@ -323,7 +323,6 @@ impl Pool {
         let config = ConnConfig {
             dc_id,
             addr,
-            auth_key: inner.auth_keys.get(&dc_id).cloned(),
             salt: template.salt,
             time_offset: template.time_offset,
             session: Arc::clone(&inner.template.0.session),
@@ -339,7 +338,14 @@ impl Pool {
         // Distinct seeds per connection, so session ids differ even in tests.
         let seed =
             template_seed.map(|seed| seed ^ ((i64::from(dc_id) as u64) << 32) ^ index as u64);
-        let handle = Sender::spawn_into(config, seed, EventSink::Pool(hooks), temp_key_share);
+        let auth_key = inner.auth_keys.get(&dc_id).cloned();
+        let handle = Sender::spawn_into(
+            config,
+            auth_key,
+            seed,
+            EventSink::Pool(hooks),
+            temp_key_share,
+        );
         inner.conns.insert((dc_id, index), handle.clone());
         log::debug!("pool: opened connection {index} to DC {dc_id} at {addr}");
         Ok(handle)

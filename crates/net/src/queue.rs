@@ -264,6 +264,21 @@ mod tests {
         );
     }
 
+    /// The extra payload is the same one on both sides, and lives until both are gone.
+    #[test]
+    fn the_extra_is_shared_by_both_sides_and_outlives_either() {
+        let payload = Arc::new(());
+        let (tx, rx) = unbounded_with::<u8, _>(Arc::clone(&payload));
+        assert!(Arc::ptr_eq(tx.extra(), rx.extra()));
+        assert_eq!(Arc::strong_count(&payload), 2, "kept once, not per side");
+        let tx2 = tx.clone();
+        drop(tx);
+        drop(rx);
+        assert!(Arc::ptr_eq(tx2.extra(), &payload));
+        drop(tx2);
+        assert_eq!(Arc::strong_count(&payload), 1);
+    }
+
     #[test]
     fn an_emptied_queue_gives_its_buffer_back() {
         let (tx, mut rx) = unbounded();

@@ -1,20 +1,22 @@
-//! A map for a handful of entries: a sorted vector.
+//! A map for a handful of entries: a sorted slice.
 //!
 //! A pool keeps a few maps keyed by DC (addresses, auth keys, connections), each with a few
 //! entries, in every client. A `HashMap` allocates room for twice its entries plus control
-//! bytes, and a process may run thousands of clients; a vector the exact size of its entries
-//! is found by a binary search just as fast at these sizes.
+//! bytes, and a process may run thousands of clients; a slice the exact size of its entries
+//! is found by a binary search just as fast at these sizes. A boxed slice rather than a vector:
+//! these maps change a few times in a pool's life, and a capacity field would be 8 bytes more
+//! in each map of every pool.
 
 /// Entries sorted by key, no key twice.
 #[derive(Debug, Clone)]
 pub(crate) struct SmallMap<K, V> {
-    entries: Vec<(K, V)>,
+    entries: Box<[(K, V)]>,
 }
 
 impl<K, V> Default for SmallMap<K, V> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            entries: Box::new([]),
         }
     }
 }
@@ -22,6 +24,14 @@ impl<K, V> Default for SmallMap<K, V> {
 impl<K: Ord + Copy, V> SmallMap<K, V> {
     fn find(&self, key: &K) -> Result<usize, usize> {
         self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    /// Changes the entries as a vector, and keeps them in a slice of their exact size again.
+    fn edit<R>(&mut self, change: impl FnOnce(&mut Vec<(K, V)>) -> R) -> R {
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        let out = change(&mut entries);
+        self.entries = entries.into_boxed_slice();
+        out
     }
 
     pub(crate) fn get(&self, key: &K) -> Option<&V> {
@@ -37,9 +47,11 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         match self.find(&key) {
             Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
-                // Room for this one only: these maps grow by a few entries in their life.
-                self.entries.reserve_exact(1);
-                self.entries.insert(at, (key, value));
+                self.edit(|entries| {
+                    // Room for this one only: these maps grow by a few entries in their life.
+                    entries.reserve_exact(1);
+                    entries.insert(at, (key, value));
+                });
                 None
             }
         }
@@ -50,8 +62,10 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         let at = match self.find(&key) {
             Ok(at) => at,
             Err(at) => {
-                self.entries.reserve_exact(1);
-                self.entries.insert(at, (key, make()));
+                self.edit(|entries| {
+                    entries.reserve_exact(1);
+                    entries.insert(at, (key, make()));
+                });
                 at
             }
         };
@@ -60,11 +74,7 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
         let at = self.find(key).ok()?;
-        let (_, value) = self.entries.remove(at);
-        if self.entries.is_empty() {
-            self.entries = Vec::new();
-        }
-        Some(value)
+        Some(self.edit(|entries| entries.remove(at).1))
     }
 
     /// The entries, in key order.
@@ -74,31 +84,35 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// Removes every entry for which `keep` is false, and returns their values in key order.
     pub(crate) fn take_unless(&mut self, mut keep: impl FnMut(&K, &V) -> bool) -> Vec<V> {
-        let mut taken = Vec::new();
-        let mut at = 0;
-        while let Some((k, v)) = self.entries.get(at) {
-            if keep(k, v) {
-                at += 1;
-            } else {
-                taken.push(self.entries.remove(at).1);
+        // (Nothing is reallocated when every entry stays.)
+        self.edit(|entries| {
+            let mut taken = Vec::new();
+            let mut at = 0;
+            while let Some((k, v)) = entries.get(at) {
+                if keep(k, v) {
+                    at += 1;
+                } else {
+                    taken.push(entries.remove(at).1);
+                }
             }
-        }
-        if self.entries.is_empty() {
-            self.entries = Vec::new();
-        }
-        taken
+            taken
+        })
     }
 }
 
 impl<K: Ord + Copy, V> FromIterator<(K, V)> for SmallMap<K, V> {
     /// Later entries win over earlier ones with the same key, as in a `HashMap`.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
-        let mut map = Self::default();
+        let mut sorted: Vec<(K, V)> = Vec::new();
         for (k, v) in entries {
-            map.insert(k, v);
+            match sorted.binary_search_by(|(key, _)| key.cmp(&k)) {
+                Ok(at) => sorted[at].1 = v,
+                Err(at) => sorted.insert(at, (k, v)),
+            }
         }
-        map.entries.shrink_to_fit();
-        map
+        Self {
+            entries: sorted.into_boxed_slice(),
+        }
     }
 }
 
@@ -115,17 +129,27 @@ mod tests {
         assert_eq!(map.get(&4), Some(&"D"));
         assert_eq!(map.get(&3), None);
         assert_eq!(map.insert(3, "c"), None);
-        assert_eq!(map.entries.capacity(), 4, "grown by one, not doubled");
+        assert_eq!(map.entries.len(), 4);
         assert_eq!(map.insert(3, "C"), Some("c"));
         assert!(map.contains_key(&3));
         *map.get_or_insert_with(5, || "e") = "E";
         assert_eq!(map.get_or_insert_with(5, || "x"), &"E");
         assert_eq!(map.remove(&2), Some("b"));
         assert_eq!(map.remove(&2), None);
+        assert!(map.take_unless(|_, _| true).is_empty());
         let odd = map.take_unless(|k, _| k % 2 == 0);
         assert_eq!(odd, ["a", "C", "E"]);
         assert_eq!(map.iter().collect::<Vec<_>>(), [(&4, &"D")]);
         assert_eq!(map.remove(&4), Some("D"));
-        assert_eq!(map.entries.capacity(), 0);
+        assert!(map.entries.is_empty());
+    }
+
+    /// Each map is a pointer and a length: no capacity field (pools keep four of them).
+    #[test]
+    fn a_map_is_two_words() {
+        assert_eq!(
+            std::mem::size_of::<SmallMap<i16, u64>>(),
+            2 * std::mem::size_of::<usize>()
+        );
     }
 }

@@ -61,25 +61,25 @@ pub struct SenderConfig {
 /// per-connection fields of [`Self::shared`] (`dc_id`, `addr`, `auth_key`, `salt`,
 /// `time_offset`, `seed`) are not read; the fields here are. The connection's seed goes to the
 /// driver's generator alone (a copy here would be 16 bytes in every connection's task, which
-/// sits at the top of its tokio cell size).
+/// sits at the top of its tokio cell size), and its auth key to what the driver publishes for
+/// its handles, where the driver reads it back (one copy rather than two).
 pub(crate) struct ConnConfig {
     pub(crate) shared: std::sync::Arc<SenderConfig>,
     /// [`SenderConfig::session`], shared by the pool's sessions too.
     pub(crate) session: std::sync::Arc<ClientConfig>,
     pub(crate) dc_id: i16,
     pub(crate) addr: SocketAddr,
-    pub(crate) auth_key: Option<AuthKey>,
     pub(crate) salt: i64,
     pub(crate) time_offset: i32,
 }
 
 impl ConnConfig {
-    /// A connection of its own, configured by `config` alone.
-    pub(crate) fn own(mut config: SenderConfig) -> Self {
+    /// A connection of its own, configured by `config` alone (less its auth key, which the
+    /// caller takes out first).
+    pub(crate) fn own(config: SenderConfig) -> Self {
         Self {
             dc_id: config.dc_id,
             addr: config.addr,
-            auth_key: config.auth_key.take(),
             salt: config.salt,
             time_offset: config.time_offset,
             session: std::sync::Arc::new(config.session.clone()),

@@ -342,7 +342,7 @@ impl Driver {
             // Whatever was in flight on the old connection may be lost: resend it now.
             Some(session) => session.handle_reconnect(self.clock.now()),
             None => {
-                let key = match self.cfg.auth_key.clone() {
+                let key = match self.published().key() {
                     Some(key) => key,
                     None => self.create_key(&mut link).await?,
                 };
@@ -359,14 +359,14 @@ impl Driver {
         link: &mut Link,
         lifetime: std::time::Duration,
     ) -> Result<(), DisconnectReason> {
-        let perm = match self.cfg.auth_key.clone() {
+        let perm = match self.published().key() {
             Some(key) => key,
-            None => self.create_key(link).await?,
+            None => {
+                let key = self.create_key(link).await?;
+                self.published().send_key(Some(key.clone()));
+                key
+            }
         };
-        if self.published().key_id() != Some(perm.id()) {
-            self.published().send_key(Some(perm.clone()));
-        }
-        self.cfg.auth_key = Some(perm.clone());
         let now = tokio::time::Instant::now();
         // (Always there: this runs for PFS connections only.)
         let Some(pfs) = self.pfs.as_ref() else {
@@ -571,7 +571,6 @@ impl Driver {
             Arc::clone(&self.cfg.session),
             seed,
         );
-        self.cfg.auth_key = Some(key.clone());
         self.published().send_key(Some(key));
         self.session = Some(session);
         self.init = InitState::Needed;
@@ -579,6 +578,7 @@ impl Driver {
     }
 
     /// Serves an open connection until it ends; returns why.
+    ///
     /// Not an `async fn`: see [`Self::until`].
     fn serve(&mut self, mut link: Box<Link>) -> impl Future<Output = DisconnectReason> + '_ {
         async move {
@@ -981,7 +981,6 @@ impl Driver {
                 if error.name == "ENCRYPTED_MESSAGE_INVALID" {
                     // The server cannot open the binding message: it does not know the
                     // permanent key (any more). Requests are held back, so none is lost.
-                    self.cfg.auth_key = None;
                     self.cfg.salt = 0;
                     self.published().send_key(None);
                     self.publish(SenderEvent::AuthKeyUnknown);
@@ -1243,7 +1242,6 @@ impl Driver {
                 calls.by_request.clear();
             }
             self.session = None;
-            self.cfg.auth_key = None;
             self.cfg.salt = 0;
             self.published().send_key(None);
             self.publish(SenderEvent::AuthKeyUnknown);

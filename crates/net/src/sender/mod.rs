@@ -94,12 +94,14 @@ impl Sender {
     /// # Panics
     ///
     /// Outside a tokio runtime.
-    pub fn spawn(config: SenderConfig) -> Sender {
+    pub fn spawn(mut config: SenderConfig) -> Sender {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let seed = config.seed;
+        let auth_key = config.auth_key.take();
         Sender {
             handle: Self::spawn_into(
                 config::ConnConfig::own(config),
+                auth_key,
                 seed,
                 EventSink::Channel(events_tx),
                 config::TempKeyShare::Own,
@@ -109,18 +111,17 @@ impl Sender {
     }
 
     /// [`spawn`](Self::spawn), with the events (and, for a pool, each new state) going to
-    /// `events`. With PFS, `temp_key_share` says which connection makes the DC's temporary
-    /// keys.
+    /// `events`, starting from `auth_key` if there is one. With PFS, `temp_key_share` says
+    /// which connection makes the DC's temporary keys.
     pub(crate) fn spawn_into(
         config: config::ConnConfig,
+        auth_key: Option<AuthKey>,
         seed: Option<u64>,
         events: EventSink,
         temp_key_share: config::TempKeyShare,
     ) -> SenderHandle {
-        let (commands, commands_rx) = crate::queue::unbounded_with(handle::Shared::new(
-            config.auth_key.clone(),
-            config.dc_id,
-        ));
+        let (commands, commands_rx) =
+            crate::queue::unbounded_with(handle::Shared::new(auth_key, config.dc_id));
         let driver = driver::Driver::new(config, seed, commands_rx, events, temp_key_share);
         tokio::spawn(driver.run());
         SenderHandle { commands }

@@ -56,9 +56,9 @@ impl Published {
         slot.key = key;
     }
 
-    /// The id of the key published last.
-    pub(crate) fn key_id(&self) -> Option<i64> {
-        self.lock().key.as_ref().map(AuthKey::id)
+    /// The key published last.
+    pub(crate) fn key(&self) -> Option<AuthKey> {
+        self.lock().key.clone()
     }
 
     /// A receiver following the key from now on.
@@ -127,7 +127,7 @@ mod tests {
         let mut rx = slot.subscribe_key();
         assert_eq!(
             rx.borrow_and_update().as_ref().map(AuthKey::id),
-            slot.key_id()
+            slot.key().as_ref().map(AuthKey::id)
         );
         slot.send_key(Some(key(2)));
         rx.changed().await.unwrap();
