@@ -1,6 +1,7 @@
 //! The cheap, cloneable front of a sender: what callers hold to invoke requests.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use tgwire_crypto::AuthKey;
 use tgwire_tl_types::{Deserializable, RemoteCall};
@@ -53,10 +54,8 @@ pub(crate) struct Shared {
     /// The key and state the driver published.
     pub(crate) published: super::published::Published,
     pub(crate) next_call: AtomicU64,
-    /// Milliseconds since the driver's start at which the handle was last used, for the pool's
-    /// idle check.
-    pub(crate) last_used: AtomicU64,
-    pub(crate) epoch: tokio::time::Instant,
+    /// When the handle was last used ([`stamp`]), for the pool's idle check.
+    pub(crate) last_used: AtomicI64,
     /// Calls started and not yet finished.
     pub(crate) in_flight: AtomicUsize,
     pub(crate) dc_id: i16,
@@ -289,10 +288,9 @@ impl SenderHandle {
 
     /// How long since a call last started or finished on this sender.
     pub fn idle_for(&self) -> std::time::Duration {
-        let shared = self.shared();
-        let now = shared.epoch.elapsed().as_millis() as u64;
-        let last = shared.last_used.load(Ordering::Relaxed);
-        std::time::Duration::from_millis(now.saturating_sub(last))
+        let last = self.shared().last_used.load(Ordering::Relaxed);
+        let idle = stamp().saturating_sub(last);
+        std::time::Duration::from_millis(u64::try_from(idle).unwrap_or(0))
     }
 
     fn closed_reason(&self) -> DisconnectReason {
@@ -309,16 +307,28 @@ impl Shared {
         Self {
             published: super::published::Published::new(auth_key),
             next_call: AtomicU64::new(0),
-            last_used: AtomicU64::new(0),
-            epoch: tokio::time::Instant::now(),
+            last_used: AtomicI64::new(stamp()),
             in_flight: AtomicUsize::new(0),
             dc_id,
         }
     }
 
     fn touch(&self) {
-        let now = self.epoch.elapsed().as_millis() as u64;
-        self.last_used.store(now, Ordering::Relaxed);
+        self.last_used.store(stamp(), Ordering::Relaxed);
+    }
+}
+
+/// Tokio's clock now, in milliseconds from a point shared by the process (negative before it:
+/// a paused test clock may stand earlier than another runtime's). One origin for every
+/// connection rather than an instant in each (16 bytes in every connection's shared state).
+fn stamp() -> i64 {
+    static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+    let now = tokio::time::Instant::now().into_std();
+    let origin = *ORIGIN.get_or_init(|| now);
+    let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    match now.checked_duration_since(origin) {
+        Some(after) => millis(after),
+        None => -millis(origin - now),
     }
 }
 
@@ -345,5 +355,31 @@ impl Drop for CancelOnDrop<'_> {
         if self.armed {
             let _ = self.commands.send(Command::Cancel { call: self.call });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> SenderHandle {
+        let (commands, _) = crate::queue::unbounded_with(Shared::new(None, 2));
+        SenderHandle { commands }
+    }
+
+    /// Idleness counts from the handle's making, then from each use, on tokio's clock (which
+    /// a paused test clock moves), with one origin for all connections.
+    #[tokio::test(start_paused = true)]
+    async fn idleness_counts_from_the_last_use() {
+        let first = handle();
+        assert_eq!(first.idle_for(), std::time::Duration::ZERO);
+        tokio::time::advance(std::time::Duration::from_secs(5)).await;
+        let second = handle();
+        assert_eq!(first.idle_for().as_secs(), 5);
+        assert_eq!(second.idle_for(), std::time::Duration::ZERO);
+        tokio::time::advance(std::time::Duration::from_secs(2)).await;
+        first.shared().touch();
+        assert_eq!(first.idle_for(), std::time::Duration::ZERO);
+        assert_eq!(second.idle_for().as_secs(), 2);
     }
 }
