@@ -1,6 +1,6 @@
 //! The cheap, cloneable front of a sender: what callers hold to invoke requests.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use tgwire_crypto::AuthKey;
@@ -57,7 +57,8 @@ pub(crate) struct Shared {
     /// When the handle was last used ([`stamp`]), for the pool's idle check.
     pub(crate) last_used: AtomicI64,
     /// Calls started and not yet finished.
-    pub(crate) in_flight: AtomicUsize,
+    /// (A `u32` beside `dc_id`: 8 bytes less than a `usize` in every connection.)
+    pub(crate) in_flight: AtomicU32,
     pub(crate) dc_id: i16,
 }
 
@@ -283,7 +284,7 @@ impl SenderHandle {
 
     /// Calls started through any clone of this handle and not finished yet.
     pub fn in_flight(&self) -> usize {
-        self.shared().in_flight.load(Ordering::Relaxed)
+        self.shared().in_flight.load(Ordering::Relaxed) as usize
     }
 
     /// How long since a call last started or finished on this sender.
@@ -308,7 +309,7 @@ impl Shared {
             published: super::published::Published::new(auth_key),
             next_call: AtomicU64::new(0),
             last_used: AtomicI64::new(stamp()),
-            in_flight: AtomicUsize::new(0),
+            in_flight: AtomicU32::new(0),
             dc_id,
         }
     }
