@@ -234,6 +234,7 @@ impl Driver {
     /// Not an `async fn`, and no value kept across an `.await` that the step after it does
     /// not need: this future sits in every connection's task for the connection's life
     /// (see [`Self::until`]).
+    #[allow(clippy::manual_async_fn, reason = "see `until`")]
     fn connect_loop(&mut self) -> impl Future<Output = DisconnectReason> + '_ {
         async move {
             self.set_state(ConnectionState::Connecting);
@@ -580,6 +581,7 @@ impl Driver {
     /// Serves an open connection until it ends; returns why.
     ///
     /// Not an `async fn`: see [`Self::until`].
+    #[allow(clippy::manual_async_fn, reason = "see `until`")]
     fn serve(&mut self, mut link: Box<Link>) -> impl Future<Output = DisconnectReason> + '_ {
         async move {
             let Link {
@@ -1284,6 +1286,7 @@ impl Driver {
     /// this future twice (the argument and the pinned local; rust-lang/rust#62958), which for
     /// the backoff's timer is a good part of every connection's task. Not an `async fn` for the
     /// same reason (the arguments would be copied into locals).
+    #[allow(clippy::manual_async_fn, reason = "see above")]
     fn until<'a, F: Future>(
         &'a mut self,
         mut work: Pin<&'a mut F>,
