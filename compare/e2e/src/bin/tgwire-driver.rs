@@ -332,6 +332,11 @@ async fn main() -> anyhow::Result<()> {
             let before = rss_kib("VmRSS:");
             let before_malloc = malloc_view();
             let before_rollup = rollup_kib();
+            // With TGWIRE_SMAPS=DIR, the memory map before and after (which mappings grew).
+            let smaps_dir = std::env::var_os("TGWIRE_SMAPS").map(std::path::PathBuf::from);
+            if let Some(dir) = &smaps_dir {
+                std::fs::copy("/proc/self/smaps", dir.join("smaps.before"))?;
+            }
             let mut clients = Vec::with_capacity(count);
             for _ in 0..count {
                 clients.push(idle_client(&base, &session).await?);
@@ -348,14 +353,18 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
             let after = rss_kib("VmRSS:");
+            if let Some(dir) = &smaps_dir {
+                std::fs::copy("/proc/self/smaps", dir.join("smaps.after"))?;
+            }
             if let (Some(b), Some(a)) = (before_malloc, malloc_view()) {
                 let per = |x: usize, y: usize| (x as f64 - y as f64) / count as f64;
                 eprintln!(
-                    "malloc per client: in use {:.0} B, free {:.0} B (fast bins {:.0}), heap {:.0} B",
+                    "malloc per client: in use {:.0} B, free {:.0} B (fast bins {:.0}), heap {:.0} B, mmapped {:.0} B",
                     per(a.uordblks, b.uordblks),
                     per(a.fordblks, b.fordblks),
                     per(a.fsmblks, b.fsmblks),
                     per(a.arena, b.arena),
+                    per(a.hblkhd, b.hblkhd),
                 );
                 let stats = clients
                     .iter()

@@ -249,13 +249,15 @@ impl ClientBuilder {
     }
 
     /// Flood waits up to this long are slept through and the request retried; longer ones
-    /// are returned as errors (default 60 s; zero never sleeps).
+    /// are returned as errors (default 60 s; zero never sleeps; flood waits are whole seconds,
+    /// so a fraction of a second makes no difference).
     pub fn flood_sleep_threshold(mut self, threshold: Duration) -> Self {
         self.flood_sleep_threshold = threshold;
         self
     }
 
-    /// Gives up on a request after this long (default 60 s; `None` waits forever).
+    /// Gives up on a request after this long (default 60 s; `None` waits forever; kept to
+    /// the millisecond, at most about 49 days).
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
         self
@@ -400,8 +402,13 @@ impl ClientBuilder {
                     ),
                     pool,
                     home_dc: AtomicI32::new(home),
-                    flood_sleep_threshold: self.flood_sleep_threshold,
-                    request_timeout: self.request_timeout,
+                    flood_sleep_secs: u32::try_from(self.flood_sleep_threshold.as_secs())
+                        .unwrap_or(u32::MAX),
+                    request_timeout_ms: self.request_timeout.map_or(super::NO_TIMEOUT, |t| {
+                        u32::try_from(t.as_millis())
+                            .unwrap_or(u32::MAX)
+                            .min(super::NO_TIMEOUT - 1)
+                    }),
                     authorized_dcs: Mutex::new(Vec::new()),
                     state: super::home_state::HomeState::new(ConnectionState::Connecting),
                     write_lock: tokio::sync::Mutex::new(()),

@@ -170,7 +170,7 @@ impl Client {
             }
             other => return Err(other.into()),
         };
-        match recovery(&error, self.inner.flood_sleep_threshold) {
+        match recovery(&error, self.inner.flood_sleep_threshold()) {
             Recovery::Sleep(wait) => {
                 log::info!("{error} in a batch: sleeping {wait:?} before resending");
                 tokio::time::sleep(wait).await;
@@ -216,7 +216,7 @@ impl Client {
                 }
                 Err(other) => return Err(other.into()),
             };
-            match recovery(&error, self.inner.flood_sleep_threshold) {
+            match recovery(&error, self.inner.flood_sleep_threshold()) {
                 Recovery::Sleep(wait) if sleeps < MAX_FLOOD_SLEEPS => {
                     sleeps += 1;
                     log::info!("{error}: sleeping {wait:?} before retrying");
@@ -252,7 +252,7 @@ impl Client {
     /// How every call of this client is sent: with the configured request timeout.
     fn call_options(&self) -> InvokeOptions {
         InvokeOptions {
-            timeout: self.inner.request_timeout,
+            timeout: self.inner.request_timeout(),
             ..InvokeOptions::default()
         }
     }

@@ -361,7 +361,7 @@ impl CdnFile {
                 .connection(client, self.dc_id, index)
                 .await?;
             let options = InvokeOptions {
-                timeout: client.inner.request_timeout,
+                timeout: client.inner.request_timeout(),
                 // Encrypted file bytes do not compress.
                 no_gzip: true,
                 ..InvokeOptions::default()

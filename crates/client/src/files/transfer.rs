@@ -54,7 +54,7 @@ impl Lanes {
             let index = lane % self.connections;
             let handle = client.inner.pool.get_nth(dc as i16, index).await?;
             let options = InvokeOptions {
-                timeout: client.inner.request_timeout,
+                timeout: client.inner.request_timeout(),
                 // File bytes are compressed or random: gzip would only cost time.
                 no_gzip: true,
                 ..InvokeOptions::default()
@@ -75,7 +75,7 @@ impl Lanes {
                 Err(other) => return Err(other.into()),
             };
             if let Some(wait) = error.wait() {
-                if wait <= client.inner.flood_sleep_threshold && redirects < MAX_REDIRECTS {
+                if wait <= client.inner.flood_sleep_threshold() && redirects < MAX_REDIRECTS {
                     redirects += 1;
                     log::info!("{error}: sleeping {wait:?} before resending a transfer request");
                     tokio::time::sleep(wait).await;

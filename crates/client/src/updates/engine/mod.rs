@@ -542,8 +542,8 @@ impl Engine {
         match self.common.fetch {
             Fetch::RetryAt(t) if t <= now => self.common.fetch = Fetch::Wanted,
             Fetch::Idle if self.initialised => {
-                if due(self.common.gap_deadline)
-                    || due(self.secondary.gap_deadline)
+                if due(self.common.gap_deadline())
+                    || due(self.secondary.gap_deadline())
                     || due(self.pending.as_ref().and_then(|p| p.seq_deadline))
                 {
                     log::debug!("update gap not filled in time: fetching the difference");
@@ -560,7 +560,7 @@ impl Engine {
         for (id, b) in &mut self.channels {
             // A channel seen for the first time: its updates waited one gap wait for any that
             // were overtaken; now it starts from the earliest.
-            if b.fetch == Fetch::Idle && due(b.gap_deadline) && b.adopt_held() {
+            if b.fetch == Fetch::Idle && due(b.gap_deadline()) && b.adopt_held() {
                 adopted.push(*id);
                 continue;
             }
@@ -569,8 +569,8 @@ impl Engine {
                     b.fetch = Fetch::Wanted;
                     pending(&mut self.pending).channel_wanted.insert(*id);
                 }
-                Fetch::Idle if due(b.gap_deadline) || due(b.poll_at) => {
-                    b.poll_at = None;
+                Fetch::Idle if due(b.gap_deadline()) || due(b.poll_at()) => {
+                    b.clear_poll_at();
                     b.fetch = Fetch::Wanted;
                     pending(&mut self.pending).channel_wanted.insert(*id);
                 }
@@ -712,8 +712,8 @@ impl Engine {
         match self.common.fetch {
             Fetch::RetryAt(t) => consider(Some(t)),
             Fetch::Idle if self.initialised => {
-                consider(self.common.gap_deadline);
-                consider(self.secondary.gap_deadline);
+                consider(self.common.gap_deadline());
+                consider(self.secondary.gap_deadline());
                 consider(self.pending.as_ref().and_then(|p| p.seq_deadline));
                 consider(Some(self.last_activity + self.limits.no_updates_timeout()));
             }
@@ -723,8 +723,8 @@ impl Engine {
             match b.fetch {
                 Fetch::RetryAt(t) => consider(Some(t)),
                 Fetch::Idle => {
-                    consider(b.gap_deadline);
-                    consider(b.poll_at);
+                    consider(b.gap_deadline());
+                    consider(b.poll_at());
                 }
                 _ => {}
             }
@@ -928,7 +928,7 @@ impl Engine {
                 entry.pts,
                 entry.count
             );
-            b.held.push(entry);
+            b.hold(entry);
             return;
         }
         let before = b.pts;
@@ -952,9 +952,7 @@ impl Engine {
         match offered {
             Offered::Applied { released } => {
                 self.stats.filled_late += released as u64;
-                if let Some(secs) = b.poll_secs {
-                    b.poll_at = Some(now + Duration::from_secs(u64::from(secs)));
-                }
+                b.applied_at(now);
                 match key {
                     BoxKey::Channel(id) => {
                         pending(&mut self.pending).dirty_channels.insert(id);
@@ -1027,10 +1025,7 @@ impl Engine {
         let Some(b) = self.channels.get_mut(&channel_id) else {
             return;
         };
-        b.poll_secs = timeout
-            .and_then(|t| u32::try_from(t).ok())
-            .filter(|t| *t > 0);
-        b.poll_at = b.poll_secs.map(|s| now + Duration::from_secs(u64::from(s)));
+        b.set_poll(timeout.and_then(|t| u32::try_from(t).ok()), now);
         if is_final {
             b.fetch = Fetch::Idle;
             self.reoffer_held(BoxKey::Channel(channel_id), now);
