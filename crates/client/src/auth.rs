@@ -339,11 +339,7 @@ impl Client {
         changes.set_self_user(None).clear_update_state();
         self.persist(changes).await?;
         self.tell_updates(crate::updates::driver::Input::SignedOut);
-        self.inner
-            .authorized_dcs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.forget_authorized_dcs();
         Ok(())
     }
 

@@ -409,9 +409,7 @@ impl ClientBuilder {
                             .unwrap_or(u32::MAX)
                             .min(super::NO_TIMEOUT - 1)
                     }),
-                    authorized_dcs: Mutex::new(Vec::new()),
                     state: super::home_state::HomeState::new(ConnectionState::Connecting),
-                    write_lock: tokio::sync::Mutex::new(()),
                     updates: Arc::default(),
                     receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
                     update_stats: Mutex::default(),

@@ -268,6 +268,7 @@ impl Client {
         }
         let done = self
             .inner
+            .extras()
             .authorized_dcs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -287,6 +288,7 @@ impl Client {
         handle.invoke_with(&import, self.call_options()).await?;
         let mut authorized = self
             .inner
+            .extras()
             .authorized_dcs
             .lock()
             .unwrap_or_else(|e| e.into_inner());

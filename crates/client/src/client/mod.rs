@@ -53,13 +53,8 @@ pub(crate) struct Inner {
     /// [`ClientBuilder::request_timeout`] in milliseconds, [`NO_TIMEOUT`] for none (at most
     /// about 49 days; 4 bytes instead of 16).
     pub(crate) request_timeout_ms: u32,
-    /// DCs (other than home) where the account's authorization was imported.
-    /// A few at most: a vector (a hash set would be 48 bytes in every client before any).
-    pub(crate) authorized_dcs: Mutex<Vec<i32>>,
     /// The home DC's connection state, republished across home-DC changes.
     pub(crate) state: HomeState,
-    /// Serialises session writes so they land in call order.
-    pub(crate) write_lock: tokio::sync::Mutex<()>,
     /// Who receives the updates the engine hands out (shared with the update driver, which
     /// must not keep the client alive).
     pub(crate) updates: Arc<crate::updates::Hub>,
@@ -77,9 +72,16 @@ pub(crate) struct Inner {
 }
 
 /// The parts of a client that many never use (event handlers, conversations, CDN
-/// connections): about 200 bytes that an idle client does not keep until it needs them.
+/// connections, the order of blocking session writes): about 240 bytes that an idle client
+/// does not keep until it needs them.
 #[derive(Default)]
 pub(crate) struct Extras {
+    /// Serialises session writes that run on blocking threads, so that they land in call
+    /// order (writes to a storage that does not block are applied in place, in order).
+    pub(crate) write_lock: tokio::sync::Mutex<()>,
+    /// DCs (other than home) where the account's authorization was imported.
+    /// A few at most: a vector (a hash set would be 48 bytes before any).
+    pub(crate) authorized_dcs: Mutex<Vec<i32>>,
     /// The event handlers and their dispatcher.
     pub(crate) events: crate::events::Registry,
     /// Connections to CDN DCs, made on the first CDN redirect.
@@ -192,10 +194,10 @@ impl Client {
         if changes.is_empty() {
             return Ok(());
         }
-        let _order = self.inner.write_lock.lock().await;
         if !self.inner.storage.apply_blocks() {
             return Ok(self.inner.storage.apply(changes)?);
         }
+        let _order = self.inner.extras().write_lock.lock().await;
         let storage = Arc::clone(&self.inner.storage);
         tokio::task::spawn_blocking(move || storage.apply(changes))
             .await
@@ -203,16 +205,23 @@ impl Client {
         Ok(())
     }
 
+    /// Forgets where the authorization was imported (the home DC changed, or signed out).
+    pub(crate) fn forget_authorized_dcs(&self) {
+        if let Some(extras) = self.inner.extras.get() {
+            extras
+                .authorized_dcs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+    }
+
     /// Makes `dc` the home DC, now and in the session.
     pub(crate) async fn set_home_dc(&self, dc: i32) -> Result<(), InvocationError> {
         let previous = self.inner.home_dc.swap(dc, Ordering::Relaxed);
         if previous != dc {
             log::info!("home DC is now {dc} (was {previous})");
-            self.inner
-                .authorized_dcs
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            self.forget_authorized_dcs();
             self.watch_home_state().await;
             if self.connection_state().is_connected() {
                 // The new home connection was up already, so its state hook will not report
