@@ -495,6 +495,13 @@ async fn a_reconnect_alone_brings_what_was_lost() {
     assert_quiet(&mut stream).await;
     let after = settled(&b).await;
     assert!(after.differences > before.differences, "{after:?}");
+    // The counters outlive the driver (kept from its last step when it stops).
+    b.disconnect().await;
+    let ended = b.update_stats();
+    assert!(
+        ended.differences >= after.differences && ended.handed_out >= after.handed_out,
+        "{ended:?} after {after:?}"
+    );
 }
 
 #[tokio::test]

@@ -412,7 +412,6 @@ impl ClientBuilder {
                     state: super::home_state::HomeState::new(ConnectionState::Connecting),
                     updates: Arc::default(),
                     receive_updates: std::sync::atomic::AtomicBool::new(self.receive_updates),
-                    update_stats: Mutex::default(),
                     key_writes: Mutex::new(None),
                     extras: std::sync::OnceLock::new(),
                 }

@@ -21,18 +21,47 @@ pub(crate) struct HomeState {
 }
 
 struct Slot {
-    state: ConnectionState,
+    state: Stored,
     /// Made for the first follower; `None` while nobody follows.
     watch: Option<watch::Sender<ConnectionState>>,
     /// Counts the channels made, so that a follower releases only its own.
     generation: u32,
 }
 
+/// A [`ConnectionState`] in 16 bytes instead of 40: the states a connection spends its life in
+/// are kept inline, the others (with their reasons) boxed.
+enum Stored {
+    Connecting,
+    Connected,
+    Reconnecting(u32),
+    Other(Box<ConnectionState>),
+}
+
+impl Stored {
+    fn new(state: ConnectionState) -> Self {
+        match state {
+            ConnectionState::Connecting => Stored::Connecting,
+            ConnectionState::Connected => Stored::Connected,
+            ConnectionState::Reconnecting { attempt } => Stored::Reconnecting(attempt),
+            other => Stored::Other(Box::new(other)),
+        }
+    }
+
+    fn get(&self) -> ConnectionState {
+        match self {
+            Stored::Connecting => ConnectionState::Connecting,
+            Stored::Connected => ConnectionState::Connected,
+            Stored::Reconnecting(attempt) => ConnectionState::Reconnecting { attempt: *attempt },
+            Stored::Other(state) => (**state).clone(),
+        }
+    }
+}
+
 impl HomeState {
     pub(crate) fn new(state: ConnectionState) -> Self {
         Self {
             slot: Mutex::new(Slot {
-                state,
+                state: Stored::new(state),
                 watch: None,
                 generation: 0,
             }),
@@ -46,17 +75,20 @@ impl HomeState {
 
     /// The state published last.
     pub(crate) fn get(&self) -> ConnectionState {
-        self.lock().state.clone()
+        self.lock().state.get()
     }
 
     /// Whether the client was shut down ([`Client::disconnect`](crate::Client::disconnect)).
     pub(crate) fn is_shut_down(&self) -> bool {
-        matches!(
-            self.lock().state,
-            ConnectionState::Closed {
-                reason: DisconnectReason::Shutdown
-            }
-        )
+        match &self.lock().state {
+            Stored::Other(state) => matches!(
+                **state,
+                ConnectionState::Closed {
+                    reason: DisconnectReason::Shutdown
+                }
+            ),
+            _ => false,
+        }
     }
 
     /// Publishes `state`.
@@ -71,15 +103,17 @@ impl HomeState {
     /// applied after it, never overwritten); publishes if it returns true.
     pub(crate) fn modify(&self, change: impl FnOnce(&mut ConnectionState) -> bool) {
         let slot = &mut *self.lock();
-        if !change(&mut slot.state) {
+        let mut state = slot.state.get();
+        if !change(&mut state) {
             return;
         }
+        slot.state = Stored::new(state);
         if let Some(watch) = &slot.watch {
             if watch.receiver_count() == 0 {
                 // Only internal receivers ever followed it, and they are gone.
                 slot.watch = None;
             } else {
-                watch.send_replace(slot.state.clone());
+                watch.send_replace(slot.state.get());
             }
         }
     }
@@ -95,7 +129,7 @@ impl HomeState {
         let receiver = match &slot.watch {
             Some(watch) => watch.subscribe(),
             None => {
-                let (watch, receiver) = watch::channel(slot.state.clone());
+                let (watch, receiver) = watch::channel(slot.state.get());
                 slot.watch = Some(watch);
                 slot.generation = slot.generation.wrapping_add(1);
                 receiver
@@ -212,6 +246,29 @@ mod tests {
                 reason: DisconnectReason::Shutdown
             }
         )
+    }
+
+    #[test]
+    fn every_state_is_kept_as_it_was_published() {
+        let states = [
+            ConnectionState::Connecting,
+            ConnectionState::Connected,
+            ConnectionState::Reconnecting { attempt: 7 },
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::Silent,
+            },
+            ConnectionState::Closed {
+                reason: DisconnectReason::GaveUp,
+            },
+            closed(),
+        ];
+        let home = HomeState::new(ConnectionState::Connecting);
+        for state in states {
+            home.set(state.clone());
+            assert_eq!(format!("{:?}", home.get()), format!("{state:?}"));
+            assert_eq!(home.is_shut_down(), is_closed(&state));
+        }
+        assert!(std::mem::size_of::<Stored>() <= 16);
     }
 
     #[test]

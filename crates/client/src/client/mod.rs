@@ -60,8 +60,6 @@ pub(crate) struct Inner {
     pub(crate) updates: Arc<crate::updates::Hub>,
     /// Whether updates are received (requests are wrapped in `invokeWithoutUpdates` if not).
     pub(crate) receive_updates: std::sync::atomic::AtomicBool,
-    /// The update engine's counters as of its last step.
-    pub(crate) update_stats: Mutex<crate::updates::engine::UpdateStats>,
     /// The update driver: its inputs and, while it is parked, its state.
     pub(crate) update_driver: crate::updates::driver::Slot,
     /// The last task saving an auth-key change (each waits for the one before), awaited by

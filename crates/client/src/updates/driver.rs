@@ -35,7 +35,8 @@ use tgwire_tl_types::{enums, functions, types, Deserializable, Identifiable};
 use tokio::sync::watch;
 
 use super::engine::{
-    BoxKey, Engine, EngineConfig, Handout, Origin, PeerId, Peers, Request, RequestError, SavedState,
+    BoxKey, Engine, EngineConfig, Handout, Origin, PeerId, Peers, Request, RequestError,
+    SavedState, UpdateStats,
 };
 use super::{timer, Hub, RawUpdate};
 use crate::client::{cache_entries, Inner};
@@ -151,6 +152,24 @@ struct Core {
     runtime: tokio::runtime::Handle,
     /// Told when the driver stops ([`Client::disconnect`](crate::Client::disconnect) waits).
     on_stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The engine's counters while the parked state does not have them: as of the last step
+    /// while a worker runs, and as they ended once the driver stopped. Boxed and dropped at
+    /// each park: an idle client reads them from its parked engine (72 bytes less in each).
+    stats: Option<Box<UpdateStats>>,
+}
+
+impl Core {
+    /// The engine's counters, as of its last step.
+    fn stats(&self) -> UpdateStats {
+        if let Some(stats) = &self.stats {
+            return **stats;
+        }
+        self.state
+            .as_ref()
+            .and_then(|state| state.engine.as_ref())
+            .map(Engine::stats)
+            .unwrap_or_default()
+    }
 }
 
 impl Slot {
@@ -176,6 +195,7 @@ impl Slot {
                 timer: None,
                 runtime: tokio::runtime::Handle::current(),
                 on_stop: None,
+                stats: None,
             }),
         }
     }
@@ -289,7 +309,12 @@ impl Driver {
     /// Takes the parked state for a worker's run.
     fn take(inner: &Weak<Inner>) -> Option<Self> {
         let client = inner.upgrade()?;
-        let state = client.update_driver.lock().state.take()?;
+        let mut core = client.update_driver.lock();
+        let state = core.state.take()?;
+        core.stats = Some(Box::new(
+            state.engine.as_ref().map(Engine::stats).unwrap_or_default(),
+        ));
+        drop(core);
         Some(Driver {
             inner: inner.clone(),
             hub: Arc::clone(&client.updates),
@@ -318,6 +343,7 @@ impl Driver {
             engine: self.state.engine.take(),
             ..self.state
         });
+        core.stats = None;
         core.running = false;
         // A wake-up already due no later stays: the worker then finds nothing due and parks
         // again, which costs less than moving the entry at every park (a client receiving a
@@ -358,6 +384,13 @@ impl Driver {
             return;
         };
         let mut core = client.update_driver.lock();
+        core.stats = Some(Box::new(
+            self.state
+                .engine
+                .as_ref()
+                .map(Engine::stats)
+                .unwrap_or_default(),
+        ));
         core.stopped = true;
         core.running = false;
         core.inputs = VecDeque::new();
@@ -567,11 +600,9 @@ impl Driver {
             let Some(engine) = self.state.engine.as_mut() else {
                 return true;
             };
-            *client
-                .inner
-                .update_stats
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = engine.stats();
+            if let Some(stats) = &mut client.inner.update_driver.lock().stats {
+                **stats = engine.stats();
+            }
             if self.state.gated || !self.state.receive {
                 return true;
             }
@@ -838,11 +869,7 @@ impl Client {
     /// What the update engine did so far (handed out, duplicates dropped, gaps, differences
     /// fetched, …), as of its last step.
     pub fn update_stats(&self) -> super::engine::UpdateStats {
-        *self
-            .inner
-            .update_stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.inner.update_driver.lock().stats()
     }
 
     /// After a sign-in: fetch the state now, so that every update after the sign-in returns
