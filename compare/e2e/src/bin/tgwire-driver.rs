@@ -66,6 +66,17 @@ fn builder(dc: i32) -> anyhow::Result<ClientBuilder> {
     for d in &ready.dcs {
         builder = builder.dc_addr(d.id, format!("{}:{}", d.host, d.port).parse()?);
     }
+    // Transport experiments: TGWIRE_TRANSPORT=full uses Telethon's default transport (TCP full,
+    // no obfuscation) instead of tgwire's (obfuscated intermediate, AES-CTR over every byte).
+    if let Ok(kind) = std::env::var("TGWIRE_TRANSPORT") {
+        use tgwire::net::TransportKind;
+        builder = builder.transport(match kind.as_str() {
+            "full" => TransportKind::Full,
+            "intermediate" => TransportKind::Intermediate,
+            "abridged" => TransportKind::Abridged,
+            other => bail!("TGWIRE_TRANSPORT={other}: full, intermediate or abridged"),
+        });
+    }
     Ok(builder)
 }
 
