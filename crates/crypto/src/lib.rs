@@ -4,8 +4,9 @@
 //! keys lives here, as plain functions over byte arrays:
 //!
 //! - [`aes_ige`]: AES-256-IGE, the cipher of every encrypted message
-//!   ([`ige_encrypt`] / [`ige_decrypt`] at the root), and [`AesCtr`] for the
-//!   obfuscated transport and MTProxy.
+//!   ([`ige_encrypt`] / [`ige_decrypt`] at the root), and AES-256-CTR for the
+//!   obfuscated transport, MTProxy and CDN file parts: [`aes256_ctr_apply`]
+//!   (stateless, from any keystream position) and [`AesCtr`] (a stream).
 //! - [`AuthKey`] and [`Side`]; [`msg_key`], [`derive_aes_key_iv`] and the
 //!   one-call [`encrypt_message`] / [`decrypt_message`] (MTProto 2.0), plus the
 //!   1.0 derivation ([`msg_key_v1`], [`derive_aes_key_iv_v1`]) that only the
@@ -49,10 +50,15 @@
 //!
 //! IGE is a serial chain in both directions, so its ceiling is the latency of
 //! one AES-256 block, the same as CBC encryption. On x86-64 with AES-NI the
-//! chain runs in a register-resident loop (the crate's one `unsafe` module,
+//! chain runs in a register-resident loop (an `unsafe` module,
 //! see [`aes_ige`]); elsewhere a portable loop drives the `aes` crate's
 //! backend. `benches/crypto.rs` and `examples/ige_ratio.rs` measure it against
 //! a serial CBC chain.
+//!
+//! CTR has no chain: with AES-NI a second `unsafe` module encrypts eight
+//! counter blocks side by side and XORs them into the data in the same pass
+//! (`benches/crypto.rs`, group `ctr-1MiB`, against the `ctr` crate and
+//! OpenSSL); elsewhere the `aes` crate's backend.
 //!
 //! # Example
 //!
@@ -77,8 +83,8 @@
 //! # Ok::<(), tgwire_crypto::Error>(())
 //! ```
 
-// `unsafe` is denied everywhere except `aes_ige/aesni.rs` (AES-NI
-// intrinsics; measured and justified there).
+// `unsafe` is denied everywhere except `aes_ige/aesni.rs` and
+// `aes_ctr/aesni.rs` (AES-NI intrinsics; measured and justified there).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -96,7 +102,7 @@ mod handshake;
 mod message;
 mod primes;
 
-pub use aes_ctr::AesCtr;
+pub use aes_ctr::{aes256_ctr_apply, AesCtr};
 pub use aes_ige::{
     decrypt_in_place as ige_decrypt, decrypt_many_in_place as ige_decrypt_many,
     encrypt_in_place as ige_encrypt, encrypt_many_in_place as ige_encrypt_many,

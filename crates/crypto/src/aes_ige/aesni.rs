@@ -53,7 +53,7 @@ use core::arch::x86_64::{
 
 /// AES-256 round keys: 15 for encryption, or their "equivalent inverse
 /// cipher" form for decryption.
-type RoundKeys = [__m128i; 15];
+pub(crate) type RoundKeys = [__m128i; 15];
 
 /// Encrypts `data` (a multiple of 16 bytes) in place if the CPU has AES-NI;
 /// returns `false`, touching nothing, if it does not.
@@ -212,9 +212,14 @@ unsafe fn schedule_odd(prev_odd: __m128i, even: __m128i) -> __m128i {
     _mm_xor_si128(t, assist)
 }
 
+/// The 15 encryption round keys of `key` (the IGE chains here and the CTR
+/// loop of `crate::aes_ctr` share this schedule). The caller zeroizes them.
+///
+/// # Safety
+/// The CPU must have AES-NI.
 #[inline]
 #[target_feature(enable = "aes,sse2")]
-unsafe fn expand_encrypt_key(key: &[u8; 32]) -> RoundKeys {
+pub(crate) unsafe fn expand_encrypt_key(key: &[u8; 32]) -> RoundKeys {
     let (lo, hi) = halves(key);
     let mut k = [load(lo); 15];
     k[1] = load(hi);

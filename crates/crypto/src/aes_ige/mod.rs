@@ -17,13 +17,13 @@
 //! array (no bounds checks in the loop body) and hand the block cipher one
 //! block at a time without allocating.
 //!
-//! On x86-64 with AES-NI a dedicated loop (`aesni.rs`, the crate's only
-//! `unsafe` code, explained there) keeps the round keys in registers and
-//! folds the chaining XORs into the last round's key, so that the path from
-//! one block to the next is the 14 AES rounds alone: on this project's Xeon
-//! (`examples/ige_ratio.rs`, best of many) 1,070 MiB/s, 1.23x the `cbc`
-//! crate's serial CBC encryption (874 MiB/s before the folding). Elsewhere
-//! the portable loop over the `aes` crate is used.
+//! On x86-64 with AES-NI a dedicated loop (`aesni.rs`, `unsafe` code
+//! explained there; `aes_ctr` shares its key schedule) keeps the round keys
+//! in registers and folds the chaining XORs into the last round's key, so
+//! that the path from one block to the next is the 14 AES rounds alone: on
+//! this project's Xeon (`examples/ige_ratio.rs`, best of many) 1,070 MiB/s,
+//! 1.23x the `cbc` crate's serial CBC encryption (874 MiB/s before the
+//! folding). Elsewhere the portable loop over the `aes` crate is used.
 //!
 //! Besides the in-place functions, the crate encrypts a message from its
 //! pieces (header, body, padding) and decrypts a packet into another buffer
@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 
 #[cfg(target_arch = "x86_64")]
-mod aesni;
+pub(crate) mod aesni;
 
 const BLOCK: usize = 16;
 

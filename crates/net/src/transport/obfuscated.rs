@@ -21,18 +21,15 @@
 
 use std::fmt;
 
-use aes::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
+use tgwire_crypto::aes256_ctr_apply;
 use zeroize::Zeroize;
 
 use super::{
     put_header, Abridged, Decoded, Framing, Intermediate, PaddedIntermediate, Role, Transport,
     TransportError,
 };
-
-/// AES-256 in CTR mode with a 128-bit big-endian counter, as OpenSSL and Telegram use it.
-type Aes256Ctr = ctr::Ctr128BE<aes::Aes256Enc>;
 
 /// Which way bytes travel.
 #[derive(Clone, Copy)]
@@ -44,11 +41,13 @@ enum Direction {
 /// Both directions' keystreams: the header bytes they are keyed by and the position each
 /// reached.
 ///
-/// The ciphers with their expanded key schedules are built on the stack for each call and not
-/// kept: the `aes` crate sizes its state for the portable fallback (fixsliced round keys, ~1
-/// KiB), and the two directions' states were the largest part of an idle connection (2,240 of
-/// its bytes). Expanding an AES-256 key is ~15 AES-NI instructions, once per packet sent or
-/// socket read, next to the system call that moves the bytes. The two directions' keys and
+/// The keystream is AES-256-CTR with a 128-bit big-endian counter (as OpenSSL and Telegram use
+/// it), computed by [`aes256_ctr_apply`] from the key, iv and byte position, which expands the
+/// key schedule on the stack for each call and wipes it: no round keys are kept. Kept, they
+/// would be the largest part of an idle connection (the `aes` crate's cipher states that the
+/// transport once kept were 2,240 of its bytes). Expanding an AES-256 key is ~15 AES-NI
+/// instructions, once per packet sent or socket read, next to the system call that moves the
+/// bytes. The two directions' keys and
 /// ivs are the same 48 header bytes read forwards and backwards, so those are kept once (48
 /// bytes rather than 96 in every connection).
 struct Ciphers {
@@ -95,13 +94,9 @@ impl Ciphers {
         if let Some(mixed) = &self.mixed {
             key = mixed[dir as usize];
         }
-        let mut cipher = Aes256Ctr::new(&key.into(), &iv.into());
+        aes256_ctr_apply(&key, &iv, self.used[dir as usize], data);
         key.zeroize();
         iv.zeroize();
-        // A 128-bit block counter is never exhausted by a 64-bit byte position.
-        let seeked = cipher.try_seek(self.used[dir as usize]);
-        debug_assert!(seeked.is_ok());
-        cipher.apply_keystream(data);
         self.used[dir as usize] += data.len() as u64;
     }
 }
