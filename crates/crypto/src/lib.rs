@@ -56,9 +56,10 @@
 //! a serial CBC chain.
 //!
 //! CTR has no chain: with AES-NI a second `unsafe` module encrypts eight
-//! counter blocks side by side and XORs them into the data in the same pass
-//! (`benches/crypto.rs`, group `ctr-1MiB`, against the `ctr` crate and
-//! OpenSSL); elsewhere the `aes` crate's backend.
+//! counter blocks side by side (sixteen with VAES, two per instruction) and
+//! XORs them into the data in the same pass (`benches/crypto.rs`, group
+//! `ctr-1MiB`, against the `ctr` crate and OpenSSL); elsewhere the `aes`
+//! crate's backend.
 //!
 //! # Example
 //!
