@@ -61,6 +61,11 @@ const IDLE_SLEEP: Duration = Duration::from_secs(3600);
 const OWN_WRITE_FROM: usize = 16 * 1024;
 /// Emptied write buffers kept for the next packets: a batch, and the joined buffer.
 const SPARE_BUFFERS: usize = SEAL_BATCH + 1;
+/// Once this many framed bytes wait to be written, sealing stops until they are: the client
+/// then opens the first answers while the next ones are sealed. (Sealing all of, say, sixteen
+/// 1 MiB file parts before writing any left the client idle for that long, and then the server
+/// idle while the client opened them all.)
+const WRITE_AHEAD: usize = 1 << 20;
 
 /// Serves one accepted TCP connection until it closes or the server shuts down.
 pub(crate) async fn serve(
@@ -208,7 +213,7 @@ impl Connection {
                 }
             }
             let now = server_now(&self.shared.faults);
-            self.transmit(now)?;
+            let more = self.transmit(now)?;
             if !self.writes.is_empty() {
                 for p in &self.writes {
                     let bytes = p.buf.get(p.start..).unwrap_or_default();
@@ -238,6 +243,8 @@ impl Connection {
                     Ok(_) => {}
                     Err(e) => return Err(e.to_string()),
                 },
+                // More is sealed right away; what arrived meanwhile is read first.
+                () = std::future::ready(()), if more => {}
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(sleep) => {}
             }
@@ -493,8 +500,9 @@ impl Connection {
         true
     }
 
-    /// Frames everything the attached sessions want to send.
-    fn transmit(&mut self, now: Instant) -> Result<(), String> {
+    /// Frames what the attached sessions want to send, until [`WRITE_AHEAD`] bytes wait to be
+    /// written; `true` if it stopped there (more may be waiting).
+    fn transmit(&mut self, now: Instant) -> Result<bool, String> {
         let conn_id = self.conn_id;
         // A session a newer connection took over transmits there, not here.
         self.attached.retain(|(_, slot)| {
@@ -503,7 +511,8 @@ impl Connection {
                 .as_ref()
                 .is_some_and(|a| a.conn_id == conn_id)
         });
-        for (_, slot) in &self.attached {
+        let mut stopped_at = None;
+        'sessions: for (i, (_, slot)) in self.attached.iter().enumerate() {
             let mut s = lock(slot);
             s.take_updates();
             if s.session.poll_timeout().is_some_and(|t| t <= now) {
@@ -514,6 +523,16 @@ impl Connection {
             // room for its frame header and framed where it lies; a big one (a file part) is
             // then written from there, not copied.
             loop {
+                if self
+                    .writes
+                    .iter()
+                    .map(|p| p.buf.len() - p.start)
+                    .sum::<usize>()
+                    >= WRITE_AHEAD
+                {
+                    stopped_at = Some(i);
+                    break 'sessions;
+                }
                 let room = self.transport.headroom();
                 for packet in &mut self.batch {
                     packet.clear();
@@ -545,7 +564,11 @@ impl Connection {
                 }
             }
         }
-        Ok(())
+        // The sessions after the one that filled the writes go first next time.
+        if let Some(i) = stopped_at {
+            self.attached.rotate_left(i + 1);
+        }
+        Ok(stopped_at.is_some())
     }
 
     fn next_timeout(&self, now: Instant) -> Duration {
