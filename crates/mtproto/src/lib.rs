@@ -97,7 +97,7 @@
 //!         Event::Response { request: r, body } if r == request => Some(body),
 //!         _ => None,
 //!     });
-//! assert_eq!(answer, Some(vec![0x55, 0x66, 0x77, 0x88]));
+//! assert_eq!(answer.as_deref(), Some(&[0x55, 0x66, 0x77, 0x88][..]));
 //! # Ok::<(), tgwire_mtproto::SessionError>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -119,6 +119,7 @@ pub use error::{AuthError, DecodeError, SessionError};
 pub use msg_id::MsgId;
 pub use rpc_error::{names as error_names, KnownError, RpcError};
 pub use salts::{FutureSalt, SaltSchedule};
+pub use session::answer::Answer;
 pub use session::body::SplitBody;
 pub use session::client::{ClientConfig, DropReason, Event, RequestId, RequestOptions, Session};
 pub use session::core::Limits;

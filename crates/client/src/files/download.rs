@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use futures_util::stream::{self, BoxStream};
 use futures_util::{StreamExt, TryStreamExt};
+use tgwire_mtproto::Answer;
 use tgwire_tl_types::{
     enums, functions, types, Deserializable, Identifiable, Reader, Serializable,
 };
@@ -830,10 +831,11 @@ enum Fetched {
 }
 
 /// Reads an `upload.File` answer, leaving an `upload.file`'s bytes in the answer's buffer.
-fn read_file_answer(answer: Vec<u8>) -> Result<Fetched, tgwire_tl_types::DeserializeError> {
-    let mut r = Reader::new(&answer);
+fn read_file_answer(answer: Answer) -> Result<Fetched, tgwire_tl_types::DeserializeError> {
+    let (answer, at) = answer.into_parts();
+    let mut r = Reader::new(&answer[at..]);
     if r.peek_u32()? != types::upload::File::CONSTRUCTOR_ID {
-        return Ok(match enums::upload::File::from_bytes(&answer)? {
+        return Ok(match enums::upload::File::from_bytes(&answer[at..])? {
             enums::upload::File::File(file) => Fetched::Bytes(Chunk::whole(file.bytes.into_vec())),
             enums::upload::File::CdnRedirect(redirect) => Fetched::Redirect(*redirect),
         });

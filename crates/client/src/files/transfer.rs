@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
+use tgwire_mtproto::Answer;
 use tgwire_net::{InvokeError, InvokeOptions};
 
 use crate::{Client, InvocationError};
@@ -41,8 +42,8 @@ impl Lanes {
     }
 
     /// Sends `body` (a serialized function) on connection `lane % connections` and returns the
-    /// serialized answer.
-    pub(crate) async fn call(&self, lane: usize, body: &[u8]) -> Result<Vec<u8>, InvocationError> {
+    /// serialized answer (a file part's left in the buffer it was decrypted into).
+    pub(crate) async fn call(&self, lane: usize, body: &[u8]) -> Result<Answer, InvocationError> {
         let client = &self.client;
         let (mut attempts, mut redirects) = (0, 0);
         loop {
@@ -59,7 +60,7 @@ impl Lanes {
                 no_gzip: true,
                 ..InvokeOptions::default()
             };
-            let error = match handle.invoke_raw_with(body.to_vec(), options).await {
+            let error = match handle.invoke_raw_answer(body.to_vec(), options).await {
                 Ok(answer) => return Ok(answer),
                 Err(InvokeError::Rpc(error)) => error,
                 Err(

@@ -2,12 +2,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
 use tgwire_crypto::{AuthKey, Side};
 
+use super::answer::Answer;
 use super::bind::Binding;
 use super::core::{Core, Limits, Outgoing, Randomness, Sent, SentKind, Tag, MAX_IDS_PER_MESSAGE};
 use crate::error::{DecodeError, SessionError};
@@ -66,8 +68,8 @@ pub enum Event {
     Response {
         /// The request.
         request: RequestId,
-        /// The TL-serialized result.
-        body: Vec<u8>,
+        /// The TL-serialized result (a large one left in the buffer it was decrypted into).
+        body: Answer,
     },
     /// The server answered a request with `rpc_error`.
     RpcError {
@@ -179,6 +181,12 @@ const REUSE_ID_MAX_AGE: Duration = Duration::from_secs(240);
 /// How many times one request is held back for a temporary key that was not bound (see
 /// [`Event::KeyUnbound`]) before the error reaches its caller.
 const MAX_UNBOUND_HOLDS: u8 = 3;
+
+/// Answers at least this large are handed out in the buffer they were decrypted into rather
+/// than copied (see [`Answer`]): for a file part the copy, into freshly faulted memory, cost
+/// about as much as opening the packet's AES-IGE did. Smaller ones are copied, and the buffer
+/// is kept for the next packet.
+const LEND_FROM: usize = 32 * 1024;
 /// Wait at least this long between two `get_future_salts`.
 const SALT_REQUEST_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -295,6 +303,11 @@ struct Work {
     events: VecDeque<Event>,
     /// Requests held for the next key (see [`Event::KeyUnbound`]), in the order refused.
     held: Vec<RequestId>,
+    /// The buffer of the packet being handled (address, length), while it may be lent.
+    rx: (usize, usize),
+    /// A large answer left in that buffer: its event's position in `events`, and where its
+    /// bytes are in the buffer.
+    lent: Option<(usize, Range<usize>)>,
 }
 
 impl Work {
@@ -304,6 +317,8 @@ impl Work {
         queue: VecDeque::new(),
         events: VecDeque::new(),
         held: Vec::new(),
+        rx: (0, 0),
+        lent: None,
     };
 
     fn is_empty(&self) -> bool {
@@ -751,8 +766,34 @@ impl Session {
     /// [`Event::Error`].
     pub fn handle_incoming(&mut self, now: Instant, packet: &[u8]) -> Result<(), SessionError> {
         let (h, rx) = self.core.open(packet)?;
-        let result = self.handle_opened(now, &h, &rx[h.body.clone()]);
-        self.core.recycle(rx);
+        self.handle_decrypted(now, &h, rx)
+    }
+
+    /// Handles a decrypted packet, then keeps its buffer for the next one, unless a large
+    /// answer in it was handed out in place (see [`Answer`]).
+    fn handle_decrypted(
+        &mut self,
+        now: Instant,
+        h: &super::core::Opened,
+        mut rx: Vec<u8>,
+    ) -> Result<(), SessionError> {
+        // Only a session with requests in flight (whose work exists) can be answered.
+        if let Some(work) = self.work.0.as_deref_mut() {
+            work.rx = (rx.as_ptr() as usize, rx.len());
+        }
+        let result = self.handle_opened(now, h, &rx[h.body.clone()]);
+        let lent = self.work.0.as_deref_mut().and_then(|work| {
+            work.rx = (0, 0);
+            work.lent.take()
+        });
+        match lent.and_then(|(at, bytes)| Some((self.work.events.get_mut(at)?, bytes))) {
+            Some((Event::Response { body, .. }, bytes)) => {
+                rx.truncate(bytes.end);
+                *body = Answer::new(rx, bytes.start);
+            }
+            // (Unreachable: the answer's event is pushed right after its body is made.)
+            _ => self.core.recycle(rx),
+        }
         result
     }
 
@@ -775,9 +816,7 @@ impl Session {
             .into_iter()
             .map(|opened| {
                 let (h, rx) = opened?;
-                let result = self.handle_opened(now, &h, &rx[h.body.clone()]);
-                self.core.recycle(rx);
-                result
+                self.handle_decrypted(now, &h, rx)
             })
             .collect()
     }
@@ -1123,13 +1162,32 @@ impl Session {
                 }
                 Event::Response {
                     request,
-                    body: result.to_vec(),
+                    body: self.answer_body(result),
                 }
             }
         };
         self.finish(request);
         self.work.events.push_back(event);
         Ok(())
+    }
+
+    /// The body of a successful answer: a large one that lies in the buffer of the packet
+    /// being handled is left there (the buffer goes to the answer's event once the packet is
+    /// handled); others are copied.
+    fn answer_body(&mut self, result: &[u8]) -> Answer {
+        let work = &mut *self.work;
+        let (base, len) = work.rx;
+        let at = (result.as_ptr() as usize).wrapping_sub(base);
+        if result.len() >= LEND_FROM
+            && work.lent.is_none()
+            && (result.as_ptr() as usize) >= base
+            && at.checked_add(result.len()).is_some_and(|end| end <= len)
+        {
+            // The event is pushed next, at this position; its body is filled in then.
+            work.lent = Some((work.events.len(), at..at + result.len()));
+            return Answer::default();
+        }
+        Answer::from(result.to_vec())
     }
 
     /// Removes an ended request and everything pointing at it.

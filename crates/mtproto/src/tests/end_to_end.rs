@@ -81,7 +81,7 @@ fn exchange_then_session() {
         }
         while let Some(ev) = session.poll_event() {
             if let Event::Response { request: r, body } = ev {
-                answered = Some((r, body));
+                answered = Some((r, body.into_vec()));
             }
         }
     }

@@ -351,7 +351,7 @@ impl Pair {
         self.client_events
             .iter()
             .filter_map(|e| match e {
-                Event::Response { request, body } => Some((*request, body.clone())),
+                Event::Response { request, body } => Some((*request, body.to_vec())),
                 _ => None,
             })
             .collect()

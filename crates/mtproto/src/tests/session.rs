@@ -307,7 +307,13 @@ fn packets_handled_together_keep_order_and_refuse_alone() {
     p.client.handle_incoming(p.now, &packets[1]).unwrap();
     let got: Vec<_> = std::iter::from_fn(|| p.client.poll_event())
         .filter_map(|e| match e {
-            Event::Response { request, body } => Some((request, body)),
+            Event::Response { request, body } => {
+                // Each large answer is left in the buffer its packet was decrypted into,
+                // after the packet's header (32 bytes) and rpc_result's (12), not copied out.
+                let (buf, start) = body.into_parts();
+                assert_eq!(start, 44, "answer to {request:?} copied out of its packet");
+                Some((request, buf[start..].to_vec()))
+            }
             _ => None,
         })
         .collect();
@@ -323,6 +329,56 @@ fn packets_handled_together_keep_order_and_refuse_alone() {
         p.client.handle_incoming_many(p.now, &[&packets[2]])[..],
         [Err(SessionError::Duplicate(_))]
     ));
+}
+
+/// Only large answers lying in their packet's buffer are handed out in place: small ones and
+/// gzip-packed ones (inflated elsewhere) are copied into buffers of their own; all read right.
+#[test]
+fn small_and_inflated_answers_are_copied_out() {
+    let mut p = Pair::default_pair();
+    let small = p.client.enqueue(query(1, 0));
+    let packed = p.client.enqueue(query(2, 0));
+    let mut buf = Vec::new();
+    while p.client.poll_transmit(p.now, &mut buf) {
+        p.server.handle_incoming(p.now, &buf).unwrap();
+        buf.clear();
+    }
+    let asked: Vec<_> = std::iter::from_fn(|| p.server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { msg_id, body } => Some((msg_id, number_of(&body).unwrap())),
+            _ => None,
+        })
+        .collect();
+    // 100 KiB of one byte: gzip-packed by the server, inflated by the client.
+    let compressible = |n: u32| {
+        let mut b = answer(n);
+        b.resize(b.len() + 100 * 1024, 7);
+        b
+    };
+    for (msg_id, n) in &asked {
+        let body = if *n == 1 { answer(1) } else { compressible(2) };
+        assert!(p.server.respond(*msg_id, body));
+    }
+    while p.server.poll_transmit(p.now, &mut buf) {
+        assert!(
+            buf.len() < 50 * 1024,
+            "the large answer went out gzip-packed"
+        );
+        p.client.handle_incoming(p.now, &buf).unwrap();
+        buf.clear();
+    }
+    let mut got: Vec<_> = std::iter::from_fn(|| p.client.poll_event())
+        .filter_map(|e| match e {
+            Event::Response { request, body } => Some((request, body.into_parts())),
+            _ => None,
+        })
+        .collect();
+    got.sort_by_key(|(r, _)| *r != small);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0, small);
+    assert_eq!(got[0].1, (answer(1), 0));
+    assert_eq!(got[1].0, packed);
+    assert_eq!(got[1].1, (compressible(2), 0));
 }
 
 #[test]
@@ -1166,7 +1222,7 @@ fn split_answers_seal_to_the_same_packets_as_joined_ones() {
     }
     let mut got: Vec<_> = std::iter::from_fn(|| split.client.poll_event())
         .filter_map(|e| match e {
-            Event::Response { request, body } => Some((request, body)),
+            Event::Response { request, body } => Some((request, body.into_vec())),
             _ => None,
         })
         .collect();

@@ -24,7 +24,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tgwire_crypto::AuthKey;
 use tgwire_mtproto::auth::client;
-use tgwire_mtproto::{Event, RequestId, RequestOptions, Session};
+use tgwire_mtproto::{Answer, Event, RequestId, RequestOptions, Session};
 use tgwire_tl_types::Serializable;
 use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::sync::watch;
@@ -33,7 +33,7 @@ use tokio::time::sleep_until;
 use super::config::{ConnConfig, InvokeOptions, OnDisconnect, SharedTempKey, TempKeyShare};
 use super::handle::{BatchCall, CallId, Command, Reply, Shared};
 use super::init::InitState;
-use super::link::{io, Clock, Link};
+use super::link::{io, Clock, Link, Writer};
 use super::published::Published;
 use super::reconnect::Backoff;
 use super::state::{ConnectionState, DisconnectReason};
@@ -701,6 +701,15 @@ impl Driver {
                             }
                             self.on_frames(now, &rx.buf, &frames[..taken], &mut proven);
                             taken = 0;
+                            // A burst (file parts streaming in) can keep this loop going for
+                            // many packets: between them, answers reach their callers, calls
+                            // made meanwhile go out, and what can be written is, so that a
+                            // download asking for its next parts as the last ones arrive keeps
+                            // the server busy while this task opens the rest (rather than the
+                            // server idling until the whole burst is opened).
+                            if let Err(reason) = self.between_groups(codec, &mut out, &mut writer) {
+                                return reason;
+                            }
                         }
                         rx.compact();
                     }
@@ -842,6 +851,27 @@ impl Driver {
                 note(session.handle_incoming(now, &buf[frame.clone()]));
             }
         }
+    }
+
+    /// Between groups of received packets: takes the calls already waiting, hands out what
+    /// the session has (answers to their callers, packets to the outbox) and writes what the
+    /// socket takes now, without waiting for anything.
+    fn between_groups(
+        &mut self,
+        codec: &mut crate::AnyTransport,
+        out: &mut Option<Box<Outbox>>,
+        writer: &mut Writer<'_>,
+    ) -> Result<(), DisconnectReason> {
+        for _ in 0..MAX_COMMANDS_PER_WAKE {
+            let Some(command) = self.commands.try_recv() else {
+                break;
+            };
+            if !self.on_command(Some(command)) {
+                return Err(DisconnectReason::Shutdown);
+            }
+        }
+        self.pump(codec, out)?;
+        write_ready(writer, out)
     }
 
     /// Frees the memory of empty tables and queues, here and in the session.
@@ -1063,7 +1093,7 @@ impl Driver {
     }
 
     /// Ends a call exactly once: the map entry is removed before the reply is sent.
-    fn answer(&mut self, request: RequestId, result: Result<Vec<u8>, InvokeError>) {
+    fn answer(&mut self, request: RequestId, result: Result<Answer, InvokeError>) {
         let Some(calls) = self.calls.as_mut() else {
             return;
         };
@@ -1355,6 +1385,42 @@ fn keep_alive_ping(session: &mut Session, ping_id: i64, disconnect_delay: std::t
 /// what the caller holds meanwhile does not become part of the task's future, which every
 /// idle connection carries; a `Pending` read registers no wake-up, which is fine because the
 /// serving loop polls the reader again, with the task's waker, before it sleeps.
+/// Writes what `out` holds as far as the socket takes it without waiting (then flushes), as
+/// the serve loop's write branch does when it is woken.
+fn write_ready(
+    writer: &mut Writer<'_>,
+    out: &mut Option<Box<Outbox>>,
+) -> Result<(), DisconnectReason> {
+    let Some(o) = out.as_deref_mut() else {
+        return Ok(());
+    };
+    while o.at < o.bytes.len() {
+        let bytes = &o.bytes[o.at..];
+        match ready_now(poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, bytes))) {
+            Some(Ok(0)) => return Err(DisconnectReason::ClosedByPeer),
+            Some(Ok(n)) => {
+                o.at += n;
+                if o.at == o.bytes.len() {
+                    o.bytes.clear();
+                    o.at = 0;
+                    o.flush_due = true;
+                    break;
+                }
+            }
+            Some(Err(e)) => return Err(io(e)),
+            None => return Ok(()),
+        }
+    }
+    if o.flush_due {
+        match ready_now(poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx))) {
+            Some(Ok(())) => o.flush_due = false,
+            Some(Err(e)) => return Err(io(e)),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 fn ready_now<F: Future>(work: F) -> Option<F::Output> {
     let mut work = std::pin::pin!(work);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
@@ -1398,7 +1464,7 @@ mod tests {
         call: CallId,
     ) -> (
         Command,
-        tokio::sync::oneshot::Receiver<Result<Vec<u8>, InvokeError>>,
+        tokio::sync::oneshot::Receiver<Result<Answer, InvokeError>>,
     ) {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let command = Command::Invoke {

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use tgwire_crypto::AuthKey;
+use tgwire_mtproto::Answer;
 use tgwire_tl_types::{Deserializable, RemoteCall};
 use tokio::sync::{oneshot, watch};
 
@@ -15,7 +16,7 @@ use crate::error::InvokeError;
 pub(crate) type CallId = u64;
 
 /// The answer channel of one call.
-pub(crate) type Reply = oneshot::Sender<Result<Vec<u8>, InvokeError>>;
+pub(crate) type Reply = oneshot::Sender<Result<Answer, InvokeError>>;
 
 /// What handles ask the driver to do.
 pub(crate) enum Command {
@@ -132,6 +133,23 @@ impl SenderHandle {
         body: Vec<u8>,
         opts: InvokeOptions,
     ) -> Result<Vec<u8>, InvokeError> {
+        self.invoke_raw_answer(body, opts)
+            .await
+            .map(Answer::into_vec)
+    }
+
+    /// [`invoke_raw_with`](Self::invoke_raw_with), with the answer as the session handed it
+    /// out: a large one (a file part) still in the buffer its packet was decrypted into, so
+    /// that reading it in place saves a copy (see [`Answer`]).
+    ///
+    /// # Errors
+    ///
+    /// See [`InvokeError`]; never [`InvokeError::Deserialize`].
+    pub async fn invoke_raw_answer(
+        &self,
+        body: Vec<u8>,
+        opts: InvokeOptions,
+    ) -> Result<Answer, InvokeError> {
         let shared = self.shared();
         shared.touch();
         let call = shared.next_call.fetch_add(1, Ordering::Relaxed);
@@ -239,8 +257,11 @@ impl SenderHandle {
                 },
             };
             guard.disarm();
-            results
-                .push(result.unwrap_or_else(|_| Err(InvokeError::Shutdown(self.closed_reason()))));
+            results.push(
+                result
+                    .unwrap_or_else(|_| Err(InvokeError::Shutdown(self.closed_reason())))
+                    .map(Answer::into_vec),
+            );
         }
         shared.touch();
         results

@@ -224,7 +224,9 @@ impl Client {
             }
             while let Some(event) = self.session.poll_event() {
                 match event {
-                    Event::Response { request: r, body } if r == request => return Ok(Ok(body)),
+                    Event::Response { request: r, body } if r == request => {
+                        return Ok(Ok(body.into_vec()))
+                    }
                     Event::RpcError { request: r, error } if r == request => return Ok(Err(error)),
                     Event::Dropped { request: r, reason } if r == request => {
                         bail!("request dropped: {reason:?}")
