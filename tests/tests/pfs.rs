@@ -368,7 +368,9 @@ impl RawClient {
             }
             while let Some(event) = session.poll_event() {
                 match event {
-                    Event::Response { request: r, body } if r == request => return Ok(body),
+                    Event::Response { request: r, body } if r == request => {
+                        return Ok(body.into_vec())
+                    }
                     Event::RpcError { request: r, error } if r == request => return Err(error),
                     Event::Dropped { request: r, reason } if r == request => {
                         panic!("dropped: {reason:?}")

@@ -1027,14 +1027,21 @@ mod tests {
                 bytes: data.clone().into(),
             }
             .to_bytes();
-            let Ok(Fetched::Bytes(chunk)) = read_file_answer(answer.clone()) else {
+            let Ok(Fetched::Bytes(chunk)) = read_file_answer(answer.clone().into()) else {
                 panic!("{len} bytes not read");
             };
             assert_eq!(chunk.bytes(), &data[..], "{len}");
+            // The same answer left after a packet's header in its buffer (as a large one is).
+            let mut in_packet = vec![0xee; 44];
+            in_packet.extend_from_slice(&answer);
+            let Ok(Fetched::Bytes(chunk)) = read_file_answer(Answer::new(in_packet, 44)) else {
+                panic!("{len} bytes not read at an offset");
+            };
+            assert_eq!(chunk.bytes(), &data[..], "{len} at an offset");
             let mut trailing = answer.clone();
             trailing.extend_from_slice(&[0; 4]);
-            assert!(read_file_answer(trailing).is_err());
-            assert!(read_file_answer(answer[..answer.len() - 1].to_vec()).is_err());
+            assert!(read_file_answer(trailing.into()).is_err());
+            assert!(read_file_answer(answer[..answer.len() - 1].to_vec().into()).is_err());
         }
         let redirect = types::upload::FileCdnRedirect {
             dc_id: 203,
@@ -1045,10 +1052,10 @@ mod tests {
         };
         let answer = enums::upload::File::from(redirect).to_bytes();
         assert!(matches!(
-            read_file_answer(answer),
+            read_file_answer(answer.into()),
             Ok(Fetched::Redirect(r)) if r.dc_id == 203
         ));
-        assert!(read_file_answer(vec![1, 2]).is_err());
+        assert!(read_file_answer(vec![1, 2].into()).is_err());
     }
 
     #[test]

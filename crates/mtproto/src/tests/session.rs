@@ -309,9 +309,10 @@ fn packets_handled_together_keep_order_and_refuse_alone() {
         .filter_map(|e| match e {
             Event::Response { request, body } => {
                 // Each large answer is left in the buffer its packet was decrypted into,
-                // after the packet's header (32 bytes) and rpc_result's (12), not copied out.
+                // after the packet's header (32 bytes) and rpc_result's (12; more when it
+                // shares a container), not copied out (a copy starts at 0).
                 let (buf, start) = body.into_parts();
-                assert_eq!(start, 44, "answer to {request:?} copied out of its packet");
+                assert!(start >= 44, "answer to {request:?} copied out of its packet");
                 Some((request, buf[start..].to_vec()))
             }
             _ => None,
