@@ -771,6 +771,21 @@ mod tests {
                 );
             }
         }
+        // Every lane busy for many blocks (two to four long streams, of unequal lengths,
+        // so that the lanes also drop out one by one).
+        for count in 2..=4usize {
+            let data: Vec<Vec<u8>> = (0..count)
+                .map(|i| (0..700 + 333 * i).map(|_| next()).collect())
+                .collect();
+            let streams: Vec<[&[u8]; 1]> = data.iter().map(|d| [d.as_slice()]).collect();
+            let streams: Vec<&[&[u8]]> = streams.iter().map(|s| s.as_slice()).collect();
+            let mut digests = vec![[0u8; 32]; count];
+            sha256_many(&streams, &mut digests);
+            for (i, d) in data.iter().enumerate() {
+                let expected: [u8; 32] = Sha256::digest(d).into();
+                assert_eq!(digests[i], expected, "{count} long streams, #{i}");
+            }
+        }
     }
 
     #[test]
