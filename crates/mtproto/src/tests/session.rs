@@ -312,7 +312,10 @@ fn packets_handled_together_keep_order_and_refuse_alone() {
                 // after the packet's header (32 bytes) and rpc_result's (12; more when it
                 // shares a container), not copied out (a copy starts at 0).
                 let (buf, start) = body.into_parts();
-                assert!(start >= 44, "answer to {request:?} copied out of its packet");
+                assert!(
+                    start >= 44,
+                    "answer to {request:?} copied out of its packet"
+                );
                 Some((request, buf[start..].to_vec()))
             }
             _ => None,
