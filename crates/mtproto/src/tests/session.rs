@@ -249,23 +249,28 @@ fn replayed_packets_are_rejected() {
     ));
 }
 
+/// Sends what the client queued to the server; the queries the server saw (msg_id, number).
+fn deliver_queries(p: &mut Pair) -> Vec<(crate::MsgId, u32)> {
+    let mut buf = Vec::new();
+    while p.client.poll_transmit(p.now, &mut buf) {
+        p.server.handle_incoming(p.now, &buf).unwrap();
+        buf.clear();
+    }
+    std::iter::from_fn(|| p.server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { msg_id, body } => Some((msg_id, number_of(&body).unwrap())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Packets opened together come out as the same packets opened one by one would: in order,
 /// each with its own verdict (a tampered one and a replay among good ones refused alone).
 #[test]
 fn packets_handled_together_keep_order_and_refuse_alone() {
     let mut p = Pair::default_pair();
     let requests: Vec<_> = (1..=5).map(|n| p.client.enqueue(query(n, 0))).collect();
-    let mut buf = Vec::new();
-    while p.client.poll_transmit(p.now, &mut buf) {
-        p.server.handle_incoming(p.now, &buf).unwrap();
-        buf.clear();
-    }
-    let asked: Vec<_> = std::iter::from_fn(|| p.server.poll_event())
-        .filter_map(|e| match e {
-            ServerEvent::Request { msg_id, body } => Some((msg_id, number_of(&body).unwrap())),
-            _ => None,
-        })
-        .collect();
+    let asked = deliver_queries(&mut p);
     assert_eq!(asked.len(), 5);
     // Answers large enough to travel one per packet, of different lengths, incompressible
     // (so not gzipped).
@@ -342,17 +347,7 @@ fn small_and_inflated_answers_are_copied_out() {
     let mut p = Pair::default_pair();
     let small = p.client.enqueue(query(1, 0));
     let packed = p.client.enqueue(query(2, 0));
-    let mut buf = Vec::new();
-    while p.client.poll_transmit(p.now, &mut buf) {
-        p.server.handle_incoming(p.now, &buf).unwrap();
-        buf.clear();
-    }
-    let asked: Vec<_> = std::iter::from_fn(|| p.server.poll_event())
-        .filter_map(|e| match e {
-            ServerEvent::Request { msg_id, body } => Some((msg_id, number_of(&body).unwrap())),
-            _ => None,
-        })
-        .collect();
+    let asked = deliver_queries(&mut p);
     // 100 KiB of one byte: gzip-packed by the server, inflated by the client.
     let compressible = |n: u32| {
         let mut b = answer(n);
@@ -363,6 +358,7 @@ fn small_and_inflated_answers_are_copied_out() {
         let body = if *n == 1 { answer(1) } else { compressible(2) };
         assert!(p.server.respond(*msg_id, body));
     }
+    let mut buf = Vec::new();
     while p.server.poll_transmit(p.now, &mut buf) {
         assert!(
             buf.len() < 50 * 1024,
