@@ -75,6 +75,19 @@ struct Outbox {
     packet: Vec<u8>,
 }
 
+impl Outbox {
+    /// Notes that `n` more bytes were written; once all were, the buffer is emptied for the
+    /// next packets and a flush is owed.
+    fn wrote(&mut self, n: usize) {
+        self.at += n;
+        if self.at == self.bytes.len() {
+            self.bytes.clear();
+            self.at = 0;
+            self.flush_due = true;
+        }
+    }
+}
+
 /// The serve loop's deadlines other than the next ping.
 struct Due {
     /// The session's own timer.
@@ -728,14 +741,7 @@ impl Driver {
                         };
                         match progress {
                             Ok(Some(0)) => return DisconnectReason::ClosedByPeer,
-                            Ok(Some(n)) => {
-                                o.at += n;
-                                if o.at == o.bytes.len() {
-                                    o.bytes.clear();
-                                    o.at = 0;
-                                    o.flush_due = true;
-                                }
-                            }
+                            Ok(Some(n)) => o.wrote(n),
                             Ok(None) => o.flush_due = false,
                             Err(e) => return io(e),
                         }
@@ -1398,15 +1404,7 @@ fn write_ready(
         let bytes = &o.bytes[o.at..];
         match ready_now(poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, bytes))) {
             Some(Ok(0)) => return Err(DisconnectReason::ClosedByPeer),
-            Some(Ok(n)) => {
-                o.at += n;
-                if o.at == o.bytes.len() {
-                    o.bytes.clear();
-                    o.at = 0;
-                    o.flush_due = true;
-                    break;
-                }
-            }
+            Some(Ok(n)) => o.wrote(n),
             Some(Err(e)) => return Err(io(e)),
             None => return Ok(()),
         }
