@@ -114,7 +114,8 @@ pub use factorize::factorize;
 pub use handshake::{initial_server_salt, new_nonce_hash, tmp_aes_key_iv};
 pub use message::{
     decrypt_message, decrypt_messages, derive_aes_key_iv, derive_aes_key_iv_v1, encrypt_message,
-    encrypt_message_parts, encrypt_messages_parts, msg_key, msg_key_v1, HEADER_LEN,
+    encrypt_message_parts, encrypt_messages_parts, msg_key, msg_key_v1, open_side_by_side, Opening,
+    HEADER_LEN,
 };
 pub use rsa::{RsaPrivateKey, RsaPublicKey};
 pub use srp::SrpCheck;

@@ -377,6 +377,165 @@ pub fn decrypt_messages(
     Ok(results)
 }
 
+/// A received packet decrypted while the rest of it arrives, with the same checks and
+/// result as [`decrypt_message`].
+///
+/// [`Opening::begin`] needs only the packet's 24 header bytes and its length (a transport
+/// frame's length prefix gives it); [`open_side_by_side`] then decrypts, for two packets
+/// at once, what both have received, and [`Opening::finish`] the rest once the packet is
+/// whole, checking the msg_key. The point is speed: an AES-IGE chain is bound by the
+/// latency of its AES rounds, and two chains side by side cost little more than one, so a
+/// receiver that starts on the next packet (arriving) while it finishes the current one
+/// decrypts a stream of large packets (file parts) at about twice the rate of one chain.
+///
+/// Nothing decrypted is exposed before `finish` checks the msg_key; dropping an unfinished
+/// opening wipes what it decrypted.
+pub struct Opening {
+    msg_key: [u8; 16],
+    len: usize,
+    key: [u8; 32],
+    iv: [u8; 32],
+    prefix: [u8; 32],
+    out: Vec<u8>,
+    base: usize,
+    progress: Option<aes_ige::Resumable>,
+}
+
+impl core::fmt::Debug for Opening {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Keys and plaintext stay out of logs.
+        f.debug_struct("Opening")
+            .field("len", &self.len)
+            .field("decrypted", &(self.out.len() - self.base))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        self.key.zeroize();
+        self.iv.zeroize();
+        self.prefix.zeroize();
+        let base = self.base.min(self.out.len());
+        self.out[base..].zeroize();
+    }
+}
+
+impl Opening {
+    /// Begins opening a packet of `len` bytes sent by `sender`, whose first bytes `head`
+    /// (at least [`HEADER_LEN`]) have arrived; the plaintext will be appended to `out`.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] if `len` is not 24 header bytes plus a non-empty multiple
+    /// of 16 or `head` is shorter than the header, [`Error::AuthKeyIdMismatch`] if the
+    /// packet is under another key.
+    pub fn begin(
+        auth_key: &AuthKey,
+        sender: Side,
+        head: &[u8],
+        len: usize,
+        mut out: Vec<u8>,
+    ) -> Result<Opening, Error> {
+        let body_len = len.wrapping_sub(HEADER_LEN);
+        if len <= HEADER_LEN || body_len % 16 != 0 {
+            return Err(Error::MalformedPacket { len });
+        }
+        let header = head
+            .get(..HEADER_LEN)
+            .ok_or(Error::MalformedPacket { len: head.len() })?;
+        let msg_key = check_key_id(auth_key, header)?;
+        let (key, iv) = derive_aes_key_iv(auth_key, &msg_key, sender);
+        let x = sender.x();
+        let mut prefix = [0u8; 32];
+        prefix.copy_from_slice(&auth_key.as_bytes()[88 + x..120 + x]);
+        let base = out.len();
+        out.reserve(body_len);
+        Ok(Opening {
+            progress: Some(aes_ige::Resumable::new(&key, &iv, &prefix)),
+            msg_key,
+            len,
+            key,
+            iv,
+            prefix,
+            out,
+            base,
+        })
+    }
+
+    /// The packet's length, as given to [`Opening::begin`].
+    pub fn packet_len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether `head` (at least the first 24 bytes of a packet) is the header of the packet
+    /// this opening began on (same msg_key; the auth_key_id was checked by `begin`).
+    pub fn is_for(&self, head: &[u8]) -> bool {
+        head.get(8..HEADER_LEN) == Some(&self.msg_key[..])
+    }
+
+    /// How many bytes of plaintext are decrypted so far.
+    pub fn decrypted(&self) -> usize {
+        self.out.len() - self.base
+    }
+
+    /// Decrypts what is left of `packet` (the whole packet this opening began on), checks
+    /// the msg_key over the whole plaintext and returns the output vector with the padded
+    /// plaintext appended.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPacket`] if `packet` is not of the length given to `begin` or not
+    /// the packet begun on, [`Error::MsgKeyMismatch`] as [`decrypt_message`] gives it. The
+    /// plaintext is wiped then.
+    pub fn finish(mut self, packet: &[u8]) -> Result<Vec<u8>, Error> {
+        if packet.len() != self.len || !self.is_for(packet) {
+            return Err(Error::MalformedPacket { len: packet.len() });
+        }
+        let progress = self.progress.take();
+        let digest = match progress {
+            Some(p) => p.finish(
+                &packet[HEADER_LEN..],
+                &mut self.out,
+                self.base,
+                &self.key,
+                &self.iv,
+                &self.prefix,
+            )?,
+            None => return Err(Error::MalformedPacket { len: packet.len() }),
+        };
+        let mut expected = [0u8; 16];
+        expected.copy_from_slice(&digest[8..24]);
+        if !crate::ct_eq(&expected, &self.msg_key) {
+            // (Drop wipes the plaintext.)
+            return Err(Error::MsgKeyMismatch);
+        }
+        let out = core::mem::take(&mut self.out);
+        self.base = 0;
+        Ok(out)
+    }
+}
+
+/// Decrypts, for two packets being opened, what both have received (`arrived_a`,
+/// `arrived_b`: each packet's bytes so far, from its first byte), side by side: about the
+/// cost of decrypting one. What one has beyond the other is left for a later call or for
+/// [`Opening::finish`]. Bytes that are not a prefix of the packet begun on (another
+/// msg_key, or longer than it) make this do nothing, as does a CPU without AES-NI and the
+/// SHA extensions.
+pub fn open_side_by_side(a: &mut Opening, arrived_a: &[u8], b: &mut Opening, arrived_b: &[u8]) {
+    let fits = |o: &Opening, arrived: &[u8]| arrived.len() <= o.len && o.is_for(arrived);
+    if !fits(a, arrived_a) || !fits(b, arrived_b) {
+        return;
+    }
+    let (Some(pa), Some(pb)) = (a.progress.as_mut(), b.progress.as_mut()) else {
+        return;
+    };
+    aes_ige::Resumable::advance_pair(
+        [pa, pb],
+        [&arrived_a[HEADER_LEN..], &arrived_b[HEADER_LEN..]],
+        [&mut a.out, &mut b.out],
+        [a.base, b.base],
+    );
+}
+
 /// The checks [`decrypt_message`] makes before decrypting: the length, then our
 /// auth_key_id. Returns the packet's msg_key and its encrypted body.
 fn check_header<'p>(auth_key: &AuthKey, packet: &'p [u8]) -> Result<([u8; 16], &'p [u8]), Error> {
@@ -385,9 +544,14 @@ fn check_header<'p>(auth_key: &AuthKey, packet: &'p [u8]) -> Result<([u8; 16], &
         return Err(Error::MalformedPacket { len: packet.len() });
     }
     let (header, body) = packet.split_at(HEADER_LEN);
-    let (id_bytes, key_bytes) = header.split_at(8);
+    Ok((check_key_id(auth_key, header)?, body))
+}
+
+/// Checks that a packet's header (its first [`HEADER_LEN`] bytes) names our auth_key_id;
+/// returns its msg_key.
+fn check_key_id(auth_key: &AuthKey, header: &[u8]) -> Result<[u8; 16], Error> {
     let mut id = [0u8; 8];
-    id.copy_from_slice(id_bytes);
+    id.copy_from_slice(&header[..8]);
     let id = i64::from_le_bytes(id);
     if id != auth_key.id() {
         return Err(Error::AuthKeyIdMismatch {
@@ -396,8 +560,8 @@ fn check_header<'p>(auth_key: &AuthKey, packet: &'p [u8]) -> Result<([u8; 16], &
         });
     }
     let mut msg_key = [0u8; 16];
-    msg_key.copy_from_slice(key_bytes);
-    Ok((msg_key, body))
+    msg_key.copy_from_slice(&header[8..HEADER_LEN]);
+    Ok(msg_key)
 }
 
 #[cfg(test)]
@@ -471,6 +635,121 @@ mod tests {
 
     fn key() -> AuthKey {
         AuthKey::from_bytes(core::array::from_fn(|i| (i * 37 + 11) as u8))
+    }
+
+    /// A packet opened piecewise, the arriving bytes of two packets decrypted side by side
+    /// at many split points, gives exactly what `decrypt_message` gives, refusals included.
+    #[test]
+    fn openings_in_pieces_match_whole_packets() {
+        let k = key();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % n as u64) as usize
+        };
+        for round in 0..300 {
+            let side = if round % 2 == 0 {
+                Side::Server
+            } else {
+                Side::Client
+            };
+            // Bodies from one block to a few hundred units, of every length mod 64.
+            let mut packets: Vec<Vec<u8>> = (0..3)
+                .map(|i| {
+                    let blocks = 1 + next(if round < 100 { 12 } else { 900 });
+                    let plain: Vec<u8> = (0..16 * blocks)
+                        .map(|b| (b * 3 + i + round) as u8)
+                        .collect();
+                    let mut packet = Vec::new();
+                    encrypt_message(&k, side, &plain, &mut packet).unwrap();
+                    packet
+                })
+                .collect();
+            if round % 7 == 3 {
+                let at = HEADER_LEN + next(packets[1].len() - HEADER_LEN);
+                packets[1][at] ^= 0x10;
+            }
+            let expected: Vec<Result<Vec<u8>, Error>> = packets
+                .iter()
+                .map(|p| {
+                    let mut out = vec![5u8];
+                    decrypt_message(&k, side, p, &mut out).map(|()| out)
+                })
+                .collect();
+            // Packet 0 and 1 arrive together (0 whole, 1 in part), then 1 and 2 likewise.
+            let open =
+                |p: &[u8]| Opening::begin(&k, side, &p[..HEADER_LEN], p.len(), vec![5u8]).unwrap();
+            let mut first = open(&packets[0]);
+            let mut second = open(&packets[1]);
+            let mut third = open(&packets[2]);
+            let seen0 = HEADER_LEN + next(packets[0].len() - HEADER_LEN + 1);
+            open_side_by_side(
+                &mut first,
+                &packets[0][..seen0],
+                &mut second,
+                &packets[1][..HEADER_LEN],
+            );
+            for _ in 0..3 {
+                let cut = HEADER_LEN + next(packets[1].len() - HEADER_LEN + 1);
+                open_side_by_side(&mut first, &packets[0], &mut second, &packets[1][..cut]);
+            }
+            assert_eq!(
+                first.finish(&packets[0]),
+                expected[0],
+                "round {round}, packet 0"
+            );
+            let cut = HEADER_LEN + next(packets[2].len() - HEADER_LEN + 1);
+            open_side_by_side(&mut second, &packets[1], &mut third, &packets[2][..cut]);
+            assert!(third.decrypted() <= cut - HEADER_LEN);
+            assert_eq!(
+                second.finish(&packets[1]),
+                expected[1],
+                "round {round}, packet 1"
+            );
+            assert_eq!(
+                third.finish(&packets[2]),
+                expected[2],
+                "round {round}, packet 2"
+            );
+        }
+    }
+
+    /// Side by side really decrypts ahead (on CPUs with the fused path), and bad input is
+    /// refused: another key, a malformed length, a finish on the wrong packet.
+    #[test]
+    fn openings_decrypt_ahead_and_refuse_bad_input() {
+        let k = key();
+        let plain = vec![0x33u8; 64 * 40];
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        encrypt_message(&k, Side::Server, &plain, &mut a).unwrap();
+        encrypt_message(&k, Side::Server, &plain[..64 * 30], &mut b).unwrap();
+        let mut oa = Opening::begin(&k, Side::Server, &a, a.len(), Vec::new()).unwrap();
+        let mut ob = Opening::begin(&k, Side::Server, &b[..30], b.len(), Vec::new()).unwrap();
+        open_side_by_side(&mut oa, &a, &mut ob, &b[..HEADER_LEN + 64 * 20 + 5]);
+        if std::arch::is_x86_feature_detected!("aes") && std::arch::is_x86_feature_detected!("sha")
+        {
+            assert_eq!((oa.decrypted(), ob.decrypted()), (64 * 20, 64 * 20));
+        }
+        // Bytes of another packet are not taken as this one's.
+        open_side_by_side(&mut oa, &a, &mut ob, &a);
+        assert!(ob.decrypted() <= 64 * 20);
+        assert_eq!(oa.finish(&b), Err(Error::MalformedPacket { len: b.len() }));
+        assert_eq!(ob.finish(&b).unwrap(), plain[..64 * 30]);
+        let other = AuthKey::from_bytes([9; 256]);
+        assert!(matches!(
+            Opening::begin(&other, Side::Server, &a, a.len(), Vec::new()),
+            Err(Error::AuthKeyIdMismatch { .. })
+        ));
+        for len in [24, 30, 24 + 15] {
+            assert_eq!(
+                Opening::begin(&k, Side::Server, &a, len, Vec::new()).unwrap_err(),
+                Error::MalformedPacket { len }
+            );
+        }
+        assert!(Opening::begin(&k, Side::Server, &a[..20], a.len(), Vec::new()).is_err());
     }
 
     /// Independent restatement of the 2.0 formulas with plain slicing, so a

@@ -383,11 +383,7 @@ pub(super) fn decrypt_append_sha256(
     iv: &[u8; 32],
     prefix: &[u8; 32],
 ) -> Option<[u8; 32]> {
-    if !(std::arch::is_x86_feature_detected!("aes")
-        && std::arch::is_x86_feature_detected!("sha")
-        && std::arch::is_x86_feature_detected!("ssse3")
-        && std::arch::is_x86_feature_detected!("sse4.1"))
-    {
+    if !has_fused_path() {
         return None;
     }
     let blocks = src.len() / 16;
@@ -432,11 +428,7 @@ pub(super) fn decrypt_append_sha256_many(
     prefix: &[u8; 32],
     digests: &mut [[u8; 32]],
 ) -> bool {
-    if !(std::arch::is_x86_feature_detected!("aes")
-        && std::arch::is_x86_feature_detected!("sha")
-        && std::arch::is_x86_feature_detected!("ssse3")
-        && std::arch::is_x86_feature_detected!("sse4.1"))
-    {
+    if !has_fused_path() {
         return false;
     }
     let count = srcs
@@ -555,9 +547,14 @@ unsafe fn decrypt_hash(
             hashed[c] = dst[c].add(64 * (head - 1) - 32);
         }
         if n == 1 {
-            decrypt_hash_lanes::<1>(&mut chains, &mut states, &from, &to, &hashed, common - head);
+            let [c0, ..] = &mut chains;
+            let [s0, ..] = &mut states;
+            decrypt_hash_lanes([c0], [s0], [from[0]], [to[0]], [hashed[0]], common - head);
         } else {
-            decrypt_hash_lanes::<2>(&mut chains, &mut states, &from, &to, &hashed, common - head);
+            let [c0, c1, ..] = &mut chains;
+            let [s0, s1, ..] = &mut states;
+            let (f, t, h) = ([from[0], from[1]], [to[0], to[1]], [hashed[0], hashed[1]]);
+            decrypt_hash_lanes([c0, c1], [s0, s1], f, t, h, common - head);
         }
     }
     for c in 0..n {
@@ -597,11 +594,11 @@ unsafe fn decrypt_hash(
 #[inline]
 #[target_feature(enable = "aes,sha,sse2,ssse3,sse4.1")]
 unsafe fn decrypt_hash_lanes<const N: usize>(
-    chains: &mut [DecryptChain; LANES],
-    states: &mut [ShaState; LANES],
-    src: &[*const u8; LANES],
-    dst: &[*mut u8; LANES],
-    hashed: &[*const u8; LANES],
+    chains: [&mut DecryptChain; N],
+    states: [&mut ShaState; N],
+    src: [*const u8; N],
+    dst: [*mut u8; N],
+    hashed: [*const u8; N],
     units: usize,
 ) {
     if units == 0 {
@@ -634,7 +631,7 @@ unsafe fn decrypt_hash_lanes<const N: usize>(
                         be,
                     );
                 }
-                [abef[c], cdgh[c]] = states[c];
+                [abef[c], cdgh[c]] = *states[c];
             }
             for b in 0..4 {
                 let i = 4 * u + b;
@@ -677,14 +674,14 @@ unsafe fn decrypt_hash_lanes<const N: usize>(
                 }
             }
             for c in 0..N {
-                let state = &mut states[c];
+                let state = &mut *states[c];
                 state[0] = _mm_add_epi32(state[0], abef[c]);
                 state[1] = _mm_add_epi32(state[1], cdgh[c]);
             }
         }
     }
     for c in 0..N {
-        let chain = &mut chains[c];
+        let chain = &mut *chains[c];
         chain.prev_out = out[c];
         chain.prev_in = prev_in[c];
     }
@@ -695,6 +692,183 @@ unsafe fn decrypt_hash_lanes<const N: usize>(
     w.zeroize();
     abef.zeroize();
     cdgh.zeroize();
+}
+
+/// A packet's decryption with its msg_key hash, stopped between two 64-byte units so that
+/// it can go on as more of the packet arrives ([`super::Resumable`]): the IGE chain, the
+/// SHA-256 state (one block behind the plaintext, as in [`decrypt_hash`]), the first hashed
+/// block (the prefix and the plaintext's first 32 bytes) and how many units are written.
+pub(super) struct Progress {
+    chain: DecryptChain,
+    sha: ShaState,
+    first: [u8; 64],
+    units: usize,
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.sha.zeroize();
+        self.first.zeroize();
+    }
+}
+
+/// Whether the CPU has what [`Progress`] and [`decrypt_hash`] run on.
+fn has_fused_path() -> bool {
+    std::arch::is_x86_feature_detected!("aes")
+        && std::arch::is_x86_feature_detected!("sha")
+        && std::arch::is_x86_feature_detected!("ssse3")
+        && std::arch::is_x86_feature_detected!("sse4.1")
+}
+
+impl Progress {
+    /// A decryption under `key` / `iv` hashing `prefix ‖ plaintext`, nothing decrypted yet;
+    /// `None` without AES-NI and the SHA extensions.
+    pub(super) fn new(key: &[u8; 32], iv: &[u8; 32], prefix: &[u8; 32]) -> Option<Self> {
+        if !has_fused_path() {
+            return None;
+        }
+        let mut first = [0u8; 64];
+        first[..32].copy_from_slice(prefix);
+        // SAFETY: the CPU has AES-NI, SHA, SSSE3 and SSE4.1 (checked above).
+        unsafe {
+            Some(Progress {
+                chain: DecryptChain::new(key, iv),
+                sha: sha256_start(),
+                first,
+                units: 0,
+            })
+        }
+    }
+
+    /// Decrypts the whole 64-byte units of `arrived` (the packet's ciphertext received so
+    /// far, from its first byte) that two packets both have beyond what is done, side by side
+    /// ([`decrypt_hash_lanes`]); the plaintext goes on at `outs[c][bases[c] + 64 * units]`.
+    /// Each packet's first two units (whose hashing starts with the prefix) go alone. Units
+    /// one packet has beyond the other's are left for a later call or [`Self::finish`].
+    ///
+    /// The caller keeps, for each packet between calls, `arrived` a prefix of the same
+    /// ciphertext and `outs[c].len() == bases[c] + 64 * units` (this function keeps the
+    /// latter).
+    pub(super) fn advance_pair(
+        progress: [&mut Progress; 2],
+        arrived: [&[u8]; 2],
+        outs: [&mut Vec<u8>; 2],
+        bases: [usize; 2],
+    ) {
+        let [a, b] = progress;
+        let [out_a, out_b] = outs;
+        let avail = [arrived[0].len() / 64, arrived[1].len() / 64];
+        let done = [a.units, b.units];
+        // What the pair can do together, and each packet's lone head before it.
+        let heads = [avail[0].min(2).max(done[0]), avail[1].min(2).max(done[1])];
+        let common = avail[0]
+            .saturating_sub(heads[0])
+            .min(avail[1].saturating_sub(heads[1]));
+        if common == 0 {
+            // Nothing to do side by side: what is left goes later.
+            return;
+        }
+        let ends = [heads[0] + common, heads[1] + common];
+        for (c, out) in [&mut *out_a, &mut *out_b].into_iter().enumerate() {
+            if out.len() != bases[c] + 64 * done[c] {
+                // (A broken caller invariant: decrypt nothing rather than write elsewhere.)
+                return;
+            }
+            out.reserve(64 * (ends[c] - done[c]));
+        }
+        let src = [arrived[0].as_ptr(), arrived[1].as_ptr()];
+        // SAFETY: `bases[c]` is within each vector (its length is `bases[c] + 64 * done[c]`,
+        // checked above), and each has room for `ends[c] - done[c]` more units (reserved
+        // above): every unit written, `done[c] .. ends[c]`, lies in that room; the units
+        // read from `arrived[c]` are below `avail[c]`, whole 64-byte units inside it. The two
+        // vectors are distinct `&mut` borrows, so no region overlaps another.
+        unsafe {
+            let dst = [
+                out_a.as_mut_ptr().add(bases[0]),
+                out_b.as_mut_ptr().add(bases[1]),
+            ];
+            for (c, p) in [&mut *a, &mut *b].into_iter().enumerate() {
+                for j in p.units..heads[c] {
+                    hash_before_unit(&mut p.sha, &mut p.first, dst[c], j);
+                    p.chain.run(src[c].add(64 * j), dst[c].add(64 * j), 4);
+                }
+                p.units = heads[c];
+            }
+            // From unit 2 on (heads are at least 2 when anything is left in common):
+            // SHA-256 block j-1 of `prefix ‖ plaintext` is plaintext bytes 64j-96 ..
+            // 64j-32.
+            let at = |c: usize| 64 * heads[c];
+            let from = [src[0].add(at(0)), src[1].add(at(1))];
+            let to = [dst[0].add(at(0)), dst[1].add(at(1))];
+            let hashed = [
+                dst[0].add(at(0) - 96).cast_const(),
+                dst[1].add(at(1) - 96).cast_const(),
+            ];
+            decrypt_hash_lanes(
+                [&mut a.chain, &mut b.chain],
+                [&mut a.sha, &mut b.sha],
+                from,
+                to,
+                hashed,
+                common,
+            );
+            a.units = ends[0];
+            b.units = ends[1];
+            out_a.set_len(bases[0] + 64 * a.units);
+            out_b.set_len(bases[1] + 64 * b.units);
+        }
+    }
+
+    /// Decrypts the rest of `ciphertext` (the whole packet body, a multiple of 16 bytes, of
+    /// which [`Self::advance_pair`] saw prefixes), appends it after what is written in
+    /// `out` (`out.len() == base + 64 * units`) and returns `SHA-256(prefix ‖ plaintext)`;
+    /// `None`, with `out` truncated to `base`, if the invariants do not hold.
+    pub(super) fn finish(
+        mut self,
+        ciphertext: &[u8],
+        out: &mut Vec<u8>,
+        base: usize,
+        prefix: &[u8; 32],
+    ) -> Option<[u8; 32]> {
+        let blocks = ciphertext.len() / 16;
+        let units = blocks / 4;
+        if ciphertext.len() % 16 != 0 || self.units > units || out.len() != base + 64 * self.units {
+            out.truncate(base);
+            return None;
+        }
+        out.reserve(16 * blocks - 64 * self.units);
+        let src = ciphertext.as_ptr();
+        // SAFETY: the CPU has the features (a `Progress` exists only then). `out` has room
+        // for the whole plaintext after `base` (reserved above); units `0 .. self.units`
+        // are written (its length says so), the rest are written here in order, each read
+        // back only once written; `src` is read below `16 * blocks`.
+        unsafe {
+            let dst = out.as_mut_ptr().add(base);
+            let head = units.min(2).max(self.units);
+            for j in self.units..head {
+                hash_before_unit(&mut self.sha, &mut self.first, dst, j);
+                self.chain.run(src.add(64 * j), dst.add(64 * j), 4);
+            }
+            if units > head {
+                // From unit 2 on, the rounds of the hash interleaved with the chain's (as in
+                // `decrypt_hash`); SHA-256 block j-1 is plaintext bytes 64j-96 .. 64j-32.
+                decrypt_hash_lanes(
+                    [&mut self.chain],
+                    [&mut self.sha],
+                    [src.add(64 * head)],
+                    [dst.add(64 * head)],
+                    [dst.add(64 * head - 96).cast_const()],
+                    units - head,
+                );
+            }
+            self.chain
+                .run(src.add(64 * units), dst.add(64 * units), blocks % 4);
+            hash_before_unit(&mut self.sha, &mut self.first, dst, units);
+            let digest = hash_tail(self.sha, dst, blocks, prefix);
+            out.set_len(base + 16 * blocks);
+            Some(digest)
+        }
+    }
 }
 
 /// Group `i` (0 to 15) of a SHA-256 compression: rounds `4i .. 4i+4` (two `sha256rnds2`),

@@ -159,6 +159,76 @@ pub(crate) fn decrypt_append_sha256(
     Ok(digest.into())
 }
 
+/// [`decrypt_append_sha256`] of one packet, done piecewise as its ciphertext arrives: the
+/// units two packets both have are decrypted side by side ([`Resumable::advance_pair`]), the
+/// rest when the packet is whole ([`Resumable::finish`]). Where the fused AES-NI + SHA path
+/// is missing, nothing is done early and `finish` does it all.
+pub(crate) struct Resumable {
+    #[cfg(target_arch = "x86_64")]
+    fast: Option<aesni::Progress>,
+}
+
+impl Resumable {
+    pub(crate) fn new(key: &[u8; 32], iv: &[u8; 32], prefix: &[u8; 32]) -> Self {
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (key, iv, prefix);
+        Resumable {
+            #[cfg(target_arch = "x86_64")]
+            fast: aesni::Progress::new(key, iv, prefix),
+        }
+    }
+
+    /// Decrypts, two packets side by side, the whole 64-byte units both have arrived
+    /// (`arrived[c]`: packet `c`'s ciphertext so far, always a prefix of the same bytes),
+    /// appending the plaintext to `outs[c]`, which holds `bases[c]` bytes before it. Does
+    /// nothing without the fast path.
+    pub(crate) fn advance_pair(
+        pair: [&mut Resumable; 2],
+        arrived: [&[u8]; 2],
+        outs: [&mut Vec<u8>; 2],
+        bases: [usize; 2],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if let [Resumable { fast: Some(a) }, Resumable { fast: Some(b) }] = pair {
+            aesni::Progress::advance_pair([a, b], arrived, outs, bases);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (pair, arrived, outs, bases);
+    }
+
+    /// Decrypts the rest of `ciphertext` (the whole body) into `out` after `base` and returns
+    /// `SHA-256(prefix ‖ plaintext)`.
+    ///
+    /// # Errors
+    /// [`Error::BufferNotBlockAligned`] if `ciphertext` is not a multiple of 16 bytes, or
+    /// [`Error::MalformedPacket`] if it is shorter than what was decrypted already; `out` is
+    /// truncated to `base` then.
+    pub(crate) fn finish(
+        self,
+        ciphertext: &[u8],
+        out: &mut Vec<u8>,
+        base: usize,
+        key: &[u8; 32],
+        iv: &[u8; 32],
+        prefix: &[u8; 32],
+    ) -> Result<[u8; 32], Error> {
+        if let Err(e) = check_aligned(ciphertext) {
+            out.truncate(base);
+            return Err(e);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(progress) = self.fast {
+            return progress
+                .finish(ciphertext, out, base, prefix)
+                .ok_or(Error::MalformedPacket {
+                    len: ciphertext.len(),
+                });
+        }
+        out.truncate(base);
+        decrypt_append_sha256(ciphertext, out, key, iv, prefix)
+    }
+}
+
 /// Encrypts several buffers in place with AES-256-IGE, buffer `m` under `keys[m]` and
 /// `ivs[m]`: the same result as [`encrypt_in_place`] on each, but on x86-64 with AES-NI up
 /// to four chains run side by side on one core, which costs little more than one (an IGE
