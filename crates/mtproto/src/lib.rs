@@ -124,6 +124,7 @@ pub use session::body::SplitBody;
 pub use session::client::{ClientConfig, DropReason, Event, RequestId, RequestOptions, Session};
 pub use session::core::Limits;
 pub use session::server::{ServerConfig, ServerEvent, ServerSession};
+pub use tgwire_crypto::{open_side_by_side, Opening};
 pub use time::Instant;
 
 #[cfg(test)]

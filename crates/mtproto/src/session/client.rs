@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tgwire_crypto::{AuthKey, Side};
+use tgwire_crypto::{AuthKey, Opening, Side};
 
 use super::answer::Answer;
 use super::bind::Binding;
@@ -766,6 +766,30 @@ impl Session {
     /// [`Event::Error`].
     pub fn handle_incoming(&mut self, now: Instant, packet: &[u8]) -> Result<(), SessionError> {
         let (h, rx) = self.core.open(packet)?;
+        self.handle_decrypted(now, &h, rx)
+    }
+
+    /// Begins decrypting a packet while the rest of it arrives: `head` is what has arrived
+    /// (at least its 24-byte header) of a packet of `len` bytes (the transport frame's
+    /// length says it). Feed the arriving bytes of two such packets to
+    /// [`open_side_by_side`](crate::open_side_by_side), which decrypts them together at
+    /// about the cost of one, and hand the packet, once whole, to
+    /// [`handle_incoming_opening`](Self::handle_incoming_opening). `None` if the packet
+    /// cannot be this session's (another key, a malformed length): pass it to
+    /// [`handle_incoming`](Self::handle_incoming) once whole, which says why it is refused.
+    pub fn begin_incoming(&mut self, head: &[u8], len: usize) -> Option<Opening> {
+        self.core.begin_open(head, len)
+    }
+
+    /// [`handle_incoming`](Self::handle_incoming) of a whole packet whose decryption began
+    /// with [`begin_incoming`](Self::begin_incoming), with the same outcome.
+    pub fn handle_incoming_opening(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        opening: Opening,
+    ) -> Result<(), SessionError> {
+        let (h, rx) = self.core.finish_open(opening, packet)?;
         self.handle_decrypted(now, &h, rx)
     }
 

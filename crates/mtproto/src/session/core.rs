@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use tgwire_crypto::{decrypt_message, decrypt_messages, encrypt_messages_parts, AuthKey, Side};
+use tgwire_crypto::{
+    decrypt_message, decrypt_messages, encrypt_messages_parts, AuthKey, Opening, Side,
+};
 
 use super::body::Body;
 use crate::error::SessionError;
@@ -360,6 +362,31 @@ impl Core {
             self.recycle(rx);
             return Err(e.into());
         }
+        match parse_header(&rx) {
+            Ok(h) => Ok((h, rx)),
+            Err(e) => {
+                self.recycle(rx);
+                Err(e)
+            }
+        }
+    }
+
+    /// Begins opening a packet of `len` bytes of which `head` (its header at least) has
+    /// arrived, into a buffer kept for received packets; `None` if it is not under this
+    /// session's key or its length is malformed (the whole packet is then refused by
+    /// [`Self::open`], which says why).
+    pub(crate) fn begin_open(&mut self, head: &[u8], len: usize) -> Option<Opening> {
+        let rx = self.rx.pop().unwrap_or_default();
+        Opening::begin(&self.auth_key, self.side.peer(), head, len, rx).ok()
+    }
+
+    /// [`Self::open`] of a packet begun with [`Self::begin_open`], now whole.
+    pub(crate) fn finish_open(
+        &mut self,
+        opening: Opening,
+        packet: &[u8],
+    ) -> Result<(Opened, Vec<u8>), SessionError> {
+        let rx = opening.finish(packet)?;
         match parse_header(&rx) {
             Ok(h) => Ok((h, rx)),
             Err(e) => {

@@ -264,6 +264,108 @@ fn deliver_queries(p: &mut Pair) -> Vec<(crate::MsgId, u32)> {
         .collect()
 }
 
+/// Answers large enough to travel one per packet, of lengths differing with `n`,
+/// incompressible (so not gzipped).
+fn big(n: u32) -> Vec<u8> {
+    let mut b = answer(n);
+    let mut x = u64::from(n);
+    for _ in 0..50_000 + 4 * n {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        b.extend_from_slice(&((x >> 32) as u32).to_le_bytes());
+    }
+    b
+}
+
+/// The answers among the client's events, with where each lies in its buffer.
+fn answers(p: &mut Pair) -> Vec<(crate::RequestId, Vec<u8>, usize)> {
+    std::iter::from_fn(|| p.client.poll_event())
+        .filter_map(|e| match e {
+            Event::Response { request, body } => {
+                let (buf, start) = body.into_parts();
+                Some((request, buf[start..].to_vec(), start))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Packets decrypted while they arrive (the next one's first bytes side by side with the end
+/// of the current one) are handled as whole packets are: answers in order and in place; a
+/// tampered packet refused alone (and its intact copy accepted after); a packet that is not
+/// under the session's key not begun at all.
+#[test]
+fn packets_opened_as_they_arrive_are_handled_like_whole_ones() {
+    let mut p = Pair::default_pair();
+    let requests: Vec<_> = (1..=3).map(|n| p.client.enqueue(query(n, 0))).collect();
+    let asked = deliver_queries(&mut p);
+    let mut packets = Vec::new();
+    for (msg_id, n) in &asked {
+        p.server.respond(*msg_id, big(*n));
+        let mut packet = Vec::new();
+        assert!(p.server.poll_transmit(p.now, &mut packet));
+        packets.push(packet);
+    }
+    let mut tampered = packets[2].clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    // Packet 0 whole, a third of packet 1 arrived; then packet 1 whole, half of 2.
+    let mut first = p
+        .client
+        .begin_incoming(&packets[0], packets[0].len())
+        .unwrap();
+    let third = packets[1].len() / 3;
+    let mut second = p
+        .client
+        .begin_incoming(&packets[1][..third], packets[1].len())
+        .unwrap();
+    crate::open_side_by_side(&mut first, &packets[0], &mut second, &packets[1][..third]);
+    p.client
+        .handle_incoming_opening(p.now, &packets[0], first)
+        .unwrap();
+    let half = tampered.len() / 2;
+    let mut spoiled = p
+        .client
+        .begin_incoming(&tampered[..half], tampered.len())
+        .unwrap();
+    crate::open_side_by_side(&mut second, &packets[1], &mut spoiled, &tampered[..half]);
+    p.client
+        .handle_incoming_opening(p.now, &packets[1], second)
+        .unwrap();
+    assert!(matches!(
+        p.client.handle_incoming_opening(p.now, &tampered, spoiled),
+        Err(SessionError::Crypto(_))
+    ));
+    p.client.handle_incoming(p.now, &packets[2]).unwrap();
+    let got = answers(&mut p);
+    let expected: Vec<_> = asked
+        .iter()
+        .map(|&(_, n)| (requests[n as usize - 1], big(n)))
+        .collect();
+    assert_eq!(
+        got.iter()
+            .map(|(r, b, _)| (*r, b.clone()))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert!(got.iter().all(|(_, _, start)| *start >= 44), "copied out");
+    // Not under this session's key, or of a length no encrypted packet has: not begun.
+    let mut foreign = packets[0].clone();
+    foreign[0] ^= 1;
+    assert!(p.client.begin_incoming(&foreign, foreign.len()).is_none());
+    assert!(p.client.begin_incoming(&packets[0], 24 + 17).is_none());
+    // Begun on one packet, finished on another: refused, the session unchanged.
+    let wrong = p
+        .client
+        .begin_incoming(&packets[0], packets[0].len())
+        .unwrap();
+    assert!(p
+        .client
+        .handle_incoming_opening(p.now, &packets[1], wrong)
+        .is_err());
+}
+
 /// Packets opened together come out as the same packets opened one by one would: in order,
 /// each with its own verdict (a tampered one and a replay among good ones refused alone).
 #[test]
@@ -272,19 +374,6 @@ fn packets_handled_together_keep_order_and_refuse_alone() {
     let requests: Vec<_> = (1..=5).map(|n| p.client.enqueue(query(n, 0))).collect();
     let asked = deliver_queries(&mut p);
     assert_eq!(asked.len(), 5);
-    // Answers large enough to travel one per packet, of different lengths, incompressible
-    // (so not gzipped).
-    let big = |n: u32| {
-        let mut b = answer(n);
-        let mut x = u64::from(n);
-        for _ in 0..50_000 + 4 * n {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            b.extend_from_slice(&((x >> 32) as u32).to_le_bytes());
-        }
-        b
-    };
     let mut packets = Vec::new();
     for (msg_id, n) in &asked {
         p.server.respond(*msg_id, big(*n));
