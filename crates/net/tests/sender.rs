@@ -176,6 +176,38 @@ async fn every_transport_direct_socks5_and_http_connect() {
     assert_eq!(server.knobs.keys_created.load(Ordering::SeqCst), 21);
 }
 
+/// Large answers streaming in, several in flight (file parts), come out intact over every
+/// transport: each is decrypted side by side with the next one, whole or still arriving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_answers_streaming_in_are_intact_on_every_transport() {
+    let server = MtServer::start(None).await;
+    const PART: i32 = 256 * 1024;
+    for kind in KINDS {
+        let mut cfg = config(&server);
+        cfg.transport = kind;
+        let Sender { handle, .. } = Sender::spawn(cfg);
+        let mut calls = JoinSet::new();
+        for i in 0..24i64 {
+            let handle = handle.clone();
+            calls.spawn(async move {
+                let offset = i * i64::from(PART);
+                (offset, handle.invoke(&get_file(offset, PART)).await)
+            });
+        }
+        while let Some(done) = calls.join_next().await {
+            let (offset, answer) = done.unwrap();
+            let Ok(enums::upload::File::File(file)) = answer else {
+                panic!("{kind:?}: {answer:?}");
+            };
+            assert!(
+                file.bytes[..] == file_bytes(offset, PART as usize)[..],
+                "{kind:?}: part at {offset} differs"
+            );
+        }
+        handle.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mtproxy_secret() {
     let cases: [(&str, &[TransportKind]); 3] = [

@@ -33,7 +33,7 @@ use tokio::time::sleep_until;
 use super::config::{ConnConfig, InvokeOptions, OnDisconnect, SharedTempKey, TempKeyShare};
 use super::handle::{BatchCall, CallId, Command, Reply, Shared};
 use super::init::InitState;
-use super::link::{io, Clock, Link, Writer};
+use super::link::{io, Clock, Link, Reader, RxBuf, Writer};
 use super::published::Published;
 use super::reconnect::Backoff;
 use super::state::{ConnectionState, DisconnectReason};
@@ -712,7 +712,8 @@ impl Driver {
                             if taken == 0 {
                                 break;
                             }
-                            self.on_frames(now, &rx.buf, &frames[..taken], &mut proven);
+                            let link = (&mut *rx, &mut reader, &mut *codec);
+                            self.on_frames(now, link, &frames[..taken], &mut proven);
                             taken = 0;
                             // A burst (file parts streaming in) can keep this loop going for
                             // many packets: between them, answers reach their callers, calls
@@ -819,12 +820,20 @@ impl Driver {
         }
     }
 
-    /// Hands whole received packets (`frames` of `buf`) to the session: large ones that
-    /// arrived together are opened together.
+    /// Hands whole received packets (`frames` of `rx.buf`) to the session, in order.
+    ///
+    /// A large packet is decrypted side by side with the next one (two AES-IGE chains cost
+    /// about one, each being bound by the latency of its rounds): with the next whole
+    /// packet, or with what has arrived of a packet still coming in. For the last one, what
+    /// the socket has meanwhile received of the next is read (without waiting) and
+    /// decrypted alongside, until the current packet is done or nothing more has come; the
+    /// next packet's decryption then waits in `rx` for the rest of it, to go on side by side
+    /// with the one after. A stream of file parts is so decrypted mostly two at a time even
+    /// when the parts arrive one by one.
     fn on_frames(
         &mut self,
         now: tgwire_mtproto::Instant,
-        buf: &[u8],
+        (rx, reader, codec): (&mut RxBuf, &mut Reader<'_>, &mut crate::AnyTransport),
         frames: &[Range<usize>],
         proven: &mut bool,
     ) {
@@ -845,18 +854,76 @@ impl Driver {
             Ok(()) => {}
             Err(e) => log::debug!("DC {}: packet refused: {e}", cfg.dc_id),
         };
-        let together = frames.len() > 1 && frames.iter().all(|f| f.len() >= BIG_PACKET);
-        if together {
-            let packets: Vec<&[u8]> = frames.iter().map(|f| &buf[f.clone()]).collect();
-            session
-                .handle_incoming_many(now, &packets)
-                .into_iter()
-                .for_each(note);
-        } else {
-            for frame in frames {
-                note(session.handle_incoming(now, &buf[frame.clone()]));
+        // A decryption begun ahead, and on which packet: `frames[k]`, or the one still
+        // arriving (k = `frames.len()`). At first, the one begun while the first packet
+        // arrived, if it is that packet's.
+        let arriving = frames.len();
+        let mut begun = rx.opening.take().map(|o| *o).and_then(|o| {
+            let first = frames.first()?;
+            (o.packet_len() == first.len() && o.is_for(&rx.buf[first.clone()])).then_some((0, o))
+        });
+        for (i, frame) in frames.iter().enumerate() {
+            let mut current = match begun.take() {
+                Some((k, opening)) if k == i => Some(opening),
+                other => {
+                    begun = other;
+                    None
+                }
+            };
+            if frame.len() >= BIG_PACKET {
+                // The next large packet (small ones, acknowledgments, may come between):
+                // whole, or as far as it has arrived.
+                let later = frames[i + 1..]
+                    .iter()
+                    .position(|f| f.len() >= BIG_PACKET)
+                    .map(|k| i + 1 + k);
+                let next = |rx: &RxBuf, codec: &crate::AnyTransport| match later {
+                    Some(k) => Some((k, frames[k].clone(), frames[k].len())),
+                    None => rx
+                        .packet_ahead(codec)
+                        .filter(|a| a.len >= BIG_PACKET)
+                        .map(|a| (arriving, a.at..a.at + a.arrived, a.len)),
+                };
+                let mut ahead = next(rx, codec);
+                if ahead.is_none() && later.is_none() && rx.read_now(reader, codec) {
+                    // Nothing after the last packet yet: the next may have begun arriving since.
+                    ahead = next(rx, codec);
+                }
+                if let Some((k, arrived, len)) = ahead.filter(|(_, a, _)| a.len() >= 24) {
+                    let packet = &rx.buf[frame.clone()];
+                    if current.is_none() {
+                        current = session.begin_incoming(packet, packet.len());
+                    }
+                    let mut following = session.begin_incoming(&rx.buf[arrived], len);
+                    if let (Some(cur), Some(next_one)) = (current.as_mut(), following.as_mut()) {
+                        let body = frame.len() - 24;
+                        while let Some((_, arrived, _)) = next(rx, codec) {
+                            let whole = arrived.len() == next_one.packet_len();
+                            tgwire_mtproto::open_side_by_side(
+                                cur,
+                                &rx.buf[frame.clone()],
+                                next_one,
+                                &rx.buf[arrived],
+                            );
+                            // Done side by side as far as can be (the last partial unit is the
+                            // finish's), or nothing more has come.
+                            if body - cur.decrypted() < 64 || whole || !rx.read_now(reader, codec) {
+                                break;
+                            }
+                        }
+                    }
+                    begun = following.map(|o| (k, o));
+                }
             }
+            let packet = &rx.buf[frame.clone()];
+            note(match current {
+                Some(opening) => session.handle_incoming_opening(now, packet, opening),
+                None => session.handle_incoming(now, packet),
+            });
         }
+        rx.opening = begun
+            .filter(|(k, _)| *k == arriving)
+            .map(|(_, opening)| Box::new(opening));
     }
 
     /// Between groups of received packets: takes the calls already waiting, hands out what

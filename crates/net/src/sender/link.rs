@@ -254,6 +254,20 @@ pub(crate) struct RxBuf {
     /// Bytes still missing from the frame at the read position (0 if none is begun or its
     /// length is not known yet).
     missing: u32,
+    /// The decryption of the packet in the frame at the read position, begun while the
+    /// frame arrives (see the serve loop); boxed, as it exists only while a large packet
+    /// streams in.
+    pub(crate) opening: Option<Box<tgwire_mtproto::Opening>>,
+}
+
+/// The packet in a frame not whole yet, as far as it has arrived (see [`RxBuf::packet_ahead`]).
+pub(crate) struct PacketAhead {
+    /// Where the packet begins in [`RxBuf::buf`].
+    pub(crate) at: usize,
+    /// Its whole length.
+    pub(crate) len: usize,
+    /// How much of it is in the buffer and readable.
+    pub(crate) arrived: usize,
 }
 
 /// Below this much spare room, grow the buffer before reading.
@@ -324,6 +338,44 @@ impl RxBuf {
         (self.start as usize) < self.buf.len()
     }
 
+    /// The packet of the frame begun after the whole ones taken out, once its header has
+    /// arrived: only for framings that say where its payload lies before it is whole
+    /// ([`AnyTransport::frame_ahead`]), and only an encrypted packet's layout (24 header bytes
+    /// and whole blocks, padding after them dropped as [`mtproto_packet`] does).
+    pub(crate) fn packet_ahead(&self, codec: &AnyTransport) -> Option<PacketAhead> {
+        let start = self.start as usize;
+        let ahead = codec.frame_ahead(self.buf.get(start..)?)?;
+        let payload_len = ahead.payload.len();
+        if payload_len <= 24 {
+            return None;
+        }
+        let len = 24 + (payload_len - 24) / 16 * 16;
+        let at = start + ahead.payload.start;
+        let arrived = (start + ahead.readable).saturating_sub(at).min(len);
+        Some(PacketAhead { at, len, arrived })
+    }
+
+    /// Appends what the socket has right now, without waiting, into the room the buffer has
+    /// (it does not grow: the packets taken out are still in it), and makes it readable to
+    /// [`Self::packet_ahead`]; returns whether anything came. (An error or the end of the
+    /// stream is left for the next wait for bytes, which meets it again.)
+    pub(crate) fn read_now(&mut self, reader: &mut Reader<'_>, codec: &mut AnyTransport) -> bool {
+        let room = self.buf.capacity() - self.buf.len();
+        if room < READ_CHUNK / 4 {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let read = std::pin::pin!(reader.read_buf(&mut self.buf)).poll(&mut cx);
+        match read {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                self.filled(n, room);
+                let start = self.start as usize;
+                codec.decrypt_ahead(&mut self.buf[start..]).is_ok()
+            }
+            _ => false,
+        }
+    }
+
     /// Where the next whole packet is in [`Self::buf`], if one has arrived (the range stays
     /// valid until [`Self::compact`], reads only append).
     pub(crate) fn next_frame(
@@ -367,6 +419,8 @@ impl RxBuf {
         let start = self.start as usize;
         if start == self.buf.len() {
             self.start = 0;
+            // (No frame is begun: nothing for an opening to be of.)
+            self.opening = None;
             if !self.busy && (self.last_packet as usize) < QUIET_ROOM {
                 self.buf = Vec::new();
             } else {
@@ -458,6 +512,100 @@ mod tests {
 
     /// A quiet TCP link holds no read buffer while it waits, still takes each packet as it
     /// arrives, gives the buffer back once the packet is consumed, and sees the peer close.
+    /// The packet of a frame still arriving is found where each framing puts it (after its
+    /// header, its transport padding left out), readable only once decoded (obfuscation), and
+    /// not at all in the full framing, whose checksum comes last.
+    #[test]
+    fn packet_ahead_is_where_each_framing_puts_it() {
+        use crate::transport::{
+            Abridged, Framing, Full, Intermediate, Obfuscated, PaddedIntermediate, Role,
+        };
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let packet = |n: u8, len: usize| -> Vec<u8> { (0..len).map(|i| (i as u8) ^ n).collect() };
+        let (first, second) = (packet(1, 24 + 16 * 40), packet(2, 24 + 16 * 5000));
+        let mut pairs: Vec<(&str, Box<dyn Transport>, AnyTransport)> = vec![
+            (
+                "abridged",
+                Box::new(Abridged::new(Role::Server)),
+                AnyTransport::Abridged(Abridged::new(Role::Client)),
+            ),
+            (
+                "intermediate",
+                Box::new(Intermediate::new(Role::Server)),
+                AnyTransport::Intermediate(Intermediate::new(Role::Client)),
+            ),
+            (
+                "padded",
+                Box::new(PaddedIntermediate::new(Role::Server, &mut rng)),
+                AnyTransport::PaddedIntermediate(PaddedIntermediate::new(Role::Client, &mut rng)),
+            ),
+            (
+                "full",
+                Box::new(Full::new(Role::Server)),
+                AnyTransport::Full(Full::new(Role::Client)),
+            ),
+        ];
+        for framing in [
+            Framing::Abridged,
+            Framing::Intermediate,
+            Framing::PaddedIntermediate,
+        ] {
+            let mut client = Obfuscated::client(framing, 2, None, &mut rng);
+            let mut hello = Vec::new();
+            client.encode(&[0; 8], &mut hello).unwrap();
+            let header: [u8; 64] = hello[..64].try_into().unwrap();
+            let (server, _) = Obfuscated::server(&header, None, &mut rng).unwrap();
+            pairs.push((
+                "obfuscated",
+                Box::new(server),
+                AnyTransport::Obfuscated(client),
+            ));
+        }
+        for (name, mut server, mut client) in pairs {
+            let mut wire = Vec::new();
+            server.encode(&first, &mut wire).unwrap();
+            let second_at = wire.len();
+            server.encode(&second, &mut wire).unwrap();
+            let cut = second_at + 30_000;
+            let mut rx = RxBuf::default();
+            rx.buf.extend_from_slice(&wire[..cut]);
+            let got = rx.next_frame(&mut client).unwrap().unwrap();
+            assert_eq!(rx.buf[got], first[..], "{name}");
+            assert_eq!(rx.next_frame(&mut client).unwrap(), None, "{name}");
+            let Some(ahead) = rx.packet_ahead(&client) else {
+                assert_eq!(name, "full");
+                continue;
+            };
+            assert_ne!(name, "full");
+            assert_eq!(ahead.len, second.len(), "{name}");
+            assert!(
+                (30_000 - 4..=30_000 - 1).contains(&ahead.arrived),
+                "{name}: {}",
+                ahead.arrived
+            );
+            assert_eq!(
+                rx.buf[ahead.at..ahead.at + ahead.arrived],
+                second[..ahead.arrived],
+                "{name}"
+            );
+            // More bytes: readable once decoded.
+            rx.buf.extend_from_slice(&wire[cut..cut + 1000]);
+            if name == "obfuscated" {
+                assert_eq!(rx.packet_ahead(&client).unwrap().arrived, ahead.arrived);
+            }
+            let start = rx.start as usize;
+            client.decrypt_ahead(&mut rx.buf[start..]).unwrap();
+            let more = rx.packet_ahead(&client).unwrap();
+            assert_eq!(more.arrived, ahead.arrived + 1000, "{name}");
+            assert_eq!(
+                rx.buf[more.at..more.at + more.arrived],
+                second[..more.arrived],
+                "{name}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_quiet_link_waits_for_packets_without_a_read_buffer() {
         use crate::transport::{Intermediate, Role};

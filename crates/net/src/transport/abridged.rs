@@ -129,6 +129,22 @@ impl Transport for Abridged {
     }
 }
 
+/// [`AnyTransport::frame_ahead`](super::AnyTransport::frame_ahead) for abridged framing.
+pub(crate) fn frame_ahead(input: &[u8]) -> Option<super::FrameAhead> {
+    let (header, words) = match *input {
+        [LONG_LENGTH, a, b, c, ..] => (4, u32::from_le_bytes([a, b, c, 0]) as usize),
+        [first, ..] if first != LONG_LENGTH && first & QUICK_ACK_BIT == 0 => {
+            (1, usize::from(first))
+        }
+        _ => return None,
+    };
+    let len = words * 4;
+    (len > 0 && len <= MAX_FRAME_LEN).then(|| super::FrameAhead {
+        payload: header..header + len,
+        readable: input.len(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,6 +86,18 @@ impl Transport for Intermediate {
     }
 }
 
+/// [`AnyTransport::frame_ahead`](super::AnyTransport::frame_ahead) for the intermediate
+/// framings (the padded one's payload includes its padding).
+pub(crate) fn frame_ahead(input: &[u8]) -> Option<super::FrameAhead> {
+    match decode_length(input) {
+        Ok((header, Some(len))) => Some(super::FrameAhead {
+            payload: header..header + len,
+            readable: input.len(),
+        }),
+        _ => None,
+    }
+}
+
 /// Reads and bounds an intermediate length prefix. Returns `(4, Some(len))`, or `(missing, None)`
 /// when the prefix is incomplete.
 pub(crate) fn decode_length(input: &[u8]) -> Result<(usize, Option<usize>), TransportError> {

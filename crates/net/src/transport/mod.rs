@@ -264,6 +264,45 @@ impl Transport for AnyTransport {
     }
 }
 
+/// A frame begun at the start of a receiver's input but not whole yet: where its payload
+/// lies (it may end past the input), and how many bytes of the input are readable as
+/// received (all of them, but for obfuscation: only what it decrypted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FrameAhead {
+    pub(crate) payload: Range<usize>,
+    pub(crate) readable: usize,
+}
+
+impl AnyTransport {
+    /// Where the payload of the frame begun at the start of `input` lies, once its header
+    /// has arrived (after a [`Transport::decode`] that needed more), so that a receiver may
+    /// work on the payload before it is whole. `None` for the full framing (its checksum
+    /// comes last) or when the header is incomplete or invalid (decoding will say why).
+    pub(crate) fn frame_ahead(&self, input: &[u8]) -> Option<FrameAhead> {
+        match self {
+            AnyTransport::Abridged(_) => abridged::frame_ahead(input),
+            AnyTransport::Intermediate(_) | AnyTransport::PaddedIntermediate(_) => {
+                intermediate::frame_ahead(input)
+            }
+            AnyTransport::Full(_) => None,
+            AnyTransport::Obfuscated(t) => t.frame_ahead(input),
+        }
+    }
+
+    /// Makes bytes appended to the receiver's input since the last [`Transport::decode`]
+    /// readable (obfuscation decrypts them in place), without taking frames out: for
+    /// [`Self::frame_ahead`] to see more of the frame begun.
+    ///
+    /// # Errors
+    /// As `decode`'s for input it was not given (obfuscation's rewound input).
+    pub(crate) fn decrypt_ahead(&mut self, input: &mut [u8]) -> Result<(), TransportError> {
+        match self {
+            AnyTransport::Obfuscated(t) => t.decrypt_ahead(input),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Checks the bounds shared by every encoder.
 pub(crate) fn check_payload(payload: &[u8]) -> Result<(), TransportError> {
     if payload.is_empty() {

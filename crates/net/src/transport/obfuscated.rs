@@ -343,6 +343,22 @@ impl Transport for Obfuscated {
     }
 
     fn decode(&mut self, input: &mut [u8]) -> Result<Decoded, TransportError> {
+        self.decrypt_ahead(input)?;
+        let decoded = self.inner.as_transport().decode(input)?;
+        if let Decoded::Frame { consumed, .. } = decoded {
+            self.decrypted_ahead = self.decrypted_ahead.saturating_sub(consumed);
+        }
+        Ok(decoded)
+    }
+}
+
+impl Obfuscated {
+    /// Decrypts in place the bytes of `input` (the receiver's input, as for `decode`) not
+    /// decrypted yet, without looking for frames.
+    ///
+    /// # Errors
+    /// [`TransportError::InputRewound`] if `input` is shorter than what was decrypted.
+    pub(crate) fn decrypt_ahead(&mut self, input: &mut [u8]) -> Result<(), TransportError> {
         let Some(fresh) = input.get_mut(self.decrypted_ahead..) else {
             return Err(TransportError::InputRewound {
                 expected: self.decrypted_ahead,
@@ -351,11 +367,17 @@ impl Transport for Obfuscated {
         };
         self.ciphers.apply(self.receives(), fresh);
         self.decrypted_ahead = input.len();
-        let decoded = self.inner.as_transport().decode(input)?;
-        if let Decoded::Frame { consumed, .. } = decoded {
-            self.decrypted_ahead = self.decrypted_ahead.saturating_sub(consumed);
+        Ok(())
+    }
+
+    /// [`AnyTransport::frame_ahead`](super::AnyTransport::frame_ahead): the inner framing's,
+    /// over the bytes already decrypted in place.
+    pub(crate) fn frame_ahead(&self, input: &[u8]) -> Option<super::FrameAhead> {
+        let plain = input.get(..self.decrypted_ahead.min(input.len()))?;
+        match &self.inner {
+            Inner::Abridged(_) => super::abridged::frame_ahead(plain),
+            Inner::Intermediate(_) | Inner::Padded(_) => super::intermediate::frame_ahead(plain),
         }
-        Ok(decoded)
     }
 }
 
