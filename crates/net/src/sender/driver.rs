@@ -715,6 +715,10 @@ impl Driver {
                             let link = (&mut *rx, &mut reader, &mut *codec);
                             self.on_frames(now, link, &frames[..taken], &mut proven);
                             taken = 0;
+                            // The packets taken are handled: their bytes can go, before reads
+                            // (here and in `on_frames`, which keeps the stream coming while
+                            // packets are left to decrypt) would grow the buffer around them.
+                            rx.compact();
                             // A burst (file parts streaming in) can keep this loop going for
                             // many packets: between them, answers reach their callers, calls
                             // made meanwhile go out, and what can be written is, so that a
