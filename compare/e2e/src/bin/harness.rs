@@ -167,8 +167,8 @@ struct Run<'a> {
 
 /// Before each round: writes the page cache's dirty data to disk, so that a file the last
 /// round wrote (a download left dirty in the cache, as Telethon leaves it) is not written back
-/// by the kernel during the next round, taking its CPU. (Measured: Telethon's 256 MiB left
-/// dirty took tgwire's next download from ~1.8 to ~2.3 ms of CPU per MiB.)
+/// by the kernel during the next round, on its CPU time. (Isolation, not a speed-up: an A/B
+/// with and without it showed no difference beyond this VM's drift.)
 async fn settle() {
     if let Err(e) = Command::new("sync").status().await {
         eprintln!("sync before the round failed: {e}");
