@@ -278,6 +278,31 @@ fn big(n: u32) -> Vec<u8> {
     b
 }
 
+/// `count` queries asked and answered with [`big`] answers, one packet each: the client's
+/// request ids, the queries as the server saw them (msg_id, number) and the answer packets in
+/// that order.
+#[allow(clippy::type_complexity)]
+fn big_answers(
+    p: &mut Pair,
+    count: u32,
+) -> (
+    Vec<crate::RequestId>,
+    Vec<(crate::MsgId, u32)>,
+    Vec<Vec<u8>>,
+) {
+    let requests: Vec<_> = (1..=count).map(|n| p.client.enqueue(query(n, 0))).collect();
+    let asked = deliver_queries(p);
+    assert_eq!(asked.len(), count as usize);
+    let mut packets = Vec::new();
+    for (msg_id, n) in &asked {
+        p.server.respond(*msg_id, big(*n));
+        let mut packet = Vec::new();
+        assert!(p.server.poll_transmit(p.now, &mut packet));
+        packets.push(packet);
+    }
+    (requests, asked, packets)
+}
+
 /// The answers among the client's events, with where each lies in its buffer.
 fn answers(p: &mut Pair) -> Vec<(crate::RequestId, Vec<u8>, usize)> {
     std::iter::from_fn(|| p.client.poll_event())
@@ -298,15 +323,7 @@ fn answers(p: &mut Pair) -> Vec<(crate::RequestId, Vec<u8>, usize)> {
 #[test]
 fn packets_opened_as_they_arrive_are_handled_like_whole_ones() {
     let mut p = Pair::default_pair();
-    let requests: Vec<_> = (1..=3).map(|n| p.client.enqueue(query(n, 0))).collect();
-    let asked = deliver_queries(&mut p);
-    let mut packets = Vec::new();
-    for (msg_id, n) in &asked {
-        p.server.respond(*msg_id, big(*n));
-        let mut packet = Vec::new();
-        assert!(p.server.poll_transmit(p.now, &mut packet));
-        packets.push(packet);
-    }
+    let (requests, asked, packets) = big_answers(&mut p, 3);
     let mut tampered = packets[2].clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
@@ -371,16 +388,7 @@ fn packets_opened_as_they_arrive_are_handled_like_whole_ones() {
 #[test]
 fn packets_handled_together_keep_order_and_refuse_alone() {
     let mut p = Pair::default_pair();
-    let requests: Vec<_> = (1..=5).map(|n| p.client.enqueue(query(n, 0))).collect();
-    let asked = deliver_queries(&mut p);
-    assert_eq!(asked.len(), 5);
-    let mut packets = Vec::new();
-    for (msg_id, n) in &asked {
-        p.server.respond(*msg_id, big(*n));
-        let mut packet = Vec::new();
-        assert!(p.server.poll_transmit(p.now, &mut packet));
-        packets.push(packet);
-    }
+    let (requests, asked, packets) = big_answers(&mut p, 5);
     let mut tampered = packets[1].clone();
     tampered[5000] ^= 1;
     let batch: Vec<&[u8]> = vec![
