@@ -70,12 +70,21 @@ pub(crate) fn mtproto_packet(payload: &[u8]) -> &[u8] {
             .map_or(payload.len(), |b| {
                 20usize.saturating_add(u32::from_le_bytes(b) as usize)
             })
-    } else if payload.len() > 24 {
-        24 + (payload.len() - 24) / 16 * 16
     } else {
-        payload.len()
+        encrypted_packet_len(payload.len())
     };
     &payload[..len.min(payload.len())]
+}
+
+/// The length of an encrypted packet in a payload of `len` bytes: 24 header bytes and the
+/// whole 16-byte blocks after them (what follows is transport padding); `len` itself when
+/// there is no block.
+fn encrypted_packet_len(len: usize) -> usize {
+    if len > 24 {
+        24 + (len - 24) / 16 * 16
+    } else {
+        len
+    }
 }
 
 pub(crate) struct Link {
@@ -349,7 +358,7 @@ impl RxBuf {
         if payload_len <= 24 {
             return None;
         }
-        let len = 24 + (payload_len - 24) / 16 * 16;
+        let len = encrypted_packet_len(payload_len);
         let at = start + ahead.payload.start;
         let arrived = (start + ahead.readable).saturating_sub(at).min(len);
         Some(PacketAhead { at, len, arrived })
@@ -510,8 +519,6 @@ mod tests {
         assert_eq!(rx.buf.capacity(), 0);
     }
 
-    /// A quiet TCP link holds no read buffer while it waits, still takes each packet as it
-    /// arrives, gives the buffer back once the packet is consumed, and sees the peer close.
     /// The packet of a frame still arriving is found where each framing puts it (after its
     /// header, its transport padding left out), readable only once decoded (obfuscation), and
     /// not at all in the full framing, whose checksum comes last.
@@ -606,6 +613,8 @@ mod tests {
         }
     }
 
+    /// A quiet TCP link holds no read buffer while it waits, still takes each packet as it
+    /// arrives, gives the buffer back once the packet is consumed, and sees the peer close.
     #[tokio::test]
     async fn a_quiet_link_waits_for_packets_without_a_read_buffer() {
         use crate::transport::{Intermediate, Role};
